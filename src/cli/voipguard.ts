@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// `voipguard` entry: the first word picks a subcommand; each lives in its own file and is loaded
+// only when used, so `voipguard regex` does not pay for SQLite or AMI.
+
+import { VoipguardError, VoipguardErrors, EXIT_CODES } from '../core/errors.js';
+import { realIo, type CliIo } from './io.js';
+
+type Runner = (argv: string[], io: CliIo) => Promise<number>;
+
+/** Subcommands of our own; anything else is a fail2ban-client command sent to the daemon. */
+const COMMANDS: Record<string, () => Promise<Runner>> = {
+  regex: async () => (await import('./regex-command.js')).runRegex,
+  daemon: async () => (await import('./daemon-command.js')).runDaemon,
+  asterisk: async () => (await import('./asterisk-command.js')).runAsterisk,
+  doctor: async () => (await import('./doctor-command.js')).runDoctor,
+};
+
+export async function main(argv: string[], io: CliIo = realIo()): Promise<number> {
+  // global options may precede the command, as fail2ban-client allows: -c DIR, -s SOCKET
+  const first = argv.findIndex((a, i) => !a.startsWith('-') && !['-c', '-s', '--conf', '--socket'].includes(argv[i - 1] ?? ''));
+  const word = first >= 0 ? argv[first]! : undefined;
+  try {
+    if (word !== undefined && COMMANDS[word]) {
+      const run = await COMMANDS[word]!();
+      return await run([...argv.slice(0, first), ...argv.slice(first + 1)], io);
+    }
+    const client = await import('./client-command.js');
+    return await client.runClient(argv, io);
+  } catch (e) {
+    if (e instanceof VoipguardError || e instanceof VoipguardErrors) {
+      io.err(`ERROR  ${e instanceof VoipguardError ? e.describe() : e.message}\n`);
+      return e.exitCode;
+    }
+    io.err(`ERROR  ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT_CODES.internal;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /voipguard(\.[jt]s)?$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(String(e) + '\n');
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,36 @@
+// The Store interface: what the jails, actions and sources keep across restarts. SqliteStore
+// (better-sqlite3, WAL) is the real one; MemoryStore is its twin for unit tests. Both pass the same
+// contract tests (test/store/store-contract.ts).
+
+import type { BanRecord } from '../core/types.js';
+
+export interface ActiveBan extends BanRecord {
+  /** false while the firewall has not confirmed it (command failed, retry pending). */
+  readonly applied: boolean;
+}
+
+export interface FilePosition {
+  readonly path: string;
+  readonly inode: number;
+  readonly offset: number;
+  /** Hash of the file's first line: tells a rotated-and-recreated file from the same file. */
+  readonly firstLineHash: string;
+}
+
+export interface Store {
+  /** Inserts or replaces the active ban of (jail, ip) and appends it to the ban history. */
+  addBan(ban: BanRecord, applied: boolean): void;
+  setApplied(jail: string, ip: string, applied: boolean): void;
+  removeBan(jail: string, ip: string): void;
+  activeBans(jail?: string): ActiveBan[];
+  /** Number of earlier bans of ip (in jail, or in every jail when jail is null) since `since`. */
+  banCount(ip: string, jail: string | null, since: number): number;
+  /** Drops history older than `before` (dbpurgeage). */
+  purgeHistory(before: number): number;
+  getPosition(path: string): FilePosition | undefined;
+  setPosition(pos: FilePosition): void;
+  /** Small key/value space for sources (journal cursor, …). */
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+  close(): void;
+}
