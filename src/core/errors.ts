@@ -46,6 +46,10 @@ export const ERRORS = Object.freeze({
   VG_AMI_CONNECT: { cls: 'unavailable', text: 'the AMI port cannot be reached' },
   VG_AMI_PROTOCOL: { cls: 'data', text: 'the AMI peer sent something that is not the manager protocol' },
   VG_AMI_TIMEOUT: { cls: 'unavailable', text: 'an AMI action or keepalive got no answer in time' },
+  // metrics and notifications
+  VG_METRICS_LISTEN: { cls: 'config', text: 'a [metrics] listen value that is not ip:port, or not loopback without allow_remote' },
+  VG_METRICS_BIND: { cls: 'io', text: 'the /metrics server cannot listen on its address (in use?)' },
+  VG_NOTIFY_SEND: { cls: 'unavailable', text: 'a ban notification (mail or webhook) could not be delivered; it is retried' },
   // control socket and CLI
   VG_USAGE: { cls: 'usage', text: 'the command line does not parse; see `voipguard -h`' },
   VG_NOT_RUNNING: { cls: 'unavailable', text: 'no voipguard daemon answers on the control socket' },
