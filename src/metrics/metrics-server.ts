@@ -1,0 +1,74 @@
+// Serves GET /metrics and nothing else, over node:http. A scrape that fails answers 500 and is
+// logged; it never touches the pipeline.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { VoipguardError } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
+import type { MetricsListen } from './metrics-listen.js';
+
+export interface Scrapable {
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface MetricsServer {
+  /** The bound address (the real port when listen asked for port 0). */
+  readonly address: MetricsListen;
+  close(): Promise<void>;
+}
+
+export async function startMetricsServer(listen: MetricsListen, source: Scrapable, log: Logger): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    source.scrape().then(
+      ({ contentType, body }) => {
+        res.writeHead(200, { 'content-type': contentType });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      (err: unknown) => {
+        log.error({ event: 'metrics-scrape-failed', err }, 'metrics scrape failed');
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('scrape failed\n');
+      },
+    );
+  });
+  // Scrapers keep connections alive; idle ones must not hold the daemon open at stop.
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10000;
+  server.requestTimeout = 10000;
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(new VoipguardError('VG_METRICS_BIND', `cannot listen on ${fmt(listen)}: ${err.code ?? err.message}`, { section: 'metrics', key: 'listen' }, { cause: err }));
+    };
+    server.once('error', onError);
+    server.listen(listen.port, listen.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => log.error({ event: 'metrics-server-error', err }, 'metrics server error'));
+  const a = server.address() as AddressInfo;
+  const address = { host: a.address, port: a.port };
+  log.info({ event: 'metrics-listening', host: address.host, port: address.port }, 'metrics server listening');
+
+  return {
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function fmt(l: MetricsListen): string {
+  return l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
+}
