@@ -50,6 +50,9 @@ export const ERRORS = Object.freeze({
   VG_METRICS_LISTEN: { cls: 'config', text: 'a [metrics] listen value that is not ip:port, or not loopback without allow_remote' },
   VG_METRICS_BIND: { cls: 'io', text: 'the /metrics server cannot listen on its address (in use?)' },
   VG_NOTIFY_SEND: { cls: 'unavailable', text: 'a ban notification (mail or webhook) could not be delivered; it is retried' },
+  // systemd journal
+  VG_JOURNAL_MATCH: { cls: 'config', text: 'a journalmatch term that is not FIELD=value or a + between groups' },
+  VG_JOURNAL_READ: { cls: 'unavailable', text: 'journalctl cannot be started or exited; it is restarted with backoff from the saved cursor' },
   // control socket and CLI
   VG_USAGE: { cls: 'usage', text: 'the command line does not parse; see `voipguard -h`' },
   VG_NOT_RUNNING: { cls: 'unavailable', text: 'no voipguard daemon answers on the control socket' },
