@@ -1,0 +1,120 @@
+// Reads one open file from an offset to its end and cuts it into lines. It reads with explicit
+// positions (pread), so the offset is ours and never the kernel's.
+//
+// Invariants that matter for security:
+// - a line is only ever emitted from a line start: a partial last line is held until its newline,
+//   and an oversized line is dropped whole (its tail could be attacker text shaped like a full
+//   Asterisk line, and a truncated SecurityEvent line could lose the address Asterisk wrote last);
+// - `committed` is the offset just past the last newline handed out (or dropped), so a saved
+//   position never points into the middle of a line.
+// Splitting happens on bytes before decoding, so a multi-byte character cut by a chunk boundary
+// decodes whole; invalid UTF-8 becomes U+FFFD and never throws.
+
+import type { FileHandle } from 'node:fs/promises';
+
+const CHUNK = 64 * 1024;
+const NL = 0x0a;
+
+export interface DrainResult {
+  readonly lines: number;
+  readonly oversized: number;
+  readonly bytes: number;
+}
+
+export class FileLineReader {
+  /** Offset just past the last complete line handed out or dropped. */
+  committed: number;
+  /** Offset up to which bytes have been read (committed + held partial line). */
+  private readTo: number;
+  private held: Buffer[] = [];
+  private heldLen = 0;
+  /** True while the current line has passed maxLineBytes: drop bytes until its newline. */
+  private dropping = false;
+  /** The drop is a resync after starting mid-file, not an oversized line: not counted. */
+  private skipIsResync = false;
+  private readonly buf: Buffer;
+
+  constructor(
+    readonly handle: FileHandle,
+    readonly inode: number,
+    offset: number,
+    private readonly maxLineBytes: number,
+    /** When starting mid-file: discard up to the first newline, it may be the tail of a line. */
+    skipFirstPartial = false,
+  ) {
+    this.committed = offset;
+    this.readTo = offset;
+    this.dropping = skipFirstPartial && offset > 0;
+    this.skipIsResync = this.dropping;
+    this.buf = Buffer.allocUnsafe(CHUNK);
+  }
+
+  /** Bytes read past `committed` and not yet emitted. */
+  get pending(): number {
+    return this.readTo - this.committed;
+  }
+
+  /** Forgets everything and starts again at `offset` (truncation). */
+  reset(offset: number): void {
+    this.committed = offset;
+    this.readTo = offset;
+    this.held = [];
+    this.heldLen = 0;
+    this.dropping = false;
+    this.skipIsResync = false;
+  }
+
+  /** Reads to end of file, calling onLine (which must not throw) for each complete line. */
+  async drain(onLine: (text: string) => void): Promise<DrainResult> {
+    let lines = 0;
+    let oversized = 0;
+    let bytes = 0;
+    for (;;) {
+      const { bytesRead } = await this.handle.read(this.buf, 0, CHUNK, this.readTo);
+      if (bytesRead === 0) break;
+      bytes += bytesRead;
+      const chunk = this.buf.subarray(0, bytesRead);
+      let start = 0;
+      for (let nl = chunk.indexOf(NL, start); nl >= 0; nl = chunk.indexOf(NL, start)) {
+        const end = this.readTo + nl + 1;
+        if (this.dropping) {
+          if (!this.skipIsResync) oversized++;
+          this.dropping = false;
+          this.skipIsResync = false;
+        } else if (this.heldLen + (nl - start) > this.maxLineBytes) {
+          oversized++;
+        } else {
+          const piece = chunk.subarray(start, nl);
+          const whole = this.heldLen === 0 ? piece : Buffer.concat([...this.held, piece], this.heldLen + piece.length);
+          let text = whole.toString('utf8');
+          if (text.endsWith('\r')) text = text.slice(0, -1);
+          lines++;
+          onLine(text); // must not throw: FileTail wraps it
+
+        }
+        this.committed = end;
+        this.held = [];
+        this.heldLen = 0;
+        start = nl + 1;
+      }
+      if (start < bytesRead && !this.dropping) {
+        const rest = chunk.subarray(start);
+        if (this.heldLen + rest.length > this.maxLineBytes) {
+          this.dropping = true;
+          this.held = [];
+          this.heldLen = 0;
+        } else {
+          // copy: buf is reused by the next read
+          this.held.push(Buffer.from(rest));
+          this.heldLen += rest.length;
+        }
+      }
+      this.readTo += bytesRead;
+    }
+    return { lines, oversized, bytes };
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+}
