@@ -56,6 +56,8 @@ export const ERRORS = Object.freeze({
   // control socket and CLI
   VG_USAGE: { cls: 'usage', text: 'the command line does not parse; see `voipguard -h`' },
   VG_NOT_RUNNING: { cls: 'unavailable', text: 'no voipguard daemon answers on the control socket' },
+  VG_ALREADY_RUNNING: { cls: 'unavailable', text: 'another voipguard daemon already answers on the control socket' },
+  VG_CONTROL_TIMEOUT: { cls: 'unavailable', text: 'the daemon accepted the control connection but did not answer in time' },
   VG_PERMISSION: { cls: 'permission', text: 'the control socket is root-only' },
   VG_BAD_REQUEST: { cls: 'data', text: 'a control request that is not valid JSON or not a known command' },
   VG_NO_SUCH_JAIL: { cls: 'data', text: 'the named jail does not exist or is not running' },
