@@ -1,0 +1,109 @@
+// What the daemon answers to each control command. These are the `--json` shapes (README,
+// "Running the service"); times are ms since epoch, durations are seconds as in fail2ban's `get`.
+
+/** One log file of a jail as the tailer sees it. */
+export interface FileState {
+  readonly path: string;
+  readonly state: 'reading' | 'waiting' | 'error';
+  readonly error?: string;
+}
+
+export interface AmiState {
+  readonly state: string; // disconnected | connecting | authenticating | connected | auth-failed | backing-off
+  readonly address: string; // host:port
+  readonly lastEventAt: number | null;
+  readonly lastError: string | null;
+  readonly reconnects: number;
+}
+
+export interface JailAmi {
+  readonly state: string;
+  readonly signalsSeen: number;
+  readonly attemptsCounted: number;
+  readonly lastEventAt: number | null;
+}
+
+export interface JailStatus {
+  readonly jail: string;
+  readonly filter: {
+    readonly currentlyFailed: number;
+    readonly totalFailed: number;
+    readonly files: readonly string[]; // the logpath patterns, as fail2ban's File list
+    readonly fileStates: readonly FileState[];
+    readonly waitingFor: readonly string[]; // patterns with no readable file yet
+    readonly journalMatches?: readonly string[];
+  };
+  readonly actions: {
+    readonly currentlyBanned: number;
+    readonly totalBanned: number;
+    readonly bannedIps: readonly string[]; // empty with `short`
+    readonly pending: readonly string[]; // decided, not yet confirmed by the firewall
+  };
+  /** null when the jail does not take AMI events. */
+  readonly ami: JailAmi | null;
+}
+
+export interface ServiceStatus {
+  readonly version: string;
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly configDir: string;
+  readonly dryRun: boolean;
+  readonly jails: readonly string[]; // running, sorted
+  readonly disabled: readonly string[]; // defined with enabled = false
+  readonly broken: readonly { readonly jail: string; readonly error: string }[]; // skipped: config errors
+  /** Plain facts about what the service waits for: files that do not exist yet, AMI not configured… */
+  readonly waiting: readonly string[];
+  /** null when [ami] is not enabled. */
+  readonly ami: AmiState | null;
+}
+
+export interface StatsRow {
+  readonly jail: string;
+  readonly sources: readonly string[]; // 'file', 'ami', 'journal'
+  readonly currentlyFailed: number;
+  readonly totalFailed: number;
+  readonly currentlyBanned: number;
+  readonly totalBanned: number;
+  readonly pending: number;
+}
+
+export interface BanTime {
+  readonly ip: string;
+  readonly start: number;
+  readonly until: number | null; // null: permanent
+  readonly banCount: number;
+  readonly reason: string;
+  readonly applied: boolean;
+}
+
+export interface ReloadResult {
+  readonly started: readonly string[];
+  readonly stopped: readonly string[];
+  readonly restarted: readonly string[];
+  readonly unchanged: readonly string[];
+  readonly errors: readonly string[];
+}
+
+export type JailValue = number | readonly string[] | readonly BanTime[];
+
+export interface ControlReplies {
+  ping: 'pong';
+  version: { readonly version: string; readonly protocol: number };
+  stop: { readonly stopping: true };
+  status: ServiceStatus;
+  'jail-status': JailStatus;
+  stats: readonly StatsRow[];
+  /** Without ips: jail → its banned IPs. With ips: ip → the jails that ban it. */
+  banned: Readonly<Record<string, readonly string[]>>;
+  banip: { readonly banned: readonly string[]; readonly already: readonly string[] };
+  unbanip: { readonly unbanned: number };
+  addignoreip: readonly string[];
+  delignoreip: readonly string[];
+  get: JailValue;
+  reload: ReloadResult;
+  'set-loglevel': string;
+  'set-logtarget': string;
+  'get-loglevel': string;
+  'get-logtarget': string;
+}
