@@ -185,9 +185,15 @@ export class ConfigSet {
     if (slash > 0) {
       const sec = ref.slice(0, slash);
       const k = ref.slice(slash + 1);
-      const real = sec.toLowerCase() === 'default' ? 'DEFAULT' : sec;
-      const e = this.entry(real, k);
-      return e ? { value: e.value, entry: e, section: real } : undefined;
+      // fail2ban (configparserinc._map_section_options) inserts the raw value of `default/key` and
+      // interpolates it in the requesting section: `%(default/action_)s` in [asterisk] must see
+      // [asterisk]'s port. A named section's value is interpolated in that section.
+      if (sec.toLowerCase() === 'default') {
+        const e = this.entry('DEFAULT', k);
+        return e ? { value: e.value, entry: e, section } : undefined;
+      }
+      const e = this.entry(sec, k);
+      return e ? { value: e.value, entry: e, section: sec } : undefined;
     }
     const k = ref.toLowerCase();
     if (Object.prototype.hasOwnProperty.call(vars, k)) return { value: vars[k]!, section };
@@ -225,7 +231,11 @@ export class ConfigSet {
           line: entry?.line,
         });
       }
-      const refKey = ref!.startsWith('known/') ? `known:${ref}` : ref!.slice(ref!.indexOf('/') + 1).toLowerCase();
+      // known/ and default/ values are interpolated in this section: give them their own cycle key
+      const slash = ref!.indexOf('/');
+      const prefix = slash > 0 ? ref!.slice(0, slash).toLowerCase() : '';
+      const name = ref!.slice(slash + 1).toLowerCase();
+      const refKey = prefix === 'known' || prefix === 'default' ? `${prefix}:${name}` : name;
       return this.interpolate(found.section, refKey, found.value, vars, chain, found.entry);
     });
   }

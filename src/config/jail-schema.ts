@@ -1,0 +1,179 @@
+// The jail keys: one schema, the source of JailConfig's type and of every check. Defaults are the
+// config text a user would write (fail2ban's where fail2ban has one).
+
+import { isAbsolute } from 'node:path';
+import { parseCidr } from '../core/ip.js';
+import { DEFAULT_SECURITY_EVENTS } from '../filters/security-event.js';
+import { parseTimeZone } from '../filters/time-zone.js';
+import { parseJournalMatch } from '../sources/journal-match.js';
+import {
+  bool, custom, duration, fail, int, optionalDuration, positiveNumber, splitList, text,
+  type FieldContext, type Values,
+} from './fields.js';
+import { parseNamedArgs, parseNamedArgsList, type NamedArgs } from './named-args.js';
+
+export type Backend = 'auto' | 'polling' | 'inotify' | 'systemd';
+
+/** Security events that report a failure (asterisk-facts §1.1); ChallengeSent/SuccessfulAuth never do. */
+export const FAILURE_EVENTS: readonly string[] = Object.freeze([
+  'FailedACL', 'InvalidAccountID', 'SessionLimit', 'MemoryLimit', 'LoadAverageLimit', 'RequestNotSupported',
+  'RequestNotAllowed', 'AuthMethodNotAllowed', 'RequestBadFormat', 'UnexpectedAddress', 'ChallengeResponseFailed',
+  'InvalidPassword', 'InvalidTransport',
+]);
+
+function parseLogpath(raw: string, ctx: FieldContext): string[] {
+  const out: string[] = [];
+  for (const line of raw.split('\n')) {
+    const words = line.trim().split(/\s+/).filter(Boolean);
+    // fail2ban: an optional trailing `head`/`tail` says where to start reading a new file
+    const last = words[words.length - 1];
+    if (words.length > 1 && (last === 'head' || last === 'tail')) {
+      words.pop();
+      if (last === 'tail') ctx.warn('logpath … tail: voipguard starts a new file at its end and resumes known files from the saved position');
+    }
+    for (const w of words) {
+      if (!isAbsolute(w)) fail('VG_CONFIG_TYPE', `"${w}" is not an absolute path`, ctx);
+      if (!out.includes(w)) out.push(w);
+    }
+  }
+  return out;
+}
+
+function parseBackend(raw: string, ctx: FieldContext): Backend {
+  // fail2ban allows options after the name: systemd[journalflags=1]
+  const m = /^\s*([a-z]+)(\[.*\])?\s*$/is.exec(raw);
+  const name = m?.[1]?.toLowerCase();
+  if (m?.[2]) ctx.warn(`backend ${name}${m[2]}: voipguard ignores backend options`);
+  switch (name) {
+    case 'auto':
+    case 'polling':
+    case 'inotify':
+    case 'systemd':
+      return name;
+    case 'pyinotify':
+      ctx.warn('backend = pyinotify is read as inotify');
+      return 'inotify';
+    case 'gamin':
+      ctx.warn('backend = gamin is read as auto');
+      return 'auto';
+    default:
+      return fail('VG_CONFIG_TYPE', `"${raw}" is not a backend (auto, polling, inotify, systemd)`, ctx);
+  }
+}
+
+const HOSTNAME_RE = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+
+/** IPs and CIDR ranges, v4 and v6, space or comma separated → canonical texts. */
+export function parseIgnoreIp(raw: string, ctx: FieldContext): string[] {
+  const out: string[] = [];
+  for (const w of splitList(raw)) {
+    const c = parseCidr(w);
+    if (c === null) {
+      if (HOSTNAME_RE.test(w) && !w.includes('/')) {
+        ctx.warn(`ignoreip ${w}: voipguard never resolves host names; the entry is skipped`);
+        continue;
+      }
+      fail('VG_CONFIG_CIDR', `"${w}" is not an IP address or CIDR range`, ctx);
+    }
+    if (!out.includes(c.text)) out.push(c.text);
+  }
+  return out;
+}
+
+function parseUsedns(raw: string, ctx: FieldContext): 'no' | 'raw' {
+  const v = raw.trim().toLowerCase();
+  if (v === 'no' || v === 'raw') return v;
+  if (v === 'yes' || v === 'warn') {
+    ctx.warn(`usedns = ${v}: voipguard never resolves names; acting as usedns = no`);
+    return 'no';
+  }
+  return fail('VG_CONFIG_TYPE', `"${raw}" is not one of no, raw, yes, warn`, ctx);
+}
+
+function parseAmiEvents(raw: string, ctx: FieldContext): string[] {
+  const out: string[] = [];
+  for (const w of splitList(raw)) {
+    const name = FAILURE_EVENTS.find((e) => e.toLowerCase() === w.toLowerCase());
+    if (name === undefined) {
+      fail('VG_CONFIG_TYPE', `"${w}" is not a security event that reports a failure (${FAILURE_EVENTS.join(', ')})`, ctx);
+    }
+    if (!out.includes(name)) out.push(name);
+  }
+  return out;
+}
+
+/** Validated by the filters' own zone parser; kept as text (null: the host's local time). */
+function parseTimezone(raw: string, ctx: FieldContext): string | null {
+  const v = raw.trim();
+  if (v === '' || v.toLowerCase() === 'local') return null;
+  parseTimeZone(v, ctx.place);
+  return v;
+}
+
+function parseMultipliers(raw: string, ctx: FieldContext): number[] {
+  return splitList(raw).map((w) => {
+    if (!/^\d+(\.\d+)?$/.test(w) || Number(w) <= 0) fail('VG_CONFIG_TYPE', `"${w}" is not a positive number`, ctx);
+    return Number(w);
+  });
+}
+
+const PORT_RE = /^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?(\s*,\s*[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?)*$/;
+const PROTOCOL_RE = /^(tcp|udp|sctp|udplite|icmp|ipv6-icmp|all)(\s*,\s*(tcp|udp|sctp|udplite|icmp|ipv6-icmp|all))*$/;
+const CHAIN_RE = /^[A-Za-z0-9_.-]{1,28}$/;
+
+export const JAIL_FIELDS = {
+  enabled: bool('enabled', 'false', 'the jail runs only when true'),
+  filter: custom('filter', null, null as NamedArgs | null, 'filter.d name with optional [param=value] arguments; empty: no filter (manual bans only)',
+    (raw, ctx) => parseNamedArgs(raw, ctx.place)),
+  action: custom('actions', null, [] as NamedArgs[], 'action.d names with [name=…, port=…, protocol=…] arguments, one per line',
+    (raw, ctx) => parseNamedArgsList(raw, ctx.place)),
+  banaction: custom('banaction', null, null as NamedArgs | null, 'the firewall action that %(action_)s uses',
+    (raw, ctx) => parseNamedArgs(raw, ctx.place)),
+  logpath: custom('logpath', null, [] as string[], 'absolute paths or glob patterns, one per line', parseLogpath),
+  backend: custom('backend', 'auto', 'auto' as Backend, 'auto, polling, inotify (pyinotify), systemd', parseBackend),
+  journalmatch: custom('journalmatch', null, [] as string[], 'journal matches for backend = systemd (FIELD=value, + for or)',
+    (raw, ctx) => parseJournalMatch(raw, ctx.place)),
+  maxretry: int('maxretry', '5', 1, 10_000, 'failures within findtime that ban'),
+  findtime: duration('findtime', '10m', { permanent: false }, 'the sliding window'),
+  bantime: duration('bantime', '10m', { permanent: true }, 'ban length; -1 is permanent'),
+  ignoreip: custom('ignoreip', '127.0.0.1/8 ::1', [] as string[], 'IPs and CIDR ranges never banned, space or comma separated', parseIgnoreIp),
+  ignoreself: bool('ignoreself', 'true', "never ban the host's own addresses"),
+  usedns: custom('usedns', 'no', 'no' as 'no' | 'raw', 'no or raw; yes and warn act as no (voipguard never resolves names)', parseUsedns),
+  maxmatches: int('maxmatches', null, 0, 10_000, 'matched lines kept per ban for messages (default: maxretry)', 'maxretry'),
+  port: text('port', '0:65535', PORT_RE, 'a port list (5060,5061 or 10000:20000)', 'ports the firewall action blocks'),
+  protocol: text('protocol', 'tcp', PROTOCOL_RE, 'a protocol (tcp, udp, all…)', 'protocol the firewall action blocks'),
+  chain: custom('chain', 'INPUT', 'INPUT', 'chain the jail chain is hooked into', (raw, ctx) => {
+    const v = raw.trim();
+    // fail2ban's jail.conf says `chain = <known/chain>`: the action's own default, INPUT
+    if (/^<known\/chain>$/.test(v)) return 'INPUT';
+    if (!CHAIN_RE.test(v)) fail('VG_CONFIG_TYPE', `"${raw}" is not an iptables chain name`, ctx);
+    return v;
+  }),
+  ami: bool('ami', 'no', 'the jail also takes failures from AMI security events'),
+  amievents: custom('amievents', DEFAULT_SECURITY_EVENTS.join(' '), [] as string[], 'AMI security events that count as failures', parseAmiEvents),
+  timezone: custom('timezone', null, null as string | null, 'time zone of log timestamps without one (UTC, UTC+0200, Europe/Paris)', parseTimezone),
+} as const;
+
+export const INCREMENT_FIELDS = {
+  'bantime.increment': bool('enabled', 'false', 'repeat offenders get longer bans'),
+  'bantime.factor': positiveNumber('factor', '1', 'multiplies every increased ban time'),
+  'bantime.multipliers': custom('multipliers', '', [] as number[], 'ban time multipliers by earlier ban count (the last one repeats); empty: doubling', parseMultipliers),
+  'bantime.maxtime': optionalDuration('maxtime', 'cap on an increased ban time'),
+  'bantime.rndtime': optionalDuration('rndtime', 'random extra time, up to this much'),
+  'bantime.overalljails': bool('overalljails', 'false', 'count earlier bans of the address in every jail'),
+} as const;
+
+export type JailValues = Values<typeof JAIL_FIELDS>;
+export type IncrementConfig = Values<typeof INCREMENT_FIELDS>;
+
+export interface JailConfig extends JailValues {
+  readonly name: string;
+  readonly increment: IncrementConfig;
+  /** Every key in effect for the jail (DEFAULT and own), interpolated: actions resolve <tags> from it. */
+  readonly raw: Readonly<Record<string, string>>;
+  /** The first file that sets a key of the section (for messages). */
+  readonly file: string;
+}
+
+/** Keys read under another name (fail2ban's logtimezone is our timezone). */
+export const JAIL_ALIASES: Readonly<Record<string, string>> = Object.freeze({ logtimezone: 'timezone' });

@@ -1,0 +1,121 @@
+// jail.conf, jail.d/*.conf, jail.local, jail.d/*.local → validated, frozen JailConfigs. Every
+// section but [DEFAULT] is a jail. A jail with any error is left out (its errors are reported) and
+// the others load. Unknown keys: an error, unless something voipguard uses refers to them by
+// interpolation (helpers such as action_ or mode), or fail2ban knows them (one warning per key).
+
+import { VoipguardError, type ErrorPlace } from '../core/errors.js';
+import type { ConfigSet } from './config-set.js';
+import { fail2banOnly, references } from './fail2ban-keys.js';
+import { deepFreeze, describePlace, readSchema } from './fields.js';
+import { INCREMENT_FIELDS, JAIL_ALIASES, JAIL_FIELDS, type JailConfig } from './jail-schema.js';
+
+const SCHEMA_KEYS: ReadonlySet<string> = new Set([...Object.keys(JAIL_FIELDS), ...Object.keys(INCREMENT_FIELDS), ...Object.keys(JAIL_ALIASES)]);
+// the helper the shipped jail.conf defines for `action`: a jail that sets its own action leaves it unused
+const OUR_HELPERS: ReadonlySet<string> = new Set(['action_']);
+
+export interface Diagnostics {
+  readonly errors: VoipguardError[];
+  /** Deduplicated by text: a [DEFAULT] problem is said once, not once per jail. */
+  warn(message: string): void;
+}
+
+export function loadJails(set: ConfigSet, diag: Diagnostics): JailConfig[] {
+  const jails = set.sections();
+  const used = usedKeys(set, jails);
+  checkKeys(set, 'DEFAULT', used, diag, []);
+  const out: JailConfig[] = [];
+  for (const name of jails) {
+    const errors: VoipguardError[] = [];
+    checkKeys(set, name, used, diag, errors);
+    const jail = readJail(set, name, used, diag, errors);
+    if (errors.length > 0 || jail === null) diag.errors.push(...errors);
+    else out.push(deepFreeze(jail));
+  }
+  return out;
+}
+
+function placeOf(set: ConfigSet, section: string, key: string): ErrorPlace {
+  const e = set.entry(section, key);
+  return e ? { file: e.file, section: e.section, key, line: e.line } : { section, key };
+}
+
+function readJail(set: ConfigSet, name: string, used: ReadonlySet<string>, diag: Diagnostics, errors: VoipguardError[]): JailConfig | null {
+  const lookup = (key: string): { raw: string; place: ErrorPlace } | undefined => {
+    let k = key;
+    if (set.entry(name, k) === undefined) {
+      const alias = Object.keys(JAIL_ALIASES).find((a) => JAIL_ALIASES[a] === key && set.entry(name, a) !== undefined);
+      if (alias === undefined) return undefined;
+      k = alias;
+    }
+    return { raw: set.get(name, k)!, place: placeOf(set, name, k) };
+  };
+  const own = { file: set.entry(name, set.ownKeys(name)[0] ?? '')?.file ?? '' };
+  const values = readSchema(JAIL_FIELDS, lookup, { section: name }, (m) => diag.warn(m), errors);
+  const increment = readSchema(INCREMENT_FIELDS, lookup, { section: name }, (m) => diag.warn(m), errors);
+  if (errors.length > 0) return null;
+
+  const raw: Record<string, string> = {};
+  for (const key of new Set([...set.ownKeys('DEFAULT'), ...set.ownKeys(name)])) {
+    try {
+      raw[key] = set.get(name, key)!;
+    } catch (e) {
+      // a helper nothing uses may refer to names that do not exist: fail2ban never reads it either
+      if (!(e instanceof VoipguardError)) throw e;
+      if (SCHEMA_KEYS.has(key) || used.has(key)) errors.push(e);
+    }
+  }
+
+  if (errors.length > 0) return null;
+  const where = (key: string): string => describePlace(placeOf(set, name, key));
+  if (values.enabled && values.filter !== null && values.logpath.length === 0 && values.backend !== 'systemd' && !values.ami) {
+    errors.push(new VoipguardError('VG_CONFIG_MISSING', `jail [${name}] has filter ${values.filter.name} but no logpath, no backend = systemd and ami = no: it would never see a line`, { ...placeOf(set, name, 'filter'), key: 'logpath' }));
+    return null;
+  }
+  if (values.backend === 'systemd' && values.logpath.length > 0 && set.entry(name, 'logpath')?.section === name) {
+    diag.warn(`${where('logpath')}: backend = systemd reads the journal; logpath is not used`);
+  }
+  return { name, ...values, increment, raw, file: own.file };
+}
+
+/** Reports keys of `section` that are neither ours, nor referred to, nor fail2ban's. */
+function checkKeys(set: ConfigSet, section: string, used: ReadonlySet<string>, diag: Diagnostics, errors: VoipguardError[]): void {
+  for (const key of set.ownKeys(section)) {
+    if (SCHEMA_KEYS.has(key) || OUR_HELPERS.has(key) || used.has(key)) continue;
+    const place = placeOf(set, section, key);
+    const why = fail2banOnly(key);
+    if (why !== null) {
+      diag.warn(`${describePlace({ file: place.file, section: place.section, key })}: only fail2ban uses this key (${why}); voipguard ignores it`);
+      continue;
+    }
+    const hint = section === 'DEFAULT' ? '' : ` (an action parameter goes in the action's brackets: action = iptables[${key}=…])`;
+    const err = new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `unknown key "${key}"${hint}`, place);
+    if (section === 'DEFAULT') diag.errors.push(err);
+    else errors.push(err);
+  }
+}
+
+/**
+ * Key names reached by interpolation from the keys voipguard reads, in any jail: `action = %(action_)s`
+ * makes action_ used, and action_'s `%(banaction)s[port="%(port)s"]` in turn banaction and port.
+ */
+function usedKeys(set: ConfigSet, jails: readonly string[]): Set<string> {
+  const used = new Set<string>();
+  const seen = new Set<string>();
+  // scan: the section whose value is read; ctx: the section its own references resolve in
+  const work: { scan: string; ctx: string; key: string }[] = [];
+  for (const jail of jails) for (const key of SCHEMA_KEYS) work.push({ scan: jail, ctx: jail, key });
+  while (work.length > 0) {
+    const { scan, ctx, key } = work.pop()!;
+    const id = `${scan}\u0000${ctx}\u0000${key}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const entry = set.entry(scan, key);
+    if (entry === undefined) continue;
+    for (const ref of references(entry.value)) {
+      used.add(ref.key);
+      if (ref.kind === 'section') work.push({ scan: ref.section!, ctx: ref.section!, key: ref.key });
+      else work.push({ scan: ref.kind === 'default' ? 'DEFAULT' : ctx, ctx, key: ref.key });
+    }
+  }
+  return used;
+}
