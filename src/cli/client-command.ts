@@ -1,0 +1,219 @@
+// Every `voipguard` word that is not a subcommand of our own goes to the daemon, in
+// fail2ban-client's grammar: `status [<jail> [short]]`, `set <jail> banip IP…`, `get <jail> bantime`…
+// parseClientArgs turns argv into a typed request (pure, unit-tested); runClient sends it and
+// renders the reply, or prints it as JSON with `--json`. Errors exit with their class's code.
+
+import { join } from 'node:path';
+import { ConfigSet } from '../config/config-set.js';
+import { EXIT_CODES, VoipguardError } from '../core/errors.js';
+import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
+import { ControlClient } from '../control/control-client.js';
+import { checkIps, checkJailName, JAIL_KEYS, PROTOCOL_VERSION, type ControlRequest, type JailKey } from '../control/protocol.js';
+import type { ControlReplies } from '../control/replies.js';
+import { DEFAULT_SOCKET } from '../control/socket-file.js';
+import { voipguardVersion } from '../control/version.js';
+import type { CliIo } from './io.js';
+import { renderJailStatus, renderServiceStatus } from './render-status.js';
+import { renderStats } from './render-table.js';
+import { renderBanned, renderIgnoreList, renderJailValue } from './render-values.js';
+import { CLIENT_HELP } from './render-help.js';
+
+export interface ClientOptions {
+  readonly configDir: string;
+  readonly socket: string | null;
+  readonly json: boolean;
+  readonly timeoutMs: number;
+}
+
+export type ClientAction = { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'request'; readonly req: ControlRequest };
+
+function usage(message: string): VoipguardError {
+  return new VoipguardError('VG_USAGE', `${message}; see \`voipguard -h\``);
+}
+
+export function parseClientArgs(argv: readonly string[]): { opts: ClientOptions; action: ClientAction } {
+  let configDir = DEFAULT_CONFIG_DIR;
+  let socket: string | null = null;
+  let json = false;
+  let timeoutMs = 30_000;
+  let help = false;
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw usage(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--') words.push(...argv.slice(i + 1)), (i = argv.length);
+    else if (a === '-c' || a === '--conf') configDir = value();
+    else if (a === '-s' || a === '--socket') socket = value();
+    else if (a === '--json') json = true;
+    else if (a === '-h' || a === '--help') help = true;
+    else if (a === '--timeout') {
+      const n = Number(value());
+      if (!(n > 0)) throw usage('--timeout takes a number of seconds');
+      timeoutMs = n * 1000;
+    } else if (a === '-V' || a === '--version') words.push('version');
+    else if (a.startsWith('-') && a !== '--all' && a !== '--with-time') throw usage(`unknown option ${a}`);
+    else words.push(a);
+  }
+  const opts = { configDir, socket, json, timeoutMs };
+  if (help || words.length === 0 || words[0] === 'help') return { opts, action: { kind: 'help' } };
+  if (words[0] === 'version' && words.length === 1) return { opts, action: { kind: 'version' } };
+  return { opts, action: { kind: 'request', req: parseWords(words) } };
+}
+
+function parseWords(w: readonly string[]): ControlRequest {
+  const [cmd, a, b] = w;
+  const n = w.length;
+  const exact = (count: number) => {
+    if (n !== count) throw usage(`\`${w.slice(0, 2).join(' ')}\` takes ${count - 1} argument${count === 2 ? '' : 's'}`);
+  };
+  switch (cmd) {
+    case 'ping':
+    case 'stop':
+    case 'stats':
+      exact(1);
+      return { cmd };
+    case 'status':
+      if (n === 1) return { cmd: 'status' };
+      if (n > 3 || (n === 3 && b !== 'short')) throw usage('status takes a jail name and optionally `short`');
+      return { cmd: 'jail-status', jail: checkJailName(a), short: b === 'short' };
+    case 'banned':
+      return { cmd: 'banned', ips: checkIps(w.slice(1)) };
+    case 'unban': {
+      const all = w.includes('--all');
+      const ips = checkIps(w.slice(1).filter((x) => x !== '--all'));
+      if (!all && !ips.length) throw usage('unban takes IP addresses or --all');
+      return { cmd: 'unbanip', jail: null, ips, all };
+    }
+    case 'reload':
+      if (n > 2) throw usage('reload takes at most a jail name');
+      return { cmd: 'reload', jail: n === 2 ? checkJailName(a) : null };
+    case 'set':
+      return parseSet(w);
+    case 'get':
+      return parseGet(w);
+    default:
+      throw usage(`unknown command \`${cmd}\``);
+  }
+}
+
+function parseSet(w: readonly string[]): ControlRequest {
+  const [, target, what] = w;
+  if (target === undefined || what === undefined) throw usage('set takes `loglevel LEVEL`, `logtarget TARGET` or `<jail> <what> …`');
+  if ((target === 'loglevel' || target === 'logtarget') && w.length === 3) {
+    return { cmd: target === 'loglevel' ? 'set-loglevel' : 'set-logtarget', value: what };
+  }
+  const jail = checkJailName(target);
+  const rest = w.slice(3);
+  switch (what) {
+    case 'banip':
+    case 'addignoreip':
+    case 'delignoreip':
+      if (!rest.length) throw usage(`set ${jail} ${what} takes IP addresses`);
+      return { cmd: what, jail, ips: checkIps(rest, what !== 'banip') };
+    case 'unbanip': {
+      const all = rest.includes('--all');
+      const ips = checkIps(rest.filter((x) => x !== '--all'));
+      if (!all && !ips.length) throw usage(`set ${jail} unbanip takes IP addresses or --all`);
+      return { cmd: 'unbanip', jail, ips, all };
+    }
+    default:
+      throw usage(`set ${jail} knows banip, unbanip, addignoreip and delignoreip, not \`${what}\``);
+  }
+}
+
+function parseGet(w: readonly string[]): ControlRequest {
+  const [, target, key, flag] = w;
+  if ((target === 'loglevel' || target === 'logtarget') && w.length === 2) {
+    return { cmd: target === 'loglevel' ? 'get-loglevel' : 'get-logtarget' };
+  }
+  if (target === undefined || key === undefined || !(JAIL_KEYS as readonly string[]).includes(key)) {
+    throw usage(`get takes loglevel, logtarget, or <jail> and one of ${JAIL_KEYS.join(', ')}`);
+  }
+  const withTime = flag === '--with-time';
+  if (w.length > 4 || (flag !== undefined && (!withTime || key !== 'banip'))) throw usage('only `get <jail> banip` takes --with-time');
+  return { cmd: 'get', jail: checkJailName(target), key: key as JailKey, withTime };
+}
+
+/** -s wins; otherwise `socket` from voipguard.conf(.local) in the config dir; otherwise the default. */
+export function resolveSocket(opts: ClientOptions): string {
+  if (opts.socket !== null) return opts.socket;
+  try {
+    return ConfigSet.load(join(opts.configDir, 'voipguard')).get('Definition', 'socket')?.trim() || DEFAULT_SOCKET;
+  } catch {
+    return DEFAULT_SOCKET; // a broken voipguard.conf is the daemon's to report
+  }
+}
+
+export function renderReply(req: ControlRequest, data: unknown): string {
+  const d = data as ControlReplies[typeof req.cmd];
+  switch (req.cmd) {
+    case 'ping':
+      return 'Server replied: pong\n';
+    case 'version':
+      return `${(d as ControlReplies['version']).version}\n`;
+    case 'stop':
+      return 'Shutdown successful\n';
+    case 'status':
+      return renderServiceStatus(d as ControlReplies['status']);
+    case 'jail-status':
+      return renderJailStatus(d as ControlReplies['jail-status'], req.short);
+    case 'stats':
+      return renderStats(d as ControlReplies['stats']);
+    case 'banned':
+      return renderBanned(d as ControlReplies['banned'], req.ips);
+    case 'banip':
+      return `${(d as ControlReplies['banip']).banned.length}\n`;
+    case 'unbanip':
+      return `${(d as ControlReplies['unbanip']).unbanned}\n`;
+    case 'addignoreip':
+    case 'delignoreip':
+      return renderIgnoreList(d as readonly string[]);
+    case 'get':
+      return renderJailValue(req.jail, req.key, d as ControlReplies['get'], req.withTime);
+    case 'reload':
+      return 'OK\n';
+    case 'set-loglevel':
+    case 'set-logtarget':
+      return `${String(d)}\n`;
+    case 'get-loglevel':
+      return `Current logging level is '${String(d)}'\n`;
+    case 'get-logtarget':
+      return `Current logging target is:\n\`- ${String(d)}\n`;
+  }
+}
+
+export async function runClient(argv: string[], io: CliIo): Promise<number> {
+  let json = argv.includes('--json');
+  try {
+    const { opts, action } = parseClientArgs(argv);
+    json = opts.json;
+    if (action.kind === 'help') {
+      io.out(CLIENT_HELP);
+      return 0;
+    }
+    if (action.kind === 'version') {
+      const v = { version: voipguardVersion(), protocol: PROTOCOL_VERSION };
+      io.out(json ? JSON.stringify(v) + '\n' : `${v.version}\n`);
+      return 0;
+    }
+    const client = new ControlClient(resolveSocket(opts), opts.timeoutMs);
+    const data = await client.request(action.req as never);
+    io.out(json ? JSON.stringify(data) + '\n' : renderReply(action.req, data));
+    if (action.req.cmd === 'reload') return reportReloadErrors(data as ControlReplies['reload'], io, json);
+    return 0;
+  } catch (e) {
+    if (!json || !(e instanceof VoipguardError)) throw e;
+    io.out(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n');
+    return e.exitCode;
+  }
+}
+
+function reportReloadErrors(r: ControlReplies['reload'], io: CliIo, json: boolean): number {
+  if (!r.errors.length) return 0;
+  if (!json) for (const e of r.errors) io.err(`ERROR  ${e}\n`);
+  return EXIT_CODES.config; // the jails named kept their old config or were skipped
+}

@@ -1,0 +1,63 @@
+// `voipguard status` and `voipguard status <jail> [short]` as fail2ban-client prints them, plus what
+// voipguard knows beyond fail2ban: jails that are disabled or broken, files and AMI it waits for,
+// AMI state of a jail that takes AMI events, bans still pending in the firewall. The extra lines
+// only appear when they have something to say, so a plain setup prints fail2ban's exact text.
+
+import type { AmiState, JailAmi, JailStatus, ServiceStatus } from '../control/replies.js';
+import { renderTree, type TreeItem } from './render-tree.js';
+import { formatLocalTime } from './render-time.js';
+
+export function renderServiceStatus(s: ServiceStatus): string {
+  const items: TreeItem[] = [
+    { label: 'Number of jail', value: String(s.jails.length) },
+    { label: 'Jail list', value: [...s.jails].sort().join(', ') },
+  ];
+  if (s.disabled.length) items.push({ label: 'Disabled jails', value: [...s.disabled].sort().join(', ') });
+  if (s.broken.length) {
+    items.push({ label: 'Jails not started', children: s.broken.map((b) => ({ label: b.jail, value: b.error })) });
+  }
+  if (s.ami) items.push({ label: 'AMI', value: describeAmi(s.ami) });
+  if (s.dryRun) items.push({ label: 'Mode', value: 'dry run (memory firewall: nothing reaches the kernel)' });
+  if (s.waiting.length) items.push({ label: 'Waiting for', children: s.waiting.map((w) => ({ label: w })) });
+  return renderTree('Status', items);
+}
+
+export function renderJailStatus(j: JailStatus, short: boolean): string {
+  const filter: TreeItem[] = [
+    { label: 'Currently failed', value: String(j.filter.currentlyFailed) },
+    { label: 'Total failed', value: String(j.filter.totalFailed) },
+  ];
+  if (j.filter.journalMatches) filter.push({ label: 'Journal matches', value: j.filter.journalMatches.join(' + ') });
+  else {
+    const reading = j.filter.fileStates.filter((f) => f.state === 'reading').map((f) => f.path);
+    filter.push({ label: 'File list', value: reading.join(' ') });
+    if (j.filter.waitingFor.length) filter.push({ label: 'Waiting for', value: j.filter.waitingFor.join(' ') });
+    for (const f of j.filter.fileStates) {
+      if (f.state === 'error') filter.push({ label: 'Unreadable', value: `${f.path} (${f.error ?? 'error'})` });
+    }
+  }
+  if (j.ami) filter.push({ label: 'AMI', value: describeJailAmi(j.ami) });
+  const actions: TreeItem[] = [
+    { label: 'Currently banned', value: String(j.actions.currentlyBanned) },
+    { label: 'Total banned', value: String(j.actions.totalBanned) },
+  ];
+  if (j.actions.pending.length) actions.push({ label: 'Pending bans', value: j.actions.pending.join(' ') });
+  if (!short) actions.push({ label: 'Banned IP list', value: j.actions.bannedIps.join(' ') });
+  return renderTree(`Status for the jail: ${j.jail}`, [
+    { label: 'Filter', children: filter },
+    { label: 'Actions', children: actions },
+  ]);
+}
+
+function describeAmi(a: AmiState): string {
+  const parts = [`${a.state} (${a.address})`];
+  if (a.lastEventAt !== null) parts.push(`last event ${formatLocalTime(a.lastEventAt)}`);
+  if (a.reconnects) parts.push(`${a.reconnects} reconnects`);
+  if (a.lastError) parts.push(`last error: ${a.lastError}`);
+  return parts.join(', ');
+}
+
+function describeJailAmi(a: JailAmi): string {
+  const last = a.lastEventAt === null ? 'no event yet' : `last event ${formatLocalTime(a.lastEventAt)}`;
+  return `${a.state}, ${last}, ${a.signalsSeen} signals seen, ${a.attemptsCounted} attempts counted`;
+}
