@@ -1,0 +1,273 @@
+// One action of a jail (iptables[name=asterisk-tcp]) and what it believes the kernel holds.
+// Decisions queue up as pending; flush() sends everything pending as one change; a failure keeps
+// it pending and schedules a retry on the caller's clock (exponential backoff). check() finds a
+// structure someone flushed or deleted, rebuilds it and re-sends the bans: each time is a repair.
+// Nothing here throws to the caller.
+
+import type { Logger } from '../log/logger.js';
+import { backoffDelay, type BackoffOptions } from '../sources/ami-backoff.js';
+import { FirewallCommandError, type Firewall, type FirewallBan } from '../firewall/firewall.js';
+
+export const FIREWALL_BACKOFF: BackoffOptions = Object.freeze({ firstMs: 1000, baseMs: 2000, factor: 2, capMs: 60_000, jitter: 0 });
+
+// a kernel timer rounds up to whole seconds: a ban this close to its end may lapse on its own
+const EXPIRY_SLACK_MS = 2000;
+
+export interface InstanceStats {
+  readonly repairs: number;
+  readonly failures: number;
+  readonly retryAt: number | null;
+}
+
+export class ActionInstance {
+  private started = false;
+  private readonly inKernel = new Map<string, FirewallBan>();
+  private readonly pendingBan = new Map<string, FirewallBan>();
+  private readonly pendingUnban = new Set<string>();
+  private attempt = 0;
+  private retryAt: number | null = null;
+  private resync = false;
+  private repairs = 0;
+  private failures = 0;
+
+  constructor(readonly firewall: Firewall, private readonly log: Logger, private readonly backoff: BackoffOptions = FIREWALL_BACKOFF) {}
+
+  get id(): string {
+    return this.firewall.id;
+  }
+
+  async start(now: number): Promise<boolean> {
+    try {
+      await this.firewall.start();
+      this.started = true;
+      this.retryAt = null;
+      this.attempt = 0;
+      for (const w of await this.firewall.hookWarnings()) this.log.warn({ event: 'firewall-hook-order', action: this.id }, w);
+    } catch (e) {
+      this.failed(e, now, 'start', 0);
+    }
+    return this.started;
+  }
+
+  async stop(keepRules: boolean): Promise<void> {
+    if (keepRules || !this.started) return;
+    try {
+      await this.firewall.stop(true);
+    } catch (e) {
+      this.log.warn({ event: 'firewall-stop-failed', action: this.id, err: describe(e) });
+    }
+    this.started = false;
+    this.inKernel.clear();
+  }
+
+  /** Queues bans and unbans; a later decision for the same address replaces an earlier one. */
+  queue(bans: readonly FirewallBan[], unbans: readonly string[]): void {
+    for (const ip of unbans) {
+      this.pendingBan.delete(ip);
+      this.pendingUnban.add(ip);
+    }
+    for (const b of bans) {
+      this.pendingUnban.delete(b.ip);
+      this.pendingBan.set(b.ip, b);
+    }
+  }
+
+  /** Sends what is pending, unless a retry is scheduled later than `now` (then `force` overrides). */
+  async flush(now: number, force = false): Promise<void> {
+    if (!force && this.retryAt !== null && now < this.retryAt) return;
+    if (!this.started && !(await this.start(now))) return;
+    if (this.resync && this.firewall.listable) {
+      if (!(await this.relist(now))) return;
+    }
+    const ban: FirewallBan[] = [];
+    for (const b of this.pendingBan.values()) {
+      const have = this.inKernel.get(b.ip);
+      // present already: a re-add would duplicate a rule, unless the kernel keeps a timer to update
+      if (have && (!this.firewall.kernelTimeouts || have.until === b.until)) this.pendingBan.delete(b.ip);
+      else ban.push(b);
+    }
+    const unban: string[] = [];
+    for (const ip of this.pendingUnban) {
+      if (this.inKernel.has(ip)) unban.push(ip);
+      else this.pendingUnban.delete(ip);
+    }
+    if (ban.length === 0 && unban.length === 0) return;
+    let result;
+    try {
+      result = await this.firewall.apply({ ban, unban }, now);
+    } catch (e) {
+      this.failed(e, now, 'apply', ban.length + unban.length);
+      return;
+    }
+    const banned = new Map(ban.map((b) => [b.ip, b]));
+    for (const ip of result.done) {
+      const b = banned.get(ip);
+      if (b) {
+        this.inKernel.set(ip, b);
+        if (this.pendingBan.get(ip) === b) this.pendingBan.delete(ip);
+      } else {
+        this.inKernel.delete(ip);
+        this.pendingUnban.delete(ip);
+      }
+    }
+    if (result.failed.length > 0) this.failed(result.failed[0]!.error, now, 'apply', result.failed.length);
+    else {
+      this.attempt = 0;
+      this.retryAt = null;
+    }
+  }
+
+  /**
+   * Start-up: the kernel is made to hold exactly `desired`. Listable actions are diffed (missing
+   * bans added, unknown ones removed); others are flushed and refilled.
+   */
+  async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number): Promise<void> {
+    if (!this.started && !(await this.start(now))) {
+      this.replacePending(desired, []);
+      return;
+    }
+    if (this.firewall.listable) {
+      if (!(await this.relist(now))) {
+        this.replacePending(desired, []);
+        return;
+      }
+    } else {
+      try {
+        await this.firewall.flush();
+      } catch (e) {
+        this.failed(e, now, 'flush', desired.size);
+      }
+      this.inKernel.clear();
+    }
+    this.replacePending(desired, [...this.inKernel.keys()].filter((ip) => !desired.has(ip)));
+    await this.flush(now, true);
+  }
+
+  /** The periodic check: structure intact? kernel still holding our bans? then due retries. */
+  async check(now: number): Promise<void> {
+    if (this.started) {
+      let intact: boolean;
+      try {
+        intact = await this.firewall.intact();
+      } catch {
+        intact = false;
+      }
+      if (!intact) await this.repair(now);
+      else if (this.firewall.listable) await this.audit(now);
+    }
+    await this.flush(now);
+  }
+
+  pendingBans(): string[] {
+    return [...this.pendingBan.keys()];
+  }
+  pendingUnbans(): string[] {
+    return [...this.pendingUnban.keys()];
+  }
+  /** The ban of `ip` has reached the kernel and nothing newer is waiting. */
+  holds(ip: string): boolean {
+    return this.inKernel.has(ip) && !this.pendingBan.has(ip);
+  }
+  stats(): InstanceStats {
+    return { repairs: this.repairs, failures: this.failures, retryAt: this.retryAt };
+  }
+
+  private async repair(now: number): Promise<void> {
+    this.repairs++;
+    this.log.warn({ event: 'firewall-repair', action: this.id, bans: this.inKernel.size, repairs: this.repairs });
+    // whatever the structure held is gone: every ban we believed in is sent again
+    for (const b of this.inKernel.values()) if (!this.pendingBan.has(b.ip)) this.pendingBan.set(b.ip, b);
+    this.inKernel.clear();
+    try {
+      await this.firewall.repair();
+      this.attempt = 0;
+      this.retryAt = null;
+    } catch (e) {
+      // start() runs again when the retry falls due
+      this.started = false;
+      this.failed(e, now, 'repair', this.pendingBan.size);
+    }
+  }
+
+  private async audit(now: number): Promise<void> {
+    let listed: Set<string>;
+    try {
+      listed = await this.firewall.list();
+    } catch (e) {
+      this.log.warn({ event: 'firewall-list-failed', action: this.id, ...fieldsOf(e) });
+      return;
+    }
+    let lost = 0;
+    for (const [ip, b] of this.inKernel) {
+      if (listed.has(ip)) continue;
+      this.inKernel.delete(ip);
+      if (this.firewall.kernelTimeouts && b.until !== null && b.until <= now + EXPIRY_SLACK_MS) continue;
+      if (!this.pendingBan.has(ip) && !this.pendingUnban.has(ip)) this.pendingBan.set(ip, b);
+      lost++;
+    }
+    let unknown = 0;
+    for (const ip of listed) {
+      if (this.inKernel.has(ip) || this.pendingBan.has(ip)) continue;
+      this.inKernel.set(ip, placeholder(ip));
+      this.pendingUnban.add(ip);
+      unknown++;
+    }
+    if (lost > 0) {
+      this.repairs++;
+      this.log.warn({ event: 'firewall-repair', action: this.id, lost, repairs: this.repairs });
+    }
+    if (unknown > 0) this.log.warn({ event: 'firewall-unknown-bans', action: this.id, unknown });
+    if (lost > 0 || unknown > 0) {
+      this.attempt = 0;
+      this.retryAt = null;
+    }
+  }
+
+  /** Reloads inKernel from the kernel; keeps what we know about addresses still there. */
+  private async relist(now: number): Promise<boolean> {
+    try {
+      const listed = await this.firewall.list();
+      const known = new Map(this.inKernel);
+      this.inKernel.clear();
+      for (const ip of listed) this.inKernel.set(ip, known.get(ip) ?? placeholder(ip));
+      this.resync = false;
+      return true;
+    } catch (e) {
+      this.failed(e, now, 'list', this.pendingBan.size + this.pendingUnban.size);
+      return false;
+    }
+  }
+
+  private replacePending(desired: ReadonlyMap<string, FirewallBan>, unban: readonly string[]): void {
+    this.pendingBan.clear();
+    this.pendingUnban.clear();
+    for (const b of desired.values()) this.pendingBan.set(b.ip, b);
+    for (const ip of unban) this.pendingUnban.add(ip);
+  }
+
+  private failed(e: unknown, now: number, step: string, count: number): void {
+    this.failures++;
+    const delay = backoffDelay(this.attempt, this.backoff, () => 0);
+    this.attempt++;
+    this.retryAt = now + delay;
+    this.resync = true;
+    this.log.error(
+      { event: 'firewall-failed', action: this.id, step, addresses: count, attempt: this.attempt, retryAt: this.retryAt, ...fieldsOf(e) },
+      `${this.id} ${step} failed; retry in ${delay} ms`,
+    );
+  }
+}
+
+// an address found in the kernel whose ban we know nothing about (its timer, if any, is unknown)
+function placeholder(ip: string): FirewallBan {
+  return { ip, family: ip.includes(':') ? 'inet6' : 'inet4', time: 0, until: null, banCount: 0, failures: 0 };
+}
+
+function fieldsOf(e: unknown): Record<string, unknown> {
+  if (e instanceof FirewallCommandError) return { code: e.code, ...e.fields() };
+  return { code: 'VG_INTERNAL', err: describe(e) };
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,220 @@
+// The actions of one jail, as the daemon drives them: start, apply decisions, a periodic check,
+// start-up reconciliation with the store, stop. Every action runs on its own (one failing action
+// never stops the others); calls are serialised so two transactions never interleave; no method
+// rejects. A ban counts as applied when every action holds it; the store is told either way.
+
+import type { Logger } from '../log/logger.js';
+import { VoipguardError, VoipguardErrors } from '../core/errors.js';
+import { normalizeIp } from '../core/ip.js';
+import type { Decision } from '../core/types.js';
+import type { ActiveBan, Store } from '../store/store.js';
+import type { ConfigFileReader } from '../config/config-set.js';
+import type { BackoffOptions } from '../sources/ami-backoff.js';
+import { CommandFirewall } from '../firewall/command-firewall.js';
+import { ConntrackPurger } from '../firewall/conntrack.js';
+import { familyOf, type Firewall, type FirewallBan } from '../firewall/firewall.js';
+import { MemoryFirewall } from '../firewall/memory-firewall.js';
+import { loadActionDefinition } from './action-definition.js';
+import { ActionInstance, FIREWALL_BACKOFF, type InstanceStats } from './action-instance.js';
+import type { CommandRunner } from './command-runner.js';
+
+export interface JailActionContext {
+  readonly jail: string;
+  readonly actions: readonly { name: string; args: Readonly<Record<string, string>> }[];
+  /** Jail-level values: port, protocol, chain, blocktype… (tags for the action files). */
+  readonly params: Readonly<Record<string, string>>;
+}
+
+export interface JailActionDeps {
+  readonly configDir: string;
+  readonly runner: CommandRunner;
+  readonly store: Store;
+  readonly log: Logger;
+  /** Every action becomes a memory firewall that logs what it would do. */
+  readonly dryRun?: boolean;
+  readonly backoff?: BackoffOptions;
+  readonly reader?: ConfigFileReader;
+}
+
+export interface ActionStatus extends InstanceStats {
+  readonly id: string;
+  readonly pendingBans: readonly string[];
+  readonly pendingUnbans: readonly string[];
+}
+
+export interface JailActions {
+  start(): Promise<void>;
+  stop(opts?: { keepRules?: boolean }): Promise<void>;
+  /** Never rejects. Decisions of other jails and invalid addresses are logged and skipped. */
+  apply(decisions: readonly Decision[], now: number): Promise<void>;
+  /** Due retries, repairs of flushed/deleted chains and sets. Call every few seconds. */
+  check(now: number): Promise<void>;
+  /** Start-up: the kernel is made to match the store's active bans of this jail. */
+  reconcile(active: readonly ActiveBan[], now: number): Promise<void>;
+  /** Addresses whose ban or unban has not reached every action yet. */
+  pending(): readonly string[];
+  status(): readonly ActionStatus[];
+}
+
+/** Loads every action of the jail; config errors (all of them) are thrown before anything runs. */
+export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): JailActions {
+  const errors: VoipguardError[] = [];
+  const firewalls: Firewall[] = [];
+  const log = deps.log.child({ component: 'actions', jail: ctx.jail });
+  for (const a of ctx.actions) {
+    try {
+      const def = loadActionDefinition(a.name, a.args, { jail: ctx.jail, configDir: deps.configDir, params: ctx.params, ...(deps.reader ? { reader: deps.reader } : {}) });
+      // notification actions (sendmail, webhook) are src/notify's: they share action.d, not this door
+      if (def.kind === 'notify') continue;
+      const fw = def.kind === 'memory' || deps.dryRun ? new MemoryFirewall(`${def.action}[${def.name}]`, log) : new CommandFirewall(def, deps.runner, log);
+      if (firewalls.some((f) => f.id === fw.id)) {
+        throw new VoipguardError('VG_CONFIG_ARGS', `jail ${ctx.jail} uses ${fw.id} twice: give each a different name=`, { section: ctx.jail, key: 'action' });
+      }
+      firewalls.push(fw);
+    } catch (e) {
+      if (!(e instanceof VoipguardError)) throw e;
+      errors.push(new VoipguardError(e.code, `jail ${ctx.jail}, action ${a.name}: ${e.message}`, { section: ctx.jail, key: 'action', ...e.place }));
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new VoipguardErrors(errors);
+  const instances = firewalls.map((f) => new ActionInstance(f, log, deps.backoff ?? FIREWALL_BACKOFF));
+  const conntrack = deps.dryRun ? null : new ConntrackPurger(deps.runner, log);
+  return new JailActionsImpl(ctx.jail, instances, deps.store, log, conntrack);
+}
+
+class JailActionsImpl implements JailActions {
+  private tail: Promise<unknown> = Promise.resolve();
+  /** What the store was last told per banned address (absent: nothing told yet). */
+  private readonly told = new Map<string, boolean>();
+
+  constructor(
+    private readonly jail: string,
+    private readonly instances: readonly ActionInstance[],
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly conntrack: ConntrackPurger | null,
+  ) {}
+
+  start(): Promise<void> {
+    return this.serial('start', async () => {
+      // start takes no clock: a failed start is retried by the first check()
+      await Promise.all(this.instances.map((i) => i.start(0)));
+      await this.conntrack?.detect();
+    });
+  }
+
+  stop(opts: { keepRules?: boolean } = {}): Promise<void> {
+    return this.serial('stop', async () => {
+      await Promise.all(this.instances.map((i) => i.stop(opts.keepRules ?? false)));
+    });
+  }
+
+  apply(decisions: readonly Decision[], now: number): Promise<void> {
+    return this.serial('apply', async () => {
+      const bans = new Map<string, FirewallBan>();
+      const unbans = new Set<string>();
+      for (const d of decisions) {
+        if (d.jail !== this.jail) {
+          this.log.warn({ event: 'foreign-decision', decisionJail: d.jail });
+          continue;
+        }
+        const ip = normalizeIp(d.ip);
+        if (ip === null) {
+          this.log.warn({ event: 'invalid-ip', code: 'VG_ACTION_IP', ip: String(d.ip).slice(0, 80) });
+          continue;
+        }
+        if (d.type === 'ban' && (d.until === null || d.until > now)) {
+          unbans.delete(ip);
+          bans.set(ip, { ip, family: familyOf(ip), time: d.time, until: d.until, banCount: d.banCount, failures: d.failures });
+        } else {
+          bans.delete(ip);
+          unbans.add(ip);
+          this.told.delete(ip);
+        }
+      }
+      if (bans.size === 0 && unbans.size === 0) return;
+      await Promise.all(
+        this.instances.map(async (i) => {
+          i.queue([...bans.values()], [...unbans]);
+          await i.flush(now);
+        }),
+      );
+      await this.settle(bans.keys());
+    });
+  }
+
+  check(now: number): Promise<void> {
+    return this.serial('check', async () => {
+      await Promise.all(this.instances.map((i) => i.check(now)));
+      const ips = new Set([...this.told].filter(([, ok]) => !ok).map(([ip]) => ip));
+      for (const i of this.instances) for (const ip of i.pendingBans()) ips.add(ip);
+      await this.settle(ips);
+    });
+  }
+
+  reconcile(active: readonly ActiveBan[], now: number): Promise<void> {
+    return this.serial('reconcile', async () => {
+      const desired = new Map<string, FirewallBan>();
+      const stored = new Map<string, boolean>();
+      for (const b of active) {
+        if (b.jail !== this.jail || (b.until !== null && b.until <= now)) continue;
+        const ip = normalizeIp(b.ip);
+        if (ip === null) {
+          this.log.warn({ event: 'invalid-ip', code: 'VG_ACTION_IP', ip: String(b.ip).slice(0, 80) });
+          continue;
+        }
+        desired.set(ip, { ip, family: familyOf(ip), time: b.start, until: b.until, banCount: b.banCount, failures: 0 });
+        stored.set(ip, b.applied);
+      }
+      await Promise.all(this.instances.map((i) => i.reconcile(desired, now)));
+      for (const [ip, applied] of stored) this.told.set(ip, applied);
+      await this.settle(desired.keys());
+      this.log.info({ event: 'reconciled', bans: desired.size, pending: this.pending().length });
+    });
+  }
+
+  pending(): readonly string[] {
+    const s = new Set<string>();
+    for (const i of this.instances) {
+      for (const ip of i.pendingBans()) s.add(ip);
+      for (const ip of i.pendingUnbans()) s.add(ip);
+    }
+    return [...s].sort();
+  }
+
+  status(): readonly ActionStatus[] {
+    return this.instances.map((i) => ({ id: i.id, pendingBans: i.pendingBans(), pendingUnbans: i.pendingUnbans(), ...i.stats() }));
+  }
+
+  /** Tells the store whether each ban is in every action; cuts the flows of newly applied ones. */
+  private async settle(ips: Iterable<string>): Promise<void> {
+    const fresh: string[] = [];
+    for (const ip of ips) {
+      const applied = this.instances.every((i) => i.holds(ip));
+      if (this.told.get(ip) === applied) continue;
+      if (applied) fresh.push(ip);
+      this.told.set(ip, applied);
+      try {
+        this.store.setApplied(this.jail, ip, applied);
+      } catch (e) {
+        this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', ip, err: (e as Error).message });
+      }
+    }
+    if (fresh.length > 0 && this.conntrack) {
+      try {
+        await this.conntrack.purge(fresh);
+      } catch (e) {
+        this.log.warn({ event: 'conntrack-failed', err: (e as Error).message });
+      }
+    }
+  }
+
+  private serial(what: string, fn: () => Promise<void>): Promise<void> {
+    const run = this.tail.then(fn).catch((e: unknown) => {
+      this.log.error({ event: 'actions-internal', code: 'VG_INTERNAL', step: what, err: e instanceof Error ? e.stack ?? e.message : String(e) });
+    });
+    this.tail = run;
+    return run;
+  }
+}

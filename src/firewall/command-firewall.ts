@@ -1,0 +1,225 @@
+// A Firewall that runs an action.d definition: argv commands through the CommandRunner, and,
+// when the action declares a batch form, one script per transaction on the batch command's stdin.
+// Families whose structure commands are identical (nftables' inet table) share them: they run once.
+
+import type { Logger } from '../log/logger.js';
+import { parseIp } from '../core/ip.js';
+import type { CommandRunner } from '../actions/command-runner.js';
+import { FAMILIES, type ActionDefinition, type Family, type FamilyPlan } from '../actions/action-definition.js';
+import { renderCommand, renderScriptLine, type Slot } from '../actions/command-template.js';
+import { banTagValues } from './ban-tags.js';
+import { familyOf, FirewallCommandError, type ApplyResult, type Firewall, type FirewallChange } from './firewall.js';
+import { establishedBeforeJump } from './hook-check.js';
+
+type Argv = readonly string[];
+
+interface StructureGroup {
+  readonly families: readonly Family[];
+  readonly plan: FamilyPlan;
+}
+
+export class CommandFirewall implements Firewall {
+  readonly id: string;
+  readonly kernelTimeouts: boolean;
+  readonly listable: boolean;
+  private readonly structure: StructureGroup[];
+
+  constructor(private readonly def: ActionDefinition, private readonly runner: CommandRunner, private readonly log: Logger) {
+    this.id = `${def.action}[${def.name}]`;
+    const plans = FAMILIES.map((f) => def.families[f]);
+    this.listable = plans.every((p) => p.listBan !== null);
+    this.kernelTimeouts = plans.some(usesKernelTimeout);
+    this.structure = groupBy(plans, (p) => JSON.stringify([p.start, p.stop, p.check, p.checkMatch.map((r) => r.source), p.repair, p.flush])).map((ps) => ({
+      families: ps.map((p) => p.family),
+      plan: ps[0]!,
+    }));
+  }
+
+  async start(): Promise<void> {
+    for (const g of this.structure) {
+      if (g.plan.check.length > 0) {
+        if (await this.groupIntact(g)) continue;
+        // a half-made structure (chain without its hook…) would make start fail: clear it first
+        await this.runAll(g.plan.stop, true);
+      }
+      await this.runAll(g.plan.start, false);
+    }
+  }
+
+  async stop(tolerant = false): Promise<void> {
+    let first: FirewallCommandError | null = null;
+    for (const g of this.structure) {
+      try {
+        await this.runAll(g.plan.stop, tolerant);
+      } catch (e) {
+        if (!(e instanceof FirewallCommandError)) throw e;
+        first ??= e;
+      }
+    }
+    if (first) throw first;
+  }
+
+  async intact(): Promise<boolean> {
+    for (const g of this.structure) if (!(await this.groupIntact(g))) return false;
+    return true;
+  }
+
+  async repair(): Promise<void> {
+    for (const g of this.structure) {
+      if (g.plan.repair) await this.runAll(g.plan.repair, false);
+      else {
+        await this.runAll(g.plan.stop, true);
+        await this.runAll(g.plan.start, false);
+      }
+    }
+  }
+
+  async flush(): Promise<void> {
+    for (const g of this.structure) await this.runAll(g.plan.flush, false);
+  }
+
+  async list(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const f of FAMILIES) {
+      const p = this.def.families[f];
+      if (!p.listBan) throw new Error(`${this.id} cannot list bans`);
+      let text = '';
+      for (const argv of p.list) text += (await this.must(argv)).stdout + '\n';
+      const re = new RegExp(p.listBan.source, 'gm');
+      for (const m of text.matchAll(re)) {
+        const ip = parseIp(m.groups?.['ip'] ?? '');
+        if (ip !== null && familyOf(ip.text) === f) out.add(ip.text);
+      }
+    }
+    return out;
+  }
+
+  async hookWarnings(): Promise<string[]> {
+    const warnings: string[] = [];
+    for (const f of FAMILIES) {
+      const p = this.def.families[f];
+      if (!p.hookJump || p.hookList.length === 0) continue;
+      for (const argv of p.hookList) {
+        const r = await this.runner.run(argv);
+        if (r.exitCode !== 0) continue;
+        const rule = establishedBeforeJump(r.stdout, p.hookJump);
+        if (rule) warnings.push(`${argv.join(' ')}: "${rule}" accepts established flows before the jump to ${this.id}; banned addresses keep their open flows`);
+      }
+    }
+    return warnings;
+  }
+
+  async apply(change: FirewallChange, now: number): Promise<ApplyResult> {
+    const bans = splitByFamily(change.ban, (b) => b.family);
+    const unbans = splitByFamily(change.unban, familyOf);
+    const done: string[] = [];
+    const failed: { ip: string; error: FirewallCommandError }[] = [];
+    const batchFamilies = FAMILIES.filter((f) => this.def.families[f].batch !== null);
+    for (const fams of groupBy(batchFamilies, (f) => JSON.stringify(this.def.families[f].batch!.command))) {
+      const ips: string[] = [];
+      const lines: string[] = [];
+      const head = new Set<string>();
+      const tail = new Set<string>();
+      for (const f of fams) {
+        const b = this.def.families[f].batch!;
+        b.begin.forEach((l) => head.add(l));
+        b.end.forEach((l) => tail.add(l));
+        for (const ip of unbans.get(f) ?? []) {
+          for (const t of b.unban) lines.push(renderScriptLine(t, { ip }));
+          ips.push(ip);
+        }
+        for (const ban of bans.get(f) ?? []) {
+          const values = banTagValues(ban, now);
+          for (const t of b.ban) lines.push(renderScriptLine(t, values));
+          ips.push(ban.ip);
+        }
+      }
+      if (ips.length === 0) continue;
+      const argv = this.def.families[fams[0]!].batch!.command;
+      const script = [...head, ...lines, ...tail, ''].join('\n');
+      const r = await this.runner.run(argv, { input: script });
+      if (r.exitCode === 0) done.push(...ips);
+      else {
+        const error = new FirewallCommandError(argv, r.exitCode, r.stderr, lines.length);
+        for (const ip of ips) failed.push({ ip, error });
+      }
+    }
+    for (const f of FAMILIES.filter((x) => this.def.families[x].batch === null)) {
+      const p = this.def.families[f];
+      for (const ip of unbans.get(f) ?? []) await this.oneByOne(ip, p.unban.map((t) => renderCommand(t, { ip })), done, failed);
+      for (const ban of bans.get(f) ?? []) {
+        const values = banTagValues(ban, now);
+        await this.oneByOne(ban.ip, p.ban.map((t) => renderCommand(t, values)), done, failed);
+      }
+    }
+    return { done, failed };
+  }
+
+  private async oneByOne(ip: string, commands: Argv[], done: string[], failed: { ip: string; error: FirewallCommandError }[]): Promise<void> {
+    for (const argv of commands) {
+      const r = await this.runner.run(argv);
+      if (r.exitCode !== 0) {
+        failed.push({ ip, error: new FirewallCommandError(argv, r.exitCode, r.stderr) });
+        return;
+      }
+    }
+    done.push(ip);
+  }
+
+  private async groupIntact(g: StructureGroup): Promise<boolean> {
+    if (g.plan.check.length === 0) return true;
+    let out = '';
+    for (const argv of g.plan.check) {
+      const r = await this.runner.run(argv);
+      if (r.exitCode !== 0) {
+        this.log.debug({ event: 'firewall-check-failed', action: this.id, argv, exitCode: r.exitCode, stderr: r.stderr.slice(0, 500) });
+        return false;
+      }
+      out += r.stdout + '\n';
+    }
+    const missing = g.plan.checkMatch.find((re) => !new RegExp(re.source, 'm').test(out));
+    if (missing) this.log.debug({ event: 'firewall-check-failed', action: this.id, missing: missing.source });
+    return missing === undefined;
+  }
+
+  private async must(argv: Argv): Promise<{ stdout: string }> {
+    const r = await this.runner.run(argv);
+    if (r.exitCode !== 0) throw new FirewallCommandError(argv, r.exitCode, r.stderr);
+    return r;
+  }
+
+  private async runAll(commands: readonly Argv[], tolerant: boolean): Promise<void> {
+    for (const argv of commands) {
+      const r = await this.runner.run(argv);
+      if (r.exitCode === 0) continue;
+      if (!tolerant) throw new FirewallCommandError(argv, r.exitCode, r.stderr);
+      this.log.debug({ event: 'firewall-command-tolerated', action: this.id, argv, exitCode: r.exitCode, stderr: r.stderr.slice(0, 500) });
+    }
+  }
+}
+
+function groupInto<K, T>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {
+  const m = new Map<K, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = m.get(k);
+    if (list) list.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): T[][] {
+  return [...groupInto(items, key).values()];
+}
+
+function splitByFamily<T>(items: readonly T[], fam: (t: T) => Family): Map<Family, T[]> {
+  return groupInto(items, fam);
+}
+
+// kernel timers show in the ban templates as <timeout> or <duration>
+function usesKernelTimeout(p: FamilyPlan): boolean {
+  const timed = (s: Slot): boolean => typeof s !== 'string' && (s.tag === 'timeout' || s.tag === 'duration');
+  return (p.batch?.ban ?? []).some((t) => t.pieces.some(timed)) || p.ban.some((t) => t.slots.some(timed));
+}
+

@@ -1,0 +1,74 @@
+// The Firewall: what an action instance (iptables[name=asterisk-tcp]…) can do to the kernel.
+// CommandFirewall runs an action.d definition through a CommandRunner; MemoryFirewall keeps bans
+// in memory (the dummy action, and `voipguard daemon --dry-run`). Both are driven by
+// actions/action-instance.ts, which owns retries, pending bans and repairs.
+
+import { VoipguardError } from '../core/errors.js';
+import type { Family } from '../actions/action-file.js';
+
+/** A ban as an action sees it. `ip` is canonical (core/ip.ts). */
+export interface FirewallBan {
+  readonly ip: string;
+  readonly family: Family;
+  readonly time: number;
+  readonly until: number | null;
+  readonly banCount: number;
+  readonly failures: number;
+}
+
+/** Bans and unbans that fall due together: one transaction per batch command. */
+export interface FirewallChange {
+  readonly ban: readonly FirewallBan[];
+  readonly unban: readonly string[];
+}
+
+export interface ApplyResult {
+  /** Addresses whose ban or unban reached the kernel. */
+  readonly done: readonly string[];
+  readonly failed: readonly { readonly ip: string; readonly error: FirewallCommandError }[];
+}
+
+export interface Firewall {
+  /** `action[name]`, for logs: iptables[asterisk-tcp]. */
+  readonly id: string;
+  /** Bans expire in the kernel by themselves (ipset, nft timeouts): a changed ban time is re-sent. */
+  readonly kernelTimeouts: boolean;
+  /** list() can say which addresses the kernel holds. */
+  readonly listable: boolean;
+  /** Creates what is missing (chains, sets, hooks); keeps what is intact. Throws FirewallCommandError. */
+  start(): Promise<void>;
+  /** Removes what start created. With `tolerant`, failing commands are skipped. */
+  stop(tolerant?: boolean): Promise<void>;
+  apply(change: FirewallChange, now: number): Promise<ApplyResult>;
+  /** The banned addresses the kernel holds. Throws when not listable or when listing fails. */
+  list(): Promise<Set<string>>;
+  /** true when chains, sets and hooks are all there (actioncheck, checkmatch). */
+  intact(): Promise<boolean>;
+  /** Rebuilds a broken structure; bans must be re-sent afterwards. */
+  repair(): Promise<void>;
+  /** Removes every ban (actionflush); used when the kernel cannot be listed. */
+  flush(): Promise<void>;
+  /** Warnings about the chain we hook (an ESTABLISHED,RELATED ACCEPT before our jump). */
+  hookWarnings(): Promise<string[]>;
+}
+
+/** A command that failed: argv, exit code and stderr, for the log. */
+export class FirewallCommandError extends VoipguardError {
+  /** `exitStatus`: the command's; `exitCode` stays the CLI's (VoipguardError). */
+  constructor(readonly argv: readonly string[], readonly exitStatus: number, readonly stderr: string, readonly lines = 0) {
+    super('VG_FIREWALL_COMMAND', `${argv.join(' ')} exited ${exitStatus}: ${firstLine(stderr)}`);
+  }
+  /** The structured fields logs carry. */
+  fields(): Record<string, unknown> {
+    return { argv: this.argv, exitCode: this.exitStatus, stderr: this.stderr.slice(0, 2000), ...(this.lines ? { scriptLines: this.lines } : {}) };
+  }
+}
+
+function firstLine(s: string): string {
+  const l = s.trim().split('\n')[0] ?? '';
+  return l.length > 200 ? l.slice(0, 197) + '...' : l;
+}
+
+export function familyOf(ip: string): Family {
+  return ip.includes(':') ? 'inet6' : 'inet4';
+}
