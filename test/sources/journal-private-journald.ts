@@ -1,0 +1,86 @@
+// A real systemd-journald of our own for tests on machines without a running systemd: journald in a
+// journal namespace (`systemd-journald <ns>`) listens on /run/systemd/journal.<ns>/ and writes real
+// journal files to /var/log/journal/<machine-id>.<ns>/, which journalctl reads with --directory.
+// Lines are written through its stdout-stream socket (what systemd-cat does), so each becomes an
+// entry with SYSLOG_IDENTIFIER as given; bytes that are not UTF-8 are stored as binary fields.
+// Everything is removed by stop().
+
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+
+export const JOURNALD = '/lib/systemd/systemd-journald';
+
+/** Why the machine cannot run a private journald, or null when it can. */
+export function privateJournaldMissing(): string | null {
+  if (!existsSync(JOURNALD)) return `${JOURNALD} is not installed`;
+  if (!existsSync('/usr/bin/journalctl') && !existsSync('/bin/journalctl')) return 'journalctl is not installed';
+  if (process.getuid?.() !== 0) return 'needs root';
+  if (!existsSync('/etc/machine-id')) return '/etc/machine-id is missing';
+  return null;
+}
+
+export class PrivateJournald {
+  private proc: ResultPromise | null = null;
+  readonly runtimeDir: string;
+  readonly directory: string;
+
+  private constructor(readonly namespace: string) {
+    const machine = readFileSync('/etc/machine-id', 'utf8').trim();
+    this.runtimeDir = `/run/systemd/journal.${namespace}`;
+    this.directory = `/var/log/journal/${machine}.${namespace}`;
+  }
+
+  static async start(): Promise<PrivateJournald> {
+    const j = new PrivateJournald(`vgtest${process.pid}x${Math.floor(Math.random() * 1e6)}`);
+    await j.launch();
+    return j;
+  }
+
+  /** Kills journald and starts it again on the same files (what `systemctl restart` does). */
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.launch();
+  }
+
+  /** One stream connection per call, as one process logging under `identifier`. */
+  async write(identifier: string, messages: ReadonlyArray<string | Buffer>): Promise<void> {
+    const header = `${identifier}\n\n6\n0\n0\n0\n0\n`;
+    const body = Buffer.concat(messages.map((m) => Buffer.concat([Buffer.isBuffer(m) ? m : Buffer.from(m), Buffer.from('\n')])));
+    await new Promise<void>((resolve, reject) => {
+      const s = connect(`${this.runtimeDir}/stdout`);
+      s.on('error', reject);
+      s.on('connect', () => s.end(Buffer.concat([Buffer.from(header), body])));
+      s.on('close', () => resolve());
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.runtimeDir, { recursive: true, force: true });
+    rmSync(this.directory, { recursive: true, force: true });
+  }
+
+  private async launch(): Promise<void> {
+    this.proc = execa(JOURNALD, [this.namespace], { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
+    await waitFor(() => existsSync(`${this.runtimeDir}/stdout`) && existsSync(this.directory), 5000, 'journald socket');
+  }
+
+  private async kill(): Promise<void> {
+    const p = this.proc;
+    this.proc = null;
+    if (p === null) return;
+    p.kill('SIGTERM');
+    await p;
+    rmSync(`${this.runtimeDir}/stdout`, { force: true }); // so launch() waits for the new socket
+  }
+}
+
+/** Polls `cond` until true or the deadline passes (waits only on real external processes). */
+export async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
