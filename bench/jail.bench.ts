@@ -1,0 +1,80 @@
+// npm run bench:jail — 1,000,000 failures from 1,000,000 distinct addresses through one jail with
+// the tracked-address cap at its default (a botnet spray: every address new, none reaches maxretry,
+// so the cap evicts all the time). Then 1,000,000 failures from 20,000 addresses (bans happen).
+// Reports failures/s, peak RSS and bytes per tracked address. Targets: ≥ 1,000,000 failures/s,
+// ≤ 300 MB RSS. Run with --expose-gc (the npm script does) for the bytes-per-address figure.
+
+import { resourceUsage } from 'node:process';
+import type { Failure } from '../src/core/types.js';
+import { NO_INCREMENT } from '../src/jails/ban-policy.js';
+import { DEFAULT_MAX_TRACKED, Jail, type JailSettings } from '../src/jails/jail.js';
+
+const N = 1_000_000;
+const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
+const settings: JailSettings = {
+  name: 'asterisk',
+  maxretry: 5,
+  findtime: 600_000,
+  bantime: 600_000,
+  increment: { ...NO_INCREMENT, overalljails: false },
+  ignoreip: ['127.0.0.1/8', '::1'],
+  ignoreself: true,
+};
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const mb = (b: number) => (b / 1048576).toFixed(1);
+
+/** Distinct public-looking IPv4 addresses: 11.0.0.0 upwards. */
+function ipOf(i: number): string {
+  const n = 0x0b000000 + i;
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+function failureOf(ip: string, time: number): Failure {
+  return { ip, time, kind: 'InvalidPassword', origin: 'log', source: '/var/log/asterisk/security' };
+}
+
+function run(label: string, ips: readonly string[], count: number): void {
+  const jail = new Jail(settings, { selfAddresses: ['192.0.2.1'] });
+  let bans = 0;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) {
+    // one failure per µs of event time; `now` moves with it
+    const t = T0 + (i >> 10);
+    const d = jail.failure(failureOf(ips[i % ips.length]!, t), t);
+    if (d.length > 0) bans++;
+  }
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  const s = jail.status(T0 + (count >> 10));
+  console.log(
+    `${label}: ${count.toLocaleString('en')} failures in ${secs.toFixed(3)} s = ${Math.round(count / secs).toLocaleString('en')} failures/s; ` +
+      `tracked ${s.counters.tracked.toLocaleString('en')}, evicted ${s.counters.evicted.toLocaleString('en')}, bans ${bans.toLocaleString('en')}`,
+  );
+}
+
+/** Heap per tracked address: a full jail against an empty one, address strings created fresh (as a filter would). */
+function bytesPerAddress(): void {
+  if (gc === undefined) {
+    console.log('bytes per tracked address: run with node --expose-gc');
+    return;
+  }
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const jail = new Jail(settings);
+  for (let i = 0; i < DEFAULT_MAX_TRACKED; i++) jail.failure(failureOf(ipOf(i), T0 + i), T0 + i);
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  const tracked = jail.status(T0 + DEFAULT_MAX_TRACKED).counters.tracked;
+  console.log(`bytes per tracked address: ${Math.round((after - before) / tracked)} (${tracked.toLocaleString('en')} tracked, ${mb(after - before)} MB heap)`);
+}
+
+console.log(`node ${process.version}, cap ${DEFAULT_MAX_TRACKED.toLocaleString('en')} tracked addresses, maxretry 5, findtime 10m`);
+const distinct = Array.from({ length: N }, (_, i) => ipOf(i));
+run('1M distinct addresses', distinct, N);
+distinct.length = 0;
+const few = Array.from({ length: 20_000 }, (_, i) => ipOf(i));
+run('1M failures from 20k addresses', few, N);
+bytesPerAddress();
+const peak = resourceUsage().maxRSS * 1024;
+const rss = process.memoryUsage().rss;
+console.log(`peak RSS ${mb(peak)} MB (now ${mb(rss)} MB); targets: ≥ 1,000,000 failures/s, ≤ 300 MB RSS`);

@@ -1,0 +1,215 @@
+// A jail: failures in, decisions out. Pure: no I/O, no clock (every call takes `now`), the history
+// of earlier bans and the random source are passed in. Detected bans, manual bans and restored bans
+// all come out as the same Decision records, so actions and the store have one path to follow.
+
+import type { JailConfig } from '../config/jail-schema.js';
+import { VoipguardError } from '../core/errors.js';
+import { normalizeIp, parseCidr } from '../core/ip.js';
+import type { BanDecision, BanReason, BanRecord, Decision, Failure, UnbanDecision } from '../core/types.js';
+import { banDuration } from './ban-policy.js';
+import { FailureWindows } from './failure-windows.js';
+import { IgnoreMatcher, type IgnoreReason } from './ignore-matcher.js';
+
+/**
+ * Tracked addresses per jail. At ~100 bytes each (bench/jail.bench.ts) that is ~10 MB: an attacker
+ * would need over 100,000 other addresses failing between two attempts of one address to push it
+ * out, and 2,000 new addresses a second for a findtime of a minute. Raise it with memory to spare.
+ */
+export const DEFAULT_MAX_TRACKED = 100_000;
+/** Event times further than this from `now` are not trusted: the failure counts at `now`. */
+export const DEFAULT_MAX_SKEW = 10 * 60_000;
+
+export type JailSettings = Pick<JailConfig, 'name' | 'maxretry' | 'findtime' | 'bantime' | 'increment' | 'ignoreip' | 'ignoreself'>;
+
+export interface JailDeps {
+  /** Earlier bans of `ip` in `jail` (every jail when null), e.g. from Store.banCount. Default: none. */
+  readonly history?: (ip: string, jail: string | null, now: number) => number;
+  /** The host's own addresses (ignoreself). */
+  readonly selfAddresses?: readonly string[];
+  /** [0, 1), for bantime.rndtime. */
+  readonly random?: () => number;
+  readonly maxTracked?: number;
+  readonly maxSkew?: number;
+}
+
+export interface BannedEntry {
+  readonly ip: string;
+  readonly start: number;
+  readonly until: number | null;
+  readonly banCount: number;
+  readonly reason: BanReason;
+}
+
+export interface JailStatus {
+  readonly currentlyFailed: number;
+  readonly totalFailed: number;
+  readonly currentlyBanned: number;
+  readonly totalBanned: number;
+  readonly banned: readonly BannedEntry[];
+  /** Failures dated too far from now (counted at now), addresses evicted by the cap, ignored failures. */
+  readonly counters: { readonly clamped: number; readonly evicted: number; readonly ignored: number; readonly tracked: number };
+}
+
+export class Jail {
+  readonly name: string;
+  private readonly windows: FailureWindows;
+  private readonly ignore: IgnoreMatcher;
+  private readonly banned = new Map<string, BannedEntry>();
+  private nextExpiry = Infinity;
+  private totalFailed = 0;
+  private totalBanned = 0;
+  private clamped = 0;
+  private ignored = 0;
+  private readonly maxSkew: number;
+  private readonly history: (ip: string, jail: string | null, now: number) => number;
+  private readonly random: () => number;
+
+  constructor(private readonly cfg: JailSettings, deps: JailDeps = {}) {
+    this.name = cfg.name;
+    this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, deps.maxTracked ?? DEFAULT_MAX_TRACKED);
+    this.ignore = new IgnoreMatcher(cfg.ignoreip, cfg.ignoreself ? (deps.selfAddresses ?? []) : []);
+    this.maxSkew = deps.maxSkew ?? DEFAULT_MAX_SKEW;
+    this.history = deps.history ?? (() => 0);
+    this.random = deps.random ?? Math.random;
+  }
+
+  /** One failure. `f.ip` is canonical (the Failure contract). Returns a ban decision or nothing. */
+  failure(f: Failure, now: number): Decision[] {
+    const ip = f.ip;
+    if (this.ignore.match(ip) !== null) {
+      this.ignored++;
+      return [];
+    }
+    let t = f.time;
+    if (!(t >= now - this.maxSkew && t <= now + this.maxSkew)) {
+      t = now;
+      this.clamped++;
+    }
+    this.totalFailed++;
+    if (this.banned.has(ip)) return []; // still arriving while the firewall catches up
+    const count = this.windows.add(ip, t);
+    if (count < this.cfg.maxretry) return [];
+    this.windows.delete(ip);
+    return [this.startBan(ip, now, 'detected', count, undefined)];
+  }
+
+  /** Expired bans → unban decisions; also forgets windows that went stale. */
+  tick(now: number): UnbanDecision[] {
+    this.windows.prune(now);
+    if (now < this.nextExpiry) return [];
+    const out: UnbanDecision[] = [];
+    let next = Infinity;
+    for (const [ip, b] of this.banned) {
+      if (b.until === null) continue;
+      if (b.until <= now) {
+        this.banned.delete(ip);
+        out.push({ type: 'unban', jail: this.name, ip, time: now, reason: 'expired' });
+      } else if (b.until < next) next = b.until;
+    }
+    this.nextExpiry = next;
+    return out;
+  }
+
+  /**
+   * A manual ban, through the same door as a detected one. `duration` (ms, -1 permanent) overrides
+   * the jail's policy. Returns [] when already banned; throws VG_BAD_IP or VG_IGNORED_IP.
+   */
+  ban(ipText: string, now: number, opts: { readonly duration?: number } = {}): BanDecision[] {
+    const ip = this.checkIp(ipText);
+    const why = this.ignore.match(ip);
+    if (why !== null) throw new VoipguardError('VG_IGNORED_IP', `${ip} is never banned (${describeIgnore(why)})`);
+    if (this.banned.has(ip)) return [];
+    this.windows.delete(ip);
+    return [this.startBan(ip, now, 'manual', 0, opts.duration)];
+  }
+
+  /** A manual unban. Returns [] when the address is not banned here. */
+  unban(ipText: string, now: number): UnbanDecision[] {
+    const ip = this.checkIp(ipText);
+    if (!this.banned.delete(ip)) return [];
+    return [{ type: 'unban', jail: this.name, ip, time: now, reason: 'manual' }];
+  }
+
+  /**
+   * Bans kept by the store, at start or reload. Active ones come back as 'restored' ban decisions
+   * (for the firewall); expired ones are kept for the next tick() to unban; addresses ignored by the
+   * current config come back as 'reload' unban decisions. Records of other jails are skipped.
+   */
+  restore(records: readonly BanRecord[], now: number): Decision[] {
+    const out: Decision[] = [];
+    for (const r of records) {
+      const ip = r.jail === this.name ? normalizeIp(r.ip) : null;
+      if (ip === null) continue;
+      if (this.ignore.match(ip) !== null) {
+        out.push({ type: 'unban', jail: this.name, ip, time: now, reason: 'reload' });
+        continue;
+      }
+      this.setBanned({ ip, start: r.start, until: r.until, banCount: r.banCount, reason: r.reason });
+      this.totalBanned++;
+      if (r.until === null || r.until > now) {
+        out.push({ type: 'ban', jail: this.name, ip, time: r.start, until: r.until, banCount: r.banCount, reason: 'restored', failures: 0 });
+      }
+    }
+    return out;
+  }
+
+  addIgnore(entry: string): boolean {
+    return this.ignore.add(this.checkRange(entry));
+  }
+
+  delIgnore(entry: string): boolean {
+    return this.ignore.remove(this.checkRange(entry));
+  }
+
+  ignoreList(): string[] {
+    return this.ignore.entries();
+  }
+
+  isBanned(ip: string): boolean {
+    const n = normalizeIp(ip);
+    return n !== null && this.banned.has(n);
+  }
+
+  status(now: number): JailStatus {
+    const banned = [...this.banned.values()].sort((a, b) => a.start - b.start || (a.ip < b.ip ? -1 : 1));
+    return {
+      currentlyFailed: this.windows.currentlyFailed(now),
+      totalFailed: this.totalFailed,
+      currentlyBanned: this.banned.size,
+      totalBanned: this.totalBanned,
+      banned,
+      counters: { clamped: this.clamped, evicted: this.windows.evicted, ignored: this.ignored, tracked: this.windows.size },
+    };
+  }
+
+  private startBan(ip: string, now: number, reason: BanReason, failures: number, duration: number | undefined): BanDecision {
+    const earlier = this.history(ip, this.cfg.increment.overalljails ? null : this.name, now);
+    const ms = duration ?? banDuration(this.cfg.bantime, earlier, this.cfg.increment, this.random);
+    const until = ms < 0 ? null : now + ms;
+    const banCount = earlier + 1;
+    this.setBanned({ ip, start: now, until, banCount, reason });
+    this.totalBanned++;
+    return { type: 'ban', jail: this.name, ip, time: now, until, banCount, reason, failures };
+  }
+
+  private setBanned(b: BannedEntry): void {
+    this.banned.set(b.ip, b);
+    if (b.until !== null && b.until < this.nextExpiry) this.nextExpiry = b.until;
+  }
+
+  private checkIp(text: string): string {
+    const ip = normalizeIp(text.trim());
+    if (ip === null) throw new VoipguardError('VG_BAD_IP', `"${text}" is not an IP address`);
+    return ip;
+  }
+
+  private checkRange(text: string): string {
+    const c = parseCidr(text.trim());
+    if (c === null) throw new VoipguardError('VG_BAD_IP', `"${text}" is not an IP address or CIDR range`);
+    return c.text;
+  }
+}
+
+function describeIgnore(why: IgnoreReason): string {
+  return why === 'loopback' ? 'loopback' : why === 'self' ? "one of this host's own addresses" : 'in ignoreip';
+}

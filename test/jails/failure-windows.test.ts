@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FailureWindows } from '../../src/jails/failure-windows.js';
+import { MIN, T0 } from './jail-kit.js';
+
+test('the maxretry-th failure inside findtime reaches the threshold; a failure exactly findtime old still counts', () => {
+  const w = new FailureWindows(3, 10 * MIN, 100);
+  assert.equal(w.add('203.0.113.5', T0), 1);
+  assert.equal(w.add('203.0.113.5', T0 + 5 * MIN), 2);
+  assert.equal(w.add('203.0.113.5', T0 + 10 * MIN), 3);
+});
+
+test('failures spread wider than findtime never reach the threshold, however many there are', () => {
+  const w = new FailureWindows(3, 10 * MIN, 100);
+  let max = 0;
+  // every 5m01s: any three of them span more than 10 minutes
+  for (let i = 0; i < 50; i++) max = Math.max(max, w.add('203.0.113.5', T0 + i * (5 * MIN + 1000)));
+  assert.equal(max, 2);
+});
+
+test('a first/last/count window would ban here; the sliding window does not (fail2ban rescaling case)', () => {
+  const w = new FailureWindows(3, 10 * MIN, 100);
+  // 0, 9, 18 minutes: each pair fits, no three do
+  assert.equal(w.add('a', T0), 1);
+  assert.equal(w.add('a', T0 + 9 * MIN), 2);
+  assert.equal(w.add('a', T0 + 18 * MIN), 2);
+  assert.equal(w.add('a', T0 + 19 * MIN), 3);
+});
+
+test('events arriving out of order are placed by their time', () => {
+  const w = new FailureWindows(3, 10 * MIN, 100);
+  w.add('a', T0 + 9 * MIN);
+  w.add('a', T0 + 30 * MIN);
+  // older than the window of the newest failure: dropped, not counted
+  assert.equal(w.add('a', T0 + 1 * MIN), 1);
+  assert.equal(w.add('a', T0 + 25 * MIN), 2);
+  assert.equal(w.add('a', T0 + 22 * MIN), 3);
+});
+
+test('the tracked-address cap evicts the least recently seen address and counts it', () => {
+  const w = new FailureWindows(5, 10 * MIN, 3);
+  w.add('a', T0);
+  w.add('b', T0);
+  w.add('c', T0);
+  w.add('a', T0 + 1); // a seen again: b is now the least recently seen
+  w.add('d', T0 + 2);
+  assert.equal(w.size, 3);
+  assert.equal(w.evicted, 1);
+  assert.equal(w.count('b'), 0);
+  assert.equal(w.count('a'), 2);
+});
+
+test('an address spraying attack cannot grow memory past the cap', () => {
+  const w = new FailureWindows(5, 10 * MIN, 1000);
+  for (let i = 0; i < 50_000; i++) w.add(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, T0 + i);
+  assert.equal(w.size, 1000);
+  assert.equal(w.evicted, 49_000);
+});
+
+test('prune forgets stale addresses from the least recently seen; currentlyFailed counts fresh ones', () => {
+  const w = new FailureWindows(5, 10 * MIN, 100);
+  w.add('old', T0);
+  w.add('new', T0 + 9 * MIN);
+  assert.equal(w.currentlyFailed(T0 + 15 * MIN), 1);
+  assert.equal(w.prune(T0 + 15 * MIN), 1);
+  assert.equal(w.size, 1);
+  assert.equal(w.count('new'), 1);
+});
+
+test('maxretry 1 bans on the first failure without tracking anything', () => {
+  const w = new FailureWindows(1, 10 * MIN, 100);
+  assert.equal(w.add('a', T0), 1);
+  assert.equal(w.size, 0);
+});
+
+test('eviction follows least-recently-seen order exactly, against a reference model, over many moves', () => {
+  const cap = 50;
+  const w = new FailureWindows(1000, 10 * MIN, cap);
+  const model: string[] = []; // least recently seen first
+  let seed = 42;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  for (let i = 0; i < 20_000; i++) {
+    const ip = `198.51.100.${Math.floor(rnd() * 120)}`;
+    const at = model.indexOf(ip);
+    if (at >= 0) model.splice(at, 1);
+    else if (model.length >= cap) model.shift();
+    model.push(ip);
+    w.add(ip, T0 + i);
+    if (i % 997 === 0) w.delete(model.splice(Math.floor(rnd() * model.length), 1)[0]!);
+  }
+  assert.equal(w.size, model.length);
+  for (const ip of model) assert.ok(w.count(ip) > 0, ip);
+});
