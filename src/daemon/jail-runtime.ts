@@ -1,0 +1,205 @@
+// One running jail: its sources feed lines to its filter, AMI events to its AMI matcher; failures
+// pass the correlator (one attempt counts once) into the jail; the jail's decisions go to the store
+// first (a ban is kept even when the firewall is down) and then to the actions.
+//
+// Lines read back at start (the file had no saved position) may be old: a failure older than
+// findtime is dropped here, before the jail, which would otherwise count a far-past event at `now`.
+
+import type { JailConfig } from '../config/load-config.js';
+import type { Clock } from '../core/clock.js';
+import { VoipguardError } from '../core/errors.js';
+import type { AmiEvent, BanDecision, Decision, Failure, LogLine } from '../core/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Store } from '../store/store.js';
+import type { JailParts } from './ports.js';
+
+export interface JailRuntimeDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+}
+
+export interface JailCounters {
+  lines: number;
+  matched: number;
+  stale: number;
+  signals: number;
+  attempts: number;
+  amiEvents: number;
+  amiSignals: number;
+  amiAttempts: number;
+  lastAmiEventAt: number | null;
+  hostile: number;
+  storeErrors: number;
+}
+
+export class JailRuntime {
+  readonly name: string;
+  readonly counters: JailCounters = {
+    lines: 0, matched: 0, stale: 0, signals: 0, attempts: 0, amiEvents: 0, amiSignals: 0, amiAttempts: 0,
+    lastAmiEventAt: null, hostile: 0, storeErrors: 0,
+  };
+  private readonly log: Logger;
+  /** Attack time of the failure behind each ban not yet confirmed in the kernel (time-to-ban). */
+  private readonly awaitingKernel = new Map<string, number>();
+  private parts!: JailParts;
+
+  constructor(
+    readonly config: JailConfig,
+    private readonly deps: JailRuntimeDeps,
+  ) {
+    this.name = config.name;
+    this.log = deps.log.child({ jail: config.name });
+  }
+
+  /** Set once by the service, right after the factory made the parts with this.line as sink. */
+  attach(parts: JailParts): void {
+    this.parts = parts;
+  }
+
+  get engine() {
+    return this.parts.engine;
+  }
+
+  get sources() {
+    return this.parts.sources;
+  }
+
+  get takesAmi(): boolean {
+    return this.parts.ami !== null;
+  }
+
+  pending(): readonly string[] {
+    return this.parts.actions.pending();
+  }
+
+  /** Start: firewall up, store's bans back in the jail and in the kernel, then the sources. */
+  async start(): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.parts.actions.start();
+    const active = this.deps.store.activeBans(this.name);
+    const restored = this.parts.engine.restore(active, now);
+    await this.parts.actions.reconcile(active, now);
+    // restore() says which stored bans the current config no longer wants (ignoreip changed)
+    const unbans = restored.filter((d) => d.type === 'unban');
+    if (unbans.length) await this.decide(unbans, now);
+    this.deps.metrics.activeBans(this.name, this.parts.engine.status(now).currentlyBanned);
+    this.log.info({ event: 'jail-started', restored: active.length, sources: this.parts.sources.length });
+    for (const s of this.parts.sources) await s.start();
+  }
+
+  async stop(keepRules: boolean): Promise<void> {
+    for (const s of this.parts.sources) await s.stop();
+    await this.parts.actions.stop({ keepRules });
+    this.log.info({ event: 'jail-stopped', keepRules });
+  }
+
+  /** The sink the sources call, synchronously, once per line. */
+  readonly line = (l: LogLine): void => {
+    this.counters.lines++;
+    const filter = this.parts.filter;
+    if (!filter) return;
+    const m = filter.match(l);
+    if (m.hostile?.length) {
+      this.counters.hostile++;
+      this.log.warn({ event: 'hostile-line', source: l.source, signs: m.hostile, ip: m.failure?.ip });
+    }
+    if (m.failure) this.failure(m.failure);
+  };
+
+  amiEvent(e: AmiEvent): void {
+    const ami = this.parts.ami;
+    if (!ami) return;
+    this.counters.amiEvents++;
+    this.counters.lastAmiEventAt = e.receivedAt;
+    const f = ami.toFailure(e);
+    if (f) this.failure(f);
+  }
+
+  private failure(f: Failure): void {
+    const now = this.deps.clock.now();
+    this.counters.matched++;
+    if (f.time < now - this.config.findtime) {
+      this.counters.stale++;
+      return;
+    }
+    this.counters.signals++;
+    if (f.origin === 'ami') this.counters.amiSignals++;
+    this.deps.metrics.signalSeen(this.name);
+    if (this.parts.gate && !this.parts.gate.accept(f, now)) {
+      this.log.debug({ event: 'failure-merged', ip: f.ip, kind: f.kind, source: f.source, sessionId: f.sessionId });
+      return;
+    }
+    this.counters.attempts++;
+    if (f.origin === 'ami') this.counters.amiAttempts++;
+    this.deps.metrics.attemptCounted(this.name);
+    this.deps.metrics.failure({ jail: this.name, source: f.source, kind: f.kind, ...(f.service ? { service: f.service } : {}) });
+    this.log.debug({ event: 'failure', ip: f.ip, kind: f.kind, source: f.source, time: f.time, account: f.account });
+    const decisions = this.parts.engine.failure(f, now);
+    for (const d of decisions) if (d.type === 'ban') this.awaitingKernel.set(d.ip, f.time);
+    if (decisions.length) void this.decide(decisions, now);
+  }
+
+  /** Periodic: expired bans are lifted; the actions retry and repair when `checkActions`. */
+  async tick(now: number, checkActions: boolean): Promise<void> {
+    const decisions = this.parts.engine.tick(now);
+    if (decisions.length) await this.decide(decisions, now);
+    if (checkActions) {
+      await this.parts.actions.check(now);
+      this.confirmKernel(now);
+    }
+  }
+
+  manualBan(ip: string, now: number): Promise<readonly BanDecision[]> {
+    const decisions = this.parts.engine.ban(ip, now).filter((d): d is BanDecision => d.type === 'ban');
+    return this.decide(decisions, now).then(() => decisions);
+  }
+
+  async manualUnban(ips: readonly string[] | 'all', now: number): Promise<number> {
+    const list = ips === 'all' ? this.parts.engine.status(now).banned.map((b) => b.ip) : ips;
+    const decisions = list.flatMap((ip) => this.parts.engine.unban(ip, now));
+    await this.decide(decisions, now);
+    return decisions.length;
+  }
+
+  /** The one door for decisions: store, facts in the log, metrics, then the firewall. */
+  async decide(decisions: readonly Decision[], now: number): Promise<void> {
+    for (const d of decisions) {
+      try {
+        if (d.type === 'ban') {
+          this.deps.store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, false);
+        } else this.deps.store.removeBan(d.jail, d.ip);
+      } catch (e) {
+        // the ban still goes to the firewall: a full disk must not let the attacker in
+        this.counters.storeErrors++;
+        this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', ip: d.ip, err: (e as Error).message });
+      }
+      if (d.type === 'ban') {
+        this.log.info({ event: 'ban', jail: d.jail, ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
+        this.deps.metrics.ban(this.name, d.reason);
+      } else {
+        this.awaitingKernel.delete(d.ip);
+        this.log.info({ event: 'unban', jail: d.jail, ip: d.ip, reason: d.reason });
+        this.deps.metrics.unban(this.name, d.reason);
+      }
+    }
+    if (!decisions.length) return;
+    await this.parts.actions.apply(decisions, now);
+    this.confirmKernel(this.deps.clock.now());
+    const st = this.parts.engine.status(now);
+    this.deps.metrics.activeBans(this.name, st.currentlyBanned);
+  }
+
+  /** Time to ban: from the attack line's own time to the ban confirmed by every action. */
+  private confirmKernel(now: number): void {
+    if (!this.awaitingKernel.size) return;
+    const pending = new Set(this.parts.actions.pending());
+    for (const [ip, attackTime] of this.awaitingKernel) {
+      if (pending.has(ip)) continue;
+      this.awaitingKernel.delete(ip);
+      this.deps.metrics.banInKernel(this.name, attackTime, now);
+    }
+  }
+}

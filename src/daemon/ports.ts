@@ -1,0 +1,60 @@
+// The stages as the service runtime drives them: the parts of the stages' own interfaces it uses
+// (jails/jail.ts, actions/jail-actions.ts, filters/filter.ts, the correlator, the sources). Only
+// app.ts, the composition root, makes the concrete objects, so the runtime is tested with fakes.
+
+import type { JailConfig } from '../config/load-config.js';
+import type { AmiEvent, Failure, LogLine } from '../core/types.js';
+import type { FileState } from '../control/replies.js';
+import type { Jail } from '../jails/jail.js';
+import type { JailActions } from '../actions/jail-actions.js';
+
+/** jails/jail.ts: pure decisions, every call takes `now`. */
+export type JailEngine = Pick<Jail, 'failure' | 'tick' | 'ban' | 'unban' | 'restore' | 'addIgnore' | 'delIgnore' | 'ignoreList' | 'status'>;
+
+/** filters/filter.ts LineFilter, as far as the runtime needs it. */
+export interface LineMatcher {
+  match(line: LogLine): { readonly failure: Failure | null; readonly hostile?: readonly string[] };
+}
+
+/** sources/ami-failures.ts: an AMI event → a Failure for this jail's event set. */
+export interface AmiMatcher {
+  toFailure(e: AmiEvent): Failure | null;
+}
+
+/** correlate/attempt-correlator.ts: false when the failure is another signal of an attempt already counted. */
+export interface FailureGate {
+  accept(f: Failure, now: number): boolean;
+}
+
+/** actions/jail-actions.ts. None of these reject. */
+export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'>;
+
+export interface SourceStatus {
+  readonly kind: 'file' | 'journal';
+  readonly files: readonly FileState[];
+  readonly waitingFor: readonly string[];
+  readonly journalMatches?: readonly string[];
+}
+
+/** A log source of one jail (files, journal): lines go to the sink given when it was made. */
+export interface SourcePort {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): SourceStatus;
+  /** SIGHUP-style nudge: look at the files now (rotation by an outside tool). Optional. */
+  poll?(): Promise<void>;
+}
+
+/** What the composition root makes for one jail. Throwing VoipguardError(s) skips the jail. */
+export interface JailParts {
+  readonly engine: JailEngine;
+  readonly filter: LineMatcher | null;
+  readonly ami: AmiMatcher | null;
+  readonly gate: FailureGate | null;
+  readonly actions: ActionsPort;
+  readonly sources: readonly SourcePort[];
+}
+
+export interface JailFactory {
+  make(cfg: JailConfig, sink: (line: LogLine) => void): JailParts;
+}

@@ -1,0 +1,91 @@
+// The data behind `status`, `status <jail>` and `stats`: read from the runtimes, never stored. The
+// `waiting` facts say in plain words what keeps the service from guarding anything yet, so that on
+// the shipped config (every jail off, no Asterisk) `voipguard status` explains itself.
+
+import type { FileState, JailStatus, ServiceStatus, StatsRow } from '../control/replies.js';
+import type { JailRuntime } from './jail-runtime.js';
+import type { Service } from './service.js';
+
+export function serviceStatus(svc: Service, version: string, pid: number): ServiceStatus {
+  const cfg = svc.config;
+  const running = [...svc.runtimes.keys()].sort();
+  const disabled = cfg.jails.filter((j) => !j.enabled).map((j) => j.name).sort();
+  const waiting: string[] = [];
+  if (running.length === 0 && svc.broken.length === 0) {
+    const first = disabled[0];
+    waiting.push(`a jail to enable: no jail is enabled${first ? ` (set enabled = true for [${first}] in jail.local)` : ''}`);
+  }
+  for (const r of svc.runtimes.values()) {
+    for (const s of r.sources) {
+      const st = s.status();
+      for (const p of st.waitingFor) waiting.push(`${p}: does not exist yet (jail ${r.name})`);
+      for (const f of st.files) if (f.state === 'error') waiting.push(`${f.path}: cannot be read, ${f.error ?? 'error'} (jail ${r.name})`);
+    }
+  }
+  const ami = svc.amiPort?.state() ?? null;
+  if (!cfg.service.ami.enabled) {
+    const wanting = cfg.jails.filter((j) => j.enabled && j.ami).map((j) => j.name);
+    waiting.push(
+      wanting.length
+        ? `AMI: not configured, but jail${wanting.length > 1 ? 's' : ''} ${wanting.join(', ')} set ami = yes ([ami] enabled = no in voipguard.conf)`
+        : 'AMI: not configured ([ami] enabled = no in voipguard.conf): security events come from log files only',
+    );
+  }
+  return {
+    version,
+    pid,
+    startedAt: svc.startedAt,
+    configDir: svc.deps.configDir,
+    dryRun: svc.deps.dryRun,
+    jails: running,
+    disabled,
+    broken: [...svc.broken],
+    waiting,
+    ami,
+  };
+}
+
+export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boolean): JailStatus {
+  const st = r.engine.status(now);
+  const sources = r.sources.map((s) => s.status());
+  const fileStates: FileState[] = sources.flatMap((s) => s.files);
+  const journal = sources.find((s) => s.kind === 'journal');
+  const amiState = svc.amiPort?.state().state ?? 'not configured';
+  return {
+    jail: r.name,
+    filter: {
+      currentlyFailed: st.currentlyFailed,
+      totalFailed: st.totalFailed,
+      files: r.config.logpath,
+      fileStates,
+      waitingFor: sources.flatMap((s) => s.waitingFor),
+      ...(journal ? { journalMatches: journal.journalMatches ?? [] } : {}),
+    },
+    actions: {
+      currentlyBanned: st.currentlyBanned,
+      totalBanned: st.totalBanned,
+      bannedIps: short ? [] : st.banned.map((b) => b.ip),
+      pending: r.pending(),
+    },
+    ami: r.takesAmi
+      ? { state: amiState, signalsSeen: r.counters.signals, attemptsCounted: r.counters.attempts, lastEventAt: r.counters.lastAmiEventAt }
+      : null,
+  };
+}
+
+export function statsRows(svc: Service, now: number): StatsRow[] {
+  return [...svc.runtimes.values()].map((r) => {
+    const st = r.engine.status(now);
+    const kinds = new Set(r.sources.map((s) => s.status().kind) as string[]);
+    if (r.takesAmi) kinds.add('ami');
+    return {
+      jail: r.name,
+      sources: [...kinds],
+      currentlyFailed: st.currentlyFailed,
+      totalFailed: st.totalFailed,
+      currentlyBanned: st.currentlyBanned,
+      totalBanned: st.totalBanned,
+      pending: r.pending().length,
+    };
+  });
+}
