@@ -34,3 +34,23 @@ export interface Store {
   setMeta(key: string, value: string): void;
   close(): void;
 }
+
+/**
+ * The jail's history lookup (JailDeps.history) backed by a store: earlier bans of an address within
+ * `lookback` ms (the service passes dbpurgeage: older history is pruned anyway). A failing read
+ * counts as no history, so the ban still happens (at the base bantime); `onError` hears about it.
+ */
+export function storeHistory(
+  store: Pick<Store, 'banCount'>,
+  lookback: number,
+  onError: (e: unknown) => void = () => {},
+): (ip: string, jail: string | null, now: number) => number {
+  return (ip, jail, now) => {
+    try {
+      return store.banCount(ip, jail, now - lookback);
+    } catch (e) {
+      onError(e);
+      return 0;
+    }
+  };
+}

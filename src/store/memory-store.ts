@@ -1,0 +1,72 @@
+// The in-memory twin of SqliteStore, for unit tests and `dbfile = :memory:`-like dry runs. It passes
+// the same contract tests (test/store/store-contract.ts).
+
+import type { BanRecord } from '../core/types.js';
+import type { ActiveBan, FilePosition, Store } from './store.js';
+
+export class MemoryStore implements Store {
+  private readonly bans = new Map<string, ActiveBan>();
+  private history: BanRecord[] = [];
+  private readonly positions = new Map<string, FilePosition>();
+  private readonly meta = new Map<string, string>();
+
+  addBan(ban: BanRecord, applied: boolean): void {
+    const record: BanRecord = { jail: ban.jail, ip: ban.ip, start: ban.start, until: ban.until, banCount: ban.banCount, reason: ban.reason };
+    this.bans.set(key(ban.jail, ban.ip), Object.freeze({ ...record, applied }));
+    this.history.push(Object.freeze(record));
+  }
+
+  setApplied(jail: string, ip: string, applied: boolean): void {
+    const b = this.bans.get(key(jail, ip));
+    if (b) this.bans.set(key(jail, ip), Object.freeze({ ...b, applied }));
+  }
+
+  removeBan(jail: string, ip: string): void {
+    this.bans.delete(key(jail, ip));
+  }
+
+  activeBans(jail?: string): ActiveBan[] {
+    return [...this.bans.values()]
+      .filter((b) => jail === undefined || b.jail === jail)
+      .sort((a, b) => a.start - b.start || cmp(a.jail, b.jail) || cmp(a.ip, b.ip));
+  }
+
+  banCount(ip: string, jail: string | null, since: number): number {
+    let n = 0;
+    for (const h of this.history) if (h.ip === ip && h.start >= since && (jail === null || h.jail === jail)) n++;
+    return n;
+  }
+
+  purgeHistory(before: number): number {
+    const kept = this.history.filter((h) => h.start >= before);
+    const purged = this.history.length - kept.length;
+    this.history = kept;
+    return purged;
+  }
+
+  getPosition(path: string): FilePosition | undefined {
+    return this.positions.get(path);
+  }
+
+  setPosition(pos: FilePosition): void {
+    this.positions.set(pos.path, Object.freeze({ path: pos.path, inode: pos.inode, offset: pos.offset, firstLineHash: pos.firstLineHash }));
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.meta.get(key);
+  }
+
+  setMeta(key: string, value: string): void {
+    this.meta.set(key, value);
+  }
+
+  close(): void {}
+}
+
+function key(jail: string, ip: string): string {
+  return `${jail}\u0000${ip}`;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

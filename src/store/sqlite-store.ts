@@ -1,0 +1,216 @@
+// The real Store: better-sqlite3, WAL, synchronous=NORMAL (a committed transaction survives a
+// kill -9 of the process; fail2ban runs with synchronous=OFF), busy_timeout for a CLI reading while
+// the daemon writes.
+//
+// Opening is strict: a file that is not a database, fails quick_check, was written by a newer
+// voipguard or cannot be written is a VG_STORE_OPEN/VG_STORE_SCHEMA error at start, never a silent
+// fresh database (that would forget every ban). A failing write afterwards (disk full) throws
+// VG_STORE_WRITE for the caller to log, count and retry: the ban itself still reaches the firewall.
+
+import Database from 'better-sqlite3';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { VoipguardError } from '../core/errors.js';
+import type { BanReason, BanRecord } from '../core/types.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import type { ActiveBan, FilePosition, Store } from './store.js';
+
+export interface SqliteStoreOptions {
+  /** How long a write waits for another connection's lock. */
+  readonly busyTimeoutMs?: number;
+}
+
+interface BanRow {
+  jail: string;
+  ip: string;
+  start: number;
+  until: number | null;
+  ban_count: number;
+  reason: string;
+  applied: number;
+}
+
+type Db = Database.Database;
+
+export class SqliteStore implements Store {
+  private closed = false;
+  private readonly st: ReturnType<typeof prepare>;
+
+  private constructor(
+    private readonly db: Db,
+    readonly path: string,
+  ) {
+    this.st = prepare(db);
+  }
+
+  /** Opens (creating when absent) and migrates. Throws VG_STORE_OPEN or VG_STORE_SCHEMA. */
+  static open(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
+    const memory = path === ':memory:';
+    const fresh = !memory && !existsSync(path);
+    let db: Db | undefined;
+    try {
+      if (fresh) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
+      if (fresh) chmodSync(path, 0o600);
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (!memory && mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal`);
+      db.pragma('synchronous = NORMAL');
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new Error(`quick_check: ${String(check)}`);
+      migrate(db, path);
+      // prove the file can be written now rather than at the first ban
+      db.prepare("INSERT INTO meta (key, value) VALUES ('opens', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1").run();
+      return new SqliteStore(db, path);
+    } catch (e) {
+      db?.close();
+      if (e instanceof VoipguardError) throw e;
+      const ro = memory ? null : readOnlyReason(path);
+      throw new VoipguardError(
+        'VG_STORE_OPEN',
+        `cannot use the database ${path}: ${describe(e)}${ro ? `; ${ro}` : ''} (fix or move the file; voipguard does not replace it)`,
+        { file: path },
+        { cause: e },
+      );
+    }
+  }
+
+  /** For diagnostics and tests. */
+  settings(): { journalMode: string; synchronous: number; userVersion: number } {
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+      userVersion: Number(this.db.pragma('user_version', { simple: true })),
+    };
+  }
+
+  addBan(ban: BanRecord, applied: boolean): void {
+    this.write(() => this.st.addBan({ ...rowOf(ban), applied: applied ? 1 : 0 }));
+  }
+
+  setApplied(jail: string, ip: string, applied: boolean): void {
+    this.write(() => this.st.setApplied.run(applied ? 1 : 0, jail, ip));
+  }
+
+  removeBan(jail: string, ip: string): void {
+    this.write(() => this.st.removeBan.run(jail, ip));
+  }
+
+  activeBans(jail?: string): ActiveBan[] {
+    const rows = (jail === undefined ? this.st.allBans.all() : this.st.jailBans.all(jail)) as BanRow[];
+    return rows.map((r) => ({
+      jail: r.jail,
+      ip: r.ip,
+      start: r.start,
+      until: r.until,
+      banCount: r.ban_count,
+      reason: r.reason as BanReason,
+      applied: r.applied === 1,
+    }));
+  }
+
+  banCount(ip: string, jail: string | null, since: number): number {
+    const row = (jail === null ? this.st.countAll.get(ip, since) : this.st.countJail.get(ip, since, jail)) as { n: number };
+    return row.n;
+  }
+
+  purgeHistory(before: number): number {
+    return this.write(() => this.st.purge.run(before).changes);
+  }
+
+  getPosition(path: string): FilePosition | undefined {
+    const r = this.st.getPosition.get(path) as { path: string; inode: number; offset: number; first_line_hash: string } | undefined;
+    return r && { path: r.path, inode: r.inode, offset: r.offset, firstLineHash: r.first_line_hash };
+  }
+
+  setPosition(pos: FilePosition): void {
+    this.write(() => this.st.setPosition.run(pos.path, pos.inode, pos.offset, pos.firstLineHash));
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.st.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.write(() => this.st.setMeta.run(key, value));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private write<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      throw new VoipguardError('VG_STORE_WRITE', `database write failed: ${describe(e)}`, { file: this.path }, { cause: e });
+    }
+  }
+}
+
+function prepare(db: Db) {
+  const insertBan = db.prepare(
+    'INSERT OR REPLACE INTO bans (jail, ip, start, until, ban_count, reason, applied) VALUES (@jail, @ip, @start, @until, @ban_count, @reason, @applied)',
+  );
+  const insertHistory = db.prepare(
+    'INSERT INTO ban_history (jail, ip, start, until, ban_count, reason) VALUES (@jail, @ip, @start, @until, @ban_count, @reason)',
+  );
+  const cols = 'jail, ip, start, until, ban_count, reason, applied';
+  return {
+    addBan: db.transaction((row: Record<string, unknown>) => {
+      insertBan.run(row);
+      const { applied: _, ...hist } = row;
+      insertHistory.run(hist);
+    }),
+    setApplied: db.prepare('UPDATE bans SET applied = ? WHERE jail = ? AND ip = ?'),
+    removeBan: db.prepare('DELETE FROM bans WHERE jail = ? AND ip = ?'),
+    allBans: db.prepare(`SELECT ${cols} FROM bans ORDER BY start, jail, ip`),
+    jailBans: db.prepare(`SELECT ${cols} FROM bans WHERE jail = ? ORDER BY start, ip`),
+    countAll: db.prepare('SELECT COUNT(*) AS n FROM ban_history WHERE ip = ? AND start >= ?'),
+    countJail: db.prepare('SELECT COUNT(*) AS n FROM ban_history WHERE ip = ? AND start >= ? AND jail = ?'),
+    purge: db.prepare('DELETE FROM ban_history WHERE start < ?'),
+    getPosition: db.prepare('SELECT path, inode, offset, first_line_hash FROM positions WHERE path = ?'),
+    setPosition: db.prepare('INSERT OR REPLACE INTO positions (path, inode, offset, first_line_hash) VALUES (?, ?, ?, ?)'),
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+  };
+}
+
+function rowOf(b: BanRecord): Record<string, unknown> {
+  return { jail: b.jail, ip: b.ip, start: b.start, until: b.until, ban_count: b.banCount, reason: b.reason };
+}
+
+function migrate(db: Db, path: string): void {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version > SCHEMA_VERSION) {
+    throw new VoipguardError('VG_STORE_SCHEMA', `the database ${path} has schema ${version}; this voipguard knows up to ${SCHEMA_VERSION}`, { file: path });
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= version) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+}
+
+/** Why the file or its directory cannot be written (WAL needs both), or null. */
+function readOnlyReason(path: string): string | null {
+  for (const p of [path, dirname(path)]) {
+    try {
+      accessSync(p, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EROFS') return `${p} is on a read-only file system`;
+      if (code === 'EACCES' || code === 'EPERM') return `${p} is read-only for this user`;
+    }
+  }
+  return null;
+}
+
+function describe(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  const msg = e instanceof Error ? e.message : String(e);
+  return typeof code === 'string' && !msg.includes(code) ? `${msg} (${code})` : msg;
+}

@@ -1,0 +1,75 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vg-kill9-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const child = fileURLToPath(new URL('./kill9-child.ts', import.meta.url));
+
+interface Reported {
+  banned: Set<string>;
+  applied: Set<string>;
+  removed: Set<string>;
+}
+
+/** Runs the child until it has reported `lines` commits, waits `delayMs` more, then SIGKILLs it. */
+function runAndKill(path: string, round: number, lines: number, delayMs: number): Promise<Reported> {
+  const rep: Reported = { banned: new Set(), applied: new Set(), removed: new Set() };
+  const p = spawn(process.execPath, ['--import', 'tsx', child, path, String(round)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error('the child did not report in 30 s'));
+    }, 30_000);
+    let seen = 0;
+    let killing = false;
+    createInterface({ input: p.stdout! }).on('line', (line) => {
+      const [what, ip] = line.split(' ');
+      if (what === 'ban') rep.banned.add(ip!);
+      else if (what === 'applied') rep.applied.add(ip!);
+      else if (what === 'removed') rep.removed.add(ip!);
+      if (++seen >= lines && !killing) {
+        killing = true;
+        setTimeout(() => p.kill('SIGKILL'), delayMs);
+      }
+    });
+    p.on('exit', (code, signal) => {
+      clearTimeout(deadline);
+      if (signal !== 'SIGKILL') reject(new Error(`child ended by itself: ${code} ${signal}`));
+      // let readline hand over what was already in the pipe
+      else setImmediate(() => resolve(rep));
+    });
+  });
+}
+
+test('kill -9 at random moments while writing bans: the database opens and holds every ban reported committed', async () => {
+  const path = join(dir, 'voipguard.sqlite3');
+  let seed = Number(process.env['VG_KILL9_SEED'] ?? Date.now() % 100_000);
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rounds = 5;
+  let checked = 0;
+  for (let round = 1; round <= rounds; round++) {
+    const rep = await runAndKill(path, round, 1 + Math.floor(rnd() * 3000), Math.floor(rnd() * 20));
+    assert.ok(rep.banned.size > 0, `round ${round}: the child committed something`);
+    const store = SqliteStore.open(path); // would throw VG_STORE_OPEN on a damaged file
+    try {
+      const active = new Map(store.activeBans('kill9').map((b) => [b.ip, b]));
+      for (const ip of rep.banned) {
+        if (rep.removed.has(ip)) assert.equal(active.has(ip), false, `round ${round}: ${ip} was removed`);
+        else assert.ok(active.has(ip), `round ${round}: ${ip} was reported committed`);
+        checked++;
+      }
+      for (const ip of rep.applied) if (!rep.removed.has(ip)) assert.equal(active.get(ip)?.applied, true, ip);
+      for (const ip of rep.banned) assert.ok(store.banCount(ip, 'kill9', 0) >= 1, `history of ${ip}`);
+    } finally {
+      store.close();
+    }
+  }
+  assert.ok(checked >= rounds);
+});

@@ -1,0 +1,118 @@
+// The Store contract, run against SqliteStore and MemoryStore alike (store-contract.test.ts).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BanRecord } from '../../src/core/types.js';
+import type { Store } from '../../src/store/store.js';
+
+export interface StoreMaker {
+  /** A fresh, empty store. */
+  make(): Store;
+  /** The same store closed and opened again, when it persists. */
+  reopen?(s: Store): Store;
+}
+
+const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
+const ban = (over: Partial<BanRecord> = {}): BanRecord => ({
+  jail: 'asterisk', ip: '203.0.113.5', start: T0, until: T0 + 600_000, banCount: 1, reason: 'detected', ...over,
+});
+
+export function storeContract(name: string, maker: StoreMaker): void {
+  const withStore = (title: string, body: (s: Store) => void) =>
+    test(`${name}: ${title}`, () => {
+      const s = maker.make();
+      try {
+        body(s);
+      } finally {
+        s.close();
+      }
+    });
+
+  withStore('a ban is active with its applied flag until removed; history keeps it', (s) => {
+    s.addBan(ban(), false);
+    assert.deepEqual(s.activeBans(), [{ ...ban(), applied: false }]);
+    s.setApplied('asterisk', '203.0.113.5', true);
+    assert.equal(s.activeBans()[0]!.applied, true);
+    s.removeBan('asterisk', '203.0.113.5');
+    assert.deepEqual(s.activeBans(), []);
+    assert.equal(s.banCount('203.0.113.5', 'asterisk', 0), 1);
+  });
+
+  withStore('banning the same address again replaces the active ban and adds to the history', (s) => {
+    s.addBan(ban(), true);
+    s.addBan(ban({ start: T0 + 1000, until: null, banCount: 2, reason: 'manual' }), false);
+    assert.deepEqual(s.activeBans(), [{ ...ban({ start: T0 + 1000, until: null, banCount: 2, reason: 'manual' }), applied: false }]);
+    assert.equal(s.banCount('203.0.113.5', 'asterisk', 0), 2);
+  });
+
+  withStore('active bans by jail, oldest first; permanent bans keep until = null', (s) => {
+    s.addBan(ban({ ip: '2001:db8::1', start: T0 + 2 }), true);
+    s.addBan(ban({ jail: 'blacklist', ip: '198.51.100.1', start: T0 + 1, until: null, reason: 'manual' }), true);
+    s.addBan(ban({ ip: '192.0.2.1', start: T0 }), false);
+    assert.deepEqual(s.activeBans().map((b) => b.ip), ['192.0.2.1', '198.51.100.1', '2001:db8::1']);
+    assert.deepEqual(s.activeBans('asterisk').map((b) => b.ip), ['192.0.2.1', '2001:db8::1']);
+    assert.equal(s.activeBans('blacklist')[0]!.until, null);
+    assert.deepEqual(s.activeBans('nope'), []);
+  });
+
+  withStore('setApplied and removeBan of an unknown ban change nothing', (s) => {
+    s.setApplied('asterisk', '192.0.2.9', true);
+    s.removeBan('asterisk', '192.0.2.9');
+    assert.deepEqual(s.activeBans(), []);
+  });
+
+  withStore('ban history counts by jail or across jails, since a time', (s) => {
+    s.addBan(ban({ start: T0 }), true);
+    s.addBan(ban({ start: T0 + 10 }), true);
+    s.addBan(ban({ jail: 'sip-scan', start: T0 + 20 }), true);
+    s.addBan(ban({ ip: '192.0.2.1', start: T0 + 30 }), true);
+    assert.equal(s.banCount('203.0.113.5', 'asterisk', 0), 2);
+    assert.equal(s.banCount('203.0.113.5', null, 0), 3);
+    assert.equal(s.banCount('203.0.113.5', null, T0 + 10), 2);
+    assert.equal(s.banCount('203.0.113.5', 'other', 0), 0);
+  });
+
+  withStore('purging history drops only older entries and never an active ban', (s) => {
+    s.addBan(ban({ start: T0 }), true);
+    s.addBan(ban({ ip: '192.0.2.1', start: T0 + 100 }), true);
+    assert.equal(s.purgeHistory(T0 + 50), 1);
+    assert.equal(s.banCount('203.0.113.5', null, 0), 0);
+    assert.equal(s.banCount('192.0.2.1', null, 0), 1);
+    assert.equal(s.activeBans().length, 2);
+    assert.equal(s.purgeHistory(T0 + 50), 0);
+  });
+
+  withStore('file positions and meta values are kept and overwritten', (s) => {
+    assert.equal(s.getPosition('/var/log/asterisk/security'), undefined);
+    s.setPosition({ path: '/var/log/asterisk/security', inode: 1234567, offset: 42, firstLineHash: 'ab12' });
+    s.setPosition({ path: '/var/log/asterisk/security', inode: 1234567, offset: 2 ** 40, firstLineHash: 'ab12' });
+    assert.deepEqual(s.getPosition('/var/log/asterisk/security'), { path: '/var/log/asterisk/security', inode: 1234567, offset: 2 ** 40, firstLineHash: 'ab12' });
+    assert.equal(s.getMeta('journal:asterisk'), undefined);
+    s.setMeta('journal:asterisk', 's=1;i=2');
+    s.setMeta('journal:asterisk', 's=1;i=3');
+    assert.equal(s.getMeta('journal:asterisk'), 's=1;i=3');
+  });
+
+  if (maker.reopen) {
+    const reopen = maker.reopen;
+    test(`${name}: bans, history, positions and meta survive a restart`, () => {
+      const s = maker.make();
+      s.addBan(ban(), true);
+      s.addBan(ban({ jail: 'blacklist', until: null, reason: 'manual' }), false);
+      s.setPosition({ path: '/a', inode: 1, offset: 2, firstLineHash: 'h' });
+      s.setMeta('k', 'v');
+      const again = reopen(s);
+      try {
+        assert.deepEqual(again.activeBans().map((b) => [b.jail, b.ip, b.until, b.applied]), [
+          ['asterisk', '203.0.113.5', T0 + 600_000, true],
+          ['blacklist', '203.0.113.5', null, false],
+        ]);
+        assert.equal(again.banCount('203.0.113.5', null, 0), 2);
+        assert.equal(again.getPosition('/a')?.offset, 2);
+        assert.equal(again.getMeta('k'), 'v');
+      } finally {
+        again.close();
+      }
+    });
+  }
+}
