@@ -25,6 +25,7 @@ export interface FileSourceDeps extends FileTailDeps {
 }
 
 export interface FileSourceStatus {
+  readonly kind: 'file';
   readonly backend: WatchBackend;
   readonly patterns: readonly string[];
   readonly watching: readonly string[];
@@ -92,7 +93,7 @@ export class FileSource {
     const waitingFor = this.patterns.filter((p) =>
       hasMagic(p) ? !files.some((f) => f.state === 'reading' && matches(p, f.path)) : files.find((f) => f.path === p)?.state !== 'reading',
     );
-    return { backend: this.opts.backend ?? 'auto', patterns: this.patterns, watching: [...this.watches.keys()], files, waitingFor };
+    return { kind: 'file', backend: this.opts.backend ?? 'auto', patterns: this.patterns, watching: [...this.watches.keys()], files, waitingFor };
   }
 
   private rescan(atStartup: boolean): void {
@@ -101,7 +102,8 @@ export class FileSource {
     const owners = new Map<number, string>();
     if (atStartup) {
       for (const path of matched.flatMap((m) => m.paths)) {
-        for (const key of [path, ROTATED_KEY + path]) {
+        const own = (this.tailOpts.keyPrefix ?? '') + path;
+        for (const key of [own, ROTATED_KEY + own]) {
           const ino = this.deps.store.getPosition(key)?.inode;
           if (ino) owners.set(ino, key);
         }
@@ -115,7 +117,7 @@ export class FileSource {
         const followed =
           ino !== null &&
           (atStartup
-            ? owners.has(ino) && this.deps.store.getPosition(path)?.inode !== ino
+            ? owners.has(ino) && this.deps.store.getPosition((this.tailOpts.keyPrefix ?? '') + path)?.inode !== ino
             : [...this.tails.values()].some((t) => t.follows(ino)));
         if (followed) {
           this.ignored.set(path, ino);
@@ -188,8 +190,8 @@ export class FileSource {
 }
 
 function definedOnly(o: Partial<FileTailOptions>): Partial<FileTailOptions> {
-  const out: Record<string, number> = {};
-  for (const k of ['maxLineBytes', 'rotateGraceMs', 'initialBackBytes'] as const) if (o[k] !== undefined) out[k] = o[k]!;
+  const out: Record<string, number | string> = {};
+  for (const k of ['maxLineBytes', 'rotateGraceMs', 'initialBackBytes', 'keyPrefix'] as const) if (o[k] !== undefined) out[k] = o[k]!;
   return out;
 }
 

@@ -30,6 +30,8 @@ export interface FileTailOptions {
   readonly rotateGraceMs: number;
   /** For a file without a saved position, found at start: how many bytes back from its end to read. */
   readonly initialBackBytes: number;
+  /** Prefixed to the path to make the position key: two jails reading one file keep their own. */
+  readonly keyPrefix?: string;
 }
 
 export const DEFAULT_TAIL_OPTIONS: FileTailOptions = Object.freeze({
@@ -83,6 +85,8 @@ export class FileTail {
   private running: Promise<void> = Promise.resolve();
   private queued: Promise<void> | null = null;
   private closed = false;
+  /** The store key of this file's position. */
+  private readonly key: string;
 
   /** `atStartup`: resume from saved positions; otherwise the file is new and read from its start. */
   constructor(
@@ -92,6 +96,7 @@ export class FileTail {
     atStartup = true,
   ) {
     this.resumePending = atStartup;
+    this.key = (opts.keyPrefix ?? '') + path;
   }
 
   /** Reads whatever is new. Calls made while a read runs are answered by one more read. */
@@ -197,8 +202,8 @@ export class FileTail {
 
   /** Restart: first what was left in files rotated while we were down, then the file itself. */
   private async resume(st: Stats | null, now: number): Promise<void> {
-    const saved = this.deps.store.getPosition(this.path);
-    const rotated = this.deps.store.getPosition(ROTATED_KEY + this.path);
+    const saved = this.deps.store.getPosition(this.key);
+    const rotated = this.deps.store.getPosition(ROTATED_KEY + this.key);
     const leftovers = [rotated, saved].filter((p): p is FilePosition => !!p && p.inode !== 0 && p.inode !== st?.ino);
     if (leftovers.length) {
       const siblings = await rotatedSiblings(this.path);
@@ -295,10 +300,10 @@ export class FileTail {
   }
 
   private savePositions(): void {
-    if (this.cur) this.save(this.path, this.cur, this.head);
+    if (this.cur) this.save(this.key, this.cur, this.head);
     // kept after draining ends: it tells the next start which rotated file was already read
     const last = this.draining[this.draining.length - 1];
-    if (last) this.save(ROTATED_KEY + this.path, last.reader, last.head);
+    if (last) this.save(ROTATED_KEY + this.key, last.reader, last.head);
   }
 
   private save(key: string, r: FileLineReader, head: string): void {

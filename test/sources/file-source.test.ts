@@ -104,6 +104,23 @@ test('a rotated file that a too-wide glob also matches is not read a second time
   await again.stop();
 });
 
+test('two jails reading one file keep their own positions', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'messages');
+  writeFileSync(path, numbered('a', 0, 2));
+  const k = kit();
+  const one = new FileSource({ patterns: [path], pollIntervalMs: 0, keyPrefix: 'asterisk|' }, { ...k.deps, watcher: pollingOnly });
+  await one.start();
+  await one.stop();
+  appendFileSync(path, numbered('a', 2, 1));
+  const k2 = kit(k.store);
+  const two = new FileSource({ patterns: [path], pollIntervalMs: 0, keyPrefix: 'sip|' }, { ...k2.deps, watcher: pollingOnly });
+  await two.start();
+  await two.stop();
+  assert.deepEqual(k2.texts(), seq('a', 0, 3), 'the second jail has no position yet: it reads the file back');
+  assert.deepEqual([...k.store.map.keys()].sort(), [`asterisk|${path}`, `sip|${path}`]);
+});
+
 /** Waits for an inotify event from the kernel, with a bounded deadline. */
 async function until(cond: () => boolean, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
