@@ -64,9 +64,13 @@ export interface JournalSourceOptions {
   readonly maxMessageChars?: number;
 }
 
+/** The daemon's SourceStatus shape (daemon/ports.ts) plus the journal's own counters. */
 export interface JournalSourceStatus {
-  readonly running: boolean;
-  readonly matches: readonly string[];
+  readonly kind: 'journal';
+  readonly files: readonly never[];
+  /** 'journalctl' while it is not running (between a failure and its restart). */
+  readonly waitingFor: readonly string[];
+  readonly journalMatches: readonly string[];
   readonly entries: number;
   readonly badEntries: number;
   readonly oversized: number;
@@ -95,7 +99,8 @@ export class JournalSource {
     this.key = `journal:${opts.name}`;
   }
 
-  start(): void {
+  /** Resolves once journalctl has been started (its output is read in the background). */
+  async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
     const saved = this.opts.store.getMeta(this.key);
@@ -113,7 +118,8 @@ export class JournalSource {
   }
 
   status(): JournalSourceStatus {
-    return { running: this.proc !== null, matches: this.opts.matches, ...this.counts, cursor: this.cursor };
+    const waitingFor = this.stopped || this.proc !== null ? [] : ['journalctl'];
+    return { kind: 'journal', files: [], waitingFor, journalMatches: this.opts.matches, ...this.counts, cursor: this.cursor };
   }
 
   /** The argv journalctl runs with, for the next start. */

@@ -31,7 +31,7 @@ function follow(store: ReturnType<typeof meta>, lines: JournalLine[]): JournalSo
     store, clock: new SystemClock(), log: silentLogger(), onLine: (l) => lines.push(l),
     directory: journald.directory, readBackMs: 60_000,
   });
-  s.start();
+  void s.start();
   return s;
 }
 

@@ -65,7 +65,7 @@ function sshdEntry(i: number, message: unknown): Record<string, unknown> {
 test('sshd entries from the journal reach the filter as bare messages carrying the journal time, unit and pid', async () => {
   const j = new MemoryJournal(RECORDED);
   const { source, lines, clock } = rig(j);
-  source.start();
+  await source.start();
   await settle();
   assert.deepEqual(lines.map((l) => l.text), [
     'Invalid user admin from 203.0.113.5 port 40022',
@@ -91,13 +91,13 @@ test('a restart resumes right after the saved cursor: nothing re-read, nothing s
   const j = new MemoryJournal();
   const store = new MetaStore();
   const a = rig(j, { store });
-  a.source.start();
+  await a.source.start();
   for (let i = 1; i <= 3; i++) j.append(sshdEntry(i, `line ${i}`));
   await settle();
   await a.source.stop();
   j.append(sshdEntry(4, 'line 4')); // written while the guard was down
   const b = rig(j, { store });
-  b.source.start();
+  await b.source.start();
   await settle();
   j.append(sshdEntry(5, 'line 5'));
   await settle();
@@ -113,7 +113,7 @@ test('the first start reads back findtime (--since), not the whole journal', asy
   j.append(sshdEntry(-7200, 'two hours ago'));
   j.append(sshdEntry(-60, 'a minute ago'));
   const { source, lines } = rig(j, { readBackMs: 600_000 });
-  source.start();
+  await source.start();
   await settle();
   assert.deepEqual(lines.map((l) => l.text), ['a minute ago']);
   assert.ok(j.calls[0]!.includes(`--since=@${Math.floor((T0 - 600_000) / 1000)}`));
@@ -124,12 +124,13 @@ test('journalctl exiting under a journald restart is restarted from the last cur
   const j = new MemoryJournal();
   const { log, records } = memoryLogger();
   const { source, lines, timers, clock } = rig(j, { log, backoffInitialMs: 1000, backoffMaxMs: 8000 });
-  source.start();
+  await source.start();
   j.append(sshdEntry(1, 'before'));
   await settle();
   j.endAll();
   await settle();
   assert.equal(j.running, 0);
+  assert.deepEqual(source.status().waitingFor, ['journalctl']);
   assert.deepEqual(timers.pending.map((t) => t.ms), [1000], 'an exit after a healthy run retries after the first delay');
   assert.equal(records.find((r) => r['event'] === 'journal-exit')?.['code'], 'VG_JOURNAL_READ');
   j.append(sshdEntry(2, 'while journalctl was down'));
@@ -161,7 +162,7 @@ test('a cursor journalctl refuses is dropped once and reading falls back to --si
   j.failNext(1, { code: 1, signal: null, stderr: 'Failed to seek to cursor: Invalid argument' });
   j.append(sshdEntry(-5, 'recent'));
   const { source, lines, timers } = rig(j, { store });
-  source.start();
+  await source.start();
   await settle();
   assert.equal(store.meta.get('journal:sshd'), '');
   timers.fire();
@@ -174,7 +175,7 @@ test('a cursor journalctl refuses is dropped once and reading falls back to --si
 test('garbage output, a null MESSAGE, oversized and multi-line messages never stop the source', async () => {
   const j = new MemoryJournal();
   const { source, lines, store } = rig(j, { maxMessageChars: 100 });
-  source.start();
+  await source.start();
   j.append('-- journal begins --');
   j.append('{"MESSAGE":"no cursor"');
   j.append(sshdEntry(1, null));
@@ -186,7 +187,7 @@ test('garbage output, a null MESSAGE, oversized and multi-line messages never st
     'Invalid user a\\nFailed password for root from 6.6.6.6 port 1 ssh2 from 203.0.113.5 port 22',
     'still reading',
   ]);
-  assert.deepEqual({ ...source.status(), matches: [] }, { running: true, matches: [], entries: 4, badEntries: 2, oversized: 1, restarts: 0, cursor: 's=test;i=4' });
+  assert.deepEqual(source.status(), { kind: 'journal', files: [], waitingFor: [], journalMatches: SSHD, entries: 4, badEntries: 2, oversized: 1, restarts: 0, cursor: 's=test;i=4' });
   assert.equal((store as MetaStore).meta.get('journal:sshd'), 's=test;i=4', 'skipped entries still move the cursor');
   await source.stop();
 });
@@ -202,7 +203,7 @@ test('a consumer that throws is logged and the next entry is still read', async 
       if (l.text === 'boom') throw new Error('filter bug');
     },
   });
-  source.start();
+  await source.start();
   j.append(sshdEntry(1, 'boom'));
   j.append(sshdEntry(2, 'after'));
   await settle();
@@ -218,7 +219,7 @@ test('a journalctl that cannot be started is reported and retried, not thrown (r
     name: 'sshd', matches: SSHD, store: new MetaStore(), clock: new ManualClock(T0), log, onLine: () => {},
     journalctl: '/nonexistent/journalctl', timers,
   });
-  source.start();
+  await source.start();
   const deadline = Date.now() + 5000; // waits on a real (failed) spawn
   while (timers.pending.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const exit = records.find((r) => r['event'] === 'journal-exit');
