@@ -2,7 +2,7 @@
 // root, with a fixture folder (fixtures/config/<name>) laid over them, all read from memory.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { memoryReader, type ConfigFileReader } from '../../src/config/config-set.js';
 import { packageRoot } from '../../src/core/paths.js';
 
@@ -23,11 +23,14 @@ function walk(dir: string, base: string, out: Record<string, string>): void {
   }
 }
 
-/** The shipped files, a fixture folder over them, then `extra` files (path relative to the dir). */
+/**
+ * The shipped files, a fixture folder over them, then `extra` files (path relative to the dir). A
+ * bare name is a folder of fixtures/config; an absolute path is used as it is.
+ */
 export function fixtureReader(fixture: string | null, extra: Record<string, string> = {}): ConfigFileReader {
   const files = shippedFiles();
   if (fixture !== null) {
-    const dir = join(packageRoot(), 'fixtures', 'config', fixture);
+    const dir = isAbsolute(fixture) ? fixture : join(packageRoot(), 'fixtures', 'config', fixture);
     walk(dir, dir, files);
   }
   for (const [k, v] of Object.entries(extra)) files[join(CONFIG_DIR, k)] = v;
