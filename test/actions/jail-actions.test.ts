@@ -1,0 +1,296 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadJailActions, type JailActionContext } from '../../src/actions/jail-actions.js';
+import { MemoryRunner } from '../../src/actions/memory-runner.js';
+import { packageRoot } from '../../src/core/paths.js';
+import { memoryLogger } from '../../src/log/logger.js';
+import type { Decision } from '../../src/core/types.js';
+import { TinyStore } from '../helpers/tiny-store.js';
+
+const T0 = 1_800_000_000_000;
+const UDP: JailActionContext = { jail: 'asterisk', actions: [{ name: 'iptables', args: { name: 'asterisk-udp', protocol: 'udp' } }], params: { port: '5060,5061' } };
+
+function ban(ip: string, until: number | null = T0 + 600_000, jail = 'asterisk'): Decision {
+  return { type: 'ban', jail, ip, time: T0, until, banCount: 1, reason: 'detected', failures: 3 };
+}
+function unban(ip: string): Decision {
+  return { type: 'unban', jail: 'asterisk', ip, time: T0, reason: 'expired' };
+}
+
+/** Plays the kernel's side of iptables-restore and `iptables -S <chain>` for the f2b chains. */
+function fakeIptables(runner: MemoryRunner): Map<string, Set<string>> {
+  const chains = new Map<string, Set<string>>();
+  const chain = (name: string) => chains.get(name) ?? chains.set(name, new Set()).get(name)!;
+  runner.on((argv, input) => {
+    const cmd = argv.join(' ');
+    if (/^ip6?tables-restore /.test(cmd) && input !== undefined) {
+      for (const l of input.split('\n')) {
+        const m = /^-([ID]) (\S+) (?:1 )?-s (\S+) /.exec(l);
+        if (m) m[1] === 'I' ? chain(m[2]!).add(m[3]!) : chain(m[2]!).delete(m[3]!);
+      }
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    const list = /^ip(6?)tables -w -S (f2b-\S+)$/.exec(cmd);
+    if (list) {
+      const v6 = list[1] === '6';
+      const ips = [...chain(list[2]!)].filter((ip) => ip.includes(':') === v6);
+      const rules = ips.map((ip) => `-A ${list[2]} -s ${ip}/${v6 ? 128 : 32} -p udp -j REJECT`);
+      return { exitCode: 0, stderr: '', stdout: [`-N ${list[2]}`, ...rules, `-A ${list[2]} -j RETURN`, ''].join('\n') };
+    }
+    return undefined;
+  });
+  return chains;
+}
+
+function setup(ctx: JailActionContext = UDP, opts: { dryRun?: boolean; configDir?: string } = {}) {
+  const runner = new MemoryRunner();
+  fakeIptables(runner);
+  const store = new TinyStore();
+  const { log, records } = memoryLogger();
+  const actions = loadJailActions(ctx, { configDir: opts.configDir ?? packageRoot(), runner, store, log, dryRun: opts.dryRun ?? false });
+  const restores = () => runner.calls.filter((c) => c.input !== undefined);
+  return { runner, store, records, actions, restores };
+}
+
+test('bans that fall due together reach the kernel in one iptables-restore per family', async () => {
+  const { actions, restores } = setup();
+  await actions.start();
+  await actions.apply([ban('203.0.113.5'), ban('203.0.113.6'), ban('2001:db8::66'), ban('198.51.100.7')], T0);
+  const r = restores();
+  assert.equal(r.length, 2);
+  assert.deepEqual(r[0]!.argv, ['iptables-restore', '-w', '--noflush']);
+  assert.equal(
+    r[0]!.input,
+    [
+      '*filter',
+      '-I f2b-asterisk-udp 1 -s 203.0.113.5 -p udp -j REJECT --reject-with icmp-port-unreachable',
+      '-I f2b-asterisk-udp 1 -s 203.0.113.6 -p udp -j REJECT --reject-with icmp-port-unreachable',
+      '-I f2b-asterisk-udp 1 -s 198.51.100.7 -p udp -j REJECT --reject-with icmp-port-unreachable',
+      'COMMIT',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(r[1]!.argv, ['ip6tables-restore', '-w', '--noflush']);
+  assert.match(r[1]!.input!, /-I f2b-asterisk-udp 1 -s 2001:db8::66 -p udp -j REJECT --reject-with icmp6-port-unreachable/);
+  assert.deepEqual(actions.pending(), []);
+});
+
+test('a ban already in the kernel is never added twice', async () => {
+  const { actions, restores } = setup();
+  await actions.start();
+  await actions.apply([ban('203.0.113.5')], T0);
+  await actions.apply([ban('203.0.113.5')], T0 + 1000);
+  await actions.apply([ban('203.0.113.5'), ban('203.0.113.9')], T0 + 2000);
+  const lines = restores().flatMap((c) => c.input!.split('\n').filter((l) => l.startsWith('-I')));
+  assert.deepEqual(lines.map((l) => l.split(' ')[4]), ['203.0.113.5', '203.0.113.9']);
+});
+
+test('a ban and an unban of one address in the same batch: the later decision wins; an unban of an address never banned runs nothing', async () => {
+  const { actions, restores } = setup();
+  await actions.start();
+  await actions.apply([ban('203.0.113.5'), unban('203.0.113.5'), unban('198.51.100.1')], T0);
+  assert.equal(restores().length, 0);
+  await actions.apply([ban('203.0.113.5')], T0);
+  await actions.apply([unban('203.0.113.5')], T0 + 1);
+  assert.match(restores().at(-1)!.input!, /^-D f2b-asterisk-udp -s 203\.0\.113\.5 -p udp -j REJECT/m);
+});
+
+test('a locked xtables keeps the ban pending, logged with argv, exit code and stderr, retried with backoff on the caller clock', async () => {
+  const { actions, runner, store, records, restores } = setup();
+  await actions.start();
+  let locked = true;
+  runner.on((argv) => (locked && argv[0] === 'iptables-restore' ? { exitCode: 4, stdout: '', stderr: 'Another app is currently holding the xtables lock. Perhaps you want to use the -w option?\n' } : undefined));
+  await actions.apply([ban('203.0.113.5')], T0);
+  assert.deepEqual(actions.pending(), ['203.0.113.5']);
+  assert.equal(store.lastApplied('203.0.113.5'), false);
+  const err = records.find((r) => r['event'] === 'firewall-failed')!;
+  assert.deepEqual(err['argv'], ['iptables-restore', '-w', '--noflush']);
+  assert.equal(err['exitCode'], 4);
+  assert.match(String(err['stderr']), /xtables lock/);
+  assert.equal(err['code'], 'VG_FIREWALL_COMMAND');
+
+  await actions.check(T0 + 999);
+  assert.equal(restores().length, 1, 'no retry before the first delay (1 s)');
+  await actions.check(T0 + 1000);
+  assert.equal(restores().length, 2, 'first retry');
+  await actions.check(T0 + 2999);
+  assert.equal(restores().length, 2, 'the second delay is 2 s');
+  locked = false;
+  await actions.check(T0 + 3000);
+  assert.equal(restores().length, 3);
+  assert.deepEqual(actions.pending(), []);
+  assert.equal(store.lastApplied('203.0.113.5'), true);
+  assert.equal(actions.status()[0]!.failures, 2);
+});
+
+test('a missing binary never crashes the guard: start and bans stay pending, nothing rejects', async () => {
+  const { actions, runner } = setup();
+  runner.on((argv) => ({ exitCode: 127, stdout: '', stderr: `${argv[0]}: command not found` }));
+  await actions.start();
+  await actions.apply([ban('203.0.113.5')], T0);
+  await actions.check(T0 + 60_000);
+  await actions.reconcile([{ jail: 'asterisk', ip: '198.51.100.2', start: T0, until: null, banCount: 1, reason: 'restored', applied: true }], T0 + 120_000);
+  assert.deepEqual(actions.pending(), ['198.51.100.2'], 'reconcile makes the store the truth, still pending');
+  await actions.stop();
+});
+
+test("start-up reconciliation: missing bans added, expired and unknown ones removed, other jails' untouched", async () => {
+  const { actions, runner, restores, store } = setup();
+  runner.on((argv) =>
+    argv.join(' ') === 'iptables -w -S f2b-asterisk-udp'
+      ? {
+          exitCode: 0,
+          stderr: '',
+          stdout: [
+            '-N f2b-asterisk-udp',
+            '-A f2b-asterisk-udp -s 198.51.100.1/32 -p udp -j REJECT --reject-with icmp-port-unreachable',
+            '-A f2b-asterisk-udp -s 198.51.100.3/32 -p udp -j REJECT --reject-with icmp-port-unreachable',
+            '-A f2b-asterisk-udp -s 198.51.100.4/32 -p udp -j REJECT --reject-with icmp-port-unreachable',
+            '-A f2b-asterisk-udp -j RETURN',
+            '',
+          ].join('\n'),
+        }
+      : undefined,
+  );
+  const rec = (ip: string, until: number | null, jail = 'asterisk') => ({ jail, ip, start: T0 - 1000, until, banCount: 1, reason: 'detected' as const, applied: false });
+  await actions.start();
+  await actions.reconcile(
+    [rec('198.51.100.1', T0 + 1000), rec('198.51.100.2', null), rec('198.51.100.4', T0 - 1), rec('198.51.100.9', T0 + 1000, 'sshd')],
+    T0,
+  );
+  assert.equal(restores().length, 1, 'one transaction');
+  const lines = restores()[0]!.input!.split('\n').filter((l) => /^-[ID]/.test(l)).map((l) => `${l.slice(0, 2)} ${/-s (\S+)/.exec(l)![1]}`);
+  assert.deepEqual(lines.sort(), ['-D 198.51.100.3', '-D 198.51.100.4', '-I 198.51.100.2']);
+  assert.equal(store.lastApplied('198.51.100.1'), true);
+  assert.equal(store.lastApplied('198.51.100.2'), true);
+  assert.equal(store.lastApplied('198.51.100.9'), undefined);
+});
+
+test('a chain someone flushed is rebuilt by the periodic check and its bans re-sent; the repair is counted', async () => {
+  const { actions, runner, restores, records } = setup();
+  await actions.start();
+  await actions.apply([ban('203.0.113.5'), ban('203.0.113.6')], T0);
+  let flushed = true;
+  runner.on((argv) => (flushed && argv.join(' ') === 'iptables -w -C f2b-asterisk-udp -j RETURN' ? { exitCode: 1, stdout: '', stderr: 'iptables: Bad rule (does a matching rule exist in that chain?).' } : undefined));
+  const before = runner.calls.length;
+  await actions.check(T0 + 5000);
+  flushed = false;
+  const ran = runner.lines().slice(before);
+  assert.ok(ran.includes('iptables -w -N f2b-asterisk-udp'), ran.join('\n'));
+  assert.ok(ran.includes('iptables -w -A f2b-asterisk-udp -j RETURN'));
+  assert.equal(restores().length, 2);
+  assert.equal(restores()[1]!.input!.split('\n').filter((l) => l.startsWith('-I')).length, 2);
+  assert.equal(actions.status()[0]!.repairs, 1);
+  assert.ok(records.some((r) => r['event'] === 'firewall-repair'));
+  await actions.check(T0 + 10_000);
+  assert.equal(actions.status()[0]!.repairs, 1, 'an intact chain is left alone');
+});
+
+test('a ban rule deleted by hand is noticed by the check and put back', async () => {
+  const { actions, runner, restores } = setup();
+  await actions.start();
+  await actions.apply([ban('203.0.113.5'), ban('203.0.113.6')], T0);
+  runner.on((argv) =>
+    argv.join(' ') === 'iptables -w -S f2b-asterisk-udp'
+      ? { exitCode: 0, stderr: '', stdout: '-N f2b-asterisk-udp\n-A f2b-asterisk-udp -s 203.0.113.6/32 -p udp -j REJECT --reject-with icmp-port-unreachable\n-A f2b-asterisk-udp -j RETURN\n' }
+      : undefined,
+  );
+  await actions.check(T0 + 5000);
+  assert.match(restores().at(-1)!.input!, /-I f2b-asterisk-udp 1 -s 203\.0\.113\.5 /);
+  assert.doesNotMatch(restores().at(-1)!.input!, /203\.0\.113\.6/);
+  assert.equal(actions.status()[0]!.repairs, 1);
+});
+
+test('on a ban, conntrack entries of that source are deleted; "0 flow entries" (exit 1) is not an error', async () => {
+  const { actions, runner, records } = setup();
+  runner.on((argv) =>
+    argv.join(' ') === 'conntrack -L -f ipv4'
+      ? { exitCode: 0, stderr: '', stdout: 'udp      17 29 src=203.0.113.5 dst=192.0.2.1 sport=5070 dport=5060 src=192.0.2.1 dst=203.0.113.5 sport=5060 dport=5070 mark=0 use=1\n' }
+      : argv[0] === 'conntrack' && argv[1] === '-D'
+        ? { exitCode: 1, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n' }
+        : undefined,
+  );
+  await actions.start();
+  await actions.apply([ban('203.0.113.5'), ban('203.0.113.6')], T0);
+  const deletes = runner.lines().filter((l) => l.startsWith('conntrack -D'));
+  assert.deepEqual(deletes, ['conntrack -D -f ipv4 -s 203.0.113.5']);
+  assert.ok(!records.some((r) => r['event'] === 'conntrack-failed'));
+});
+
+test('at start, an ESTABLISHED,RELATED ACCEPT rule before our jump is reported', async () => {
+  const { actions, runner, records } = setup();
+  runner.on((argv) =>
+    argv.join(' ') === 'iptables -w -S INPUT'
+      ? { exitCode: 0, stderr: '', stdout: '-P INPUT ACCEPT\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p udp -m multiport --dports 5060,5061 -j f2b-asterisk-udp\n' }
+      : undefined,
+  );
+  await actions.start();
+  const w = records.find((r) => r['event'] === 'firewall-hook-order');
+  assert.ok(w, 'warned');
+  assert.match(String(w['msg']), /RELATED,ESTABLISHED -j ACCEPT/);
+});
+
+test('an address that fails validation never reaches a command', async () => {
+  const { actions, runner, records } = setup();
+  await actions.start();
+  const before = runner.calls.length;
+  await actions.apply([ban('203.0.113.5 -j ACCEPT'), ban('$(reboot)'), ban('203.0.113.5\n-F INPUT'), ban('10.0.0.1', T0 + 1000, 'sshd')], T0);
+  assert.equal(runner.calls.length, before);
+  assert.equal(records.filter((r) => r['code'] === 'VG_ACTION_IP').length, 3);
+});
+
+test('dry run: the daemon logs what it would ban and runs nothing', async () => {
+  const { actions, runner, records } = setup(UDP, { dryRun: true });
+  await actions.start();
+  await actions.apply([ban('203.0.113.5')], T0);
+  await actions.check(T0 + 5000);
+  await actions.stop();
+  assert.equal(runner.calls.length, 0);
+  assert.deepEqual(records.find((r) => r['event'] === 'firewall-memory')!['ban'], ['203.0.113.5']);
+});
+
+test('a third-party action without a batch form runs one argv per ban', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vg-actions-'));
+  try {
+    mkdirSync(join(dir, 'action.d'));
+    writeFileSync(join(dir, 'action.d', 'myfw.conf'), '[Definition]\nactionban = /usr/local/sbin/myfw add "<label> ban" <ip>\nactionunban = /usr/local/sbin/myfw del <ip>\n[Init]\nlabel = x\n');
+    const { actions, runner } = setup({ jail: 'asterisk', actions: [{ name: 'myfw', args: {} }], params: {} }, { configDir: dir });
+    await actions.start();
+    await actions.apply([ban('203.0.113.5'), ban('2001:db8::5')], T0);
+    await actions.apply([unban('203.0.113.5')], T0);
+    const mine = runner.calls.filter((c) => c.argv[0] === '/usr/local/sbin/myfw').map((c) => c.argv);
+    assert.deepEqual(mine, [
+      ['/usr/local/sbin/myfw', 'add', 'x ban', '203.0.113.5'],
+      ['/usr/local/sbin/myfw', 'add', 'x ban', '2001:db8::5'],
+      ['/usr/local/sbin/myfw', 'del', '203.0.113.5'],
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('one failing action does not stop the other: the udp chain gets its ban while tcp retries', async () => {
+  const ctx: JailActionContext = {
+    jail: 'asterisk',
+    actions: [{ name: 'iptables', args: { name: 'asterisk-tcp', protocol: 'tcp' } }, { name: 'iptables', args: { name: 'asterisk-udp', protocol: 'udp' } }],
+    params: {},
+  };
+  const { actions, runner, restores, store } = setup(ctx);
+  runner.on((_argv, input) => (input?.includes('f2b-asterisk-tcp') ? { exitCode: 1, stdout: '', stderr: 'iptables-restore: line 2 failed\n' } : undefined));
+  await actions.start();
+  await actions.apply([ban('203.0.113.5')], T0);
+  assert.ok(restores().some((c) => c.input!.includes('f2b-asterisk-udp')));
+  assert.deepEqual(actions.pending(), ['203.0.113.5']);
+  assert.deepEqual(actions.status().map((s) => [s.id, s.pendingBans.length]), [['iptables[asterisk-tcp]', 1], ['iptables[asterisk-udp]', 0]]);
+  assert.equal(store.lastApplied('203.0.113.5'), false);
+});
+
+test('two actions of one jail with the same name would share a chain: a config error', () => {
+  assert.throws(
+    () => setup({ jail: 'asterisk', actions: [{ name: 'iptables', args: { name: 'x' } }, { name: 'iptables', args: { name: 'x' } }], params: {} }),
+    /uses iptables\[x\] twice/,
+  );
+});
