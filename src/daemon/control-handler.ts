@@ -28,6 +28,8 @@ export class ServiceControl implements ControlHandler {
   ) {}
 
   async handle(req: ControlRequest): Promise<unknown> {
+    // answers about jails wait until the jails have started (restored bans included)
+    if (req.cmd !== 'ping' && req.cmd !== 'version' && req.cmd !== 'stop') await this.svc.started;
     const now = this.svc.deps.clock.now();
     const lc = this.svc.deps.logControl;
     switch (req.cmd) {

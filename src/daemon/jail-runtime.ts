@@ -177,11 +177,11 @@ export class JailRuntime {
         this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', ip: d.ip, err: (e as Error).message });
       }
       if (d.type === 'ban') {
-        this.log.info({ event: 'ban', jail: d.jail, ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
+        this.log.info({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
         this.deps.metrics.ban(this.name, d.reason);
       } else {
         this.awaitingKernel.delete(d.ip);
-        this.log.info({ event: 'unban', jail: d.jail, ip: d.ip, reason: d.reason });
+        this.log.info({ event: 'unban', ip: d.ip, reason: d.reason });
         this.deps.metrics.unban(this.name, d.reason);
       }
     }

@@ -66,6 +66,9 @@ export class Service {
   private lastPurge = -Infinity;
   private ticking: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
+  private markStarted!: () => void;
+  /** Resolves when start() has started every jail: control requests about jails wait for it. */
+  readonly started = new Promise<void>((r) => (this.markStarted = r));
 
   constructor(readonly deps: ServiceDeps) {
     this.startedAt = deps.clock.now();
@@ -80,6 +83,7 @@ export class Service {
     this.report(config);
     this.startAmi(config.service.ami);
     for (const cfg of config.jails) if (cfg.enabled) await this.startJail(cfg);
+    this.markStarted();
     this.deps.log.info({ event: 'service-started', jails: [...this.runtimes.keys()], broken: this.broken.map((b) => b.jail), dryRun: this.deps.dryRun });
   }
 
