@@ -50,7 +50,8 @@ export class ActionInstance {
   }
 
   async stop(keepRules: boolean): Promise<void> {
-    if (keepRules || !this.started) return;
+    // also after a failed start: what it half made is removed (errors tolerated)
+    if (keepRules) return;
     try {
       await this.firewall.stop(true);
     } catch (e) {

@@ -7,7 +7,7 @@ import { parseIp } from '../core/ip.js';
 import type { CommandRunner } from '../actions/command-runner.js';
 import { FAMILIES, type ActionDefinition, type Family, type FamilyPlan } from '../actions/action-definition.js';
 import { renderCommand, renderScriptLine, type Slot } from '../actions/command-template.js';
-import { banTagValues } from './ban-tags.js';
+import { banTagValues, tagsUsed } from './ban-tags.js';
 import { familyOf, FirewallCommandError, type ApplyResult, type Firewall, type FirewallChange } from './firewall.js';
 import { establishedBeforeJump } from './hook-check.js';
 
@@ -35,15 +35,18 @@ export class CommandFirewall implements Firewall {
     }));
   }
 
+  // families are independent (iptables and ip6tables, one ipset each): their commands run side by side
   async start(): Promise<void> {
-    for (const g of this.structure) {
-      if (g.plan.check.length > 0) {
-        if (await this.groupIntact(g)) continue;
-        // a half-made structure (chain without its hook…) would make start fail: clear it first
-        await this.runAll(g.plan.stop, true);
-      }
-      await this.runAll(g.plan.start, false);
-    }
+    await Promise.all(
+      this.structure.map(async (g) => {
+        if (g.plan.check.length > 0) {
+          if (await this.groupIntact(g)) return;
+          // a half-made structure (chain without its hook…) would make start fail: clear it first
+          await this.runAll(g.plan.stop, true);
+        }
+        await this.runAll(g.plan.start, false);
+      }),
+    );
   }
 
   async stop(tolerant = false): Promise<void> {
@@ -65,13 +68,15 @@ export class CommandFirewall implements Firewall {
   }
 
   async repair(): Promise<void> {
-    for (const g of this.structure) {
-      if (g.plan.repair) await this.runAll(g.plan.repair, false);
-      else {
-        await this.runAll(g.plan.stop, true);
-        await this.runAll(g.plan.start, false);
-      }
-    }
+    await Promise.all(
+      this.structure.map(async (g) => {
+        if (g.plan.repair) await this.runAll(g.plan.repair, false);
+        else {
+          await this.runAll(g.plan.stop, true);
+          await this.runAll(g.plan.start, false);
+        }
+      }),
+    );
   }
 
   async flush(): Promise<void> {
@@ -122,6 +127,7 @@ export class CommandFirewall implements Firewall {
       const tail = new Set<string>();
       for (const f of fams) {
         const b = this.def.families[f].batch!;
+        const needed = tagsUsed(b.ban.map((t) => t.pieces));
         b.begin.forEach((l) => head.add(l));
         b.end.forEach((l) => tail.add(l));
         for (const ip of unbans.get(f) ?? []) {
@@ -129,7 +135,7 @@ export class CommandFirewall implements Firewall {
           ips.push(ip);
         }
         for (const ban of bans.get(f) ?? []) {
-          const values = banTagValues(ban, now);
+          const values = banTagValues(ban, now, needed);
           for (const t of b.ban) lines.push(renderScriptLine(t, values));
           ips.push(ban.ip);
         }
@@ -148,7 +154,7 @@ export class CommandFirewall implements Firewall {
       const p = this.def.families[f];
       for (const ip of unbans.get(f) ?? []) await this.oneByOne(ip, p.unban.map((t) => renderCommand(t, { ip })), done, failed);
       for (const ban of bans.get(f) ?? []) {
-        const values = banTagValues(ban, now);
+        const values = banTagValues(ban, now, tagsUsed(p.ban.map((t) => t.slots)));
         await this.oneByOne(ban.ip, p.ban.map((t) => renderCommand(t, values)), done, failed);
       }
     }
