@@ -14,7 +14,7 @@ test('the shipped config loads without errors or warnings; asterisk and blacklis
   const c = loadConfig(packageRoot());
   assert.deepEqual(c.errors.map((e) => e.describe()), []);
   assert.deepEqual(c.warnings, []);
-  assert.deepEqual(c.jails.map((j) => [j.name, j.enabled]), [['asterisk', false], ['blacklist', false]]);
+  assert.deepEqual(c.jails.map((j) => [j.name, j.enabled]), [['asterisk', false], ['blacklist', false], ['sshd', false]]);
   assert.equal(c.service.socket, '/run/voipguard/voipguard.sock');
   assert.equal(c.service.dbfile, '/var/lib/voipguard/voipguard.sqlite3');
   assert.equal(c.service.pidfile, '/run/voipguard/voipguard.pid');
@@ -115,7 +115,7 @@ test('every mistake is reported at once with file, section, key and line; the go
   assert.ok(c.errors.some((e) => e.code === 'VG_CONFIG_INTERPOLATION' && e.place.section === 'loop'));
   assert.equal(find('args', 'action')?.code, 'VG_CONFIG_ARGS');
   assert.ok(c.errors.every((e) => e.place.file !== undefined && e.place.section !== undefined && e.place.key !== undefined));
-  assert.deepEqual(c.jails.map((j) => j.name).sort(), ['blacklist', 'good']);
+  assert.deepEqual(c.jails.map((j) => j.name).sort(), ['blacklist', 'good', 'sshd']);
   assert.equal(jail(c, 'good')!.bantime, 604_800_000);
   // a problem in [DEFAULT] is said once, not once per jail
   assert.equal(c.errors.filter((e) => e.place.key === 'bantme').length, 1);
@@ -137,7 +137,7 @@ test('a key nothing refers to and fail2ban does not know is an error, with a hin
   const c = load(null, { 'jail.local': '[asterisk]\nenabled = true\nblocktype = DROP\n' });
   assert.deepEqual(codes(c), ['VG_CONFIG_UNKNOWN_KEY']);
   assert.match(c.errors[0]!.message, /action = iptables\[blocktype=/);
-  assert.deepEqual(c.jails.map((j) => j.name), ['blacklist']);
+  assert.deepEqual(c.jails.map((j) => j.name), ['blacklist', 'sshd']);
 });
 
 test('ignoreip: IPs, CIDR, IPv6, space and comma separated, canonical; host names warn and are skipped', () => {

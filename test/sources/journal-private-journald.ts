@@ -6,7 +6,8 @@
 // Everything is removed by stop().
 
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 
 export const JOURNALD = '/lib/systemd/systemd-journald';
@@ -32,6 +33,7 @@ export class PrivateJournald {
   }
 
   static async start(): Promise<PrivateJournald> {
+    sweepStale();
     const j = new PrivateJournald(`vgtest${process.pid}x${Math.floor(Math.random() * 1e6)}`);
     await j.launch();
     return j;
@@ -73,6 +75,32 @@ export class PrivateJournald {
     p.kill('SIGTERM');
     await p;
     rmSync(`${this.runtimeDir}/stdout`, { force: true }); // so launch() waits for the new socket
+  }
+}
+
+/** Removes what a test process that died left behind (its journald died with it). */
+function sweepStale(): void {
+  for (const [dir, re] of [['/run/systemd', /^journal\.vgtest(\d+)x\d+$/], ['/var/log/journal', /^[0-9a-f]{32}\.vgtest(\d+)x\d+$/]] as const) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const m = re.exec(name);
+      if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+      rmSync(join(dir, name), { recursive: true, force: true });
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
