@@ -1,0 +1,320 @@
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { AmiClient, type AmiClientOptions } from '../../src/sources/ami-client.js';
+import { AmiFailureFilter } from '../../src/sources/ami-failures.js';
+import { ManualTimers } from '../../src/sources/ami-timers.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../src/sources/ami-backoff.js';
+import { memoryLogger } from '../../src/log/logger.js';
+import type { AmiEvent } from '../../src/core/types.js';
+import { FakeAmiServer, amiBlock, waitUntil } from '../helpers/fake-ami-server.js';
+
+const SECRET = 's3cret-Pa55';
+
+const INVALID_ACCOUNT: Array<[string, string]> = [
+  ['Event', 'InvalidAccountID'], ['Privilege', 'security,all'], ['EventTV', '2026-03-01T10:15:30.123+0000'],
+  ['Severity', 'Error'], ['Service', 'PJSIP'], ['EventVersion', '1'], ['AccountID', '1001'],
+  ['SessionID', '5f1c2a9e7b@203.0.113.50'], ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'],
+  ['RemoteAddress', 'IPV4/UDP/203.0.113.50/5072'],
+];
+
+// a failed assertion must not leave a socket open and the test process hanging
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const d of cleanups.splice(0)) await d();
+});
+
+async function setup(server = new FakeAmiServer(), opts: Partial<AmiClientOptions> = {}, rng = () => 0.5) {
+  await server.listen();
+  const timers = new ManualTimers(1_000_000);
+  const { log, records } = memoryLogger('trace');
+  const client = new AmiClient(
+    { host: '127.0.0.1', port: server.port, username: 'voipguard', secret: SECRET, ...opts },
+    { log, clock: timers, timers, rng },
+  );
+  const events: AmiEvent[] = [];
+  client.onEvent((e) => events.push(e));
+  const done = async () => {
+    await client.stop();
+    await server.close();
+  };
+  cleanups.push(done);
+  return { server, timers, client, events, records, done };
+}
+
+const connected = (c: AmiClient) => () => c.state().status === 'connected';
+
+test('it greets, logs in asking for the security class only (Events:, not Event:), and reports connected', async () => {
+  const t = await setup();
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  const [login] = t.server.actionsNamed('Login');
+  assert.deepEqual(login!.fields, [
+    ['Action', 'Login'], ['ActionID', 'voipguard-1'], ['Username', 'voipguard'], ['Secret', SECRET], ['Events', 'security'],
+  ]);
+  const s = t.client.state();
+  assert.equal(s.banner, 'Asterisk Call Manager/9.0.0');
+  assert.equal(s.attempts, 1);
+  assert.equal(s.reconnects, 0);
+  assert.equal(s.connectedAt, t.timers.now());
+  await t.done();
+  assert.equal(t.client.state().status, 'disconnected');
+  assert.deepEqual(t.timers.pendingDelays(), []);
+});
+
+test('a refused login becomes auth-failed with VG_AMI_AUTH, logged as an error, retried only after authRetryMs', async () => {
+  const t = await setup(new FakeAmiServer({ users: { voipguard: 'other' } }), { authRetryMs: 300_000 });
+  const states: string[] = [];
+  t.client.onState((s) => states.push(s.status));
+  t.client.start();
+  await waitUntil(() => t.client.state().status === 'auth-failed', 'auth-failed');
+  const s = t.client.state();
+  assert.equal(s.lastError?.code, 'VG_AMI_AUTH');
+  assert.match(s.lastError!.message, /refused the login of "voipguard": Authentication failed/);
+  assert.equal(s.nextRetryAt, t.timers.now() + 300_000);
+  assert.deepEqual(states, ['connecting', 'authenticating', 'auth-failed']);
+  assert.deepEqual(t.timers.pendingDelays(), [300_000]);
+  const errors = t.records.filter((r) => r.level === 'error');
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.code, 'VG_AMI_AUTH');
+  t.timers.advance(299_999);
+  assert.equal(t.server.actionsNamed('Login').length, 1);
+  t.timers.advance(1);
+  await waitUntil(() => t.server.actionsNamed('Login').length === 2, 'second login');
+  await t.done();
+});
+
+test('the secret never reaches a log line: not on login, refusal, disconnect or reconnect', async () => {
+  const t = await setup(new FakeAmiServer({ users: { voipguard: 'wrong' } }), { authRetryMs: 1000 });
+  t.client.start();
+  await waitUntil(() => t.client.state().status === 'auth-failed', 'refusal');
+  t.server.users = { voipguard: SECRET };
+  t.timers.advance(1000);
+  await waitUntil(connected(t.client), 'login');
+  t.server.last.destroy();
+  await waitUntil(() => t.client.state().status === 'backing-off', 'drop');
+  t.timers.advance(1000);
+  await waitUntil(connected(t.client), 'relogin');
+  await t.done();
+  assert.ok(t.records.length >= 5, 'the run was logged at trace level');
+  for (const r of t.records) assert.ok(!JSON.stringify(r).includes(SECRET), JSON.stringify(r));
+  assert.ok(!JSON.stringify(t.client.state()).includes(SECRET));
+});
+
+test('an event split across two TCP writes arrives whole, at every byte boundary', async () => {
+  const t = await setup();
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  // multi-byte characters so that some splits cut a UTF-8 sequence
+  const fields = INVALID_ACCOUNT.map(([k, v]): [string, string] => [k, k === 'AccountID' ? 'Jürgen-日本' : v]);
+  const bytes = Buffer.from(amiBlock(fields));
+  let sent = t.client.state().bytesReceived;
+  for (let i = 1; i < bytes.length; i++) {
+    // the second write goes out only once the client has read the first: the split is real
+    await t.server.write(bytes.subarray(0, i));
+    await waitUntil(() => t.client.state().bytesReceived === sent + i, `first part at ${i}`);
+    await t.server.write(bytes.subarray(i));
+    sent += bytes.length;
+  }
+  await waitUntil(() => t.events.length === bytes.length - 1, 'all events');
+  for (const e of t.events) assert.deepEqual(e.fields, fields);
+  assert.equal(t.client.state().blocksDropped, 0);
+  await t.done();
+});
+
+test('an event with a key written twice is delivered with both, in order; the filter flags it and uses the last address', async () => {
+  const t = await setup();
+  const { log, records } = memoryLogger();
+  const jailFilter = new AmiFailureFilter({ log, jail: 'asterisk' });
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  const planted: Array<[string, string]> = [
+    ['Event', 'InvalidAccountID'], ['Service', 'PJSIP'], ['AccountID', ''], ['RemoteAddress', 'IPV4/UDP/6.6.6.6/1'],
+    ['SessionID', 'abc'], ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'], ['RemoteAddress', 'IPV4/UDP/203.0.113.77/5060'],
+  ];
+  await t.server.write(amiBlock(planted));
+  await waitUntil(() => t.events.length === 1, 'event');
+  assert.deepEqual(t.events[0]!.fields, planted);
+  const f = jailFilter.toFailure(t.events[0]!);
+  assert.equal(f?.ip, '203.0.113.77');
+  assert.equal(jailFilter.stats().hostile, 1);
+  const warn = records.find((r) => r.event === 'ami-hostile-event');
+  assert.deepEqual(warn?.duplicateKeys, ['remoteaddress']);
+  assert.equal(warn?.ip, '203.0.113.77');
+  await t.done();
+});
+
+test('a Response: field inside an event block is an event field, not an action reply (even with an ActionID)', async () => {
+  const t = await setup(new FakeAmiServer({ answerPing: false }), { pingIntervalMs: 1000, pingTimeoutMs: 500 });
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  t.timers.advance(1000); // a Ping is now waiting for its answer (voipguard-2)
+  await waitUntil(() => t.server.actionsNamed('Ping').length === 1, 'ping sent');
+  const crf: Array<[string, string]> = [
+    ['Event', 'ChallengeResponseFailed'], ['Privilege', 'security,all'], ['EventTV', '2026-03-01T10:16:02.440+0000'],
+    ['Severity', 'Error'], ['Service', 'PJSIP'], ['EventVersion', '1'], ['AccountID', '<unknown>'],
+    ['SessionID', '3686a690-f8ccac10'], ['LocalAddress', 'IPV4/TLS/198.51.100.10/5061'],
+    ['RemoteAddress', 'IPV4/TLS/192.0.2.2/30245'], ['Challenge', '1569024763/510a7e1ed568b93ce283d1b16bc17a15'],
+    ['Response', 'Success'], ['ActionID', 'voipguard-2'], ['ExpectedResponse', ''],
+  ];
+  await t.server.write(amiBlock(crf));
+  await waitUntil(() => t.events.length === 1, 'event');
+  assert.deepEqual(t.events[0]!.fields, crf);
+  const f = new AmiFailureFilter({ log: memoryLogger().log }).toFailure(t.events[0]!);
+  assert.equal(f?.kind, 'ChallengeResponseFailed');
+  assert.equal(f?.ip, '192.0.2.2');
+  // the spoofed reply did not answer the Ping: the keepalive still times out
+  t.timers.advance(500);
+  await waitUntil(() => t.client.state().status === 'backing-off', 'ping timeout');
+  assert.equal(t.client.state().lastError?.code, 'VG_AMI_TIMEOUT');
+  await t.done();
+});
+
+test('garbage between events is dropped and counted; the connection and the next events survive', async () => {
+  const t = await setup();
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  await t.server.write('\u0000\u00ff\u0001 not a header\r\n\r\n' + 'Response: Success\r\nActionID: nobody\r\n\r\n' + 'Hello\r\n\r\n');
+  await t.server.write(amiBlock(INVALID_ACCOUNT));
+  await waitUntil(() => t.events.length === 1, 'event after garbage');
+  assert.equal(t.client.state().blocksDropped, 3);
+  assert.equal(t.client.state().status, 'connected');
+  await t.done();
+});
+
+test('garbage instead of a banner, or an endless line, drops the connection (VG_AMI_PROTOCOL) and retries', async () => {
+  const t = await setup(new FakeAmiServer({ banner: 'SSH-2.0-OpenSSH_9.2' }));
+  t.client.start();
+  await waitUntil(() => t.client.state().status === 'backing-off', 'refused banner');
+  assert.equal(t.client.state().lastError?.code, 'VG_AMI_PROTOCOL');
+  assert.deepEqual(t.timers.pendingDelays(), [backoffDelay(0, DEFAULT_BACKOFF, () => 0.5)]);
+  t.server.banner = 'Asterisk Call Manager/9.0.0';
+  t.timers.advance(1000);
+  await waitUntil(connected(t.client), 'login');
+  await t.server.pump(['Event: InvalidAccountID\r\nAccountID: ', ...Array.from({ length: 64 }, () => 'A'.repeat(4096))]);
+  await waitUntil(() => t.client.state().status === 'backing-off', 'endless line dropped');
+  assert.match(t.client.state().lastError!.message, /longer than 8192/);
+  await waitUntil(() => t.server.liveConnections === 0, 'socket destroyed');
+  await t.done();
+});
+
+test('a silent server: the keepalive Ping times out, the half-open socket is destroyed, and the client reconnects', async () => {
+  const t = await setup(new FakeAmiServer({ answerPing: false }), { pingIntervalMs: 20_000, pingTimeoutMs: 5000 });
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  t.timers.advance(19_999);
+  assert.equal(t.server.actionsNamed('Ping').length, 0);
+  t.timers.advance(1);
+  await waitUntil(() => t.server.actionsNamed('Ping').length === 1, 'ping');
+  t.timers.advance(4999);
+  assert.equal(t.client.state().status, 'connected');
+  t.timers.advance(1);
+  await waitUntil(() => t.server.closedConnections === 1, 'server sees the socket closed');
+  const s = t.client.state();
+  assert.equal(s.status, 'backing-off');
+  assert.equal(s.lastError?.code, 'VG_AMI_TIMEOUT');
+  assert.match(s.lastError!.message, /keepalive Ping within 5000 ms/);
+  t.server.answerPing = true;
+  t.timers.advance(s.nextRetryAt! - t.timers.now());
+  await waitUntil(connected(t.client), 'reconnected');
+  assert.equal(t.client.state().reconnects, 1);
+  t.timers.advance(20_000);
+  await waitUntil(() => t.server.actionsNamed('Ping').length === 2, 'ping on the new connection');
+  await waitUntil(() => t.timers.pendingDelays().includes(20_000), 'pong re-arms the keepalive');
+  await t.done();
+});
+
+test('a server that never sends its banner is dropped after connectTimeoutMs', async () => {
+  const t = await setup(new FakeAmiServer({ banner: null }), { connectTimeoutMs: 3000 });
+  t.client.start();
+  await waitUntil(() => t.server.sockets.length === 1, 'tcp connect');
+  t.timers.advance(3000);
+  await waitUntil(() => t.client.state().status === 'backing-off', 'banner timeout');
+  assert.equal(t.client.state().lastError?.code, 'VG_AMI_TIMEOUT');
+  await t.done();
+});
+
+test('a server that closes mid-frame: no part of the cut frame survives into the next connection', async () => {
+  const t = await setup();
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  const half = amiBlock(INVALID_ACCOUNT).slice(0, 120);
+  await t.server.write(half);
+  await waitUntil(() => t.client.state().bytesReceived >= 180, 'half frame read');
+  t.server.last.destroy();
+  await waitUntil(() => t.client.state().status === 'backing-off', 'drop');
+  t.timers.advance(t.client.state().nextRetryAt! - t.timers.now());
+  await waitUntil(connected(t.client), 'reconnected');
+  const other = INVALID_ACCOUNT.map(([k, v]): [string, string] => [k, k === 'AccountID' ? '2002' : v]);
+  await t.server.write(amiBlock(other));
+  await waitUntil(() => t.events.length === 1, 'event');
+  assert.deepEqual(t.events[0]!.fields, other);
+  assert.equal(t.client.state().blocksDropped, 0);
+  assert.equal(t.client.state().banner, 'Asterisk Call Manager/9.0.0');
+  await t.done();
+});
+
+test('an Asterisk restart: retries follow the backoff schedule (fast first, then doubling) and reconnect on the first try after it is back', async () => {
+  const rng = () => 0.25;
+  const t = await setup(new FakeAmiServer(), {}, rng);
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  await t.server.close();
+  const delays: number[] = [];
+  for (let k = 0; k < 4; k++) {
+    await waitUntil(() => t.client.state().status === 'backing-off' && t.client.state().consecutiveFailures === k + 1, `failure ${k + 1}`);
+    const s = t.client.state();
+    assert.equal(s.lastError?.code, 'VG_AMI_CONNECT');
+    delays.push(s.nextRetryAt! - t.timers.now());
+    if (k < 3) t.timers.advance(s.nextRetryAt! - t.timers.now());
+  }
+  assert.deepEqual(delays, [0, 1, 2, 3].map((k) => backoffDelay(k, DEFAULT_BACKOFF, rng)));
+  assert.deepEqual(delays, [185, 925, 1850, 3700]);
+  await t.server.listen(); // same port
+  const due = t.client.state().nextRetryAt!;
+  t.timers.advance(due - t.timers.now() - 1);
+  assert.equal(t.client.state().status, 'backing-off');
+  t.timers.advance(1);
+  await waitUntil(connected(t.client), 'reconnected after restart');
+  const s = t.client.state();
+  assert.equal(s.reconnects, 1);
+  assert.equal(s.attempts, 5); // the first connection, three refused retries, the one that worked
+  assert.equal(s.connectedAt, due);
+  await t.done();
+});
+
+test('a connection that stayed up past stableAfterMs makes the next drop retry fast again', async () => {
+  const t = await setup(new FakeAmiServer(), { stableAfterMs: 10_000, pingIntervalMs: 60_000 }, () => 0);
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  t.server.last.destroy();
+  await waitUntil(() => t.client.state().status === 'backing-off', 'drop 1');
+  assert.equal(t.client.state().nextRetryAt! - t.timers.now(), 200);
+  t.timers.advance(200);
+  await waitUntil(connected(t.client), 'up 2');
+  t.server.last.destroy(); // dropped again at once: flapping continues the schedule
+  await waitUntil(() => t.client.state().status === 'backing-off', 'drop 2');
+  assert.equal(t.client.state().nextRetryAt! - t.timers.now(), 1000);
+  t.timers.advance(1000);
+  await waitUntil(connected(t.client), 'up 3');
+  t.timers.advance(10_000);
+  t.server.last.destroy();
+  await waitUntil(() => t.client.state().status === 'backing-off', 'drop 3');
+  assert.equal(t.client.state().nextRetryAt! - t.timers.now(), 200);
+  await t.done();
+});
+
+test('a listener that throws is logged and does not cost the connection or the other listeners', async () => {
+  const t = await setup();
+  t.client.onEvent(() => {
+    throw new Error('consumer bug');
+  });
+  let seen = 0;
+  t.client.onEvent(() => seen++);
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  await t.server.write(amiBlock(INVALID_ACCOUNT) + amiBlock(INVALID_ACCOUNT));
+  await waitUntil(() => seen === 2, 'events');
+  assert.equal(t.client.state().status, 'connected');
+  assert.equal(t.records.filter((r) => r.event === 'ami-listener-failed').length, 2);
+  await t.done();
+});
