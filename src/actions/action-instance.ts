@@ -42,11 +42,16 @@ export class ActionInstance {
       this.started = true;
       this.retryAt = null;
       this.attempt = 0;
-      for (const w of await this.firewall.hookWarnings()) this.log.warn({ event: 'firewall-hook-order', action: this.id }, w);
     } catch (e) {
       this.failed(e, now, 'start', 0);
+      return false;
     }
-    return this.started;
+    try {
+      for (const w of await this.firewall.hookWarnings()) this.log.warn({ event: 'firewall-hook-order', action: this.id }, w);
+    } catch (e) {
+      this.log.warn({ event: 'firewall-hook-check-failed', action: this.id, err: describe(e) });
+    }
+    return true;
   }
 
   async stop(keepRules: boolean): Promise<void> {

@@ -23,16 +23,22 @@ export class ExecaRunner implements CommandRunner {
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     const full = [...this.prefix, ...argv];
     if (full.length === 0) return { exitCode: EXIT_NOT_FOUND, stdout: '', stderr: 'empty command' };
-    const r = await execa(full[0]!, full.slice(1), {
-      shell: false,
-      reject: false,
-      timeout: this.timeoutMs,
-      input: opts.input ?? '',
-      stripFinalNewline: false,
-      env: { LC_ALL: 'C' },
-      extendEnv: true,
-      maxBuffer: 256 * 1024 * 1024,
-    });
+    let r;
+    try {
+      r = await execa(full[0]!, full.slice(1), {
+        shell: false,
+        reject: false,
+        timeout: this.timeoutMs,
+        input: opts.input ?? '',
+        stripFinalNewline: false,
+        env: { LC_ALL: 'C' },
+        extendEnv: true,
+        maxBuffer: 256 * 1024 * 1024,
+      });
+    } catch (e) {
+      // execa refuses some argv before spawning (a NUL byte): a failed command, not a crash
+      return { exitCode: EXIT_NOT_FOUND, stdout: '', stderr: (e as Error).message };
+    }
     const stdout = typeof r.stdout === 'string' ? r.stdout : '';
     const stderr = typeof r.stderr === 'string' ? r.stderr : '';
     if (r.timedOut) return { exitCode: EXIT_TIMEOUT, stdout, stderr: stderr || `timed out after ${this.timeoutMs} ms` };
