@@ -45,6 +45,8 @@ export class JailRuntime {
   /** Attack time of the failure behind each ban not yet confirmed in the kernel (time-to-ban). */
   private readonly awaitingKernel = new Map<string, number>();
   private parts!: JailParts;
+  private batch: Decision[] = [];
+  private flushing: Promise<void> | null = null;
 
   constructor(
     readonly config: JailConfig,
@@ -92,6 +94,7 @@ export class JailRuntime {
 
   async stop(keepRules: boolean): Promise<void> {
     for (const s of this.parts.sources) await s.stop();
+    await this.flushing; // decisions already taken still reach the firewall
     await this.parts.actions.stop({ keepRules });
     this.log.info({ event: 'jail-stopped', keepRules });
   }
@@ -136,7 +139,7 @@ export class JailRuntime {
     if (f.origin === 'ami') this.counters.amiAttempts++;
     this.deps.metrics.attemptCounted(this.name);
     this.deps.metrics.failure({ jail: this.name, source: f.source, kind: f.kind, ...(f.service ? { service: f.service } : {}) });
-    this.log.debug({ event: 'failure', ip: f.ip, kind: f.kind, source: f.source, time: f.time, account: f.account });
+    this.log.debug({ event: 'failure', ip: f.ip, kind: f.kind, source: f.source, at: f.time, account: f.account });
     const decisions = this.parts.engine.failure(f, now);
     for (const d of decisions) if (d.type === 'ban') this.awaitingKernel.set(d.ip, f.time);
     if (decisions.length) void this.decide(decisions, now);
@@ -186,10 +189,26 @@ export class JailRuntime {
       }
     }
     if (!decisions.length) return;
-    await this.parts.actions.apply(decisions, now);
-    this.confirmKernel(this.deps.clock.now());
-    const st = this.parts.engine.status(now);
-    this.deps.metrics.activeBans(this.name, st.currentlyBanned);
+    await this.toFirewall(decisions);
+    this.deps.metrics.activeBans(this.name, this.parts.engine.status(now).currentlyBanned);
+  }
+
+  /**
+   * Decisions that arrive while the firewall is busy wait and go together in the next call: one
+   * transaction for a flood instead of one per line, and no wait at all when the firewall is idle.
+   */
+  private toFirewall(decisions: readonly Decision[]): Promise<void> {
+    this.batch.push(...decisions);
+    this.flushing ??= (async () => {
+      while (this.batch.length) {
+        const next = this.batch;
+        this.batch = [];
+        await this.parts.actions.apply(next, this.deps.clock.now());
+        this.confirmKernel(this.deps.clock.now());
+      }
+      this.flushing = null;
+    })();
+    return this.flushing;
   }
 
   /** Time to ban: from the attack line's own time to the ban confirmed by every action. */

@@ -23,6 +23,9 @@ export class RecordingActions implements ActionsPort {
   stopped: boolean[] = [];
   checks = 0;
   pendingIps: string[] = [];
+  readonly calls: number[] = [];
+  /** Set to hold apply() until the test releases it (a busy firewall). */
+  gate: Promise<void> | null = null;
   async start() {
     this.started++;
   }
@@ -30,6 +33,8 @@ export class RecordingActions implements ActionsPort {
     this.stopped.push(opts?.keepRules ?? false);
   }
   async apply(d: readonly Decision[]) {
+    this.calls.push(d.length);
+    await this.gate;
     this.applied.push(...d);
   }
   async check() {

@@ -20,6 +20,20 @@ test('the maxretry-th failure from one address bans it: store first, a fact in t
   assert.deepEqual([fact?.jail, fact?.ip, fact?.banCount, fact?.reason], ['asterisk', '203.0.113.5', 1, 'detected']);
 });
 
+test('bans decided while the firewall is busy go to it together, in one call', async () => {
+  const k = kit(files(JAIL.replace('maxretry = 3', 'maxretry = 1')));
+  await k.svc.start(k.load());
+  const { source, actions } = k.latest('asterisk');
+  let release!: () => void;
+  actions.gate = new Promise((r) => (release = r));
+  for (let i = 1; i <= 50; i++) source.push(`FAIL 198.18.0.${i} ${s(T0)}`, k.clock);
+  assert.equal(k.store.activeBans().length, 50, 'every ban is in the store at once');
+  release();
+  await k.svc.stop();
+  assert.deepEqual(actions.calls, [1, 49]);
+  assert.equal(actions.applied.length, 50);
+});
+
 test('failures older than findtime (read back from a file at start) are not counted', async () => {
   const k = kit(files(JAIL));
   await k.svc.start(k.load());
