@@ -1,0 +1,169 @@
+// `voipguard regex <LOG|LINE> <FILTER|REGEX>`: fail2ban-regex for voipguard. It loads the filter
+// with loadFilter and calls the same LineFilter.match the daemon calls, line by line.
+
+import { closeSync, existsSync, openSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { SystemClock, type Clock } from '../core/clock.js';
+import { VoipguardError } from '../core/errors.js';
+import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
+import { MAX_LINE_CHARS, type LineFilter } from '../filters/filter.js';
+import { compileRegexFilter, filterExists, loadFilter } from '../filters/load-filter.js';
+import type { CliIo } from './io.js';
+import { readLines } from './regex-input.js';
+import { count, newRun, record, renderJson, renderOut, renderText, type RegexRun } from './regex-report.js';
+
+const USAGE = `usage: voipguard regex [options] <LOG|LINE> <FILTER|REGEX>
+
+Runs a filter over a log file (or one line, or - for stdin) and reports what it matched.
+FILTER is a path, a filter name (asterisk, asterisk[chan_sip_patched=yes]) looked up in
+<DIR>/filter.d then in the shipped filter.d, or a failregex.
+
+  -c, --conf DIR        config directory (default ${DEFAULT_CONFIG_DIR})
+  --print-all-matched   list the lines that gave a failure
+  --print-all-missed    list the lines that did not
+  -o, --out FORMAT      print only one line per failure, default '<ip> <msg>'; tags: <ip> <msg>
+                        <time> <kind> <service> <transport> <account> <session> <line>
+  --json                print the result as one JSON object
+  --timezone TZ         zone of the log's timestamps: local (default), UTC, +0300, Europe/Berlin
+  --journal             input is journald text: a line without a date gets the time it is read
+  -h, --help            this text
+`;
+
+interface RegexOptions {
+  configDir: string;
+  printMatched: boolean;
+  printMissed: boolean;
+  out: string | null;
+  json: boolean;
+  timezone: string | undefined;
+  journal: boolean;
+  positional: string[];
+}
+
+export async function runRegex(argv: string[], io: CliIo): Promise<number> {
+  return regexCommand(argv, io, new SystemClock());
+}
+
+/** The command with its clock injected (readAt of every line; year inference). */
+export function regexCommand(argv: string[], io: CliIo, clock: Clock): number {
+  const opts = parseArgs(argv);
+  if (opts === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  if (opts.positional.length !== 2) throw new VoipguardError('VG_USAGE', `regex needs <LOG|LINE> and <FILTER|REGEX>\n${USAGE}`);
+  const [inputArg, filterArg] = opts.positional as [string, string];
+  const { filter, kind, basedir } = resolveFilter(filterArg, opts);
+  const input = resolveInput(inputArg, io.cwd);
+  const run = newRun(input, filter, kind, { matched: opts.printMatched, missed: opts.printMissed });
+  const out: string[] = [];
+  const readAt = clock.now();
+  const source = opts.journal ? 'journal:regex' : input.kind === 'file' ? input.name : `<${input.kind}>`;
+  const started = performance.now();
+  let n = 0;
+  const onLine = (text: string): void => {
+    n++;
+    const m = filter.match({ source, text, readAt });
+    record(run, n, text, m);
+    if (opts.out !== null && m.failure !== null) {
+      out.push(renderOut(opts.out, { n, text, failure: m.failure, regexIndex: m.regexIndex }));
+      if (out.length >= 4096) io.out(out.splice(0).join('\n') + '\n');
+    }
+  };
+  if (input.kind === 'line') {
+    onLine(inputArg);
+  } else {
+    const fd = input.kind === 'stdin' ? 0 : openFile(input.name);
+    try {
+      const st = readLines(fd, MAX_LINE_CHARS * 4, onLine);
+      // lines the reader dropped are lines of the log all the same: count them as missed
+      const dropped = st.tooLong + (st.truncatedLastLine ? 1 : 0);
+      run.lines += dropped;
+      run.missed += dropped;
+      count(run, 'too-long', st.tooLong);
+      count(run, 'invalid-utf8', st.invalidUtf8);
+      if (st.truncatedLastLine) count(run, 'truncated-last-line');
+    } finally {
+      if (fd !== 0) closeSync(fd);
+    }
+  }
+  run.elapsedMs = performance.now() - started;
+  if (opts.out !== null) {
+    if (out.length) io.out(out.join('\n') + '\n');
+  } else if (opts.json) {
+    io.out(renderJson(run, basedir));
+  } else {
+    io.out(renderText(run, basedir));
+  }
+  return 0;
+}
+
+function parseArgs(argv: string[]): RegexOptions | 'help' {
+  const o: RegexOptions = {
+    configDir: DEFAULT_CONFIG_DIR,
+    printMatched: false,
+    printMissed: false,
+    out: null,
+    json: false,
+    timezone: undefined,
+    journal: false,
+    positional: [],
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string => {
+      if (eq > 0) return a.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new VoipguardError('VG_USAGE', `${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    switch (flag) {
+      case '-h': case '--help': return 'help';
+      case '-c': case '--conf': o.configDir = value(); break;
+      case '-o': case '--out': o.out = value(); break;
+      case '--json': o.json = true; break;
+      case '--print-all-matched': o.printMatched = true; break;
+      case '--print-all-missed': o.printMissed = true; break;
+      case '--timezone': case '--logtimezone': o.timezone = value(); break;
+      case '--journal': o.journal = true; break;
+      default:
+        if (a.startsWith('-') && a !== '-') throw new VoipguardError('VG_USAGE', `unknown option ${a}\n${USAGE}`);
+        o.positional.push(a);
+    }
+  }
+  if (o.out !== null && o.out.trim() === '') o.out = '<ip> <msg>';
+  return o;
+}
+
+function resolveFilter(arg: string, o: RegexOptions): { filter: LineFilter; kind: 'file' | 'regex'; basedir: string } {
+  const lo = { configDir: o.configDir, ...(o.timezone !== undefined ? { timezone: o.timezone } : {}) };
+  if (existsSync(arg) && statSync(arg).isFile()) {
+    return { filter: loadFilter(resolve(arg), lo), kind: 'file', basedir: dirname(resolve(arg)) };
+  }
+  const named = /^([A-Za-z0-9_][A-Za-z0-9_.@+-]*)(\[[\s\S]*\])?$/.exec(arg);
+  if (named && (named[2] !== undefined || filterExists(named[1]!, o.configDir))) {
+    const filter = loadFilter(arg, lo);
+    return { filter, kind: 'file', basedir: filter.files[0] ? dirname(dirname(filter.files[0])) : o.configDir };
+  }
+  return { filter: compileRegexFilter(arg, lo), kind: 'regex', basedir: o.configDir };
+}
+
+function resolveInput(arg: string, cwd: string): RegexRun['input'] {
+  if (arg === '-') return { kind: 'stdin', name: '<stdin>' };
+  const path = resolve(cwd, arg);
+  if (existsSync(path)) return { kind: 'file', name: path };
+  // a log line always has spaces; a word without any is a path that is not there
+  if (!/\s/.test(arg)) throw new VoipguardError('VG_INPUT', `${arg}: no such file`);
+  return { kind: 'line', name: arg };
+}
+
+function openFile(path: string): number {
+  try {
+    if (!statSync(path).isFile()) throw new Error('not a regular file');
+    return openSync(path, 'r');
+  } catch (e) {
+    throw new VoipguardError('VG_INPUT', `${path}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,78 @@
+// One regex line of a filter (failregex, ignoreregex or prefregex) → a compiled rule:
+// option tags, address/F- tags, Python → JavaScript, RegExp, required literals. Every failure is a
+// VG_FILTER_REGEX error naming the file, section, key and line of the offending regex.
+
+import { VoipguardError, type ErrorPlace } from '../core/errors.js';
+import { translatePythonRegex, RegexTranslateError } from './python-regex.js';
+import { expandTags, substituteOptions, PLAIN_HOST_GROUPS, type HostGroup } from './regex-tags.js';
+import { requiredLiterals, type RequiredLiterals } from './regex-literals.js';
+
+export type RuleRole = 'failregex' | 'ignoreregex' | 'prefregex';
+
+export interface RegexLine {
+  readonly text: string; // as written, after %(x)s interpolation
+  readonly place: ErrorPlace;
+}
+
+export interface CompiledRule {
+  readonly text: string;
+  readonly re: RegExp;
+  readonly literals: RequiredLiterals | null;
+  readonly hosts: readonly HostGroup[];
+  readonly fields: Readonly<Record<string, string>>;
+  readonly kind?: string;
+  readonly service?: string;
+  readonly securityEvent: boolean;
+}
+
+/** Null when option tags expand the line to nothing (fail2ban's way of switching a rule off). */
+export function compileRule(line: RegexLine, role: RuleRole, option: (name: string) => string | undefined): CompiledRule | null {
+  const fail = (why: string): never => {
+    throw new VoipguardError('VG_FILTER_REGEX', `${role}: ${why}: ${clip(line.text)}`, line.place);
+  };
+  let source: string;
+  let flags: string;
+  let groupNames: readonly string[];
+  let expanded;
+  try {
+    const text = substituteOptions(line.text, option).trim();
+    if (text === '') return null;
+    expanded = expandTags(text);
+    ({ source, flags, groupNames } = translatePythonRegex(expanded.python));
+  } catch (e) {
+    if (e instanceof RegexTranslateError) return fail(e.message);
+    throw e;
+  }
+  let re: RegExp;
+  try {
+    re = new RegExp(source, flags);
+  } catch (e) {
+    return fail((e as Error).message.replace(/^Invalid regular expression: /, ''));
+  }
+  const hosts: HostGroup[] = [...expanded.hosts];
+  for (const g of PLAIN_HOST_GROUPS) {
+    if (groupNames.includes(g)) hosts.push({ group: g, family: g === 'ip4' ? 4 : g === 'ip6' ? 6 : null });
+  }
+  if (role === 'failregex' && hosts.length === 0 && !expanded.securityEvent) {
+    throw new VoipguardError(
+      'VG_FILTER_NO_HOST',
+      `failregex has no <HOST>, <ADDR>, <IP4>, <IP6>, (?P<host>…) or <SECURITYEVENT>: ${clip(line.text)}`,
+      line.place,
+    );
+  }
+  if (role === 'prefregex' && expanded.securityEvent) fail('<SECURITYEVENT> belongs in a failregex');
+  return {
+    text: line.text,
+    re,
+    literals: requiredLiterals(source, flags),
+    hosts,
+    fields: expanded.fields,
+    ...(expanded.kind !== undefined ? { kind: expanded.kind } : {}),
+    ...(expanded.service !== undefined ? { service: expanded.service } : {}),
+    securityEvent: expanded.securityEvent,
+  };
+}
+
+function clip(s: string): string {
+  return s.length > 160 ? s.slice(0, 157) + '...' : s;
+}

@@ -1,0 +1,105 @@
+// The body of a security log line, `SecurityEvent="Name",EventTV="…",…,RemoteAddress="…",…`, read
+// as key="value" pairs without trusting the attacker's fields (../shared/asterisk-facts.md §1.6,
+// §1.10). Asterisk escapes nothing, so AccountID (a SIP From user) and SessionID (a Call-ID) can
+// contain `",RemoteAddress="IPV4/UDP/6.6.6.6/1` and plant a second address. What makes the line
+// readable anyway is where Asterisk writes things:
+// - the head (SecurityEvent, EventTV, Severity, Service, EventVersion) comes before any attacker
+//   text: it is read forward and only the first occurrence of each key counts;
+// - RemoteAddress comes after AccountID and SessionID: the LAST `,RemoteAddress="…"` is Asterisk's
+//   (the fields after it cannot hold a bare `",` in any Asterisk version: pjproject keeps `\"`
+//   escapes, chan_sip stops unquoted values at a comma), provided only the event's own trailing
+//   fields follow it;
+// - a key seen twice means someone wrote one: the event is flagged hostile for the debug log.
+
+export interface ParsedSecurityEvent {
+  /** The trusted fields, in Asterisk's order, for securityEventToFailure. */
+  readonly pairs: ReadonlyArray<readonly [string, string]>;
+  /** `duplicate-key:remoteaddress` and the like; empty for an ordinary line. */
+  readonly hostile: readonly string[];
+}
+
+const HEAD = ['SecurityEvent', 'EventTV', 'Severity', 'Service', 'EventVersion'];
+const KNOWN = new Set([
+  ...HEAD,
+  'AccountID', 'SessionID', 'LocalAddress', 'RemoteAddress', 'Module', 'ACLName', 'SessionTV', 'Challenge', 'Response',
+  'ExpectedResponse', 'ReceivedChallenge', 'ReceivedHash', 'RequestType', 'RequestParams', 'AuthMethod',
+  'ExpectedAddress', 'UsingPassword', 'AttemptedTransport',
+]);
+const HEAD_FIELD = /^,?([A-Za-z]+)="([^"]*)"/;
+const RA = ',RemoteAddress="';
+
+/**
+ * `text` starts at `SecurityEvent="`. Null when not even the event name can be read. When `wanted`
+ * is given and the name is not in it, only the name is returned (the caller drops the event; the
+ * high-volume ChallengeSent lines cost no more than that).
+ */
+export function parseSecurityEventText(text: string, wanted?: ReadonlySet<string>): ParsedSecurityEvent | null {
+  const pairs: [string, string][] = [];
+  let p = 0;
+  for (const key of HEAD) {
+    const m = HEAD_FIELD.exec(text.slice(p, p + 200));
+    if (!m || m[1] !== key) {
+      if (key === 'SecurityEvent') return null;
+      continue;
+    }
+    pairs.push([key, m[2]!]);
+    p += m[0].length;
+    if (key === 'SecurityEvent' && wanted && !wanted.has(m[2]!)) return { pairs, hostile: [] };
+  }
+
+  const hostile = duplicateKeys(text).map((k) => `duplicate-key:${k.toLowerCase()}`);
+
+  // AccountID runs to the first `",SessionID="`, SessionID to the LocalAddress that stands right
+  // before the chosen RemoteAddress: a Call-ID full of planted fields stays one Call-ID.
+  const remote = lastRemoteAddress(text);
+  const accountAt = text.indexOf(',AccountID="', p);
+  const sessionAt = accountAt >= 0 ? text.indexOf('",SessionID="', accountAt) : -1;
+  if (accountAt >= 0 && sessionAt >= 0) pairs.push(['AccountID', text.slice(accountAt + 12, sessionAt)]);
+  if (remote !== null) {
+    const localAt = text.lastIndexOf('",LocalAddress="', remote.at);
+    if (sessionAt >= 0 && localAt > sessionAt) pairs.push(['SessionID', text.slice(sessionAt + 13, localAt)]);
+    if (localAt >= 0 && text[remote.at - 1] === '"') pairs.push(['LocalAddress', text.slice(localAt + 16, remote.at - 1)]);
+    pairs.push(['RemoteAddress', remote.value]);
+  }
+  return { pairs, hostile };
+}
+
+// What Asterisk writes after RemoteAddress: the event's own fields (never an address, a session
+// or an account). A line cut short (syslog truncates long lines, journald splits them) can end in
+// a planted RemoteAddress; such a tail does not parse and the event is dropped.
+const TAIL_RE =
+  /^(?:,(?:Module|ACLName|SessionTV|Challenge|Response|ExpectedResponse|ReceivedChallenge|ReceivedHash|RequestType|RequestParams|AuthMethod|ExpectedAddress|UsingPassword|AttemptedTransport)="[\s\S]*?")*$/;
+const MAX_TAIL = 4096;
+
+/** The last `,RemoteAddress="value"`, if only the event's own trailing fields follow it. */
+function lastRemoteAddress(text: string): { value: string; at: number } | null {
+  const at = text.lastIndexOf(RA);
+  if (at < 0) return null;
+  const start = at + RA.length;
+  const close = text.indexOf('"', start);
+  if (close < 0) return null;
+  const tail = text.slice(close + 1);
+  if (tail.length > MAX_TAIL || !TAIL_RE.test(tail)) return null;
+  return { value: text.slice(start, close), at };
+}
+
+/** Known keys that occur more than once as `Key="` at the start or after a comma; one pass. */
+function duplicateKeys(text: string): string[] {
+  const seen = new Set<string>();
+  const dups: string[] = [];
+  for (let i = text.indexOf('="'); i >= 0; i = text.indexOf('="', i + 2)) {
+    let j = i;
+    while (j > 0 && isLetter(text.charCodeAt(j - 1))) j--;
+    if (j > 0 && text.charCodeAt(j - 1) !== 44 /* , */) continue;
+    const key = text.slice(j, i);
+    if (!KNOWN.has(key)) continue;
+    if (seen.has(key)) {
+      if (!dups.includes(key)) dups.push(key);
+    } else seen.add(key);
+  }
+  return dups;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
