@@ -4,6 +4,7 @@
 
 import type { Logger } from '../log/logger.js';
 import { parseIp } from '../core/ip.js';
+import { VoipguardError } from '../core/errors.js';
 import type { CommandRunner } from '../actions/command-runner.js';
 import { FAMILIES, type ActionDefinition, type Family, type FamilyPlan } from '../actions/action-definition.js';
 import { renderCommand, renderScriptLine, type Slot } from '../actions/command-template.js';
@@ -115,6 +116,10 @@ export class CommandFirewall implements Firewall {
   }
 
   async apply(change: FirewallChange, now: number): Promise<ApplyResult> {
+    // JailActions validates every address; this door is public, so it checks again before any command
+    for (const ip of [...change.ban.map((b) => b.ip), ...change.unban]) {
+      if (parseIp(ip)?.text !== ip) throw new VoipguardError('VG_ACTION_IP', `"${ip.slice(0, 60)}" is not a canonical IP address`);
+    }
     const bans = splitByFamily(change.ban, (b) => b.family);
     const unbans = splitByFamily(change.unban, familyOf);
     const done: string[] = [];
