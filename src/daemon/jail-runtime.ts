@@ -102,6 +102,7 @@ export class JailRuntime {
   /** The sink the sources call, synchronously, once per line. */
   readonly line = (l: LogLine): void => {
     this.counters.lines++;
+    this.deps.metrics.linesRead(l.source);
     const filter = this.parts.filter;
     if (!filter) return;
     const m = filter.match(l);

@@ -98,7 +98,12 @@ export class Service {
     const now = this.deps.clock.now();
     const check = now - this.lastCheck >= ACTION_CHECK_MS;
     if (check) this.lastCheck = now;
-    for (const r of this.runtimes.values()) await r.tick(now, check);
+    let pending = 0;
+    for (const r of this.runtimes.values()) {
+      await r.tick(now, check);
+      pending += r.pending().length;
+    }
+    this.deps.metrics.pendingBans(pending);
     if (now - this.lastPurge >= PURGE_MS) {
       this.lastPurge = now;
       try {
