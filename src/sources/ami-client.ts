@@ -98,7 +98,7 @@ export class AmiClient {
     this.timers = deps.timers ?? systemTimers;
     this.rng = deps.rng ?? Math.random;
     this.connect = deps.connect ?? ((host, port) => createConnection({ host, port }));
-    this.log = deps.log.child({ component: 'ami' });
+    this.log = deps.log; // the caller's child logger (app.ts binds component: 'ami')
     this.st = {
       status: 'disconnected', since: deps.clock.now(), nextRetryAt: null, connectedAt: null, lastEventAt: null,
       banner: null, attempts: 0, reconnects: 0, consecutiveFailures: 0, lastError: null, eventsReceived: 0,

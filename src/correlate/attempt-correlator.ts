@@ -1,0 +1,248 @@
+// One attempt counts once. The same login attempt reaches a jail as an AMI event, a security-log
+// line and one or more notice lines; counting each signal would ban after a third of `maxretry`.
+// Pure: no clock, no timers; `now` (wall time, for memory expiry) is passed in, while the windows
+// compare event times (Failure.time), so a log line read seconds late still finds its AMI twin.
+//
+// The rule (README § AMI), in the order tried:
+//  1. same Call-ID: a signal with the SIP Call-ID (PJSIP SessionID, `callid:` of a NOTICE line) of
+//     an attempt from the same address, within idWindowMs of its first signal, joins it, from any
+//     source, as long as that attempt still has room for this source and class (an unknown-user
+//     REGISTER gives InvalidAccountID twice and ChallengeResponseFailed once under one Call-ID);
+//  2. same pointer SessionID (chan_sip, AMI: `0x7f…`, reused by Asterisk for later sessions): only
+//     within pointerWindowMs, which covers chan_sip's doubled FailedACL 1 ms apart and nothing more;
+//  3. across different sources only, with no shared id: same address, an equivalent class
+//     (attempt-classes.ts), event times within crossWindowMs, ids not contradicting, the attempt
+//     already holding a signal of another source, and room left for this source and class; the
+//     oldest such attempt is taken, so a burst of ten attempts seen through two sources pairs up;
+//  4. manager.c writes `failed to authenticate as` after `nonexistent user` / `failed to pass IP ACL`
+//     for one AMI login: those two lines of one source pair up, once each;
+//  otherwise the signal is a new attempt. Two signals of one source are thus never merged without
+//  an id Asterisk gave them, and a source never adds more than its per-class room to one attempt,
+//  which bounds how far an attacker who reuses a Call-ID can lower his count.
+
+import type { Failure } from '../core/types.js';
+import { attemptClass, type AttemptClass } from './attempt-classes.js';
+
+export interface CorrelatorOptions {
+  readonly enabled?: boolean; // false: every signal counts (stats still kept)
+  readonly idWindowMs?: number; // same Call-ID; default 10 s
+  readonly pointerWindowMs?: number; // same pointer SessionID; default 10 ms
+  readonly crossWindowMs?: number; // different sources, no id; default 2 s (log times have 1 s resolution)
+  readonly retainMs?: number; // wall time an attempt is remembered; default 30 s
+  readonly maxAttempts?: number; // default 100,000
+  readonly maxPerIp?: number; // default 256
+}
+
+export type CorrelationRule = 'new' | 'same-id' | 'same-pointer' | 'cross-source' | 'login-pair' | 'uncorrelated';
+
+export interface CorrelatorStats {
+  readonly signals: number;
+  readonly attempts: number;
+  readonly merged: Readonly<Record<'sameId' | 'samePointer' | 'crossSource' | 'loginPair', number>>;
+  readonly tracked: number;
+  readonly evicted: number;
+}
+
+interface Signal {
+  readonly channel: string;
+  readonly cls: AttemptClass;
+  readonly id: string | null;
+  readonly pointer: boolean;
+  readonly time: number;
+}
+
+interface Attempt {
+  readonly ip: string;
+  tMin: number;
+  tMax: number;
+  readonly expiresAt: number;
+  readonly signals: Signal[];
+  readonly ids: string[];
+  dead: boolean;
+}
+
+/** Room per source and class in one attempt, for signals joined by an id (facts §3, §9.4, §9.11). */
+const ROOM: Readonly<Record<string, number>> = { 'unknown-account': 2, acl: 3, 'bad-credentials': 1 };
+const POINTER = /^0x[0-9a-f]{1,16}$/i;
+const LOGIN_PRIMARY = new Set(['AMI:unknown-account', 'AMI:acl']);
+const LOGIN_FAILED = 'AMI:login-failed';
+
+export class AttemptCorrelator {
+  private readonly o: Required<CorrelatorOptions>;
+  private readonly byIp = new Map<string, Attempt[]>();
+  private readonly byId = new Map<string, Attempt>();
+  private queue: Attempt[] = []; // creation order = expiry order
+  private head = 0;
+  private live = 0;
+  private n = { signals: 0, attempts: 0, sameId: 0, samePointer: 0, crossSource: 0, loginPair: 0, evicted: 0 };
+
+  constructor(opts: CorrelatorOptions = {}) {
+    this.o = {
+      enabled: opts.enabled ?? true,
+      idWindowMs: opts.idWindowMs ?? 10_000,
+      pointerWindowMs: opts.pointerWindowMs ?? 10,
+      crossWindowMs: opts.crossWindowMs ?? 2000,
+      retainMs: opts.retainMs ?? 30_000,
+      maxAttempts: Math.max(1, opts.maxAttempts ?? 100_000),
+      maxPerIp: Math.max(1, opts.maxPerIp ?? 256),
+    };
+  }
+
+  /** true: a new attempt, to be counted; false: another signal of an attempt already counted. */
+  accept(f: Failure, now: number): boolean {
+    const rule = this.correlate(f, now);
+    return rule === 'new' || rule === 'uncorrelated';
+  }
+
+  /** Like accept, but says which rule decided (for `voipguard regex` and debug logs). */
+  correlate(f: Failure, now: number): CorrelationRule {
+    this.n.signals++;
+    this.prune(now);
+    if (!this.o.enabled || f.origin === 'manual') {
+      this.n.attempts++;
+      return 'uncorrelated';
+    }
+    const s = toSignal(f);
+    const rule = this.match(f.ip, s);
+    if (rule !== 'new') this.n[RULE_STAT[rule]]++;
+    else this.create(f.ip, s, now);
+    return rule;
+  }
+
+  stats(): CorrelatorStats {
+    const { signals, attempts, sameId, samePointer, crossSource, loginPair, evicted } = this.n;
+    return { signals, attempts, merged: { sameId, samePointer, crossSource, loginPair }, tracked: this.live, evicted };
+  }
+
+  private match(ip: string, s: Signal): Exclude<CorrelationRule, 'uncorrelated'> {
+    if (s.id !== null) {
+      const a = this.byId.get(idKey(ip, s.id));
+      if (a !== undefined && !a.dead && this.roomFor(a, s)) {
+        const near = s.pointer
+          ? s.time >= a.tMax - this.o.pointerWindowMs && s.time <= a.tMax + this.o.pointerWindowMs
+          : Math.abs(s.time - a.tMin) <= this.o.idWindowMs;
+        if (near) {
+          join(a, s);
+          return s.pointer ? 'same-pointer' : 'same-id';
+        }
+      }
+    }
+    const list = this.byIp.get(ip);
+    if (list === undefined) return 'new';
+    const w = this.o.crossWindowMs;
+    for (const a of list) {
+      if (s.time < a.tMin - w || s.time > a.tMax + w || !idsAgree(a, s)) continue;
+      const mine = a.signals.filter((x) => x.channel === s.channel);
+      if (mine.length < a.signals.length && a.signals.some((x) => fits(x.cls, s.cls)) && this.roomFor(a, s)) {
+        this.addIds(a, s);
+        join(a, s);
+        return 'cross-source';
+      }
+      if (mine.length === 1 && isLoginPair(mine[0]!.cls.key, s.cls.key)) {
+        this.addIds(a, s);
+        join(a, s);
+        return 'login-pair';
+      }
+    }
+    return 'new';
+  }
+
+  private roomFor(a: Attempt, s: Signal): boolean {
+    let used = 0;
+    for (const x of a.signals) if (x.channel === s.channel && x.cls.key === s.cls.key) used++;
+    return used < (ROOM[s.cls.name] ?? 1);
+  }
+
+  private create(ip: string, s: Signal, now: number): void {
+    this.n.attempts++;
+    const old = this.byIp.get(ip);
+    if (old !== undefined && old.length >= this.o.maxPerIp) this.evict(old[0]!);
+    if (this.live >= this.o.maxAttempts) {
+      while (this.queue[this.head]?.dead) this.head++;
+      const oldest = this.queue[this.head];
+      if (oldest !== undefined) this.evict(oldest);
+    }
+    const a: Attempt = { ip, tMin: s.time, tMax: s.time, expiresAt: now + this.o.retainMs, signals: [s], ids: [], dead: false };
+    this.addIds(a, s);
+    const list = this.byIp.get(ip);
+    if (list === undefined) this.byIp.set(ip, [a]);
+    else list.push(a);
+    this.queue.push(a);
+    this.live++;
+  }
+
+  private addIds(a: Attempt, s: Signal): void {
+    if (s.id === null || a.ids.includes(s.id)) return;
+    a.ids.push(s.id);
+    this.byId.set(idKey(a.ip, s.id), a);
+  }
+
+  private evict(a: Attempt): void {
+    this.n.evicted++;
+    this.remove(a);
+  }
+
+  private remove(a: Attempt): void {
+    if (a.dead) return;
+    a.dead = true;
+    this.live--;
+    const list = this.byIp.get(a.ip);
+    if (list !== undefined) {
+      const i = list[0] === a ? 0 : list.indexOf(a);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byIp.delete(a.ip);
+    }
+    for (const id of a.ids) {
+      const k = idKey(a.ip, id);
+      if (this.byId.get(k) === a) this.byId.delete(k);
+    }
+  }
+
+  private prune(now: number): void {
+    const q = this.queue;
+    while (this.head < q.length && (q[this.head]!.dead || q[this.head]!.expiresAt <= now)) this.remove(q[this.head++]!);
+    if (this.head > 1024 && this.head * 2 > q.length) {
+      this.queue = q.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+const RULE_STAT = { 'same-id': 'sameId', 'same-pointer': 'samePointer', 'cross-source': 'crossSource', 'login-pair': 'loginPair' } as const;
+
+function toSignal(f: Failure): Signal {
+  const cls = attemptClass(f);
+  const id = f.sessionId !== undefined && f.sessionId !== '' ? f.sessionId : null;
+  return {
+    // a file carrying both notice and security lines is two sources: the two kinds of signal differ
+    channel: `${f.origin}|${f.source}|${cls.securityEvent ? 'event' : 'line'}`,
+    cls,
+    id,
+    pointer: id !== null && POINTER.test(id),
+    time: f.time,
+  };
+}
+
+function idKey(ip: string, id: string): string {
+  return `${ip}\u0000${id}`;
+}
+
+function join(a: Attempt, s: Signal): void {
+  a.signals.push(s);
+  if (s.time < a.tMin) a.tMin = s.time;
+  if (s.time > a.tMax) a.tMax = s.time;
+}
+
+/** Ids that contradict (two different Call-IDs, or pointers) mean two different attempts. */
+function idsAgree(a: Attempt, s: Signal): boolean {
+  return s.id === null || a.ids.length === 0 || a.ids.includes(s.id);
+}
+
+/** Equivalent classes; manager.c's `failed to authenticate as` follows every failed AMI login. */
+function fits(x: AttemptClass, y: AttemptClass): boolean {
+  return x.key === y.key || (x.key === LOGIN_FAILED && y.service === 'AMI') || (y.key === LOGIN_FAILED && x.service === 'AMI');
+}
+
+function isLoginPair(a: string, b: string): boolean {
+  return (a === LOGIN_FAILED && LOGIN_PRIMARY.has(b)) || (b === LOGIN_FAILED && LOGIN_PRIMARY.has(a));
+}
