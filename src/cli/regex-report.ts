@@ -97,7 +97,7 @@ const PROBLEM_TEXT: Readonly<Record<Problem, string>> = {
 };
 
 export function renderText(run: RegexRun, basedir: string): string {
-  const o: string[] = ['', 'Running tests', '============', ''];
+  const o: string[] = ['', 'Running tests', '=============', ''];
   const f = run.filter;
   if (run.filterKind === 'regex') o.push(`Use   failregex line : ${f.failregexes[0] ?? ''}`);
   else o.push(`Use   failregex filter file : ${f.name}, basedir: ${basedir}`);

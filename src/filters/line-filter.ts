@@ -117,7 +117,7 @@ export class CompiledFilter implements LineFilter {
       const res = securityEventToFailure(parsed.pairs, {
         origin,
         source: line.source,
-        fallbackTime: date?.time ?? line.readAt,
+        fallbackTime: date?.time ?? journalTime(line),
         events: this.p.securityEvents,
         line: line.text,
       });
@@ -142,7 +142,8 @@ export class CompiledFilter implements LineFilter {
       break; // the first address the regex captured is the one it means; never try a second
     }
     if (ip === null) return at('bad-host');
-    const time = date?.time ?? (journal ? line.readAt : null);
+    // a journal line without a date of its own: journald's receive time if the source gives it
+    const time = date?.time ?? (journal ? journalTime(line) : null);
     if (time === null) return at('no-date');
     const account = g.vg_f_user ?? g.vg_f_alt_user;
     const session = g.vg_f_callid ?? g.vg_f_sessionid;
@@ -161,6 +162,11 @@ export class CompiledFilter implements LineFilter {
     };
     return { failure, ignored: false, regexIndex: i, dateFormat };
   }
+}
+
+function journalTime(line: LogLine): number {
+  const t = (line as LogLine & { readonly time?: unknown }).time;
+  return typeof t === 'number' && Number.isFinite(t) ? t : line.readAt;
 }
 
 function note(dateFormat: string | null, n: MatchNote): FilterMatch {
