@@ -118,8 +118,9 @@ export class AttemptCorrelator {
     if (s.id !== null) {
       const a = this.byId.get(idKey(ip, s.id));
       if (a !== undefined && !a.dead && this.roomFor(a, s)) {
+        // a pointer is compared with the signals that carried it, not with the attempt's other times
         const near = s.pointer
-          ? s.time >= a.tMax - this.o.pointerWindowMs && s.time <= a.tMax + this.o.pointerWindowMs
+          ? a.signals.some((x) => x.id === s.id && Math.abs(x.time - s.time) <= this.o.pointerWindowMs)
           : Math.abs(s.time - a.tMin) <= this.o.idWindowMs;
         if (near) {
           join(a, s);
