@@ -11,7 +11,8 @@
 // last year's, a Jan 1 line read a minute before midnight on Dec 31 is next year's.
 
 import { VoipguardError, type ErrorPlace } from '../core/errors.js';
-import { translatePythonRegex, unnameGroups, RegexTranslateError } from './python-regex.js';
+import { translatePythonRegex, RegexTranslateError } from './python-regex.js';
+import { unnameGroups } from './unname-groups.js';
 import type { TimeZone } from './time-zone.js';
 
 export interface DateHit {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { translatePythonRegex, unnameGroups, RegexTranslateError } from '../../src/filters/python-regex.js';
+import { translatePythonRegex, RegexTranslateError } from '../../src/filters/python-regex.js';
+import { unnameGroups } from '../../src/filters/unname-groups.js';
 
 const js = (py: string): RegExp => {
   const t = translatePythonRegex(py);
