@@ -1,0 +1,187 @@
+// The composition root: the only file that names concrete classes. It reads the config, makes the
+// logger, store, metrics, firewall runner, AMI connection and, per jail, the filter, sources,
+// correlator, jail and actions, and hands them to the service runtime (src/daemon).
+
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { loadConfig, type JailConfig, type LoadedConfig } from './config/load-config.js';
+import { ExecaRunner } from './actions/execa-runner.js';
+import { loadJailActions } from './actions/jail-actions.js';
+import { SystemClock, type Clock } from './core/clock.js';
+import { VoipguardError } from './core/errors.js';
+import { normalizeIp } from './core/ip.js';
+import type { LogLine } from './core/types.js';
+import { ControlServer } from './control/control-server.js';
+import { AttemptCorrelator } from './correlate/attempt-correlator.js';
+import { voipguardVersion } from './control/version.js';
+import type { AmiState } from './control/replies.js';
+import { ServiceControl } from './daemon/control-handler.js';
+import { runDaemon, StopSwitch, type Closable } from './daemon/daemon-run.js';
+import { LogTarget } from './daemon/log-target.js';
+import type { JailFactory, JailParts, SourcePort } from './daemon/ports.js';
+import { Service, type AmiPort, type AmiSettings } from './daemon/service.js';
+import { loadFilter } from './filters/load-filter.js';
+import { Jail } from './jails/jail.js';
+import { createLogger, type Logger } from './log/logger.js';
+import type { Metrics } from './metrics/metrics.js';
+import { NoopMetrics } from './metrics/noop-metrics.js';
+import { PromMetrics } from './metrics/prom-metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
+import { AmiClient } from './sources/ami-client.js';
+import { AmiFailureFilter } from './sources/ami-failures.js';
+import { FileSource } from './sources/file-source.js';
+import { JournalSource } from './sources/journal-source.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import { storeHistory, type Store } from './store/store.js';
+
+export interface DaemonOptions {
+  readonly configDir: string;
+  /** The memory firewall: nothing reaches the kernel. */
+  readonly dryRun: boolean;
+  /** Leave firewall rules in the kernel on stop. */
+  readonly keepRules: boolean;
+  /** A terminal gets the readable log form. */
+  readonly tty: boolean;
+  readonly err: (s: string) => void;
+}
+
+/** Runs the daemon in the foreground until it is stopped; returns the exit code. */
+export async function startDaemon(opts: DaemonOptions): Promise<number> {
+  const config = loadConfig(opts.configDir);
+  for (const e of config.errors) opts.err(`ERROR  ${e.describe()}\n`);
+  for (const w of config.warnings) opts.err(`WARN   ${w}\n`);
+  if (config.errors.some((e) => e.code === 'VG_CONFIG_MISSING' && e.place.file?.endsWith('jail.conf'))) {
+    throw new VoipguardError('VG_CONFIG_MISSING', `${opts.configDir} is not a voipguard config directory (no jail.conf); use -c DIR`);
+  }
+  const s = config.service;
+  const logTarget = new LogTarget(s.logtarget, opts.tty && s.logtarget === 'stdout');
+  const log = createLogger({ level: s.loglevel, target: logTarget });
+  logTarget.bind(log);
+  const clock = new SystemClock();
+  const store = SqliteStore.open(s.dbfile);
+  const closeLast: Closable[] = [];
+  let metrics: Metrics = new NoopMetrics();
+  if (s.metrics.listen) {
+    const prom = new PromMetrics();
+    metrics = prom;
+    closeLast.push(await startMetricsServer(s.metrics.listen, prom, log.child({ component: 'metrics' })));
+  }
+  closeLast.push(store, logTarget);
+  const factory = jailFactory({ configDir: opts.configDir, dryRun: opts.dryRun, config, store, clock, log, runner: new ExecaRunner() });
+  const service = new Service({
+    configDir: opts.configDir,
+    clock,
+    log,
+    store,
+    metrics,
+    factory,
+    loadConfig: () => {
+      const next = loadConfig(opts.configDir);
+      factory.amiEnabled = next.service.ami.enabled;
+      return next;
+    },
+    makeAmi: (settings) => makeAmi(settings, clock, log, metrics),
+    logControl: logTarget.control(),
+    dryRun: opts.dryRun,
+    keepRules: opts.keepRules,
+  });
+  service.config = config;
+  const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
+  const control = new ControlServer(
+    new ServiceControl(service, { version: voipguardVersion(), pid: process.pid, requestStop: () => stop.request('control stop') }),
+    log.child({ component: 'control' }),
+  );
+  const { code } = await runDaemon(
+    { service, config, control, socket: s.socket, pidfile: s.pidfile || null, log, reopenLog: () => logTarget.reopen(), closeLast, stop },
+    process,
+  );
+  return code;
+}
+
+interface FactoryContext {
+  readonly configDir: string;
+  readonly dryRun: boolean;
+  readonly config: LoadedConfig;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly runner: ExecaRunner;
+}
+
+function jailFactory(ctx: FactoryContext): JailFactory & { amiEnabled: boolean } {
+  const self = selfAddresses();
+  return {
+    amiEnabled: ctx.config.service.ami.enabled,
+    make(cfg: JailConfig, sink: (l: LogLine) => void): JailParts {
+      const log = ctx.log.child({ jail: cfg.name });
+      const history = storeHistory(ctx.store, ctx.config.service.dbpurgeage, (e) => log.warn({ event: 'history-failed', err: (e as Error).message }));
+      const engine = new Jail(cfg, { history, selfAddresses: self });
+      const filter = cfg.filter
+        ? loadFilter(cfg.filter.name, { configDir: ctx.configDir, args: cfg.filter.args, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) })
+        : null;
+      const actions = loadJailActions(
+        { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
+        { configDir: ctx.configDir, runner: ctx.runner, store: ctx.store, log: ctx.log, dryRun: ctx.dryRun },
+      );
+      const ami = cfg.ami && this.amiEnabled ? new AmiFailureFilter({ events: cfg.amievents, jail: cfg.name, log }) : null;
+      // one attempt seen through AMI, the security log and the notice log counts once
+      const gate = new AttemptCorrelator();
+      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log) };
+    },
+  };
+}
+
+function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryContext, log: Logger): SourcePort[] {
+  const deps = { store: ctx.store, clock: ctx.clock, log: log.child({ component: 'source' }), onLine: sink };
+  if (cfg.backend === 'systemd') return [new JournalSource({ name: cfg.name, matches: cfg.journalmatch, ...deps, readBackMs: cfg.findtime })];
+  if (cfg.logpath.length === 0) return [];
+  return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|` }, deps)];
+}
+
+function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Metrics): AmiPort | null {
+  if (!settings.enabled) return null;
+  const log = root.child({ component: 'ami' });
+  const address = `${settings.host}:${settings.port}`;
+  let secret: string;
+  try {
+    secret = settings.secret ?? readFileSync(settings.secretfile ?? '', 'utf8').trim();
+  } catch (e) {
+    const message = `secretfile ${settings.secretfile}: ${(e as Error).message}`;
+    log.error({ event: 'ami-secret-unreadable', error: message });
+    const dead: AmiState = { state: 'disconnected', address, lastEventAt: null, lastError: message, reconnects: 0 };
+    return { start: () => undefined, stop: async () => undefined, state: () => dead };
+  }
+  const client = new AmiClient({ host: settings.host, port: settings.port, username: settings.username, secret }, { log, clock });
+  return {
+    start(onEvent) {
+      client.onEvent(onEvent);
+      let last = '';
+      let reconnects = 0;
+      client.onState((st) => {
+        metrics.amiState(st.status);
+        for (; reconnects < st.reconnects; reconnects++) metrics.amiReconnect();
+        if (st.status === last) return;
+        last = st.status;
+        log.info({ event: 'ami-state', state: st.status, address, error: st.lastError?.message });
+      });
+      client.start();
+    },
+    stop: () => client.stop(),
+    state(): AmiState {
+      const st = client.state();
+      return { state: st.status, address, lastEventAt: st.lastEventAt, lastError: st.lastError?.message ?? null, reconnects: st.reconnects };
+    },
+  };
+}
+
+/** The host's own addresses, for ignoreself. */
+function selfAddresses(): string[] {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      const ip = normalizeIp(a.address);
+      if (ip) out.add(ip);
+    }
+  }
+  return [...out];
+}

@@ -1,0 +1,55 @@
+// `voipguard daemon [-c DIR] [--dry-run] [-f] [--keep-rules]`: the service, in the foreground
+// (systemd runs it so; -f is accepted for fail2ban-server's habit). Logs go to the config's
+// logtarget; config errors are printed here first, with file, section and key.
+
+import { VoipguardError } from '../core/errors.js';
+import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
+import type { CliIo } from './io.js';
+
+export const DAEMON_HELP = `Usage: voipguard daemon [-c DIR] [--dry-run] [--keep-rules] [-f]
+
+Runs the service in the foreground until SIGTERM (systemd: voipguard.service).
+  -c DIR, --conf DIR   config directory (default /etc/voipguard)
+  --dry-run            memory firewall: decisions are logged, nothing reaches the kernel
+  --keep-rules         leave the firewall rules in the kernel when stopping (the next start
+                       reconciles them); by default, as fail2ban, stopping removes them
+  -f, --foreground     accepted for fail2ban compatibility (always in the foreground)
+Signals: SIGTERM/SIGINT stop, SIGHUP reloads the config, SIGUSR1 reopens the log file.
+`;
+
+export interface DaemonArgs {
+  readonly configDir: string;
+  readonly dryRun: boolean;
+  readonly keepRules: boolean;
+  readonly help: boolean;
+}
+
+export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
+  let configDir = DEFAULT_CONFIG_DIR;
+  let dryRun = false;
+  let keepRules = false;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-c' || a === '--conf') {
+      const v = argv[++i];
+      if (v === undefined) throw new VoipguardError('VG_USAGE', `${a} needs a directory`);
+      configDir = v;
+    } else if (a === '--dry-run') dryRun = true;
+    else if (a === '--keep-rules') keepRules = true;
+    else if (a === '-f' || a === '--foreground') continue;
+    else if (a === '-h' || a === '--help') help = true;
+    else throw new VoipguardError('VG_USAGE', `daemon does not take ${a}; see \`voipguard daemon -h\``);
+  }
+  return { configDir, dryRun, keepRules, help };
+}
+
+export async function runDaemon(argv: string[], io: CliIo): Promise<number> {
+  const args = parseDaemonArgs(argv);
+  if (args.help) {
+    io.out(DAEMON_HELP);
+    return 0;
+  }
+  const { startDaemon } = await import('../app.js');
+  return startDaemon({ configDir: args.configDir, dryRun: args.dryRun, keepRules: args.keepRules, tty: io.isTTY, err: (s) => io.err(s) });
+}

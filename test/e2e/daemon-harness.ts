@@ -1,0 +1,100 @@
+// Runs the BUILT voipguard (dist/src/cli/voipguard.js) as real processes: the daemon inside the
+// defender namespace of a test network (its iptables are that namespace's), the CLI from the host
+// (the control socket is a file, reachable from any namespace). A temp config dir copies the
+// shipped jail.conf and enables [asterisk] on a temp log file; filter.d and action.d come from the
+// package (searchDirs), as they do for a user's /etc/voipguard.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/core/paths.js';
+
+export const ROOT = packageRoot();
+export const CLI = join(ROOT, 'dist', 'src', 'cli', 'voipguard.js');
+
+/** `npm run build`'s compiler. Other files' type errors do not stop tsc from emitting ours. */
+export function build(): void {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], { encoding: 'utf8', cwd: ROOT });
+  const fresh = existsSync(CLI) && statSync(join(ROOT, 'dist', 'src', 'app.js')).mtimeMs >= started - 2000;
+  if (!fresh) throw new Error(`build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export interface E2eConfig {
+  readonly dir: string;
+  readonly log: string;
+  readonly socket: string;
+  readonly daemonLog: string;
+  readonly db: string;
+}
+
+export function makeConfig(jailLocal: string): E2eConfig {
+  const dir = mkdtempSync(join(tmpdir(), 'vg-e2e-'));
+  const cfg = { dir, log: join(dir, 'asterisk', 'messages'), socket: join(dir, 'run', 'voipguard.sock'), daemonLog: join(dir, 'voipguard.log'), db: join(dir, 'lib', 'voipguard.sqlite3') };
+  copyFileSync(join(ROOT, 'jail.conf'), join(dir, 'jail.conf'));
+  copyFileSync(join(ROOT, 'voipguard.conf'), join(dir, 'voipguard.conf'));
+  writeFileSync(
+    join(dir, 'voipguard.local'),
+    `[Definition]\nloglevel = DEBUG\nlogtarget = ${cfg.daemonLog}\nsocket = ${cfg.socket}\npidfile = ${join(dir, 'run', 'voipguard.pid')}\ndbfile = ${cfg.db}\n`,
+  );
+  writeFileSync(join(dir, 'jail.local'), jailLocal.replaceAll('$LOG', cfg.log));
+  mkdirSync(join(dir, 'asterisk'));
+  return cfg;
+}
+
+export function removeConfig(cfg: E2eConfig): void {
+  rmSync(cfg.dir, { recursive: true, force: true });
+}
+
+export class Daemon {
+  readonly proc: ChildProcess;
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  /** `entry`: the node arguments that run the CLI (the built file; the bench runs the sources with tsx). */
+  constructor(netns: string, cfg: E2eConfig, entry: readonly string[] = [CLI]) {
+    this.proc = spawn('ip', ['netns', 'exec', netns, process.execPath, ...entry, 'daemon', '-c', cfg.dir], { stdio: ['ignore', 'ignore', 'pipe'], cwd: ROOT });
+    this.proc.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
+    this.exited = new Promise((r) => this.proc.once('exit', (code, sig) => r(sig === 'SIGKILL' ? -9 : code)));
+  }
+}
+
+/** The built CLI, from the host; optionally as another user (argv prefix such as setpriv). */
+export function cli(cfg: E2eConfig, args: readonly string[], asUser: readonly string[] = []): { code: number; out: string; err: string } {
+  const argv = [...asUser, process.execPath, CLI, '-c', cfg.dir, ...args];
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** Polls until fn() is truthy, or throws with the last value (for processes and the kernel). */
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, deadlineMs = 15_000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  let last: T = await fn();
+  while (!last) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 50));
+    last = await fn();
+  }
+  return last;
+}
+
+function stamp(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** One failed SIP registration as chan_sip writes it to the messages log. */
+export function attackLine(ip: string, user = '100'): string {
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  return `[${stamp()}] NOTICE[2211] chan_sip.c: Registration from '"${user}" <sip:${user}@10.0.0.1>' failed for '${host}:5060' - Wrong password\n`;
+}
+
+export function attack(path: string, ip: string, n = 1): void {
+  for (let i = 0; i < n; i++) appendFileSync(path, attackLine(ip, String(100 + i)));
+}
+
+/** A field of `status <jail>`'s tree: `Total failed`, `Banned IP list`… */
+export function field(statusText: string, label: string): string | undefined {
+  const m = new RegExp(`${label}:\\t(.*)$`, 'm').exec(statusText);
+  return m?.[1];
+}

@@ -1,0 +1,152 @@
+// The user's story, on the built CLI, a real kernel and real files: an attacker fails to register,
+// the log rotates both ways in the middle of it, the daemon bans on exactly the maxretry-th
+// failure, the kernel rejects the attacker, restarts and a kill -9 bring the bans back without
+// re-counting a line; a non-root user cannot use the socket; garbage on the socket gets an error.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, copyFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { createNetnsPair, type NetnsPair } from '../helpers/netns.js';
+import { attack, build, cli, Daemon, field, makeConfig, removeConfig, waitFor, type E2eConfig } from './daemon-harness.js';
+
+const JAIL = `
+[asterisk]
+enabled = true
+logpath = $LOG
+maxretry = 5
+findtime = 10m
+bantime = 1h
+`;
+
+const root = process.getuid?.() === 0;
+let pair: NetnsPair;
+let cfg: E2eConfig;
+let daemon: Daemon | null = null;
+
+before(async () => {
+  if (!root) return;
+  build();
+  pair = await createNetnsPair();
+  await pair.serve([5060]);
+  cfg = makeConfig(JAIL);
+});
+
+after(async () => {
+  if (!root) return;
+  if (daemon && daemon.proc.exitCode === null) {
+    daemon.proc.kill('SIGTERM');
+    await daemon.exited;
+  }
+  await pair?.destroy();
+  if (cfg) removeConfig(cfg);
+});
+
+async function startDaemon(): Promise<Daemon> {
+  const d = new Daemon(pair.defender, cfg);
+  await waitFor('the daemon to answer ping', () => cli(cfg, ['ping']).code === 0 || d.proc.exitCode !== null);
+  assert.equal(d.proc.exitCode, null, `the daemon died: ${d.stderr}`);
+  return d;
+}
+
+function status(): string {
+  const r = cli(cfg, ['status', 'asterisk']);
+  assert.equal(r.code, 0, r.err);
+  return r.out;
+}
+
+const udp = () => pair.probe('udp', pair.defender4, 5060);
+const tcp = () => pair.probe('tcp', pair.defender4, 5060);
+
+test('an attack across both kinds of log rotation is banned on exactly its 5th failure, and the kernel rejects it', { skip: !root && 'needs root for network namespaces' }, async () => {
+  daemon = await startDaemon();
+  assert.equal(await udp(), 'reply');
+  const a = pair.attacker4;
+  attack(cfg.log, a, 2);
+  await waitFor('2 failures', () => field(status(), 'Total failed') === '2');
+  // logrotate `create`: renamed, Asterisk still writes to the old file until `logger reload`
+  renameSync(cfg.log, cfg.log + '.1');
+  writeFileSync(cfg.log, '');
+  attack(cfg.log + '.1', a, 1);
+  await waitFor('3 failures', () => field(status(), 'Total failed') === '3');
+  // logrotate `copytruncate`
+  attack(cfg.log, a, 1);
+  await waitFor('4 failures', () => field(status(), 'Total failed') === '4');
+  copyFileSync(cfg.log, cfg.log + '.2');
+  truncateSync(cfg.log, 0);
+  assert.equal(field(status(), 'Currently banned'), '0', 'four failures: no ban yet, nothing counted twice');
+  attack(cfg.log, a, 1);
+  await waitFor('the ban', () => field(status(), 'Banned IP list') === a);
+  assert.equal(field(status(), 'Total failed'), '5');
+  assert.equal(await waitFor('UDP rejected', async () => ((await udp()) === 'refused' ? 'refused' : '')), 'refused');
+  assert.equal(await tcp(), 'refused');
+  const json = JSON.parse(cli(cfg, ['--json', 'status', 'asterisk']).out);
+  assert.deepEqual(json.actions.bannedIps, [a]);
+});
+
+test('a restart brings the ban back and re-counts no line', { skip: !root && 'needs root for network namespaces' }, async () => {
+  daemon!.proc.kill('SIGTERM');
+  assert.equal(await daemon!.exited, 0);
+  assert.equal(await udp(), 'reply', 'a plain stop removes the rules, as fail2ban does');
+  daemon = await startDaemon();
+  assert.equal(field(status(), 'Banned IP list'), pair.attacker4);
+  assert.equal(await waitFor('UDP rejected again', async () => ((await udp()) === 'refused' ? 'refused' : '')), 'refused');
+  assert.equal(field(status(), 'Total failed'), '0', 'the lines read before the restart are not read again');
+});
+
+test('after kill -9, bans come back, nothing is re-counted, lines written while down are read', { skip: !root && 'needs root for network namespaces' }, async () => {
+  const b = pair.attacker6;
+  attack(cfg.log, b, 2);
+  await waitFor('2 failures of the v6 attacker', () => field(status(), 'Total failed') === '2');
+  daemon!.proc.kill('SIGKILL');
+  assert.equal(await daemon!.exited, -9);
+  attack(cfg.log, b, 1); // written while the daemon is down
+  daemon = await startDaemon();
+  await waitFor('the line written while down', () => field(status(), 'Total failed') === '1');
+  assert.equal(field(status(), 'Banned IP list'), pair.attacker4);
+  const rules = await pair.exec(pair.defender, ['iptables', '-S', 'f2b-asterisk-udp']);
+  assert.equal(rules.stdout.split('\n').filter((l) => l.includes(pair.attacker4)).length, 1, 'exactly one rule: none lost, none duplicated');
+  assert.equal(await udp(), 'refused');
+});
+
+test('SIGHUP reloads: a jail added to jail.local starts, the running [asterisk] is left untouched', { skip: !root && 'needs root for network namespaces' }, async () => {
+  appendFileSync(join(cfg.dir, 'jail.local'), '\n[manual]\nenabled = true\nfilter =\nport = 5062\n');
+  daemon!.proc.kill('SIGHUP');
+  await waitFor('the new jail', () => /Jail list:\tasterisk, manual$/m.test(cli(cfg, ['status']).out));
+  assert.equal(field(status(), 'Total failed'), '1', 'asterisk kept its counters: not restarted');
+  assert.equal(cli(cfg, ['set', 'manual', 'banip', '192.0.2.200']).out, '1\n');
+  const rules = await pair.exec(pair.defender, ['iptables', '-S', 'f2b-manual']);
+  assert.match(rules.stdout, /-s 192\.0\.2\.200\/32 .*REJECT/);
+});
+
+test('a non-root user cannot use the socket; malformed requests get an error and the daemon carries on', { skip: !root && 'needs root for network namespaces' }, async () => {
+  const nobody = cli(cfg, ['-s', cfg.socket, 'status'], ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups']);
+  assert.equal(nobody.code, 77, nobody.err);
+  assert.match(nobody.err, /the control socket is root-only .*\(VG_PERMISSION\)/);
+  const replies = await new Promise<string>((resolve, reject) => {
+    const s = connect(cfg.socket);
+    let buf = '';
+    s.on('data', (c) => {
+      buf += c.toString();
+      if (buf.split('\n').length > 3) s.end();
+    });
+    s.on('end', () => resolve(buf));
+    s.on('error', reject);
+    s.write('{not json\n{"id":2,"req":{"cmd":"exec","argv":["sh"]}}\n{"id":3,"req":{"cmd":"banip","jail":"asterisk","ips":["1.2.3.4 -j ACCEPT"]}}\n');
+  });
+  const codes = replies.trim().split('\n').map((l) => JSON.parse(l).error.code);
+  assert.deepEqual(codes, ['VG_BAD_REQUEST', 'VG_BAD_REQUEST', 'VG_BAD_IP']);
+  assert.equal(cli(cfg, ['ping']).code, 0);
+  appendFileSync(cfg.log, 'garbage \u0000\xff line without a date\n');
+  assert.equal(cli(cfg, ['ping']).code, 0);
+});
+
+test('`voipguard stop` stops it gracefully', { skip: !root && 'needs root for network namespaces' }, async () => {
+  const r = cli(cfg, ['stop']);
+  assert.equal(r.out, 'Shutdown successful\n');
+  assert.equal(await daemon!.exited, 0);
+  const after = cli(cfg, ['status']);
+  assert.equal(after.code, 69);
+  assert.match(after.err, /voipguard is not running: nothing answers on .*voipguard\.sock/);
+});
