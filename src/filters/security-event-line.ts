@@ -66,9 +66,11 @@ export function parseSecurityEventText(text: string, wanted?: ReadonlySet<string
 
 // What Asterisk writes after RemoteAddress: the event's own fields (never an address, a session
 // or an account). A line cut short (syslog truncates long lines, journald splits them) can end in
-// a planted RemoteAddress; such a tail does not parse and the event is dropped.
-const TAIL_RE =
-  /^(?:,(?:Module|ACLName|SessionTV|Challenge|Response|ExpectedResponse|ReceivedChallenge|ReceivedHash|RequestType|RequestParams|AuthMethod|ExpectedAddress|UsingPassword|AttemptedTransport)="[\s\S]*?")*$/;
+// a planted RemoteAddress; such a tail does not read as whole fields and the event is dropped.
+// A value ends at the first quote followed by the end or by `,<trailing key>="`; the values an
+// attacker writes there cannot hold that (see above). Read by hand, not by a regex with a lazy
+// value, whose backtracking over a long planted tail would be exponential.
+const TAIL_KEY = /^,(?:Module|ACLName|SessionTV|Challenge|Response|ExpectedResponse|ReceivedChallenge|ReceivedHash|RequestType|RequestParams|AuthMethod|ExpectedAddress|UsingPassword|AttemptedTransport)="/;
 const MAX_TAIL = 4096;
 
 /** The last `,RemoteAddress="value"`, if only the event's own trailing fields follow it. */
@@ -79,8 +81,27 @@ function lastRemoteAddress(text: string): { value: string; at: number } | null {
   const close = text.indexOf('"', start);
   if (close < 0) return null;
   const tail = text.slice(close + 1);
-  if (tail.length > MAX_TAIL || !TAIL_RE.test(tail)) return null;
+  if (tail.length > MAX_TAIL || !onlyTrailingFields(tail)) return null;
   return { value: text.slice(start, close), at };
+}
+
+function onlyTrailingFields(tail: string): boolean {
+  let p = 0;
+  while (p < tail.length) {
+    const key = TAIL_KEY.exec(tail.slice(p, p + 24));
+    if (!key) return false;
+    let q = p + key[0].length;
+    for (;;) {
+      const quote = tail.indexOf('"', q);
+      if (quote < 0) return false;
+      if (quote === tail.length - 1 || TAIL_KEY.test(tail.slice(quote + 1, quote + 25))) {
+        p = quote + 1;
+        break;
+      }
+      q = quote + 1;
+    }
+  }
+  return true;
 }
 
 /** Known keys that occur more than once as `Key="` at the start or after a comma; one pass. */

@@ -61,3 +61,10 @@ test('only the name is read for an event the filter does not count', () => {
   assert.deepEqual(r.pairs, [['SecurityEvent', 'ChallengeSent']]);
   assert.equal(parseSecurityEventText('SecurityEvent=broken'), null);
 });
+
+// A regex with a lazy value over this tail backtracks exponentially: the test would never end.
+test('a long planted tail of repeated fields, cut off, is refused without backtracking forever', { timeout: 10_000 }, () => {
+  const head = 'SecurityEvent="InvalidAccountID",EventTV="x",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="a",SessionID="';
+  const text = head + '",RemoteAddress="IPV4/UDP/6.6.6.6/1"' + ',Challenge="a"'.repeat(290) + ',Challenge="unterminated';
+  assert.equal(pairs(text).RemoteAddress, undefined);
+});
