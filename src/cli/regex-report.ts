@@ -3,6 +3,7 @@
 
 import type { Failure } from '../core/types.js';
 import type { FilterMatch, LineFilter, MatchNote } from '../filters/filter.js';
+import { AttemptCorrelator } from '../correlate/attempt-correlator.js';
 
 export type Problem = MatchNote | 'invalid-utf8' | 'truncated-last-line' | 'hostile';
 
@@ -28,6 +29,8 @@ export interface RegexRun {
   readonly addresses: Map<string, { count: number; first: number; last: number }>;
   readonly matchedLines: MatchedLine[] | null; // kept only when asked for
   readonly missedLines: { n: number; text: string }[] | null;
+  /** The daemon's own correlator, replayed on event time: shows signals seen vs attempts counted. */
+  readonly correlator: AttemptCorrelator;
   elapsedMs: number;
 }
 
@@ -47,6 +50,7 @@ export function newRun(input: RegexRun['input'], filter: LineFilter, filterKind:
     addresses: new Map(),
     matchedLines: keep.matched ? [] : null,
     missedLines: keep.missed ? [] : null,
+    correlator: new AttemptCorrelator(),
     elapsedMs: 0,
   };
 }
@@ -65,6 +69,7 @@ export function record(run: RegexRun, n: number, text: string, m: FilterMatch): 
   if (f !== null) {
     run.matched++;
     run.failregexHits[m.regexIndex]!++;
+    run.correlator.accept(f, f.time);
     const a = run.addresses.get(f.ip);
     if (a) {
       a.count++;
@@ -129,10 +134,11 @@ export function renderText(run: RegexRun, basedir: string): string {
   return o.join('\n') + '\n';
 }
 
-/** The closing counts. (The lead's `Attempts:` line — signals seen vs attempts counted — goes
- *  right after `Lines:`.) */
+/** The closing counts: fail2ban-regex's `Lines:` line, then how many attempts the daemon would count. */
 function summaryLines(run: RegexRun): string[] {
   const out = [`Lines: ${run.lines} lines, ${run.ignored} ignored, ${run.matched} matched, ${run.missed} missed`];
+  const st = run.correlator.stats();
+  out.push(`Attempts: ${st.signals} signals seen, ${st.attempts} attempts counted (one attempt counts once; see README "AMI")`);
   const problems = [...run.problems].map(([p, n]) => `${n} ${PROBLEM_TEXT[p]}`);
   if (problems.length) out.push(`Problems: ${problems.join(', ')}`);
   out.push(`[processed in ${(run.elapsedMs / 1000).toFixed(2)} sec]`);
@@ -182,6 +188,7 @@ export function renderJson(run: RegexRun, basedir: string): string {
       dateTemplates: f.dateTemplates,
     },
     lines: { total: run.lines, matched: run.matched, ignored: run.ignored, missed: run.missed },
+    attempts: (({ signals, attempts, merged }) => ({ signals, attempts, merged }))(run.correlator.stats()),
     dateHits: Object.fromEntries(run.dateHits),
     problems: Object.fromEntries(run.problems),
     addresses: [...run.addresses]

@@ -142,3 +142,28 @@ test('usage mistakes are VG_USAGE and a missing file is VG_INPUT', () => {
   assert.throws(() => run(join(dir, 'nope.log'), 'asterisk'), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_INPUT');
   assert.match(run('-h').out, /^usage: voipguard regex/);
 });
+
+test('voipguard regex shows signals seen vs attempts counted: one PJSIP attempt, three lines; a brute forcer counted per attempt', () => {
+  const ev = (t: string, name: string, callid: string, ip: string) =>
+    `[2026-03-01 10:20:${t}] SECURITY[1] res_security_log.c: SecurityEvent="${name}",EventTV="2026-03-01T10:20:${t}.000+0000",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="<unknown>",SessionID="${callid}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${ip}/5060"`;
+  const notice = (t: string, callid: string, ip: string) =>
+    `[2026-03-01 10:20:${t}] NOTICE[1] res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:100@198.51.100.10>' failed for '${ip}:5060' (callid: ${callid}) - No matching endpoint found`;
+  const lines = [
+    // one attempt, tied together by its Call-ID: NOTICE + InvalidAccountID twice + ChallengeResponseFailed
+    notice('00', 'call-1', '203.0.113.5'),
+    ev('00', 'InvalidAccountID', 'call-1', '203.0.113.5'),
+    ev('00', 'InvalidAccountID', 'call-1', '203.0.113.5'),
+    ev('00', 'ChallengeResponseFailed', 'call-1', '203.0.113.5'),
+    // a brute forcer: three attempts in the same second, each its own Call-ID
+    ev('05', 'InvalidAccountID', 'bf-1', '192.0.2.9'),
+    ev('05', 'InvalidAccountID', 'bf-2', '192.0.2.9'),
+    ev('05', 'InvalidAccountID', 'bf-3', '192.0.2.9'),
+  ];
+  const { code, out } = run(file('attempts.log', lines.join('\n') + '\n'), 'asterisk');
+  assert.equal(code, 0);
+  assert.match(out, /^Lines: 7 lines, 0 ignored, 7 matched, 0 missed$/m);
+  assert.match(out, /^Attempts: 7 signals seen, 4 attempts counted/m);
+  const json = JSON.parse(run(file('attempts2.log', lines.join('\n') + '\n'), 'asterisk', '--json').out) as { attempts: { signals: number; attempts: number } };
+  assert.equal(json.attempts.signals, 7);
+  assert.equal(json.attempts.attempts, 4);
+});
