@@ -15,8 +15,22 @@ import { loadTemplate, renderTemplate } from './template.js';
 
 /** The custom logger level the snippets declare and log with (printed as declared). */
 export const VOIPGUARD_LEVEL = 'VOIPGUARD';
-/** The fixed text the dialplan logs; filter.d/asterisk.conf matches it. */
+/** The fixed text the dialplan logs; filter.d/asterisk.conf matches it in quotes (FreePBX's form). */
 export const UNKNOWN_CALLER_MESSAGE = 'Rejecting unknown SIP connection from';
+
+/** The log message as Asterisk prints it, quotes included. */
+export function unknownCallerMessage(address: string): string {
+  return `"${UNKNOWN_CALLER_MESSAGE} ${address}"`;
+}
+
+/**
+ * The Log() argument that prints unknownCallerMessage: Log() removes bare quotes from its
+ * arguments (AST_STANDARD_APP_ARGS), so they are written `\"` to reach the log.
+ */
+export function unknownCallerLogArg(addressExpr: string): string {
+  return `\\"${UNKNOWN_CALLER_MESSAGE} ${addressExpr}\\"`;
+}
+
 export const DEFAULT_CONTEXT = 'voipguard-unknown';
 export const DEFAULT_AMI_USER = 'voipguard';
 export const DEFAULT_LOG_DIR = '/var/log/asterisk';
@@ -90,7 +104,7 @@ export function renderExtensionsSnippet(opts: ExtensionsSnippetOptions = {}): st
       customLevel,
       levelName: VOIPGUARD_LEVEL,
       level: customLevel ? VOIPGUARD_LEVEL : 'NOTICE',
-      addressExpr: ADDRESS_EXPRESSIONS[driver],
+      logMessage: unknownCallerLogArg(ADDRESS_EXPRESSIONS[driver]),
     },
     'asterisk/extensions.conf.tmpl',
   );

@@ -2,19 +2,15 @@
 // `%1q`..`%6q` (that many fraction digits) from main/localtime.c. Used to show what a configured
 // dateformat prints, so the doctor can feed that text to the filters that must read it.
 
+import type { WallTime } from '../filters/time-zone.js';
+
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
-/** A broken-down local time; `micros` carries the sub-second part (0..999999). */
-export interface LocalTime {
-  readonly year: number;
-  readonly month: number; // 1..12
-  readonly day: number;
-  readonly hour: number;
-  readonly minute: number;
-  readonly second: number;
+/** A broken-down local time; `micros` carries the sub-second part (0..999999) for %4q..%6q. */
+export interface LocalTime extends WallTime {
   readonly micros: number;
   readonly weekday: number; // 0 = Sunday
   readonly offsetMinutes: number; // east of UTC
@@ -32,6 +28,7 @@ export function localTimeOf(ms: number, zone = 'local'): LocalTime {
     hour: d.getHours(),
     minute: d.getMinutes(),
     second: d.getSeconds(),
+    ms: ((ms % 1000) + 1000) % 1000,
     micros: (((ms % 1000) + 1000) % 1000) * 1000,
     weekday: d.getDay(),
     offsetMinutes: -d.getTimezoneOffset(),

@@ -62,7 +62,7 @@ test('extensions snippet (pjsip): any number jumps to s, s logs the fixed text w
   const lines = dialplan(renderExtensionsSnippet({ driver: 'pjsip' }));
   assert.deepEqual(lines, [
     { exten: '_.', app: 'Goto(voipguard-unknown,s,1)' },
-    { exten: 's', app: 'Log(NOTICE,Rejecting unknown SIP connection from ${CHANNEL(pjsip,remote_addr)})' },
+    { exten: 's', app: 'Log(NOTICE,\\"Rejecting unknown SIP connection from ${CHANNEL(pjsip,remote_addr)}\\")' },
     { exten: '', app: 'Hangup(21)' },
   ]);
   assert.ok(!lines.some((l) => /Answer|Playback|Wait/.test(l.app)), 'never answers');
@@ -70,7 +70,7 @@ test('extensions snippet (pjsip): any number jumps to s, s logs the fixed text w
 
 test('extensions snippet (sip): CHANNEL(recvip), never peerip (Via can set it)', () => {
   const text = renderExtensionsSnippet({ driver: 'sip', asterisk: v('20') });
-  assert.match(text, /Log\(NOTICE,Rejecting unknown SIP connection from \$\{CHANNEL\(recvip\)\}\)/);
+  assert.match(text, /Log\(NOTICE,\\"Rejecting unknown SIP connection from \$\{CHANNEL\(recvip\)\}\\"\)/);
   assert.doesNotMatch(text.replace(/^;.*$/gm, ''), /peerip/);
   assert.match(text, /allowguest = yes/);
 });
@@ -85,7 +85,7 @@ test('--driver sip --asterisk 22 is refused: chan_sip is gone since 21', () => {
 
 test('extensions snippet with a custom level logs at VOIPGUARD, only for versions that have it', () => {
   for (const ver of ['18', '20', '22']) {
-    assert.match(renderExtensionsSnippet({ customLevel: true, asterisk: v(ver) }), /^exten => s,1,Log\(VOIPGUARD,Rejecting unknown SIP connection from /m);
+    assert.match(renderExtensionsSnippet({ customLevel: true, asterisk: v(ver) }), /^exten => s,1,Log\(VOIPGUARD,\\"Rejecting unknown SIP connection from /m);
   }
   assert.throws(() => renderExtensionsSnippet({ customLevel: true, asterisk: v('16.21') }), /no custom_levels/);
 });

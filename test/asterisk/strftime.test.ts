@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { asteriskStrftime, type LocalTime } from '../../src/asterisk/strftime.js';
 
 const T: LocalTime = {
-  year: 2026, month: 3, day: 1, hour: 9, minute: 5, second: 7, micros: 123456,
+  year: 2026, month: 3, day: 1, hour: 9, minute: 5, second: 7, ms: 123, micros: 123456,
   weekday: 0, offsetMinutes: 180, zone: 'MSK', epochSeconds: 1772345107,
 };
 

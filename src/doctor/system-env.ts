@@ -1,0 +1,61 @@
+// The doctor's real side effects: disk, commands (argv through execa, never a shell), the host's
+// network interfaces, one AMI login, and a write probe of the database. Tests use fakes instead.
+
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { diskReader } from '../config/config-set.js';
+import type { Clock } from '../core/clock.js';
+import { probeAmiLogin } from './ami-login-probe.js';
+import { ExecaRunner } from '../actions/execa-runner.js';
+import type { DoctorEnv, FileAccess } from './doctor-types.js';
+
+export function systemDoctorEnv(clock: Clock): DoctorEnv {
+  return {
+    reader: diskReader,
+    fileAccess,
+    runner: new ExecaRunner({ timeoutMs: 10_000 }),
+    networkInterfaces: () => networkInterfaces(),
+    hostname: () => hostname(),
+    now: () => clock.now(),
+    amiLogin: probeAmiLogin,
+    probeDatabase: async (path) => probeDatabase(path),
+  };
+}
+
+export function fileAccess(path: string): FileAccess {
+  try {
+    if (!statSync(path).isFile()) return 'not-a-file';
+    accessSync(path, constants.R_OK);
+    return 'readable';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable';
+  }
+}
+
+/**
+ * Opens an existing database and takes (then drops) a write lock. For a new one, checks that the
+ * nearest existing directory on its path is writable (voipguard or systemd creates the rest).
+ */
+export function probeDatabase(path: string): { ok: true } | { ok: false; message: string } {
+  try {
+    if (!existsSync(path)) {
+      let dir = dirname(path);
+      while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+      if (!statSync(dir).isDirectory()) return { ok: false, message: `${dir} is not a directory` };
+      accessSync(dir, constants.W_OK);
+      return { ok: true };
+    }
+    const db = new Database(path, { fileMustExist: true, timeout: 2000 });
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
+    } finally {
+      db.close();
+    }
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, message: (e as Error).message };
+  }
+}
