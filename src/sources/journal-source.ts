@@ -177,6 +177,8 @@ export class JournalSource {
   }
 
   private handle(raw: string): void {
+    // lines journalctl had written before stop() killed it: left for the next start to read
+    if (this.stopped) return;
     const entry = parseJournalEntry(raw);
     if (typeof entry === 'string') {
       this.counts.badEntries++;

@@ -16,7 +16,10 @@ let journald: PrivateJournald;
 before(async () => {
   if (missing === null) journald = await PrivateJournald.start();
 });
+// sources still running when a check fails are stopped, or their journalctl keeps the test alive
+const live = new Set<JournalSource>();
 after(async () => {
+  for (const s of live) await s.stop();
   await journald?.stop();
 });
 
@@ -40,6 +43,7 @@ test('real journald, real journalctl (no systemd here: private journald namespac
   const lines: JournalLine[] = [];
   const texts = () => lines.map((l) => l.text);
   let source = follow(store, lines);
+  live.add(source);
   const t0 = Date.now();
   await journald.write('sshd', ['Invalid user admin from 203.0.113.5 port 40022', 'Failed password for invalid user admin from 203.0.113.5 port 40022 ssh2']);
   await journald.write('cron', ['pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)']);
@@ -60,6 +64,7 @@ test('real journald, real journalctl (no systemd here: private journald namespac
   await source.stop();
   await journald.write('sshd', ['while the guard was down']);
   source = follow(store, lines);
+  live.add(source);
   await journald.write('sshd', ['after the guard restart']);
   await waitFor(() => lines.length >= 6, 10_000, 'entries around the guard restart');
   await source.stop();

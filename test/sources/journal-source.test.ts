@@ -102,6 +102,7 @@ test('a restart resumes right after the saved cursor: nothing re-read, nothing s
   j.append(sshdEntry(5, 'line 5'));
   await settle();
   assert.deepEqual(a.lines.map((l) => l.text), ['line 1', 'line 2', 'line 3']);
+  assert.equal(a.lines.length, 3, 'nothing handed on after stop');
   assert.deepEqual(b.lines.map((l) => l.text), ['line 4', 'line 5']);
   assert.ok(j.calls[1]!.includes('--after-cursor=s=test;i=3'));
   assert.equal(store.meta.get('journal:sshd'), 's=test;i=5');
