@@ -78,6 +78,8 @@ export interface JournalSourceStatus {
   readonly cursor: string | undefined;
 }
 
+const FIELDS = 'MESSAGE,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,_PID';
+
 /** A process that ran this long (or delivered an entry) was healthy: the backoff starts over. */
 const HEALTHY_MS = 10_000;
 
@@ -125,7 +127,8 @@ export class JournalSource {
   /** The argv journalctl runs with, for the next start. */
   args(): string[] {
     const o = this.opts;
-    const a = ['--follow', '--output=json', '--all', '--no-pager', '--no-tail'];
+    // only the fields used (cursor and timestamps always come): journalctl formats a third as much
+    const a = ['--follow', '--output=json', `--output-fields=${FIELDS}`, '--all', '--no-pager', '--no-tail'];
     if (o.namespace !== undefined) a.push(`--namespace=${o.namespace}`);
     if (o.directory !== undefined) a.push(`--directory=${o.directory}`);
     for (const f of o.files ?? []) a.push(`--file=${f}`);

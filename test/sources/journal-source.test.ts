@@ -81,7 +81,7 @@ test('sshd entries from the journal reach the filter as bare messages carrying t
   assert.equal(first.readAt, clock.now());
   assert.equal(first.time, Math.floor(RECORDED_US / 1000), 'event time is the journal timestamp');
   assert.equal(typeof first.pid, 'number');
-  assert.deepEqual(j.calls[0]!.slice(0, 5), ['--follow', '--output=json', '--all', '--no-pager', '--no-tail']);
+  assert.deepEqual(j.calls[0]!.slice(0, 6), ['--follow', '--output=json', '--output-fields=MESSAGE,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,_PID', '--all', '--no-pager', '--no-tail']);
   assert.deepEqual(j.calls[0]!.slice(-3), SSHD);
   await source.stop();
   assert.equal(j.running, 0, 'journalctl is stopped');
