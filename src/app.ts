@@ -31,6 +31,7 @@ import { AmiClient } from './sources/ami-client.js';
 import { AmiFailureFilter } from './sources/ami-failures.js';
 import { FileSource } from './sources/file-source.js';
 import { JournalSource } from './sources/journal-source.js';
+import { jailJournalMatch } from './sources/journal-jail-match.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { storeHistory, type Store } from './store/store.js';
 
@@ -133,7 +134,11 @@ function jailFactory(ctx: FactoryContext): JailFactory & { amiEnabled: boolean }
 
 function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryContext, log: Logger): SourcePort[] {
   const deps = { store: ctx.store, clock: ctx.clock, log: log.child({ component: 'source' }), onLine: sink };
-  if (cfg.backend === 'systemd') return [new JournalSource({ name: cfg.name, matches: cfg.journalmatch, ...deps, readBackMs: cfg.findtime })];
+  if (cfg.backend === 'systemd') {
+    // the jail's journalmatch, else its filter's [Init] one; none is VG_JOURNAL_MATCH (jail skipped)
+    const matches = jailJournalMatch(cfg, ctx.configDir);
+    return [new JournalSource({ name: cfg.name, matches, ...deps, readBackMs: cfg.findtime })];
+  }
   if (cfg.logpath.length === 0) return [];
   return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|` }, deps)];
 }
