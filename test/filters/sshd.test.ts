@@ -16,6 +16,8 @@ import { ConfigSet } from '../../src/config/config-set.js';
 const ROOT = packageRoot();
 const DIR = join(ROOT, 'fixtures', 'samples');
 const READ_AT = Date.parse('2026-11-21T12:00:00Z');
+// journal lines carry journald's receive time; a failure from one must take it, not READ_AT
+const JOURNAL_TIME = READ_AT - 90_000;
 
 interface Expect {
   match: boolean;
@@ -55,7 +57,7 @@ function readSamples(file: string): { options: Record<string, string>; samples: 
 
 function asLine(s: Sample): LogLine {
   if (!s.expect.journal) return { source: `/var/log/auth.log`, text: s.text, readAt: READ_AT };
-  const j: JournalLine = { source: 'journal:ssh.service', text: s.text, readAt: READ_AT, time: READ_AT, cursor: 'c', unit: 'ssh.service' };
+  const j: JournalLine = { source: 'journal:ssh.service', text: s.text, readAt: READ_AT, time: JOURNAL_TIME, cursor: 'c', unit: 'ssh.service' };
   return j;
 }
 
@@ -84,7 +86,7 @@ for (const file of files) {
         (f !== null) === e.match &&
         (f === null ||
           ((e.host === undefined || f.ip === e.host) &&
-            (e.time === undefined || f.time === Date.parse(e.time)) &&
+            f.time === (e.time !== undefined ? Date.parse(e.time) : e.journal ? JOURNAL_TIME : f.time) &&
             (e.kind === undefined || f.kind === e.kind) &&
             (e.user === undefined || f.account === e.user) &&
             f.service === 'SSH' &&
@@ -103,7 +105,7 @@ test("sshd.conf's journalmatch parses, and names only fields journald sets itsel
   for (const t of terms) if (t !== '+') assert.match(t, /^_SYSTEMD_(UNIT|SLICE)=/);
 });
 
-test('the journal time, not the read time, is the failure time of a journal line', { todo: 'line-filter.ts uses readAt for journal lines; it should use JournalLine.time (LogLine.time proposed)' }, () => {
+test('the journal time, not the read time, is the failure time of a journal line', () => {
   const filter = loadFilter('sshd', { configDir: ROOT, timezone: 'UTC' });
   const line: JournalLine = { source: 'journal:ssh.service', text: 'Invalid user x from 203.0.113.5 port 1', readAt: READ_AT, time: READ_AT - 300_000, cursor: 'c' };
   assert.equal(filter.match(line).failure?.time, READ_AT - 300_000);
