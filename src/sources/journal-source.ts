@@ -19,6 +19,7 @@ import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import { parseJournalEntry, type JournalEntry } from './journal-entry.js';
 import { execaJournalRunner, type JournalExit, type JournalProcess, type JournalRunner } from './journal-process.js';
+import { systemTimers, type TimerHandle, type Timers } from './ami-timers.js';
 
 export interface JournalLine extends LogLine {
   /** __REALTIME_TIMESTAMP in ms: when journald received the message. */
@@ -28,17 +29,6 @@ export interface JournalLine extends LogLine {
   readonly identifier?: string;
   readonly pid?: number;
 }
-
-/** Timers, injected so tests fire the backoff by hand (the shape of the AMI client's Timers). */
-export interface JournalTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: JournalTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export interface JournalSourceOptions {
   /** The jail's name: the cursor key and the logs use it. */
@@ -59,7 +49,8 @@ export interface JournalSourceOptions {
   readonly readBackMs?: number;
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;
-  readonly timers?: JournalTimers;
+  /** The restart backoff's timers (the AMI client's Timers; ManualTimers in tests). */
+  readonly timers?: Timers;
   /** Messages longer than this are dropped whole and counted (a filter never sees a cut line). */
   readonly maxMessageChars?: number;
 }
@@ -85,11 +76,11 @@ const HEALTHY_MS = 10_000;
 
 export class JournalSource {
   private readonly runner: JournalRunner;
-  private readonly timers: JournalTimers;
+  private readonly timers: Timers;
   private readonly key: string;
   private proc: JournalProcess | null = null;
   private pumping: Promise<void> | null = null;
-  private timer: unknown = null;
+  private timer: TimerHandle | null = null;
   private stopped = true;
   private failures = 0;
   private cursor: string | undefined;
@@ -97,7 +88,7 @@ export class JournalSource {
 
   constructor(private readonly opts: JournalSourceOptions) {
     this.runner = opts.runner ?? execaJournalRunner;
-    this.timers = opts.timers ?? realTimers;
+    this.timers = opts.timers ?? systemTimers;
     this.key = `journal:${opts.name}`;
   }
 

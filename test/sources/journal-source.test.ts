@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ManualClock } from '../../src/core/clock.js';
 import { memoryLogger, silentLogger } from '../../src/log/logger.js';
 import { MemoryJournal } from '../../src/sources/journal-replay.js';
-import { JournalSource, type JournalLine, type JournalSourceOptions, type JournalTimers } from '../../src/sources/journal-source.js';
+import { JournalSource, type JournalLine, type JournalSourceOptions } from '../../src/sources/journal-source.js';
+import { ManualTimers } from '../../src/sources/ami-timers.js';
 import { parseJournalMatch } from '../../src/sources/journal-match.js';
 
 // Real journalctl --output=json output, recorded from a real journald (journal-record-fixture.ts).
@@ -23,22 +23,12 @@ class MetaStore {
   }
 }
 
-class HandTimers implements JournalTimers {
-  pending: { fn: () => void; ms: number }[] = [];
-  setTimeout(fn: () => void, ms: number): unknown {
-    const t = { fn, ms };
-    this.pending.push(t);
-    return t;
-  }
-  clearTimeout(h: unknown): void {
-    this.pending = this.pending.filter((t) => t !== h);
-  }
-  fire(): number {
-    const t = this.pending.shift();
-    assert.ok(t, 'no timer pending');
-    t.fn();
-    return t.ms;
-  }
+/** Fires the first pending restart timer; returns its delay. */
+function fire(timers: ManualTimers): number {
+  const [delay] = timers.pendingDelays();
+  assert.ok(delay !== undefined, 'no timer pending');
+  timers.advance(delay);
+  return delay;
 }
 
 /** Lets the source's read loop run (event-loop turns, no wall-clock wait). */
@@ -48,9 +38,9 @@ const settle = async (): Promise<void> => {
 
 function rig(journal: MemoryJournal, over: Partial<JournalSourceOptions> = {}) {
   const lines: JournalLine[] = [];
-  const timers = new HandTimers();
+  const timers = new ManualTimers(T0); // the clock too
   const store = (over.store as MetaStore | undefined) ?? new MetaStore();
-  const clock = new ManualClock(T0);
+  const clock = timers;
   const source = new JournalSource({
     name: 'sshd', matches: SSHD, store, clock, log: silentLogger(), onLine: (l) => lines.push(l),
     runner: journal.runner, timers, readBackMs: 3_600_000, ...over,
@@ -124,7 +114,7 @@ test('the first start reads back findtime (--since), not the whole journal', asy
 test('journalctl exiting under a journald restart is restarted from the last cursor, with growing backoff', async () => {
   const j = new MemoryJournal();
   const { log, records } = memoryLogger();
-  const { source, lines, timers, clock } = rig(j, { log, backoffInitialMs: 1000, backoffMaxMs: 8000 });
+  const { source, lines, timers } = rig(j, { log, backoffInitialMs: 1000, backoffMaxMs: 8000 });
   await source.start();
   j.append(sshdEntry(1, 'before'));
   await settle();
@@ -132,13 +122,13 @@ test('journalctl exiting under a journald restart is restarted from the last cur
   await settle();
   assert.equal(j.running, 0);
   assert.deepEqual(source.status().waitingFor, ['journalctl']);
-  assert.deepEqual(timers.pending.map((t) => t.ms), [1000], 'an exit after a healthy run retries after the first delay');
+  assert.deepEqual(timers.pendingDelays(), [1000], 'an exit after a healthy run retries after the first delay');
   assert.equal(records.find((r) => r['event'] === 'journal-exit')?.['code'], 'VG_JOURNAL_READ');
   j.append(sshdEntry(2, 'while journalctl was down'));
   j.failNext(4, { code: 1, signal: null, stderr: 'Failed to open journal' });
   const delays: number[] = [];
   for (let i = 0; i < 5; i++) {
-    delays.push(timers.fire());
+    delays.push(fire(timers));
     await settle();
   }
   assert.deepEqual(delays, [1000, 2000, 4000, 8000, 8000], 'doubles per failed start, capped');
@@ -149,11 +139,10 @@ test('journalctl exiting under a journald restart is restarted from the last cur
   assert.deepEqual(lines.map((l) => l.text), ['before', 'while journalctl was down', 'after']);
   j.endAll();
   await settle();
-  clock.advance(0);
-  assert.deepEqual(timers.pending.map((t) => t.ms), [1000], 'entries were delivered: the backoff starts over');
+  assert.deepEqual(timers.pendingDelays(), [1000], 'entries were delivered: the backoff starts over');
   assert.equal(source.status().restarts, 6);
   await source.stop();
-  assert.deepEqual(timers.pending, [], 'stop cancels a pending restart');
+  assert.deepEqual(timers.pendingDelays(), [], 'stop cancels a pending restart');
 });
 
 test('a cursor journalctl refuses is dropped once and reading falls back to --since', async () => {
@@ -166,7 +155,7 @@ test('a cursor journalctl refuses is dropped once and reading falls back to --si
   await source.start();
   await settle();
   assert.equal(store.meta.get('journal:sshd'), '');
-  timers.fire();
+  fire(timers);
   await settle();
   assert.ok(j.calls[1]!.some((a) => a.startsWith('--since=@')));
   assert.deepEqual(lines.map((l) => l.text), ['recent']);
@@ -214,18 +203,18 @@ test('a consumer that throws is logged and the next entry is still read', async 
 });
 
 test('a journalctl that cannot be started is reported and retried, not thrown (real execa runner)', async () => {
-  const timers = new HandTimers();
+  const timers = new ManualTimers(T0);
   const { log, records } = memoryLogger();
   const source = new JournalSource({
-    name: 'sshd', matches: SSHD, store: new MetaStore(), clock: new ManualClock(T0), log, onLine: () => {},
+    name: 'sshd', matches: SSHD, store: new MetaStore(), clock: timers, log, onLine: () => {},
     journalctl: '/nonexistent/journalctl', timers,
   });
   await source.start();
   const deadline = Date.now() + 5000; // waits on a real (failed) spawn
-  while (timers.pending.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (timers.pendingDelays().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const exit = records.find((r) => r['event'] === 'journal-exit');
   assert.ok(exit, 'exit logged');
   assert.match(String(exit['stderr']), /ENOENT|nonexistent/);
-  assert.equal(timers.pending.length, 1);
+  assert.equal(timers.pendingDelays().length, 1);
   await source.stop();
 });
