@@ -35,11 +35,21 @@ const IP6 = `\\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*${ZONE}\\]|[0-9A-Fa-f:.]*:[0-9A-Fa-
 const BUILTIN = new Set(['HOST', 'ADDR', 'DNS', 'IP4', 'IP6', 'SECURITYEVENT', 'SKIPLINES']);
 const MAX_DEPTH = 16;
 
-/** `(?P<name>`, `(?<name>` and `\\k<name>` are group syntax, not tags. */
+// `<name>` right after `(?` or `(?P` opens a named group and after `\k` is a backreference; after any
+// other `?` (a quantifier, as in `(?:invalid user )?<F-USER>`) it is a tag.
 function isGroupSyntax(text: string, at: number): boolean {
   const a = text[at - 1];
   const b = text[at - 2];
-  return a === '?' || (a === 'P' && b === '?') || (a === 'k' && b === '\\');
+  if (a === '?') return b === '(' && !escaped(text, at - 2);
+  if (a === 'P') return b === '?' && text[at - 3] === '(' && !escaped(text, at - 3);
+  return a === 'k' && b === '\\' && !escaped(text, at - 2);
+}
+
+/** Whether the character at `i` is escaped by an odd run of backslashes before it. */
+function escaped(text: string, i: number): boolean {
+  let n = 0;
+  for (let j = i - 1; j >= 0 && text[j] === '\\'; j--) n++;
+  return n % 2 === 1;
 }
 
 export function substituteOptions(text: string, option: (name: string) => string | undefined, depth = 0): string {

@@ -104,3 +104,15 @@ function overlay(reader: ConfigFileReader): ConfigFileReader {
     list: (d) => (mine(d) ? reader.list(d) : diskReader.list(d)),
   };
 }
+
+test('a tag after an optional group is a tag, not a named group (fail2ban filters write `(?:invalid user )?<F-USER>`)', () => {
+  const f = compileRegexFilter('^\\s*(?:invalid user )?<F-USER>\\S+</F-USER> from (?:host )?<HOST>$', { timezone: 'UTC' });
+  const m = f.match(at('2026-03-01 10:00:00 invalid user bob from host 203.0.113.5'));
+  assert.equal(m.failure?.ip, '203.0.113.5');
+  assert.equal(m.failure?.account, 'bob');
+  assert.equal(f.match(at('2026-03-01 10:00:00 alice from 198.51.100.2')).failure?.ip, '198.51.100.2');
+  // real named groups and backreferences still work, including an escaped paren before a quantifier
+  const g = compileRegexFilter('^\\s*(?P<who>\\w+) again (?P=who) \\(?<HOST>\\)?$', { timezone: 'UTC' });
+  assert.equal(g.match(at('2026-03-01 10:00:00 bob again bob (203.0.113.9)')).failure?.ip, '203.0.113.9');
+  assert.equal(g.match(at('2026-03-01 10:00:00 bob again eve (203.0.113.9)')).failure, null);
+});
