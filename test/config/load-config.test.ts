@@ -46,7 +46,7 @@ test('the shipped [blacklist] jail has no source and bans permanently', () => {
   assert.deepEqual(b.logpath, []);
   assert.equal(b.ami, false);
   assert.equal(b.bantime, -1);
-  assert.equal(b.actions[0]!.args['name'], 'blacklist');
+  assert.deepEqual(b.actions, [{ name: 'iptables-allports', args: { name: 'blacklist', protocol: 'all', chain: 'INPUT' } }]);
 });
 
 test("a Japanese tutorial's jail.local loads unchanged: `bantime = 3600 ; 1hour`, empty ignoreip, polling", () => {
@@ -88,12 +88,13 @@ test("fail2ban's own [DEFAULT] shape loads: helpers in use are silent, the rest 
   ]);
   assert.deepEqual(a.increment, { enabled: true, factor: 1, multipliers: [], maxtime: 604_800_000, rndtime: 300_000, overalljails: false });
   const warned = (key: string) => c.warnings.filter((w) => new RegExp(`\\] ${key.replace('.', '\\.')}[: ]`).test(w)).length;
-  for (const key of ['bantime.formula', 'ignorecommand', 'logencoding', 'destemail', 'sender', 'mta', 'action_mw', 'action_mwl', 'banaction_allports', 'fail2ban_agent', 'sshd_log']) {
+  for (const key of ['bantime.formula', 'ignorecommand', 'logencoding', 'destemail', 'sender', 'mta', 'action_mw', 'action_mwl', 'fail2ban_agent', 'sshd_log']) {
     assert.equal(warned(key), 1, `one warning for ${key}: ${c.warnings.join('\n')}`);
   }
-  // mode is used by the filter line, action_ by action: no warning
+  // mode is used by the filter line, action_ by action, banaction_allports by the shipped [blacklist]
   assert.equal(warned('mode'), 0);
   assert.equal(warned('action_'), 0);
+  assert.equal(warned('banaction_allports'), 0);
   assert.equal(c.warnings.filter((w) => w.includes('usedns = warn')).length, 1);
   assert.equal(c.warnings.filter((w) => w.includes('pyinotify')).length, 1);
 });
