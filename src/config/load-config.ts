@@ -34,7 +34,7 @@ export function loadConfig(dir: string, opts: LoadConfigOptions = {}): LoadedCon
   const warnings = new Set<string>();
   const diag: Diagnostics = { errors, warn: (m) => warnings.add(m) };
 
-  const service = loadService(loadUnit(join(dir, 'voipguard'), reader, diag), diag);
+  const service = loadService(loadUnit(join(dir, 'voipguard'), reader, diag), join(dir, 'voipguard.conf'), diag);
   const jailUnit = join(dir, 'jail');
   const jailSet = loadUnit(jailUnit, reader, diag);
   let jails: JailConfig[] = [];
@@ -84,7 +84,7 @@ function loadUnit(unit: string, reader: ConfigFileReader, diag: Diagnostics): Co
   }
 }
 
-function loadService(set: ConfigSet | 'absent' | null, diag: Diagnostics): ServiceConfig {
+function loadService(set: ConfigSet | 'absent' | null, defaultFile: string, diag: Diagnostics): ServiceConfig {
   const have = set !== null && set !== 'absent' ? set : null;
   for (const section of have?.sections() ?? []) {
     const schema: Schema | undefined = (SERVICE_SECTIONS as Record<string, Schema>)[section];
@@ -112,9 +112,10 @@ function loadService(set: ConfigSet | 'absent' | null, diag: Diagnostics): Servi
   const ami = read('ami', AMI_FIELDS);
   const metrics = read('metrics', METRICS_FIELDS);
 
+  // a missing key is reported where its section (or, failing that, voipguard.conf) is
   const placeOf = (section: string, key: string) => {
-    const e = have?.entry(section, key);
-    return e ? { file: e.file, section, key, line: e.line } : { section, key };
+    const e = have?.entry(section, key) ?? have?.entry(section, have.ownKeys(section)[0] ?? '');
+    return e ? { file: e.file, section, key, ...(e.key === key ? { line: e.line } : {}) } : { file: defaultFile, section, key };
   };
   if (ami.enabled && ami.secret === null && ami.secretfile === null) {
     diag.errors.push(new VoipguardError('VG_CONFIG_MISSING', '[ami] enabled = yes needs secret or secretfile', placeOf('ami', 'secret')));

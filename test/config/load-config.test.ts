@@ -218,6 +218,7 @@ test('voipguard.local: fail2ban.conf keys, [ami], [metrics]; mistakes are named'
   const bad = load(null, {
     'voipguard.local': '[Definition]\ndbpurgeage = soon\nsokcet = /x\n[ami]\nenabled = yes\nport = 99999\n[metrics]\nlisten = 0.0.0.0:9469\n[extra]\na = 1\n',
   });
+  assert.ok(bad.errors.every((e) => e.place.file !== undefined), 'every error names its file');
   const got = bad.errors.map((e) => `${e.code} ${e.place.section} ${e.place.key ?? ''}`).sort();
   assert.deepEqual(got, [
     'VG_CONFIG_DURATION Definition dbpurgeage',
