@@ -58,8 +58,12 @@ export class ControlServer {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    for (const s of this.sockets) s.destroy();
+    // end, not destroy: a reply still being written (the answer to `stop`) gets out; a peer that
+    // does not close its side is cut after a second
+    for (const s of this.sockets) s.end();
+    const cut = setTimeout(() => this.sockets.forEach((s) => s.destroy()), 1000);
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearTimeout(cut);
     this.log.info({ event: 'control-closed', socket: this.path });
   }
 

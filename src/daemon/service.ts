@@ -65,6 +65,7 @@ export class Service {
   private lastCheck = -Infinity;
   private lastPurge = -Infinity;
   private ticking: Promise<void> | null = null;
+  private reloading = false;
   private stopping: Promise<void> | null = null;
   private markStarted!: () => void;
   /** Resolves when start() has started every jail: control requests about jails wait for it. */
@@ -89,7 +90,7 @@ export class Service {
 
   /** Called every second by the ticker: expiries, and every ACTION_CHECK_MS the actions' check. */
   tick(): Promise<void> {
-    if (this.ticking || this.stopping) return this.ticking ?? Promise.resolve();
+    if (this.ticking || this.stopping || this.reloading) return this.ticking ?? Promise.resolve();
     this.ticking = this.runTick().finally(() => (this.ticking = null));
     return this.ticking;
   }
@@ -126,6 +127,17 @@ export class Service {
   }
 
   async reload(only: string | null): Promise<ReloadResult> {
+    // no tick may drive a jail that reload is stopping
+    this.reloading = true;
+    try {
+      await this.ticking;
+      return await this.reloadNow(only);
+    } finally {
+      this.reloading = false;
+    }
+  }
+
+  private async reloadNow(only: string | null): Promise<ReloadResult> {
     const cfg = this.deps.loadConfig();
     const result = { started: [] as string[], stopped: [] as string[], restarted: [] as string[], unchanged: [] as string[], errors: cfg.errors.map((e) => e.describe()) };
     if (only !== null && !cfg.jails.some((j) => j.name === only) && !this.runtimes.has(only)) {
