@@ -3,7 +3,7 @@
 // correlator, jail and actions, and hands them to the service runtime (src/daemon).
 
 import { readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { loadConfig, type JailConfig, type LoadedConfig } from './config/load-config.js';
 import { ExecaRunner } from './actions/execa-runner.js';
 import { loadJailActions } from './actions/jail-actions.js';
@@ -18,7 +18,7 @@ import type { AmiState } from './control/replies.js';
 import { ServiceControl } from './daemon/control-handler.js';
 import { runDaemon, StopSwitch, type Closable } from './daemon/daemon-run.js';
 import { LogTarget } from './daemon/log-target.js';
-import type { JailFactory, JailParts, SourcePort } from './daemon/ports.js';
+import type { FailureGate, JailFactory, JailParts, SourcePort } from './daemon/ports.js';
 import { Service, type AmiPort, type AmiSettings } from './daemon/service.js';
 import { loadFilter } from './filters/load-filter.js';
 import { Jail } from './jails/jail.js';
@@ -27,8 +27,10 @@ import type { Metrics } from './metrics/metrics.js';
 import { NoopMetrics } from './metrics/noop-metrics.js';
 import { PromMetrics } from './metrics/prom-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
+import { loadJailNotifiers, withNotifiers } from './notify/jail-notifiers.js';
 import { AmiClient } from './sources/ami-client.js';
 import { AmiFailureFilter } from './sources/ami-failures.js';
+import { systemTimers } from './sources/ami-timers.js';
 import { FileSource } from './sources/file-source.js';
 import { JournalSource } from './sources/journal-source.js';
 import { jailJournalMatch } from './sources/journal-jail-match.js';
@@ -68,7 +70,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     closeLast.push(await startMetricsServer(s.metrics.listen, prom, log.child({ component: 'metrics' })));
   }
   closeLast.push(store, logTarget);
-  const factory = jailFactory({ configDir: opts.configDir, dryRun: opts.dryRun, config, store, clock, log, runner: new ExecaRunner() });
+  const factory = jailFactory({ configDir: opts.configDir, dryRun: opts.dryRun, config, store, clock, log, metrics, runner: new ExecaRunner() });
   const service = new Service({
     configDir: opts.configDir,
     clock,
@@ -106,6 +108,7 @@ interface FactoryContext {
   readonly store: Store;
   readonly clock: Clock;
   readonly log: Logger;
+  readonly metrics: Metrics;
   readonly runner: ExecaRunner;
 }
 
@@ -120,13 +123,30 @@ function jailFactory(ctx: FactoryContext): JailFactory & { amiEnabled: boolean }
       const filter = cfg.filter
         ? loadFilter(cfg.filter.name, { configDir: ctx.configDir, args: cfg.filter.args, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) })
         : null;
-      const actions = loadJailActions(
+      const firewall = loadJailActions(
         { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
         { configDir: ctx.configDir, runner: ctx.runner, store: ctx.store, log: ctx.log, dryRun: ctx.dryRun },
       );
+      // mail/webhook entries of the same action list; bans are queued for them before the firewall runs
+      const notifiers = loadJailNotifiers(
+        { jail: cfg.name, actions: cfg.actions },
+        { configDir: ctx.configDir, timers: systemTimers, clock: ctx.clock, log, metrics: ctx.metrics, hostname: hostname() },
+      );
+      const actions = withNotifiers(firewall, notifiers);
       const ami = cfg.ami && this.amiEnabled ? new AmiFailureFilter({ events: cfg.amievents, jail: cfg.name, log }) : null;
       // one attempt seen through AMI, the security log and the notice log counts once
-      const gate = new AttemptCorrelator();
+      const correlator = new AttemptCorrelator();
+      // counted failures also feed sendmail-whois-lines (their lines go into the ban mail)
+      const gate: FailureGate =
+        notifiers.actions.length === 0
+          ? correlator
+          : {
+              accept(f, now) {
+                const counted = correlator.accept(f, now);
+                if (counted) notifiers.failure(f);
+                return counted;
+              },
+            };
       return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log) };
     },
   };
