@@ -37,6 +37,11 @@ export function renderJailStatus(j: JailStatus, short: boolean): string {
     }
   }
   if (j.ami) filter.push({ label: 'AMI', value: describeJailAmi(j.ami) });
+  // after fail2ban's own lines, and only when correlation merged something: one attempt that reached
+  // us as several lines or events counts once toward maxretry (README "AMI")
+  if (j.filter.signalsSeen !== j.filter.attemptsCounted) {
+    filter.push({ label: 'Signals seen', value: `${j.filter.signalsSeen} (${j.filter.attemptsCounted} attempts counted)` });
+  }
   const actions: TreeItem[] = [
     { label: 'Currently banned', value: String(j.actions.currentlyBanned) },
     { label: 'Total banned', value: String(j.actions.totalBanned) },

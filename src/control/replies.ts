@@ -28,6 +28,9 @@ export interface JailStatus {
   readonly filter: {
     readonly currentlyFailed: number;
     readonly totalFailed: number;
+    /** Failures seen from every source, and the attempts they made once correlated (README "AMI"). */
+    readonly signalsSeen: number;
+    readonly attemptsCounted: number;
     readonly files: readonly string[]; // the logpath patterns, as fail2ban's File list
     readonly fileStates: readonly FileState[];
     readonly waitingFor: readonly string[]; // patterns with no readable file yet

@@ -56,6 +56,8 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
     filter: {
       currentlyFailed: st.currentlyFailed,
       totalFailed: st.totalFailed,
+      signalsSeen: r.counters.signals,
+      attemptsCounted: r.counters.attempts,
       files: r.config.logpath,
       fileStates,
       waitingFor: sources.flatMap((s) => s.waitingFor),

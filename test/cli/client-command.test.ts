@@ -75,7 +75,7 @@ async function fakeDaemon(t: { after(fn: () => unknown): void }, answer: (r: Con
 
 const status: JailStatus = {
   jail: 'asterisk',
-  filter: { currentlyFailed: 0, totalFailed: 3, files: ['/l'], fileStates: [{ path: '/l', state: 'reading' }], waitingFor: [] },
+  filter: { currentlyFailed: 0, totalFailed: 3, signalsSeen: 3, attemptsCounted: 3, files: ['/l'], fileStates: [{ path: '/l', state: 'reading' }], waitingFor: [] },
   actions: { currentlyBanned: 1, totalBanned: 1, bannedIps: ['192.0.2.44'], pending: [] },
   ami: null,
 };

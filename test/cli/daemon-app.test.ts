@@ -78,6 +78,9 @@ async function attackAndCheck(client: ControlClient, ami: FakeAmiServer, log: st
     assert.equal(st.filter.totalFailed, want, `attempt ${want}: counted once`);
   }
   assert.deepEqual(st.actions.bannedIps, [ATTACKER]);
+  // each attempt reached the daemon twice (AMI and the security log): status says so
+  assert.equal(st.filter.signalsSeen, 6);
+  assert.equal(st.filter.attemptsCounted, 3);
   assert.equal(st.ami?.signalsSeen, 6);
   assert.equal(st.ami?.attemptsCounted, 3);
   const service = await client.request({ cmd: 'status' });

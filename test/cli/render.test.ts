@@ -10,6 +10,8 @@ const jail: JailStatus = {
   filter: {
     currentlyFailed: 1,
     totalFailed: 1,
+    signalsSeen: 1,
+    attemptsCounted: 1,
     files: ['/var/log/asterisk/messages', '/var/log/asterisk/security'],
     fileStates: [
       { path: '/var/log/asterisk/messages', state: 'reading' },
@@ -33,6 +35,22 @@ test('status <jail> prints fail2ban-client\'s exact tree, TABs after the labels'
       '   |- Currently banned:\t2\n' +
       '   |- Total banned:\t2\n' +
       '   `- Banned IP list:\t192.0.2.44 198.51.100.23\n',
+  );
+});
+
+test('status <jail> shows signals seen vs attempts counted, after fail2ban\'s lines, once correlation merged some', () => {
+  const merged = { ...jail, filter: { ...jail.filter, totalFailed: 2, signalsSeen: 7, attemptsCounted: 2 } };
+  assert.equal(
+    renderJailStatus(merged, true),
+    'Status for the jail: asterisk\n' +
+      '|- Filter\n' +
+      '|  |- Currently failed:\t1\n' +
+      '|  |- Total failed:\t2\n' +
+      '|  |- File list:\t/var/log/asterisk/messages /var/log/asterisk/security\n' +
+      '|  `- Signals seen:\t7 (2 attempts counted)\n' +
+      '`- Actions\n' +
+      '   |- Currently banned:\t2\n' +
+      '   `- Total banned:\t2\n',
   );
 });
 
