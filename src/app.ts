@@ -135,7 +135,7 @@ function jailFactory(ctx: FactoryContext): JailFactory & { amiEnabled: boolean }
       const actions = withNotifiers(firewall, notifiers);
       const ami = cfg.ami && this.amiEnabled ? new AmiFailureFilter({ events: cfg.amievents, jail: cfg.name, log }) : null;
       // one attempt seen through AMI, the security log and the notice log counts once
-      const correlator = new AttemptCorrelator();
+      const correlator = new AttemptCorrelator(cfg.correlate);
       // counted failures also feed sendmail-whois-lines (their lines go into the ban mail)
       const gate: FailureGate =
         notifiers.actions.length === 0

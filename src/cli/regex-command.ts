@@ -6,6 +6,8 @@ import { dirname, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../core/clock.js';
 import { VoipguardError } from '../core/errors.js';
 import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
+import type { JailConfig } from '../config/jail-schema.js';
+import { loadConfig } from '../config/load-config.js';
 import { MAX_LINE_CHARS, type LineFilter } from '../filters/filter.js';
 import { compileRegexFilter, filterExists, loadFilter } from '../filters/load-filter.js';
 import type { CliIo } from './io.js';
@@ -26,6 +28,8 @@ FILTER is a path, a filter name (asterisk, asterisk[chan_sip_patched=yes]) looke
   --json                print the result as one JSON object
   --timezone TZ         zone of the log's timestamps: local (default), UTC, +0300, Europe/Berlin
   --journal             input is journald text: a line without a date gets the time it is read
+  --jail NAME           count attempts with the correlate settings of jail NAME in DIR (and take
+                        its timezone unless --timezone is given)
   -h, --help            this text
 `;
 
@@ -37,6 +41,7 @@ interface RegexOptions {
   json: boolean;
   timezone: string | undefined;
   journal: boolean;
+  jail: string | null;
   positional: string[];
 }
 
@@ -53,9 +58,11 @@ export function regexCommand(argv: string[], io: CliIo, clock: Clock): number {
   }
   if (opts.positional.length !== 2) throw new VoipguardError('VG_USAGE', `regex needs <LOG|LINE> and <FILTER|REGEX>\n${USAGE}`);
   const [inputArg, filterArg] = opts.positional as [string, string];
+  const jail = opts.jail === null ? null : jailSettings(opts.jail, opts.configDir);
+  if (jail?.timezone && opts.timezone === undefined) opts.timezone = jail.timezone;
   const { filter, kind, basedir } = resolveFilter(filterArg, opts);
   const input = resolveInput(inputArg, io.cwd);
-  const run = newRun(input, filter, kind, { matched: opts.printMatched, missed: opts.printMissed });
+  const run = newRun(input, filter, kind, { matched: opts.printMatched, missed: opts.printMissed }, jail?.correlate ?? {});
   const out: string[] = [];
   const readAt = clock.now();
   const source = opts.journal ? 'journal:regex' : input.kind === 'file' ? input.name : `<${input.kind}>`;
@@ -107,6 +114,7 @@ function parseArgs(argv: string[]): RegexOptions | 'help' {
     json: false,
     timezone: undefined,
     journal: false,
+    jail: null,
     positional: [],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -128,6 +136,7 @@ function parseArgs(argv: string[]): RegexOptions | 'help' {
       case '--print-all-missed': o.printMissed = true; break;
       case '--timezone': case '--logtimezone': o.timezone = value(); break;
       case '--journal': o.journal = true; break;
+      case '--jail': o.jail = value(); break;
       default:
         if (a.startsWith('-') && a !== '-') throw new VoipguardError('VG_USAGE', `unknown option ${a}\n${USAGE}`);
         o.positional.push(a);
@@ -135,6 +144,16 @@ function parseArgs(argv: string[]): RegexOptions | 'help' {
   }
   if (o.out !== null && o.out.trim() === '') o.out = '<ip> <msg>';
   return o;
+}
+
+/** The jail's settings as the daemon would load them; a jail with errors is refused with its first error. */
+function jailSettings(name: string, dir: string): JailConfig {
+  const loaded = loadConfig(dir);
+  const jail = loaded.jails.find((j) => j.name === name);
+  if (jail !== undefined) return jail;
+  const own = loaded.errors.find((e) => e.place?.section === name);
+  if (own !== undefined) throw own;
+  throw new VoipguardError('VG_USAGE', `--jail ${name}: no such jail in ${dir}`);
 }
 
 function resolveFilter(arg: string, o: RegexOptions): { filter: LineFilter; kind: 'file' | 'regex'; basedir: string } {

@@ -3,7 +3,7 @@
 
 import type { Failure } from '../core/types.js';
 import type { FilterMatch, LineFilter, MatchNote } from '../filters/filter.js';
-import { AttemptCorrelator } from '../correlate/attempt-correlator.js';
+import { AttemptCorrelator, type CorrelatorOptions } from '../correlate/attempt-correlator.js';
 
 export type Problem = MatchNote | 'invalid-utf8' | 'truncated-last-line' | 'hostile';
 
@@ -31,10 +31,18 @@ export interface RegexRun {
   readonly missedLines: { n: number; text: string }[] | null;
   /** The daemon's own correlator, replayed on event time: shows signals seen vs attempts counted. */
   readonly correlator: AttemptCorrelator;
+  /** false when the jail given with --jail sets correlate = no. */
+  readonly correlate: boolean;
   elapsedMs: number;
 }
 
-export function newRun(input: RegexRun['input'], filter: LineFilter, filterKind: RegexRun['filterKind'], keep: { matched: boolean; missed: boolean }): RegexRun {
+export function newRun(
+  input: RegexRun['input'],
+  filter: LineFilter,
+  filterKind: RegexRun['filterKind'],
+  keep: { matched: boolean; missed: boolean },
+  correlate: CorrelatorOptions = {},
+): RegexRun {
   return {
     input,
     filter,
@@ -50,7 +58,8 @@ export function newRun(input: RegexRun['input'], filter: LineFilter, filterKind:
     addresses: new Map(),
     matchedLines: keep.matched ? [] : null,
     missedLines: keep.missed ? [] : null,
-    correlator: new AttemptCorrelator(),
+    correlator: new AttemptCorrelator(correlate),
+    correlate: correlate.enabled ?? true,
     elapsedMs: 0,
   };
 }
@@ -138,7 +147,8 @@ export function renderText(run: RegexRun, basedir: string): string {
 function summaryLines(run: RegexRun): string[] {
   const out = [`Lines: ${run.lines} lines, ${run.ignored} ignored, ${run.matched} matched, ${run.missed} missed`];
   const st = run.correlator.stats();
-  out.push(`Attempts: ${st.signals} signals seen, ${st.attempts} attempts counted (one attempt counts once; see README "AMI")`);
+  const rule = run.correlate ? 'one attempt counts once; see README "AMI"' : 'correlate = no: every signal counts';
+  out.push(`Attempts: ${st.signals} signals seen, ${st.attempts} attempts counted (${rule})`);
   const problems = [...run.problems].map(([p, n]) => `${n} ${PROBLEM_TEXT[p]}`);
   if (problems.length) out.push(`Problems: ${problems.join(', ')}`);
   out.push(`[processed in ${(run.elapsedMs / 1000).toFixed(2)} sec]`);
@@ -188,7 +198,7 @@ export function renderJson(run: RegexRun, basedir: string): string {
       dateTemplates: f.dateTemplates,
     },
     lines: { total: run.lines, matched: run.matched, ignored: run.ignored, missed: run.missed },
-    attempts: (({ signals, attempts, merged }) => ({ signals, attempts, merged }))(run.correlator.stats()),
+    attempts: (({ signals, attempts, merged }) => ({ correlate: run.correlate, signals, attempts, merged }))(run.correlator.stats()),
     dateHits: Object.fromEntries(run.dateHits),
     problems: Object.fromEntries(run.problems),
     addresses: [...run.addresses]

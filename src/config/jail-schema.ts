@@ -7,7 +7,7 @@ import { DEFAULT_SECURITY_EVENTS } from '../filters/security-event.js';
 import { parseTimeZone } from '../filters/time-zone.js';
 import { parseJournalMatch } from '../sources/journal-match.js';
 import {
-  bool, custom, duration, fail, int, optionalDuration, positiveNumber, splitList, text,
+  bool, custom, duration, fail, int, optionalDuration, parseDurationField, positiveNumber, splitList, text,
   type FieldContext, type Values,
 } from './fields.js';
 import { parseNamedArgs, parseNamedArgsList, type NamedArgs } from './named-args.js';
@@ -163,12 +163,38 @@ export const INCREMENT_FIELDS = {
   'bantime.overalljails': bool('overalljails', 'false', 'count earlier bans of the address in every jail'),
 } as const;
 
+/** A duration with bounds: a window wide enough to join separate attempts would lower the count. */
+function boundedDuration<P extends string>(prop: P, def: string, minMs: number, maxMs: number, doc: string) {
+  return custom(prop, def, 0, doc, (raw, ctx) => {
+    const ms = parseDurationField(raw, { permanent: false }, ctx);
+    if (ms < minMs || ms > maxMs) {
+      fail('VG_CONFIG_TYPE', `${formatMs(ms)} is out of range (${formatMs(minMs)} to ${formatMs(maxMs)})`, ctx);
+    }
+    return ms;
+  });
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
+}
+
+/** One attempt counts once (README § AMI, "One attempt, one count"): the rule and its windows. */
+export const CORRELATE_FIELDS = {
+  correlate: bool('enabled', 'true', 'signals of one attempt (AMI, security log, notice log) count once; false: every signal counts'),
+  'correlate.idwindow': boundedDuration('idWindowMs', '10s', 100, 60_000, 'signals with the same Call-ID within this time of the first are one attempt'),
+  'correlate.pointerwindow': boundedDuration('pointerWindowMs', '10ms', 1, 1000, 'signals with the same chan_sip/AMI pointer SessionID within this time are one attempt (Asterisk reuses pointers)'),
+  'correlate.crosswindow': boundedDuration('crossWindowMs', '2s', 100, 10_000, 'signals of different sources without a shared id, within this time, can be one attempt'),
+  'correlate.retain': boundedDuration('retainMs', '30s', 1000, 600_000, 'how long an attempt waits for its late signals (a log read late)'),
+} as const;
+
 export type JailValues = Values<typeof JAIL_FIELDS>;
 export type IncrementConfig = Values<typeof INCREMENT_FIELDS>;
+export type CorrelateConfig = Values<typeof CORRELATE_FIELDS>;
 
 export interface JailConfig extends JailValues {
   readonly name: string;
   readonly increment: IncrementConfig;
+  readonly correlate: CorrelateConfig;
   /** Every key in effect for the jail (DEFAULT and own), interpolated: actions resolve <tags> from it. */
   readonly raw: Readonly<Record<string, string>>;
   /** The first file that sets a key of the section (for messages). */

@@ -7,9 +7,9 @@ import { VoipguardError, type ErrorPlace } from '../core/errors.js';
 import type { ConfigSet } from './config-set.js';
 import { fail2banOnly, references } from './fail2ban-keys.js';
 import { deepFreeze, describePlace, readSchema } from './fields.js';
-import { INCREMENT_FIELDS, JAIL_ALIASES, JAIL_FIELDS, type JailConfig } from './jail-schema.js';
+import { CORRELATE_FIELDS, INCREMENT_FIELDS, JAIL_ALIASES, JAIL_FIELDS, type JailConfig } from './jail-schema.js';
 
-const SCHEMA_KEYS: ReadonlySet<string> = new Set([...Object.keys(JAIL_FIELDS), ...Object.keys(INCREMENT_FIELDS), ...Object.keys(JAIL_ALIASES)]);
+const SCHEMA_KEYS: ReadonlySet<string> = new Set([...Object.keys(JAIL_FIELDS), ...Object.keys(INCREMENT_FIELDS), ...Object.keys(CORRELATE_FIELDS), ...Object.keys(JAIL_ALIASES)]);
 // the helper the shipped jail.conf defines for `action`: a jail that sets its own action leaves it unused
 const OUR_HELPERS: ReadonlySet<string> = new Set(['action_']);
 
@@ -52,6 +52,7 @@ function readJail(set: ConfigSet, name: string, used: ReadonlySet<string>, diag:
   const own = { file: set.entry(name, set.ownKeys(name)[0] ?? '')?.file ?? '' };
   const values = readSchema(JAIL_FIELDS, lookup, { section: name }, (m) => diag.warn(m), errors);
   const increment = readSchema(INCREMENT_FIELDS, lookup, { section: name }, (m) => diag.warn(m), errors);
+  const correlate = readSchema(CORRELATE_FIELDS, lookup, { section: name }, (m) => diag.warn(m), errors);
   if (errors.length > 0) return null;
 
   const raw: Record<string, string> = {};
@@ -74,7 +75,11 @@ function readJail(set: ConfigSet, name: string, used: ReadonlySet<string>, diag:
   if (values.backend === 'systemd' && values.logpath.length > 0 && set.entry(name, 'logpath')?.section === name) {
     diag.warn(`${where('logpath')}: backend = systemd reads the journal; logpath is not used`);
   }
-  return { name, ...values, increment, raw, file: own.file };
+  if (correlate.retainMs < Math.max(correlate.idWindowMs, correlate.crossWindowMs)) {
+    errors.push(new VoipguardError('VG_CONFIG_TYPE', `correlate.retain must be at least correlate.idwindow and correlate.crosswindow: a signal arriving after the attempt is forgotten counts again`, placeOf(set, name, 'correlate.retain')));
+    return null;
+  }
+  return { name, ...values, increment, correlate, raw, file: own.file };
 }
 
 /** Reports keys of `section` that are neither ours, nor referred to, nor fail2ban's. */

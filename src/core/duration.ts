@@ -2,6 +2,7 @@
 // "2 weeks". Results are milliseconds; -1 stays -1 (permanent). No eval, ever.
 
 const UNITS: Record<string, number> = {
+  ms: 0.001, // ours, for sub-second windows (correlate.pointerwindow)
   s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
   m: 60, mi: 60, min: 60, mins: 60, minute: 60, minutes: 60,
   h: 3600, hr: 3600, hour: 3600, hours: 3600,

@@ -28,43 +28,74 @@ function securityLine(ms: number, callId: string): string {
   return `[${stamp(ms)}] SECURITY[4711] res_security_log.c: SecurityEvent="InvalidPassword",EventTV="${tv(ms)}",Severity="Error",Service="PJSIP",EventVersion="2",AccountID="1001",SessionID="${callId}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${ATTACKER}/5072",Challenge="abc",ReceivedChallenge="abc",ReceivedHash="f00"\n`;
 }
 
-test('the daemon takes AMI and log signals of one attempt as one failure, and bans on the 3rd attempt', async (t) => {
+/** The real composition root on a temp config dir with [asterisk] taking AMI and a security log. */
+async function withDaemon(jailExtra: string, body: (client: ControlClient, ami: FakeAmiServer, log: string) => Promise<void>): Promise<void> {
   const ami = new FakeAmiServer();
   const port = await ami.listen();
   const dir = mkdtempSync(join(tmpdir(), 'vg-app-'));
-  t.after(async () => {
+  try {
+    copyFileSync(join(packageRoot(), 'jail.conf'), join(dir, 'jail.conf'));
+    copyFileSync(join(packageRoot(), 'voipguard.conf'), join(dir, 'voipguard.conf'));
+    const socket = join(dir, 'run', 'vg.sock');
+    const log = join(dir, 'asterisk', 'security.log');
+    mkdirSync(join(dir, 'asterisk'));
+    writeFileSync(
+      join(dir, 'voipguard.local'),
+      `[Definition]\nlogtarget = ${join(dir, 'vg.log')}\nsocket = ${socket}\npidfile = ${join(dir, 'run', 'vg.pid')}\ndbfile = ${join(dir, 'vg.sqlite3')}\n\n[ami]\nenabled = yes\nhost = 127.0.0.1\nport = ${port}\nusername = voipguard\nsecret = s3cret-Pa55\n`,
+    );
+    writeFileSync(join(dir, 'jail.local'), `[asterisk]\nenabled = true\nami = yes\nlogpath = ${log}\n${jailExtra}`);
+    const errors: string[] = [];
+    const running = startDaemon({ configDir: dir, dryRun: true, keepRules: false, tty: false, err: (s) => errors.push(s) });
+    const client = new ControlClient(socket, 5000);
+    try {
+      await waitConnected(client, ami);
+      await body(client, ami, log);
+    } finally {
+      // a failed assertion must not leave the daemon running in the test process
+      await client.request({ cmd: 'stop' }).catch(() => undefined);
+    }
+    assert.equal(await running, 0);
+    assert.deepEqual(errors, []);
+  } finally {
     await ami.close();
     rmSync(dir, { recursive: true, force: true });
-  });
-  copyFileSync(join(packageRoot(), 'jail.conf'), join(dir, 'jail.conf'));
-  copyFileSync(join(packageRoot(), 'voipguard.conf'), join(dir, 'voipguard.conf'));
-  const socket = join(dir, 'run', 'vg.sock');
-  const log = join(dir, 'asterisk', 'security.log');
-  mkdirSync(join(dir, 'asterisk'));
-  writeFileSync(
-    join(dir, 'voipguard.local'),
-    `[Definition]\nlogtarget = ${join(dir, 'vg.log')}\nsocket = ${socket}\npidfile = ${join(dir, 'run', 'vg.pid')}\ndbfile = ${join(dir, 'vg.sqlite3')}\n\n[ami]\nenabled = yes\nhost = 127.0.0.1\nport = ${port}\nusername = voipguard\nsecret = s3cret-Pa55\n`,
-  );
-  writeFileSync(join(dir, 'jail.local'), `[asterisk]\nenabled = true\nami = yes\nlogpath = ${log}\nmaxretry = 3\n`);
-  const errors: string[] = [];
-  const running = startDaemon({ configDir: dir, dryRun: true, keepRules: false, tty: false, err: (s) => errors.push(s) });
-  const client = new ControlClient(socket, 5000);
-  try {
-    await attackAndCheck(client, ami, log);
-  } finally {
-    // a failed assertion must not leave the daemon running in the test process
-    await client.request({ cmd: 'stop' }).catch(() => undefined);
   }
-  assert.equal(await running, 0);
-  assert.deepEqual(errors, []);
+}
+
+test('the daemon takes AMI and log signals of one attempt as one failure, and bans on the 3rd attempt', async () => {
+  await withDaemon('maxretry = 3\n', attackAndCheck);
 });
 
-async function attackAndCheck(client: ControlClient, ami: FakeAmiServer, log: string): Promise<void> {
+test('correlate = no in jail.local: the daemon counts every signal, so two attempts seen twice are four failures', async () => {
+  await withDaemon('maxretry = 5\ncorrelate = no\n', async (client, ami, log) => {
+    const now = Date.now();
+    let st = await jailStatus(client);
+    for (let k = 0; k < 2; k++) {
+      const callId = `nc-${k}@198.51.100.10`;
+      await ami.write(amiBlock(invalidPassword(now + k, callId)));
+      appendFileSync(log, securityLine(now + k, callId));
+      const want = 2 * (k + 1);
+      for (let deadline = Date.now() + 5000; (st = await jailStatus(client)).filter.totalFailed < want && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(st.filter.totalFailed, want, `attempt ${k + 1}: both signals counted`);
+    }
+    assert.equal(st.filter.signalsSeen, 4);
+    assert.equal(st.filter.attemptsCounted, 4);
+    assert.deepEqual(st.actions.bannedIps, [], 'four failures, maxretry 5: no ban yet');
+  });
+});
+
+const jailStatus = (client: ControlClient) => client.request({ cmd: 'jail-status', jail: 'asterisk', short: false });
+
+async function waitConnected(client: ControlClient, ami: FakeAmiServer): Promise<void> {
   await waitUntil(() => ami.liveConnections > 0 && ami.actionsNamed('Login').length > 0, 'the AMI login', 15_000);
-  const status = () => client.request({ cmd: 'jail-status', jail: 'asterisk', short: false });
-  let st = await status();
-  for (let deadline = Date.now() + 5000; st.ami?.state !== 'connected' && Date.now() < deadline; st = await status()) await new Promise((r) => setTimeout(r, 20));
+  let st = await jailStatus(client);
+  for (let deadline = Date.now() + 5000; st.ami?.state !== 'connected' && Date.now() < deadline; st = await jailStatus(client)) await new Promise((r) => setTimeout(r, 20));
   assert.equal(st.ami?.state, 'connected');
+}
+
+async function attackAndCheck(client: ControlClient, ami: FakeAmiServer, log: string): Promise<void> {
+  const status = () => jailStatus(client);
+  let st = await status();
 
   const now = Date.now();
   for (let k = 0; k < 3; k++) {

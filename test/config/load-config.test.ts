@@ -186,6 +186,35 @@ test('wrong values are coded errors: never-failure AMI events, relative logpath,
   assert.deepEqual(byKey, { amievents: 'VG_CONFIG_TYPE', logpath: 'VG_CONFIG_TYPE', findtime: 'VG_CONFIG_DURATION', timezone: 'VG_CONFIG_TYPE', ignoreself: 'VG_CONFIG_TYPE' });
 });
 
+test('correlate keys: defaults are the documented rule; each window can be set, and correlate = no counts every signal', () => {
+  const d = jail(load(null), 'asterisk')!;
+  assert.deepEqual(d.correlate, { enabled: true, idWindowMs: 10_000, pointerWindowMs: 10, crossWindowMs: 2000, retainMs: 30_000 });
+  const c = load(null, {
+    'jail.local': '[DEFAULT]\ncorrelate.crosswindow = 3s\n[asterisk]\ncorrelate = no\ncorrelate.idwindow = 20\ncorrelate.pointerwindow = 25ms\ncorrelate.retain = 1m\n',
+  });
+  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.deepEqual(c.warnings, []);
+  assert.deepEqual(jail(c, 'asterisk')!.correlate, { enabled: false, idWindowMs: 20_000, pointerWindowMs: 25, crossWindowMs: 3000, retainMs: 60_000 });
+  assert.equal(jail(c, 'blacklist')!.correlate.crossWindowMs, 3000, '[DEFAULT] reaches every jail');
+});
+
+test('correlate windows wide enough to merge separate attempts are refused, naming the key', () => {
+  const c = load(null, {
+    'jail.local': '[asterisk]\ncorrelate = perhaps\ncorrelate.idwindow = 5m\ncorrelate.pointerwindow = 2s\ncorrelate.crosswindow = 0\n',
+  });
+  const byKey = Object.fromEntries(c.errors.map((e) => [e.place.key, [e.code, e.place.section, e.place.file]]));
+  assert.deepEqual(byKey, {
+    correlate: ['VG_CONFIG_TYPE', 'asterisk', '/etc/voipguard/jail.local'],
+    'correlate.idwindow': ['VG_CONFIG_TYPE', 'asterisk', '/etc/voipguard/jail.local'],
+    'correlate.pointerwindow': ['VG_CONFIG_TYPE', 'asterisk', '/etc/voipguard/jail.local'],
+    'correlate.crosswindow': ['VG_CONFIG_DURATION', 'asterisk', '/etc/voipguard/jail.local'],
+  });
+  assert.match(c.errors.find((e) => e.place.key === 'correlate.idwindow')!.message, /out of range \(100ms to 60s\)/);
+  const short = load(null, { 'jail.local': '[asterisk]\ncorrelate.retain = 5s\n' });
+  assert.deepEqual(short.errors.map((e) => [e.code, e.place.key]), [['VG_CONFIG_TYPE', 'correlate.retain']]);
+  assert.equal(jail(short, 'asterisk'), undefined, 'a jail with an error is skipped');
+});
+
 test('an enabled jail with a filter but nowhere to read from is refused', () => {
   const c = load(null, { 'jail.local': '[asterisk]\nenabled = true\nlogpath =\n' });
   assert.deepEqual(codes(c), ['VG_CONFIG_MISSING']);

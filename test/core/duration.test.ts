@@ -27,3 +27,9 @@ test('durations format back for display', () => {
   assert.equal(formatDuration(90_061_000), '1d1h1m1s');
   assert.equal(formatDuration(-1), 'permanent');
 });
+
+test('milliseconds, for the sub-second correlate windows: 10ms, 1s500ms; "ms" is not minutes', () => {
+  assert.equal(parseDuration('10ms'), 10);
+  assert.equal(parseDuration('1s500ms'), 1500);
+  assert.equal(parseDuration('2m'), 120_000);
+});

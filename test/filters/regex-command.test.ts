@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { regexCommand } from '../../src/cli/regex-command.js';
@@ -166,4 +166,28 @@ test('voipguard regex shows signals seen vs attempts counted: one PJSIP attempt,
   const json = JSON.parse(run(file('attempts2.log', lines.join('\n') + '\n'), 'asterisk', '--json').out) as { attempts: { signals: number; attempts: number } };
   assert.equal(json.attempts.signals, 7);
   assert.equal(json.attempts.attempts, 4);
+});
+
+test('--jail NAME replays with that jail\'s correlate settings: correlate = no counts every line; a missing jail is named', () => {
+  const cfg = mkdtempSync(join(dir, 'conf-'));
+  writeFileSync(join(cfg, 'jail.conf'), readFileSync(join(conf, 'jail.conf')));
+  writeFileSync(join(cfg, 'jail.local'), '[asterisk]\ncorrelate = no\n[pjsip-strict]\nfilter = asterisk\nlogpath = /var/log/asterisk/security\ncorrelate.idwindow = 100ms\n');
+  const ev = (ms: string, callid: string) =>
+    `[2026-03-01 10:20:00] SECURITY[1] res_security_log.c: SecurityEvent="InvalidAccountID",EventTV="2026-03-01T10:20:00.${ms}+0000",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="<unknown>",SessionID="${callid}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/203.0.113.5/5060"`;
+  // one REGISTER for an unknown user: InvalidAccountID twice under one Call-ID, 50 ms apart
+  const log = file('jail.log', [ev('000', 'c-1'), ev('050', 'c-1')].join('\n') + '\n');
+  const withJail = (name: string, ...more: string[]) => {
+    const io = memoryIo();
+    const code = regexCommand([log, 'asterisk', '--timezone', 'UTC', '-c', cfg, '--jail', name, ...more], io, clock);
+    return { code, out: io.stdout };
+  };
+  assert.match(run(log, 'asterisk').out, /^Attempts: 2 signals seen, 1 attempts counted \(one attempt counts once/m);
+  assert.match(withJail('asterisk').out, /^Attempts: 2 signals seen, 2 attempts counted \(correlate = no: every signal counts\)$/m);
+  const json = JSON.parse(withJail('asterisk', '--json').out) as { attempts: { correlate: boolean; attempts: number } };
+  assert.deepEqual([json.attempts.correlate, json.attempts.attempts], [false, 2]);
+  // a 100 ms id window still joins signals 50 ms apart
+  assert.match(withJail('pjsip-strict').out, /^Attempts: 2 signals seen, 1 attempts counted/m);
+  assert.throws(() => withJail('nosuch'), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_USAGE' && /--jail nosuch: no such jail/.test(e.message));
+  writeFileSync(join(cfg, 'jail.local'), '[asterisk]\ncorrelate.idwindow = 1h\n');
+  assert.throws(() => withJail('asterisk'), (e: unknown) => e instanceof VoipguardError && e.place.key === 'correlate.idwindow');
 });
