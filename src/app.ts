@@ -125,7 +125,7 @@ function jailFactory(ctx: FactoryContext): JailFactory & { amiEnabled: boolean }
         : null;
       const firewall = loadJailActions(
         { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
-        { configDir: ctx.configDir, runner: ctx.runner, store: ctx.store, log: ctx.log, dryRun: ctx.dryRun },
+        { configDir: ctx.configDir, runner: ctx.runner, store: ctx.store, log: ctx.log, dryRun: ctx.dryRun, metrics: ctx.metrics },
       );
       // mail/webhook entries of the same action list; bans are queued for them before the firewall runs
       const notifiers = loadJailNotifiers(

@@ -2,9 +2,11 @@
 // Decisions queue up as pending; flush() sends everything pending as one change; a failure keeps
 // it pending and schedules a retry on the caller's clock (exponential backoff). check() finds a
 // structure someone flushed or deleted, rebuilds it and re-sends the bans: each time is a repair.
-// Nothing here throws to the caller.
+// Nothing here throws to the caller. Every call to the firewall is counted in Metrics, ok or failed.
 
 import type { Logger } from '../log/logger.js';
+import type { FirewallOp, Metrics } from '../metrics/metrics.js';
+import { NoopMetrics } from '../metrics/noop-metrics.js';
 import { backoffDelay, type BackoffOptions } from '../sources/ami-backoff.js';
 import { FirewallCommandError, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 
@@ -19,6 +21,11 @@ export interface InstanceStats {
   readonly retryAt: number | null;
 }
 
+export interface InstanceOptions {
+  readonly backoff?: BackoffOptions;
+  readonly metrics?: Metrics;
+}
+
 export class ActionInstance {
   private started = false;
   private readonly inKernel = new Map<string, FirewallBan>();
@@ -30,7 +37,16 @@ export class ActionInstance {
   private repairs = 0;
   private failures = 0;
 
-  constructor(readonly firewall: Firewall, private readonly log: Logger, private readonly backoff: BackoffOptions = FIREWALL_BACKOFF) {}
+  private readonly backoff: BackoffOptions;
+  private readonly metrics: Metrics;
+  /** The `action` label: the action.d name, without the instance's name= (a bounded set). */
+  private readonly action: string;
+
+  constructor(readonly firewall: Firewall, private readonly log: Logger, opts: InstanceOptions = {}) {
+    this.backoff = opts.backoff ?? FIREWALL_BACKOFF;
+    this.metrics = opts.metrics ?? new NoopMetrics();
+    this.action = firewall.id.split('[')[0]!;
+  }
 
   get id(): string {
     return this.firewall.id;
@@ -38,7 +54,7 @@ export class ActionInstance {
 
   async start(now: number): Promise<boolean> {
     try {
-      await this.firewall.start();
+      await this.counted('start', () => this.firewall.start());
       this.started = true;
       this.retryAt = null;
       this.attempt = 0;
@@ -58,7 +74,7 @@ export class ActionInstance {
     // also after a failed start: what it half made is removed (errors tolerated)
     if (keepRules) return;
     try {
-      await this.firewall.stop(true);
+      await this.counted('stop', () => this.firewall.stop(true));
     } catch (e) {
       this.log.warn({ event: 'firewall-stop-failed', action: this.id, err: describe(e) });
     }
@@ -98,13 +114,17 @@ export class ActionInstance {
       else this.pendingUnban.delete(ip);
     }
     if (ban.length === 0 && unban.length === 0) return;
+    // one transaction: bans, unbans, or a batch of both
+    const op: FirewallOp = unban.length === 0 ? 'ban' : ban.length === 0 ? 'unban' : 'batch';
     let result;
     try {
       result = await this.firewall.apply({ ban, unban }, now);
     } catch (e) {
+      this.metrics.firewallCommand(this.action, op, false);
       this.failed(e, now, 'apply', ban.length + unban.length);
       return;
     }
+    this.metrics.firewallCommand(this.action, op, result.failed.length === 0);
     const banned = new Map(ban.map((b) => [b.ip, b]));
     for (const ip of result.done) {
       const b = banned.get(ip);
@@ -139,7 +159,7 @@ export class ActionInstance {
       }
     } else {
       try {
-        await this.firewall.flush();
+        await this.counted('flush', () => this.firewall.flush());
       } catch (e) {
         this.failed(e, now, 'flush', desired.size);
       }
@@ -158,6 +178,8 @@ export class ActionInstance {
       } catch {
         intact = false;
       }
+      // a broken structure is a failed check command (actioncheck exits non-zero)
+      this.metrics.firewallCommand(this.action, 'check', intact);
       if (!intact) await this.repair(now);
       else if (this.firewall.listable) await this.audit(now);
     }
@@ -185,7 +207,7 @@ export class ActionInstance {
     for (const b of this.inKernel.values()) if (!this.pendingBan.has(b.ip)) this.pendingBan.set(b.ip, b);
     this.inKernel.clear();
     try {
-      await this.firewall.repair();
+      await this.counted('repair', () => this.firewall.repair());
       this.attempt = 0;
       this.retryAt = null;
     } catch (e) {
@@ -198,7 +220,7 @@ export class ActionInstance {
   private async audit(now: number): Promise<void> {
     let listed: Set<string>;
     try {
-      listed = await this.firewall.list();
+      listed = await this.counted('check', () => this.firewall.list());
     } catch (e) {
       this.log.warn({ event: 'firewall-list-failed', action: this.id, ...fieldsOf(e) });
       return;
@@ -232,7 +254,7 @@ export class ActionInstance {
   /** Reloads inKernel from the kernel; keeps what we know about addresses still there. */
   private async relist(now: number): Promise<boolean> {
     try {
-      const listed = await this.firewall.list();
+      const listed = await this.counted('reconcile', () => this.firewall.list());
       const known = new Map(this.inKernel);
       this.inKernel.clear();
       for (const ip of listed) this.inKernel.set(ip, known.get(ip) ?? placeholder(ip));
@@ -241,6 +263,17 @@ export class ActionInstance {
     } catch (e) {
       this.failed(e, now, 'list', this.pendingBan.size + this.pendingUnban.size);
       return false;
+    }
+  }
+
+  private async counted<T>(op: FirewallOp, call: () => Promise<T>): Promise<T> {
+    let ok = false;
+    try {
+      const r = await call();
+      ok = true;
+      return r;
+    } finally {
+      this.metrics.firewallCommand(this.action, op, ok);
     }
   }
 

@@ -4,6 +4,7 @@
 // rejects. A ban counts as applied when every action holds it; the store is told either way.
 
 import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { VoipguardError, VoipguardErrors } from '../core/errors.js';
 import { normalizeIp } from '../core/ip.js';
 import type { Decision } from '../core/types.js';
@@ -34,6 +35,8 @@ export interface JailActionDeps {
   readonly dryRun?: boolean;
   readonly backoff?: BackoffOptions;
   readonly reader?: ConfigFileReader;
+  /** Every firewall call counted by action and operation (default: not exported). */
+  readonly metrics?: Metrics;
 }
 
 export interface ActionStatus extends InstanceStats {
@@ -78,7 +81,8 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
   }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new VoipguardErrors(errors);
-  const instances = firewalls.map((f) => new ActionInstance(f, log, deps.backoff ?? FIREWALL_BACKOFF));
+  const opts = { backoff: deps.backoff ?? FIREWALL_BACKOFF, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
+  const instances = firewalls.map((f) => new ActionInstance(f, log, opts));
   const conntrack = deps.dryRun ? null : new ConntrackPurger(deps.runner, log);
   return new JailActionsImpl(ctx.jail, instances, deps.store, log, conntrack);
 }

@@ -12,6 +12,7 @@ import type { AmiEvent, BanDecision, Decision, Failure, LogLine } from '../core/
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
+import { LineTally } from './line-tally.js';
 import type { JailParts } from './ports.js';
 
 export interface JailRuntimeDeps {
@@ -42,6 +43,7 @@ export class JailRuntime {
     lastAmiEventAt: null, hostile: 0, storeErrors: 0,
   };
   private readonly log: Logger;
+  private readonly tally: LineTally;
   /** Attack time of the failure behind each ban not yet confirmed in the kernel (time-to-ban). */
   private readonly awaitingKernel = new Map<string, number>();
   private parts!: JailParts;
@@ -54,6 +56,7 @@ export class JailRuntime {
   ) {
     this.name = config.name;
     this.log = deps.log.child({ jail: config.name });
+    this.tally = new LineTally(deps.metrics);
   }
 
   /** Set once by the service, right after the factory made the parts with this.line as sink. */
@@ -102,10 +105,14 @@ export class JailRuntime {
   /** The sink the sources call, synchronously, once per line. */
   readonly line = (l: LogLine): void => {
     this.counters.lines++;
-    this.deps.metrics.linesRead(l.source);
     const filter = this.parts.filter;
-    if (!filter) return;
+    if (!filter) {
+      this.tally.add(l.source, false);
+      return;
+    }
+    const seen = filter.candidates;
     const m = filter.match(l);
+    this.tally.add(l.source, filter.candidates !== seen);
     if (m.hostile?.length) {
       this.counters.hostile++;
       this.log.warn({ event: 'hostile-line', source: l.source, signs: m.hostile, ip: m.failure?.ip });
@@ -141,7 +148,11 @@ export class JailRuntime {
     this.deps.metrics.attemptCounted(this.name);
     this.deps.metrics.failure({ jail: this.name, source: f.source, kind: f.kind, ...(f.service ? { service: f.service } : {}) });
     this.log.debug({ event: 'failure', ip: f.ip, kind: f.kind, source: f.source, at: f.time, account: f.account });
-    const decisions = this.parts.engine.failure(f, now);
+    const engine = this.parts.engine;
+    const clamped = engine.clampedTotal;
+    const decisions = engine.failure(f, now);
+    // the jail stays pure: it counts the clamp, the runtime reports it with the failure's source
+    if (engine.clampedTotal !== clamped) this.deps.metrics.timestampClamped(f.source);
     for (const d of decisions) if (d.type === 'ban') this.awaitingKernel.set(d.ip, f.time);
     if (decisions.length) void this.decide(decisions, now);
   }

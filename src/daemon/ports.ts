@@ -9,11 +9,13 @@ import type { Jail } from '../jails/jail.js';
 import type { JailActions } from '../actions/jail-actions.js';
 
 /** jails/jail.ts: pure decisions, every call takes `now`. */
-export type JailEngine = Pick<Jail, 'failure' | 'tick' | 'ban' | 'unban' | 'restore' | 'addIgnore' | 'delIgnore' | 'ignoreList' | 'status'>;
+export type JailEngine = Pick<Jail, 'failure' | 'tick' | 'ban' | 'unban' | 'restore' | 'addIgnore' | 'delIgnore' | 'ignoreList' | 'status' | 'clampedTotal'>;
 
 /** filters/filter.ts LineFilter, as far as the runtime needs it. */
 export interface LineMatcher {
   match(line: LogLine): { readonly failure: Failure | null; readonly hostile?: readonly string[] };
+  /** Lines past the cheap pre-check so far (candidate lines); the runtime reads it around match(). */
+  readonly candidates: number;
 }
 
 /** sources/ami-failures.ts: an AMI event → a Failure for this jail's event set. */

@@ -1,6 +1,6 @@
 // The filter stage's contract: one physical log line in, at most one Failure out. Pure (no I/O,
-// no clock: the line carries readAt), never throws, and the same compiled object serves the
-// daemon and `voipguard regex`.
+// no clock: the line carries readAt; its only state is a count), never throws, and the same
+// compiled object serves the daemon and `voipguard regex`.
 
 import type { Failure, LogLine } from '../core/types.js';
 
@@ -39,6 +39,12 @@ export interface LineFilter {
   readonly dateTemplates: readonly string[];
   /** The config files the filter was read from (empty for a bare regex). */
   readonly files: readonly string[];
+  /**
+   * Lines that got past the cheap pre-check (literal gate, prefregex literals) and went on to the
+   * date and the regexes, since the filter was made. A count rather than a field of every result:
+   * the runtime compares it around match(), and the common miss stays one shared object.
+   */
+  readonly candidates: number;
   match(line: LogLine): FilterMatch;
 }
 

@@ -35,6 +35,7 @@ export class CompiledFilter implements LineFilter {
   readonly prefregex: string | null;
   readonly dateTemplates: readonly string[];
   readonly files: readonly string[];
+  private examined = 0;
   private readonly gate: LiteralGate;
   private readonly prefGate: LiteralGate;
   /** The prefregex captures fields (F-USER…) the failregex results must see. */
@@ -56,6 +57,10 @@ export class CompiledFilter implements LineFilter {
     this.prefFields = p.prefregex !== null && (p.prefregex.hosts.length > 0 || Object.keys(p.prefregex.fields).some((f) => f !== 'content'));
   }
 
+  get candidates(): number {
+    return this.examined;
+  }
+
   /** The literals of the pre-check (null: every line is examined); for the bench and tests. */
   get gateLiterals(): readonly string[] | null {
     return this.gate.literals;
@@ -74,6 +79,7 @@ export class CompiledFilter implements LineFilter {
     }
     if (!this.prefGate.pass(text)) return MISS;
     if (text.includes('\0')) return note(null, 'binary');
+    this.examined++;
     try {
       return this.examine(line, text);
     } catch {

@@ -73,6 +73,12 @@ export class Jail {
     this.random = deps.random ?? Math.random;
   }
 
+  /** Failures whose time was too far from `now` and counted at `now` (also in status().counters). A
+   *  cheap read: the runtime compares it around failure() to report the clamp per source. */
+  get clampedTotal(): number {
+    return this.clamped;
+  }
+
   /** One failure. `f.ip` is canonical (the Failure contract). Returns a ban decision or nothing. */
   failure(f: Failure, now: number): Decision[] {
     const ip = f.ip;

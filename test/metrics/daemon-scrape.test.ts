@@ -1,0 +1,82 @@
+// The composition root wired for real (startDaemon in this process, --dry-run, [metrics] listen on
+// 127.0.0.1): an attack appended to a security log is scraped from /metrics, so the series fed by
+// the runtime and the firewall reach the exporter the daemon serves, not only a test's own rig.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDaemon } from '../../src/app.js';
+import { ControlClient } from '../../src/control/control-client.js';
+import { packageRoot } from '../../src/core/paths.js';
+import { scrape, value } from './scrape.js';
+
+const ATTACKER = '203.0.113.50';
+
+function securityLine(ms: number, session: string, ip = ATTACKER): string {
+  const d = new Date(ms).toISOString();
+  const tv = d.replace('Z', '+0000');
+  return `[${d.slice(0, 10)} ${d.slice(11, 19)}] SECURITY[4711] res_security_log.c: SecurityEvent="InvalidPassword",EventTV="${tv}",Severity="Error",Service="PJSIP",EventVersion="2",AccountID="1001",SessionID="${session}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${ip}/5072",Challenge="abc",ReceivedChallenge="abc",ReceivedHash="f00"\n`;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+test('the running daemon exports candidate lines, clamped timestamps and firewall commands on /metrics', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vg-metrics-'));
+  const port = await freePort();
+  const socket = join(dir, 'run', 'vg.sock');
+  const log = join(dir, 'asterisk', 'security.log');
+  copyFileSync(join(packageRoot(), 'jail.conf'), join(dir, 'jail.conf'));
+  copyFileSync(join(packageRoot(), 'voipguard.conf'), join(dir, 'voipguard.conf'));
+  mkdirSync(join(dir, 'asterisk'));
+  writeFileSync(
+    join(dir, 'voipguard.local'),
+    `[Definition]\nlogtarget = ${join(dir, 'vg.log')}\nsocket = ${socket}\npidfile = ${join(dir, 'run', 'vg.pid')}\ndbfile = ${join(dir, 'vg.sqlite3')}\n\n[metrics]\nlisten = 127.0.0.1:${port}\n`,
+  );
+  writeFileSync(join(dir, 'jail.local'), `[asterisk]\nenabled = true\nmaxretry = 3\nlogpath = ${log}\n`);
+  const errors: string[] = [];
+  const running = startDaemon({ configDir: dir, dryRun: true, keepRules: false, tty: false, err: (s) => errors.push(s) });
+  const client = new ControlClient(socket, 5000);
+  try {
+    let body = '';
+    // the daemon is up when /metrics answers with the jail's firewall started
+    const until = async (what: string, ok: (b: string) => boolean): Promise<void> => {
+      for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 20))) {
+        body = await scrape(port).catch(() => '');
+        if (ok(body)) return;
+        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last scrape:\n${body.slice(0, 4000)}`);
+      }
+    };
+    await until('the firewall start', (b) => (value(b, 'voipguard_firewall_commands_total{action="iptables",operation="start"}') ?? 0) >= 1);
+
+    const now = Date.now();
+    appendFileSync(log, '[2026-03-01 10:00:00] VERBOSE[4712] pbx.c: Executing [s@default:1] Answer("PJSIP/1001-00000001", "") in new stack\n');
+    // dated 20 minutes ahead of the daemon's clock: counted at now, and reported as clamped
+    appendFileSync(log, securityLine(now + 20 * 60_000, 'future@198.51.100.10', '192.0.2.9'));
+    for (let k = 0; k < 3; k++) appendFileSync(log, securityLine(now + k, `call-${k}@198.51.100.10`));
+    await until('the ban', (b) => value(b, 'voipguard_bans_total{jail="asterisk",reason="detected"}') === 1);
+    await until('the ban in the (memory) firewall', (b) => (value(b, 'voipguard_firewall_commands_total{action="iptables",operation="ban"}') ?? 0) >= 1);
+
+    assert.equal(value(body, `voipguard_lines_read_total{source="${log}"}`), 5);
+    assert.equal(value(body, `voipguard_candidate_lines_total{source="${log}"}`), 4);
+    assert.equal(value(body, `voipguard_timestamps_clamped_total{source="${log}"}`), 1);
+    assert.doesNotMatch(body, /^voipguard_firewall_errors_total\{/m);
+  } finally {
+    // a failed assertion must not leave the daemon running in the test process
+    await client.request({ cmd: 'stop' }).catch(() => undefined);
+    const code = await running;
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(code, 0);
+    assert.deepEqual(errors, []);
+  }
+});
