@@ -5,6 +5,8 @@
 import { Worker } from 'node:worker_threads';
 import { AmiClient } from '../src/sources/ami-client.js';
 import { AmiFailureFilter } from '../src/sources/ami-failures.js';
+import { managerSession } from '../src/sources/ami-manager-session.js';
+import { builtinSession } from '../src/sources/ami-session.js';
 import { SystemClock } from '../src/core/clock.js';
 import { silentLogger } from '../src/log/logger.js';
 
@@ -49,6 +51,7 @@ const server = net.createServer((s) => {
       const a = buf.slice(0, i); buf = buf.slice(i + 4);
       const id = (/ActionID: (.*)/.exec(a) || [])[1] || '';
       if (/Action: Login/i.test(a)) s.write('Response: Success\\r\\nActionID: ' + id + '\\r\\nMessage: Authentication accepted\\r\\n\\r\\n');
+      else if (/Action: Events/i.test(a)) s.write('Response: Success\\r\\nActionID: ' + id + '\\r\\nEvents: On\\r\\n\\r\\n');
       else if (/Action: Ping/i.test(a)) s.write('Response: Success\\r\\nActionID: ' + id + '\\r\\nPing: Pong\\r\\n\\r\\n');
     }
   });
@@ -59,11 +62,11 @@ const server = net.createServer((s) => {
 server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port, bytes }));
 `;
 
-async function main(): Promise<void> {
+async function main(kind: 'asterisk-manager' | 'builtin'): Promise<void> {
   const worker = new Worker(SERVER, { eval: true, workerData: { n: N } });
   const { port, bytes } = await new Promise<{ port: number; bytes: number }>((r) => worker.once('message', r));
   const log = silentLogger();
-  const client = new AmiClient({ host: '127.0.0.1', port, username: 'bench', secret: 'bench' }, { log, clock: new SystemClock() });
+  const client = new AmiClient({ host: '127.0.0.1', port, username: 'bench', secret: 'bench' }, { log, clock: new SystemClock(), session: kind === 'builtin' ? builtinSession : managerSession });
   const filter = new AmiFailureFilter({ log });
   let failures = 0;
   let target = 0;
@@ -89,9 +92,10 @@ async function main(): Promise<void> {
   const st = filter.stats();
   if (st.failures !== N * RUNS || client.state().blocksDropped !== 0) throw new Error(`lost events: ${JSON.stringify(st)}`);
   const best = Math.max(...rates);
-  console.log(`ami: best ${Math.round(best).toLocaleString('en')} events/s parsed into failures (target ≥ 100,000); rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+  console.log(`ami (${kind}): best ${Math.round(best).toLocaleString('en')} events/s parsed into failures (target ≥ 100,000); rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
   await client.stop();
   await worker.terminate();
 }
 
-await main();
+// the default protocol layer (asterisk-manager, wrapped), then the built-in parser for comparison
+for (const kind of ['asterisk-manager', 'builtin'] as const) await main(kind);

@@ -12,6 +12,8 @@ export interface LogLine {
 export interface AmiEvent {
   readonly fields: ReadonlyArray<readonly [key: string, value: string]>;
   readonly receivedAt: number;
+  /** Lines of the block that were not `Key: value` (a CR/LF planted in a field): the event is hostile. */
+  readonly malformedLines?: number;
 }
 
 /** Where a failure was seen. */

@@ -3,7 +3,8 @@
 // Connect-plus-banner and the login reply are each bounded by the timeout.
 
 import { createConnection } from 'node:net';
-import { AmiSession } from '../sources/ami-session.js';
+import { managerSession } from '../sources/ami-manager-session.js';
+import { builtinSession, type AmiSessionPort } from '../sources/ami-session.js';
 import { systemTimers } from '../sources/ami-timers.js';
 import { DEFAULT_WIRE_LIMITS } from '../sources/ami-wire.js';
 import type { AmiLoginOutcome, AmiLoginRequest } from './doctor-types.js';
@@ -18,7 +19,7 @@ const REASONS = {
 export function probeAmiLogin(req: AmiLoginRequest): Promise<AmiLoginOutcome> {
   return new Promise((resolve) => {
     let banner = '';
-    let session: AmiSession | null = null;
+    let session: AmiSessionPort | null = null;
     let done = false;
     const finish = (o: AmiLoginOutcome): void => {
       if (done) return;
@@ -26,7 +27,8 @@ export function probeAmiLogin(req: AmiLoginRequest): Promise<AmiLoginOutcome> {
       resolve(o);
     };
     try {
-      session = new AmiSession(
+      const open = req.client === 'builtin' ? builtinSession : managerSession;
+      session = open(
         {
           host: req.host,
           port: req.port,

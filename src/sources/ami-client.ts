@@ -10,7 +10,7 @@ import { VoipguardError, type ErrorCode } from '../core/errors.js';
 import type { AmiEvent } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './ami-backoff.js';
-import { AmiSession, type AmiConnector, type AmiSessionOptions } from './ami-session.js';
+import { type AmiConnector, type AmiSessionFactory, type AmiSessionOptions, type AmiSessionPort } from './ami-session.js';
 import { systemTimers, type TimerHandle, type Timers } from './ami-timers.js';
 import { DEFAULT_WIRE_LIMITS, type AmiWireLimits } from './ami-wire.js';
 
@@ -56,6 +56,8 @@ export interface AmiClientDeps {
   readonly timers?: Timers;
   readonly rng?: () => number;
   readonly connect?: AmiConnector;
+  /** The protocol layer: asterisk-manager wrapped (app.ts's default) or the built-in parser. */
+  readonly session: AmiSessionFactory;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -72,7 +74,7 @@ export class AmiClient {
   private readonly eventListeners = new Set<(e: AmiEvent) => void>();
   private readonly stateListeners = new Set<(s: AmiConnectionState) => void>();
   private readonly st: Mutable<AmiConnectionState>;
-  private current: AmiSession | null = null;
+  private current: AmiSessionPort | null = null;
   private retry: TimerHandle | null = null;
   private running = false;
   private everConnected = false;
@@ -157,10 +159,10 @@ export class AmiClient {
     }
   }
 
-  private openSession(): AmiSession {
+  private openSession(): AmiSessionPort {
     const { host, port, username } = this.session;
     let readyAt: number | null = null;
-    const s: AmiSession = new AmiSession(this.session, this.timers, {
+    const s: AmiSessionPort = this.deps.session(this.session, this.timers, {
       banner: (text) => {
         this.st.banner = text;
         this.setStatus('authenticating', null);
@@ -175,7 +177,7 @@ export class AmiClient {
         this.setStatus('connected', null);
         this.log.info({ event: 'ami-connected', host, port, username, banner: this.st.banner, reconnects: this.st.reconnects });
       },
-      event: (fields) => this.deliver(fields),
+      event: (fields, malformedLines) => this.deliver(fields, malformedLines),
       dropped: (kind) => {
         this.st.blocksDropped++;
         this.log.debug({ event: 'ami-block-dropped', kind, host, port });
@@ -185,11 +187,11 @@ export class AmiClient {
     return s;
   }
 
-  private deliver(fields: Array<readonly [string, string]>): void {
+  private deliver(fields: Array<readonly [string, string]>, malformedLines: number): void {
     const now = this.deps.clock.now();
     this.st.eventsReceived++;
     this.st.lastEventAt = now;
-    const e: AmiEvent = { fields, receivedAt: now };
+    const e: AmiEvent = malformedLines > 0 ? { fields, receivedAt: now, malformedLines } : { fields, receivedAt: now };
     for (const fn of this.eventListeners) {
       try {
         fn(e);
@@ -200,7 +202,7 @@ export class AmiClient {
     }
   }
 
-  private onClosed(s: AmiSession | null, reason: VoipguardError | null, readyAt: number | null): void {
+  private onClosed(s: AmiSessionPort | null, reason: VoipguardError | null, readyAt: number | null): void {
     if (s !== null) this.bytesBefore += s.bytesReceived;
     if (this.current === s) this.current = null;
     const now = this.deps.clock.now();

@@ -11,7 +11,7 @@ import type { Logger } from '../log/logger.js';
 export interface AmiFailureStats {
   readonly events: number;
   readonly failures: number;
-  readonly hostile: number; // events with a duplicated key
+  readonly hostile: number; // events with a duplicated key or a line that is not `Key: value`
   readonly notAFailure: number; // other event names (ChallengeSent, SuccessfulAuth, …)
   readonly badAddress: number; // a failure event without a usable RemoteAddress
 }
@@ -45,7 +45,8 @@ export class AmiFailureFilter {
       fallbackTime: e.receivedAt,
       events: this.events,
     });
-    if (r.duplicateKeys.length > 0) {
+    const malformed = e.malformedLines ?? 0;
+    if (r.duplicateKeys.length > 0 || malformed > 0) {
       this.n.hostile++;
       this.log.warn({
         event: 'ami-hostile-event',
@@ -53,6 +54,7 @@ export class AmiFailureFilter {
         kind: r.failure?.kind ?? firstValue(e),
         ip: r.failure?.ip,
         duplicateKeys: r.duplicateKeys,
+        ...(malformed > 0 ? { malformedLines: malformed } : {}),
       });
     }
     if (r.failure !== null) this.n.failures++;

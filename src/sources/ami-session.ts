@@ -27,12 +27,28 @@ export interface AmiSessionOptions {
 export interface AmiSessionHandlers {
   banner(text: string): void;
   ready(): void;
-  event(fields: AmiPair[]): void;
+  /** An event block; `malformedLines` > 0: lines in it were not `Key: value` (delivered, flagged). */
+  event(fields: AmiPair[], malformedLines: number): void;
   /** Counters only: a block with garbage lines, or one that is neither an event nor an awaited reply. */
   dropped(kind: 'malformed' | 'unexpected'): void;
   /** Called once. `null` when closed on request. */
   closed(reason: VoipguardError | null): void;
 }
+
+/** One connection attempt as AmiClient drives it; AmiSession here, AmiManagerSession on asterisk-manager. */
+export interface AmiSessionPort {
+  stop(): void;
+  readonly bytesReceived: number;
+}
+
+export type AmiSessionFactory = (
+  opts: AmiSessionOptions,
+  timers: Timers,
+  on: AmiSessionHandlers,
+  connect: AmiConnector,
+) => AmiSessionPort;
+
+export const builtinSession: AmiSessionFactory = (opts, timers, on, connect) => new AmiSession(opts, timers, on, connect);
 
 interface Pending {
   readonly resolve: (fields: AmiPair[]) => void;
@@ -41,7 +57,7 @@ interface Pending {
 
 const MAX_PENDING = 8;
 
-export class AmiSession {
+export class AmiSession implements AmiSessionPort {
   private readonly socket: Socket;
   private readonly parser: AmiFrameParser;
   private readonly pending = new Map<string, Pending>();
@@ -58,18 +74,12 @@ export class AmiSession {
     this.parser = new AmiFrameParser(
       {
         banner: (text) => this.onBanner(text),
-        frame: (fields) => this.onFrame(fields),
-        malformed: () => this.on.dropped('malformed'),
+        frame: (fields) => this.onFrame(fields, 0),
+        malformed: (fields, bad) => this.onMalformed(fields, bad),
       },
       opts.limits,
     );
-    this.timer = timers.setTimeout(
-      () =>
-        this.phase === 'connecting'
-          ? this.close('VG_AMI_CONNECT', `no TCP connection to ${opts.host}:${opts.port} within ${opts.connectTimeoutMs} ms`)
-          : this.close('VG_AMI_TIMEOUT', `no manager banner within ${opts.connectTimeoutMs} ms`),
-      opts.connectTimeoutMs,
-    );
+    this.timer = connectDeadline(opts, timers, () => this.phase === 'connecting', (code, msg) => this.close(code, msg));
     this.socket = connect(opts.host, opts.port);
     this.socket.setEncoding('utf8');
     this.socket.setNoDelay(true);
@@ -97,13 +107,7 @@ export class AmiSession {
   }
 
   private onData(chunk: string): void {
-    if (this.phase === 'closed') return;
-    try {
-      this.parser.push(chunk);
-    } catch (err) {
-      if (err instanceof VoipguardError) this.finish(err);
-      else throw err;
-    }
+    if (this.phase !== 'closed') feedParser(this.parser, chunk, (err) => this.finish(err));
   }
 
   private onBanner(text: string): void {
@@ -133,13 +137,23 @@ export class AmiSession {
     );
   }
 
-  private onFrame(fields: AmiPair[]): void {
+  /**
+   * A block with lines that are not `Key: value`. An event is still delivered, flagged: dropping it
+   * would let an attacker hide his attempt by planting a CR/LF and any text in a field Asterisk does
+   * not escape (PJSIP AccountID, facts §1.10). Anything else is dropped and counted.
+   */
+  private onMalformed(fields: AmiPair[], bad: number): void {
+    if (fields.length > 0 && isEventKey(fields[0]![0])) this.onFrame(fields, bad);
+    else this.on.dropped('malformed');
+  }
+
+  private onFrame(fields: AmiPair[], malformedLines: number): void {
     if (this.phase === 'closed') return;
     const first = fields[0]![0];
     // The first header decides: Asterisk writes `Event:` first in events and `Response:` first in
     // replies, so a `Response:` further down an event block (PJSIP ChallengeResponseFailed) is a field.
-    if (first.length === 5 && first.toLowerCase() === 'event') {
-      if (this.phase === 'ready') this.on.event(fields);
+    if (isEventKey(first)) {
+      if (this.phase === 'ready') this.on.event(fields, malformedLines);
       else this.on.dropped('unexpected');
       return;
     }
@@ -200,7 +214,37 @@ export class AmiSession {
   }
 }
 
+/** The deadline for the TCP connect plus the banner; what is missing decides the error. */
+export function connectDeadline(
+  opts: AmiSessionOptions,
+  timers: Timers,
+  connecting: () => boolean,
+  close: (code: ErrorCode, message: string) => void,
+): TimerHandle {
+  return timers.setTimeout(
+    () =>
+      connecting()
+        ? close('VG_AMI_CONNECT', `no TCP connection to ${opts.host}:${opts.port} within ${opts.connectTimeoutMs} ms`)
+        : close('VG_AMI_TIMEOUT', `no manager banner within ${opts.connectTimeoutMs} ms`),
+    opts.connectTimeoutMs,
+  );
+}
+
+/** Feeds a chunk to the parser; a protocol error (a cap, a bad banner) ends the session through `fail`. */
+export function feedParser(parser: AmiFrameParser, chunk: string, fail: (err: VoipguardError) => void): void {
+  try {
+    parser.push(chunk);
+  } catch (err) {
+    if (err instanceof VoipguardError) fail(err);
+    else throw err;
+  }
+}
+
+function isEventKey(key: string): boolean {
+  return key.length === 5 && key.toLowerCase() === 'event';
+}
+
 /** Peer text going into a log line or error: control characters out, length capped. */
-function printable(s: string): string {
+export function printable(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 200);
 }

@@ -22,7 +22,7 @@ export interface AmiFrameSink {
   banner(text: string): void;
   /** A complete block. The array is the sink's to keep. */
   frame(fields: AmiPair[]): void;
-  /** A block that held lines without `Key:` (garbage): not delivered, only reported. */
+  /** A block that held lines without `Key:` (garbage), with its good fields; the session decides. */
   malformed(fields: AmiPair[], badLines: number): void;
 }
 

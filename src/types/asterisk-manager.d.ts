@@ -17,6 +17,7 @@ declare module 'asterisk-manager' {
     once(event: string, listener: (...args: any[]) => void): this;
     removeListener(event: string, listener: (...args: any[]) => void): this;
     removeAllListeners(event?: string): this;
+    listeners(event: string): Array<(...args: any[]) => void>;
   }
 
   /** Factory: works with or without `new`; connects at once when `port` is truthy, logs in when `username` is set. */

@@ -121,6 +121,10 @@ export class FakeAmiServer {
       } else {
         s.end(`Response: Error\r\nActionID: ${id}\r\nMessage: Authentication failed\r\n\r\n`);
       }
+    } else if (action === 'events') {
+      // Asterisk answers with the resulting state: Off when the mask is off or none
+      const mask = (get('EventMask') ?? '').toLowerCase();
+      s.write(`Response: Success\r\nActionID: ${id}\r\nEvents: ${mask === 'off' || mask === 'none' ? 'Off' : 'On'}\r\n\r\n`);
     } else if (action === 'ping') {
       if (this.answerPing) s.write(`Response: Success\r\nActionID: ${id}\r\nPing: Pong\r\nTimestamp: 1772360130.123456\r\n\r\n`);
     } else {

@@ -1,6 +1,5 @@
-// Why voipguard does not use asterisk-manager's parser and connection (README § AMI): these tests pin
-// the 0.2.0 behaviours that rule it out. If a new version fixes them, they fail, and the wrapper
-// decision is worth revisiting.
+// The asterisk-manager 0.2.0 defects the wrapper (src/sources/ami-manager-session.ts, README § AMI)
+// exists for. If a new version fixes them, these fail, and the wrapper can shrink.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Manager, { type ManagerMessage } from 'asterisk-manager';

@@ -1,7 +1,10 @@
-import { test, afterEach } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
+import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { AmiClient, type AmiClientOptions } from '../../src/sources/ami-client.js';
 import { AmiFailureFilter } from '../../src/sources/ami-failures.js';
+import { managerSession } from '../../src/sources/ami-manager-session.js';
+import { builtinSession, type AmiSessionFactory } from '../../src/sources/ami-session.js';
 import { ManualTimers } from '../../src/sources/ami-timers.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../src/sources/ami-backoff.js';
 import { memoryLogger } from '../../src/log/logger.js';
@@ -23,13 +26,18 @@ afterEach(async () => {
   for (const d of cleanups.splice(0)) await d();
 });
 
+// Every test runs on both protocol layers: asterisk-manager wrapped (the default) and the built-in one.
+const LAYERS: ReadonlyArray<readonly [string, AmiSessionFactory]> = [['asterisk-manager', managerSession], ['builtin', builtinSession]];
+for (const [layer, session] of LAYERS) describe(`AMI client on ${layer}`, () => suite(layer, session));
+
+function suite(layer: string, session: AmiSessionFactory): void {
 async function setup(server = new FakeAmiServer(), opts: Partial<AmiClientOptions> = {}, rng = () => 0.5) {
   await server.listen();
   const timers = new ManualTimers(1_000_000);
   const { log, records } = memoryLogger('trace');
   const client = new AmiClient(
     { host: '127.0.0.1', port: server.port, username: 'voipguard', secret: SECRET, ...opts },
-    { log, clock: timers, timers, rng },
+    { log, clock: timers, timers, rng, session },
   );
   const events: AmiEvent[] = [];
   client.onEvent((e) => events.push(e));
@@ -48,9 +56,19 @@ test('it greets, logs in asking for the security class only (Events:, not Event:
   t.client.start();
   await waitUntil(connected(t.client), 'login');
   const [login] = t.server.actionsNamed('Login');
-  assert.deepEqual(login!.fields, [
-    ['Action', 'Login'], ['ActionID', 'voipguard-1'], ['Username', 'voipguard'], ['Secret', SECRET], ['Events', 'security'],
-  ]);
+  if (layer === 'builtin') {
+    assert.deepEqual(login!.fields, [
+      ['Action', 'Login'], ['ActionID', 'voipguard-1'], ['Username', 'voipguard'], ['Secret', SECRET], ['Events', 'security'],
+    ]);
+  } else {
+    // asterisk-manager writes its own login (sorted, `Event: off`, ignored by Asterisk), so the wrapper
+    // asks for the class with `Action: Events` before it reports connected
+    const keys = login!.fields.map(([k]) => k);
+    assert.deepEqual(keys, ['Action', 'ActionID', 'Event', 'Secret', 'Username']);
+    const [events] = t.server.actionsNamed('Events');
+    assert.deepEqual(events!.fields.find(([k]) => k.toLowerCase() === 'eventmask'), ['Eventmask', 'security']);
+    assert.ok(t.server.actions.indexOf(events!) > t.server.actions.indexOf(login!));
+  }
   const s = t.client.state();
   assert.equal(s.banner, 'Asterisk Call Manager/9.0.0');
   assert.equal(s.attempts, 1);
@@ -147,14 +165,15 @@ test('a Response: field inside an event block is an event field, not an action r
   const t = await setup(new FakeAmiServer({ answerPing: false }), { pingIntervalMs: 1000, pingTimeoutMs: 500 });
   t.client.start();
   await waitUntil(connected(t.client), 'login');
-  t.timers.advance(1000); // a Ping is now waiting for its answer (voipguard-2)
+  t.timers.advance(1000); // a Ping is now waiting for its answer
   await waitUntil(() => t.server.actionsNamed('Ping').length === 1, 'ping sent');
+  const pingId = t.server.actionsNamed('Ping')[0]!.fields.find(([k]) => k.toLowerCase() === 'actionid')![1];
   const crf: Array<[string, string]> = [
     ['Event', 'ChallengeResponseFailed'], ['Privilege', 'security,all'], ['EventTV', '2026-03-01T10:16:02.440+0000'],
     ['Severity', 'Error'], ['Service', 'PJSIP'], ['EventVersion', '1'], ['AccountID', '<unknown>'],
     ['SessionID', '3686a690-f8ccac10'], ['LocalAddress', 'IPV4/TLS/198.51.100.10/5061'],
     ['RemoteAddress', 'IPV4/TLS/192.0.2.2/30245'], ['Challenge', '1569024763/510a7e1ed568b93ce283d1b16bc17a15'],
-    ['Response', 'Success'], ['ActionID', 'voipguard-2'], ['ExpectedResponse', ''],
+    ['Response', 'Success'], ['ActionID', pingId], ['ExpectedResponse', ''],
   ];
   await t.server.write(amiBlock(crf));
   await waitUntil(() => t.events.length === 1, 'event');
@@ -317,4 +336,69 @@ test('a listener that throws is logged and does not cost the connection or the o
   assert.equal(t.client.state().status, 'connected');
   assert.equal(t.records.filter((r) => r.event === 'ami-listener-failed').length, 2);
   await t.done();
+});
+
+test('a CR/LF and text planted in a field Asterisk does not escape: the event still arrives, flagged hostile, the real address used', async () => {
+  const t = await setup();
+  const { log, records } = memoryLogger();
+  const jailFilter = new AmiFailureFilter({ log, jail: 'asterisk' });
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  // PJSIP AccountID is the unescaped From user: `%0D%0Aanything` makes a line that is no header
+  const raw = 'Event: InvalidAccountID\r\nService: PJSIP\r\nAccountID: x\r\nnot a header at all\r\nSessionID: s-1\r\n' +
+    'LocalAddress: IPV4/UDP/198.51.100.10/5060\r\nRemoteAddress: IPV4/UDP/203.0.113.78/5060\r\n\r\n';
+  await t.server.write(raw);
+  await waitUntil(() => t.events.length === 1, 'event');
+  assert.equal(t.events[0]!.malformedLines, 1);
+  assert.equal(jailFilter.toFailure(t.events[0]!)?.ip, '203.0.113.78', 'hiding an attempt behind garbage does not work');
+  assert.equal(jailFilter.stats().hostile, 1);
+  assert.equal(records.find((r) => r.event === 'ami-hostile-event')?.malformedLines, 1);
+  assert.equal(t.client.state().status, 'connected');
+  await t.done();
+});
+
+test('a "Response: Follows" block: the wrapped package would wait forever for an END marker, so it is refused', async () => {
+  const t = await setup();
+  t.client.start();
+  await waitUntil(connected(t.client), 'login');
+  await t.server.write('Response: Follows\r\nPrivilege: Command\r\nActionID: x\r\n\r\n');
+  await t.server.write(amiBlock(INVALID_ACCOUNT));
+  if (layer === 'builtin') {
+    // the built-in parser has no Follows mode: an unexpected reply, dropped; the event arrives
+    await waitUntil(() => t.events.length === 1, 'event');
+    assert.equal(t.client.state().blocksDropped, 1);
+  } else {
+    await waitUntil(() => t.client.state().status === 'backing-off', 'refused');
+    assert.equal(t.client.state().lastError?.code, 'VG_AMI_PROTOCOL');
+    assert.match(t.client.state().lastError!.message, /Response: Follows/);
+  }
+  await t.done();
+});
+}
+
+test('wrapping asterisk-manager leaves node:net as it was, even when the connector throws', async () => {
+  const net = createRequire(import.meta.url)('net') as typeof import('node:net');
+  const original = net.createConnection;
+  const server = new FakeAmiServer();
+  const t = await setup(server);
+  t.client.start();
+  await waitUntil(() => t.client.state().status === 'connected', 'login');
+  assert.equal(net.createConnection, original);
+  await t.done();
+  const timers = new ManualTimers(0);
+  const boom = () => {
+    throw new Error('no route');
+  };
+  const client = new AmiClient({ host: '127.0.0.1', port: 1, username: 'u', secret: 's' }, { log: memoryLogger().log, clock: timers, timers, session: managerSession, connect: boom });
+  client.start();
+  assert.equal(client.state().status, 'backing-off');
+  assert.equal(net.createConnection, original);
+  await client.stop();
+
+  async function setup(srv: FakeAmiServer) {
+    await srv.listen();
+    const tm = new ManualTimers(0);
+    const c = new AmiClient({ host: '127.0.0.1', port: srv.port, username: 'voipguard', secret: SECRET }, { log: memoryLogger().log, clock: tm, timers: tm, session: managerSession });
+    return { client: c, done: async () => { await c.stop(); await srv.close(); } };
+  }
 });
