@@ -1,9 +1,8 @@
 // The manager protocol on the wire: a banner line, then blocks of `Key: value` lines ended by an
-// empty line (CRLF; a bare LF is accepted). We parse it ourselves instead of through asterisk-manager
-// (README § AMI says why): fields stay ordered pairs with duplicates kept, a `Response:` inside an
-// event block stays an event field, `Response: Follows` gets no special treatment (nothing we send
-// produces it, and without an END marker it would swallow the stream), and every line and block has a
-// size cap, so a peer that sends an endless line is dropped instead of buffered forever.
+// empty line (CRLF; a bare LF is accepted). Both protocol layers read the stream through this parser
+// (README § AMI): fields stay ordered pairs with duplicates kept, every line and block has a size
+// cap, so a peer that sends an endless line is dropped instead of buffered forever, and lines that
+// are not `Key: value` are counted per block (the session decides what a block with them means).
 
 import { VoipguardError } from '../core/errors.js';
 
