@@ -29,7 +29,7 @@ before(async () => {
   if (!root) return;
   build();
   pair = await createNetnsPair();
-  await pair.serve([5060]);
+  await pair.serve([5060, 5070]);
   cfg = makeConfig(JAIL);
 });
 
@@ -118,6 +118,26 @@ test('SIGHUP reloads: a jail added to jail.local starts, the running [asterisk] 
   assert.equal(cli(cfg, ['set', 'manual', 'banip', '192.0.2.200']).out, '1\n');
   const rules = await pair.exec(pair.defender, ['iptables', '-S', 'f2b-manual']);
   assert.match(rules.stdout, /-s 192\.0\.2\.200\/32 .*REJECT/);
+});
+
+test('the shipped [blacklist], enabled by a reload: a manual ban closes every port to a v6 address, permanently, and unbanip opens them', { skip: !root && 'needs root for network namespaces' }, async () => {
+  appendFileSync(join(cfg.dir, 'jail.local'), '\n[blacklist]\nenabled = true\n');
+  daemon!.proc.kill('SIGHUP');
+  await waitFor('the blacklist jail', () => /Jail list:.*\bblacklist\b/m.test(cli(cfg, ['status']).out));
+  const b = pair.attacker6;
+  const v6 = (proto: 'udp' | 'tcp', port: number) => pair.probe(proto, pair.defender6, port);
+  assert.equal(await v6('udp', 5070), 'reply', '5070 is no port of [asterisk]');
+  assert.equal(cli(cfg, ['set', 'blacklist', 'banip', b]).out, '1\n');
+  assert.equal(await waitFor('v6 UDP 5070 rejected', async () => ((await v6('udp', 5070)) === 'refused' ? 'refused' : '')), 'refused');
+  assert.equal(await v6('tcp', 5060), 'refused');
+  assert.equal(await udp(), 'refused', 'the v4 attacker stays banned by [asterisk]');
+  const rules = await pair.exec(pair.defender, ['ip6tables', '-S', 'f2b-blacklist']);
+  assert.match(rules.stdout, new RegExp(`-A f2b-blacklist -s ${b}/128 -j REJECT`));
+  const json = JSON.parse(cli(cfg, ['--json', 'status', 'blacklist']).out);
+  assert.deepEqual(json.actions.bannedIps, [b]);
+  assert.match(cli(cfg, ['get', 'blacklist', 'bantime']).out, /^-1$/m, 'permanent');
+  assert.equal(cli(cfg, ['set', 'blacklist', 'unbanip', b]).out, '1\n');
+  assert.equal(await waitFor('v6 UDP 5070 answered again', async () => ((await v6('udp', 5070)) === 'reply' ? 'reply' : '')), 'reply');
 });
 
 test('a non-root user cannot use the socket; malformed requests get an error and the daemon carries on', { skip: !root && 'needs root for network namespaces' }, async () => {
