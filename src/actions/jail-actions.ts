@@ -57,6 +57,8 @@ export interface JailActions {
   /** Addresses whose ban or unban has not reached every action yet. */
   pending(): readonly string[];
   status(): readonly ActionStatus[];
+  /** Resolves once the conntrack purges of applied bans have run (they run beside the firewall queue). */
+  idle(): Promise<void>;
 }
 
 /** Loads every action of the jail; config errors (all of them) are thrown before anything runs. */
@@ -100,6 +102,9 @@ class JailActionsImpl implements JailActions {
     private readonly conntrack: ConntrackPurger | null,
   ) {}
 
+  private readonly toPurge = new Set<string>();
+  private purging: Promise<void> | null = null;
+
   start(): Promise<void> {
     return this.serial('start', async () => {
       // start takes no clock: a failed start is retried by the first check()
@@ -110,8 +115,13 @@ class JailActionsImpl implements JailActions {
 
   stop(opts: { keepRules?: boolean } = {}): Promise<void> {
     return this.serial('stop', async () => {
+      await this.idle();
       await Promise.all(this.instances.map((i) => i.stop(opts.keepRules ?? false)));
     });
+  }
+
+  async idle(): Promise<void> {
+    while (this.purging !== null) await this.purging;
   }
 
   apply(decisions: readonly Decision[], now: number): Promise<void> {
@@ -205,13 +215,31 @@ class JailActionsImpl implements JailActions {
         this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', ip, err: (e as Error).message });
       }
     }
-    if (fresh.length > 0 && this.conntrack) {
-      try {
-        await this.conntrack.purge(fresh);
-      } catch (e) {
-        this.log.warn({ event: 'conntrack-failed', err: (e as Error).message });
+    if (fresh.length > 0) this.purgeFlows(fresh);
+  }
+
+  /**
+   * Cuts the flows of newly banned addresses, off the firewall queue: the REJECT rule is already in
+   * the kernel, and a conntrack listing costs a process or two, which the next ban must not wait
+   * for. Addresses banned while a purge runs go into the next one.
+   */
+  private purgeFlows(ips: readonly string[]): void {
+    const conntrack = this.conntrack;
+    if (conntrack === null) return;
+    for (const ip of ips) this.toPurge.add(ip);
+    if (this.purging !== null) return;
+    this.purging = (async () => {
+      while (this.toPurge.size > 0) {
+        const batch = [...this.toPurge];
+        this.toPurge.clear();
+        try {
+          await conntrack.purge(batch);
+        } catch (e) {
+          this.log.warn({ event: 'conntrack-failed', err: (e as Error).message });
+        }
       }
-    }
+      this.purging = null;
+    })();
   }
 
   private serial(what: string, fn: () => Promise<void>): Promise<void> {

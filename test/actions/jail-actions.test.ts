@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadJailActions, type JailActionContext } from '../../src/actions/jail-actions.js';
 import { MemoryRunner } from '../../src/actions/memory-runner.js';
+import type { CommandRunner } from '../../src/actions/command-runner.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import type { Decision } from '../../src/core/types.js';
@@ -215,9 +216,41 @@ test('on a ban, conntrack entries of that source are deleted; "0 flow entries" (
   );
   await actions.start();
   await actions.apply([ban('203.0.113.5'), ban('203.0.113.6')], T0);
+  await actions.idle();
   const deletes = runner.lines().filter((l) => l.startsWith('conntrack -D'));
   assert.deepEqual(deletes, ['conntrack -D -f ipv4 -s 203.0.113.5']);
   assert.ok(!records.some((r) => r['event'] === 'conntrack-failed'));
+});
+
+test('the conntrack purge runs beside the firewall queue: a slow listing delays no later ban, and bans made meanwhile share the next purge', async () => {
+  const memory = new MemoryRunner();
+  fakeIptables(memory);
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const listings: string[] = [];
+  const runner: CommandRunner = {
+    async run(argv, opts) {
+      const r = await memory.run(argv, opts);
+      if (argv[0] === 'conntrack' && argv[1] === '-L') {
+        listings.push(argv.join(' '));
+        await gate; // a busy conntrack table
+        return { exitCode: 0, stderr: '', stdout: 'udp 17 29 src=203.0.113.5 dst=192.0.2.1 sport=5070 dport=5060 src=192.0.2.1 dst=203.0.113.5 mark=0 use=1\n' };
+      }
+      return r;
+    },
+  };
+  const { log } = memoryLogger();
+  const actions = loadJailActions(UDP, { configDir: packageRoot(), runner, store: new TinyStore(), log, dryRun: false });
+  await actions.start();
+  await actions.apply([ban('203.0.113.5')], T0);
+  await actions.apply([ban('203.0.113.6')], T0 + 1); // resolves while the first listing still hangs
+  await actions.apply([ban('203.0.113.7')], T0 + 2);
+  assert.equal(memory.calls.filter((c) => c.input !== undefined).length, 3, 'three bans, three restores, none waiting');
+  assert.equal(listings.length, 1);
+  release();
+  await actions.idle();
+  assert.equal(listings.length, 2, 'the two bans made during the first purge share one more listing');
+  assert.deepEqual(memory.lines().filter((l) => l.startsWith('conntrack -D')), ['conntrack -D -f ipv4 -s 203.0.113.5']);
 });
 
 test('at start, an ESTABLISHED,RELATED ACCEPT rule before our jump is reported', async () => {

@@ -22,6 +22,7 @@ test('an open UDP flow behind an ESTABLISHED,RELATED ACCEPT rule is cut on ban: 
     await pair.exec(pair.defender, ['iptables', '-I', 'INPUT', '1', ...ESTABLISHED]);
     assert.equal(await client.send(), 'reply');
     await g.actions.apply([ban(pair.attacker4)], T0);
+    await g.actions.idle();
     assert.equal(await client.send(), 'refused', 'the same socket, after the ban');
     assert.ok(g.records.some((r) => r['event'] === 'conntrack-purged'));
   } finally {
@@ -40,6 +41,7 @@ test('without the conntrack tool, the same flow keeps passing: the reason the de
     await pair.exec(pair.defender, ['iptables', '-I', 'INPUT', '1', ...ESTABLISHED]);
     assert.equal(await client.send(), 'reply');
     await g.actions.apply([ban(pair.attacker4)], T0);
+    await g.actions.idle();
     assert.equal(await client.send(), 'reply');
     assert.equal(await pair.probe('udp', pair.defender4, 5060), 'refused', 'a new flow is rejected');
   } finally {
@@ -70,6 +72,7 @@ test('route: a banned address gets silence (blackhole route), v4 and v6; the unb
   const g = await guard(pair, 'route');
   try {
     await g.actions.apply([ban(pair.attacker4), ban(pair.attacker6)], T0);
+    await g.actions.idle();
     assert.match((await pair.exec(pair.defender, ['ip', 'route', 'show', 'type', 'blackhole'])).stdout, /^blackhole 10\.213\.0\.1\b/m);
     assert.equal(await pair.probe('udp', pair.defender4, 5060, 700), 'timeout');
     assert.equal(await pair.probe('tcp', pair.defender4, 5060, 700), 'timeout');
