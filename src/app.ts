@@ -32,7 +32,7 @@ import { AmiClient } from './sources/ami-client.js';
 import { managerSession } from './sources/ami-manager-session.js';
 import { builtinSession } from './sources/ami-session.js';
 import { AmiFailureFilter } from './sources/ami-failures.js';
-import { systemTimers } from './sources/ami-timers.js';
+import { systemTimers } from './core/timers.js';
 import { FileSource } from './sources/file-source.js';
 import { JournalSource } from './sources/journal-source.js';
 import { jailJournalMatch } from './sources/journal-jail-match.js';

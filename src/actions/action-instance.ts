@@ -7,7 +7,7 @@
 import type { Logger } from '../log/logger.js';
 import type { FirewallOp, Metrics } from '../metrics/metrics.js';
 import { NoopMetrics } from '../metrics/noop-metrics.js';
-import { backoffDelay, type BackoffOptions } from '../sources/ami-backoff.js';
+import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
 import { FirewallCommandError, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 
 export const FIREWALL_BACKOFF: BackoffOptions = Object.freeze({ firstMs: 1000, baseMs: 2000, factor: 2, capMs: 60_000, jitter: 0 });

@@ -10,7 +10,7 @@ import { normalizeIp } from '../core/ip.js';
 import type { Decision } from '../core/types.js';
 import type { ActiveBan, Store } from '../store/store.js';
 import type { ConfigFileReader } from '../config/config-set.js';
-import type { BackoffOptions } from '../sources/ami-backoff.js';
+import type { BackoffOptions } from '../core/backoff.js';
 import { CommandFirewall } from '../firewall/command-firewall.js';
 import { ConntrackPurger } from '../firewall/conntrack.js';
 import { familyOf, type Firewall, type FirewallBan } from '../firewall/firewall.js';

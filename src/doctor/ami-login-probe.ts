@@ -5,7 +5,7 @@
 import { createConnection } from 'node:net';
 import { managerSession } from '../sources/ami-manager-session.js';
 import { builtinSession, type AmiSessionPort } from '../sources/ami-session.js';
-import { systemTimers } from '../sources/ami-timers.js';
+import { systemTimers } from '../core/timers.js';
 import { DEFAULT_WIRE_LIMITS } from '../sources/ami-wire.js';
 import type { AmiLoginOutcome, AmiLoginRequest } from './doctor-types.js';
 

@@ -9,8 +9,8 @@ import type { Clock } from '../core/clock.js';
 import { VoipguardError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { backoffDelay, type BackoffOptions } from '../sources/ami-backoff.js';
-import type { TimerHandle, Timers } from '../sources/ami-timers.js';
+import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
+import type { TimerHandle, Timers } from '../core/timers.js';
 import type { BanNotice, NotificationSink } from './notice.js';
 
 export interface DigestQueueOptions {

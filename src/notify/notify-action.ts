@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { BanDecision } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Timers } from '../sources/ami-timers.js';
+import type { Timers } from '../core/timers.js';
 import { DigestQueue, NOTIFY_BACKOFF } from './digest-queue.js';
 import { nodeHttpPoster, type HttpPoster } from './http-poster.js';
 import { MailSink } from './mail-sink.js';

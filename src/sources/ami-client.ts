@@ -9,9 +9,9 @@ import type { Clock } from '../core/clock.js';
 import { VoipguardError, type ErrorCode } from '../core/errors.js';
 import type { AmiEvent } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './ami-backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../core/backoff.js';
 import { type AmiConnector, type AmiSessionFactory, type AmiSessionOptions, type AmiSessionPort } from './ami-session.js';
-import { systemTimers, type TimerHandle, type Timers } from './ami-timers.js';
+import { systemTimers, type TimerHandle, type Timers } from '../core/timers.js';
 import { DEFAULT_WIRE_LIMITS, type AmiWireLimits } from './ami-wire.js';
 
 export type AmiStatus = 'disconnected' | 'connecting' | 'authenticating' | 'connected' | 'auth-failed' | 'backing-off';

@@ -21,7 +21,7 @@ import type { Socket } from 'node:net';
 import Manager, { type Manager as ManagerInstance, type ManagerMessage } from 'asterisk-manager';
 import { VoipguardError, type ErrorCode } from '../core/errors.js';
 import { connectDeadline, feedParser, printable, type AmiConnector, type AmiSessionHandlers, type AmiSessionOptions, type AmiSessionPort } from './ami-session.js';
-import type { Timers, TimerHandle } from './ami-timers.js';
+import type { Timers, TimerHandle } from '../core/timers.js';
 import { AmiFrameParser, type AmiPair } from './ami-wire.js';
 
 // the very module object the package's `require('net')` returned: its createConnection is what

@@ -4,7 +4,7 @@
 
 import type { Socket } from 'node:net';
 import { VoipguardError, type ErrorCode } from '../core/errors.js';
-import type { Timers, TimerHandle } from './ami-timers.js';
+import type { Timers, TimerHandle } from '../core/timers.js';
 import { AmiFrameParser, fieldValue, formatAction, type AmiPair, type AmiWireLimits } from './ami-wire.js';
 
 /** Opens the transport (net.createConnection in production; a TLS socket could be passed the same way). */

@@ -19,7 +19,7 @@ import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import { parseJournalEntry, type JournalEntry } from './journal-entry.js';
 import { execaJournalRunner, type JournalExit, type JournalProcess, type JournalRunner } from './journal-process.js';
-import { systemTimers, type TimerHandle, type Timers } from './ami-timers.js';
+import { systemTimers, type TimerHandle, type Timers } from '../core/timers.js';
 
 export interface JournalLine extends LogLine {
   /** __REALTIME_TIMESTAMP in ms: when journald received the message. */

@@ -23,7 +23,7 @@ import { NoopMetrics } from '../../src/metrics/noop-metrics.js';
 import { AmiClient } from '../../src/sources/ami-client.js';
 import { managerSession } from '../../src/sources/ami-manager-session.js';
 import { AmiFailureFilter } from '../../src/sources/ami-failures.js';
-import { ManualTimers } from '../../src/sources/ami-timers.js';
+import { ManualTimers } from '../../src/core/timers.js';
 import { FileSource } from '../../src/sources/file-source.js';
 import { pollingOnly } from '../../src/sources/file-watch.js';
 import { MemoryStore } from '../../src/store/memory-store.js';

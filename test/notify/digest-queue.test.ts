@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DigestQueue, type DigestQueueOptions } from '../../src/notify/digest-queue.js';
 import type { BanNotice, Digest, NotificationSink } from '../../src/notify/notice.js';
-import { ManualTimers } from '../../src/sources/ami-timers.js';
+import { ManualTimers } from '../../src/core/timers.js';
 import { PromMetrics } from '../../src/metrics/prom-metrics.js';
 import { memoryLogger } from '../../src/log/logger.js';
 

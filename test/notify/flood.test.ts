@@ -16,7 +16,7 @@ import type { BanDecision } from '../../src/core/types.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import { PromMetrics } from '../../src/metrics/prom-metrics.js';
 import { loadJailNotifiers, withNotifiers } from '../../src/notify/jail-notifiers.js';
-import { ManualTimers } from '../../src/sources/ami-timers.js';
+import { ManualTimers } from '../../src/core/timers.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { startReceiver, until } from './receiver.js';
 import { makeStandIns, splitMail } from './stand-ins.js';

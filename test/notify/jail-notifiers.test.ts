@@ -10,7 +10,7 @@ import { loadJailNotifiers, withNotifiers } from '../../src/notify/jail-notifier
 import { MemoryMailer } from '../../src/notify/mailer.js';
 import { MemoryPoster } from '../../src/notify/http-poster.js';
 import { MemoryWhois } from '../../src/notify/whois.js';
-import { ManualTimers } from '../../src/sources/ami-timers.js';
+import { ManualTimers } from '../../src/core/timers.js';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
 

@@ -5,8 +5,8 @@ import { AmiClient, type AmiClientOptions } from '../../src/sources/ami-client.j
 import { AmiFailureFilter } from '../../src/sources/ami-failures.js';
 import { managerSession } from '../../src/sources/ami-manager-session.js';
 import { builtinSession, type AmiSessionFactory } from '../../src/sources/ami-session.js';
-import { ManualTimers } from '../../src/sources/ami-timers.js';
-import { backoffDelay, DEFAULT_BACKOFF } from '../../src/sources/ami-backoff.js';
+import { ManualTimers } from '../../src/core/timers.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../src/core/backoff.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import type { AmiEvent } from '../../src/core/types.js';
 import { FakeAmiServer, amiBlock, waitUntil } from '../helpers/fake-ami-server.js';

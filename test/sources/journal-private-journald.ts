@@ -49,12 +49,22 @@ export class PrivateJournald {
   async write(identifier: string, messages: ReadonlyArray<string | Buffer>): Promise<void> {
     const header = `${identifier}\n\n6\n0\n0\n0\n0\n`;
     const body = Buffer.concat(messages.map((m) => Buffer.concat([Buffer.isBuffer(m) ? m : Buffer.from(m), Buffer.from('\n')])));
-    await new Promise<void>((resolve, reject) => {
-      const s = connect(`${this.runtimeDir}/stdout`);
-      s.on('error', reject);
-      s.on('connect', () => s.end(Buffer.concat([Buffer.from(header), body])));
-      s.on('close', () => resolve());
-    });
+    const once = () =>
+      new Promise<void>((resolve, reject) => {
+        const s = connect(`${this.runtimeDir}/stdout`);
+        s.on('error', reject);
+        s.on('connect', () => s.end(Buffer.concat([Buffer.from(header), body])));
+        s.on('close', (hadError) => hadError || resolve());
+      });
+    // the socket file appears at bind(), a moment before journald listens: refused means "not yet"
+    for (let deadline = Date.now() + 5000; ; ) {
+      try {
+        return await once();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { memoryLogger, silentLogger } from '../../src/log/logger.js';
 import { MemoryJournal } from '../../src/sources/journal-replay.js';
 import { JournalSource, type JournalLine, type JournalSourceOptions } from '../../src/sources/journal-source.js';
-import { ManualTimers } from '../../src/sources/ami-timers.js';
+import { ManualTimers } from '../../src/core/timers.js';
 import { parseJournalMatch } from '../../src/sources/journal-match.js';
 
 // Real journalctl --output=json output, recorded from a real journald (journal-record-fixture.ts).

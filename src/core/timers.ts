@@ -1,7 +1,8 @@
-// Timers behind an interface, so the AMI client's keepalive, action timeouts and reconnect schedule
-// can be driven by hand in tests (ManualTimers) while the sockets stay real.
+// Timers behind an interface, so keepalives, action timeouts, retry schedules and digest intervals
+// (AMI, journal, notifications, firewall retries) can be driven by hand in tests (ManualTimers)
+// while sockets and processes stay real.
 
-import type { Clock } from '../core/clock.js';
+import type { Clock } from './clock.js';
 
 export type TimerHandle = { readonly __timer: true };
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, DEFAULT_BACKOFF } from '../../src/sources/ami-backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../src/core/backoff.js';
 
 const opts = { firstMs: 200, baseMs: 1000, factor: 2, capMs: 60_000, jitter: 0.3 };
 

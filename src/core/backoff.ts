@@ -1,4 +1,5 @@
-// The AMI reconnect schedule. asterisk-manager waits a flat 10 s before the first retry (events are
+// Retry schedules (AMI reconnects, journalctl restarts, firewall and notification retries), shaped
+// for the AMI reconnect. asterisk-manager waits a flat 10 s before the first retry (events are
 // lost meanwhile) and then grows linearly without jitter; we retry almost at once (Asterisk restarts
 // are quick), then back off exponentially to a cap, with jitter so that several guards do not hammer
 // one Asterisk in step.
