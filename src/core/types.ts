@@ -6,6 +6,8 @@ export interface LogLine {
   readonly source: string; // file path, "journal:<unit>" or "replay"
   readonly text: string; // without the trailing newline
   readonly readAt: number; // ms since epoch, from the injected clock
+  /** When the source itself stamped the line (journald's receive time), for lines without a date. */
+  readonly time?: number;
 }
 
 /** One AMI message, as ordered key/value pairs (duplicates kept: they matter for injection checks). */

@@ -171,8 +171,8 @@ export class CompiledFilter implements LineFilter {
 }
 
 function journalTime(line: LogLine): number {
-  const t = (line as LogLine & { readonly time?: unknown }).time;
-  return typeof t === 'number' && Number.isFinite(t) ? t : line.readAt;
+  const t = line.time;
+  return t !== undefined && Number.isFinite(t) ? t : line.readAt;
 }
 
 function note(dateFormat: string | null, n: MatchNote): FilterMatch {
