@@ -65,6 +65,13 @@ export class ConfigSet {
   private readonly order: string[] = [];
   readonly files: string[] = [];
 
+  /**
+   * `userLocals` names more .local overrides of an included file than the one beside it: with the
+   * shipped filter.d/action.d outside the config dir, a user's /etc/voipguard/filter.d/X.local must
+   * reach the shipped X.conf that another shipped file includes (core/paths.ts userLocalsFor).
+   */
+  constructor(private readonly userLocals: (included: string) => readonly string[] = () => []) {}
+
   /** The files of a unit in fail2ban's order; `unit` is a path without extension. */
   static unitFiles(unit: string, reader: ConfigFileReader = diskReader): string[] {
     const out: string[] = [];
@@ -132,6 +139,7 @@ export class ConfigSet {
     // an included file's own .local override follows it, as fail2ban reads it
     const local = f.replace(/\.conf$/, '.local');
     if (local !== f && reader.read(local) !== null) this.addFile(local, reader, chain);
+    for (const user of this.userLocals(f)) if (user !== local && reader.read(user) !== null) this.addFile(user, reader, chain);
   }
 
   sections(): string[] {

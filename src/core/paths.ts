@@ -2,7 +2,7 @@
 // found from this module's own location, so it works from src/ under tsx and from dist/src/ once built.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let cached: string | undefined;
@@ -26,6 +26,21 @@ export function packageRoot(): string {
 }
 
 export const DEFAULT_CONFIG_DIR = '/etc/voipguard';
+
+/**
+ * For a shipped file that another shipped file includes, the user's .local of the same name in the
+ * config dir (shipped filter.d/asterisk-common.conf → /etc/voipguard/filter.d/asterisk-common.local),
+ * as fail2ban reads it where both live in one dir.
+ */
+export function userLocalsFor(configDir: string): (included: string) => string[] {
+  const shipped = packageRoot();
+  if (resolve(configDir) === shipped) return () => [];
+  return (included) => {
+    const rel = relative(shipped, resolve(included));
+    if (rel.startsWith('..') || isAbsolute(rel) || !rel.endsWith('.conf')) return [];
+    return [join(configDir, rel.slice(0, -'.conf'.length) + '.local')];
+  };
+}
 
 /** Config dirs to search for filter.d/action.d entries: the user's dir first, then the shipped one. */
 export function searchDirs(configDir: string): string[] {

@@ -114,6 +114,13 @@ test("a user's iptables.local is layered over the shipped iptables.conf", () => 
   assert.equal(d.families.inet4.start.at(-1)![3], 'FORWARD');
 });
 
+test("a user's iptables.local also reaches iptables-allports, whose shipped file includes iptables.conf", () => {
+  const d = loadUser({ 'iptables.local': '[Init]\nblocktype = DROP\n' }, 'iptables-allports', { name: 'x' });
+  assert.match(renderScriptLine(d.families.inet4.batch!.ban[0]!, { ip: '192.0.2.1' }), /-j DROP$/);
+  const plain = loadUser({}, 'iptables-allports', { name: 'x' });
+  assert.match(renderScriptLine(plain.families.inet4.batch!.ban[0]!, { ip: '192.0.2.1' }), /-j REJECT/);
+});
+
 test('an unknown action, or a name that walks out of action.d, is VG_ACTION_NOT_FOUND', () => {
   assert.throws(() => loadActionDefinition('no-such-action', {}, { jail: 'j', configDir: shipped }), refusedWith('VG_ACTION_NOT_FOUND'));
   assert.throws(() => loadActionDefinition('../jail', {}, { jail: 'j', configDir: shipped }), refusedWith('VG_ACTION_NOT_FOUND'));

@@ -50,6 +50,18 @@ test('/etc/voipguard/filter.d/NAME.local tunes the shipped NAME.conf', () => {
   assert.equal(f.match(at("[2026-03-01 10:00:00] NOTICE[1] manager.c: 203.0.113.5 failed to authenticate as 'admin'")).failure?.ip, '203.0.113.5');
 });
 
+test('/etc/voipguard/filter.d/asterisk-common.local reaches the shipped asterisk-common.conf that asterisk.conf includes', () => {
+  // the shipped files live outside the config dir, so the .local beside the included file is not the user's
+  const reader = memoryReader({ '/etc/vg/filter.d/asterisk-common.local': '[Definition]\n_manager = manager2\\.c:%(_loc)s\n' });
+  const f = loadFilter('asterisk', { configDir: '/etc/vg', timezone: 'UTC', reader: overlay(reader) });
+  assert.ok(f.files.includes('/etc/vg/filter.d/asterisk-common.local'), f.files.join(', '));
+  assert.equal(f.match(at("[2026-03-01 10:00:00] NOTICE[1] manager2.c: 203.0.113.5 failed to authenticate as 'admin'")).failure?.ip, '203.0.113.5');
+  assert.equal(f.match(at("[2026-03-01 10:00:00] NOTICE[1] manager.c: 203.0.113.5 failed to authenticate as 'admin'")).failure, null);
+  // without the override, the shipped definition holds
+  const plain = loadFilter('asterisk', { configDir: '/etc/vg', timezone: 'UTC', reader: overlay(memoryReader({})) });
+  assert.equal(plain.match(at("[2026-03-01 10:00:00] NOTICE[1] manager.c: 203.0.113.5 failed to authenticate as 'admin'")).failure?.ip, '203.0.113.5');
+});
+
 test('a broken failregex is an error naming file, section, key and its own line', () => {
   const reader = memoryReader({
     '/c/filter.d/bad.conf': '[Definition]\n\nfailregex = ^ok <HOST>$\n            ^(?i:broken) <HOST>$\n',
