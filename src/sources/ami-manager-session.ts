@@ -22,7 +22,7 @@ import Manager, { type Manager as ManagerInstance, type ManagerMessage } from 'a
 import { VoipguardError, type ErrorCode } from '../core/errors.js';
 import { connectDeadline, feedParser, printable, type AmiConnector, type AmiSessionHandlers, type AmiSessionOptions, type AmiSessionPort } from './ami-session.js';
 import type { Timers, TimerHandle } from '../core/timers.js';
-import { AmiFrameParser, type AmiPair } from './ami-wire.js';
+import { AmiFrameParser, blockKind, type AmiPair } from './ami-wire.js';
 
 // the very module object the package's `require('net')` returned: its createConnection is what
 // Manager.connect calls, so swapping it for the length of that synchronous call hands us the socket
@@ -123,22 +123,17 @@ export class AmiManagerSession implements AmiSessionPort {
     });
   }
 
-  /**
-   * A block from our parser. Asterisk writes `Event:` first in an event and `Response:` first in a
-   * reply, so a `Response:` further down an event block (PJSIP ChallengeResponseFailed) is a field.
-   * An event with lines that are not `Key: value` is delivered, flagged: dropping it would let an
-   * attacker hide his attempt behind a CR/LF planted in a field Asterisk does not escape (facts §1.10).
-   */
+  /** A block from our parser: events are delivered from here, replies handed to the package. */
   private onFrame(fields: AmiPair[], bad: number): void {
     if (this.isClosed()) return;
-    const first = fields[0]?.[0].toLowerCase();
-    if (first === 'event') {
+    const kind = blockKind(fields, bad);
+    if (kind === 'event') {
       if (this.phase === 'ready') this.on.event(fields, bad);
       else this.on.dropped('unexpected');
       return;
     }
-    if (first !== 'response' || bad > 0) {
-      this.on.dropped(bad > 0 ? 'malformed' : 'unexpected');
+    if (kind !== 'reply') {
+      this.on.dropped(kind === 'garbage' ? 'malformed' : 'unexpected');
       return;
     }
     // the package would collect a Follows reply up to an END marker that may never come

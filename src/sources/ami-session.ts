@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { VoipguardError, type ErrorCode } from '../core/errors.js';
 import type { Timers, TimerHandle } from '../core/timers.js';
-import { AmiFrameParser, fieldValue, formatAction, type AmiPair, type AmiWireLimits } from './ami-wire.js';
+import { AmiFrameParser, blockKind, fieldValue, formatAction, type AmiPair, type AmiWireLimits } from './ami-wire.js';
 
 /** Opens the transport (net.createConnection in production; a TLS socket could be passed the same way). */
 export type AmiConnector = (host: string, port: number) => Socket;
@@ -75,7 +75,7 @@ export class AmiSession implements AmiSessionPort {
       {
         banner: (text) => this.onBanner(text),
         frame: (fields) => this.onFrame(fields, 0),
-        malformed: (fields, bad) => this.onMalformed(fields, bad),
+        malformed: (fields, bad) => this.onFrame(fields, bad),
       },
       opts.limits,
     );
@@ -95,10 +95,6 @@ export class AmiSession implements AmiSessionPort {
 
   get bytesReceived(): number {
     return this.socket.bytesRead;
-  }
-
-  get isReady(): boolean {
-    return this.phase === 'ready';
   }
 
   /** Ends the session on request: no reason is reported. */
@@ -137,27 +133,19 @@ export class AmiSession implements AmiSessionPort {
     );
   }
 
-  /**
-   * A block with lines that are not `Key: value`. An event is still delivered, flagged: dropping it
-   * would let an attacker hide his attempt by planting a CR/LF and any text in a field Asterisk does
-   * not escape (PJSIP AccountID, facts §1.10). Anything else is dropped and counted.
-   */
-  private onMalformed(fields: AmiPair[], bad: number): void {
-    if (fields.length > 0 && isEventKey(fields[0]![0])) this.onFrame(fields, bad);
-    else this.on.dropped('malformed');
-  }
-
   private onFrame(fields: AmiPair[], malformedLines: number): void {
     if (this.phase === 'closed') return;
-    const first = fields[0]![0];
-    // The first header decides: Asterisk writes `Event:` first in events and `Response:` first in
-    // replies, so a `Response:` further down an event block (PJSIP ChallengeResponseFailed) is a field.
-    if (isEventKey(first)) {
+    const kind = blockKind(fields, malformedLines);
+    if (kind === 'event') {
       if (this.phase === 'ready') this.on.event(fields, malformedLines);
       else this.on.dropped('unexpected');
       return;
     }
-    if (first.length === 8 && first.toLowerCase() === 'response') {
+    if (kind === 'garbage') {
+      this.on.dropped('malformed');
+      return;
+    }
+    if (kind === 'reply') {
       const id = fieldValue(fields, 'ActionID');
       const p = id === undefined ? undefined : this.pending.get(id);
       if (p !== undefined) {
@@ -238,10 +226,6 @@ export function feedParser(parser: AmiFrameParser, chunk: string, fail: (err: Vo
     if (err instanceof VoipguardError) fail(err);
     else throw err;
   }
-}
-
-function isEventKey(key: string): boolean {
-  return key.length === 5 && key.toLowerCase() === 'event';
 }
 
 /** Peer text going into a log line or error: control characters out, length capped. */

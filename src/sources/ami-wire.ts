@@ -124,6 +124,23 @@ export function formatAction(fields: readonly AmiPair[]): string {
   return out + '\r\n';
 }
 
+export type AmiBlockKind = 'event' | 'reply' | 'garbage' | 'other';
+
+/**
+ * What a block is, for both protocol layers. The first header decides: Asterisk writes `Event:`
+ * first in an event and `Response:` first in a reply, so a `Response:` further down an event block
+ * (PJSIP ChallengeResponseFailed) is a field. An event with lines that are not `Key: value` stays an
+ * event (the caller flags it): dropping it would let an attacker hide his attempt behind a CR/LF
+ * planted in a field Asterisk does not escape (PJSIP AccountID, facts §1.10). Any other block with
+ * such lines is garbage.
+ */
+export function blockKind(fields: readonly AmiPair[], badLines: number): AmiBlockKind {
+  const first = fields[0]?.[0].toLowerCase();
+  if (first === 'event') return 'event';
+  if (badLines > 0) return 'garbage';
+  return first === 'response' ? 'reply' : 'other';
+}
+
 /** The value of the first field named `key` (case-insensitive, as Asterisk matches headers). */
 export function fieldValue(fields: readonly AmiPair[], key: string): string | undefined {
   const k = key.toLowerCase();
