@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CommandRunner } from '../../src/actions/command-runner.js';
-import { T0, ban, defenderRunner, guard, usePair } from './kernel-scenario.js';
+import { T0, ban, defenderRunner, guard, usePair, type Guard } from './kernel-scenario.js';
 
 const box = usePair();
 
@@ -13,9 +13,16 @@ function withoutConntrack(): CommandRunner {
   return { run: (argv, opts) => (argv[0] === 'conntrack' ? Promise.resolve({ exitCode: 127, stdout: '', stderr: 'conntrack: command not found' }) : real.run(argv, opts)) };
 }
 
-test('an open UDP flow behind an ESTABLISHED,RELATED ACCEPT rule is cut on ban: its conntrack entry is deleted', async () => {
+/**
+ * An open UDP flow from the attacker, accepted as ESTABLISHED ahead of our jump, then a ban:
+ * `after` checks that same socket and the guard's records once the ban (and its purge) is done.
+ */
+async function banWithOpenFlow(
+  runner: CommandRunner | undefined,
+  after: (send: () => Promise<string>, g: Guard) => Promise<void>,
+): Promise<void> {
   const { pair } = box;
-  const g = await guard(pair, 'iptables');
+  const g = await guard(pair, 'iptables', runner ? { runner } : {});
   const client = await pair.udpClient(pair.defender4, 5060);
   try {
     // the rule first: conntrack tracks a namespace's flows once a rule asks for it
@@ -23,32 +30,26 @@ test('an open UDP flow behind an ESTABLISHED,RELATED ACCEPT rule is cut on ban: 
     assert.equal(await client.send(), 'reply');
     await g.actions.apply([ban(pair.attacker4)], T0);
     await g.actions.idle();
-    assert.equal(await client.send(), 'refused', 'the same socket, after the ban');
-    assert.ok(g.records.some((r) => r['event'] === 'conntrack-purged'));
+    await after(() => client.send(), g);
   } finally {
     client.close();
     await g.actions.stop();
     await pair.exec(pair.defender, ['iptables', '-D', 'INPUT', ...ESTABLISHED]);
   }
+}
+
+test('an open UDP flow behind an ESTABLISHED,RELATED ACCEPT rule is cut on ban: its conntrack entry is deleted', async () => {
+  await banWithOpenFlow(undefined, async (send, g) => {
+    assert.equal(await send(), 'refused', 'the same socket, after the ban');
+    assert.ok(g.records.some((r) => r['event'] === 'conntrack-purged'));
+  });
 });
 
 test('without the conntrack tool, the same flow keeps passing: the reason the deletion exists', async () => {
-  const { pair } = box;
-  const g = await guard(pair, 'iptables', { runner: withoutConntrack() });
-  const client = await pair.udpClient(pair.defender4, 5060);
-  try {
-    // the rule first: conntrack tracks a namespace's flows once a rule asks for it
-    await pair.exec(pair.defender, ['iptables', '-I', 'INPUT', '1', ...ESTABLISHED]);
-    assert.equal(await client.send(), 'reply');
-    await g.actions.apply([ban(pair.attacker4)], T0);
-    await g.actions.idle();
-    assert.equal(await client.send(), 'reply');
-    assert.equal(await pair.probe('udp', pair.defender4, 5060), 'refused', 'a new flow is rejected');
-  } finally {
-    client.close();
-    await g.actions.stop();
-    await pair.exec(pair.defender, ['iptables', '-D', 'INPUT', ...ESTABLISHED]);
-  }
+  await banWithOpenFlow(withoutConntrack(), async (send) => {
+    assert.equal(await send(), 'reply');
+    assert.equal(await box.pair.probe('udp', box.pair.defender4, 5060), 'refused', 'a new flow is rejected');
+  });
 });
 
 test('at start, an ESTABLISHED,RELATED ACCEPT rule ahead of our jump is warned about', async () => {
