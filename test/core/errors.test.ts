@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ERRORS, EXIT_CODES, VoipguardError, type ErrorClass } from '../../src/core/errors.js';
 
-test('every error code is documented in the README table with its class', () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+test('every error code is documented in the docs/errors.md table with its class', () => {
+  const readme = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
   for (const [code, def] of Object.entries(ERRORS)) {
-    assert.match(readme, new RegExp(`^\\| ${code} \\| ${def.cls} \\|`, 'm'), `${code} missing from README`);
+    assert.match(readme, new RegExp(`^\\| ${code} \\| ${def.cls} \\|`, 'm'), `${code} missing from docs/errors.md`);
   }
 });
 
-test('every documented code exists, so the README cannot promise a code the program never uses', () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+test('every documented code exists, so docs/errors.md cannot promise a code the program never uses', () => {
+  const readme = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
   const documented = [...readme.matchAll(/^\| (VG_[A-Z_]+) \|/gm)].map((m) => m[1]!);
   for (const code of documented) assert.ok(code in ERRORS, `${code} documented but not in the catalog`);
   assert.equal(new Set(documented).size, documented.length, 'a code is documented twice');
