@@ -10,7 +10,7 @@
 // Targets: 10,000 bans ≤ 2 s; 100,000 restored ≤ 5 s. Median of three runs, each in a new namespace.
 
 import { execa } from 'execa';
-import { ExecaRunner } from '../src/actions/execa-runner.js';
+import { ExecaRunner } from '../src/exec/execa-runner.js';
 import { loadJailActions } from '../src/actions/jail-actions.js';
 import { packageRoot } from '../src/core/paths.js';
 import type { Decision } from '../src/core/types.js';

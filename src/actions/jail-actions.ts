@@ -15,9 +15,9 @@ import { CommandFirewall } from '../firewall/command-firewall.js';
 import { ConntrackPurger } from '../firewall/conntrack.js';
 import { familyOf, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 import { MemoryFirewall } from '../firewall/memory-firewall.js';
-import { loadActionDefinition } from './action-definition.js';
+import { loadActionDefinition } from '../firewall/action-definition.js';
 import { ActionInstance, FIREWALL_BACKOFF, type InstanceStats } from './action-instance.js';
-import type { CommandRunner } from './command-runner.js';
+import type { CommandRunner } from '../exec/command-runner.js';
 
 export interface JailActionContext {
   readonly jail: string;

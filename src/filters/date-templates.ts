@@ -13,7 +13,7 @@
 import { VoipguardError, type ErrorPlace } from '../core/errors.js';
 import { translatePythonRegex, RegexTranslateError } from './python-regex.js';
 import { unnameGroups } from './unname-groups.js';
-import type { TimeZone } from './time-zone.js';
+import type { TimeZone } from '../core/time-zone.js';
 
 export interface DateHit {
   readonly time: number; // epoch ms

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecaRunner } from '../../src/actions/execa-runner.js';
+import { ExecaRunner } from '../../src/exec/execa-runner.js';
 import { loadJailActions } from '../../src/actions/jail-actions.js';
 import { loadConfig, type JailConfig } from '../../src/config/load-config.js';
 import { SystemClock } from '../../src/core/clock.js';
@@ -23,7 +23,7 @@ import { memoryLogger } from '../../src/log/logger.js';
 import { NoopMetrics } from '../../src/metrics/noop-metrics.js';
 import { FileSource } from '../../src/sources/file-source.js';
 import { JournalSource } from '../../src/sources/journal-source.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../fakes/memory-store.js';
 import { createNetnsPair, until, type NetnsPair } from '../helpers/netns.js';
 import { PrivateJournald, privateJournaldMissing, waitFor } from '../sources/journal-private-journald.js';
 

@@ -4,9 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { ExecaRunner } from '../../src/actions/execa-runner.js';
+import { ExecaRunner } from '../../src/exec/execa-runner.js';
 import { loadJailActions, type JailActions } from '../../src/actions/jail-actions.js';
-import type { CommandRunner } from '../../src/actions/command-runner.js';
+import type { CommandRunner } from '../../src/exec/command-runner.js';
 import type { Decision } from '../../src/core/types.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { memoryLogger } from '../../src/log/logger.js';

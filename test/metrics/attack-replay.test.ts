@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadJailActions } from '../../src/actions/jail-actions.js';
-import { MemoryRunner } from '../../src/actions/memory-runner.js';
+import { MemoryRunner } from '../fakes/memory-runner.js';
 import { diskReader, type ConfigFileReader } from '../../src/config/config-set.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { ManualClock } from '../../src/core/clock.js';
@@ -19,7 +19,7 @@ import { Jail } from '../../src/jails/jail.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { PromMetrics } from '../../src/metrics/prom-metrics.js';
 import { startMetricsServer } from '../../src/metrics/metrics-server.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../fakes/memory-store.js';
 import { scrape, value } from './scrape.js';
 
 const ROOT = packageRoot();

@@ -9,15 +9,15 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { loadJailActions } from '../../src/actions/jail-actions.js';
-import { MemoryRunner } from '../../src/actions/memory-runner.js';
+import { MemoryRunner } from '../fakes/memory-runner.js';
 import { parseNamedArgsList } from '../../src/config/named-args.js';
 import { packageRoot } from '../../src/core/paths.js';
 import type { BanDecision } from '../../src/core/types.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import { PromMetrics } from '../../src/metrics/prom-metrics.js';
-import { loadJailNotifiers, withNotifiers } from '../../src/notify/jail-notifiers.js';
+import { loadJailNotifiers, withNotifiers } from '../../src/actions/jail-notifiers.js';
 import { ManualTimers } from '../../src/core/timers.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../fakes/memory-store.js';
 import { startReceiver, until } from './receiver.js';
 import { makeStandIns, splitMail } from './stand-ins.js';
 

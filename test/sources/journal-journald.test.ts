@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { SystemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { parseJournalMatch } from '../../src/sources/journal-match.js';
+import { parseJournalMatch } from '../../src/config/journal-match.js';
 import { JournalSource, type JournalLine } from '../../src/sources/journal-source.js';
 import { PrivateJournald, privateJournaldMissing, waitFor } from './journal-private-journald.js';
 

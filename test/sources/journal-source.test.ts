@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { memoryLogger, silentLogger } from '../../src/log/logger.js';
-import { MemoryJournal } from '../../src/sources/journal-replay.js';
+import { MemoryJournal } from '../fakes/memory-journal.js';
 import { JournalSource, type JournalLine, type JournalSourceOptions } from '../../src/sources/journal-source.js';
 import { ManualTimers } from '../../src/core/timers.js';
-import { parseJournalMatch } from '../../src/sources/journal-match.js';
+import { parseJournalMatch } from '../../src/config/journal-match.js';
 
 // Real journalctl --output=json output, recorded from a real journald (journal-record-fixture.ts).
 const RECORDED = readFileSync(new URL('../../fixtures/samples/sshd-journal.jsonl', import.meta.url), 'utf8').split('\n').filter(Boolean);

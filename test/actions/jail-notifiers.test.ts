@@ -6,7 +6,7 @@ import { packageRoot } from '../../src/core/paths.js';
 import type { BanDecision, Decision, Failure } from '../../src/core/types.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { NoopMetrics } from '../../src/metrics/noop-metrics.js';
-import { loadJailNotifiers, withNotifiers } from '../../src/notify/jail-notifiers.js';
+import { loadJailNotifiers, withNotifiers } from '../../src/actions/jail-notifiers.js';
 import { MemoryMailer } from '../../src/notify/mailer.js';
 import { MemoryPoster } from '../../src/notify/http-poster.js';
 import { MemoryWhois } from '../../src/notify/whois.js';

@@ -2,7 +2,7 @@
 // so the jail says which zone that is: `local` (the host's, the default), `UTC`, a fixed offset
 // (`+0300`, `UTC-05:30`) or an IANA name (`Europe/Berlin`, resolved through Intl, DST included).
 
-import { VoipguardError, type ErrorPlace } from '../core/errors.js';
+import { VoipguardError, type ErrorPlace } from './errors.js';
 
 export interface WallTime {
   readonly year: number;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AmiFailureFilter } from '../../src/sources/ami-failures.js';
+import { AmiFailureFilter } from '../../src/filters/ami-failures.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import type { AmiEvent } from '../../src/core/types.js';
 
