@@ -3,7 +3,7 @@
 
 import { isAbsolute } from 'node:path';
 import { parseCidr } from '../core/ip.js';
-import { DEFAULT_SECURITY_EVENTS } from '../filters/security-event.js';
+import { DEFAULT_SECURITY_EVENTS } from './ami-events.js';
 import { parseTimeZone } from '../core/time-zone.js';
 import { parseJournalMatch } from './journal-match.js';
 import {

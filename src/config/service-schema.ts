@@ -3,7 +3,7 @@
 
 import { isAbsolute } from 'node:path';
 import { normalizeIp } from '../core/ip.js';
-import { fromFail2banLevel } from '../log/logger.js';
+import { fromFail2banLevel } from './log-level.js';
 import type { MetricsListen } from './metrics-listen.js';
 import { bool, custom, duration, fail, int, optionalText, text, type FieldContext, type Values } from './fields.js';
 

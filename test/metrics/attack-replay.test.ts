@@ -4,6 +4,7 @@
 // the candidate lines, clamped timestamps and firewall commands (a failing one included).
 // Time is a manual clock: each line is "read" 5 ms after the time Asterisk wrote in it.
 
+import { firewallMaker } from '../../src/app.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -61,15 +62,14 @@ async function rig(action: string, runner = new MemoryRunner()) {
   const store = new MemoryStore();
   const log = silentLogger();
   const metrics = new PromMetrics();
-  const rt = new JailRuntime(cfg, { store, clock, log, metrics });
-  rt.attach({
+  const rt = new JailRuntime(cfg, { store, clock, log, metrics }, () => ({
     engine: new Jail(cfg),
     filter: loadFilter(cfg.filter!.name, { configDir: ROOT, args: cfg.filter!.args, timezone: 'UTC' }),
     ami: null,
     gate: null,
-    actions: loadJailActions({ jail: cfg.name, actions: cfg.actions, params: cfg.raw }, { configDir: ROOT, runner, store, log, metrics }),
+    actions: loadJailActions({ jail: cfg.name, actions: cfg.actions, params: cfg.raw }, { configDir: ROOT, firewalls: firewallMaker(runner, false), store, log, metrics }),
     sources: [],
-  });
+  }));
   await rt.start();
   const server = await startMetricsServer({ host: '127.0.0.1', port: 0 }, metrics, log);
   const read = async (at: number, text: string): Promise<void> => {

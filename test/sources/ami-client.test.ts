@@ -7,7 +7,7 @@ import { managerSession } from '../../src/sources/ami-manager-session.js';
 import { builtinSession, type AmiSessionFactory } from '../../src/sources/ami-session.js';
 import { ManualTimers } from '../../src/core/timers.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../src/core/backoff.js';
-import { memoryLogger } from '../../src/log/logger.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
 import type { AmiEvent } from '../../src/core/types.js';
 import { FakeAmiServer, amiBlock, waitUntil } from '../helpers/fake-ami-server.js';
 
