@@ -207,7 +207,7 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
     secret = settings.secret ?? readFileSync(settings.secretfile ?? '', 'utf8').trim();
   } catch (e) {
     const message = `secretfile ${settings.secretfile}: ${(e as Error).message}`;
-    log.error({ event: 'ami-secret-unreadable', error: message });
+    log.error({ event: 'ami-secret-unreadable', err: message });
     const dead: AmiState = { state: 'disconnected', address, lastEventAt: null, lastError: message, reconnects: 0 };
     return { start: () => undefined, stop: async () => undefined, state: () => dead };
   }
@@ -224,7 +224,7 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
         for (; reconnects < st.reconnects; reconnects++) metrics.amiReconnect();
         if (st.status === last) return;
         last = st.status;
-        log.info({ event: 'ami-state', state: st.status, address, error: st.lastError?.message });
+        log.info({ event: 'ami-state', state: st.status, address, err: st.lastError?.message });
       });
       client.start();
     },

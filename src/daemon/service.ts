@@ -213,7 +213,7 @@ export class Service {
     } catch (e) {
       const error = e instanceof VoipguardError ? e.describe() : e instanceof VoipguardErrors ? e.errors.map((x) => x.describe()).join('; ') : String(e);
       this.broken.push({ jail: cfg.name, error });
-      this.deps.log.error({ event: 'jail-not-started', jail: cfg.name, error });
+      this.deps.log.error({ event: 'jail-not-started', jail: cfg.name, err: error });
       return false;
     }
     this.runtimes.set(cfg.name, rt);
