@@ -80,7 +80,7 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
       firewalls.push(fw);
     } catch (e) {
       if (!(e instanceof VoipguardError)) throw e;
-      errors.push(new VoipguardError(e.code, `jail ${ctx.jail}, action ${a.name}: ${e.message}`, { section: ctx.jail, key: 'action', ...e.place }));
+      errors.push(new VoipguardError(e.code, `jail ${ctx.jail}, action ${a.name}: ${e.message}`, { section: ctx.jail, key: 'action', ...e.place }, { cause: e }));
     }
   }
   if (errors.length === 1) throw errors[0];

@@ -25,7 +25,7 @@ export const diskSecretFs: SecretFileSystem = {
       return readFileSync(path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new VoipguardError('VG_CONFIG_READ', `cannot read: ${(e as Error).message}`, { file: path });
+      throw new VoipguardError('VG_CONFIG_READ', `cannot read: ${(e as Error).message}`, { file: path }, { cause: e });
     }
   },
   write(path, text, mode) {
@@ -35,7 +35,7 @@ export const diskSecretFs: SecretFileSystem = {
       chmodSync(tmp, mode); // the umask may have narrowed it, and an old tmp file keeps its mode
       renameSync(tmp, path);
     } catch (e) {
-      throw new VoipguardError('VG_INPUT', `cannot write: ${(e as Error).message}`, { file: path });
+      throw new VoipguardError('VG_INPUT', `cannot write: ${(e as Error).message}`, { file: path }, { cause: e });
     }
   },
 };

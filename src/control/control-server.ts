@@ -108,7 +108,7 @@ export class ControlServer {
         if (e instanceof VoipguardError) reply = errorReply(id, e);
         else {
           this.log.error({ event: 'control-handler-failed', cmd: req.cmd, err: e });
-          reply = errorReply(id, new VoipguardError('VG_INTERNAL', (e as Error).message ?? String(e)));
+          reply = errorReply(id, new VoipguardError('VG_INTERNAL', (e as Error).message ?? String(e), {}, { cause: e }));
         }
       }
     }

@@ -36,8 +36,8 @@ export function parseTimeZone(spec: string | undefined, place: ErrorPlace = {}):
   }
   try {
     return new IanaZone(s);
-  } catch {
-    throw new VoipguardError('VG_CONFIG_TYPE', `unknown time zone "${s}" (use local, UTC, +HHMM or an IANA name)`, place);
+  } catch (e) {
+    throw new VoipguardError('VG_CONFIG_TYPE', `unknown time zone "${s}" (use local, UTC, +HHMM or an IANA name)`, place, { cause: e });
   }
 }
 

@@ -139,7 +139,7 @@ function compile(name: string, pattern: string, anchored: boolean, place: ErrorP
     return { name, re: new RegExp(plain.source, t.flags), g };
   } catch (e) {
     const why = e instanceof RegexTranslateError || e instanceof SyntaxError ? e.message : String(e);
-    throw new VoipguardError('VG_FILTER_DATEPATTERN', `datepattern "${name}" does not compile: ${why}`, place);
+    throw new VoipguardError('VG_FILTER_DATEPATTERN', `datepattern "${name}" does not compile: ${why}`, place, { cause: e });
   }
 }
 
