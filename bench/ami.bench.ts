@@ -4,7 +4,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { AmiClient } from '../src/sources/ami-client.js';
-import { AmiFailureFilter } from '../src/sources/ami-failures.js';
+import { AmiFailureFilter } from '../src/filters/ami-failures.js';
 import { managerSession } from '../src/sources/ami-manager-session.js';
 import { builtinSession } from '../src/sources/ami-session.js';
 import { SystemClock } from '../src/core/clock.js';

@@ -9,8 +9,9 @@
 //   3. For scale, fail2ban's way: one `iptables -I` per ban (1,000 bans, one action).
 // Targets: 10,000 bans ≤ 2 s; 100,000 restored ≤ 5 s. Median of three runs, each in a new namespace.
 
+import { firewallMaker } from '../src/app.js';
 import { execa } from 'execa';
-import { ExecaRunner } from '../src/actions/execa-runner.js';
+import { ExecaRunner } from '../src/exec/execa-runner.js';
 import { loadJailActions } from '../src/actions/jail-actions.js';
 import { packageRoot } from '../src/core/paths.js';
 import type { Decision } from '../src/core/types.js';
@@ -39,7 +40,7 @@ function asteriskJail(pair: NetnsPair, action: string) {
       ],
       params: { port: '5060,5061' },
     },
-    { configDir: packageRoot(), runner, store: new TinyStore(), log: silentLogger() },
+    { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store: new TinyStore(), log: silentLogger() },
   );
 }
 

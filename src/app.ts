@@ -5,8 +5,17 @@
 import { readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { loadConfig, type JailConfig, type LoadedConfig } from './config/load-config.js';
-import { ExecaRunner } from './actions/execa-runner.js';
-import { loadJailActions } from './actions/jail-actions.js';
+import { loadJailActions, type FirewallMaker } from './actions/jail-actions.js';
+import type { CommandRunner } from './exec/command-runner.js';
+import { ExecaRunner } from './exec/execa-runner.js';
+import { CommandFirewall } from './firewall/command-firewall.js';
+import { ConntrackPurger } from './firewall/conntrack.js';
+import { MemoryFirewall } from './firewall/memory-firewall.js';
+import { nodeHttpPoster } from './notify/http-poster.js';
+import { SendmailMailer } from './notify/mailer.js';
+import type { NotifyDeps } from './notify/notify-action.js';
+import { ExecWhois } from './notify/whois.js';
+import { journalRunner, type JournalRunner } from './sources/journal-process.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { VoipguardError } from './core/errors.js';
 import { normalizeIp } from './core/ip.js';
@@ -27,11 +36,11 @@ import type { Metrics } from './metrics/metrics.js';
 import { NoopMetrics } from './metrics/noop-metrics.js';
 import { PromMetrics } from './metrics/prom-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
-import { loadJailNotifiers, withNotifiers } from './notify/jail-notifiers.js';
+import { loadJailNotifiers, withNotifiers } from './actions/jail-notifiers.js';
 import { AmiClient } from './sources/ami-client.js';
 import { managerSession } from './sources/ami-manager-session.js';
 import { builtinSession } from './sources/ami-session.js';
-import { AmiFailureFilter } from './sources/ami-failures.js';
+import { AmiFailureFilter } from './filters/ami-failures.js';
 import { systemTimers } from './core/timers.js';
 import { FileSource } from './sources/file-source.js';
 import { JournalSource } from './sources/journal-source.js';
@@ -72,25 +81,32 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     closeLast.push(await startMetricsServer(s.metrics.listen, prom, log.child({ component: 'metrics' })));
   }
   closeLast.push(store, logTarget);
-  const factory = jailFactory({ configDir: opts.configDir, dryRun: opts.dryRun, config, store, clock, log, metrics, runner: new ExecaRunner() });
+  const runner = new ExecaRunner();
+  const factory = jailFactory({
+    configDir: opts.configDir,
+    config,
+    store,
+    clock,
+    log,
+    metrics,
+    firewalls: firewallMaker(runner, opts.dryRun),
+    senders: notifySenders(runner),
+    journal: journalRunner(runner),
+  });
   const service = new Service({
+    config,
     configDir: opts.configDir,
     clock,
     log,
     store,
     metrics,
     factory,
-    loadConfig: () => {
-      const next = loadConfig(opts.configDir);
-      factory.amiEnabled = next.service.ami.enabled;
-      return next;
-    },
+    loadConfig: () => loadConfig(opts.configDir),
     makeAmi: (settings) => makeAmi(settings, clock, log, metrics),
     logControl: logTarget.control(),
     dryRun: opts.dryRun,
     keepRules: opts.keepRules,
   });
-  service.config = config;
   const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
   const control = new ControlServer(
     new ServiceControl(service, { version: voipguardVersion(), pid: process.pid, requestStop: () => stop.request('control stop') }),
@@ -103,22 +119,39 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   return code;
 }
 
+/** The firewalls of a jail's actions: commands through the runner, or the memory firewall (dry run, firewall = memory). */
+export function firewallMaker(runner: CommandRunner, dryRun: boolean): FirewallMaker {
+  return {
+    firewall: (def, log) => (def.kind === 'memory' || dryRun ? new MemoryFirewall(`${def.action}[${def.name}]`, log) : new CommandFirewall(def, runner, log)),
+    conntrack: (log) => (dryRun ? null : new ConntrackPurger(runner, log)),
+  };
+}
+
+/** sendmail and whois through the runner, webhooks over node:http(s). */
+export function notifySenders(runner: CommandRunner): Pick<NotifyDeps, 'mailer' | 'whois' | 'poster'> {
+  return {
+    mailer: (o) => new SendmailMailer(o, runner),
+    whois: (o) => new ExecWhois(o, runner),
+    poster: nodeHttpPoster,
+  };
+}
+
 interface FactoryContext {
   readonly configDir: string;
-  readonly dryRun: boolean;
   readonly config: LoadedConfig;
   readonly store: Store;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
-  readonly runner: ExecaRunner;
+  readonly firewalls: FirewallMaker;
+  readonly senders: Pick<NotifyDeps, 'mailer' | 'whois' | 'poster'>;
+  readonly journal: JournalRunner;
 }
 
-function jailFactory(ctx: FactoryContext): JailFactory & { amiEnabled: boolean } {
+function jailFactory(ctx: FactoryContext): JailFactory {
   const self = selfAddresses();
   return {
-    amiEnabled: ctx.config.service.ami.enabled,
-    make(cfg: JailConfig, sink: (l: LogLine) => void): JailParts {
+    make(cfg: JailConfig, sink: (l: LogLine) => void, amiEnabled: boolean): JailParts {
       const log = ctx.log.child({ jail: cfg.name });
       const history = storeHistory(ctx.store, ctx.config.service.dbpurgeage, (e) => log.warn({ event: 'history-failed', err: (e as Error).message }));
       const engine = new Jail(cfg, { history, selfAddresses: self });
@@ -127,15 +160,15 @@ function jailFactory(ctx: FactoryContext): JailFactory & { amiEnabled: boolean }
         : null;
       const firewall = loadJailActions(
         { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
-        { configDir: ctx.configDir, runner: ctx.runner, store: ctx.store, log: ctx.log, dryRun: ctx.dryRun, metrics: ctx.metrics },
+        { configDir: ctx.configDir, firewalls: ctx.firewalls, store: ctx.store, log: ctx.log, metrics: ctx.metrics },
       );
       // mail/webhook entries of the same action list; bans are queued for them before the firewall runs
       const notifiers = loadJailNotifiers(
         { jail: cfg.name, actions: cfg.actions },
-        { configDir: ctx.configDir, timers: systemTimers, clock: ctx.clock, log, metrics: ctx.metrics, hostname: hostname() },
+        { configDir: ctx.configDir, timers: systemTimers, clock: ctx.clock, log, metrics: ctx.metrics, hostname: hostname(), ...ctx.senders },
       );
       const actions = withNotifiers(firewall, notifiers);
-      const ami = cfg.ami && this.amiEnabled ? new AmiFailureFilter({ events: cfg.amievents, jail: cfg.name, log }) : null;
+      const ami = cfg.ami && amiEnabled ? new AmiFailureFilter({ events: cfg.amievents, jail: cfg.name, log }) : null;
       // one attempt seen through AMI, the security log and the notice log counts once
       const correlator = new AttemptCorrelator(cfg.correlate);
       // counted failures also feed sendmail-whois-lines (their lines go into the ban mail)
@@ -159,7 +192,7 @@ function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryCo
   if (cfg.backend === 'systemd') {
     // the jail's journalmatch, else its filter's [Init] one; none is VG_JOURNAL_MATCH (jail skipped)
     const matches = jailJournalMatch(cfg, ctx.configDir);
-    return [new JournalSource({ name: cfg.name, matches, ...deps, readBackMs: cfg.findtime })];
+    return [new JournalSource({ name: cfg.name, matches, ...deps, readBackMs: cfg.findtime, runner: ctx.journal })];
   }
   if (cfg.logpath.length === 0) return [];
   return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|` }, deps)];
@@ -174,7 +207,7 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
     secret = settings.secret ?? readFileSync(settings.secretfile ?? '', 'utf8').trim();
   } catch (e) {
     const message = `secretfile ${settings.secretfile}: ${(e as Error).message}`;
-    log.error({ event: 'ami-secret-unreadable', error: message });
+    log.error({ event: 'ami-secret-unreadable', err: message });
     const dead: AmiState = { state: 'disconnected', address, lastEventAt: null, lastError: message, reconnects: 0 };
     return { start: () => undefined, stop: async () => undefined, state: () => dead };
   }
@@ -191,7 +224,7 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
         for (; reconnects < st.reconnects; reconnects++) metrics.amiReconnect();
         if (st.status === last) return;
         last = st.status;
-        log.info({ event: 'ami-state', state: st.status, address, error: st.lastError?.message });
+        log.info({ event: 'ami-state', state: st.status, address, err: st.lastError?.message });
       });
       client.start();
     },

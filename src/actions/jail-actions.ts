@@ -11,13 +11,10 @@ import type { Decision } from '../core/types.js';
 import type { ActiveBan, Store } from '../store/store.js';
 import type { ConfigFileReader } from '../config/config-set.js';
 import type { BackoffOptions } from '../core/backoff.js';
-import { CommandFirewall } from '../firewall/command-firewall.js';
-import { ConntrackPurger } from '../firewall/conntrack.js';
+import type { ConntrackPurger } from '../firewall/conntrack.js';
 import { familyOf, type Firewall, type FirewallBan } from '../firewall/firewall.js';
-import { MemoryFirewall } from '../firewall/memory-firewall.js';
-import { loadActionDefinition } from './action-definition.js';
+import { loadActionDefinition, type ActionDefinition } from '../firewall/action-definition.js';
 import { ActionInstance, FIREWALL_BACKOFF, type InstanceStats } from './action-instance.js';
-import type { CommandRunner } from './command-runner.js';
 
 export interface JailActionContext {
   readonly jail: string;
@@ -26,13 +23,18 @@ export interface JailActionContext {
   readonly params: Readonly<Record<string, string>>;
 }
 
+/** Builds the firewalls of a jail's actions; app.ts picks the kind (command, or memory for a dry run). */
+export interface FirewallMaker {
+  firewall(def: ActionDefinition, log: Logger): Firewall;
+  /** Cuts the flows of newly banned addresses; null when nothing reaches the kernel. */
+  conntrack(log: Logger): ConntrackPurger | null;
+}
+
 export interface JailActionDeps {
   readonly configDir: string;
-  readonly runner: CommandRunner;
+  readonly firewalls: FirewallMaker;
   readonly store: Store;
   readonly log: Logger;
-  /** Every action becomes a memory firewall that logs what it would do. */
-  readonly dryRun?: boolean;
   readonly backoff?: BackoffOptions;
   readonly reader?: ConfigFileReader;
   /** Every firewall call counted by action and operation (default: not exported). */
@@ -71,21 +73,21 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
       const def = loadActionDefinition(a.name, a.args, { jail: ctx.jail, configDir: deps.configDir, params: ctx.params, ...(deps.reader ? { reader: deps.reader } : {}) });
       // notification actions (sendmail, webhook) are src/notify's: they share action.d, not this door
       if (def.kind === 'notify') continue;
-      const fw = def.kind === 'memory' || deps.dryRun ? new MemoryFirewall(`${def.action}[${def.name}]`, log) : new CommandFirewall(def, deps.runner, log);
+      const fw = deps.firewalls.firewall(def, log);
       if (firewalls.some((f) => f.id === fw.id)) {
         throw new VoipguardError('VG_CONFIG_ARGS', `jail ${ctx.jail} uses ${fw.id} twice: give each a different name=`, { section: ctx.jail, key: 'action' });
       }
       firewalls.push(fw);
     } catch (e) {
       if (!(e instanceof VoipguardError)) throw e;
-      errors.push(new VoipguardError(e.code, `jail ${ctx.jail}, action ${a.name}: ${e.message}`, { section: ctx.jail, key: 'action', ...e.place }));
+      errors.push(new VoipguardError(e.code, `jail ${ctx.jail}, action ${a.name}: ${e.message}`, { section: ctx.jail, key: 'action', ...e.place }, { cause: e }));
     }
   }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new VoipguardErrors(errors);
   const opts = { backoff: deps.backoff ?? FIREWALL_BACKOFF, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
   const instances = firewalls.map((f) => new ActionInstance(f, log, opts));
-  const conntrack = deps.dryRun ? null : new ConntrackPurger(deps.runner, log);
+  const conntrack = deps.firewalls.conntrack(log);
   return new JailActionsImpl(ctx.jail, instances, deps.store, log, conntrack);
 }
 

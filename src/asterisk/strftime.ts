@@ -2,7 +2,7 @@
 // `%1q`..`%6q` (that many fraction digits) from main/localtime.c. Used to show what a configured
 // dateformat prints, so the doctor can feed that text to the filters that must read it.
 
-import type { WallTime } from '../filters/time-zone.js';
+import type { WallTime } from '../core/time-zone.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];

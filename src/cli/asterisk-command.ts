@@ -53,7 +53,7 @@ export async function runAsterisk(argv: string[], io: CliIo, deps: AsteriskComma
       },
     });
   } catch (e) {
-    throw new VoipguardError('VG_USAGE', `${(e as Error).message}\n${ASTERISK_USAGE}`);
+    throw new VoipguardError('VG_USAGE', `${(e as Error).message}\n${ASTERISK_USAGE}`, {}, { cause: e });
   }
   const { values: o, positionals } = parsed;
   if (o.help) {

@@ -52,7 +52,7 @@ export async function runDoctor(argv: string[], io: CliIo, deps: DoctorCommandDe
       },
     });
   } catch (e) {
-    throw new VoipguardError('VG_USAGE', `${(e as Error).message}\n${DOCTOR_USAGE}`);
+    throw new VoipguardError('VG_USAGE', `${(e as Error).message}\n${DOCTOR_USAGE}`, {}, { cause: e });
   }
   const o = parsed.values;
   if (o.help) {

@@ -183,6 +183,6 @@ function openFile(path: string): number {
     if (!statSync(path).isFile()) throw new Error('not a regular file');
     return openSync(path, 'r');
   } catch (e) {
-    throw new VoipguardError('VG_INPUT', `${path}: ${(e as Error).message}`);
+    throw new VoipguardError('VG_INPUT', `${path}: ${(e as Error).message}`, {}, { cause: e });
   }
 }

@@ -31,7 +31,7 @@ export const diskReader: ConfigFileReader = {
       return readFileSync(path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new VoipguardError('VG_CONFIG_READ', `cannot read: ${(e as Error).message}`, { file: path });
+      throw new VoipguardError('VG_CONFIG_READ', `cannot read: ${(e as Error).message}`, { file: path }, { cause: e });
     }
   },
   list(dir) {

@@ -3,12 +3,11 @@
 // full-line comments with # or ;, inline comments with ` ;`, section names case-sensitive,
 // duplicate keys last-wins.
 //
-// The `ini` package does the section/key structure. It lacks continuation lines and mangles
-// backslashes, `#`, `;` and quotes in values (../shared/asterisk-facts.md §6), so a pre-pass joins
-// continuations, records line numbers, and hands ini every value JSON-quoted, the one form ini
-// restores byte for byte. Section names are escaped so a dot does not nest them.
+// This reader does all of it, not the `ini` package: ini has no continuation lines, ends a value at
+// `;` or `#` (a failregex full of both, a secret holding one), unquotes quoted values, nests a dotted
+// section name ([sip.example]) and keeps no line numbers for errors. test/config/ini-dialect.test.ts
+// pins those misreadings on the installed ini; docs/dependencies.md says where ini is used instead.
 
-import ini from 'ini';
 import { VoipguardError } from '../core/errors.js';
 
 export interface IniEntry {
@@ -76,23 +75,11 @@ export function parseIni(text: string, file: string): IniDocument {
     current.entries.push(last);
   }
 
-  // Structure through ini: every value JSON-quoted, section names with dots escaped.
-  const out: string[] = [];
-  for (const s of order) {
-    out.push(`[${s.name.replace(/\\/g, '\\\\').replace(/\./g, '\\.')}]`);
-    for (const e of s.entries) out.push(`${e.key}=${JSON.stringify(joinParts(e.parts))}`);
-  }
-  const decoded = ini.decode(out.join('\n')) as Record<string, Record<string, unknown>>;
-
   const sections = new Map<string, IniSection>();
   for (const s of order) {
-    const obj = decoded[s.name];
     const prev = sections.get(s.name);
     const entries = new Map<string, IniEntry>(prev ? prev.entries : []);
-    for (const e of s.entries) {
-      const v = obj?.[e.key];
-      entries.set(e.key, { value: typeof v === 'string' ? v : joinParts(e.parts), file, line: e.line });
-    }
+    for (const e of s.entries) entries.set(e.key, { value: joinParts(e.parts), file, line: e.line });
     sections.set(s.name, { name: s.name, file, line: prev ? prev.line : s.line, entries });
   }
   return { file, sections };

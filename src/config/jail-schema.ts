@@ -3,9 +3,9 @@
 
 import { isAbsolute } from 'node:path';
 import { parseCidr } from '../core/ip.js';
-import { DEFAULT_SECURITY_EVENTS } from '../filters/security-event.js';
-import { parseTimeZone } from '../filters/time-zone.js';
-import { parseJournalMatch } from '../sources/journal-match.js';
+import { DEFAULT_SECURITY_EVENTS } from './ami-events.js';
+import { parseTimeZone } from '../core/time-zone.js';
+import { parseJournalMatch } from './journal-match.js';
 import {
   bool, custom, duration, fail, int, optionalDuration, parseDurationField, positiveNumber, splitList, text,
   type FieldContext, type Values,

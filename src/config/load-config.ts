@@ -5,7 +5,7 @@
 
 import { join } from 'node:path';
 import { VoipguardError } from '../core/errors.js';
-import { parseMetricsListen } from '../metrics/metrics-listen.js';
+import { parseMetricsListen } from './metrics-listen.js';
 import { ConfigSet, diskReader, type ConfigFileReader } from './config-set.js';
 import { FAIL2BAN_SERVICE_SECTIONS, fail2banOnly } from './fail2ban-keys.js';
 import { deepFreeze, describePlace, readSchema, type Schema } from './fields.js';

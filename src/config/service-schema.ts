@@ -3,8 +3,8 @@
 
 import { isAbsolute } from 'node:path';
 import { normalizeIp } from '../core/ip.js';
-import { fromFail2banLevel } from '../log/logger.js';
-import type { MetricsListen } from '../metrics/metrics-listen.js';
+import { fromFail2banLevel } from './log-level.js';
+import type { MetricsListen } from './metrics-listen.js';
 import { bool, custom, duration, fail, int, optionalText, text, type FieldContext, type Values } from './fields.js';
 
 function absolutePath(raw: string, ctx: FieldContext): string {

@@ -41,8 +41,8 @@ export class ControlClient {
         let reply: WireReply;
         try {
           reply = JSON.parse(buf.slice(0, nl)) as WireReply;
-        } catch {
-          return finish(new VoipguardError('VG_INTERNAL', `the daemon on ${path} sent a reply that is not JSON`));
+        } catch (e) {
+          return finish(new VoipguardError('VG_INTERNAL', `the daemon on ${path} sent a reply that is not JSON`, {}, { cause: e }));
         }
         if (reply.ok) finish(null, reply.data);
         else finish(new VoipguardError(reply.error.code, reply.error.message, reply.error.place ?? {}));
@@ -57,10 +57,12 @@ function connectError(path: string, e: NodeJS.ErrnoException): VoipguardError {
     return new VoipguardError(
       'VG_NOT_RUNNING',
       `voipguard is not running: nothing answers on ${path} (${e.code}). Start it with \`systemctl start voipguard\` or \`voipguard daemon\``,
+      {},
+      { cause: e },
     );
   }
   if (e.code === 'EACCES' || e.code === 'EPERM') {
-    return new VoipguardError('VG_PERMISSION', `permission denied on ${path}: the control socket is root-only (run as root, e.g. with sudo)`);
+    return new VoipguardError('VG_PERMISSION', `permission denied on ${path}: the control socket is root-only (run as root, e.g. with sudo)`, {}, { cause: e });
   }
-  return new VoipguardError('VG_NOT_RUNNING', `cannot reach the daemon on ${path}: ${e.message}`);
+  return new VoipguardError('VG_NOT_RUNNING', `cannot reach the daemon on ${path}: ${e.message}`, {}, { cause: e });
 }

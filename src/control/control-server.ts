@@ -99,7 +99,7 @@ export class ControlServer {
     const { id, req, error } = decodeRequest(line);
     let reply: WireReply;
     if (error || !req) {
-      this.log.warn({ event: 'control-bad-request', code: error?.code, error: error?.message });
+      this.log.warn({ event: 'control-bad-request', code: error?.code, err: error?.message });
       reply = errorReply(id, error ?? new VoipguardError('VG_BAD_REQUEST', 'empty request'));
     } else {
       try {
@@ -108,7 +108,7 @@ export class ControlServer {
         if (e instanceof VoipguardError) reply = errorReply(id, e);
         else {
           this.log.error({ event: 'control-handler-failed', cmd: req.cmd, err: e });
-          reply = errorReply(id, new VoipguardError('VG_INTERNAL', (e as Error).message ?? String(e)));
+          reply = errorReply(id, new VoipguardError('VG_INTERNAL', (e as Error).message ?? String(e), {}, { cause: e }));
         }
       }
     }

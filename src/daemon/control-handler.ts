@@ -7,7 +7,7 @@ import { PROTOCOL_VERSION, type ControlRequest, type RequestOf } from '../contro
 import type { BanTime, ControlReplies, JailValue } from '../control/replies.js';
 import { VoipguardError } from '../core/errors.js';
 import { isAbsolute } from 'node:path';
-import { fromFail2banLevel } from '../log/logger.js';
+import { fromFail2banLevel } from '../config/log-level.js';
 import type { Service } from './service.js';
 import { jailStatus, serviceStatus, statsRows } from './service-status.js';
 

@@ -46,22 +46,20 @@ export class JailRuntime {
   private readonly tally: LineTally;
   /** Attack time of the failure behind each ban not yet confirmed in the kernel (time-to-ban). */
   private readonly awaitingKernel = new Map<string, number>();
-  private parts!: JailParts;
+  private readonly parts: JailParts;
   private batch: Decision[] = [];
   private flushing: Promise<void> | null = null;
 
+  /** `makeParts` builds the jail's parts with this runtime's line handler as their sink. */
   constructor(
     readonly config: JailConfig,
     private readonly deps: JailRuntimeDeps,
+    makeParts: (sink: (line: LogLine) => void) => JailParts,
   ) {
     this.name = config.name;
     this.log = deps.log.child({ jail: config.name });
     this.tally = new LineTally(deps.metrics);
-  }
-
-  /** Set once by the service, right after the factory made the parts with this.line as sink. */
-  attach(parts: JailParts): void {
-    this.parts = parts;
+    this.parts = makeParts(this.line);
   }
 
   get engine() {

@@ -18,7 +18,7 @@ export interface LineMatcher {
   readonly candidates: number;
 }
 
-/** sources/ami-failures.ts: an AMI event → a Failure for this jail's event set. */
+/** filters/ami-failures.ts: an AMI event → a Failure for this jail's event set. */
 export interface AmiMatcher {
   toFailure(e: AmiEvent): Failure | null;
 }
@@ -58,5 +58,6 @@ export interface JailParts {
 }
 
 export interface JailFactory {
-  make(cfg: JailConfig, sink: (line: LogLine) => void): JailParts;
+  /** `amiEnabled`: the [ami] section of the config this jail is (re)started from enables AMI. */
+  make(cfg: JailConfig, sink: (line: LogLine) => void, amiEnabled: boolean): JailParts;
 }

@@ -36,6 +36,8 @@ export interface LogControl {
 }
 
 export interface ServiceDeps {
+  /** The config the service starts from; a reload replaces it. */
+  readonly config: LoadedConfig;
   readonly configDir: string;
   readonly clock: Clock;
   readonly log: Logger;
@@ -58,7 +60,7 @@ const PURGE_MS = 3_600_000;
 export class Service {
   readonly runtimes = new Map<string, JailRuntime>();
   broken: { jail: string; error: string }[] = [];
-  config!: LoadedConfig;
+  config: LoadedConfig;
   readonly startedAt: number;
   private ami: AmiPort | null = null;
   private amiSettings = '';
@@ -67,12 +69,16 @@ export class Service {
   private ticking: Promise<void> | null = null;
   private reloading = false;
   private stopping: Promise<void> | null = null;
-  private markStarted!: () => void;
+  private readonly markStarted: () => void;
   /** Resolves when start() has started every jail: control requests about jails wait for it. */
-  readonly started = new Promise<void>((r) => (this.markStarted = r));
+  readonly started: Promise<void>;
 
   constructor(readonly deps: ServiceDeps) {
     this.startedAt = deps.clock.now();
+    this.config = deps.config;
+    let mark = (): void => undefined;
+    this.started = new Promise<void>((r) => (mark = r));
+    this.markStarted = mark;
   }
 
   get amiPort(): AmiPort | null {
@@ -83,7 +89,7 @@ export class Service {
     this.config = config;
     this.report(config);
     this.startAmi(config.service.ami);
-    for (const cfg of config.jails) if (cfg.enabled) await this.startJail(cfg);
+    for (const cfg of config.jails) if (cfg.enabled) await this.startJail(cfg, config.service.ami.enabled);
     this.markStarted();
     this.deps.log.info({ event: 'service-started', jails: [...this.runtimes.keys()], broken: this.broken.map((b) => b.jail), dryRun: this.deps.dryRun });
   }
@@ -137,8 +143,12 @@ export class Service {
     }
   }
 
-  private async reloadNow(only: string | null): Promise<ReloadResult> {
-    const cfg = this.deps.loadConfig();
+  private reloadNow(only: string | null): Promise<ReloadResult> {
+    return this.reloadWith(this.deps.loadConfig(), only);
+  }
+
+  /** Applies `cfg`, the config just read, to every jail (only === null) or to one. */
+  private async reloadWith(cfg: LoadedConfig, only: string | null): Promise<ReloadResult> {
     const result = { started: [] as string[], stopped: [] as string[], restarted: [] as string[], unchanged: [] as string[], errors: cfg.errors.map((e) => e.describe()) };
     if (only !== null && !cfg.jails.some((j) => j.name === only) && !this.runtimes.has(only)) {
       throw new VoipguardError('VG_NO_SUCH_JAIL', `no jail named ${only} in the configuration`);
@@ -166,10 +176,10 @@ export class Service {
       await r.stop(false);
       this.runtimes.delete(name);
       if (!next) result.stopped.push(name);
-      else if (await this.startJail(next)) result.restarted.push(name);
+      else if (await this.startJail(next, cfg.service.ami.enabled)) result.restarted.push(name);
     }
     for (const [name, next] of wanted) {
-      if (inScope(name) && !this.runtimes.has(name) && !result.restarted.includes(name) && (await this.startJail(next))) result.started.push(name);
+      if (inScope(name) && !this.runtimes.has(name) && !result.restarted.includes(name) && (await this.startJail(next, cfg.service.ami.enabled))) result.started.push(name);
     }
     for (const b of this.broken) if (inScope(b.jail)) result.errors.push(`jail ${b.jail}: ${b.error}`);
     const jails = only === null ? [...cfg.jails, ...keptOld] : mergeJails(this.config.jails, [...cfg.jails, ...keptOld], only);
@@ -194,15 +204,16 @@ export class Service {
     return this.stopping;
   }
 
-  private async startJail(cfg: JailConfig): Promise<boolean> {
-    const rt = new JailRuntime(cfg, { store: this.deps.store, clock: this.deps.clock, log: this.deps.log, metrics: this.deps.metrics });
+  private async startJail(cfg: JailConfig, amiEnabled: boolean): Promise<boolean> {
+    let rt: JailRuntime;
     try {
-      rt.attach(this.deps.factory.make(cfg, rt.line));
+      const deps = { store: this.deps.store, clock: this.deps.clock, log: this.deps.log, metrics: this.deps.metrics };
+      rt = new JailRuntime(cfg, deps, (sink) => this.deps.factory.make(cfg, sink, amiEnabled));
       await rt.start();
     } catch (e) {
       const error = e instanceof VoipguardError ? e.describe() : e instanceof VoipguardErrors ? e.errors.map((x) => x.describe()).join('; ') : String(e);
       this.broken.push({ jail: cfg.name, error });
-      this.deps.log.error({ event: 'jail-not-started', jail: cfg.name, error });
+      this.deps.log.error({ event: 'jail-not-started', jail: cfg.name, err: error });
       return false;
     }
     this.runtimes.set(cfg.name, rt);

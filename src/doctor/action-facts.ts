@@ -5,7 +5,7 @@
 import type { ConfigFileReader } from '../config/config-set.js';
 import type { JailConfig } from '../config/load-config.js';
 import { VoipguardError } from '../core/errors.js';
-import { FAMILIES, loadActionDefinition } from '../actions/action-definition.js';
+import { FAMILIES, loadActionDefinition } from '../firewall/action-definition.js';
 import type { FirewallHook } from './doctor-types.js';
 
 export interface ActionFactsResult {

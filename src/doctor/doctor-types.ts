@@ -3,7 +3,7 @@
 
 import type { NetworkInterfaceInfo } from 'node:os';
 import type { ConfigFileReader } from '../config/config-set.js';
-import type { CommandRunner } from '../actions/command-runner.js';
+import type { CommandRunner } from '../exec/command-runner.js';
 import type { AsteriskConfig } from '../asterisk/asterisk-config.js';
 import type { AmiClientKind } from '../config/service-schema.js';
 

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { diskReader } from '../config/config-set.js';
 import type { Clock } from '../core/clock.js';
 import { probeAmiLogin } from './ami-login-probe.js';
-import { ExecaRunner } from '../actions/execa-runner.js';
+import { ExecaRunner } from '../exec/execa-runner.js';
 import type { DoctorEnv, FileAccess } from './doctor-types.js';
 
 export function systemDoctorEnv(clock: Clock): DoctorEnv {

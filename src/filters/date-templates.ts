@@ -13,7 +13,7 @@
 import { VoipguardError, type ErrorPlace } from '../core/errors.js';
 import { translatePythonRegex, RegexTranslateError } from './python-regex.js';
 import { unnameGroups } from './unname-groups.js';
-import type { TimeZone } from './time-zone.js';
+import type { TimeZone } from '../core/time-zone.js';
 
 export interface DateHit {
   readonly time: number; // epoch ms
@@ -139,7 +139,7 @@ function compile(name: string, pattern: string, anchored: boolean, place: ErrorP
     return { name, re: new RegExp(plain.source, t.flags), g };
   } catch (e) {
     const why = e instanceof RegexTranslateError || e instanceof SyntaxError ? e.message : String(e);
-    throw new VoipguardError('VG_FILTER_DATEPATTERN', `datepattern "${name}" does not compile: ${why}`, place);
+    throw new VoipguardError('VG_FILTER_DATEPATTERN', `datepattern "${name}" does not compile: ${why}`, place, { cause: e });
   }
 }
 

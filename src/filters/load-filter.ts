@@ -16,7 +16,7 @@ import { buildDateParser } from './date-templates.js';
 import type { LineFilter } from './filter.js';
 import { CompiledFilter } from './line-filter.js';
 import { DEFAULT_SECURITY_EVENTS } from './security-event.js';
-import { parseTimeZone } from './time-zone.js';
+import { parseTimeZone } from '../core/time-zone.js';
 
 export interface LoadFilterOptions {
   readonly configDir: string;

@@ -10,15 +10,12 @@
 //   fields) is used and `duplicateKeys` is reported to the caller, which logs and counts it;
 // - EventTV in the 12+ ISO form (`2015-05-24T08:42:16.296+0300`) or the 11 form (`sec-usec`).
 
+import { DEFAULT_SECURITY_EVENTS } from '../config/ami-events.js';
 import { normalizeIp } from '../core/ip.js';
 import type { Failure, Origin } from '../core/types.js';
 
-export const DEFAULT_SECURITY_EVENTS: readonly string[] = Object.freeze([
-  'FailedACL',
-  'InvalidAccountID',
-  'ChallengeResponseFailed',
-  'InvalidPassword',
-]);
+// the default of a jail's `amievents` is a config value (config/ami-events.ts); re-exported for the filters
+export { DEFAULT_SECURITY_EVENTS };
 
 const NEVER_FAILURES = new Set(['ChallengeSent', 'SuccessfulAuth']);
 

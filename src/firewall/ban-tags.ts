@@ -2,7 +2,7 @@
 // nothing an attacker wrote reaches a command except an IP that core/ip.ts has parsed. Only the
 // tags a template uses are computed (a 100,000-ban restore renders 100,000 lines).
 
-import type { DynamicTag, Slot, TagValues } from '../actions/command-template.js';
+import type { DynamicTag, Slot, TagValues } from './command-template.js';
 import type { FirewallBan } from './firewall.js';
 
 /** ipset's largest timeout (s). A longer ban is re-added by the periodic check when it lapses. */

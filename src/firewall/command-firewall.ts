@@ -5,9 +5,9 @@
 import type { Logger } from '../log/logger.js';
 import { parseIp } from '../core/ip.js';
 import { VoipguardError } from '../core/errors.js';
-import type { CommandRunner } from '../actions/command-runner.js';
-import { FAMILIES, type ActionDefinition, type Family, type FamilyPlan } from '../actions/action-definition.js';
-import { renderCommand, renderScriptLine, type Slot } from '../actions/command-template.js';
+import type { CommandRunner } from '../exec/command-runner.js';
+import { FAMILIES, type ActionDefinition, type Family, type FamilyPlan } from './action-definition.js';
+import { renderCommand, renderScriptLine, type Slot } from './command-template.js';
 import { banTagValues, tagsUsed } from './ban-tags.js';
 import { familyOf, FirewallCommandError, type ApplyResult, type Firewall, type FirewallChange } from './firewall.js';
 import { establishedBeforeJump } from './hook-check.js';

@@ -5,7 +5,7 @@
 
 import type { Logger } from '../log/logger.js';
 import { normalizeIp } from '../core/ip.js';
-import type { CommandRunner } from '../actions/command-runner.js';
+import type { CommandRunner } from '../exec/command-runner.js';
 import { familyOf } from './firewall.js';
 
 const FAMILY_ARG = { inet4: 'ipv4', inet6: 'ipv6' } as const;

@@ -4,7 +4,7 @@
 // actions/action-instance.ts, which owns retries, pending bans and repairs.
 
 import { VoipguardError } from '../core/errors.js';
-import type { Family } from '../actions/action-file.js';
+import type { Family } from './action-file.js';
 
 /** A ban as an action sees it. `ip` is canonical (core/ip.ts). */
 export interface FirewallBan {

@@ -13,20 +13,10 @@ export const REDACT_PATHS = [
 ];
 
 export interface LoggerOptions {
-  level?: string; // pino level names; fail2ban's names are mapped by fromFail2banLevel
+  level?: string; // pino level names; fail2ban's names are mapped by config/log-level.ts
   /** 'stdout' | 'stderr' | a file path; a stream for tests. */
   target?: string | DestinationStream;
   name?: string;
-}
-
-/** fail2ban's loglevel names (CRITICAL…TRACEDEBUG, HEAVYDEBUG, numeric) to pino's. */
-export function fromFail2banLevel(level: string): string | null {
-  const l = level.trim().toUpperCase();
-  const map: Record<string, string> = {
-    CRITICAL: 'fatal', FATAL: 'fatal', ERROR: 'error', WARNING: 'warn', WARN: 'warn', NOTICE: 'info',
-    INFO: 'info', DEBUG: 'debug', TRACEDEBUG: 'trace', HEAVYDEBUG: 'trace', TRACE: 'trace', SILENT: 'silent',
-  };
-  return map[l] ?? null;
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -48,16 +38,4 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 /** A logger that writes nowhere, for unit tests. */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
-}
-
-/** A logger that keeps its records in memory, for tests that check what was logged. */
-export function memoryLogger(level = 'trace'): { log: Logger; records: Record<string, unknown>[] } {
-  const records: Record<string, unknown>[] = [];
-  const stream: DestinationStream = {
-    write(s: string) {
-      for (const line of s.split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
-    },
-  };
-  const log = pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, formatters: { level: (l: string) => ({ level: l }) } }, stream);
-  return { log, records };
 }

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VoipguardError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
-import type { MetricsListen } from './metrics-listen.js';
+import type { MetricsListen } from '../config/metrics-listen.js';
 
 export interface Scrapable {
   scrape(): Promise<{ contentType: string; body: string }>;

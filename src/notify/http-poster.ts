@@ -15,7 +15,8 @@ export const nodeHttpPoster: HttpPoster = {
   post(url, json, timeoutMs) {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<number>((resolve, reject) => {
-      const fail = (why: string): void => reject(new VoipguardError('VG_NOTIFY_SEND', `webhook ${url.host}: ${why}`));
+      const fail = (why: string, cause?: unknown): void =>
+        reject(new VoipguardError('VG_NOTIFY_SEND', `webhook ${url.host}: ${why}`, {}, cause === undefined ? undefined : { cause }));
       const body = Buffer.from(json, 'utf8');
       const req = request(
         url,
@@ -28,28 +29,15 @@ export const nodeHttpPoster: HttpPoster = {
           res.resume(); // the answer's body is not needed; drain it so the socket closes
           const status = res.statusCode ?? 0;
           res.on('end', () => (status >= 200 && status < 300 ? resolve(status) : fail(`HTTP ${status}`)));
-          res.on('error', (e) => fail(e.message));
+          res.on('error', (e) => fail(e.message, e));
         },
       );
       // one deadline for the whole exchange: a receiver that accepts and never answers is a failure
       const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       timer.unref();
       req.on('close', () => clearTimeout(timer));
-      req.on('error', (e: NodeJS.ErrnoException) => fail(e.code ?? e.message));
+      req.on('error', (e: NodeJS.ErrnoException) => fail(e.code ?? e.message, e));
       req.end(body);
     });
   },
 };
-
-export class MemoryPoster implements HttpPoster {
-  readonly posts: { url: string; body: unknown }[] = [];
-  constructor(private status = 200) {}
-  setStatus(s: number): void {
-    this.status = s;
-  }
-  async post(url: URL, json: string): Promise<number> {
-    this.posts.push({ url: url.toString(), body: JSON.parse(json) as unknown });
-    if (this.status < 200 || this.status >= 300) throw new VoipguardError('VG_NOTIFY_SEND', `webhook ${url.host}: HTTP ${this.status}`);
-    return this.status;
-  }
-}

@@ -6,7 +6,7 @@
 // beside the shipped file, not the one in the user's config dir. Jail values (port, protocol, logpath…) are not passed in: a notification has no use
 // for them, and arguments it does not know are errors.
 
-import { commandValue, openAction, placeOf, type ActionSource } from '../actions/action-file.js';
+import { commandValue, openAction, placeOf, type ActionSource } from '../firewall/action-file.js';
 import type { ConfigFileReader } from '../config/config-set.js';
 import { VoipguardError, type ErrorPlace } from '../core/errors.js';
 import { readNotifyConfig, type NotifyConfig, type NotifyKind } from './notify-options.js';

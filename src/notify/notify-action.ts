@@ -8,13 +8,13 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Timers } from '../core/timers.js';
 import { DigestQueue, NOTIFY_BACKOFF } from './digest-queue.js';
-import { nodeHttpPoster, type HttpPoster } from './http-poster.js';
+import type { HttpPoster } from './http-poster.js';
 import { MailSink } from './mail-sink.js';
-import { SendmailMailer, type Mailer } from './mailer.js';
+import type { Mailer, SendmailOptions } from './mailer.js';
 import { noticeFromBan, type NotificationSink } from './notice.js';
 import type { NotifyConfig } from './notify-options.js';
 import { WebhookSink } from './webhook-sink.js';
-import { ExecWhois, type WhoisLookup } from './whois.js';
+import type { ExecWhoisOptions, WhoisLookup } from './whois.js';
 
 export interface NotifyDeps {
   readonly timers: Timers;
@@ -23,10 +23,10 @@ export interface NotifyDeps {
   readonly metrics: Metrics;
   /** This host's name, for subjects (os.hostname() in the daemon). */
   readonly hostname: string;
-  /** Twins for tests; the daemon leaves them out and gets sendmail, whois and node:http. */
-  readonly mailer?: Mailer;
-  readonly whois?: WhoisLookup;
-  readonly poster?: HttpPoster;
+  /** How mail, whois and webhooks leave: app.ts passes sendmail, whois and node:http; tests their twins. */
+  readonly mailer: (opts: SendmailOptions) => Mailer;
+  readonly whois: (opts: ExecWhoisOptions) => WhoisLookup;
+  readonly poster: HttpPoster;
   readonly rng?: () => number;
 }
 
@@ -40,8 +40,8 @@ export class NotifyAction {
     const log = deps.log.child({ component: 'notify', action: config.action, name: config.name });
     let sink: NotificationSink;
     if (config.kind === 'mail') {
-      const mailer = deps.mailer ?? new SendmailMailer({ path: config.sendmailPath, timeoutMs: config.timeoutMs });
-      const whois = config.whois ? (deps.whois ?? new ExecWhois({ path: config.whoisPath, timeoutMs: 10_000 })) : null;
+      const mailer = deps.mailer({ path: config.sendmailPath, timeoutMs: config.timeoutMs });
+      const whois = config.whois ? deps.whois({ path: config.whoisPath, timeoutMs: 10_000 }) : null;
       sink = new MailSink(
         { dest: config.dest, sender: config.sender, senderName: config.senderName, whoisMax: config.whoisMax, linesMax: config.lines ? config.linesMax : 0 },
         mailer,
@@ -49,7 +49,7 @@ export class NotifyAction {
         deps.clock,
       );
     } else {
-      sink = new WebhookSink({ url: config.url, format: config.format, timeoutMs: config.timeoutMs }, deps.poster ?? nodeHttpPoster);
+      sink = new WebhookSink({ url: config.url, format: config.format, timeoutMs: config.timeoutMs }, deps.poster);
     }
     this.queue = new DigestQueue(
       sink,

@@ -5,7 +5,7 @@
 // reduced to printable text and goes only into a mail body fed to `sendmail -t -oi`, which interprets
 // neither `~` escapes nor a lone `.`.
 
-import { execa } from 'execa';
+import type { CommandRunner } from '../exec/command-runner.js';
 import { parseIp } from '../core/ip.js';
 
 export interface WhoisLookup {
@@ -21,31 +21,19 @@ export interface ExecWhoisOptions {
 }
 
 export class ExecWhois implements WhoisLookup {
-  constructor(private readonly opts: ExecWhoisOptions = {}) {}
+  constructor(
+    private readonly opts: ExecWhoisOptions,
+    private readonly runner: CommandRunner,
+  ) {}
 
   async lookup(ip: string): Promise<string | null> {
     const parsed = parseIp(ip);
     // a canonical address never starts with "-", so it cannot be read as an option
     if (parsed === null || parsed.text !== ip) return null;
-    const r = await execa(this.opts.path ?? 'whois', [parsed.text], {
-      timeout: this.opts.timeoutMs ?? 10_000,
-      reject: false,
-      stdin: 'ignore',
-      maxBuffer: 1_000_000,
-      stripFinalNewline: true,
-    });
-    const out = typeof r.stdout === 'string' ? r.stdout : '';
-    if (r.failed && out.trim() === '') return null;
+    const r = await this.runner.run([this.opts.path ?? 'whois', parsed.text], { timeoutMs: this.opts.timeoutMs ?? 10_000, maxBuffer: 1_000_000 });
+    const out = r.stdout.replace(/\r?\n$/, '');
+    if (r.exitCode !== 0 && out.trim() === '') return null;
     return cleanText(out, WHOIS_MAX_CHARS);
-  }
-}
-
-export class MemoryWhois implements WhoisLookup {
-  readonly asked: string[] = [];
-  constructor(private readonly answers: Readonly<Record<string, string>> = {}) {}
-  async lookup(ip: string): Promise<string | null> {
-    this.asked.push(ip);
-    return this.answers[ip] ?? null;
   }
 }
 

@@ -161,7 +161,7 @@ export class FileSource {
         );
         this.watches.set(dir, { inode, handle });
       } catch (e) {
-        if (this.opts.backend === 'inotify') this.deps.log.warn({ event: 'watch-failed', dir, error: (e as Error).message, fallback: 'polling' });
+        if (this.opts.backend === 'inotify') this.deps.log.warn({ event: 'watch-failed', dir, err: (e as Error).message, fallback: 'polling' });
       }
     }
   }

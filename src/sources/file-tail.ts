@@ -82,6 +82,7 @@ export class FileTail {
   private error: string | undefined;
   private stats = { lines: 0, oversized: 0, rotations: 0, truncations: 0, callbackErrors: 0 };
   private saved = new Map<string, string>();
+  private saveError: string | undefined;
   private running: Promise<void> = Promise.resolve();
   private queued: Promise<void> | null = null;
   private closed = false;
@@ -294,7 +295,7 @@ export class FileTail {
   }
 
   private fail(message: string): void {
-    if (this.error !== message) this.deps.log.warn({ event: 'log-unreadable', path: this.path, error: message });
+    if (this.error !== message) this.deps.log.warn({ event: 'log-unreadable', path: this.path, err: message });
     this.error = message;
     this.state = 'error';
   }
@@ -309,7 +310,19 @@ export class FileTail {
   private save(key: string, r: FileLineReader, head: string): void {
     const sig = `${r.inode}:${r.committed}:${head}`;
     if (this.saved.get(key) === sig) return;
-    this.deps.store.setPosition({ path: key, inode: r.inode, offset: r.committed, firstLineHash: head });
+    try {
+      this.deps.store.setPosition({ path: key, inode: r.inode, offset: r.committed, firstLineHash: head });
+    } catch (e) {
+      // logged when it happens (a full disk: SQLITE_FULL); the lines already reached the jail and the
+      // next read saves again. Once per distinct failure, so a full disk does not flood the log.
+      const message = (e as Error).message;
+      if (this.saveError !== message) {
+        this.deps.log.error({ event: 'position-save-failed', code: (e as { code?: string }).code ?? 'VG_STORE_WRITE', path: this.path, err: e });
+      }
+      this.saveError = message;
+      return;
+    }
+    this.saveError = undefined;
     this.saved.set(key, sig);
   }
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConfigSet, diskReader, type ConfigFileReader } from '../config/config-set.js';
 import { VoipguardError } from '../core/errors.js';
 import { searchDirs } from '../core/paths.js';
-import { parseJournalMatch } from './journal-match.js';
+import { parseJournalMatch } from '../config/journal-match.js';
 
 export interface JournalJail {
   readonly name: string;

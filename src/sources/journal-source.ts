@@ -18,7 +18,7 @@ import type { LogLine } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import { parseJournalEntry, type JournalEntry } from './journal-entry.js';
-import { execaJournalRunner, type JournalExit, type JournalProcess, type JournalRunner } from './journal-process.js';
+import { type JournalExit, type JournalProcess, type JournalRunner } from './journal-process.js';
 import { systemTimers, type TimerHandle, type Timers } from '../core/timers.js';
 
 export interface JournalLine extends LogLine {
@@ -39,7 +39,8 @@ export interface JournalSourceOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly onLine: (line: JournalLine) => void;
-  readonly runner?: JournalRunner;
+  /** journalctl through the process runner (journalRunner in journal-process.ts); a twin in tests. */
+  readonly runner: JournalRunner;
   readonly journalctl?: string;
   /** Read these journal files / this directory / this namespace instead of the system journal. */
   readonly files?: readonly string[];
@@ -87,7 +88,7 @@ export class JournalSource {
   private counts = { entries: 0, badEntries: 0, oversized: 0, restarts: 0 };
 
   constructor(private readonly opts: JournalSourceOptions) {
-    this.runner = opts.runner ?? execaJournalRunner;
+    this.runner = opts.runner;
     this.timers = opts.timers ?? systemTimers;
     this.key = `journal:${opts.name}`;
   }

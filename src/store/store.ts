@@ -1,5 +1,5 @@
 // The Store interface: what the jails, actions and sources keep across restarts. SqliteStore
-// (better-sqlite3, WAL) is the real one; MemoryStore is its twin for unit tests. Both pass the same
+// (better-sqlite3, WAL) is the real one; MemoryStore (test/fakes/) is its twin for unit tests. Both pass the same
 // contract tests (test/store/store-contract.ts).
 
 import type { BanRecord } from '../core/types.js';

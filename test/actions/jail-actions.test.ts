@@ -1,13 +1,14 @@
 import { test } from 'node:test';
+import { firewallMaker } from '../../src/app.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadJailActions, type JailActionContext } from '../../src/actions/jail-actions.js';
-import { MemoryRunner } from '../../src/actions/memory-runner.js';
-import type { CommandRunner } from '../../src/actions/command-runner.js';
+import { MemoryRunner } from '../fakes/memory-runner.js';
+import type { CommandRunner } from '../../src/exec/command-runner.js';
 import { packageRoot } from '../../src/core/paths.js';
-import { memoryLogger } from '../../src/log/logger.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
 import type { Decision } from '../../src/core/types.js';
 import { TinyStore } from '../helpers/tiny-store.js';
 
@@ -51,7 +52,7 @@ function setup(ctx: JailActionContext = UDP, opts: { dryRun?: boolean; configDir
   fakeIptables(runner);
   const store = new TinyStore();
   const { log, records } = memoryLogger();
-  const actions = loadJailActions(ctx, { configDir: opts.configDir ?? packageRoot(), runner, store, log, dryRun: opts.dryRun ?? false });
+  const actions = loadJailActions(ctx, { configDir: opts.configDir ?? packageRoot(), firewalls: firewallMaker(runner, opts.dryRun ?? false), store, log });
   const restores = () => runner.calls.filter((c) => c.input !== undefined);
   return { runner, store, records, actions, restores };
 }
@@ -240,7 +241,7 @@ test('the conntrack purge runs beside the firewall queue: a slow listing delays 
     },
   };
   const { log } = memoryLogger();
-  const actions = loadJailActions(UDP, { configDir: packageRoot(), runner, store: new TinyStore(), log, dryRun: false });
+  const actions = loadJailActions(UDP, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store: new TinyStore(), log });
   await actions.start();
   await actions.apply([ban('203.0.113.5')], T0);
   await actions.apply([ban('203.0.113.6')], T0 + 1); // resolves while the first listing still hangs

@@ -7,7 +7,7 @@ import { memoryReader } from '../../src/config/config-set.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Decision, Failure, LogLine } from '../../src/core/types.js';
 import { Jail } from '../../src/jails/jail.js';
-import { memoryLogger } from '../../src/log/logger.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
 import { NoopMetrics } from '../../src/metrics/noop-metrics.js';
 import type { ActiveBan } from '../../src/store/store.js';
 import type { ActionsPort, FailureGate, JailFactory, JailParts, SourcePort, SourceStatus } from '../../src/daemon/ports.js';
@@ -136,6 +136,7 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string } =
   const load = (): LoadedConfig => loadConfig('/cfg', { reader: memoryReader(current) });
   const amiPort: AmiPort | null = null;
   const svc = new Service({
+    config: load(),
     configDir: '/cfg',
     clock,
     log,

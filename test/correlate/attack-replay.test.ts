@@ -3,13 +3,14 @@
 // the daemon's own jail runtime with the correlator as its gate: the ban falls after exactly
 // `maxretry` attempts. Without the gate the same replay bans during the first attempt.
 
+import { firewallMaker } from '../../src/app.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadJailActions } from '../../src/actions/jail-actions.js';
-import { MemoryRunner } from '../../src/actions/memory-runner.js';
+import { MemoryRunner } from '../fakes/memory-runner.js';
 import { diskReader, type ConfigFileReader } from '../../src/config/config-set.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { ManualClock } from '../../src/core/clock.js';
@@ -22,11 +23,11 @@ import { silentLogger } from '../../src/log/logger.js';
 import { NoopMetrics } from '../../src/metrics/noop-metrics.js';
 import { AmiClient } from '../../src/sources/ami-client.js';
 import { managerSession } from '../../src/sources/ami-manager-session.js';
-import { AmiFailureFilter } from '../../src/sources/ami-failures.js';
+import { AmiFailureFilter } from '../../src/filters/ami-failures.js';
 import { ManualTimers } from '../../src/core/timers.js';
 import { FileSource } from '../../src/sources/file-source.js';
 import { pollingOnly } from '../../src/sources/file-watch.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../fakes/memory-store.js';
 import { FakeAmiServer, amiBlock, waitUntil } from '../helpers/fake-ami-server.js';
 
 const ROOT = packageRoot();
@@ -111,17 +112,15 @@ async function replay(withCorrelator: boolean): Promise<{ banAt: Map<string, num
   const clock = new ManualClock(T0 - 1000);
   const store = new MemoryStore();
   const log = silentLogger();
-  const rt = new JailRuntime(cfg, { store, clock, log, metrics: new NoopMetrics() });
   const correlator = new AttemptCorrelator();
-  const source = new FileSource({ patterns: cfg.logpath, pollIntervalMs: 0 }, { store, clock, log, onLine: rt.line, watcher: pollingOnly });
-  rt.attach({
+  const rt = new JailRuntime(cfg, { store, clock, log, metrics: new NoopMetrics() }, (sink) => ({
     engine: new Jail(cfg),
     filter: loadFilter(cfg.filter!.name, { configDir: ROOT, args: cfg.filter!.args, timezone: 'UTC' }),
     ami: new AmiFailureFilter({ events: cfg.amievents, jail: cfg.name, log }),
     gate: withCorrelator ? correlator : null,
-    actions: loadJailActions({ jail: cfg.name, actions: cfg.actions, params: cfg.raw }, { configDir: ROOT, runner: new MemoryRunner(), store, log }),
-    sources: [source],
-  });
+    actions: loadJailActions({ jail: cfg.name, actions: cfg.actions, params: cfg.raw }, { configDir: ROOT, firewalls: firewallMaker(new MemoryRunner(), false), store, log }),
+    sources: [new FileSource({ patterns: cfg.logpath, pollIntervalMs: 0 }, { store, clock, log, onLine: sink, watcher: pollingOnly })],
+  }));
   await rt.start();
   const server = new FakeAmiServer();
   await server.listen();
@@ -144,7 +143,7 @@ async function replay(withCorrelator: boolean): Promise<{ banAt: Map<string, num
       const lines = rt.counters.lines + r.security.length + r.notice.length;
       appendFileSync(security, r.security.map((l) => l + '\n').join(''));
       appendFileSync(messages, r.notice.map((l) => l + '\n').join(''));
-      await source.poll();
+      await (rt.sources[0] as FileSource).poll();
       await waitUntil(() => rt.counters.lines === lines, `log lines of attempt ${k + 1}`);
       for (const b of rt.engine.status(clock.now()).banned) {
         if (!banAt.has(b.ip)) banAt.set(b.ip, k + 1);

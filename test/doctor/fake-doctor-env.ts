@@ -4,7 +4,7 @@
 
 import type { NetworkInterfaceInfo } from 'node:os';
 import { diskReader, type ConfigFileReader } from '../../src/config/config-set.js';
-import { MemoryRunner } from '../../src/actions/memory-runner.js';
+import { MemoryRunner } from '../fakes/memory-runner.js';
 import type { AmiLoginOutcome, AmiLoginRequest, DoctorEnv, FileAccess } from '../../src/doctor/doctor-types.js';
 
 export const NOW = new Date(2026, 2, 1, 10, 15, 30, 123).getTime(); // local time, as Asterisk logs

@@ -5,12 +5,14 @@
 // (this machine runs no systemd, so no system journal exists) and the actions run inside the
 // defender namespace. Waits poll real processes with bounded deadlines.
 
+import { firewallMaker } from '../../src/app.js';
+import { journalRunner } from '../../src/sources/journal-process.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecaRunner } from '../../src/actions/execa-runner.js';
+import { ExecaRunner } from '../../src/exec/execa-runner.js';
 import { loadJailActions } from '../../src/actions/jail-actions.js';
 import { loadConfig, type JailConfig } from '../../src/config/load-config.js';
 import { SystemClock } from '../../src/core/clock.js';
@@ -19,11 +21,11 @@ import { JailRuntime } from '../../src/daemon/jail-runtime.js';
 import type { SourcePort } from '../../src/daemon/ports.js';
 import { loadFilter } from '../../src/filters/load-filter.js';
 import { Jail } from '../../src/jails/jail.js';
-import { memoryLogger } from '../../src/log/logger.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
 import { NoopMetrics } from '../../src/metrics/noop-metrics.js';
 import { FileSource } from '../../src/sources/file-source.js';
 import { JournalSource } from '../../src/sources/journal-source.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../fakes/memory-store.js';
 import { createNetnsPair, until, type NetnsPair } from '../helpers/netns.js';
 import { PrivateJournald, privateJournaldMissing, waitFor } from '../sources/journal-private-journald.js';
 
@@ -73,13 +75,14 @@ after(async () => {
 function guard(cfg: JailConfig, source: (sink: (l: import('../../src/core/types.js').LogLine) => void, store: MemoryStore) => SourcePort) {
   const store = new MemoryStore();
   const { log, records } = memoryLogger('debug');
-  const runtime = new JailRuntime(cfg, { store, clock: new SystemClock(), log, metrics: new NoopMetrics() });
   const actions = loadJailActions(
     { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
-    { configDir: dir, runner: new ExecaRunner({ prefix: ['ip', 'netns', 'exec', pair.defender], timeoutMs: 30_000 }), store, log },
+    { configDir: dir, firewalls: firewallMaker(new ExecaRunner({ prefix: ['ip', 'netns', 'exec', pair.defender], timeoutMs: 30_000 }), false), store, log },
   );
   const filter = loadFilter(cfg.filter!.name, { configDir: dir, args: cfg.filter!.args });
-  runtime.attach({ engine: new Jail(cfg), filter, ami: null, gate: null, actions, sources: [source(runtime.line, store)] });
+  const runtime = new JailRuntime(cfg, { store, clock: new SystemClock(), log, metrics: new NoopMetrics() }, (sink) => ({
+    engine: new Jail(cfg), filter, ami: null, gate: null, actions, sources: [source(sink, store)],
+  }));
   return { runtime, store, records };
 }
 
@@ -101,7 +104,7 @@ test('no systemd here, so a private journald: sshd failures in the journal ban t
   const cfg = loadConfig(dir).jails.find((j) => j.name === 'sshd')!;
   let journal!: JournalSource;
   const { runtime, store, records } = guard(cfg, (sink, store) => {
-    journal = new JournalSource({ name: cfg.name, matches: cfg.journalmatch, store, clock: new SystemClock(), log: memoryLogger().log, onLine: sink, directory: journald.directory, readBackMs: cfg.findtime });
+    journal = new JournalSource({ name: cfg.name, matches: cfg.journalmatch, store, clock: new SystemClock(), log: memoryLogger().log, onLine: sink, directory: journald.directory, readBackMs: cfg.findtime, runner: journalRunner(new ExecaRunner()) });
     return journal;
   });
   await runtime.start();

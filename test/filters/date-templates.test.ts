@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildDateParser } from '../../src/filters/date-templates.js';
-import { parseTimeZone } from '../../src/filters/time-zone.js';
+import { parseTimeZone } from '../../src/core/time-zone.js';
 import { VoipguardError } from '../../src/core/errors.js';
 
 const UTC = parseTimeZone('UTC');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConfigSet } from '../../src/config/config-set.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { loadFilter } from '../../src/filters/load-filter.js';
-import { parseJournalMatch } from '../../src/sources/journal-match.js';
+import { parseJournalMatch } from '../../src/config/journal-match.js';
 import type { JournalLine } from '../../src/sources/journal-source.js';
 import { parseSampleFile, type SampleLine } from './sample-file.js';
 

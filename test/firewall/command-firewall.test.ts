@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadActionDefinition } from '../../src/actions/action-definition.js';
-import { MemoryRunner } from '../../src/actions/memory-runner.js';
+import { loadActionDefinition } from '../../src/firewall/action-definition.js';
+import { MemoryRunner } from '../fakes/memory-runner.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { VoipguardError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/log/logger.js';

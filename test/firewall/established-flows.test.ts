@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CommandRunner } from '../../src/actions/command-runner.js';
+import type { CommandRunner } from '../../src/exec/command-runner.js';
 import { T0, ban, defenderRunner, guard, usePair, type Guard } from './kernel-scenario.js';
 
 const box = usePair();

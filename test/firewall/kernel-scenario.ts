@@ -2,14 +2,15 @@
 // 5060, 5061 and 5070) guarded by a jail whose two actions are named asterisk-tcp and
 // asterisk-udp, an attacker next to it. What counts is what the attacker's sockets receive.
 
+import { firewallMaker } from '../../src/app.js';
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { ExecaRunner } from '../../src/actions/execa-runner.js';
+import { ExecaRunner } from '../../src/exec/execa-runner.js';
 import { loadJailActions, type JailActions } from '../../src/actions/jail-actions.js';
-import type { CommandRunner } from '../../src/actions/command-runner.js';
+import type { CommandRunner } from '../../src/exec/command-runner.js';
 import type { Decision } from '../../src/core/types.js';
 import { packageRoot } from '../../src/core/paths.js';
-import { memoryLogger } from '../../src/log/logger.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
 import { TinyStore } from '../helpers/tiny-store.js';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns.js';
 
@@ -58,7 +59,7 @@ export async function guard(
       ],
       params: { port: '5060,5061', ...opts.params },
     },
-    { configDir: packageRoot(), runner, store, log },
+    { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store, log },
   );
   await actions.start();
   await actions.reconcile([], T0);

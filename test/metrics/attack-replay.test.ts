@@ -4,11 +4,12 @@
 // the candidate lines, clamped timestamps and firewall commands (a failing one included).
 // Time is a manual clock: each line is "read" 5 ms after the time Asterisk wrote in it.
 
+import { firewallMaker } from '../../src/app.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadJailActions } from '../../src/actions/jail-actions.js';
-import { MemoryRunner } from '../../src/actions/memory-runner.js';
+import { MemoryRunner } from '../fakes/memory-runner.js';
 import { diskReader, type ConfigFileReader } from '../../src/config/config-set.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { ManualClock } from '../../src/core/clock.js';
@@ -19,7 +20,7 @@ import { Jail } from '../../src/jails/jail.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { PromMetrics } from '../../src/metrics/prom-metrics.js';
 import { startMetricsServer } from '../../src/metrics/metrics-server.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../fakes/memory-store.js';
 import { scrape, value } from './scrape.js';
 
 const ROOT = packageRoot();
@@ -61,15 +62,14 @@ async function rig(action: string, runner = new MemoryRunner()) {
   const store = new MemoryStore();
   const log = silentLogger();
   const metrics = new PromMetrics();
-  const rt = new JailRuntime(cfg, { store, clock, log, metrics });
-  rt.attach({
+  const rt = new JailRuntime(cfg, { store, clock, log, metrics }, () => ({
     engine: new Jail(cfg),
     filter: loadFilter(cfg.filter!.name, { configDir: ROOT, args: cfg.filter!.args, timezone: 'UTC' }),
     ami: null,
     gate: null,
-    actions: loadJailActions({ jail: cfg.name, actions: cfg.actions, params: cfg.raw }, { configDir: ROOT, runner, store, log, metrics }),
+    actions: loadJailActions({ jail: cfg.name, actions: cfg.actions, params: cfg.raw }, { configDir: ROOT, firewalls: firewallMaker(runner, false), store, log, metrics }),
     sources: [],
-  });
+  }));
   await rt.start();
   const server = await startMetricsServer({ host: '127.0.0.1', port: 0 }, metrics, log);
   const read = async (at: number, text: string): Promise<void> => {

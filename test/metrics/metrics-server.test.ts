@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { PromMetrics } from '../../src/metrics/prom-metrics.js';
-import { parseMetricsListen, DEFAULT_METRICS_PORT } from '../../src/metrics/metrics-listen.js';
+import { parseMetricsListen, DEFAULT_METRICS_PORT } from '../../src/config/metrics-listen.js';
 import { startMetricsServer } from '../../src/metrics/metrics-server.js';
 import { VoipguardError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/log/logger.js';

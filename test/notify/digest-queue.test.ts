@@ -4,7 +4,7 @@ import { DigestQueue, type DigestQueueOptions } from '../../src/notify/digest-qu
 import type { BanNotice, Digest, NotificationSink } from '../../src/notify/notice.js';
 import { ManualTimers } from '../../src/core/timers.js';
 import { PromMetrics } from '../../src/metrics/prom-metrics.js';
-import { memoryLogger } from '../../src/log/logger.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
 const SEC = 1000;

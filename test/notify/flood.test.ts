@@ -4,20 +4,25 @@
 // schedule is driven by hand (ManualTimers); sockets and processes are real, so the test polls them
 // with a bounded deadline.
 
+import { firewallMaker } from '../../src/app.js';
+import { ExecaRunner } from '../../src/exec/execa-runner.js';
+import { nodeHttpPoster } from '../../src/notify/http-poster.js';
+import { SendmailMailer, type SendmailOptions } from '../../src/notify/mailer.js';
+import { ExecWhois, type ExecWhoisOptions } from '../../src/notify/whois.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { loadJailActions } from '../../src/actions/jail-actions.js';
-import { MemoryRunner } from '../../src/actions/memory-runner.js';
+import { MemoryRunner } from '../fakes/memory-runner.js';
 import { parseNamedArgsList } from '../../src/config/named-args.js';
 import { packageRoot } from '../../src/core/paths.js';
 import type { BanDecision } from '../../src/core/types.js';
-import { memoryLogger } from '../../src/log/logger.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
 import { PromMetrics } from '../../src/metrics/prom-metrics.js';
-import { loadJailNotifiers, withNotifiers } from '../../src/notify/jail-notifiers.js';
+import { loadJailNotifiers, withNotifiers } from '../../src/actions/jail-notifiers.js';
 import { ManualTimers } from '../../src/core/timers.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../fakes/memory-store.js';
 import { startReceiver, until } from './receiver.js';
 import { makeStandIns, splitMail } from './stand-ins.js';
 
@@ -38,8 +43,8 @@ async function harness(actionLines: string) {
   const store = new MemoryStore();
   const list = parseNamedArgsList(actionLines);
   const configDir = packageRoot();
-  const firewall = loadJailActions({ jail: 'asterisk', actions: list, params: {} }, { configDir, runner: new MemoryRunner(), store, log });
-  const notifiers = loadJailNotifiers({ jail: 'asterisk', actions: list }, { configDir, timers, clock: timers, log, metrics, hostname: hostname(), rng: () => 0 });
+  const firewall = loadJailActions({ jail: 'asterisk', actions: list, params: {} }, { configDir, firewalls: firewallMaker(new MemoryRunner(), false), store, log });
+  const notifiers = loadJailNotifiers({ jail: 'asterisk', actions: list }, { configDir, timers, clock: timers, log, metrics, hostname: hostname(), rng: () => 0, ...realSenders() });
   assert.equal(notifiers.actions.length, 1);
   const actions = withNotifiers(firewall, notifiers);
   await actions.start();
@@ -158,4 +163,14 @@ for (const mode of ['error', 'refused', 'hang'] as const) {
       await r.close();
     }
   });
+}
+
+/** The daemon's own senders (app.ts passes the same). */
+function realSenders() {
+  const runner = new ExecaRunner();
+  return {
+    mailer: (o: SendmailOptions) => new SendmailMailer(o, runner),
+    whois: (o: ExecWhoisOptions) => new ExecWhois(o, runner),
+    poster: nodeHttpPoster,
+  };
 }

@@ -7,9 +7,12 @@ import { ManualClock } from '../../src/core/clock.js';
 import { VoipguardError } from '../../src/core/errors.js';
 import { headerText, mailAddress, mailAddressList, renderMail } from '../../src/notify/mail-message.js';
 import { MailSink } from '../../src/notify/mail-sink.js';
-import { MemoryMailer, SendmailMailer } from '../../src/notify/mailer.js';
+import { ExecaRunner } from '../../src/exec/execa-runner.js';
+import { SendmailMailer } from '../../src/notify/mailer.js';
+import { MemoryMailer } from '../fakes/memory-mailer.js';
 import type { Digest } from '../../src/notify/notice.js';
-import { ExecWhois, MemoryWhois } from '../../src/notify/whois.js';
+import { ExecWhois } from '../../src/notify/whois.js';
+import { MemoryWhois } from '../fakes/memory-whois.js';
 import { makeStandIns, splitMail } from './stand-ins.js';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 43, 47);
@@ -42,8 +45,8 @@ test('CVE-2021-32749: a hostile whois answer reaches sendmail only as body text 
   try {
     const sink = new MailSink(
       { dest: ['admin@pbx.example'], sender: 'voipguard@pbx.example', senderName: 'Fail2Ban', whoisMax: 10, linesMax: 0 },
-      new SendmailMailer({ path: s.sendmail }),
-      new ExecWhois({ path: s.whois }),
+      new SendmailMailer({ path: s.sendmail }, new ExecaRunner()),
+      new ExecWhois({ path: s.whois }, new ExecaRunner()),
       new ManualClock(T0),
     );
     await sink.send(digest(['203.0.113.5']));
@@ -73,7 +76,7 @@ test('CVE-2021-32749: a hostile whois answer reaches sendmail only as body text 
 test('whois is never asked about anything but a canonical address', async () => {
   const s = makeStandIns('x');
   try {
-    const w = new ExecWhois({ path: s.whois });
+    const w = new ExecWhois({ path: s.whois }, new ExecaRunner());
     for (const bad of ['-h evil.example 203.0.113.5', '203.0.113.5; touch x', '--help', '2001:DB8::1', '203.0.113.005', '']) {
       assert.equal(await w.lookup(bad), null, bad);
     }
@@ -85,7 +88,7 @@ test('whois is never asked about anything but a canonical address', async () => 
 });
 
 test('a whois that is missing or slow gives no text but still a mail', async () => {
-  const missing = new ExecWhois({ path: '/nonexistent/whois' });
+  const missing = new ExecWhois({ path: '/nonexistent/whois' }, new ExecaRunner());
   assert.equal(await missing.lookup('203.0.113.5'), null);
   const mailer = new MemoryMailer();
   const sink = new MailSink({ dest: ['root'], sender: 'root', senderName: 'voipguard', whoisMax: 1, linesMax: 0 }, mailer, missing, new ManualClock(T0));
@@ -99,7 +102,7 @@ test('sendmail failing (exit 75) is VG_NOTIFY_SEND with its stderr', async () =>
   const s = makeStandIns('');
   try {
     s.failSendmail(1);
-    const m = new SendmailMailer({ path: s.sendmail });
+    const m = new SendmailMailer({ path: s.sendmail }, new ExecaRunner());
     const msg = { from: { name: 'v', address: 'root' }, to: ['root'], subject: 's', date: T0, body: 'b' };
     await assert.rejects(m.send(msg), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_NOTIFY_SEND' && /exit 75: 451 4\.3\.0/.test(e.message));
     await m.send(msg);

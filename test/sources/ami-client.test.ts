@@ -2,12 +2,12 @@ import { afterEach, describe, test } from 'node:test';
 import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { AmiClient, type AmiClientOptions } from '../../src/sources/ami-client.js';
-import { AmiFailureFilter } from '../../src/sources/ami-failures.js';
+import { AmiFailureFilter } from '../../src/filters/ami-failures.js';
 import { managerSession } from '../../src/sources/ami-manager-session.js';
 import { builtinSession, type AmiSessionFactory } from '../../src/sources/ami-session.js';
 import { ManualTimers } from '../../src/core/timers.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../src/core/backoff.js';
-import { memoryLogger } from '../../src/log/logger.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
 import type { AmiEvent } from '../../src/core/types.js';
 import { FakeAmiServer, amiBlock, waitUntil } from '../helpers/fake-ami-server.js';
 

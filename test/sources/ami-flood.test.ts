@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AmiClient } from '../../src/sources/ami-client.js';
 import { managerSession } from '../../src/sources/ami-manager-session.js';
-import { AmiFailureFilter } from '../../src/sources/ami-failures.js';
+import { AmiFailureFilter } from '../../src/filters/ami-failures.js';
 import { SystemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { FakeAmiServer, amiBlock, waitUntil } from '../helpers/fake-ami-server.js';

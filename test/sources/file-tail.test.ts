@@ -4,6 +4,8 @@ import { appendFileSync, copyFileSync, mkdirSync, renameSync, statSync, truncate
 import { join } from 'node:path';
 import { FileTail, ROTATED_KEY } from '../../src/sources/file-tail.js';
 import { kit, MapPositions, numbered, seq, tempDir } from './file-kit.js';
+import type { FilePosition } from '../../src/store/store.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
 
 const OPTS = { maxLineBytes: 1024, rotateGraceMs: 5_000, initialBackBytes: 1 << 20 };
 
@@ -255,5 +257,31 @@ test('checks that arrive while one runs collapse, and every line is still read o
   await Promise.all(pending);
   await tail.check();
   assert.deepEqual(k.texts(), seq('l', 0, 50));
+  await tail.close();
+});
+
+test('a full disk while saving the read position is logged when it happens, once, and the save is retried on the next read', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'messages');
+  writeFileSync(path, numbered('a', 0, 2));
+  const k = kit();
+  let full = true;
+  const store = new MapPositions();
+  const diskFull = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+  const failing = { getPosition: (p: string) => store.getPosition(p), setPosition: (p: FilePosition) => (full ? (() => { throw diskFull; })() : store.setPosition(p)) };
+  const { log, records } = memoryLogger();
+  const tail = new FileTail(path, { ...k.deps, store: failing, log }, OPTS);
+  await tail.check();
+  assert.deepEqual(k.texts(), seq('a', 0, 2), 'the lines reached the jail');
+  const logged = () => records.filter((r) => r['event'] === 'position-save-failed');
+  assert.equal(logged().length, 1);
+  assert.equal(logged()[0]!['code'], 'SQLITE_FULL');
+  appendFileSync(path, numbered('a', 2, 1));
+  await tail.check();
+  assert.equal(logged().length, 1, 'the same failure is not logged again');
+  full = false;
+  appendFileSync(path, numbered('a', 3, 1));
+  await tail.check();
+  assert.equal(store.getPosition(path)?.offset, statSync(path).size);
   await tail.close();
 });

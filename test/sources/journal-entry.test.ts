@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJournalEntry, type JournalEntry } from '../../src/sources/journal-entry.js';
-import { parseJournalMatch } from '../../src/sources/journal-match.js';
+import { parseJournalMatch } from '../../src/config/journal-match.js';
 import { VoipguardError } from '../../src/core/errors.js';
 
 const base = { __CURSOR: 's=1;i=1', __REALTIME_TIMESTAMP: '1795255954568459' };

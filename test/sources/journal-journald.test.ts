@@ -2,11 +2,13 @@
 // since this machine runs no systemd; see journal-private-journald.ts). Waits poll real processes
 // with a bounded deadline.
 
+import { ExecaRunner } from '../../src/exec/execa-runner.js';
+import { journalRunner } from '../../src/sources/journal-process.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { SystemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { parseJournalMatch } from '../../src/sources/journal-match.js';
+import { parseJournalMatch } from '../../src/config/journal-match.js';
 import { JournalSource, type JournalLine } from '../../src/sources/journal-source.js';
 import { PrivateJournald, privateJournaldMissing, waitFor } from './journal-private-journald.js';
 
@@ -32,7 +34,7 @@ function follow(store: ReturnType<typeof meta>, lines: JournalLine[]): JournalSo
   const s = new JournalSource({
     name: 'sshd', matches: parseJournalMatch('SYSLOG_IDENTIFIER=sshd + SYSLOG_IDENTIFIER=sshd-session'),
     store, clock: new SystemClock(), log: silentLogger(), onLine: (l) => lines.push(l),
-    directory: journald.directory, readBackMs: 60_000,
+    directory: journald.directory, readBackMs: 60_000, runner: journalRunner(new ExecaRunner()),
   });
   void s.start();
   return s;

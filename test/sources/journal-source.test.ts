@@ -1,11 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { memoryLogger, silentLogger } from '../../src/log/logger.js';
-import { MemoryJournal } from '../../src/sources/journal-replay.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
+import { ExecaRunner } from '../../src/exec/execa-runner.js';
+import { journalRunner } from '../../src/sources/journal-process.js';
+import { MemoryJournal } from '../fakes/memory-journal.js';
 import { JournalSource, type JournalLine, type JournalSourceOptions } from '../../src/sources/journal-source.js';
 import { ManualTimers } from '../../src/core/timers.js';
-import { parseJournalMatch } from '../../src/sources/journal-match.js';
+import { parseJournalMatch } from '../../src/config/journal-match.js';
 
 // Real journalctl --output=json output, recorded from a real journald (journal-record-fixture.ts).
 const RECORDED = readFileSync(new URL('../../fixtures/samples/sshd-journal.jsonl', import.meta.url), 'utf8').split('\n').filter(Boolean);
@@ -207,7 +210,7 @@ test('a journalctl that cannot be started is reported and retried, not thrown (r
   const { log, records } = memoryLogger();
   const source = new JournalSource({
     name: 'sshd', matches: SSHD, store: new MetaStore(), clock: timers, log, onLine: () => {},
-    journalctl: '/nonexistent/journalctl', timers,
+    journalctl: '/nonexistent/journalctl', timers, runner: journalRunner(new ExecaRunner()),
   });
   await source.start();
   const deadline = Date.now() + 5000; // waits on a real (failed) spawn

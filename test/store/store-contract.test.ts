@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../fakes/memory-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { storeContract } from './store-contract.js';
 

@@ -2,7 +2,17 @@
 // reinterpreted. A timeout kills a hung command (a stuck xtables lock) instead of hanging the jail.
 
 import { execa } from 'execa';
-import { EXIT_NOT_FOUND, EXIT_TIMEOUT, type CommandRunner, type RunOptions, type RunResult } from './command-runner.js';
+import {
+  EXIT_NOT_FOUND,
+  EXIT_TIMEOUT,
+  type CommandRunner,
+  type CommandStreamer,
+  type LineProcess,
+  type RunOptions,
+  type RunResult,
+  type StreamExit,
+  type StreamOptions,
+} from './command-runner.js';
 
 export interface ExecaRunnerOptions {
   /** Kill a command after this long (ms). */
@@ -11,7 +21,7 @@ export interface ExecaRunnerOptions {
   readonly prefix?: readonly string[];
 }
 
-export class ExecaRunner implements CommandRunner {
+export class ExecaRunner implements CommandRunner, CommandStreamer {
   private readonly timeoutMs: number;
   private readonly prefix: readonly string[];
 
@@ -28,12 +38,12 @@ export class ExecaRunner implements CommandRunner {
       r = await execa(full[0]!, full.slice(1), {
         shell: false,
         reject: false,
-        timeout: this.timeoutMs,
+        timeout: opts.timeoutMs ?? this.timeoutMs,
         input: opts.input ?? '',
         stripFinalNewline: false,
-        env: { LC_ALL: 'C' },
+        env: { LC_ALL: 'C', ...opts.env },
         extendEnv: true,
-        maxBuffer: 256 * 1024 * 1024,
+        maxBuffer: opts.maxBuffer ?? 256 * 1024 * 1024,
       });
     } catch (e) {
       // execa refuses some argv before spawning (a NUL byte): a failed command, not a crash
@@ -41,13 +51,61 @@ export class ExecaRunner implements CommandRunner {
     }
     const stdout = typeof r.stdout === 'string' ? r.stdout : '';
     const stderr = typeof r.stderr === 'string' ? r.stderr : '';
-    if (r.timedOut) return { exitCode: EXIT_TIMEOUT, stdout, stderr: stderr || `timed out after ${this.timeoutMs} ms` };
+    if (r.timedOut) return { exitCode: EXIT_TIMEOUT, stdout, stderr: stderr || `timed out after ${opts.timeoutMs ?? this.timeoutMs} ms` };
     if (typeof r.exitCode === 'number') return { exitCode: r.exitCode, stdout, stderr };
     const code = (r.cause as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOENT') return { exitCode: EXIT_NOT_FOUND, stdout, stderr: `${full[0]}: command not found` };
     if (r.signal) return { exitCode: 128 + signalNumber(r.signal), stdout, stderr: stderr || `killed by ${r.signal}` };
     return { exitCode: EXIT_NOT_FOUND, stdout, stderr: stderr || String(r.message ?? 'cannot run') };
   }
+
+  stream(argv: readonly string[], opts: StreamOptions = {}): LineProcess {
+    const full = [...this.prefix, ...argv];
+    if (full.length === 0) {
+      return { lines: (async function* () {})(), exited: Promise.resolve({ code: null, signal: null, stderr: 'empty command' }), kill: () => undefined };
+    }
+    const sub = execa(full[0]!, full.slice(1), {
+      shell: false,
+      stdin: 'ignore',
+      buffer: { stdout: false, stderr: true },
+      maxBuffer: { stderr: 1024 * 1024 },
+      reject: false,
+      stripFinalNewline: true,
+      env: { ...opts.env },
+      extendEnv: true,
+    });
+    const exited: Promise<StreamExit> = sub.then(
+      (r) => ({
+        code: r.exitCode ?? null,
+        signal: r.signal ?? null,
+        stderr: tail(r.failed && r.exitCode === undefined && r.signal === undefined ? String(r.shortMessage) : String(r.stderr ?? '')),
+      }),
+      (e: unknown) => ({ code: null, signal: null, stderr: tail(String((e as Error)?.message ?? e)) }),
+    );
+    return {
+      lines: safeLines(sub.iterable({ from: 'stdout' })),
+      exited,
+      kill: () => {
+        sub.kill('SIGTERM');
+      },
+    };
+  }
+}
+
+const STDERR_KEEP = 4096;
+
+/** A spawn error would make the iterable throw; the exit promise already reports it. */
+async function* safeLines(it: AsyncIterable<string>): AsyncGenerator<string> {
+  try {
+    for await (const line of it) yield line;
+  } catch {
+    /* reported through `exited` */
+  }
+}
+
+function tail(s: string): string {
+  const t = s.trim();
+  return t.length > STDERR_KEEP ? t.slice(-STDERR_KEEP) : t;
 }
 
 function signalNumber(name: string): number {

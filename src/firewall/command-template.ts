@@ -29,8 +29,8 @@ export interface ScriptTemplate {
 
 /** Why a line was refused; the loader turns it into a VoipguardError with file/section/key/line. */
 export class TemplateError extends Error {
-  constructor(readonly kind: 'shell' | 'tag', message: string) {
-    super(message);
+  constructor(readonly kind: 'shell' | 'tag', message: string, options?: { cause?: unknown }) {
+    super(message, options);
   }
 }
 
@@ -58,7 +58,7 @@ export function compileCommand(line: string, allowed: readonly DynamicTag[]): Co
   try {
     argv = tokenize(line);
   } catch (e) {
-    if (e instanceof ShellSyntaxError) throw new TemplateError('shell', `needs a shell: ${e.message}; voipguard runs commands without one`);
+    if (e instanceof ShellSyntaxError) throw new TemplateError('shell', `needs a shell: ${e.message}; voipguard runs commands without one`, { cause: e });
     throw e;
   }
   const slots = argv.map((w) => slotOf(w, allowed));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AmiFailureFilter } from '../../src/sources/ami-failures.js';
-import { memoryLogger } from '../../src/log/logger.js';
+import { AmiFailureFilter } from '../../src/filters/ami-failures.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
 import type { AmiEvent } from '../../src/core/types.js';
 
 const ev = (fields: Array<[string, string]>, receivedAt = 5_000): AmiEvent => ({ fields, receivedAt });

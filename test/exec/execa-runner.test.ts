@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExecaRunner } from '../../src/actions/execa-runner.js';
+import { ExecaRunner } from '../../src/exec/execa-runner.js';
 
 const runner = new ExecaRunner({ timeoutMs: 5000 });
 

@@ -153,7 +153,7 @@ class Compiler {
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       const code = e.kind === 'shell' ? 'VG_ACTION_SHELL' : 'VG_ACTION_TAG';
-      throw new VoipguardError(code, `"${clip(text)}": ${e.message}`, place);
+      throw new VoipguardError(code, `"${clip(text)}": ${e.message}`, place, { cause: e });
     }
   }
 
@@ -185,7 +185,7 @@ class Compiler {
         try {
           return new RegExp(text, 'gm');
         } catch (e) {
-          throw new VoipguardError('VG_CONFIG_TYPE', `"${clip(text)}" is not a regular expression: ${(e as Error).message}`, place);
+          throw new VoipguardError('VG_CONFIG_TYPE', `"${clip(text)}" is not a regular expression: ${(e as Error).message}`, place, { cause: e });
         }
       });
   }

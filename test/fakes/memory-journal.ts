@@ -4,8 +4,8 @@
 // followers run, end every running journalctl (as a journald restart does), or make the next starts
 // fail; `voipguard regex` style replays can use it on a recorded file.
 
-import type { JournalExit, JournalProcess, JournalRunner } from './journal-process.js';
-import { fieldValues } from './journal-entry.js';
+import type { JournalExit, JournalProcess, JournalRunner } from '../../src/sources/journal-process.js';
+import { fieldValues } from '../../src/sources/journal-entry.js';
 
 interface Follower {
   readonly filter: (o: Record<string, unknown>) => boolean;

@@ -6,10 +6,10 @@ import { packageRoot } from '../../src/core/paths.js';
 import type { BanDecision, Decision, Failure } from '../../src/core/types.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { NoopMetrics } from '../../src/metrics/noop-metrics.js';
-import { loadJailNotifiers, withNotifiers } from '../../src/notify/jail-notifiers.js';
-import { MemoryMailer } from '../../src/notify/mailer.js';
-import { MemoryPoster } from '../../src/notify/http-poster.js';
-import { MemoryWhois } from '../../src/notify/whois.js';
+import { loadJailNotifiers, withNotifiers } from '../../src/actions/jail-notifiers.js';
+import { MemoryMailer } from '../fakes/memory-mailer.js';
+import { MemoryPoster } from '../fakes/memory-poster.js';
+import { MemoryWhois } from '../fakes/memory-whois.js';
 import { ManualTimers } from '../../src/core/timers.js';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
@@ -20,7 +20,7 @@ function setup(line: string) {
   const poster = new MemoryPoster();
   const n = loadJailNotifiers(
     { jail: 'asterisk', actions: parseNamedArgsList(line) },
-    { configDir: packageRoot(), timers, clock: timers, log: silentLogger(), metrics: new NoopMetrics(), hostname: 'pbx1', mailer, poster, whois: new MemoryWhois() },
+    { configDir: packageRoot(), timers, clock: timers, log: silentLogger(), metrics: new NoopMetrics(), hostname: 'pbx1', mailer: () => mailer, poster, whois: () => new MemoryWhois() },
   );
   return { timers, mailer, poster, n };
 }

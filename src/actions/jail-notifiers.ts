@@ -6,9 +6,9 @@
 
 import { VoipguardError, VoipguardErrors } from '../core/errors.js';
 import type { Decision, Failure } from '../core/types.js';
-import type { JailActions } from '../actions/jail-actions.js';
-import { loadNotifyConfig, type LoadNotifyOptions } from './load-notify-action.js';
-import { NotifyAction, type NotifyDeps } from './notify-action.js';
+import type { JailActions } from './jail-actions.js';
+import { loadNotifyConfig, type LoadNotifyOptions } from '../notify/load-notify-action.js';
+import { NotifyAction, type NotifyDeps } from '../notify/notify-action.js';
 
 export interface JailNotifiers {
   readonly actions: readonly NotifyAction[];

@@ -1,7 +1,7 @@
 // The in-memory twin of ExecaRunner: records every call and answers from handlers, so tests can
 // play a locked xtables, a missing binary or a module that is not loaded.
 
-import type { CommandRunner, RunOptions, RunResult } from './command-runner.js';
+import type { CommandRunner, RunOptions, RunResult } from '../../src/exec/command-runner.js';
 
 export interface RecordedCall {
   readonly argv: readonly string[];

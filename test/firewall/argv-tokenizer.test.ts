@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ShellSyntaxError, tokenize } from '../../src/actions/argv-tokenizer.js';
+import { ShellSyntaxError, tokenize } from '../../src/firewall/argv-tokenizer.js';
 
 const refused: [string, RegExp][] = [
   ['iptables -n -L INPUT | grep -q f2b-x', /pipe/],

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadActionDefinition } from '../../src/actions/action-definition.js';
-import { renderCommand, renderScriptLine } from '../../src/actions/command-template.js';
+import { loadActionDefinition } from '../../src/firewall/action-definition.js';
+import { renderCommand, renderScriptLine } from '../../src/firewall/command-template.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { VoipguardError } from '../../src/core/errors.js';
 

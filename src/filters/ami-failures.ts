@@ -5,7 +5,7 @@
 // and the address Asterisk wrote last is the one used.
 
 import type { AmiEvent, Failure } from '../core/types.js';
-import { DEFAULT_SECURITY_EVENTS, securityEventToFailure } from '../filters/security-event.js';
+import { DEFAULT_SECURITY_EVENTS, securityEventToFailure } from './security-event.js';
 import type { Logger } from '../log/logger.js';
 
 export interface AmiFailureStats {

@@ -2,7 +2,7 @@
 // so the jail says which zone that is: `local` (the host's, the default), `UTC`, a fixed offset
 // (`+0300`, `UTC-05:30`) or an IANA name (`Europe/Berlin`, resolved through Intl, DST included).
 
-import { VoipguardError, type ErrorPlace } from '../core/errors.js';
+import { VoipguardError, type ErrorPlace } from './errors.js';
 
 export interface WallTime {
   readonly year: number;
@@ -36,8 +36,8 @@ export function parseTimeZone(spec: string | undefined, place: ErrorPlace = {}):
   }
   try {
     return new IanaZone(s);
-  } catch {
-    throw new VoipguardError('VG_CONFIG_TYPE', `unknown time zone "${s}" (use local, UTC, +HHMM or an IANA name)`, place);
+  } catch (e) {
+    throw new VoipguardError('VG_CONFIG_TYPE', `unknown time zone "${s}" (use local, UTC, +HHMM or an IANA name)`, place, { cause: e });
   }
 }
 

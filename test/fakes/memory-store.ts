@@ -1,8 +1,8 @@
 // The in-memory twin of SqliteStore, for unit tests and `dbfile = :memory:`-like dry runs. It passes
 // the same contract tests (test/store/store-contract.ts).
 
-import type { BanRecord } from '../core/types.js';
-import type { ActiveBan, FilePosition, Store } from './store.js';
+import type { BanRecord } from '../../src/core/types.js';
+import type { ActiveBan, FilePosition, Store } from '../../src/store/store.js';
 
 export class MemoryStore implements Store {
   private readonly bans = new Map<string, ActiveBan>();
