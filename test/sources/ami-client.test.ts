@@ -406,3 +406,94 @@ test('no module of src/ patches node:net: the session only watches the socket th
     assert.doesNotMatch(readFileSync(new URL(f, src), 'utf8'), /\.createConnection\s*=/, f);
   }
 });
+
+// Planted lines (docs/ami.md "Hostile input"): PJSIP writes the From user as AccountID unescaped, so
+// `%0D%0A` becomes a line break inside the event. Each case is written over TCP to the real package.
+describe('AMI events keep their shape, whatever an attacker plants in a field', () => {
+  const NOW = 1_000_000; // the manual clock
+  const TV = '1970-01-01T00:15:40.000+0000'; // Asterisk's EventTV: a minute before the receive time
+  const REAL = '203.0.113.50';
+  const iac = (accountId: string, session = 's-1') =>
+    `Event: InvalidAccountID\r\nPrivilege: security,all\r\nEventTV: ${TV}\r\nSeverity: Error\r\nService: PJSIP\r\nEventVersion: 1\r\n` +
+    `AccountID: ${accountId}\r\nSessionID: ${session}\r\nLocalAddress: IPV4/UDP/198.51.100.10/5060\r\nRemoteAddress: IPV4/UDP/${REAL}/5072\r\n\r\n`;
+  const crf = (accountId: string, response: string) =>
+    `Event: ChallengeResponseFailed\r\nPrivilege: security,all\r\nEventTV: ${TV}\r\nSeverity: Error\r\nService: PJSIP\r\nEventVersion: 1\r\n` +
+    `AccountID: ${accountId}\r\nSessionID: c-1\r\nLocalAddress: IPV4/UDP/198.51.100.10/5060\r\nRemoteAddress: IPV4/UDP/${REAL}/5072\r\n` +
+    `Challenge: 1569024763/510a\r\nResponse: ${response}\r\nExpectedResponse: \r\n\r\n`;
+
+  async function run(raws: readonly string[], opts: Partial<AmiClientOptions> = {}) {
+    const server = new FakeAmiServer();
+    await server.listen();
+    const timers = new ManualTimers(NOW);
+    const client = new AmiClient({ host: '127.0.0.1', port: server.port, username: 'voipguard', secret: SECRET, ...opts }, { log: memoryLogger().log, clock: timers, timers });
+    const events: AmiEvent[] = [];
+    client.onEvent((e) => events.push(e));
+    cleanups.push(async () => {
+      await client.stop();
+      await server.close();
+    });
+    client.start();
+    await waitUntil(() => client.state().status === 'connected', 'login');
+    for (const raw of raws) {
+      const before = events.length;
+      await server.write(raw);
+      // a held event is released by the next event or by the join window
+      await waitUntil(() => events.length > before || timers.pendingDelays().includes(1000), 'delivered or held');
+      if (events.length === before) timers.advance(1000);
+      await waitUntil(() => events.length > before, 'delivered');
+    }
+    assert.equal(client.state().status, 'connected', 'no planted text costs the connection');
+    const { log, records } = memoryLogger();
+    const filter = new AmiFailureFilter({ log });
+    return { events, failures: events.map((e) => filter.toFailure(e)), filter, records, client };
+  }
+
+  test('a blank line planted in AccountID does not end the event before RemoteAddress: the rest is joined, flagged, the real address counted', async () => {
+    const planted = ['x\n\nx: y', 'x\r\n\r\ny', '\n\nRemoteAddress: IPV4/1.2.3.4/1\n\n', '\r\n\r\nEvent: FailedACL', 'x\n\nResponse: Success', '\n\n\n\n', 'a\n\nb\n\nc'];
+    const r = await run([...planted.map((a) => iac(a)), iac('1001')]);
+    assert.equal(r.events.length, planted.length + 1);
+    r.failures.forEach((f, i) => {
+      assert.equal(f?.ip, REAL, JSON.stringify(planted[i] ?? 'clean'));
+      assert.equal(f?.kind, 'InvalidAccountID');
+    });
+    r.events.slice(0, -1).forEach((e, i) => assert.ok(e.hostile?.includes('joined'), JSON.stringify(planted[i])));
+    assert.equal(r.events.at(-1)!.hostile, undefined, 'the clean event after them is plain');
+    assert.equal(r.filter.stats().hostile, planted.length);
+  });
+
+  test('an EventTV planted after AccountID neither dates the attempt nor drops it: Asterisk\'s EventTV (the first) is used', async () => {
+    const planted = ['x\nEventTV: 100000000-1', 'x\r\nEventTV: 2099-01-01T00:00:00.000+0000', '\n\nEventTV: 100000000-1', 'x\r\nEventTV: 1970-01-01T00:16:30.000+0000'];
+    const r = await run(planted.map((a) => iac(a)));
+    r.failures.forEach((f, i) => {
+      assert.equal(f?.ip, REAL, planted[i]);
+      assert.equal(f?.time, NOW - 60_000, planted[i]);
+    });
+    r.events.forEach((e) => assert.ok(e.hostile?.includes('duplicate:eventtv')));
+  });
+
+  test('a RemoteAddress planted before or after Asterisk\'s: Asterisk\'s is counted, never the planted one; both sides at once count nothing', async () => {
+    const before = ['x\r\nRemoteAddress: IPV4/UDP/6.6.6.6/1', '\nRemoteAddress: IPV6/UDP/2001:db8::6/1', 'x\r\nremote address: IPV4/UDP/6.6.6.6/1'];
+    const r = await run([
+      ...before.map((a) => iac(a)),
+      crf('<unknown>', 'abc\r\nRemoteAddress: IPV4/UDP/6.6.6.7/1'), // after, through Response
+      crf('<unknown>', 'abc\r\nRemoteAddress: IPV4/UDP/6.6.6.7/1\r\nRemoteAddress: IPV4/UDP/6.6.6.8/1'),
+      crf('x\r\nRemoteAddress: IPV4/UDP/6.6.6.9/1', 'abc'), // before, through AccountID
+      crf('x\r\nRemoteAddress: IPV4/UDP/6.6.6.9/1', 'abc\r\nRemoteAddress: IPV4/UDP/6.6.6.7/1'), // both: cannot be told
+    ]);
+    const ips = r.failures.map((f) => f?.ip ?? null);
+    // `remote address` (a space) is a key of its own: planted text, flagged, not an address
+    assert.deepEqual(ips, [REAL, REAL, REAL, REAL, REAL, REAL, null]);
+    assert.ok(r.events[6]!.hostile?.includes('ambiguous:remoteaddress'));
+    assert.ok(r.events.every((e) => (e.hostile ?? []).length > 0));
+  });
+
+  test('a line over 8,192 characters (a long Call-ID) is skipped and counted; the event, the connection and the next events stay', async () => {
+    const r = await run([iac('1001', 'a'.repeat(8193 - 'SessionID: '.length)), iac('1001', 'b'.repeat(100_000)), iac('1001', 'c'.repeat(8192 - 'SessionID: '.length)), iac('1002')]);
+    assert.deepEqual(r.events.map((e) => e.hostile), [['long-line:sessionid'], ['long-line:sessionid'], undefined, undefined]);
+    assert.deepEqual(r.failures.map((f) => f?.ip), [REAL, REAL, REAL, REAL]);
+    assert.equal(r.failures[0]!.sessionId, undefined);
+    assert.equal(r.failures[2]!.sessionId!.length, 8181, 'a line of exactly 8,192 characters is Asterisk\'s and kept');
+    assert.equal(r.failures[3]!.account, '1002');
+    assert.equal(r.client.state().hostileEvents, 2);
+  });
+});
