@@ -180,7 +180,8 @@ export class AmiSession {
     this.clearTimer();
     this.phase = 'login';
     this.on.banner(text);
-    this.timer = this.timers.setTimeout(() => this.close('VG_AMI_TIMEOUT', `no answer to the login within ${this.opts.actionTimeoutMs} ms`), this.opts.actionTimeoutMs);
+    const ms = this.opts.actionTimeoutMs;
+    this.timer = this.timers.setTimeout(() => this.close('VG_AMI_TIMEOUT', `no answer to the login within ${ms} ms`), ms);
     // login() marks the package authenticated on success; it holds every other action until then
     this.mgr.login((err?: ManagerMessage) => {
       if (err !== undefined) this.refused(err);

@@ -92,7 +92,8 @@ test('asterisk-manager 0.2.0 swallows every block after a "Response: Follows" un
   const m = await managerOn(server);
   const got: ManagerMessage[] = [];
   m.on('rawevent', (e: ManagerMessage) => got.push(e));
-  await server.write('Response: Follows\r\n\r\n' + amiBlock([['Event', 'FailedACL'], ['RemoteAddress', 'IPV4/UDP/203.0.113.9/5060']]) + amiBlock([['Event', 'InvalidPassword']]));
+  const failed = amiBlock([['Event', 'FailedACL'], ['RemoteAddress', 'IPV4/UDP/203.0.113.9/5060']]);
+  await server.write('Response: Follows\r\n\r\n' + failed + amiBlock([['Event', 'InvalidPassword']]));
   await server.write('--END COMMAND--\r\n\r\n' + amiBlock([['Event', 'SuccessfulAuth']]));
   await waitUntil(() => got.length === 2, 'the Follows block and the event after its END');
   assert.equal(got[0]!.response, 'follows');

@@ -425,7 +425,10 @@ describe('AMI events keep their shape, whatever an attacker plants in a field', 
     const server = new FakeAmiServer();
     await server.listen();
     const timers = new ManualTimers(NOW);
-    const client = new AmiClient({ host: '127.0.0.1', port: server.port, username: 'voipguard', secret: SECRET, ...opts }, { log: memoryLogger().log, clock: timers, timers });
+    const client = new AmiClient(
+      { host: '127.0.0.1', port: server.port, username: 'voipguard', secret: SECRET, ...opts },
+      { log: memoryLogger().log, clock: timers, timers },
+    );
     const events: AmiEvent[] = [];
     client.onEvent((e) => events.push(e));
     cleanups.push(async () => {
@@ -449,7 +452,9 @@ describe('AMI events keep their shape, whatever an attacker plants in a field', 
   }
 
   test('a blank line planted in AccountID does not end the event before RemoteAddress: the rest is joined, flagged, the real address counted', async () => {
-    const planted = ['x\n\nx: y', 'x\r\n\r\ny', '\n\nRemoteAddress: IPV4/1.2.3.4/1\n\n', '\r\n\r\nEvent: FailedACL', 'x\n\nResponse: Success', '\n\n\n\n', 'a\n\nb\n\nc'];
+    const planted = [
+      'x\n\nx: y', 'x\r\n\r\ny', '\n\nRemoteAddress: IPV4/1.2.3.4/1\n\n', '\r\n\r\nEvent: FailedACL', 'x\n\nResponse: Success', '\n\n\n\n', 'a\n\nb\n\nc',
+    ];
     const r = await run([...planted.map((a) => iac(a)), iac('1001')]);
     assert.equal(r.events.length, planted.length + 1);
     r.failures.forEach((f, i) => {
@@ -462,7 +467,9 @@ describe('AMI events keep their shape, whatever an attacker plants in a field', 
   });
 
   test('an EventTV planted after AccountID neither dates the attempt nor drops it: Asterisk\'s EventTV (the first) is used', async () => {
-    const planted = ['x\nEventTV: 100000000-1', 'x\r\nEventTV: 2099-01-01T00:00:00.000+0000', '\n\nEventTV: 100000000-1', 'x\r\nEventTV: 1970-01-01T00:16:30.000+0000'];
+    const planted = [
+      'x\nEventTV: 100000000-1', 'x\r\nEventTV: 2099-01-01T00:00:00.000+0000', '\n\nEventTV: 100000000-1', 'x\r\nEventTV: 1970-01-01T00:16:30.000+0000',
+    ];
     const r = await run(planted.map((a) => iac(a)));
     r.failures.forEach((f, i) => {
       assert.equal(f?.ip, REAL, planted[i]);
@@ -488,7 +495,8 @@ describe('AMI events keep their shape, whatever an attacker plants in a field', 
   });
 
   test('a line over 8,192 characters (a long Call-ID) is skipped and counted; the event, the connection and the next events stay', async () => {
-    const r = await run([iac('1001', 'a'.repeat(8193 - 'SessionID: '.length)), iac('1001', 'b'.repeat(100_000)), iac('1001', 'c'.repeat(8192 - 'SessionID: '.length)), iac('1002')]);
+    const len = (line: number) => line - 'SessionID: '.length;
+    const r = await run([iac('1001', 'a'.repeat(len(8193))), iac('1001', 'b'.repeat(100_000)), iac('1001', 'c'.repeat(len(8192))), iac('1002')]);
     assert.deepEqual(r.events.map((e) => e.hostile), [['long-line:sessionid'], ['long-line:sessionid'], undefined, undefined]);
     assert.deepEqual(r.failures.map((f) => f?.ip), [REAL, REAL, REAL, REAL]);
     assert.equal(r.failures[0]!.sessionId, undefined);
