@@ -53,7 +53,7 @@ export function probeAmiLogin(req: AmiLoginRequest): Promise<AmiLoginOutcome> {
         },
       );
     } catch (e) {
-      // a line break in the secret, or an invalid port (net.createConnection throws synchronously)
+      // a line break in the secret, or an invalid port (node:net refuses it synchronously)
       finish({ ok: false, reason: 'protocol', message: (e as Error).message });
     }
   });

@@ -77,7 +77,7 @@ interface Pending {
 /** The package's Manager connected to host:port, and the socket it created for that. */
 function open(mgr: ManagerInstance, host: string, port: number, watch: (s: Socket) => void): Socket {
   let socket: Socket | null = null;
-  // published synchronously inside net.createConnection, which mgr.connect calls before returning
+  // published synchronously while node:net builds the socket, inside mgr.connect
   const grab = (msg: unknown): void => {
     if (socket !== null) return;
     socket = (msg as { socket: Socket }).socket;
