@@ -38,8 +38,6 @@ import { PromMetrics } from './metrics/prom-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { loadJailNotifiers, withNotifiers } from './actions/jail-notifiers.js';
 import { AmiClient } from './sources/ami-client.js';
-import { managerSession } from './sources/ami-manager-session.js';
-import { builtinSession } from './sources/ami-session.js';
 import { AmiFailureFilter } from './filters/ami-failures.js';
 import { systemTimers } from './core/timers.js';
 import { FileSource } from './sources/file-source.js';
@@ -211,9 +209,8 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
     const dead: AmiState = { state: 'disconnected', address, lastEventAt: null, lastError: message, reconnects: 0 };
     return { start: () => undefined, stop: async () => undefined, state: () => dead };
   }
-  // asterisk-manager (the user's choice) wrapped where it falls short, or our own parser (README "AMI")
-  const session = settings.client === 'builtin' ? builtinSession : managerSession;
-  const client = new AmiClient({ host: settings.host, port: settings.port, username: settings.username, secret }, { log, clock, session });
+  // one session implementation, on asterisk-manager (docs/ami.md)
+  const client = new AmiClient({ host: settings.host, port: settings.port, username: settings.username, secret }, { log, clock });
   return {
     start(onEvent) {
       client.onEvent(onEvent);

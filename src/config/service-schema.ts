@@ -67,14 +67,7 @@ export const AMI_FIELDS = {
   username: text('username', 'voipguard', /^[^\s\r\n]+$/, 'a user name without spaces', 'the manager.conf user'),
   secret: optionalText('secret', /^[^\r\n]+$/, 'a single line', 'its secret (or secretfile)'),
   secretfile: custom('secretfile', null, null as string | null, 'a root-only file holding the secret', (raw, ctx) => (raw.trim() === '' ? null : absolutePath(raw, ctx))),
-  client: custom('client', 'asterisk-manager', 'asterisk-manager' as AmiClientKind, 'the protocol layer: asterisk-manager (wrapped) or builtin', (raw, ctx) => {
-    const v = raw.trim().toLowerCase();
-    if (v === 'asterisk-manager' || v === 'builtin') return v;
-    return fail('VG_CONFIG_TYPE', `"${raw}" is not asterisk-manager or builtin`, ctx);
-  }),
 } as const;
-
-export type AmiClientKind = 'asterisk-manager' | 'builtin';
 
 export const METRICS_FIELDS = {
   listen: custom('listen', 'off', '', 'off, or ip:port of the /metrics exporter (loopback unless allow_remote)', (raw) => raw.trim()),

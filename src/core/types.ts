@@ -16,6 +16,8 @@ export interface AmiEvent {
   readonly receivedAt: number;
   /** Lines of the block that were not `Key: value` (a CR/LF planted in a field): the event is hostile. */
   readonly malformedLines?: number;
+  /** What an attacker changed in the event (`duplicate:remoteaddress`, `joined`, `long-line:sessionid`…). */
+  readonly hostile?: readonly string[];
 }
 
 /** Where a failure was seen. */

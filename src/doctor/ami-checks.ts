@@ -126,7 +126,7 @@ async function loginFinding(ctx: DoctorContext, ami: DoctorAmi): Promise<Finding
   if (secret === undefined || secret === '') {
     return { id, status: 'fail', message: '[ami] has neither secret nor secretfile', fix: SNIPPET };
   }
-  const r = await ctx.env.amiLogin({ host: ami.host, port: ami.port, username: ami.username, secret, timeoutMs: ctx.amiTimeoutMs, client: ami.client ?? 'asterisk-manager' });
+  const r = await ctx.env.amiLogin({ host: ami.host, port: ami.port, username: ami.username, secret, timeoutMs: ctx.amiTimeoutMs });
   const where = `${ami.host}:${ami.port}`;
   if (r.ok) return { id, status: 'ok', message: `logged in to AMI at ${where} as ${ami.username} (${r.banner})` };
   const fixes: Record<typeof r.reason, string> = {

@@ -1,12 +1,9 @@
-// One AMI login attempt for the doctor, through the AMI source's own session code (the same banner
-// check, login, and reply handling the daemon uses), asking for no events, then closed at once.
+// One AMI login attempt for the doctor, through the AMI source's own session (the same banner check,
+// login, and reply handling the daemon uses), asking for no events, then closed at once.
 // Connect-plus-banner and the login reply are each bounded by the timeout.
 
-import { createConnection } from 'node:net';
-import { managerSession } from '../sources/ami-manager-session.js';
-import { builtinSession, type AmiSessionPort } from '../sources/ami-session.js';
+import { AmiSession } from '../sources/ami-session.js';
 import { systemTimers } from '../core/timers.js';
-import { DEFAULT_WIRE_LIMITS } from '../sources/ami-wire.js';
 import type { AmiLoginOutcome, AmiLoginRequest } from './doctor-types.js';
 
 const REASONS = {
@@ -19,7 +16,7 @@ const REASONS = {
 export function probeAmiLogin(req: AmiLoginRequest): Promise<AmiLoginOutcome> {
   return new Promise((resolve) => {
     let banner = '';
-    let session: AmiSessionPort | null = null;
+    let session: AmiSession | null = null;
     let done = false;
     const finish = (o: AmiLoginOutcome): void => {
       if (done) return;
@@ -27,8 +24,7 @@ export function probeAmiLogin(req: AmiLoginRequest): Promise<AmiLoginOutcome> {
       resolve(o);
     };
     try {
-      const open = req.client === 'builtin' ? builtinSession : managerSession;
-      session = open(
+      session = new AmiSession(
         {
           host: req.host,
           port: req.port,
@@ -39,7 +35,6 @@ export function probeAmiLogin(req: AmiLoginRequest): Promise<AmiLoginOutcome> {
           actionTimeoutMs: req.timeoutMs,
           pingIntervalMs: 3_600_000, // never reached: the session is stopped once logged in
           pingTimeoutMs: req.timeoutMs,
-          limits: DEFAULT_WIRE_LIMITS,
         },
         systemTimers,
         {
@@ -56,10 +51,9 @@ export function probeAmiLogin(req: AmiLoginRequest): Promise<AmiLoginOutcome> {
             finish({ ok: false, reason: r, message: reason.message });
           },
         },
-        (host, port) => createConnection({ host, port }),
       );
     } catch (e) {
-      // e.g. an invalid port: net.createConnection throws synchronously
+      // a line break in the secret, or an invalid port (node:net refuses it synchronously)
       finish({ ok: false, reason: 'protocol', message: (e as Error).message });
     }
   });

@@ -12,7 +12,6 @@ export function doctorConfigFrom(configDir: string, loaded: LoadedConfig, facts:
         host: s.ami.host,
         port: s.ami.port,
         username: s.ami.username,
-        client: s.ami.client,
         ...(s.ami.secret !== null ? { secret: s.ami.secret } : {}),
         ...(s.ami.secretfile !== null ? { secretfile: s.ami.secretfile } : {}),
       }

@@ -5,7 +5,6 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import type { ConfigFileReader } from '../config/config-set.js';
 import type { CommandRunner } from '../exec/command-runner.js';
 import type { AsteriskConfig } from '../asterisk/asterisk-config.js';
-import type { AmiClientKind } from '../config/service-schema.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -46,7 +45,6 @@ export interface DoctorAmi {
   readonly username: string;
   readonly secret?: string;
   readonly secretfile?: string;
-  readonly client?: AmiClientKind; // default asterisk-manager
 }
 
 export interface DoctorConfig {
@@ -72,8 +70,6 @@ export interface AmiLoginRequest {
   readonly username: string;
   readonly secret: string;
   readonly timeoutMs: number;
-  /** [ami] client: the protocol layer the daemon would use (default asterisk-manager). */
-  readonly client?: AmiClientKind;
 }
 
 export interface DoctorEnv {

@@ -1,8 +1,10 @@
 // AMI event → Failure, for one jail. The conversion itself is the shared securityEventToFailure (the
 // security-log filter uses it too, so both sources yield the same record for the same event); this
-// adds the jail's event set and the bookkeeping: an event with a key written twice is hostile (an
-// attacker planted a header through an unescaped SIP field, facts §1.10), so it is logged and counted,
-// and the address Asterisk wrote last is the one used.
+// adds the jail's event set and the bookkeeping: an event the session found planted lines in (a key
+// written twice, a line that is no header, a blank line that cut it, an over-long line; docs/ami.md)
+// is hostile, so it is logged and counted; its fields are already the ones Asterisk wrote. An EventTV
+// further than the clamp window from the receive time is the attacker's (a planted `EventTV:` would
+// date the attempt out of every findtime) or a broken clock: the receive time is used.
 
 import type { AmiEvent, Failure } from '../core/types.js';
 import { DEFAULT_SECURITY_EVENTS, securityEventToFailure } from './security-event.js';
@@ -11,7 +13,8 @@ import type { Logger } from '../log/logger.js';
 export interface AmiFailureStats {
   readonly events: number;
   readonly failures: number;
-  readonly hostile: number; // events with a duplicated key or a line that is not `Key: value`
+  readonly hostile: number; // events with planted, repeated or over-long lines
+  readonly eventTvIgnored: number; // EventTV outside the clamp window: the receive time was used
   readonly notAFailure: number; // other event names (ChallengeSent, SuccessfulAuth, …)
   readonly badAddress: number; // a failure event without a usable RemoteAddress
 }
@@ -21,7 +24,12 @@ export interface AmiFailureOptions {
   readonly events?: Iterable<string>;
   readonly jail?: string; // for log lines
   readonly log: Logger;
+  /** The jail's clamp window (ms): an EventTV further than this from the receive time is ignored. */
+  readonly maxSkewMs?: number;
 }
+
+/** The jail's default clamp window (jails/jail.ts DEFAULT_MAX_SKEW, which a test keeps equal). */
+export const AMI_MAX_SKEW_MS = 10 * 60_000;
 
 export const AMI_SOURCE = 'ami';
 
@@ -29,12 +37,14 @@ export class AmiFailureFilter {
   private readonly events: ReadonlySet<string>;
   private readonly log: Logger;
   private readonly jail: string | undefined;
-  private n = { events: 0, failures: 0, hostile: 0, notAFailure: 0, badAddress: 0 };
+  private readonly maxSkewMs: number;
+  private n = { events: 0, failures: 0, hostile: 0, eventTvIgnored: 0, notAFailure: 0, badAddress: 0 };
 
   constructor(opts: AmiFailureOptions) {
     this.events = new Set(opts.events ?? DEFAULT_SECURITY_EVENTS);
     this.jail = opts.jail;
     this.log = opts.log;
+    this.maxSkewMs = opts.maxSkewMs ?? AMI_MAX_SKEW_MS;
   }
 
   toFailure(e: AmiEvent): Failure | null {
@@ -45,22 +55,28 @@ export class AmiFailureFilter {
       fallbackTime: e.receivedAt,
       events: this.events,
     });
+    let failure = r.failure;
+    if (failure !== null && Math.abs(failure.time - e.receivedAt) > this.maxSkewMs) {
+      this.n.eventTvIgnored++;
+      failure = { ...failure, time: e.receivedAt };
+    }
     const malformed = e.malformedLines ?? 0;
-    if (r.duplicateKeys.length > 0 || malformed > 0) {
+    const hostile = [...(e.hostile ?? []), ...r.duplicateKeys.map((k) => `duplicate:${k}`)];
+    if (hostile.length > 0 || malformed > 0) {
       this.n.hostile++;
       this.log.warn({
         event: 'ami-hostile-event',
         jail: this.jail,
-        kind: r.failure?.kind ?? firstValue(e),
-        ip: r.failure?.ip,
-        duplicateKeys: r.duplicateKeys,
+        kind: failure?.kind ?? firstValue(e),
+        ip: failure?.ip,
+        hostile,
         ...(malformed > 0 ? { malformedLines: malformed } : {}),
       });
     }
-    if (r.failure !== null) this.n.failures++;
+    if (failure !== null) this.n.failures++;
     else if (r.reason === 'not-a-failure-event') this.n.notAFailure++;
     else this.n.badAddress++;
-    return r.failure;
+    return failure;
   }
 
   stats(): AmiFailureStats {

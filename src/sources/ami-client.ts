@@ -1,18 +1,17 @@
 // The AMI connection as the rest of the service sees it: started once, it stays connected on its own
-// (a new AmiSession per attempt, fast first retry, then exponential backoff with jitter), delivers each
+// (a new AmiSession, on asterisk-manager, per attempt, fast first retry, then exponential backoff with jitter), delivers each
 // event block as an AmiEvent, and exposes its state for `voipguard status` and metrics.
 // A refused login is a state of its own (auth-failed), logged as VG_AMI_AUTH and retried rarely: a
 // wrong secret does not fix itself, and every retry is one more failed-login event in Asterisk.
 
-import { createConnection } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { VoipguardError, type ErrorCode } from '../core/errors.js';
 import type { AmiEvent } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../core/backoff.js';
-import { type AmiConnector, type AmiSessionFactory, type AmiSessionOptions, type AmiSessionPort } from './ami-session.js';
+import { AmiSession, type AmiReply, type AmiSessionOptions } from './ami-session.js';
+import type { ShapedEvent } from './ami-event-shape.js';
 import { systemTimers, type TimerHandle, type Timers } from '../core/timers.js';
-import { DEFAULT_WIRE_LIMITS, type AmiWireLimits } from './ami-wire.js';
 
 export type AmiStatus = 'disconnected' | 'connecting' | 'authenticating' | 'connected' | 'auth-failed' | 'backing-off';
 
@@ -28,7 +27,8 @@ export interface AmiConnectionState {
   readonly consecutiveFailures: number;
   readonly lastError: { readonly code: ErrorCode; readonly message: string; readonly at: number } | null;
   readonly eventsReceived: number;
-  readonly blocksDropped: number; // malformed or unexpected blocks
+  readonly blocksDropped: number; // blocks that were neither an event nor an awaited reply
+  readonly hostileEvents: number; // events with planted, repeated or over-long lines (docs/ami.md)
   readonly bytesReceived: number;
 }
 
@@ -47,7 +47,8 @@ export interface AmiClientOptions {
   /** A connection that lived this long resets the backoff to its fast first step. Default 10 s. */
   readonly stableAfterMs?: number;
   readonly backoff?: Partial<BackoffOptions>;
-  readonly limits?: Partial<AmiWireLimits>;
+  /** How long blocks cut off a security event by a planted blank line are awaited. Default 1 s. */
+  readonly joinWindowMs?: number;
 }
 
 export interface AmiClientDeps {
@@ -55,9 +56,6 @@ export interface AmiClientDeps {
   readonly clock: Clock;
   readonly timers?: Timers;
   readonly rng?: () => number;
-  readonly connect?: AmiConnector;
-  /** The protocol layer: asterisk-manager wrapped (app.ts's default) or the built-in parser. */
-  readonly session: AmiSessionFactory;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -69,12 +67,11 @@ export class AmiClient {
   private readonly stableAfterMs: number;
   private readonly timers: Timers;
   private readonly rng: () => number;
-  private readonly connect: AmiConnector;
   private readonly log: Logger;
   private readonly eventListeners = new Set<(e: AmiEvent) => void>();
   private readonly stateListeners = new Set<(s: AmiConnectionState) => void>();
   private readonly st: Mutable<AmiConnectionState>;
-  private current: AmiSessionPort | null = null;
+  private current: AmiSession | null = null;
   private retry: TimerHandle | null = null;
   private running = false;
   private everConnected = false;
@@ -92,19 +89,18 @@ export class AmiClient {
       actionTimeoutMs: opts.actionTimeoutMs ?? 5000,
       pingIntervalMs: opts.pingIntervalMs ?? 20_000,
       pingTimeoutMs: opts.pingTimeoutMs ?? 5000,
-      limits: { ...DEFAULT_WIRE_LIMITS, ...opts.limits },
+      joinWindowMs: opts.joinWindowMs ?? 1000,
     };
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
     this.authRetryMs = opts.authRetryMs ?? 300_000;
     this.stableAfterMs = opts.stableAfterMs ?? 10_000;
     this.timers = deps.timers ?? systemTimers;
     this.rng = deps.rng ?? Math.random;
-    this.connect = deps.connect ?? ((host, port) => createConnection({ host, port }));
     this.log = deps.log; // the caller's child logger (app.ts binds component: 'ami')
     this.st = {
       status: 'disconnected', since: deps.clock.now(), nextRetryAt: null, connectedAt: null, lastEventAt: null,
       banner: null, attempts: 0, reconnects: 0, consecutiveFailures: 0, lastError: null, eventsReceived: 0,
-      blocksDropped: 0, bytesReceived: 0,
+      blocksDropped: 0, hostileEvents: 0, bytesReceived: 0,
     };
   }
 
@@ -121,6 +117,12 @@ export class AmiClient {
 
   state(): AmiConnectionState {
     return { ...this.st, bytesReceived: this.bytesBefore + (this.current?.bytesReceived ?? 0) };
+  }
+
+  /** An action on the live session (e.g. PJSIPShowContacts); rejects when not connected. */
+  action(fields: Readonly<Record<string, string>>): Promise<AmiReply> {
+    if (this.current === null) return Promise.reject(new VoipguardError('VG_AMI_CONNECT', 'the AMI connection is not up'));
+    return this.current.action(fields);
   }
 
   start(): void {
@@ -159,10 +161,10 @@ export class AmiClient {
     }
   }
 
-  private openSession(): AmiSessionPort {
+  private openSession(): AmiSession {
     const { host, port, username } = this.session;
     let readyAt: number | null = null;
-    const s: AmiSessionPort = this.deps.session(this.session, this.timers, {
+    const s: AmiSession = new AmiSession(this.session, this.timers, {
       banner: (text) => {
         this.st.banner = text;
         this.setStatus('authenticating', null);
@@ -177,21 +179,23 @@ export class AmiClient {
         this.setStatus('connected', null);
         this.log.info({ event: 'ami-connected', host, port, username, banner: this.st.banner, reconnects: this.st.reconnects });
       },
-      event: (fields, malformedLines) => this.deliver(fields, malformedLines),
+      event: (e) => this.deliver(e),
       dropped: (kind) => {
         this.st.blocksDropped++;
         this.log.debug({ event: 'ami-block-dropped', kind, host, port });
       },
       closed: (reason) => this.onClosed(s, reason, readyAt),
-    }, this.connect);
+    });
     return s;
   }
 
-  private deliver(fields: Array<readonly [string, string]>, malformedLines: number): void {
+  private deliver(shaped: ShapedEvent): void {
     const now = this.deps.clock.now();
     this.st.eventsReceived++;
     this.st.lastEventAt = now;
-    const e: AmiEvent = malformedLines > 0 ? { fields, receivedAt: now, malformedLines } : { fields, receivedAt: now };
+    const { fields, malformedLines, hostile } = shaped;
+    if (hostile.length > 0) this.st.hostileEvents++;
+    const e: AmiEvent = hostile.length > 0 ? { fields, receivedAt: now, malformedLines, hostile } : { fields, receivedAt: now };
     for (const fn of this.eventListeners) {
       try {
         fn(e);
@@ -202,7 +206,7 @@ export class AmiClient {
     }
   }
 
-  private onClosed(s: AmiSessionPort | null, reason: VoipguardError | null, readyAt: number | null): void {
+  private onClosed(s: AmiSession | null, reason: VoipguardError | null, readyAt: number | null): void {
     if (s !== null) this.bytesBefore += s.bytesReceived;
     if (this.current === s) this.current = null;
     const now = this.deps.clock.now();

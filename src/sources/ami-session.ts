@@ -1,96 +1,145 @@
-// One AMI connection attempt: a fresh socket and a fresh parser, so nothing of a dropped connection
-// (a half-read line, a pending action) survives into the next one. It logs in asking for the
-// security class only, keeps the link alive with Ping, and ends exactly once with the reason.
+// One AMI connection attempt, on asterisk-manager 0.2.0 through its public API (docs/ami.md). A fresh
+// Manager per attempt, so nothing of a dropped connection (a half-read line, a held action) survives
+// into the next. The package connects, parses every block and writes actions; this file adds what a
+// security daemon needs and the package lacks:
+// - login through the package, then `Action: Events` with the mask, because the package's login sends
+//   `Event:`, which Asterisk ignores; a `Response: Error` to the login is an auth error;
+// - a Ping keepalive whose miss destroys the socket, a timeout on every action, random ActionIDs (an
+//   attacker who plants `ActionID:` in an event cannot guess one), CR/LF refused in action values;
+// - events shaped by ami-event-shape.ts (repeated keys, planted lines, over-long lines), and the
+//   blocks a planted blank line cut off joined back to the security event they belong to;
+// - the socket, seen through Node's `net.client.socket` diagnostics channel while the package
+//   creates it (nothing is patched): its byte count, the banner check, a cap on a line that never
+//   ends, and destroy() — the package's disconnect() only ends the socket, which a half-open peer
+//   never completes.
 
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import Manager, { type Manager as ManagerInstance, type ManagerMessage } from 'asterisk-manager';
 import { VoipguardError, type ErrorCode } from '../core/errors.js';
 import type { Timers, TimerHandle } from '../core/timers.js';
-import { AmiFrameParser, blockKind, fieldValue, formatAction, type AmiPair, type AmiWireLimits } from './ami-wire.js';
-
-/** Opens the transport (net.createConnection in production; a TLS socket could be passed the same way). */
-export type AmiConnector = (host: string, port: number) => Socket;
+import { shapeEvent, type AmiBlock, type ShapedEvent } from './ami-event-shape.js';
 
 export interface AmiSessionOptions {
   readonly host: string;
   readonly port: number;
   readonly username: string;
   readonly secret: string;
-  /** Sent as the Login `Events:` header (asterisk-manager sends `Event:`, which Asterisk ignores). */
+  /** Sent with `Action: Events` after login (`security`, or `off` for the doctor's probe). */
   readonly eventMask: string;
   readonly connectTimeoutMs: number; // TCP connect plus banner
-  readonly actionTimeoutMs: number; // login
+  readonly actionTimeoutMs: number; // login, Events, and actions sent through action()
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
-  readonly limits: AmiWireLimits;
+  /** How long the blocks after a security event that lacked its address are awaited. Default 1 s. */
+  readonly joinWindowMs?: number;
 }
 
 export interface AmiSessionHandlers {
   banner(text: string): void;
   ready(): void;
-  /** An event block; `malformedLines` > 0: lines in it were not `Key: value` (delivered, flagged). */
-  event(fields: AmiPair[], malformedLines: number): void;
-  /** Counters only: a block with garbage lines, or one that is neither an event nor an awaited reply. */
+  /** An event as Asterisk wrote it (ami-event-shape.ts), with what an attacker planted counted. */
+  event(e: ShapedEvent): void;
+  /** Counters only: a block that is neither an event nor an awaited reply. */
   dropped(kind: 'malformed' | 'unexpected'): void;
   /** Called once. `null` when closed on request. */
   closed(reason: VoipguardError | null): void;
 }
 
-/** One connection attempt as AmiClient drives it; AmiSession here, AmiManagerSession on asterisk-manager. */
-export interface AmiSessionPort {
-  stop(): void;
-  readonly bytesReceived: number;
+/** A reply to action(): the reply block, and for a list action (`EventList: start`) its items. */
+export interface AmiReply {
+  readonly reply: ManagerMessage;
+  readonly items: readonly ManagerMessage[];
 }
 
-export type AmiSessionFactory = (
-  opts: AmiSessionOptions,
-  timers: Timers,
-  on: AmiSessionHandlers,
-  connect: AmiConnector,
-) => AmiSessionPort;
+/** No Asterisk writes a line this long (a SIP packet is at most 64 KiB): the peer is not Asterisk. */
+export const MAX_UNTERMINATED = 1 << 20;
 
-export const builtinSession: AmiSessionFactory = (opts, timers, on, connect) => new AmiSession(opts, timers, on, connect);
+const BANNER = 'Asterisk Call Manager';
+const MAX_PENDING = 8;
+const MAX_LIST_ITEMS = 10_000;
+const MAX_HELD_BLOCKS = 16;
+const SECURITY_EVENTS = new Set([
+  'failedacl', 'invalidaccountid', 'sessionlimit', 'memorylimit', 'loadaveragelimit', 'requestnotsupported', 'requestnotallowed',
+  'authmethodnotallowed', 'requestbadformat', 'successfulauth', 'unexpectedaddress', 'challengeresponsefailed', 'invalidpassword',
+  'challengesent', 'invalidtransport',
+]);
 
 interface Pending {
-  readonly resolve: (fields: AmiPair[]) => void;
+  readonly resolve: (r: AmiReply) => void;
+  readonly reject: (e: VoipguardError) => void;
   readonly timer: TimerHandle;
+  items: ManagerMessage[] | null; // set while a list action's items arrive
+  reply: ManagerMessage | null;
 }
 
-const MAX_PENDING = 8;
+/** The package's Manager connected to host:port, and the socket it created for that. */
+function open(mgr: ManagerInstance, host: string, port: number, watch: (s: Socket) => void): Socket {
+  let socket: Socket | null = null;
+  // published synchronously while node:net builds the socket, inside mgr.connect
+  const grab = (msg: unknown): void => {
+    if (socket !== null) return;
+    socket = (msg as { socket: Socket }).socket;
+    watch(socket); // before the package's own listeners: our cap sees a chunk first
+  };
+  subscribe('net.client.socket', grab);
+  try {
+    mgr.connect(port, host);
+  } finally {
+    unsubscribe('net.client.socket', grab);
+  }
+  if (socket === null) throw new VoipguardError('VG_AMI_CONNECT', 'asterisk-manager opened no socket');
+  return socket;
+}
 
-export class AmiSession implements AmiSessionPort {
+export class AmiSession {
+  private readonly mgr: ManagerInstance;
   private readonly socket: Socket;
-  private readonly parser: AmiFrameParser;
   private readonly pending = new Map<string, Pending>();
-  private phase: 'connecting' | 'banner' | 'login' | 'ready' | 'closed' = 'connecting';
-  private timer: TimerHandle | null = null; // connect/banner deadline, then the next ping
-  private seq = 0;
+  private phase: 'connecting' | 'banner' | 'login' | 'subscribe' | 'ready' | 'closed' = 'connecting';
+  private timer: TimerHandle | null = null; // connect/banner/login deadline, then the next ping
+  private pinging = false;
+  private firstLine = '';
+  private lineRun = 0; // characters since the last LF
+  private held: { blocks: AmiBlock[]; timer: TimerHandle } | null = null;
 
   constructor(
     private readonly opts: AmiSessionOptions,
     private readonly timers: Timers,
     private readonly on: AmiSessionHandlers,
-    connect: AmiConnector,
   ) {
-    this.parser = new AmiFrameParser(
-      {
-        banner: (text) => this.onBanner(text),
-        frame: (fields) => this.onFrame(fields, 0),
-        malformed: (fields, bad) => this.onFrame(fields, bad),
-      },
-      opts.limits,
+    for (const [k, v] of [['Username', opts.username], ['Secret', opts.secret], ['EventMask', opts.eventMask]] as const) {
+      if (/[\r\n]/.test(v)) throw new VoipguardError('VG_AMI_PROTOCOL', `AMI action field ${k} contains a line break`);
+    }
+    // port undefined: the factory neither connects nor logs in by itself
+    this.mgr = Manager(undefined, opts.host, opts.username, opts.secret, false);
+    // our listener first: the package's own rawevent listener rewrites a repeated `event` key in place
+    const pkg = this.mgr.listeners('rawevent');
+    for (const l of pkg) this.mgr.removeListener('rawevent', l);
+    this.mgr.on('rawevent', (b: ManagerMessage) => this.onBlock(b));
+    for (const l of pkg) this.mgr.on('rawevent', l);
+    this.timer = this.timers.setTimeout(
+      () =>
+        this.phase === 'connecting'
+          ? this.close('VG_AMI_CONNECT', `no TCP connection to ${opts.host}:${opts.port} within ${opts.connectTimeoutMs} ms`)
+          : this.close('VG_AMI_TIMEOUT', `no manager banner within ${opts.connectTimeoutMs} ms`),
+      opts.connectTimeoutMs,
     );
-    this.timer = connectDeadline(opts, timers, () => this.phase === 'connecting', (code, msg) => this.close(code, msg));
-    this.socket = connect(opts.host, opts.port);
-    this.socket.setEncoding('utf8');
-    this.socket.setNoDelay(true);
-    this.socket.on('connect', () => {
-      if (this.phase === 'connecting') this.phase = 'banner';
-    });
-    this.socket.on('data', (chunk: string) => this.onData(chunk));
-    this.socket.on('error', (err: NodeJS.ErrnoException) =>
-      this.close('VG_AMI_CONNECT', `${opts.host}:${opts.port}: ${err.code ?? err.message}`),
-    );
-    this.socket.on('close', () => this.close('VG_AMI_CONNECT', 'Asterisk closed the manager connection'));
+    try {
+      this.socket = open(this.mgr, opts.host, opts.port, (s) => {
+        s.on('data', (chunk: string | Buffer) => this.watch(String(chunk)));
+        s.on('connect', () => {
+          if (this.phase === 'connecting') this.phase = 'banner';
+        });
+        s.on('error', (err: NodeJS.ErrnoException) => this.close('VG_AMI_CONNECT', `${opts.host}:${opts.port}: ${err.code ?? err.message}`));
+        s.on('close', () => this.close('VG_AMI_CONNECT', 'Asterisk closed the manager connection'));
+      });
+    } catch (err) {
+      this.clearTimer();
+      this.mgr.removeAllListeners();
+      throw err;
+    }
   }
 
   get bytesReceived(): number {
@@ -102,83 +151,182 @@ export class AmiSession implements AmiSessionPort {
     this.finish(null);
   }
 
-  private onData(chunk: string): void {
-    if (this.phase !== 'closed') feedParser(this.parser, chunk, (err) => this.finish(err));
+  /**
+   * Sends an action once logged in (e.g. `{ Action: 'PJSIPShowContacts' }`) and resolves with its
+   * reply, and for a list action with its items up to `EventList: Complete`. No answer within
+   * actionTimeoutMs ends the session (VG_AMI_TIMEOUT): a manager that stops answering is gone.
+   */
+  action(fields: Readonly<Record<string, string>>): Promise<AmiReply> {
+    return new Promise((resolve, reject) => {
+      if (this.phase !== 'ready') return reject(new VoipguardError('VG_AMI_PROTOCOL', 'the AMI session is not logged in'));
+      this.send(fields, this.opts.actionTimeoutMs, `"Action: ${String(fields.Action ?? fields.action)}"`, resolve, reject);
+    });
   }
 
-  private onBanner(text: string): void {
+  /** Every chunk, before the package reads it: the banner, and a line that never ends. */
+  private watch(chunk: string): void {
     if (this.phase === 'closed') return;
+    const nl = chunk.lastIndexOf('\n');
+    this.lineRun = nl < 0 ? this.lineRun + chunk.length : chunk.length - nl - 1;
+    if (this.lineRun > MAX_UNTERMINATED) {
+      return this.close('VG_AMI_PROTOCOL', `an AMI line longer than ${MAX_UNTERMINATED} characters: no Asterisk writes one`);
+    }
+    if (this.phase !== 'banner' && this.phase !== 'connecting') return;
+    this.firstLine += chunk.slice(0, 256);
+    const end = this.firstLine.indexOf('\n');
+    if (end < 0 && this.firstLine.length < 256) return;
+    const text = this.firstLine.slice(0, end < 0 ? 256 : end).replace(/\r$/, '');
+    if (!text.startsWith(BANNER)) return this.close('VG_AMI_PROTOCOL', 'the peer did not greet with "Asterisk Call Manager/<version>"');
     this.clearTimer();
     this.phase = 'login';
     this.on.banner(text);
-    this.send(
-      [
-        ['Action', 'Login'],
-        ['Username', this.opts.username],
-        ['Secret', this.opts.secret],
-        ['Events', this.opts.eventMask],
-      ],
-      this.opts.actionTimeoutMs,
-      (reply) => {
-        if (/^success$/i.test(fieldValue(reply, 'Response') ?? '')) {
-          this.phase = 'ready';
-          this.on.ready();
-          this.schedulePing();
-        } else {
-          const msg = printable(fieldValue(reply, 'Message') ?? 'no message');
-          this.close('VG_AMI_AUTH', `Asterisk refused the login of "${printable(this.opts.username)}": ${msg}`);
-        }
-      },
-      'the login',
-    );
+    const ms = this.opts.actionTimeoutMs;
+    this.timer = this.timers.setTimeout(() => this.close('VG_AMI_TIMEOUT', `no answer to the login within ${ms} ms`), ms);
+    // login() marks the package authenticated on success; it holds every other action until then
+    this.mgr.login((err?: ManagerMessage) => {
+      if (err !== undefined) this.refused(err);
+      else this.subscribe();
+    });
   }
 
-  private onFrame(fields: AmiPair[], malformedLines: number): void {
+  /** Every block the package parsed, in stream order, before the package's own listener. */
+  private onBlock(b: ManagerMessage): void {
     if (this.phase === 'closed') return;
-    const kind = blockKind(fields, malformedLines);
-    if (kind === 'event') {
-      if (this.phase === 'ready') this.on.event(fields, malformedLines);
-      else this.on.dropped('unexpected');
-      return;
-    }
-    if (kind === 'garbage') {
-      this.on.dropped('malformed');
-      return;
-    }
-    if (kind === 'reply') {
-      const id = fieldValue(fields, 'ActionID');
-      const p = id === undefined ? undefined : this.pending.get(id);
-      if (p !== undefined) {
-        this.pending.delete(id!);
-        this.timers.clearTimeout(p.timer);
-        p.resolve(fields);
+    const isEvent = Object.hasOwn(b, 'event');
+    if (!isEvent && typeof b.response === 'string') {
+      if (this.phase === 'login') {
+        // decided here, synchronously, before the socket can close under the package's callback
+        if (b.response.toLowerCase() === 'error') this.refused(b);
         return;
       }
+      const p = typeof b.actionid === 'string' ? this.pending.get(b.actionid) : undefined;
+      if (p !== undefined) {
+        this.release();
+        return this.answer(b.actionid as string, p, b);
+      }
     }
-    this.on.dropped('unexpected');
+    // a list action's item (e.g. ContactList): its ActionID is ours, which no attacker can guess
+    const listed = isEvent && typeof b.actionid === 'string' ? this.pending.get(b.actionid) : undefined;
+    if (listed?.items) return this.listItem(b.actionid as string, listed, b);
+    // an event Asterisk wrote starts with Event: then Privilege:; anything else right after a
+    // security event that lacked its address is the rest of that event, cut by a planted blank line
+    if (this.held !== null && (!isEvent || !Object.hasOwn(b, 'privilege'))) {
+      this.held.blocks.push(b);
+      if (this.held.blocks.length >= MAX_HELD_BLOCKS) this.release();
+      return;
+    }
+    if (!isEvent) return this.on.dropped('unexpected');
+    this.release();
+    if (this.phase !== 'ready') return this.on.dropped('unexpected');
+    if (!Object.hasOwn(b, 'remoteaddress') && typeof b.event === 'string' && SECURITY_EVENTS.has(b.event.toLowerCase())) {
+      // held, not dropped: what follows may be its address. A Ping now also shows at once whether a
+      // planted `Response: Follows` has made the package swallow the stream (docs/ami.md)
+      this.held = { blocks: [b], timer: this.timers.setTimeout(() => this.release(), this.opts.joinWindowMs ?? 1000) };
+      this.probe();
+      return;
+    }
+    this.on.event(shapeEvent([b]));
+  }
+
+  /** Delivers a held event with whatever was joined to it. */
+  private release(): void {
+    const h = this.held;
+    if (h === null) return;
+    this.held = null;
+    this.timers.clearTimeout(h.timer);
+    this.on.event(shapeEvent(h.blocks));
+  }
+
+  private answer(id: string, p: Pending, b: ManagerMessage): void {
+    if (typeof b.eventlist === 'string' && b.eventlist.toLowerCase() === 'start' && String(b.response).toLowerCase() === 'success') {
+      p.items = [];
+      p.reply = b;
+      return;
+    }
+    this.pending.delete(id);
+    this.timers.clearTimeout(p.timer);
+    p.resolve({ reply: b, items: [] });
+  }
+
+  private listItem(id: string, p: Pending, b: ManagerMessage): void {
+    const items = p.items!;
+    if (typeof b.eventlist === 'string' && b.eventlist.toLowerCase() === 'complete') {
+      this.pending.delete(id);
+      this.timers.clearTimeout(p.timer);
+      p.resolve({ reply: p.reply ?? b, items });
+      return;
+    }
+    if (items.length >= MAX_LIST_ITEMS) return this.close('VG_AMI_PROTOCOL', `an AMI list longer than ${MAX_LIST_ITEMS} items`);
+    items.push(b);
+  }
+
+  private refused(reply: ManagerMessage): void {
+    const msg = typeof reply.message === 'string' ? printable(reply.message) : 'no message';
+    this.close('VG_AMI_AUTH', `Asterisk refused the login of "${printable(this.opts.username)}": ${msg}`);
+  }
+
+  /** The package's login sends `Event: off|on`, which Asterisk ignores: ask for the class now. */
+  private subscribe(): void {
+    if (this.phase !== 'login') return;
+    this.clearTimer();
+    this.phase = 'subscribe';
+    this.send({ Action: 'Events', EventMask: this.opts.eventMask }, this.opts.actionTimeoutMs, 'the Events action', ({ reply }) => {
+      if (String(reply.response).toLowerCase() !== 'success') {
+        return this.close('VG_AMI_PROTOCOL', `Asterisk refused "Action: Events" (EventMask: ${printable(this.opts.eventMask)})`);
+      }
+      this.phase = 'ready';
+      this.on.ready();
+      this.schedulePing();
+    });
   }
 
   private schedulePing(): void {
     this.timer = this.timers.setTimeout(() => {
       this.timer = null;
-      this.send([['Action', 'Ping']], this.opts.pingTimeoutMs, () => this.schedulePing(), 'the keepalive Ping');
+      this.ping();
     }, this.opts.pingIntervalMs);
   }
 
-  private send(fields: AmiPair[], timeoutMs: number, resolve: (reply: AmiPair[]) => void, what: string): void {
-    if (this.phase === 'closed') return;
-    if (this.pending.size >= MAX_PENDING) {
-      this.close('VG_AMI_TIMEOUT', `${MAX_PENDING} AMI actions without an answer`);
-      return;
+  private ping(): void {
+    this.pinging = true;
+    this.send({ Action: 'Ping' }, this.opts.pingTimeoutMs, 'the keepalive Ping', () => {
+      this.pinging = false;
+      if (this.phase === 'ready') this.schedulePing();
+    });
+  }
+
+  /** A Ping now, unless one is on its way. */
+  private probe(): void {
+    if (this.pinging || this.phase !== 'ready') return;
+    this.clearTimer();
+    this.ping();
+  }
+
+  private send(
+    fields: Readonly<Record<string, string>>,
+    timeoutMs: number,
+    what: string,
+    resolve: (r: AmiReply) => void,
+    reject: (e: VoipguardError) => void = () => undefined,
+  ): void {
+    if (this.phase === 'closed') return reject(new VoipguardError('VG_AMI_CONNECT', 'the AMI session is closed'));
+    if (this.pending.size >= MAX_PENDING) return this.close('VG_AMI_TIMEOUT', `${MAX_PENDING} AMI actions without an answer`);
+    const action: Record<string, string> = {};
+    for (const [k, v] of Object.entries(fields)) {
+      // the package writes keys and values as given: a CR/LF would inject headers
+      if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(k) || /[\r\n]/.test(v)) {
+        return reject(new VoipguardError('VG_AMI_PROTOCOL', `AMI action field "${printable(k).slice(0, 40)}" is not a header line`));
+      }
+      if (k.toLowerCase() !== 'actionid') action[k] = v;
     }
-    const id = `voipguard-${++this.seq}`;
-    const text = formatAction([fields[0]!, ['ActionID', id], ...fields.slice(1)]);
+    const id = `vg-${randomBytes(12).toString('hex')}`;
+    action.actionid = id;
     const timer = this.timers.setTimeout(() => {
       this.pending.delete(id);
       this.close('VG_AMI_TIMEOUT', `no answer to ${what} within ${timeoutMs} ms`);
     }, timeoutMs);
-    this.pending.set(id, { resolve, timer });
-    this.socket.write(text);
+    this.pending.set(id, { resolve, reject, timer, items: null, reply: null });
+    this.mgr.action(action); // its own callback is a no-op: the reply comes through onBlock
   }
 
   private close(code: ErrorCode, message: string): void {
@@ -187,44 +335,25 @@ export class AmiSession implements AmiSessionPort {
 
   private finish(reason: VoipguardError | null): void {
     if (this.phase === 'closed') return;
+    this.release(); // a held event is delivered before the session reports its end
     this.phase = 'closed';
     this.clearTimer();
-    for (const p of this.pending.values()) this.timers.clearTimeout(p.timer);
+    const gone = reason ?? new VoipguardError('VG_AMI_CONNECT', 'the AMI session was stopped');
+    for (const p of this.pending.values()) {
+      this.timers.clearTimeout(p.timer);
+      p.reject(gone);
+    }
     this.pending.clear();
-    // destroy, not end: a half-open peer never answers a FIN, and end() would keep the socket
-    this.socket.destroy();
+    // destroy, not the package's disconnect(): end() would wait on a half-open peer forever
+    this.socket?.destroy();
+    this.mgr.removeAllListeners();
+    this.mgr.on('error', () => undefined); // the package re-emits socket errors: an unheard 'error' throws
     this.on.closed(reason);
   }
 
   private clearTimer(): void {
     if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
-  }
-}
-
-/** The deadline for the TCP connect plus the banner; what is missing decides the error. */
-export function connectDeadline(
-  opts: AmiSessionOptions,
-  timers: Timers,
-  connecting: () => boolean,
-  close: (code: ErrorCode, message: string) => void,
-): TimerHandle {
-  return timers.setTimeout(
-    () =>
-      connecting()
-        ? close('VG_AMI_CONNECT', `no TCP connection to ${opts.host}:${opts.port} within ${opts.connectTimeoutMs} ms`)
-        : close('VG_AMI_TIMEOUT', `no manager banner within ${opts.connectTimeoutMs} ms`),
-    opts.connectTimeoutMs,
-  );
-}
-
-/** Feeds a chunk to the parser; a protocol error (a cap, a bad banner) ends the session through `fail`. */
-export function feedParser(parser: AmiFrameParser, chunk: string, fail: (err: VoipguardError) => void): void {
-  try {
-    parser.push(chunk);
-  } catch (err) {
-    if (err instanceof VoipguardError) fail(err);
-    else throw err;
   }
 }
 

@@ -21,7 +21,7 @@ test('the shipped config loads without errors or warnings; asterisk and blacklis
   assert.equal(c.service.logtarget, 'stdout');
   assert.equal(c.service.loglevel, 'info');
   assert.equal(c.service.dbpurgeage, 86_400_000);
-  assert.deepEqual(c.service.ami, { enabled: false, host: '127.0.0.1', port: 5038, username: 'voipguard', secret: null, secretfile: null, client: 'asterisk-manager' });
+  assert.deepEqual(c.service.ami, { enabled: false, host: '127.0.0.1', port: 5038, username: 'voipguard', secret: null, secretfile: null });
   assert.equal(c.service.metrics.listen, null);
 });
 
@@ -259,10 +259,9 @@ test('voipguard.local: fail2ban.conf keys, [ami], [metrics]; mistakes are named'
   ]);
 });
 
-test('[ami] client picks the protocol layer: asterisk-manager (default) or builtin; anything else names the key', () => {
-  assert.equal(load(null, { 'voipguard.local': '[ami]\nclient = builtin\n' }).service.ami.client, 'builtin');
-  const bad = load(null, { 'voipguard.local': '[ami]\nclient = ami-io\n' });
-  assert.deepEqual(bad.errors.map((e) => [e.code, e.place.section, e.place.key, e.place.file]), [['VG_CONFIG_TYPE', 'ami', 'client', '/etc/voipguard/voipguard.local']]);
+test('[ami] client is gone (one AMI session implementation): the key is an unknown-key error naming it', () => {
+  const bad = load(null, { 'voipguard.local': '[ami]\nclient = builtin\n' });
+  assert.deepEqual(bad.errors.map((e) => [e.place.section, e.place.key, e.place.file]), [['ami', 'client', '/etc/voipguard/voipguard.local']]);
 });
 
 test('a jail that wants AMI events while [ami] is off gets a warning', () => {

@@ -22,7 +22,6 @@ import { Jail } from '../../src/jails/jail.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { NoopMetrics } from '../../src/metrics/noop-metrics.js';
 import { AmiClient } from '../../src/sources/ami-client.js';
-import { managerSession } from '../../src/sources/ami-manager-session.js';
 import { AmiFailureFilter } from '../../src/filters/ami-failures.js';
 import { ManualTimers } from '../../src/core/timers.js';
 import { FileSource } from '../../src/sources/file-source.js';
@@ -124,7 +123,7 @@ async function replay(withCorrelator: boolean): Promise<{ banAt: Map<string, num
   await rt.start();
   const server = new FakeAmiServer();
   await server.listen();
-  const client = new AmiClient({ host: '127.0.0.1', port: server.port, username: 'voipguard', secret: 's3cret-Pa55' }, { log, clock, timers: new ManualTimers(), session: managerSession });
+  const client = new AmiClient({ host: '127.0.0.1', port: server.port, username: 'voipguard', secret: 's3cret-Pa55' }, { log, clock, timers: new ManualTimers() });
   client.onEvent((e) => rt.amiEvent(e));
   client.start();
   const banAt = new Map<string, number>();

@@ -8,20 +8,17 @@ import { FakeAmiServer, waitUntil } from '../helpers/fake-ami-server.js';
 
 const req = (port: number, secret = 's3cret-Pa55', timeoutMs = 2000) => ({ host: '127.0.0.1', port, username: 'voipguard', secret, timeoutMs });
 
-test('the right secret logs in (asking for no events) and the connection is closed, on either protocol layer', async () => {
-  for (const client of ['asterisk-manager', 'builtin'] as const) {
-    const ami = new FakeAmiServer();
-    const port = await ami.listen();
-    try {
-      const r = await probeAmiLogin({ ...req(port), client });
-      assert.deepEqual(r, { ok: true, banner: 'Asterisk Call Manager/9.0.0' });
-      const login = ami.actionsNamed('Login')[0]!;
-      const mask = client === 'builtin' ? login.fields.find(([k]) => k === 'Events') : ami.actionsNamed('Events')[0]?.fields.find(([k]) => k === 'Eventmask');
-      assert.equal(mask?.[1], 'off', client);
-      await waitUntil(() => ami.closedConnections === 1, 'the probe to close its connection');
-    } finally {
-      await ami.close();
-    }
+test('the right secret logs in (asking for no events) and the connection is closed', async () => {
+  const ami = new FakeAmiServer();
+  const port = await ami.listen();
+  try {
+    const r = await probeAmiLogin(req(port));
+    assert.deepEqual(r, { ok: true, banner: 'Asterisk Call Manager/9.0.0' });
+    const mask = ami.actionsNamed('Events')[0]?.fields.find(([k]) => k === 'Eventmask');
+    assert.equal(mask?.[1], 'off');
+    await waitUntil(() => ami.closedConnections === 1, 'the probe to close its connection');
+  } finally {
+    await ami.close();
   }
 });
 

@@ -1,10 +1,10 @@
 import { afterEach, describe, test } from 'node:test';
 import { createRequire } from 'node:module';
+import { readdirSync, readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { AmiClient, type AmiClientOptions } from '../../src/sources/ami-client.js';
 import { AmiFailureFilter } from '../../src/filters/ami-failures.js';
-import { managerSession } from '../../src/sources/ami-manager-session.js';
-import { builtinSession, type AmiSessionFactory } from '../../src/sources/ami-session.js';
+import { MAX_UNTERMINATED } from '../../src/sources/ami-session.js';
 import { ManualTimers } from '../../src/core/timers.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../src/core/backoff.js';
 import { memoryLogger } from '../fakes/memory-logger.js';
@@ -26,18 +26,17 @@ afterEach(async () => {
   for (const d of cleanups.splice(0)) await d();
 });
 
-// Every test runs on both protocol layers: asterisk-manager wrapped (the default) and the built-in one.
-const LAYERS: ReadonlyArray<readonly [string, AmiSessionFactory]> = [['asterisk-manager', managerSession], ['builtin', builtinSession]];
-for (const [layer, session] of LAYERS) describe(`AMI client on ${layer}`, () => suite(layer, session));
+/** The fields as asterisk-manager hands them on: keys lowercased. */
+const lower = (fields: ReadonlyArray<readonly [string, string]>) => fields.map(([k, v]) => [k.toLowerCase(), v]);
 
-function suite(layer: string, session: AmiSessionFactory): void {
+describe('AMI client (one session, on asterisk-manager)', () => {
 async function setup(server = new FakeAmiServer(), opts: Partial<AmiClientOptions> = {}, rng = () => 0.5) {
   await server.listen();
   const timers = new ManualTimers(1_000_000);
   const { log, records } = memoryLogger('trace');
   const client = new AmiClient(
     { host: '127.0.0.1', port: server.port, username: 'voipguard', secret: SECRET, ...opts },
-    { log, clock: timers, timers, rng, session },
+    { log, clock: timers, timers, rng },
   );
   const events: AmiEvent[] = [];
   client.onEvent((e) => events.push(e));
@@ -56,19 +55,15 @@ test('it greets, logs in asking for the security class only (Events:, not Event:
   t.client.start();
   await waitUntil(connected(t.client), 'login');
   const [login] = t.server.actionsNamed('Login');
-  if (layer === 'builtin') {
-    assert.deepEqual(login!.fields, [
-      ['Action', 'Login'], ['ActionID', 'voipguard-1'], ['Username', 'voipguard'], ['Secret', SECRET], ['Events', 'security'],
-    ]);
-  } else {
-    // asterisk-manager writes its own login (sorted, `Event: off`, ignored by Asterisk), so the wrapper
-    // asks for the class with `Action: Events` before it reports connected
-    const keys = login!.fields.map(([k]) => k);
-    assert.deepEqual(keys, ['Action', 'ActionID', 'Event', 'Secret', 'Username']);
-    const [events] = t.server.actionsNamed('Events');
-    assert.deepEqual(events!.fields.find(([k]) => k.toLowerCase() === 'eventmask'), ['Eventmask', 'security']);
-    assert.ok(t.server.actions.indexOf(events!) > t.server.actions.indexOf(login!));
-  }
+  // asterisk-manager writes its own login (sorted, `Event: off`, ignored by Asterisk), so the session
+  // asks for the class with `Action: Events` before it reports connected
+  const keys = login!.fields.map(([k]) => k);
+  assert.deepEqual(keys, ['Action', 'ActionID', 'Event', 'Secret', 'Username']);
+  const [events] = t.server.actionsNamed('Events');
+  assert.deepEqual(events!.fields.find(([k]) => k.toLowerCase() === 'eventmask'), ['Eventmask', 'security']);
+  assert.ok(t.server.actions.indexOf(events!) > t.server.actions.indexOf(login!));
+  // our ActionIDs are random: an attacker who plants `ActionID:` in an event cannot answer our Ping
+  assert.match(events!.fields.find(([k]) => k.toLowerCase() === 'actionid')![1], /^vg-[0-9a-f]{24}$/);
   const s = t.client.state();
   assert.equal(s.banner, 'Asterisk Call Manager/9.0.0');
   assert.equal(s.attempts, 1);
@@ -134,12 +129,12 @@ test('an event split across two TCP writes arrives whole, at every byte boundary
     sent += bytes.length;
   }
   await waitUntil(() => t.events.length === bytes.length - 1, 'all events');
-  for (const e of t.events) assert.deepEqual(e.fields, fields);
+  for (const e of t.events) assert.deepEqual(e.fields, lower(fields));
   assert.equal(t.client.state().blocksDropped, 0);
   await t.done();
 });
 
-test('an event with a key written twice is delivered with both, in order; the filter flags it and uses the last address', async () => {
+test('an event with a key written twice is delivered with Asterisk\'s copy only (here the last), flagged; the filter counts it hostile', async () => {
   const t = await setup();
   const { log, records } = memoryLogger();
   const jailFilter = new AmiFailureFilter({ log, jail: 'asterisk' });
@@ -151,12 +146,14 @@ test('an event with a key written twice is delivered with both, in order; the fi
   ];
   await t.server.write(amiBlock(planted));
   await waitUntil(() => t.events.length === 1, 'event');
-  assert.deepEqual(t.events[0]!.fields, planted);
+  // one copy per key, at the key's first place; the copy is the one Asterisk wrote after LocalAddress
+  assert.deepEqual(t.events[0]!.fields, lower([...planted.slice(0, 3), planted[6]!, ...planted.slice(4, 6)]));
+  assert.deepEqual(t.events[0]!.hostile, ['duplicate:remoteaddress']);
   const f = jailFilter.toFailure(t.events[0]!);
   assert.equal(f?.ip, '203.0.113.77');
   assert.equal(jailFilter.stats().hostile, 1);
   const warn = records.find((r) => r.event === 'ami-hostile-event');
-  assert.deepEqual(warn?.duplicateKeys, ['remoteaddress']);
+  assert.deepEqual(warn?.hostile, ['duplicate:remoteaddress']);
   assert.equal(warn?.ip, '203.0.113.77');
   await t.done();
 });
@@ -177,7 +174,7 @@ test('a Response: field inside an event block is an event field, not an action r
   ];
   await t.server.write(amiBlock(crf));
   await waitUntil(() => t.events.length === 1, 'event');
-  assert.deepEqual(t.events[0]!.fields, crf);
+  assert.deepEqual(t.events[0]!.fields, lower(crf));
   const f = new AmiFailureFilter({ log: memoryLogger().log }).toFailure(t.events[0]!);
   assert.equal(f?.kind, 'ChallengeResponseFailed');
   assert.equal(f?.ip, '192.0.2.2');
@@ -209,9 +206,11 @@ test('garbage instead of a banner, or an endless line, drops the connection (VG_
   t.server.banner = 'Asterisk Call Manager/9.0.0';
   t.timers.advance(1000);
   await waitUntil(connected(t.client), 'login');
-  await t.server.pump(['Event: InvalidAccountID\r\nAccountID: ', ...Array.from({ length: 64 }, () => 'A'.repeat(4096))]);
+  // a line that never ends: past MAX_UNTERMINATED (1 MiB, more than any SIP packet can make Asterisk
+  // write) the peer is not Asterisk; shorter over-long lines are skipped, see the long-line tests
+  await t.server.pump(['Event: InvalidAccountID\r\nAccountID: ', ...Array.from({ length: MAX_UNTERMINATED / 4096 + 1 }, () => 'A'.repeat(4096))]);
   await waitUntil(() => t.client.state().status === 'backing-off', 'endless line dropped');
-  assert.match(t.client.state().lastError!.message, /longer than 8192/);
+  assert.match(t.client.state().lastError!.message, /longer than 1048576/);
   await waitUntil(() => t.server.liveConnections === 0, 'socket destroyed');
   await t.done();
 });
@@ -266,7 +265,7 @@ test('a server that closes mid-frame: no part of the cut frame survives into the
   const other = INVALID_ACCOUNT.map(([k, v]): [string, string] => [k, k === 'AccountID' ? '2002' : v]);
   await t.server.write(amiBlock(other));
   await waitUntil(() => t.events.length === 1, 'event');
-  assert.deepEqual(t.events[0]!.fields, other);
+  assert.deepEqual(t.events[0]!.fields, lower(other));
   assert.equal(t.client.state().blocksDropped, 0);
   assert.equal(t.client.state().banner, 'Asterisk Call Manager/9.0.0');
   await t.done();
@@ -357,48 +356,152 @@ test('a CR/LF and text planted in a field Asterisk does not escape: the event st
   await t.done();
 });
 
-test('a "Response: Follows" block: the wrapped package would wait forever for an END marker, so it is refused', async () => {
-  const t = await setup();
+test('a "Response: Follows" block: asterisk-manager swallows what follows; the keepalive Ping finds it and reconnects', async () => {
+  // Asterisk never answers a voipguard action with Follows; only planted text can start one, and the
+  // package then waits for an END marker (docs/ami.md). The Ping's answer is swallowed too.
+  const t = await setup(new FakeAmiServer(), { pingIntervalMs: 20_000, pingTimeoutMs: 5000 });
   t.client.start();
   await waitUntil(connected(t.client), 'login');
-  await t.server.write('Response: Follows\r\nPrivilege: Command\r\nActionID: x\r\n\r\n');
+  const follows = 'Response: Follows\r\nPrivilege: Command\r\nActionID: x\r\n\r\n';
+  const read = t.client.state().bytesReceived + follows.length + Buffer.byteLength(amiBlock(INVALID_ACCOUNT));
+  await t.server.write(follows);
   await t.server.write(amiBlock(INVALID_ACCOUNT));
-  if (layer === 'builtin') {
-    // the built-in parser has no Follows mode: an unexpected reply, dropped; the event arrives
-    await waitUntil(() => t.events.length === 1, 'event');
-    assert.equal(t.client.state().blocksDropped, 1);
-  } else {
-    await waitUntil(() => t.client.state().status === 'backing-off', 'refused');
-    assert.equal(t.client.state().lastError?.code, 'VG_AMI_PROTOCOL');
-    assert.match(t.client.state().lastError!.message, /Response: Follows/);
-  }
+  await waitUntil(() => t.client.state().bytesReceived === read, 'both read');
+  t.timers.advance(20_000);
+  await waitUntil(() => t.server.actionsNamed('Ping').length === 1, 'ping');
+  await waitUntil(() => t.client.state().bytesReceived > read, 'the pong read (and swallowed)');
+  t.timers.advance(5000);
+  await waitUntil(() => t.client.state().status === 'backing-off', 'ping timeout');
+  assert.equal(t.client.state().lastError?.code, 'VG_AMI_TIMEOUT');
+  assert.equal(t.events.length, 0, 'the event after the Follows block was swallowed by the package (pinned limit)');
+  t.timers.advance(t.client.state().nextRetryAt! - t.timers.now());
+  await waitUntil(connected(t.client), 'a fresh Manager reads events again');
+  await t.server.write(amiBlock(INVALID_ACCOUNT));
+  await waitUntil(() => t.events.length === 1, 'event on the new connection');
   await t.done();
 });
-}
+});
 
-test('wrapping asterisk-manager leaves node:net as it was, even when the connector throws', async () => {
+test('no module of src/ patches node:net: the session only watches the socket through the diagnostics channel', async () => {
   const net = createRequire(import.meta.url)('net') as typeof import('node:net');
   const original = net.createConnection;
-  const server = new FakeAmiServer();
-  const t = await setup(server);
-  t.client.start();
-  await waitUntil(() => t.client.state().status === 'connected', 'login');
+  const srv = new FakeAmiServer();
+  await srv.listen();
+  const tm = new ManualTimers(0);
+  const c = new AmiClient({ host: '127.0.0.1', port: srv.port, username: 'voipguard', secret: SECRET }, { log: memoryLogger().log, clock: tm, timers: tm });
+  c.start();
+  await waitUntil(() => c.state().status === 'connected', 'login');
   assert.equal(net.createConnection, original);
-  await t.done();
-  const timers = new ManualTimers(0);
-  const boom = () => {
-    throw new Error('no route');
-  };
-  const client = new AmiClient({ host: '127.0.0.1', port: 1, username: 'u', secret: 's' }, { log: memoryLogger().log, clock: timers, timers, session: managerSession, connect: boom });
-  client.start();
-  assert.equal(client.state().status, 'backing-off');
-  assert.equal(net.createConnection, original);
-  await client.stop();
-
-  async function setup(srv: FakeAmiServer) {
-    await srv.listen();
-    const tm = new ManualTimers(0);
-    const c = new AmiClient({ host: '127.0.0.1', port: srv.port, username: 'voipguard', secret: SECRET }, { log: memoryLogger().log, clock: tm, timers: tm, session: managerSession });
-    return { client: c, done: async () => { await c.stop(); await srv.close(); } };
+  assert.ok(c.state().bytesReceived > 0, 'the socket the package made is seen');
+  await c.stop();
+  await srv.close();
+  // a port net refuses synchronously: the same path as a refused connection
+  const bad = new AmiClient({ host: '127.0.0.1', port: 70_000, username: 'u', secret: 's' }, { log: memoryLogger().log, clock: tm, timers: tm });
+  bad.start();
+  assert.equal(bad.state().status, 'backing-off');
+  assert.equal(bad.state().lastError?.code, 'VG_AMI_CONNECT');
+  await bad.stop();
+  const src = new URL('../../src/', import.meta.url);
+  for (const f of readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((x) => x.endsWith('.ts'))) {
+    assert.doesNotMatch(readFileSync(new URL(f, src), 'utf8'), /\.createConnection\s*=/, f);
   }
+});
+
+// Planted lines (docs/ami.md "Hostile input"): PJSIP writes the From user as AccountID unescaped, so
+// `%0D%0A` becomes a line break inside the event. Each case is written over TCP to the real package.
+describe('AMI events keep their shape, whatever an attacker plants in a field', () => {
+  const NOW = 1_000_000; // the manual clock
+  const TV = '1970-01-01T00:15:40.000+0000'; // Asterisk's EventTV: a minute before the receive time
+  const REAL = '203.0.113.50';
+  const iac = (accountId: string, session = 's-1') =>
+    `Event: InvalidAccountID\r\nPrivilege: security,all\r\nEventTV: ${TV}\r\nSeverity: Error\r\nService: PJSIP\r\nEventVersion: 1\r\n` +
+    `AccountID: ${accountId}\r\nSessionID: ${session}\r\nLocalAddress: IPV4/UDP/198.51.100.10/5060\r\nRemoteAddress: IPV4/UDP/${REAL}/5072\r\n\r\n`;
+  const crf = (accountId: string, response: string) =>
+    `Event: ChallengeResponseFailed\r\nPrivilege: security,all\r\nEventTV: ${TV}\r\nSeverity: Error\r\nService: PJSIP\r\nEventVersion: 1\r\n` +
+    `AccountID: ${accountId}\r\nSessionID: c-1\r\nLocalAddress: IPV4/UDP/198.51.100.10/5060\r\nRemoteAddress: IPV4/UDP/${REAL}/5072\r\n` +
+    `Challenge: 1569024763/510a\r\nResponse: ${response}\r\nExpectedResponse: \r\n\r\n`;
+
+  async function run(raws: readonly string[], opts: Partial<AmiClientOptions> = {}) {
+    const server = new FakeAmiServer();
+    await server.listen();
+    const timers = new ManualTimers(NOW);
+    const client = new AmiClient(
+      { host: '127.0.0.1', port: server.port, username: 'voipguard', secret: SECRET, ...opts },
+      { log: memoryLogger().log, clock: timers, timers },
+    );
+    const events: AmiEvent[] = [];
+    client.onEvent((e) => events.push(e));
+    cleanups.push(async () => {
+      await client.stop();
+      await server.close();
+    });
+    client.start();
+    await waitUntil(() => client.state().status === 'connected', 'login');
+    for (const raw of raws) {
+      const before = events.length;
+      await server.write(raw);
+      // a held event is released by the next event or by the join window
+      await waitUntil(() => events.length > before || timers.pendingDelays().includes(1000), 'delivered or held');
+      if (events.length === before) timers.advance(1000);
+      await waitUntil(() => events.length > before, 'delivered');
+    }
+    assert.equal(client.state().status, 'connected', 'no planted text costs the connection');
+    const { log, records } = memoryLogger();
+    const filter = new AmiFailureFilter({ log });
+    return { events, failures: events.map((e) => filter.toFailure(e)), filter, records, client };
+  }
+
+  test('a blank line planted in AccountID does not end the event before RemoteAddress: the rest is joined, flagged, the real address counted', async () => {
+    const planted = [
+      'x\n\nx: y', 'x\r\n\r\ny', '\n\nRemoteAddress: IPV4/1.2.3.4/1\n\n', '\r\n\r\nEvent: FailedACL', 'x\n\nResponse: Success', '\n\n\n\n', 'a\n\nb\n\nc',
+    ];
+    const r = await run([...planted.map((a) => iac(a)), iac('1001')]);
+    assert.equal(r.events.length, planted.length + 1);
+    r.failures.forEach((f, i) => {
+      assert.equal(f?.ip, REAL, JSON.stringify(planted[i] ?? 'clean'));
+      assert.equal(f?.kind, 'InvalidAccountID');
+    });
+    r.events.slice(0, -1).forEach((e, i) => assert.ok(e.hostile?.includes('joined'), JSON.stringify(planted[i])));
+    assert.equal(r.events.at(-1)!.hostile, undefined, 'the clean event after them is plain');
+    assert.equal(r.filter.stats().hostile, planted.length);
+  });
+
+  test('an EventTV planted after AccountID neither dates the attempt nor drops it: Asterisk\'s EventTV (the first) is used', async () => {
+    const planted = [
+      'x\nEventTV: 100000000-1', 'x\r\nEventTV: 2099-01-01T00:00:00.000+0000', '\n\nEventTV: 100000000-1', 'x\r\nEventTV: 1970-01-01T00:16:30.000+0000',
+    ];
+    const r = await run(planted.map((a) => iac(a)));
+    r.failures.forEach((f, i) => {
+      assert.equal(f?.ip, REAL, planted[i]);
+      assert.equal(f?.time, NOW - 60_000, planted[i]);
+    });
+    r.events.forEach((e) => assert.ok(e.hostile?.includes('duplicate:eventtv')));
+  });
+
+  test('a RemoteAddress planted before or after Asterisk\'s: Asterisk\'s is counted, never the planted one; both sides at once count nothing', async () => {
+    const before = ['x\r\nRemoteAddress: IPV4/UDP/6.6.6.6/1', '\nRemoteAddress: IPV6/UDP/2001:db8::6/1', 'x\r\nremote address: IPV4/UDP/6.6.6.6/1'];
+    const r = await run([
+      ...before.map((a) => iac(a)),
+      crf('<unknown>', 'abc\r\nRemoteAddress: IPV4/UDP/6.6.6.7/1'), // after, through Response
+      crf('<unknown>', 'abc\r\nRemoteAddress: IPV4/UDP/6.6.6.7/1\r\nRemoteAddress: IPV4/UDP/6.6.6.8/1'),
+      crf('x\r\nRemoteAddress: IPV4/UDP/6.6.6.9/1', 'abc'), // before, through AccountID
+      crf('x\r\nRemoteAddress: IPV4/UDP/6.6.6.9/1', 'abc\r\nRemoteAddress: IPV4/UDP/6.6.6.7/1'), // both: cannot be told
+    ]);
+    const ips = r.failures.map((f) => f?.ip ?? null);
+    // `remote address` (a space) is a key of its own: planted text, flagged, not an address
+    assert.deepEqual(ips, [REAL, REAL, REAL, REAL, REAL, REAL, null]);
+    assert.ok(r.events[6]!.hostile?.includes('ambiguous:remoteaddress'));
+    assert.ok(r.events.every((e) => (e.hostile ?? []).length > 0));
+  });
+
+  test('a line over 8,192 characters (a long Call-ID) is skipped and counted; the event, the connection and the next events stay', async () => {
+    const len = (line: number) => line - 'SessionID: '.length;
+    const r = await run([iac('1001', 'a'.repeat(len(8193))), iac('1001', 'b'.repeat(100_000)), iac('1001', 'c'.repeat(len(8192))), iac('1002')]);
+    assert.deepEqual(r.events.map((e) => e.hostile), [['long-line:sessionid'], ['long-line:sessionid'], undefined, undefined]);
+    assert.deepEqual(r.failures.map((f) => f?.ip), [REAL, REAL, REAL, REAL]);
+    assert.equal(r.failures[0]!.sessionId, undefined);
+    assert.equal(r.failures[2]!.sessionId!.length, 8181, 'a line of exactly 8,192 characters is Asterisk\'s and kept');
+    assert.equal(r.failures[3]!.account, '1002');
+    assert.equal(r.client.state().hostileEvents, 2);
+  });
 });

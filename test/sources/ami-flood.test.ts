@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AmiClient } from '../../src/sources/ami-client.js';
-import { managerSession } from '../../src/sources/ami-manager-session.js';
 import { AmiFailureFilter } from '../../src/filters/ami-failures.js';
 import { SystemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -36,7 +35,7 @@ test('a flood of 50,000 events: every one becomes a failure, and the heap stays 
   const server = new FakeAmiServer();
   await server.listen();
   const log = silentLogger();
-  const client = new AmiClient({ host: '127.0.0.1', port: server.port, username: 'voipguard', secret: 's3cret-Pa55' }, { log, clock: new SystemClock(), session: managerSession });
+  const client = new AmiClient({ host: '127.0.0.1', port: server.port, username: 'voipguard', secret: 's3cret-Pa55' }, { log, clock: new SystemClock() });
   const filter = new AmiFailureFilter({ log });
   const seen = new Uint8Array(N);
   let failures = 0;
