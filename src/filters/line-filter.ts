@@ -7,7 +7,7 @@
 
 import { parseHostPort } from '../core/ip.js';
 import type { Failure, LogLine } from '../core/types.js';
-import type { CompiledRule } from './compile-rule.js';
+import type { AddressSplit, CompiledRule } from './compile-rule.js';
 import type { DateHit, DateParser } from './date-templates.js';
 import { MAX_LINE_CHARS, type FilterMatch, type LineFilter, type MatchNote } from './filter.js';
 import { buildGate, includesAny, type LiteralGate } from './literal-gate.js';
@@ -108,12 +108,12 @@ export class CompiledFilter implements LineFilter {
         return { failure: null, ignored: true, regexIndex: i, dateFormat };
       }
       const groups = this.prefFields ? { ...prefGroups, ...m.groups } : (m.groups ?? {});
-      return this.toFailure(r, i, groups, line, date);
+      return this.toFailure(r, i, groups, line, date, content);
     }
     return dateFormat ? { ...MISS, dateFormat } : MISS;
   }
 
-  private toFailure(r: CompiledRule, i: number, g: Record<string, string | undefined>, line: LogLine, date: DateHit | null): FilterMatch {
+  private toFailure(r: CompiledRule, i: number, g: Record<string, string | undefined>, line: LogLine, date: DateHit | null, content: string): FilterMatch {
     const dateFormat = date?.format ?? null;
     const journal = line.source.startsWith('journal:');
     const origin = journal ? ('journal' as const) : ('log' as const);
@@ -148,6 +148,9 @@ export class CompiledFilter implements LineFilter {
       break; // the first address the regex captured is the one it means; never try a second
     }
     if (ip === null) return at('bad-host');
+    if (r.split !== null && otherReading(r.split, content, ip)) {
+      return { ...at('ambiguous'), hostile: ['ambiguous-address'] };
+    }
     // a journal line without a date of its own: journald's receive time if the source gives it
     const time = date?.time ?? (journal ? journalTime(line) : null);
     if (time === null) return at('no-date');
@@ -168,6 +171,31 @@ export class CompiledFilter implements LineFilter {
     };
     return { failure, ignored: false, regexIndex: i, dateFormat };
   }
+}
+
+/** Most places a cue may occur before a line is refused as built to be read several ways. */
+const MAX_CUES = 64;
+
+/**
+ * Whether the rule also matches `content` with another address at another place. The address a
+ * rule reads is right only if it is the only one the line's grammar allows: caller text on both
+ * sides (a From display name before, a Call-ID after) can otherwise hold Asterisk's own words
+ * around a second address, and which one the regex engine picks is an accident of greediness.
+ */
+function otherReading(split: AddressSplit, content: string, ip: string): boolean {
+  let seen = 0;
+  for (let p = content.indexOf(split.cue); p >= 0; p = content.indexOf(split.cue, p + 1)) seen++;
+  if (seen < 2) return false;
+  if (seen > MAX_CUES) return true;
+  for (let p = content.indexOf(split.cue); p >= 0; p = content.indexOf(split.cue, p + 1)) {
+    const q = p + split.cue.length;
+    const m = split.right.exec(content.slice(q));
+    const text = m?.groups?.[split.group];
+    if (text === undefined || !split.left.test(content.slice(0, q))) continue;
+    const hp = parseHostPort(text);
+    if (hp !== null && hp.ip !== ip) return true;
+  }
+  return false;
 }
 
 function journalTime(line: LogLine): number {

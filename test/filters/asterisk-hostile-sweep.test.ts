@@ -54,7 +54,7 @@ const TEMPLATES: Record<string, (x: string) => string> = {
   'pjsip session (extension)': (x) =>
     `${D} NOTICE[1][C-00000002] res_pjsip_session.c:  anonymous: Call (UDP:${REAL}:5061) to extension '${x}' rejected because extension not found in context 'public'.`,
   'iax2 registration (peer name)': (x) => `${D} NOTICE[1] chan_iax2.c: No registration for peer '${x}' (from ${REAL})`,
-  'iax2 md5 (peer name, hashes)': (x) => `${D} NOTICE[1] chan_iax2.c: Host ${REAL} failed MD5 authentication for '${x}' (${x} != 53ac4bc4)`,
+  'iax2 md5 (peer name, received hash)': (x) => `${D} NOTICE[1] chan_iax2.c: Host ${REAL} failed MD5 authentication for '${x}' (e7df7cd2ca07f4f1ab415d457a6e1c13 != ${x})`,
   'manager (user name)': (x) => `${D} NOTICE[1] manager.c: ${REAL} failed to authenticate as '${x}'`,
   'dialplan (extension)': (x) => `${D} NOTICE[1][C-00000003] Ext. ${x}: Incoming SIP connection from unknown peer failed for ${REAL} - Unknown connection from peer`,
   'security event (AccountID, SessionID)': (x) =>
