@@ -2,7 +2,7 @@
 // key/value pairs → a Failure, or null. Shared by the log filter and the AMI source so both sources
 // yield the same record for the same event.
 //
-// Rules (../shared/asterisk-facts.md §1):
+// Rules (docs/asterisk-formats.md, "Security events"):
 // - only the configured event names count (default: the four failures); ChallengeSent and
 //   SuccessfulAuth never do, whatever the configuration says;
 // - the address comes from RemoteAddress `IPV4|IPV6/[transport/]addr/port`; when any key occurs
