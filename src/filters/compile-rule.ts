@@ -28,7 +28,7 @@ export interface CompiledRule {
 }
 
 /**
- * `left` matches the text before the address and `right` the text from the address on, for a rule
+ * `left` matches the text before the address and `right` (sticky: set lastIndex) the text from the address on, for a rule
  * whose first address group stands at the top level; `cue` is the literal text the rule writes right
  * before the address. A line is read one way only if just one address fits at the places after a cue.
  */
@@ -116,7 +116,7 @@ export function splitAtAddress(source: string, flags: string, group: string): Ad
   const cue = trailingLiteral(left);
   if (cue === '') return null;
   try {
-    return { left: new RegExp(`(?:${left})$`, flags), right: new RegExp(`^(?:${source.slice(start)})`, flags), cue, group };
+    return { left: new RegExp(`(?:${left})$`, flags), right: new RegExp(source.slice(start), flags.replace(/[gy]/g, '') + 'y'), cue, group };
   } catch {
     return null;
   }

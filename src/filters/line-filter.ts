@@ -80,11 +80,9 @@ export class CompiledFilter implements LineFilter {
     // did not start this line (docs/security.md, "Forged lines").
     let continues = false;
     if (this.asterisk) {
-      continues = this.open.delete(line.source);
-      if (opensMessage(text)) {
-        this.open.set(line.source, true);
-        return hostileNote('continuation', 'cut-message');
-      }
+      if (this.open.size > 0) continues = this.open.delete(line.source);
+      // `Ext. <EXTEN>` stands right after the level block; the extension lines are checked past the gate
+      if (text.lastIndexOf(' Ext. ', 80) >= 0 && cutDialplan(text)) return this.opens(line.source);
     }
     if (text.includes(ESC)) {
       // Asterisk's term_strip() deletes from an ESC to the next 'm'. Only where that is a colour
@@ -101,6 +99,7 @@ export class CompiledFilter implements LineFilter {
     if (!this.prefGate.pass(text)) return MISS;
     if (text.includes('\0')) return note(null, 'binary');
     if (continues) return hostileNote('continuation', 'continuation-line');
+    if (this.asterisk && cutExtension(text)) return this.opens(line.source);
     let glued = false;
     if (this.asterisk) {
       const rest = afterGlue(text);
@@ -118,6 +117,12 @@ export class CompiledFilter implements LineFilter {
     }
     if (!glued) return m;
     return { ...m, hostile: [...(m.hostile ?? []), 'glued-line'], ...(m.failure === null && m.note === undefined ? { note: 'glued' as const } : {}) };
+  }
+
+  /** A cut message: the next line of its source is the rest, whatever it looks like. */
+  private opens(source: string): FilterMatch {
+    this.open.set(source, true);
+    return hostileNote('continuation', 'cut-message');
   }
 
   private examine(line: LogLine, text: string): FilterMatch {
@@ -217,16 +222,15 @@ const MAX_CUES = 64;
  */
 function otherReading(split: AddressSplit, content: string, ip: string): boolean {
   let seen = 0;
-  for (let p = content.indexOf(split.cue); p >= 0; p = content.indexOf(split.cue, p + 1)) seen++;
-  if (seen < 2) return false;
-  if (seen > MAX_CUES) return true;
   for (let p = content.indexOf(split.cue); p >= 0; p = content.indexOf(split.cue, p + 1)) {
+    if (++seen > MAX_CUES) return true;
     const q = p + split.cue.length;
-    const m = split.right.exec(content.slice(q));
-    const text = m?.groups?.[split.group];
-    if (text === undefined || !split.left.test(content.slice(0, q))) continue;
+    split.right.lastIndex = q;
+    const text = split.right.exec(content)?.groups?.[split.group];
+    if (text === undefined) continue;
     const hp = parseHostPort(text);
-    if (hp !== null && hp.ip !== ip) return true;
+    // the left part is looked at only where another address would be read
+    if (hp !== null && hp.ip !== ip && split.left.test(content.slice(0, q))) return true;
   }
   return false;
 }
@@ -257,7 +261,7 @@ export function termStrip(s: string): string {
 }
 
 // The start of a file line, `[date] LEVEL[thread]` (custom level names keep their case).
-const PREFIX_RE = /\[[^[\]\n]{5,64}\] ?[A-Za-z][A-Za-z0-9_]*\[-?\d+\]/g;
+const PREFIX_RE = /\[[^[\]\n]{5,64}\] ?[A-Za-z][A-Za-z0-9_]*\[-?\d+\]/y;
 const SEC_FILE = 'res_security_log.c:';
 
 /**
@@ -272,11 +276,12 @@ const SEC_FILE = 'res_security_log.c:';
 export function afterGlue(text: string): string | null {
   let first = -1;
   let cut = -1;
-  PREFIX_RE.lastIndex = 0;
-  for (let m = PREFIX_RE.exec(text); m; m = PREFIX_RE.exec(text)) {
-    if (first < 0) first = m.index;
-    else cut = m.index;
-    PREFIX_RE.lastIndex = m.index + 1;
+  // tried at each '[' only (a line has few): far cheaper than a regex search along the line
+  for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) {
+    PREFIX_RE.lastIndex = i;
+    if (!PREFIX_RE.test(text)) continue;
+    if (first < 0) first = i;
+    else cut = i;
   }
   if (cut > 0) return text.slice(cut);
   const a = text.indexOf(SEC_FILE);
@@ -284,14 +289,15 @@ export function afterGlue(text: string): string | null {
   return b > a ? text.slice(0, a) + text.slice(b) : null;
 }
 
-/** A message whose caller field (a dialled extension) ended the physical line early. */
-function opensMessage(text: string): boolean {
-  const x = text.indexOf(" to extension '");
-  if (x >= 0 && !NOT_FOUND_END.test(text)) return true;
-  const e = text.indexOf(' Ext. ');
-  return e >= 0 && text.indexOf(': ', e) < 0;
+// A message whose caller field (a dialled extension) ended the physical line early: Asterisk ends
+// every "to extension '…'" message with "… context '<ctx>'.", and a dialplan `Ext. x` with ": ".
+function cutExtension(text: string): boolean {
+  return text.includes(" to extension '") && !/'\.\s*$/.test(text.slice(-8));
 }
-const NOT_FOUND_END = /' rejected because extension not found in context '[^'\n]*'\.\s*$/;
+
+function cutDialplan(text: string): boolean {
+  return text.indexOf(': ', text.indexOf(' Ext. ')) < 0;
+}
 
 function hostileNote(n: MatchNote, sign: string): FilterMatch {
   return { failure: null, ignored: false, regexIndex: -1, dateFormat: null, note: n, hostile: [sign] };
