@@ -85,7 +85,7 @@ export function* asteriskLogLines(seed = 42, failureRate = 0.05): Generator<{ te
     (ip) => `${stamp()} WARNING${tid()}${cid()} Ext. s: "Rejecting unknown SIP connection from ${hp(ip)}"`,
     (ip) => `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="${pick(['InvalidAccountID', 'ChallengeResponseFailed'])}",EventTV="${tv()}",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="${pick(users)}",SessionID="${hex(20)}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="${fam(ip)}/UDP/${ip}/${port()}"`,
     (ip) => `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="${pick(['FailedACL', 'InvalidPassword', 'InvalidAccountID'])}",EventTV="${tv()}",Severity="Error",Service="AMI",EventVersion="1",AccountID="${pick(users)}",SessionID="0x7f${hex(10)}",LocalAddress="IPV4/TCP/0.0.0.0/5038",RemoteAddress="${fam(ip)}/TCP/${ip}/${port()}",SessionTV="1970-01-01T00:00:00.000+0000"`,
-    (ip) => `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="InvalidPassword",EventTV="${Math.floor(t / 1000)}-${int(999999)}",Severity="Error",Service="SIP",EventVersion="2",AccountID="${pick(exts)}",SessionID="0x${hex(7)}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="${fam(ip)}/UDP/${ip}/${port()}",Challenge="${hex(8)}",ReceivedChallenge="${hex(8)}",ReceivedHash="${hex(32)}"`,
+    (ip) => `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="InvalidPassword",EventTV="${Math.floor(t / 1000)}-${int(999999)}",Severity="Error",Service="AMI",EventVersion="2",AccountID="${pick(users)}",SessionID="0x${hex(7)}",LocalAddress="IPV4/TCP/198.51.100.10/5038",RemoteAddress="${fam(ip)}/TCP/${ip}/${port()}"`,
   ];
 
   const peers = ['alice', 'bob', 'reception', 'trunk-provider', '2001', '2002', 'fax'];

@@ -107,6 +107,11 @@ const PROBLEM_TEXT: Readonly<Record<Problem, string>> = {
   'no-remote-address': 'SecurityEvent without RemoteAddress',
   'bad-remote-address': 'SecurityEvent with a bad RemoteAddress',
   hostile: 'hostile (duplicated SecurityEvent keys)',
+  ambiguous: 'refused: the address could be read at two places (hostile)',
+  escape: 'refused: an escape sequence Asterisk would not have written (hostile)',
+  glued: 'glued to the cut end of an earlier message (hostile)',
+  continuation: 'refused: continues a message whose caller field held a newline (hostile)',
+  'untrusted-address': 'chan_sip SecurityEvent (RemoteAddress can come from Via maddr=)',
   error: 'skipped on a regex engine error',
 };
 

@@ -151,6 +151,8 @@ export const JAIL_FIELDS = {
   }),
   ami: bool('ami', 'no', 'the jail also takes failures from AMI security events'),
   amievents: custom('amievents', DEFAULT_SECURITY_EVENTS.join(' '), [] as string[], 'AMI security events that count as failures', parseAmiEvents),
+  maxskew: boundedDuration('maxskew', '10m', 1000, 86_400_000,
+    'a failure dated further than this from now is refused (old, replayed or forged line); closer, it counts at its time (a clock ahead: at now)'),
   timezone: custom('timezone', null, null as string | null, 'time zone of log timestamps without one (UTC, UTC+0200, Europe/Paris)', parseTimezone),
 } as const;
 

@@ -23,6 +23,20 @@ export interface CompiledRule {
   readonly kind?: string;
   readonly service?: string;
   readonly securityEvent: boolean;
+  /** The rule cut at its address group, to find every other place the address could be read. */
+  readonly split: AddressSplit | null;
+}
+
+/**
+ * `left` matches the text before the address and `right` (sticky: set lastIndex) the text from the address on, for a rule
+ * whose first address group stands at the top level; `cue` is the literal text the rule writes right
+ * before the address. A line is read one way only if just one address fits at the places after a cue.
+ */
+export interface AddressSplit {
+  readonly left: RegExp;
+  readonly right: RegExp;
+  readonly cue: string;
+  readonly group: string;
 }
 
 /** Null when option tags expand the line to nothing (fail2ban's way of switching a rule off). */
@@ -70,7 +84,63 @@ export function compileRule(line: RegexLine, role: RuleRole, option: (name: stri
     ...(expanded.kind !== undefined ? { kind: expanded.kind } : {}),
     ...(expanded.service !== undefined ? { service: expanded.service } : {}),
     securityEvent: expanded.securityEvent,
+    split: hosts.length > 0 ? splitAtAddress(source, flags, hosts[0]!.group) : null,
   };
+}
+
+/** Null when the address group is inside a group or alternation (no cut is sound there). */
+export function splitAtAddress(source: string, flags: string, group: string): AddressSplit | null {
+  const open = `(?<${group}>`;
+  const start = source.indexOf(open);
+  if (start < 0) return null;
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') {
+      if (i === start && depth !== 0) return null;
+      depth++;
+    } else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return null;
+  }
+  const left = source.slice(0, start);
+  const cue = trailingLiteral(left);
+  if (cue === '') return null;
+  try {
+    return { left: new RegExp(`(?:${left})$`, flags), right: new RegExp(source.slice(start), flags.replace(/[gy]/g, '') + 'y'), cue, group };
+  } catch {
+    return null;
+  }
+}
+
+/** The plain text a regex source ends with (`failed for '` of `…failed for '`), unescaped. */
+function trailingLiteral(src: string): string {
+  let out = '';
+  let i = src.length - 1;
+  while (i >= 0) {
+    const c = src[i]!;
+    let bs = 0;
+    for (let j = i - 1; j >= 0 && src[j] === '\\'; j--) bs++;
+    if (bs % 2 === 1) {
+      if (/[A-Za-z0-9]/.test(c)) break; // \d, \s…: a class, not a literal
+      out = c + out;
+      i -= 2;
+      continue;
+    }
+    if ('.*+?()[]{}|^$\\'.includes(c)) break;
+    out = c + out;
+    i--;
+  }
+  return out;
 }
 
 function clip(s: string): string {

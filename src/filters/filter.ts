@@ -14,6 +14,11 @@ export type MatchNote =
   | 'not-a-failure-event' // a SecurityEvent that this filter does not count (ChallengeSent…)
   | 'no-remote-address'
   | 'bad-remote-address'
+  | 'ambiguous' // the line's grammar allows another address at another place: refused (hostile)
+  | 'escape' // an ESC that Asterisk's term_strip() would not have removed as a colour code (hostile)
+  | 'glued' // a line holding the end of a cut message before this one (hostile; the rest is read)
+  | 'continuation' // the rest of a message whose caller field held a newline (hostile)
+  | 'untrusted-address' // chan_sip's RemoteAddress, which a Via maddr= can set (docs/security.md)
   | 'error'; // a regex engine failure (stack); the line is skipped, the guard goes on
 
 export interface FilterMatch {

@@ -7,7 +7,7 @@
 
 import { parseHostPort } from '../core/ip.js';
 import type { Failure, LogLine } from '../core/types.js';
-import type { CompiledRule } from './compile-rule.js';
+import type { AddressSplit, CompiledRule } from './compile-rule.js';
 import type { DateHit, DateParser } from './date-templates.js';
 import { MAX_LINE_CHARS, type FilterMatch, type LineFilter, type MatchNote } from './filter.js';
 import { buildGate, includesAny, type LiteralGate } from './literal-gate.js';
@@ -25,8 +25,9 @@ export interface FilterParts {
 }
 
 const MISS: FilterMatch = Object.freeze({ failure: null, ignored: false, regexIndex: -1, dateFormat: null });
+const ESC = '\x1b';
 // eslint-disable-next-line no-control-regex
-const ANSI_RE = /\x1b\[[0-9;?]*[A-Za-z]/g;
+const SGR_RE = /\x1b\[[0-9;]*m/g;
 
 export class CompiledFilter implements LineFilter {
   readonly name: string;
@@ -40,6 +41,10 @@ export class CompiledFilter implements LineFilter {
   private readonly prefGate: LiteralGate;
   /** The prefregex captures fields (F-USER…) the failregex results must see. */
   private readonly prefFields: boolean;
+  /** Asterisk's log (the filter reads SecurityEvent lines): glued and continued lines are looked for. */
+  private readonly asterisk: boolean;
+  /** Sources whose last line was a message cut by a newline in a caller field. */
+  private readonly open = new Map<string, true>();
 
   constructor(private readonly p: FilterParts) {
     this.name = p.name;
@@ -54,6 +59,7 @@ export class CompiledFilter implements LineFilter {
     // checked after the gate, before any date is parsed: a VERBOSE line that merely names
     // manager.c stops here
     this.prefGate = buildGate(p.prefregex ? [p.prefregex.literals] : []);
+    this.asterisk = p.failregex.some((r) => r.securityEvent);
     this.prefFields = p.prefregex !== null && (p.prefregex.hosts.length > 0 || Object.keys(p.prefregex.fields).some((f) => f !== 'content'));
   }
 
@@ -70,21 +76,53 @@ export class CompiledFilter implements LineFilter {
     const raw = line.text;
     if (raw.length > MAX_LINE_CHARS) return note(null, 'too-long');
     let text = raw;
-    if (!this.gate.pass(text)) {
-      if (!text.includes('\x1b')) return MISS;
-      text = text.replace(ANSI_RE, '');
-      if (!this.gate.pass(text)) return MISS;
-    } else if (text.includes('\x1b')) {
-      text = text.replace(ANSI_RE, '');
+    // The rest of a message whose caller field held a newline: whatever it looks like, Asterisk
+    // did not start this line (docs/security.md, "Forged lines").
+    let continues = false;
+    if (this.asterisk) {
+      if (this.open.size > 0) continues = this.open.delete(line.source);
+      // `Ext. <EXTEN>` stands right after the level block; the extension lines are checked past the gate
+      if (text.lastIndexOf(' Ext. ', 80) >= 0 && cutDialplan(text)) return this.opens(line.source);
     }
+    if (text.includes(ESC)) {
+      // Asterisk's term_strip() deletes from an ESC to the next 'm'. Only where that is a colour
+      // code (ESC [ digits m) is the result the text a file would hold; anything else deleted or
+      // kept text the caller placed around an ESC, and the line is refused.
+      const stripped = text.replace(SGR_RE, '');
+      if (stripped.includes(ESC)) {
+        if (!this.gate.pass(text) && !this.gate.pass(termStrip(text))) return MISS;
+        return hostileNote('escape', 'escape-sequence');
+      }
+      text = stripped;
+    }
+    if (!this.gate.pass(text)) return MISS;
     if (!this.prefGate.pass(text)) return MISS;
     if (text.includes('\0')) return note(null, 'binary');
-    this.examined++;
-    try {
-      return this.examine(line, text);
-    } catch {
-      return note(null, 'error'); // e.g. the regex engine's backtrack stack: skip the line, keep going
+    if (continues) return hostileNote('continuation', 'continuation-line');
+    if (this.asterisk && cutExtension(text)) return this.opens(line.source);
+    let glued = false;
+    if (this.asterisk) {
+      const rest = afterGlue(text);
+      if (rest !== null) {
+        text = rest;
+        glued = true;
+      }
     }
+    this.examined++;
+    let m: FilterMatch;
+    try {
+      m = this.examine(line, text);
+    } catch {
+      m = note(null, 'error'); // e.g. the regex engine's backtrack stack: skip the line, keep going
+    }
+    if (!glued) return m;
+    return { ...m, hostile: [...(m.hostile ?? []), 'glued-line'], ...(m.failure === null && m.note === undefined ? { note: 'glued' as const } : {}) };
+  }
+
+  /** A cut message: the next line of its source is the rest, whatever it looks like. */
+  private opens(source: string): FilterMatch {
+    this.open.set(source, true);
+    return hostileNote('continuation', 'cut-message');
   }
 
   private examine(line: LogLine, text: string): FilterMatch {
@@ -108,12 +146,12 @@ export class CompiledFilter implements LineFilter {
         return { failure: null, ignored: true, regexIndex: i, dateFormat };
       }
       const groups = this.prefFields ? { ...prefGroups, ...m.groups } : (m.groups ?? {});
-      return this.toFailure(r, i, groups, line, date);
+      return this.toFailure(r, i, groups, line, date, content);
     }
     return dateFormat ? { ...MISS, dateFormat } : MISS;
   }
 
-  private toFailure(r: CompiledRule, i: number, g: Record<string, string | undefined>, line: LogLine, date: DateHit | null): FilterMatch {
+  private toFailure(r: CompiledRule, i: number, g: Record<string, string | undefined>, line: LogLine, date: DateHit | null, content: string): FilterMatch {
     const dateFormat = date?.format ?? null;
     const journal = line.source.startsWith('journal:');
     const origin = journal ? ('journal' as const) : ('log' as const);
@@ -148,6 +186,9 @@ export class CompiledFilter implements LineFilter {
       break; // the first address the regex captured is the one it means; never try a second
     }
     if (ip === null) return at('bad-host');
+    if (r.split !== null && otherReading(r.split, content, ip)) {
+      return { ...at('ambiguous'), hostile: ['ambiguous-address'] };
+    }
     // a journal line without a date of its own: journald's receive time if the source gives it
     const time = date?.time ?? (journal ? journalTime(line) : null);
     if (time === null) return at('no-date');
@@ -168,6 +209,98 @@ export class CompiledFilter implements LineFilter {
     };
     return { failure, ignored: false, regexIndex: i, dateFormat };
   }
+}
+
+/** Most places a cue may occur before a line is refused as built to be read several ways. */
+const MAX_CUES = 64;
+
+/**
+ * Whether the rule also matches `content` with another address at another place. The address a
+ * rule reads is right only if it is the only one the line's grammar allows: caller text on both
+ * sides (a From display name before, a Call-ID after) can otherwise hold Asterisk's own words
+ * around a second address, and which one the regex engine picks is an accident of greediness.
+ */
+function otherReading(split: AddressSplit, content: string, ip: string): boolean {
+  let seen = 0;
+  for (let p = content.indexOf(split.cue); p >= 0; p = content.indexOf(split.cue, p + 1)) {
+    if (++seen > MAX_CUES) return true;
+    const q = p + split.cue.length;
+    split.right.lastIndex = q;
+    const text = split.right.exec(content)?.groups?.[split.group];
+    if (text === undefined) continue;
+    const hp = parseHostPort(text);
+    // the left part is looked at only where another address would be read
+    if (hp !== null && hp.ip !== ip && split.left.test(content.slice(0, q))) return true;
+  }
+  return false;
+}
+
+/**
+ * Asterisk's term_strip() (main/term.c), on the bytes as the logger's in-place call sees them:
+ * every ESC is deleted with what follows it up to and including the next 'm'; an ESC with no 'm'
+ * after it stops the copy, and the buffer keeps its old bytes from there on (the loop writes no
+ * end). Used to decide, never to guess: see match().
+ */
+export function termStrip(s: string): string {
+  const src = Buffer.from(s, 'utf8');
+  const out = Buffer.alloc(src.length);
+  let o = 0;
+  for (let i = 0; i < src.length; i++) {
+    if (src[i] !== 0x1b) {
+      out[o++] = src[i]!;
+      continue;
+    }
+    const m = src.indexOf(0x6d, i + 1);
+    if (m < 0) {
+      src.copy(out, o, o);
+      return out.toString('utf8');
+    }
+    i = m;
+  }
+  return out.subarray(0, o).toString('utf8');
+}
+
+// The start of a file line, `[date] LEVEL[thread]` (custom level names keep their case).
+const PREFIX_RE = /\[[^[\]\n]{5,64}\] ?[A-Za-z][A-Za-z0-9_]*\[-?\d+\]/y;
+const SEC_FILE = 'res_security_log.c:';
+
+/**
+ * Asterisk's logger formats a message into 8,192 bytes: a longer one loses its newline, and the
+ * next message is written right after it, with its own line start. A second line start (after the
+ * first; a journal line has its own header before Asterisk's) or a second security-log record
+ * inside one line is such a join, or a planted one, which reads no better: the last part is read
+ * on its own, and the part before it, cut off, lends it nothing. Null: one message.
+ * A second `SecurityEvent="` with no line start before it is not a join (Asterisk writes one for
+ * every message): it is caller text inside AccountID or SessionID, handled by the record reader.
+ */
+export function afterGlue(text: string): string | null {
+  let first = -1;
+  let cut = -1;
+  // tried at each '[' only (a line has few): far cheaper than a regex search along the line
+  for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) {
+    PREFIX_RE.lastIndex = i;
+    if (!PREFIX_RE.test(text)) continue;
+    if (first < 0) first = i;
+    else cut = i;
+  }
+  if (cut > 0) return text.slice(cut);
+  const a = text.indexOf(SEC_FILE);
+  const b = a >= 0 ? text.lastIndexOf(SEC_FILE) : -1;
+  return b > a ? text.slice(0, a) + text.slice(b) : null;
+}
+
+// A message whose caller field (a dialled extension) ended the physical line early: Asterisk ends
+// every "to extension '…'" message with "… context '<ctx>'.", and a dialplan `Ext. x` with ": ".
+function cutExtension(text: string): boolean {
+  return text.includes(" to extension '") && !/'\.\s*$/.test(text.slice(-8));
+}
+
+function cutDialplan(text: string): boolean {
+  return text.indexOf(': ', text.indexOf(' Ext. ')) < 0;
+}
+
+function hostileNote(n: MatchNote, sign: string): FilterMatch {
+  return { failure: null, ignored: false, regexIndex: -1, dateFormat: null, note: n, hostile: [sign] };
 }
 
 function journalTime(line: LogLine): number {

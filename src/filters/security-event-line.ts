@@ -1,6 +1,6 @@
 // The body of a security log line, `SecurityEvent="Name",EventTV="…",…,RemoteAddress="…",…`, read
-// as key="value" pairs without trusting the attacker's fields (../shared/asterisk-facts.md §1.6,
-// §1.10). Asterisk escapes nothing, so AccountID (a SIP From user) and SessionID (a Call-ID) can
+// as key="value" pairs without trusting the attacker's fields (docs/asterisk-formats.md, "Security events";
+// docs/security.md). Asterisk escapes nothing, so AccountID (a SIP From user) and SessionID (a Call-ID) can
 // contain `",RemoteAddress="IPV4/UDP/6.6.6.6/1` and plant a second address. What makes the line
 // readable anyway is where Asterisk writes things:
 // - the head (SecurityEvent, EventTV, Severity, Service, EventVersion) comes before any attacker
@@ -51,7 +51,7 @@ export function parseSecurityEventText(text: string, wanted?: ReadonlySet<string
 
   // AccountID runs to the first `",SessionID="`, SessionID to the LocalAddress that stands right
   // before the chosen RemoteAddress: a Call-ID full of planted fields stays one Call-ID.
-  const remote = lastRemoteAddress(text);
+  const remote = lastRemoteAddress(text, pairs[0]![1]);
   const accountAt = text.indexOf(',AccountID="', p);
   const sessionAt = accountAt >= 0 ? text.indexOf('",SessionID="', accountAt) : -1;
   if (accountAt >= 0 && sessionAt >= 0) pairs.push(['AccountID', text.slice(accountAt + 12, sessionAt)]);
@@ -64,42 +64,67 @@ export function parseSecurityEventText(text: string, wanted?: ReadonlySet<string
   return { pairs, hostile };
 }
 
-// What Asterisk writes after RemoteAddress: the event's own fields (never an address, a session
-// or an account). A line cut short (syslog truncates long lines, journald splits them) can end in
-// a planted RemoteAddress; such a tail does not read as whole fields and the event is dropped.
-// A value ends at the first quote followed by the end or by `,<trailing key>="`; the values an
-// attacker writes there cannot hold that (see above). Read by hand, not by a regex with a lazy
-// value, whose backtracking over a long planted tail would be exponential.
-const TAIL_KEY = /^,(?:Module|ACLName|SessionTV|Challenge|Response|ExpectedResponse|ReceivedChallenge|ReceivedHash|RequestType|RequestParams|AuthMethod|ExpectedAddress|UsingPassword|AttemptedTransport)="/;
+// What Asterisk writes after RemoteAddress: the event's own fields, in the order it writes them
+// (docs/asterisk-formats.md, "Security events"), never an address, a session or an account. A
+// line cut short (syslog truncates long lines, journald splits them) can end in a planted
+// RemoteAddress; such a tail does not read as the event's fields and the event is dropped.
+// A value holds no bare quote: pjproject keeps a caller's `\"` escapes, the other values are
+// Asterisk's. So a caller's text cannot close a field early, and what Asterisk's term_strip()
+// leaves of its own fields when a caller's ESC deleted up to the `m` of `RemoteAddress`
+// (`…,SessionTV="oteAddress="IPV4/…"`) does not read as a value. Read by hand, not by a regex with
+// a lazy value, whose backtracking over a long planted tail would be exponential.
+const TRAILING: Readonly<Record<string, readonly string[]>> = {
+  FailedACL: ['Module', 'ACLName', 'SessionTV'],
+  InvalidAccountID: ['Module', 'SessionTV'],
+  ChallengeResponseFailed: ['Challenge', 'Response', 'ExpectedResponse', 'Module', 'SessionTV'],
+  InvalidPassword: ['Module', 'SessionTV', 'Challenge', 'ReceivedChallenge', 'ReceivedHash'],
+};
+const ANY_TRAILING = [
+  'Module', 'ACLName', 'SessionTV', 'Challenge', 'Response', 'ExpectedResponse', 'ReceivedChallenge', 'ReceivedHash',
+  'RequestType', 'RequestParams', 'AuthMethod', 'ExpectedAddress', 'UsingPassword', 'AttemptedTransport',
+];
+const TAIL_KEY = /^,([A-Za-z]+)="/;
+const TIME_VALUE = /^[0-9T:.+-]*$/;
 const MAX_TAIL = 4096;
 
 /** The last `,RemoteAddress="value"`, if only the event's own trailing fields follow it. */
-function lastRemoteAddress(text: string): { value: string; at: number } | null {
+function lastRemoteAddress(text: string, event: string): { value: string; at: number } | null {
   const at = text.lastIndexOf(RA);
   if (at < 0) return null;
   const start = at + RA.length;
   const close = text.indexOf('"', start);
   if (close < 0) return null;
   const tail = text.slice(close + 1);
-  if (tail.length > MAX_TAIL || !onlyTrailingFields(tail)) return null;
+  if (tail.length > MAX_TAIL || !onlyTrailingFields(tail, event)) return null;
   return { value: text.slice(start, close), at };
 }
 
-function onlyTrailingFields(tail: string): boolean {
+function onlyTrailingFields(tail: string, event: string): boolean {
+  const keys = TRAILING[event];
+  let next = 0; // the event's keys come in Asterisk's order, each at most once
   let p = 0;
   while (p < tail.length) {
+    if (tail.slice(p).trim() === '') return true;
     const key = TAIL_KEY.exec(tail.slice(p, p + 24));
     if (!key) return false;
+    const name = key[1]!;
+    if (keys) {
+      const i = keys.indexOf(name, next);
+      if (i < 0) return false;
+      next = i + 1;
+    } else if (!ANY_TRAILING.includes(name)) return false;
     let q = p + key[0].length;
+    const from = q;
     for (;;) {
-      const quote = tail.indexOf('"', q);
-      if (quote < 0) return false;
-      if (quote === tail.length - 1 || TAIL_KEY.test(tail.slice(quote + 1, quote + 25))) {
-        p = quote + 1;
-        break;
-      }
-      q = quote + 1;
+      const c = tail.charCodeAt(q);
+      if (Number.isNaN(c)) return false;
+      if (c === 92 /* \ */) q += 2;
+      else if (c === 34 /* " */) break;
+      else q++;
     }
+    if (name === 'SessionTV' && !TIME_VALUE.test(tail.slice(from, q))) return false;
+    p = q + 1;
+    if (p < tail.length && tail[p] !== ',' && tail.slice(p).trim() !== '') return false;
   }
   return true;
 }

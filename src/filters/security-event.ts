@@ -2,12 +2,13 @@
 // key/value pairs → a Failure, or null. Shared by the log filter and the AMI source so both sources
 // yield the same record for the same event.
 //
-// Rules (../shared/asterisk-facts.md §1):
+// Rules (docs/asterisk-formats.md, "Security events"):
 // - only the configured event names count (default: the four failures); ChallengeSent and
 //   SuccessfulAuth never do, whatever the configuration says;
 // - the address comes from RemoteAddress `IPV4|IPV6/[transport/]addr/port`; when any key occurs
 //   twice the event is hostile: the LAST RemoteAddress (the one Asterisk wrote after the attacker's
 //   fields) is used and `duplicateKeys` is reported to the caller, which logs and counts it;
+// - chan_sip's events (Service "SIP") give no failure: their RemoteAddress can come from a Via maddr=;
 // - EventTV in the 12+ ISO form (`2015-05-24T08:42:16.296+0300`) or the 11 form (`sec-usec`).
 
 import { DEFAULT_SECURITY_EVENTS } from '../config/ami-events.js';
@@ -24,7 +25,7 @@ export interface SecurityEventResult {
   /** Keys that occurred more than once (lowercased): the event is hostile. */
   readonly duplicateKeys: readonly string[];
   /** Why there is no failure, for `voipguard regex` and debug logs. */
-  readonly reason?: 'not-a-failure-event' | 'no-remote-address' | 'bad-remote-address';
+  readonly reason?: 'not-a-failure-event' | 'no-remote-address' | 'bad-remote-address' | 'untrusted-address';
 }
 
 export interface SecurityEventContext {
@@ -55,6 +56,10 @@ export function securityEventToFailure(
   if (!name || NEVER_FAILURES.has(name) || !wanted.has(name)) {
     return { failure: null, duplicateKeys: dups, reason: 'not-a-failure-event' };
   }
+  // chan_sip (Service "SIP") reports p->sa, which check_via() sets to the host of the top Via's
+  // maddr= parameter, port from the Via: a caller's choice (docs/security.md, "chan_sip and Via
+  // maddr"). Its NOTICE lines print the packet's source: those are what counts for chan_sip.
+  if (last.get('service') === 'SIP') return { failure: null, duplicateKeys: dups, reason: 'untrusted-address' };
   const remote = last.get('remoteaddress');
   if (remote === undefined) return { failure: null, duplicateKeys: dups, reason: 'no-remote-address' };
   const addr = parseAsteriskAddress(remote);

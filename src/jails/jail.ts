@@ -16,10 +16,12 @@ import { IgnoreMatcher, type IgnoreReason } from './ignore-matcher.js';
  * out, and 2,000 new addresses a second for a findtime of a minute. Raise it with memory to spare.
  */
 export const DEFAULT_MAX_TRACKED = 100_000;
-/** Event times further than this from `now` are not trusted: the failure counts at `now`. */
+/** Event times further than this from `now` (the jail key maxskew) are refused: a line dated far
+ *  away is old, replayed or forged (docs/security.md, "Forged lines"), never counted at `now`. */
 export const DEFAULT_MAX_SKEW = 10 * 60_000;
 
-export type JailSettings = Pick<JailConfig, 'name' | 'maxretry' | 'findtime' | 'bantime' | 'increment' | 'ignoreip' | 'ignoreself'>;
+export type JailSettings = Pick<JailConfig, 'name' | 'maxretry' | 'findtime' | 'bantime' | 'increment' | 'ignoreip' | 'ignoreself'> &
+  Partial<Pick<JailConfig, 'maxskew'>>;
 
 export interface JailDeps {
   /** Earlier bans of `ip` in `jail` (every jail when null), e.g. from Store.banCount. Default: none. */
@@ -46,7 +48,7 @@ export interface JailStatus {
   readonly currentlyBanned: number;
   readonly totalBanned: number;
   readonly banned: readonly BannedEntry[];
-  /** Failures dated too far from now (counted at now), addresses evicted by the cap, ignored failures. */
+  /** Failures dated further than maxskew from now (refused), addresses evicted by the cap, ignored failures. */
   readonly counters: { readonly clamped: number; readonly evicted: number; readonly ignored: number; readonly tracked: number };
 }
 
@@ -68,13 +70,13 @@ export class Jail {
     this.name = cfg.name;
     this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, deps.maxTracked ?? DEFAULT_MAX_TRACKED);
     this.ignore = new IgnoreMatcher(cfg.ignoreip, cfg.ignoreself ? (deps.selfAddresses ?? []) : []);
-    this.maxSkew = deps.maxSkew ?? DEFAULT_MAX_SKEW;
+    this.maxSkew = deps.maxSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
     this.history = deps.history ?? (() => 0);
     this.random = deps.random ?? Math.random;
   }
 
-  /** Failures whose time was too far from `now` and counted at `now` (also in status().counters). A
-   *  cheap read: the runtime compares it around failure() to report the clamp per source. */
+  /** Failures refused because their time was further than maxskew from `now` (also in
+   *  status().counters.clamped). A cheap read: the runtime compares it around failure() to report it per source. */
   get clampedTotal(): number {
     return this.clamped;
   }
@@ -86,11 +88,11 @@ export class Jail {
       this.ignored++;
       return [];
     }
-    let t = f.time;
-    if (!(t >= now - this.maxSkew && t <= now + this.maxSkew)) {
-      t = now;
+    if (!(f.time >= now - this.maxSkew && f.time <= now + this.maxSkew)) {
       this.clamped++;
+      return [];
     }
+    const t = Math.min(f.time, now); // a clock slightly ahead counts at now
     this.totalFailed++;
     if (this.banned.has(ip)) return []; // still arriving while the firewall catches up
     const count = this.windows.add(ip, t);

@@ -279,3 +279,13 @@ test('the loaded config is deeply frozen', () => {
     (a as { maxretry: number }).maxretry = 1;
   }, TypeError);
 });
+
+test('maxskew: 10m by default, settable per jail, refused outside 1s..1d naming the key', () => {
+  assert.equal(jail(load(null), 'asterisk')!.maxskew, 600_000);
+  const c = load(null, { 'jail.local': '[asterisk]\nmaxskew = 30s\n' });
+  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.equal(jail(c, 'asterisk')!.maxskew, 30_000);
+  const bad = load(null, { 'jail.local': '[asterisk]\nmaxskew = 2d\n[blacklist]\nmaxskew = soon\n' });
+  assert.deepEqual(bad.errors.map((e) => [e.place.section, e.place.key]), [['asterisk', 'maxskew'], ['blacklist', 'maxskew']]);
+  assert.match(bad.errors[0]!.message, /out of range \(1s to 86400s\)/);
+});

@@ -29,13 +29,23 @@ test('ignoreself = false lets the host address be banned (loopback still not)', 
   assert.equal(j.failure(failure('192.0.2.1', T0), T0).length, 1);
 });
 
-test('a failure dated far in the future or past counts at now and is counted as clamped', () => {
+test('a failure dated further than maxskew from now (a forged or replayed line) is refused and counted, never counted at now', () => {
   const j = new Jail(settings({ maxretry: 2 }));
   assert.deepEqual(j.failure(failure(ATT, T0 + 365 * 24 * 60 * MIN), T0), []);
-  // had it been kept at its date, this one would be a year outside the window
-  const d = j.failure(failure(ATT, T0 - 2 * 60 * MIN), T0 + MIN);
-  assert.equal(d.length, 1);
-  assert.equal(j.status(T0 + MIN).counters.clamped, 2);
+  assert.deepEqual(j.failure(failure(ATT, T0 - 2 * 60 * MIN), T0 + MIN), []);
+  assert.deepEqual(j.failure(failure(ATT, T0 - 11 * MIN), T0), []);
+  assert.equal(j.status(T0 + MIN).counters.clamped, 3);
+  assert.equal(j.status(T0 + MIN).totalFailed, 0);
+  // inside the window: counted at its time (a clock ahead at now); two of them ban
+  assert.deepEqual(j.failure(failure(ATT, T0 - 9 * MIN), T0), []);
+  assert.equal(j.failure(failure(ATT, T0 + 5 * MIN), T0).length, 1);
+});
+
+test('maxskew is the jail key that sets the window', () => {
+  const j = new Jail({ ...settings({ maxretry: 1 }), maxskew: 60_000 });
+  assert.deepEqual(j.failure(failure(ATT, T0 - 2 * MIN), T0), []);
+  assert.equal(j.status(T0).counters.clamped, 1);
+  assert.equal(j.failure(failure(ATT, T0 - 30_000), T0).length, 1);
 });
 
 test('tick unbans what expired, exactly at its end, and nothing before', () => {
