@@ -48,6 +48,8 @@ export class JailRuntime {
   private readonly awaitingKernel = new Map<string, number>();
   private parts!: JailParts;
   private batch: Decision[] = [];
+  private storeQueue: Decision[] = [];
+  private storeQueued = false;
   private flushing: Promise<void> | null = null;
 
   constructor(
@@ -90,7 +92,7 @@ export class JailRuntime {
     // restore() says which stored bans the current config no longer wants (ignoreip changed)
     const unbans = restored.filter((d) => d.type === 'unban');
     if (unbans.length) await this.decide(unbans, now);
-    this.deps.metrics.activeBans(this.name, this.parts.engine.status(now).currentlyBanned);
+    this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
     this.log.info({ event: 'jail-started', restored: active.length, sources: this.parts.sources.length });
     for (const s of this.parts.sources) await s.start();
   }
@@ -179,18 +181,14 @@ export class JailRuntime {
     return decisions.length;
   }
 
-  /** The one door for decisions: store, facts in the log, metrics, then the firewall. */
+  /**
+   * The one door for decisions: store, facts in the log, metrics, then the firewall. The store
+   * write waits one microtask, so that every decision of one read (a whole chunk of lines) goes in
+   * one transaction, and it never waits for the firewall.
+   */
   async decide(decisions: readonly Decision[], now: number): Promise<void> {
+    if (decisions.length) this.toStore(decisions);
     for (const d of decisions) {
-      try {
-        if (d.type === 'ban') {
-          this.deps.store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, false);
-        } else this.deps.store.removeBan(d.jail, d.ip);
-      } catch (e) {
-        // the ban still goes to the firewall: a full disk must not let the attacker in
-        this.counters.storeErrors++;
-        this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', ip: d.ip, err: (e as Error).message });
-      }
       if (d.type === 'ban') {
         this.log.info({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
         this.deps.metrics.ban(this.name, d.reason);
@@ -202,16 +200,59 @@ export class JailRuntime {
     }
     if (!decisions.length) return;
     await this.toFirewall(decisions);
-    this.deps.metrics.activeBans(this.name, this.parts.engine.status(now).currentlyBanned);
+    this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
+  }
+
+  private toStore(decisions: readonly Decision[]): void {
+    for (const d of decisions) this.storeQueue.push(d);
+    if (this.storeQueued) return;
+    this.storeQueued = true;
+    queueMicrotask(() => {
+      this.storeQueued = false;
+      const q = this.storeQueue;
+      this.storeQueue = [];
+      this.persist(q);
+    });
+  }
+
+  /** One transaction for the queued decisions; a failing write is logged and never stops the kernel write. */
+  private persist(decisions: readonly Decision[]): void {
+    const store = this.deps.store;
+    let failed = 0;
+    let first: unknown = null;
+    try {
+      store.batch(() => {
+        for (const d of decisions) {
+          try {
+            if (d.type === 'ban') store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, false);
+            else store.removeBan(d.jail, d.ip);
+          } catch (e) {
+            failed++;
+            first ??= e;
+          }
+        }
+      });
+    } catch (e) {
+      // the commit itself failed: nothing of the batch is kept
+      failed = decisions.length;
+      first = e;
+    }
+    if (failed === 0) return;
+    // the bans still go to the firewall: a full disk must not let the attacker in
+    this.counters.storeErrors += failed;
+    const e = first as Error;
+    this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', decisions: failed, ip: decisions[0]!.ip, err: e.message });
   }
 
   /**
    * Decisions that arrive while the firewall is busy wait and go together in the next call: one
-   * transaction for a flood instead of one per line, and no wait at all when the firewall is idle.
+   * transaction for a flood instead of one per line. The first flush waits one microtask (after the
+   * store's), so the decisions of every line of one read join it.
    */
   private toFirewall(decisions: readonly Decision[]): Promise<void> {
-    this.batch.push(...decisions);
+    for (const d of decisions) this.batch.push(d);
     this.flushing ??= (async () => {
+      await null;
       while (this.batch.length) {
         const next = this.batch;
         this.batch = [];
