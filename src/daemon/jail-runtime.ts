@@ -11,7 +11,7 @@ import { VoipguardError } from '../core/errors.js';
 import type { AmiEvent, BanDecision, Decision, Failure, LogLine } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Store } from '../store/store.js';
+import type { ActiveBan, Store } from '../store/store.js';
 import { LineTally } from './line-tally.js';
 import type { JailParts } from './ports.js';
 
@@ -51,6 +51,7 @@ export class JailRuntime {
   private storeQueue: Decision[] = [];
   private storeQueued = false;
   private flushing: Promise<void> | null = null;
+  private restoring: Promise<void> | null = null;
 
   constructor(
     readonly config: JailConfig,
@@ -82,23 +83,40 @@ export class JailRuntime {
     return this.parts.actions.pending();
   }
 
-  /** Start: firewall up, store's bans back in the jail and in the kernel, then the sources. */
+  /**
+   * Start, ready first: firewall structure up, the store's bans back in the jail (memory only, fast),
+   * the sources followed; then the kernel is refilled in the background (restoring), so the control
+   * socket answers and new failures are counted however many bans come back. Decisions taken during
+   * the refill queue behind it in the actions (never before it: a reconcile replaces what is pending).
+   */
   async start(): Promise<void> {
     const now = this.deps.clock.now();
     await this.parts.actions.start();
     const active = this.deps.store.activeBans(this.name);
     const restored = this.parts.engine.restore(active, now);
+    this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
+    for (const s of this.parts.sources) await s.start();
+    this.log.info({ event: 'jail-started', restored: active.length, sources: this.parts.sources.length });
+    this.restoring = this.refill(active, restored, now).finally(() => (this.restoring = null));
+  }
+
+  /** Resolves once the kernel holds the bans kept by the store (start's background part). */
+  restored(): Promise<void> {
+    return this.restoring ?? Promise.resolve();
+  }
+
+  private async refill(active: readonly ActiveBan[], restored: readonly Decision[], now: number): Promise<void> {
+    const t0 = this.deps.clock.now();
     await this.parts.actions.reconcile(active, now);
     // restore() says which stored bans the current config no longer wants (ignoreip changed)
     const unbans = restored.filter((d) => d.type === 'unban');
     if (unbans.length) await this.decide(unbans, now);
-    this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
-    this.log.info({ event: 'jail-started', restored: active.length, sources: this.parts.sources.length });
-    for (const s of this.parts.sources) await s.start();
+    this.log.info({ event: 'restore-done', bans: active.length, ms: this.deps.clock.now() - t0 });
   }
 
   async stop(keepRules: boolean): Promise<void> {
     for (const s of this.parts.sources) await s.stop();
+    await this.restoring;
     await this.flushing; // decisions already taken still reach the firewall
     await this.parts.actions.stop({ keepRules });
     this.log.info({ event: 'jail-stopped', keepRules });

@@ -66,6 +66,7 @@ test('at start, stored bans come back into the jail and are reconciled with the 
   k.store.addBan({ jail: 'asterisk', ip: '192.0.2.44', start: T0 - 60_000, until: T0 + 60_000, banCount: 1, reason: 'detected' }, true);
   k.store.addBan({ jail: 'asterisk', ip: '10.9.1.1', start: T0 - 60_000, until: T0 + 60_000, banCount: 1, reason: 'detected' }, true);
   await k.svc.start(k.load());
+  await k.svc.jail('asterisk').restored(); // the kernel refill runs after the start (ready first)
   const { actions } = k.latest('asterisk');
   assert.equal(actions.started, 1);
   assert.deepEqual(actions.reconciled[0]!.map((b) => b.ip).sort(), ['10.9.1.1', '192.0.2.44']);
