@@ -206,15 +206,22 @@ class JailActionsImpl implements JailActions {
   /** Tells the store whether each ban is in every action; cuts the flows of newly applied ones. */
   private async settle(ips: Iterable<string>): Promise<void> {
     const fresh: string[] = [];
+    const changed: [string, boolean][] = [];
     for (const ip of ips) {
       const applied = this.instances.every((i) => i.holds(ip));
       if (this.told.get(ip) === applied) continue;
       if (applied) fresh.push(ip);
       this.told.set(ip, applied);
+      changed.push([ip, applied]);
+    }
+    // one transaction per flush, however many bans it confirmed
+    if (changed.length > 0) {
       try {
-        this.store.setApplied(this.jail, ip, applied);
+        this.store.batch(() => {
+          for (const [ip, applied] of changed) this.store.setApplied(this.jail, ip, applied);
+        });
       } catch (e) {
-        this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', ip, err: (e as Error).message });
+        this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', addresses: changed.length, ip: changed[0]![0], err: (e as Error).message });
       }
     }
     if (fresh.length > 0) this.purgeFlows(fresh);

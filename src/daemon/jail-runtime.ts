@@ -11,7 +11,7 @@ import { VoipguardError } from '../core/errors.js';
 import type { AmiEvent, BanDecision, Decision, Failure, LogLine } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Store } from '../store/store.js';
+import type { ActiveBan, Store } from '../store/store.js';
 import { LineTally } from './line-tally.js';
 import type { JailParts } from './ports.js';
 
@@ -48,7 +48,10 @@ export class JailRuntime {
   private readonly awaitingKernel = new Map<string, number>();
   private readonly parts: JailParts;
   private batch: Decision[] = [];
+  private storeQueue: Decision[] = [];
+  private storeQueued = false;
   private flushing: Promise<void> | null = null;
+  private restoring: Promise<void> | null = null;
 
   /** `makeParts` builds the jail's parts with this runtime's line handler as their sink. */
   constructor(
@@ -78,23 +81,40 @@ export class JailRuntime {
     return this.parts.actions.pending();
   }
 
-  /** Start: firewall up, store's bans back in the jail and in the kernel, then the sources. */
+  /**
+   * Start, ready first: firewall structure up, the store's bans back in the jail (memory only, fast),
+   * the sources followed; then the kernel is refilled in the background (restoring), so the control
+   * socket answers and new failures are counted however many bans come back. Decisions taken during
+   * the refill queue behind it in the actions (never before it: a reconcile replaces what is pending).
+   */
   async start(): Promise<void> {
     const now = this.deps.clock.now();
     await this.parts.actions.start();
     const active = this.deps.store.activeBans(this.name);
     const restored = this.parts.engine.restore(active, now);
+    this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
+    for (const s of this.parts.sources) await s.start();
+    this.log.info({ event: 'jail-started', restored: active.length, sources: this.parts.sources.length });
+    this.restoring = this.refill(active, restored, now).finally(() => (this.restoring = null));
+  }
+
+  /** Resolves once the kernel holds the bans kept by the store (start's background part). */
+  restored(): Promise<void> {
+    return this.restoring ?? Promise.resolve();
+  }
+
+  private async refill(active: readonly ActiveBan[], restored: readonly Decision[], now: number): Promise<void> {
+    const t0 = this.deps.clock.now();
     await this.parts.actions.reconcile(active, now);
     // restore() says which stored bans the current config no longer wants (ignoreip changed)
     const unbans = restored.filter((d) => d.type === 'unban');
     if (unbans.length) await this.decide(unbans, now);
-    this.deps.metrics.activeBans(this.name, this.parts.engine.status(now).currentlyBanned);
-    this.log.info({ event: 'jail-started', restored: active.length, sources: this.parts.sources.length });
-    for (const s of this.parts.sources) await s.start();
+    this.log.info({ event: 'restore-done', bans: active.length, ms: this.deps.clock.now() - t0 });
   }
 
   async stop(keepRules: boolean): Promise<void> {
     for (const s of this.parts.sources) await s.stop();
+    await this.restoring;
     await this.flushing; // decisions already taken still reach the firewall
     await this.parts.actions.stop({ keepRules });
     this.log.info({ event: 'jail-stopped', keepRules });
@@ -177,18 +197,14 @@ export class JailRuntime {
     return decisions.length;
   }
 
-  /** The one door for decisions: store, facts in the log, metrics, then the firewall. */
+  /**
+   * The one door for decisions: store, facts in the log, metrics, then the firewall. The store
+   * write waits one microtask, so that every decision of one read (a whole chunk of lines) goes in
+   * one transaction, and it never waits for the firewall.
+   */
   async decide(decisions: readonly Decision[], now: number): Promise<void> {
+    if (decisions.length) this.toStore(decisions);
     for (const d of decisions) {
-      try {
-        if (d.type === 'ban') {
-          this.deps.store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, false);
-        } else this.deps.store.removeBan(d.jail, d.ip);
-      } catch (e) {
-        // the ban still goes to the firewall: a full disk must not let the attacker in
-        this.counters.storeErrors++;
-        this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', ip: d.ip, err: (e as Error).message });
-      }
       if (d.type === 'ban') {
         this.log.info({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
         this.deps.metrics.ban(this.name, d.reason);
@@ -200,16 +216,59 @@ export class JailRuntime {
     }
     if (!decisions.length) return;
     await this.toFirewall(decisions);
-    this.deps.metrics.activeBans(this.name, this.parts.engine.status(now).currentlyBanned);
+    this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
+  }
+
+  private toStore(decisions: readonly Decision[]): void {
+    for (const d of decisions) this.storeQueue.push(d);
+    if (this.storeQueued) return;
+    this.storeQueued = true;
+    queueMicrotask(() => {
+      this.storeQueued = false;
+      const q = this.storeQueue;
+      this.storeQueue = [];
+      this.persist(q);
+    });
+  }
+
+  /** One transaction for the queued decisions; a failing write is logged and never stops the kernel write. */
+  private persist(decisions: readonly Decision[]): void {
+    const store = this.deps.store;
+    let failed = 0;
+    let first: unknown = null;
+    try {
+      store.batch(() => {
+        for (const d of decisions) {
+          try {
+            if (d.type === 'ban') store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, false);
+            else store.removeBan(d.jail, d.ip);
+          } catch (e) {
+            failed++;
+            first ??= e;
+          }
+        }
+      });
+    } catch (e) {
+      // the commit itself failed: nothing of the batch is kept
+      failed = decisions.length;
+      first = e;
+    }
+    if (failed === 0) return;
+    // the bans still go to the firewall: a full disk must not let the attacker in
+    this.counters.storeErrors += failed;
+    const e = first as Error;
+    this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', decisions: failed, ip: decisions[0]!.ip, err: e.message });
   }
 
   /**
    * Decisions that arrive while the firewall is busy wait and go together in the next call: one
-   * transaction for a flood instead of one per line, and no wait at all when the firewall is idle.
+   * transaction for a flood instead of one per line. The first flush waits one microtask (after the
+   * store's), so the decisions of every line of one read join it.
    */
   private toFirewall(decisions: readonly Decision[]): Promise<void> {
-    this.batch.push(...decisions);
+    for (const d of decisions) this.batch.push(d);
     this.flushing ??= (async () => {
+      await null;
       while (this.batch.length) {
         const next = this.batch;
         this.batch = [];

@@ -46,7 +46,7 @@ export function serviceStatus(svc: Service, version: string, pid: number): Servi
 }
 
 export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boolean): JailStatus {
-  const st = r.engine.status(now);
+  const st = r.engine.status(now, !short);
   const sources = r.sources.map((s) => s.status());
   const fileStates: FileState[] = sources.flatMap((s) => s.files);
   const journal = sources.find((s) => s.kind === 'journal');
@@ -77,7 +77,7 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
 
 export function statsRows(svc: Service, now: number): StatsRow[] {
   return [...svc.runtimes.values()].map((r) => {
-    const st = r.engine.status(now);
+    const st = r.engine.status(now, false);
     const kinds = new Set(r.sources.map((s) => s.status().kind) as string[]);
     if (r.takesAmi) kinds.add('ami');
     return {

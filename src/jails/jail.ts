@@ -178,8 +178,17 @@ export class Jail {
     return n !== null && this.banned.has(n);
   }
 
-  status(now: number): JailStatus {
-    const banned = [...this.banned.values()].sort((a, b) => a.start - b.start || (a.ip < b.ip ? -1 : 1));
+  /** Addresses banned now: a counter, for the per-decision paths (metrics) that must not copy the table. */
+  get bannedCount(): number {
+    return this.banned.size;
+  }
+
+  /**
+   * The jail's figures. `withList` copies and sorts every banned entry (O(n log n)): only the
+   * requests that show the list ask for it; counts alone cost nothing per ban.
+   */
+  status(now: number, withList = true): JailStatus {
+    const banned = withList ? [...this.banned.values()].sort((a, b) => a.start - b.start || (a.ip < b.ip ? -1 : 1)) : [];
     return {
       currentlyFailed: this.windows.currentlyFailed(now),
       totalFailed: this.totalFailed,

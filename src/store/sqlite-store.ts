@@ -134,6 +134,16 @@ export class SqliteStore implements Store {
     this.write(() => this.st.setMeta.run(key, value));
   }
 
+  batch<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      if (e instanceof VoipguardError) throw e;
+      throw new VoipguardError('VG_STORE_WRITE', `database write failed: ${describe(e)}`, { file: this.path }, { cause: e });
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

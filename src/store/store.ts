@@ -33,6 +33,11 @@ export interface Store {
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
   close(): void;
+  /**
+   * Runs `fn` as one transaction: the writes of a whole firewall flush commit together (one fsync
+   * for a flood, not one per ban). Nested calls join the outer one. A throw rolls back `fn`'s writes.
+   */
+  batch<T>(fn: () => T): T;
 }
 
 /**

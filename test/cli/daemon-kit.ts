@@ -40,8 +40,11 @@ export class RecordingActions implements ActionsPort {
   async check() {
     this.checks++;
   }
+  /** Set to hold reconcile() (the start's kernel refill) until the test releases it. */
+  reconcileGate: Promise<void> | null = null;
   async reconcile(active: readonly ActiveBan[]) {
     this.reconciled.push([...active]);
+    await this.reconcileGate;
   }
   pending() {
     return this.pendingIps;
@@ -101,7 +104,7 @@ export function files(jailConf: string, voipguardConf = ''): Record<string, stri
   return { '/cfg/jail.conf': jailConf, ...(voipguardConf ? { '/cfg/voipguard.conf': voipguardConf } : {}) };
 }
 
-export function kit(initial: Record<string, string>, opts: { failOn?: string } = {}) {
+export function kit(initial: Record<string, string>, opts: { failOn?: string; reconcileGate?: Promise<void> } = {}) {
   let current = initial;
   const clock = new ManualClock(T0);
   const store = new TinyStore();
@@ -120,6 +123,7 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string } =
     make(cfg, sink) {
       if (cfg.name === opts.failOn) throw new Error(`cannot build ${cfg.name}`);
       const actions = new RecordingActions();
+      actions.reconcileGate = opts.reconcileGate ?? null;
       const source = new PushSource(sink, cfg.logpath);
       const parts: JailParts = {
         engine: new Jail(cfg, { random: () => 0 }),

@@ -61,6 +61,10 @@ export class MemoryStore implements Store {
   }
 
   close(): void {}
+
+  batch<T>(fn: () => T): T {
+    return fn();
+  }
 }
 
 function key(jail: string, ip: string): string {

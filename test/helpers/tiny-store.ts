@@ -44,6 +44,9 @@ export class TinyStore implements Store {
     this.meta.set(key, value);
   }
   close(): void {}
+  batch<T>(fn: () => T): T {
+    return fn();
+  }
   /** The last applied flag told for ip, or undefined. */
   lastApplied(ip: string): boolean | undefined {
     for (let i = this.appliedCalls.length - 1; i >= 0; i--) if (this.appliedCalls[i]!.ip === ip) return this.appliedCalls[i]!.applied;

@@ -82,6 +82,17 @@ export function storeContract(name: string, maker: StoreMaker): void {
     assert.equal(s.purgeHistory(T0 + 50), 0);
   });
 
+  withStore('a batch (one transaction for a firewall flush) keeps every write, returns its value, and nests', (s) => {
+    const n = s.batch(() => {
+      s.addBan(ban(), false);
+      s.batch(() => s.addBan(ban({ ip: '203.0.113.6' }), false));
+      s.setApplied('asterisk', '203.0.113.5', true);
+      return 2;
+    });
+    assert.equal(n, 2);
+    assert.deepEqual(s.activeBans('asterisk').map((b) => [b.ip, b.applied]), [['203.0.113.5', true], ['203.0.113.6', false]]);
+  });
+
   withStore('file positions and meta values are kept and overwritten', (s) => {
     assert.equal(s.getPosition('/var/log/asterisk/security'), undefined);
     s.setPosition({ path: '/var/log/asterisk/security', inode: 1234567, offset: 42, firstLineHash: 'ab12' });

@@ -1,0 +1,449 @@
+// npm run bench:e2e: the whole daemon as an administrator meets it. The BUILT CLI runs as a process
+// in a network namespace this benchmark creates (test/helpers/netns.ts), on the shipped jail.conf
+// with [asterisk] enabled on a real log file and nothing else changed (maxretry, findtime, the
+// default action: two chains, f2b-asterisk-tcp and -udp); a second run sets banaction =
+// iptables-ipset. Attack lines are appended to the file; a ban counts when the kernel holds it for
+// both protocols:
+//   - iptables (iptables-nft here): `nft monitor rules` in the namespace, timestamped as each rule
+//     event arrives (not polled);
+//   - ipset: ipset sends no events, so `ipset list -t` is polled every POLL_MS (the figures carry
+//     that resolution).
+// Every wait is bounded; the namespaces, processes and files are removed on exit, also on error
+// and on Ctrl-C.
+//
+// Options (after `--`): --quick (50 single addresses, bursts of 1,000, restart 1,000, regex on
+// 200,000 lines), --sections start,single,burst,restart,status,regex, --actions iptables,ipset,
+// --sizes 1000,10000,100000, --timeout <s> per burst or restore (default 300), --single <n>.
+
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs, promisify } from 'node:util';
+import { createNetnsPair, type NetnsPair } from '../test/helpers/netns.js';
+import { attackLine, build, CLI, Daemon, makeConfig, removeConfig, ROOT, type E2eConfig } from '../test/e2e/daemon-harness.js';
+import { writeAsteriskLog } from './gen-asterisk-log.js';
+
+const { values: opt } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    sections: { type: 'string' },
+    actions: { type: 'string' },
+    sizes: { type: 'string' },
+    timeout: { type: 'string' },
+    single: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+  },
+});
+const QUICK = opt.quick!;
+const SECTIONS = new Set((opt.sections ?? 'start,single,burst,restart,status,regex').split(','));
+const ACTIONS = (opt.actions ?? 'iptables,ipset').split(',') as ('iptables' | 'ipset')[];
+const SIZES = (opt.sizes ?? (QUICK ? '1000' : '1000,10000,100000')).split(',').map(Number);
+const TIMEOUT_MS = Number(opt.timeout ?? 300) * 1000;
+const SINGLE = Number(opt.single ?? (QUICK ? 50 : 200));
+const REGEX_LINES = QUICK ? 200_000 : 1_000_000;
+const POLL_MS = 20;
+const run = promisify(execFile);
+const CHAINS = ['f2b-asterisk-tcp', 'f2b-asterisk-udp'];
+
+const maxretry = Number(/^maxretry\s*=\s*(\d+)/m.exec(readFileSync(join(ROOT, 'jail.conf'), 'utf8'))?.[1] ?? 5);
+
+// ---- cleanup, whatever happens ----
+const cleanups: (() => Promise<void> | void)[] = [];
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch {
+        /* best effort on the way out */
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    console.error(`\n${sig}: cleaning up`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+// ---- measuring ----
+const now = (): number => performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function pct(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
+
+const rows: [string, string, string][] = [];
+function row(action: string, measure: string, value: string): void {
+  rows.push([action, measure, value]);
+  console.log(`  ${action.padEnd(15)} ${measure.padEnd(52)} ${value}`);
+}
+
+/** The daemon's own CPU (user+system, ms) and its waited-for children's (iptables…), peak RSS (MB). */
+function procStats(pid: number): { cpu: number; childCpu: number; hwmMb: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const tick = 1000 / 100; // USER_HZ
+    const cpu = (Number(f[11]) + Number(f[12])) * tick;
+    const childCpu = (Number(f[13]) + Number(f[14])) * tick;
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { cpu, childCpu, hwmMb: hwm ? Number(hwm[1]) / 1024 : NaN };
+  } catch {
+    return { cpu: NaN, childCpu: NaN, hwmMb: NaN };
+  }
+}
+
+/** Counts the addresses the kernel holds in both chains/sets, with the time each got there. */
+interface KernelWatch {
+  /** Forgets what was seen (a new phase starts). */
+  reset(): void;
+  readonly inKernel: Map<string, number>;
+  /** Resolves at the moment `n` addresses are held (or rejects after `deadline` ms). */
+  count(n: number, deadline: number): Promise<number>;
+  stop(): void;
+}
+
+function nftWatch(pair: NetnsPair): KernelWatch {
+  const monitor = spawn('ip', ['netns', 'exec', pair.defender, 'nft', 'monitor', 'rules'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const seen = new Map<string, number>(); // ip → bit per chain
+  const inKernel = new Map<string, number>();
+  const waiters: { n: number; resolve: (t: number) => void }[] = [];
+  createInterface({ input: monitor.stdout! }).on('line', (line) => {
+    const t = now();
+    const m = /^(?:add|insert) rule ip6? filter (f2b-asterisk-(?:tcp|udp)) .*saddr (\S+) /.exec(line);
+    if (!m) return;
+    const bit = m[1] === CHAINS[0] ? 1 : 2;
+    const v = (seen.get(m[2]!) ?? 0) | bit;
+    seen.set(m[2]!, v);
+    if (v === 3 && !inKernel.has(m[2]!)) {
+      inKernel.set(m[2]!, t);
+      settle(waiters, inKernel.size, t);
+    }
+  });
+  return {
+    inKernel,
+    reset() {
+      seen.clear();
+      inKernel.clear();
+    },
+    count(n, deadline) {
+      if (inKernel.size >= n) return Promise.resolve(Math.max(...inKernel.values()));
+      return bounded(new Promise<number>((resolve) => waiters.push({ n, resolve })), deadline, () => `${inKernel.size} of ${n} in the kernel`);
+    },
+    stop() {
+      monitor.kill('SIGKILL');
+    },
+  };
+}
+
+/** ipset has no event stream: the header of each set (its entry count) is polled. */
+function ipsetWatch(pair: NetnsPair): KernelWatch {
+  const inKernel = new Map<string, number>(); // synthetic keys: the n-th address, time it was counted
+  let stopped = false;
+  let held = 0;
+  const waiters: { n: number; resolve: (t: number) => void }[] = [];
+  const entries = async (set: string): Promise<number> => {
+    const r = await run('ip', ['netns', 'exec', pair.defender, 'ipset', 'list', '-t', set]).catch(() => ({ stdout: '' }));
+    return Number(/Number of entries: (\d+)/.exec(r.stdout)?.[1] ?? 0);
+  };
+  void (async () => {
+    while (!stopped) {
+      const n = Math.min(...(await Promise.all(CHAINS.map(entries))));
+      const t = now();
+      if (n > held) {
+        for (let i = held; i < n; i++) inKernel.set(String(i), t);
+        held = n;
+      } else if (n < held) held = n; // a stop flushed the sets
+      settle(waiters, held, t);
+      await sleep(POLL_MS);
+    }
+  })();
+  return {
+    inKernel,
+    reset() {
+      inKernel.clear();
+      held = 0;
+    },
+    count(n, deadline) {
+      return bounded(new Promise<number>((resolve) => waiters.push({ n, resolve })), deadline, () => `${held} of ${n} in the sets`);
+    },
+    stop() {
+      stopped = true;
+    },
+  };
+}
+
+function settle(waiters: { n: number; resolve: (t: number) => void }[], held: number, t: number): void {
+  for (let i = waiters.length - 1; i >= 0; i--) {
+    if (held >= waiters[i]!.n) waiters.splice(i, 1)[0]!.resolve(t);
+  }
+}
+
+function bounded<T>(p: Promise<T>, deadlineMs: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`timed out after ${ms(deadlineMs)}: ${what()}`)), deadlineMs))),
+  ]);
+}
+
+// ---- the daemon ----
+type Client = { request(req: { cmd: string; [k: string]: unknown }): Promise<unknown> };
+let ClientClass: new (path: string, timeoutMs?: number) => Client;
+
+async function startDaemon(pair: NetnsPair, cfg: E2eConfig): Promise<{ d: Daemon; t0: number; ready: number }> {
+  const t0 = now();
+  const d = new Daemon(pair.defender, cfg);
+  cleanups.push(() => stopDaemon(d));
+  const client = new ClientClass(cfg.socket, 2000);
+  const end = t0 + 60_000;
+  for (;;) {
+    if (d.proc.exitCode !== null) throw new Error(`daemon exited ${d.proc.exitCode}: ${d.stderr.slice(-2000)}`);
+    if (now() > end) throw new Error('daemon not ready within 60 s');
+    try {
+      // ready: the control socket answers about the jail (which runs once its files are followed)
+      await client.request({ cmd: 'jail-status', jail: 'asterisk', short: true });
+      return { d, t0, ready: now() - t0 };
+    } catch {
+      await sleep(5);
+    }
+  }
+}
+
+async function stopDaemon(d: Daemon): Promise<void> {
+  if (d.proc.exitCode !== null || d.proc.signalCode !== null) return;
+  d.proc.kill('SIGTERM');
+  const code = await Promise.race([d.exited, sleep(TIMEOUT_MS).then(() => 'late' as const)]);
+  if (code === 'late') {
+    d.proc.kill('SIGKILL');
+    await d.exited;
+  }
+}
+
+function jailLocal(action: 'iptables' | 'ipset'): string {
+  return `${action === 'ipset' ? '[DEFAULT]\nbanaction = iptables-ipset\n\n' : ''}[asterisk]\nenabled = true\nlogpath = $LOG\n`;
+}
+
+function freshConfig(action: 'iptables' | 'ipset'): E2eConfig {
+  const cfg = makeConfig(jailLocal(action));
+  // info, not the harness's debug: a flood logs every failure at debug level
+  writeFileSync(join(cfg.dir, 'voipguard.local'), readFileSync(join(cfg.dir, 'voipguard.local'), 'utf8').replace('loglevel = DEBUG', 'loglevel = INFO'));
+  writeFileSync(cfg.log, '');
+  cleanups.push(() => removeConfig(cfg));
+  return cfg;
+}
+
+async function chainsUp(pair: NetnsPair): Promise<void> {
+  const end = now() + 30_000;
+  for (;;) {
+    const ok = CHAINS.every((c) => spawnSync('ip', ['netns', 'exec', pair.defender, 'iptables', '-S', c], { stdio: 'ignore' }).status === 0);
+    if (ok) return;
+    if (now() > end) throw new Error('the chains were not created within 30 s');
+    await sleep(20);
+  }
+}
+
+function ipOf(i: number, base: number): string {
+  const n = base + i;
+  return `198.${18 + (n >>> 16)}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** maxretry failures per address, interleaved as a flood arrives, in one string. */
+function burstText(ips: readonly string[]): string {
+  const parts: string[] = [];
+  for (let k = 0; k < maxretry; k++) for (const ip of ips) parts.push(attackLine(ip, String(100 + k)));
+  return parts.join('');
+}
+
+// ---- sections ----
+async function runAction(pair: NetnsPair, action: 'iptables' | 'ipset'): Promise<void> {
+  const label = action === 'iptables' ? 'iptables' : 'iptables-ipset';
+  console.log(`\n== ${label} (${action === 'iptables' ? 'shipped default action, rule events from nft monitor' : `sets polled every ${POLL_MS} ms`}) ==`);
+  const watch = action === 'iptables' ? nftWatch(pair) : ipsetWatch(pair);
+  cleanups.push(() => watch.stop());
+
+  if (SECTIONS.has('start') || SECTIONS.has('single')) {
+    const cfg = freshConfig(action);
+    const starts: number[] = [];
+    let daemon: Daemon | null = null;
+    for (let i = 0; i < (SECTIONS.has('start') ? 3 : 1); i++) {
+      const s = await startDaemon(pair, cfg);
+      starts.push(s.ready);
+      daemon = s.d;
+      if (i < 2 && SECTIONS.has('start')) {
+        await stopDaemon(s.d);
+        daemon = null;
+      }
+    }
+    if (SECTIONS.has('start')) row(label, 'start to ready, empty database (median of 3)', `${ms(pct(starts, 50))} (${starts.map(ms).join(', ')})`);
+    if (SECTIONS.has('single') && action === 'iptables' && daemon) {
+      await chainsUp(pair);
+      await sleep(300);
+      watch.reset();
+      const times: number[] = [];
+      let missed = 0;
+      for (let i = 0; i < SINGLE; i++) {
+        const ip = ipOf(i, 60_000);
+        const done = watch.count(watch.inKernel.size + 1, 30_000);
+        const t0 = now();
+        appendFileSync(cfg.log, burstText([ip]));
+        try {
+          await done;
+          times.push(watch.inKernel.get(ip)! - t0);
+        } catch {
+          missed++; // not within 30 s: counted apart, the next address starts from what the kernel holds
+        }
+        await sleep(50);
+      }
+      row(label, `one attacker (${maxretry} lines in one write) to both chains, n=${SINGLE}`, `p50 ${ms(pct(times, 50))}  p99 ${ms(pct(times, 99))}  max ${ms(Math.max(...times))}${missed ? `  (${missed} over 30 s)` : ''}`);
+    }
+    if (daemon) await stopDaemon(daemon);
+  }
+
+  if (SECTIONS.has('burst') || SECTIONS.has('restart') || SECTIONS.has('status')) {
+    const largest = Math.max(...SIZES);
+    for (const n of SIZES) {
+      const cfg = freshConfig(action);
+      const { d } = await startDaemon(pair, cfg);
+      await chainsUp(pair);
+      await sleep(300);
+      watch.reset();
+      const ips = Array.from({ length: n }, (_, i) => ipOf(i, 0));
+      const text = burstText(ips);
+      const before = procStats(d.proc.pid!);
+      const statusTimes: number[] = [];
+      const cliTimes: number[] = [];
+      let probing = SECTIONS.has('status') && n === largest;
+      const probes = probing ? statusProbes(cfg, statusTimes, cliTimes, () => probing) : Promise.resolve();
+      const t0 = now();
+      appendFileSync(cfg.log, text);
+      const first = watch.count(1, TIMEOUT_MS);
+      const half = watch.count(Math.ceil(n / 2), TIMEOUT_MS);
+      let result: string;
+      try {
+        const all = await watch.count(n, TIMEOUT_MS);
+        result = `first ${ms((await first) - t0)}  50% ${ms((await half) - t0)}  100% ${ms(all - t0)}`;
+      } catch (e) {
+        result = `first ${ms((await first.catch(() => NaN)) - t0)}  50% ${ms((await half.catch(() => NaN)) - t0)}  100% NOT REACHED (${(e as Error).message})`;
+      }
+      probing = false;
+      await probes;
+      const after = procStats(d.proc.pid!);
+      if (SECTIONS.has('burst')) {
+        row(label, `burst of ${n.toLocaleString('en-US')} addresses × ${maxretry} lines, in the kernel`, result);
+        row(label, `  daemon CPU / its commands' CPU / peak RSS`, `${ms(after.cpu - before.cpu)} / ${ms(after.childCpu - before.childCpu)} / ${after.hwmMb.toFixed(0)} MB`);
+      }
+      if (statusTimes.length) {
+        row(label, `during the ${n.toLocaleString('en-US')} burst: status over the socket, n=${statusTimes.length}`, `p50 ${ms(pct(statusTimes, 50))}  max ${ms(Math.max(...statusTimes))}`);
+        row(label, `during the ${n.toLocaleString('en-US')} burst: \`voipguard status\` process, n=${cliTimes.length}`, `p50 ${ms(pct(cliTimes, 50))}  max ${ms(Math.max(...cliTimes))}`);
+      }
+      if (SECTIONS.has('restart') && (n >= 10_000 || QUICK)) {
+        await stopDaemon(d);
+        watch.reset();
+        const s = await startDaemon(pair, cfg);
+        let back: string;
+        try {
+          const first1 = watch.count(1, TIMEOUT_MS);
+          const all = await watch.count(n, TIMEOUT_MS);
+          back = `ready ${ms(s.ready)}  first back ${ms((await first1) - s.t0)}  all back ${ms(all - s.t0)}`;
+        } catch (e) {
+          back = `ready ${ms(s.ready)}  NOT all back (${(e as Error).message})`;
+        }
+        row(label, `restart holding ${n.toLocaleString('en-US')} bans (from spawn)`, back);
+        await stopDaemon(s.d);
+      } else await stopDaemon(d);
+    }
+  }
+  watch.stop();
+}
+
+/** Every 50 ms a status request on the socket; beside it, `voipguard status` as a whole process. */
+async function statusProbes(cfg: E2eConfig, socketTimes: number[], cliTimes: number[], go: () => boolean): Promise<void> {
+  const client = new ClientClass(cfg.socket, 30_000);
+  const viaSocket = (async () => {
+    while (go()) {
+      const t = now();
+      await client.request({ cmd: 'status' }).catch(() => undefined);
+      socketTimes.push(now() - t);
+      await sleep(50);
+    }
+  })();
+  const viaCli = (async () => {
+    while (go()) {
+      const t = now();
+      await new Promise<void>((r) => spawn(process.execPath, [CLI, '-c', cfg.dir, 'status'], { stdio: 'ignore' }).once('exit', () => r()));
+      cliTimes.push(now() - t);
+      await sleep(200);
+    }
+  })();
+  await Promise.all([viaSocket, viaCli]);
+}
+
+function runRegex(): void {
+  console.log(`\n== voipguard regex, whole process, ${REGEX_LINES.toLocaleString('en-US')}-line generated Asterisk log ==`);
+  const dir = mkdtempSync(join(tmpdir(), 'vg-bench-regex-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'messages');
+  const gen = writeAsteriskLog(path, REGEX_LINES);
+  const rates: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = now();
+    const r = spawnSync(process.execPath, [CLI, 'regex', path, 'asterisk', '-c', ROOT, '--timezone', 'UTC', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const dt = now() - t0;
+    if (r.status !== 0) throw new Error(`voipguard regex failed: ${r.stderr}`);
+    const res = JSON.parse(r.stdout) as { lines: { total: number; matched: number } };
+    if (res.lines.total !== REGEX_LINES || res.lines.matched !== gen.failures) throw new Error(`wrong result ${JSON.stringify(res.lines)}, expected ${gen.failures}`);
+    rates.push(REGEX_LINES / (dt / 1000));
+  }
+  const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
+  row('regex', `voipguard regex lines/s, whole process (median of 3)`, `${fmt(pct(rates, 50))} (${rates.map(fmt).join(', ')})`);
+  const f2b = spawnSync('fail2ban-regex', ['--version'], { encoding: 'utf8' });
+  if (f2b.error) row('regex', 'fail2ban-regex', 'not installed here: not compared');
+  else {
+    const t0 = now();
+    spawnSync('fail2ban-regex', [path, '/etc/fail2ban/filter.d/asterisk.conf'], { stdio: 'ignore' });
+    row('regex', 'fail2ban-regex lines/s, same file', fmt(REGEX_LINES / ((now() - t0) / 1000)));
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench:e2e needs root (network namespaces, iptables, ipset)');
+  if (!opt['no-build']) build();
+  ClientClass = ((await import(join(ROOT, 'dist', 'src', 'control', 'control-client.js'))) as { ControlClient: typeof ClientClass }).ControlClient;
+  const ipt = spawnSync('iptables', ['-V'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`voipguard bench:e2e — ${ipt}, node ${process.version}, load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`shipped jail.conf: maxretry ${maxretry}; sizes ${SIZES.join(', ')}; timeout ${ms(TIMEOUT_MS)} per wait`);
+  const needNs = ['start', 'single', 'burst', 'restart', 'status'].some((s) => SECTIONS.has(s));
+  if (needNs) {
+    const pair = await createNetnsPair();
+    cleanups.push(() => pair.destroy());
+    for (const a of ACTIONS) {
+      try {
+        await runAction(pair, a);
+      } catch (e) {
+        // one run failing (a daemon that died, a chain never made) still leaves the others' figures
+        row(a, 'run aborted', (e as Error).message.split('\n')[0]!.slice(0, 200));
+      }
+    }
+  }
+  if (SECTIONS.has('regex')) runRegex();
+  console.log(`\nload average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log('| action | measure | figure |\n|---|---|---|');
+  for (const [a, m, v] of rows) console.log(`| ${a} | ${m.trim()} | ${v} |`);
+  if (!existsSync(CLI)) throw new Error('no built CLI');
+}
+
+main()
+  .catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup());

@@ -1,0 +1,34 @@
+// Ready first, restore after: a start holding many bans answers and follows its logs before the
+// kernel has them back; failures arriving meanwhile are counted and banned (the real JailActions
+// runs their apply() after the refill's reconcile: its calls are serialised).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { files, JAIL, kit, T0 } from './daemon-kit.js';
+import { jailStatus } from '../../src/daemon/service-status.js';
+
+test('the jail runs and counts new failures while the stored bans are still going back into the kernel', async () => {
+  let release!: () => void;
+  const k = kit(files(JAIL), { reconcileGate: new Promise<void>((r) => (release = r)) });
+  for (let i = 1; i <= 1000; i++) {
+    k.store.addBan({ jail: 'asterisk', ip: `198.51.${i >> 8}.${i & 255}`, start: T0 - 1000, until: T0 + 3_600_000, banCount: 1, reason: 'detected' }, true);
+  }
+  // resolves although reconcile() is held (bounded, so the old order fails here rather than hangs)
+  let timer!: NodeJS.Timeout;
+  await Promise.race([
+    k.svc.start(k.load()),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('start waited for the kernel refill')), 10_000))),
+  ]);
+  clearTimeout(timer);
+  const { source, actions } = k.latest('asterisk');
+  assert.equal(source.running, true, 'the log is followed before the refill is done');
+  assert.equal(actions.reconciled.length, 1, 'the refill has begun');
+  const st = jailStatus(k.svc, k.svc.jail('asterisk'), T0, true);
+  assert.equal(st.actions.currentlyBanned, 1000, 'the jail knows every stored ban at once');
+  for (let i = 0; i < 3; i++) source.push(`FAIL 203.0.113.9 ${Math.floor(T0 / 1000) - 5 + i}`, k.clock);
+  assert.equal(k.svc.jail('asterisk').engine.status(T0, false).totalFailed, 3, 'failures counted during the refill');
+  release();
+  await k.svc.jail('asterisk').restored();
+  await k.svc.stop();
+  assert.deepEqual(actions.applied.map((d) => [d.type, d.ip]), [['ban', '203.0.113.9']]);
+});
