@@ -11,7 +11,8 @@ import { memoryReader } from '../../src/config/config-set.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { Jail } from '../../src/jails/jail.js';
-import { memoryLogger } from '../../src/log/logger.js';
+import { memoryLogger } from '../fakes/memory-logger.js';
+import { firewallMaker } from '../../src/app.js';
 import type { Metrics } from '../../src/metrics/metrics.js';
 import { NoopMetrics } from '../../src/metrics/noop-metrics.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -84,7 +85,6 @@ async function flood(n: number): Promise<Work> {
       if (op === 'ban' || op === 'unban' || op === 'batch') work.firewallCalls++;
     },
   };
-  const runtime = new JailRuntime(cfg, { store, clock, log, metrics });
   const jail = new Jail(cfg, { history: storeHistory(store, 86_400_000), random: () => 0 });
   // every list the runtime asks for is a copy of entries: count them
   const engine: JailEngine = new Proxy(jail, {
@@ -102,7 +102,7 @@ async function flood(n: number): Promise<Work> {
   });
   const real = loadJailActions(
     { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
-    { configDir: packageRoot(), runner: { run: () => Promise.reject(new Error('no commands in a dry run')) }, store, log, dryRun: true, metrics },
+    { configDir: packageRoot(), firewalls: firewallMaker({ run: () => Promise.reject(new Error('no commands in a dry run')) }, true), store, log, metrics },
   );
   const actions: ActionsPort = {
     start: () => real.start(),
@@ -116,8 +116,11 @@ async function flood(n: number): Promise<Work> {
       return p;
     },
   };
-  const source = new PushSource(runtime.line, cfg.logpath);
-  runtime.attach({ engine, filter: fakeFilter(cfg.logpath[0]!), ami: null, gate: null, actions, sources: [source] });
+  let source!: PushSource;
+  const runtime = new JailRuntime(cfg, { store, clock, log, metrics }, (sink) => {
+    source = new PushSource(sink, cfg.logpath);
+    return { engine, filter: fakeFilter(cfg.logpath[0]!), ami: null, gate: null, actions, sources: [source] };
+  });
   await runtime.start();
   const sec = Math.floor(T0 / 1000);
   // reads of 500 lines, as a file tail delivers a flood
