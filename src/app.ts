@@ -33,7 +33,7 @@ import { managerSession } from './sources/ami-manager-session.js';
 import { builtinSession } from './sources/ami-session.js';
 import { AmiFailureFilter } from './sources/ami-failures.js';
 import { systemTimers } from './core/timers.js';
-import { FileSource } from './sources/file-source.js';
+import { checkGlobCaps, FileSource } from './sources/file-source.js';
 import { JournalSource } from './sources/journal-source.js';
 import { jailJournalMatch } from './sources/journal-jail-match.js';
 import { SqliteStore } from './store/sqlite-store.js';
@@ -162,7 +162,8 @@ function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryCo
     return [new JournalSource({ name: cfg.name, matches, ...deps, readBackMs: cfg.findtime })];
   }
   if (cfg.logpath.length === 0) return [];
-  return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|` }, deps)];
+  checkGlobCaps(cfg.logpath, cfg.maxlogfiles, { file: cfg.file, section: cfg.name });
+  return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|`, maxFiles: cfg.maxlogfiles }, deps)];
 }
 
 function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Metrics): AmiPort | null {

@@ -130,6 +130,7 @@ export const JAIL_FIELDS = {
   banaction: custom('banaction', null, null as NamedArgs | null, 'the firewall action that %(action_)s uses',
     (raw, ctx) => parseNamedArgs(raw, ctx.place)),
   logpath: custom('logpath', null, [] as string[], 'absolute paths or glob patterns, one per line', parseLogpath),
+  maxlogfiles: int('maxlogfiles', '1000', 1, 1_000_000, 'files one logpath glob may match; more is a config error (docs/resources.md)'),
   backend: custom('backend', 'auto', 'auto' as Backend, 'auto, polling, inotify (pyinotify), systemd', parseBackend),
   journalmatch: custom('journalmatch', null, [] as string[], 'journal matches for backend = systemd (FIELD=value, + for or)',
     (raw, ctx) => parseJournalMatch(raw, ctx.place)),
