@@ -67,7 +67,8 @@ const HOSTNAME_RE = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-
 export function parseIgnoreIp(raw: string, ctx: FieldContext): string[] {
   const out: string[] = [];
   for (const w of splitList(raw)) {
-    const c = parseCidr(w);
+    // a zone index is dropped here: never banning fe80::1 on any link is the safe side
+    const c = parseCidr(w, true);
     if (c === null) {
       if (HOSTNAME_RE.test(w) && !w.includes('/')) {
         ctx.warn(`ignoreip ${w}: voipguard never resolves host names; the entry is skipped`);
