@@ -34,9 +34,10 @@ async function main(): Promise<void> {
   );
   // HEAPSNAP=DIR: a V8 heap snapshot of the daemon is written to DIR once the run has settled
   const snap = process.env['HEAPSNAP'];
-  const extra = process.env['DAEMON_NODE_OPTIONS'] ?? '';
-  const env = { ...process.env, NODE_OPTIONS: snap ? `${extra} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snap}` : extra };
-  const proc = spawn(process.execPath, [CLI, 'daemon', '-c', cfg.dir, '--dry-run'], { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env });
+  const env = snap ? { ...process.env, NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snap}` } : process.env;
+  // DAEMON_NODE_ARGS: node flags for the daemon (V8 experiments; NODE_OPTIONS refuses most of them)
+  const nodeArgs = (process.env['DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, CLI, 'daemon', '-c', cfg.dir, '--dry-run'], { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env });
   const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
   let peak = 0;
   const sampler = setInterval(() => {

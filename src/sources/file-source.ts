@@ -53,6 +53,7 @@ export function checkGlobCaps(patterns: readonly string[], max: number, place: E
     }
   }
 }
+
 const START_BATCH = 128;
 
 export interface FileSourceDeps extends FileTailDeps {
