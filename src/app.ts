@@ -40,7 +40,7 @@ import { loadJailNotifiers, withNotifiers } from './actions/jail-notifiers.js';
 import { AmiClient } from './sources/ami-client.js';
 import { AmiFailureFilter } from './filters/ami-failures.js';
 import { systemTimers } from './core/timers.js';
-import { FileSource } from './sources/file-source.js';
+import { checkGlobCaps, FileSource } from './sources/file-source.js';
 import { JournalSource } from './sources/journal-source.js';
 import { jailJournalMatch } from './sources/journal-jail-match.js';
 import { SqliteStore } from './store/sqlite-store.js';
@@ -193,7 +193,8 @@ function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryCo
     return [new JournalSource({ name: cfg.name, matches, ...deps, readBackMs: cfg.findtime, runner: ctx.journal })];
   }
   if (cfg.logpath.length === 0) return [];
-  return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|` }, deps)];
+  checkGlobCaps(cfg.logpath, cfg.maxlogfiles, { file: cfg.file, section: cfg.name });
+  return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|`, maxFiles: cfg.maxlogfiles }, deps)];
 }
 
 function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Metrics): AmiPort | null {

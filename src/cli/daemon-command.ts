@@ -2,6 +2,7 @@
 // (systemd runs it so; -f is accepted for fail2ban-server's habit). Logs go to the config's
 // logtarget; config errors are printed here first, with file, section and key.
 
+import { setFlagsFromString } from 'node:v8';
 import { VoipguardError } from '../core/errors.js';
 import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
 import type { CliIo } from './io.js';
@@ -50,6 +51,11 @@ export async function runDaemon(argv: string[], io: CliIo): Promise<number> {
     io.out(DAEMON_HELP);
     return 0;
   }
+  // V8's memory-saving heap policy: under a 1,000,000-address spread the daemon peaked at 470 MiB
+  // with the default one and 189 MiB with this, at the same throughput (docs/resources.md). The
+  // heap-growing decision reads the flag at each collection, so setting it here, before the daemon
+  // builds anything, takes effect.
+  setFlagsFromString('--optimize-for-size');
   const { startDaemon } = await import('../app.js');
   return startDaemon({ configDir: args.configDir, dryRun: args.dryRun, keepRules: args.keepRules, tty: io.isTTY, err: (s) => io.err(s) });
 }

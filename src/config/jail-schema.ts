@@ -67,7 +67,8 @@ const HOSTNAME_RE = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-
 export function parseIgnoreIp(raw: string, ctx: FieldContext): string[] {
   const out: string[] = [];
   for (const w of splitList(raw)) {
-    const c = parseCidr(w);
+    // a zone index is dropped here: never banning fe80::1 on any link is the safe side
+    const c = parseCidr(w, true);
     if (c === null) {
       if (HOSTNAME_RE.test(w) && !w.includes('/')) {
         ctx.warn(`ignoreip ${w}: voipguard never resolves host names; the entry is skipped`);
@@ -130,6 +131,7 @@ export const JAIL_FIELDS = {
   banaction: custom('banaction', null, null as NamedArgs | null, 'the firewall action that %(action_)s uses',
     (raw, ctx) => parseNamedArgs(raw, ctx.place)),
   logpath: custom('logpath', null, [] as string[], 'absolute paths or glob patterns, one per line', parseLogpath),
+  maxlogfiles: int('maxlogfiles', '1000', 1, 1_000_000, 'files one logpath glob may match; more is a config error (docs/resources.md)'),
   backend: custom('backend', 'auto', 'auto' as Backend, 'auto, polling, inotify (pyinotify), systemd', parseBackend),
   journalmatch: custom('journalmatch', null, [] as string[], 'journal matches for backend = systemd (FIELD=value, + for or)',
     (raw, ctx) => parseJournalMatch(raw, ctx.place)),

@@ -1,7 +1,13 @@
 // The daemon's side of the control socket. Each connection may send several requests, one JSON
 // line each; they are answered in order. Nothing a peer sends can crash the daemon: bad JSON,
 // unknown commands and bad arguments get an error reply; a line over MAX_REQUEST_BYTES gets an
-// error reply and the connection is closed; idle connections are closed; connections are capped.
+// error reply and the connection is closed.
+//
+// Idle peers cannot lock the CLI out (docs/resources.md): a connection has requestTimeoutMs (2 s)
+// to send a complete request line, counted from its connect or its last reply and not stretched by
+// a byte at a time; a request being answered is not idle. Connections are capped (64): past the
+// cap, the oldest idle connection is closed to make room, so a `status` always gets in while at
+// least one connection is idle. A unix socket shows no peer, so the cap is total, not per peer.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { VoipguardError } from '../core/errors.js';
@@ -15,13 +21,22 @@ export interface ControlHandler {
 }
 
 export interface ControlServerOptions {
+  /** Time to send a complete request, from connect or from the last reply (default 2 s). */
   readonly idleTimeoutMs?: number;
   readonly maxConnections?: number;
 }
 
+interface Conn {
+  readonly socket: Socket;
+  /** Requests read and not answered yet. */
+  inFlight: number;
+  timer: NodeJS.Timeout | null;
+}
+
 export class ControlServer {
   private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  /** Open connections, oldest first (a Set keeps insertion order). */
+  private readonly conns = new Set<Conn>();
   private path: string | null = null;
 
   constructor(
@@ -33,7 +48,6 @@ export class ControlServer {
   async listen(path: string): Promise<void> {
     await prepareSocketPath(path);
     const server = createServer((s) => this.accept(s));
-    server.maxConnections = this.opts.maxConnections ?? 64;
     // the socket is created by bind(): a tight umask keeps it private before restrictSocket runs
     const umask = process.umask(0o177);
     try {
@@ -60,18 +74,29 @@ export class ControlServer {
     this.server = null;
     // end, not destroy: a reply still being written (the answer to `stop`) gets out; a peer that
     // does not close its side is cut after a second
-    for (const s of this.sockets) s.end();
-    const cut = setTimeout(() => this.sockets.forEach((s) => s.destroy()), 1000);
+    for (const c of this.conns) c.socket.end();
+    const cut = setTimeout(() => this.conns.forEach((c) => c.socket.destroy()), 1000);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(cut);
     this.log.info({ event: 'control-closed', socket: this.path });
   }
 
   private accept(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+    if (this.conns.size >= (this.opts.maxConnections ?? 64)) {
+      const idle = [...this.conns].find((c) => c.inFlight === 0);
+      if (idle === undefined) {
+        this.log.warn({ event: 'control-busy', connections: this.conns.size });
+        socket.destroy();
+        return;
+      }
+      this.log.warn({ event: 'control-idle-closed', reason: 'connection cap', connections: this.conns.size });
+      this.drop(idle);
+    }
+    const conn: Conn = { socket, inFlight: 0, timer: null };
+    this.conns.add(conn);
+    this.arm(conn);
+    socket.on('close', () => this.drop(conn));
     socket.on('error', () => socket.destroy());
-    socket.setTimeout(this.opts.idleTimeoutMs ?? 30_000, () => socket.destroy());
     let buf = '';
     let queue = Promise.resolve();
     socket.setEncoding('utf8');
@@ -83,10 +108,33 @@ export class ControlServer {
         buf = buf.slice(nl + 1);
         if (line.trim() === '') continue;
         if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) return this.refuseLong(socket);
-        queue = queue.then(() => this.answer(socket, line));
+        conn.inFlight++;
+        this.disarm(conn);
+        queue = queue.then(async () => {
+          await this.answer(socket, line);
+          if (--conn.inFlight === 0) this.arm(conn);
+        });
       }
       if (Buffer.byteLength(buf) > MAX_REQUEST_BYTES) this.refuseLong(socket);
     });
+  }
+
+  /** Starts the wait for a complete request (not restarted by partial data). */
+  private arm(conn: Conn): void {
+    this.disarm(conn);
+    conn.timer = setTimeout(() => conn.socket.destroy(), this.opts.idleTimeoutMs ?? 2000);
+    conn.timer.unref();
+  }
+
+  private disarm(conn: Conn): void {
+    if (conn.timer) clearTimeout(conn.timer);
+    conn.timer = null;
+  }
+
+  private drop(conn: Conn): void {
+    this.disarm(conn);
+    this.conns.delete(conn);
+    conn.socket.destroy();
   }
 
   private refuseLong(socket: Socket): void {

@@ -7,7 +7,7 @@
 // sees it, and anything unexpected is a VG_BAD_REQUEST error reply.
 
 import { VoipguardError, type ErrorCode, type ErrorPlace } from '../core/errors.js';
-import { normalizeIp, parseCidr } from '../core/ip.js';
+import { isScopedIp, normalizeIp, parseCidr } from '../core/ip.js';
 import type { ControlReplies } from './replies.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -82,6 +82,9 @@ export function checkIps(v: unknown, ranges = false): string[] {
     const text = typeof x === 'string' ? (ranges ? parseCidr(x)?.text : normalizeIp(x)) : undefined;
     if (text === undefined || text === null) {
       const shown = typeof x === 'string' ? JSON.stringify(x.slice(0, 80)) : typeof x;
+      if (typeof x === 'string' && isScopedIp(x.split('/')[0]!)) {
+        throw new VoipguardError('VG_BAD_IP', `a scoped address is refused: ${shown}. A ban applies on every interface, and the same link-local address on another link is another host`);
+      }
       throw new VoipguardError('VG_BAD_IP', `not an IP address${ranges ? ' or CIDR range' : ''}: ${shown}`);
     }
     return text;

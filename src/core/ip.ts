@@ -1,7 +1,12 @@
 // Addresses: parse, validate, normalise; CIDR ranges. Every IP that reaches a jail or an action has
 // passed through parseIp, so the rest of the code can treat `ip` strings as canonical and safe:
 // IPv4 dotted quad without leading zeros, or RFC 5952 IPv6 (lowercase, longest zero run compressed),
-// with IPv4-mapped IPv6 turned into IPv4 and any %scope removed.
+// with IPv4-mapped IPv6 turned into IPv4.
+//
+// Scoped addresses (`fe80::1%eth0`) are refused by default: a ban applies on every interface, and
+// fe80::1 on another link is another host, so banning the address without its zone could ban an
+// innocent neighbour (docs/resources.md). Only where a wider match is the safe side (ignoreip: never
+// banning fe80::1 anywhere) is the zone accepted and dropped, with `allowScope`.
 
 import { isIPv4, isIPv6 } from 'node:net';
 
@@ -15,12 +20,17 @@ export interface Ip {
 }
 
 /** Parses a bare address (brackets allowed around IPv6). Returns the canonical text, or null. */
-export function normalizeIp(input: string): string | null {
-  const ip = parseIp(input);
+export function normalizeIp(input: string, allowScope = false): string | null {
+  const ip = parseIp(input, allowScope);
   return ip === null ? null : ip.text;
 }
 
-export function parseIp(input: string): Ip | null {
+/** True when `input` is an IPv6 address with a zone index (`fe80::1%eth0`), which parseIp refuses. */
+export function isScopedIp(input: string): boolean {
+  return input.includes('%') && parseIp(input, true) !== null;
+}
+
+export function parseIp(input: string, allowScope = false): Ip | null {
   let s = input;
   if (s.length === 0 || s.length > 64) return null;
   if (s.charCodeAt(0) === 91 /* [ */) {
@@ -30,7 +40,8 @@ export function parseIp(input: string): Ip | null {
   if (isIPv4(s)) return { family: 4, text: s, bytes: v4Bytes(s) };
   const pct = s.indexOf('%');
   if (pct >= 0) {
-    // a zone index names a local interface; it is not part of the address
+    // a zone index names a local interface: refused, unless the caller wants the wider match
+    if (!allowScope) return null;
     const zone = s.slice(pct + 1);
     if (!/^[A-Za-z0-9_.-]{1,32}$/.test(zone)) return null;
     s = s.slice(0, pct);
@@ -162,10 +173,10 @@ export interface Cidr {
 }
 
 /** Parses `addr` or `addr/prefix`. An IPv4-mapped IPv6 range becomes an IPv4 range. */
-export function parseCidr(input: string): Cidr | null {
+export function parseCidr(input: string, allowScope = false): Cidr | null {
   const slash = input.indexOf('/');
   const addr = slash < 0 ? input : input.slice(0, slash);
-  const ip = parseIp(addr);
+  const ip = parseIp(addr, allowScope);
   if (ip === null) return null;
   const max = ip.family === 4 ? 32 : 128;
   let prefix = max;

@@ -71,8 +71,12 @@ export class AttemptCorrelator {
   private readonly o: Required<CorrelatorOptions>;
   private readonly byIp = new Map<string, Attempt[]>();
   private readonly byId = new Map<string, Attempt>();
-  private queue: Attempt[] = []; // creation order = expiry order
+  private queue: Attempt[] = []; // creation order = expiry order; evicted ones stay until compacted
   private head = 0;
+  // Memory (docs/resources.md): every attempt used to carry its own class object and channel string;
+  // a 1,000,000-address spread made hundreds of MB of copies of a dozen values. They are interned.
+  private readonly classes = new Map<string, AttemptClass>();
+  private readonly channels = new Map<string, string>();
   private live = 0;
   private n = { signals: 0, attempts: 0, sameId: 0, samePointer: 0, crossSource: 0, loginPair: 0, evicted: 0 };
 
@@ -102,7 +106,7 @@ export class AttemptCorrelator {
       this.n.attempts++;
       return 'uncorrelated';
     }
-    const s = toSignal(f);
+    const s = this.toSignal(f);
     const rule = this.match(f.ip, s);
     if (rule !== 'new') this.n[RULE_STAT[rule]]++;
     else this.create(f.ip, s, now);
@@ -170,6 +174,30 @@ export class AttemptCorrelator {
     else list.push(a);
     this.queue.push(a);
     this.live++;
+    // evicted attempts are dead but still queued; under a spread faster than retainMs they would
+    // pile up there without bound: compact once the queue holds twice the cap (amortised O(1))
+    if (this.queue.length - this.head > 2 * this.o.maxAttempts + 1024) {
+      this.queue = this.queue.slice(this.head).filter((x) => !x.dead);
+      this.head = 0;
+    }
+  }
+
+  /** Attempts held in memory, evicted ones not yet compacted away included (for tests). */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  private toSignal(f: Failure): Signal {
+    const cls = intern(this.classes, attemptClass(f));
+    const id = f.sessionId !== undefined && f.sessionId !== '' ? f.sessionId : null;
+    // a file carrying both notice and security lines is two sources: the two kinds of signal differ
+    const ch = `${f.origin}|${f.source}|${cls.securityEvent ? 'event' : 'line'}`;
+    let channel = this.channels.get(ch);
+    if (channel === undefined) {
+      channel = ch;
+      if (this.channels.size < INTERN_MAX) this.channels.set(ch, ch);
+    }
+    return { channel, cls, id, pointer: id !== null && POINTER.test(id), time: f.time };
   }
 
   private addIds(a: Attempt, s: Signal): void {
@@ -211,17 +239,15 @@ export class AttemptCorrelator {
 
 const RULE_STAT = { 'same-id': 'sameId', 'same-pointer': 'samePointer', 'cross-source': 'crossSource', 'login-pair': 'loginPair' } as const;
 
-function toSignal(f: Failure): Signal {
-  const cls = attemptClass(f);
-  const id = f.sessionId !== undefined && f.sessionId !== '' ? f.sessionId : null;
-  return {
-    // a file carrying both notice and security lines is two sources: the two kinds of signal differ
-    channel: `${f.origin}|${f.source}|${cls.securityEvent ? 'event' : 'line'}`,
-    cls,
-    id,
-    pointer: id !== null && POINTER.test(id),
-    time: f.time,
-  };
+/** Interned values: a few dozen in practice (services × classes, sources × 2); capped all the same. */
+const INTERN_MAX = 1024;
+
+function intern(table: Map<string, AttemptClass>, c: AttemptClass): AttemptClass {
+  const k = c.securityEvent ? `e|${c.key}` : `l|${c.key}`;
+  const known = table.get(k);
+  if (known !== undefined && known.service === c.service && known.name === c.name) return known;
+  if (known === undefined && table.size < INTERN_MAX) table.set(k, Object.freeze(c));
+  return c;
 }
 
 function idKey(ip: string, id: string): string {

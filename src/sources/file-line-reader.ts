@@ -15,6 +15,19 @@ import type { FileHandle } from 'node:fs/promises';
 const CHUNK = 64 * 1024;
 const NL = 0x0a;
 
+// Read buffers are lent for the length of one drain, not owned per reader: a jail following 1,000
+// idle files would otherwise hold 64 MiB of buffers that are only ever used while a file grows.
+const spare: Buffer[] = [];
+const MAX_SPARE = 8;
+
+function borrow(): Buffer {
+  return spare.pop() ?? Buffer.allocUnsafe(CHUNK);
+}
+
+function giveBack(b: Buffer): void {
+  if (spare.length < MAX_SPARE) spare.push(b);
+}
+
 export interface DrainResult {
   readonly lines: number;
   readonly oversized: number;
@@ -32,7 +45,6 @@ export class FileLineReader {
   private dropping = false;
   /** The drop is a resync after starting mid-file, not an oversized line: not counted. */
   private skipIsResync = false;
-  private readonly buf: Buffer;
 
   constructor(
     readonly handle: FileHandle,
@@ -46,7 +58,6 @@ export class FileLineReader {
     this.readTo = offset;
     this.dropping = skipFirstPartial && offset > 0;
     this.skipIsResync = this.dropping;
-    this.buf = Buffer.allocUnsafe(CHUNK);
   }
 
   /** Bytes read past `committed` and not yet emitted. */
@@ -69,47 +80,51 @@ export class FileLineReader {
     let lines = 0;
     let oversized = 0;
     let bytes = 0;
-    for (;;) {
-      const { bytesRead } = await this.handle.read(this.buf, 0, CHUNK, this.readTo);
-      if (bytesRead === 0) break;
-      bytes += bytesRead;
-      const chunk = this.buf.subarray(0, bytesRead);
-      let start = 0;
-      for (let nl = chunk.indexOf(NL, start); nl >= 0; nl = chunk.indexOf(NL, start)) {
-        const end = this.readTo + nl + 1;
-        if (this.dropping) {
-          if (!this.skipIsResync) oversized++;
-          this.dropping = false;
-          this.skipIsResync = false;
-        } else if (this.heldLen + (nl - start) > this.maxLineBytes) {
-          oversized++;
-        } else {
-          const piece = chunk.subarray(start, nl);
-          const whole = this.heldLen === 0 ? piece : Buffer.concat([...this.held, piece], this.heldLen + piece.length);
-          let text = whole.toString('utf8');
-          if (text.endsWith('\r')) text = text.slice(0, -1);
-          lines++;
-          onLine(text); // must not throw: FileTail wraps it
-
-        }
-        this.committed = end;
-        this.held = [];
-        this.heldLen = 0;
-        start = nl + 1;
-      }
-      if (start < bytesRead && !this.dropping) {
-        const rest = chunk.subarray(start);
-        if (this.heldLen + rest.length > this.maxLineBytes) {
-          this.dropping = true;
+    const buf = borrow();
+    try {
+      for (;;) {
+        const { bytesRead } = await this.handle.read(buf, 0, CHUNK, this.readTo);
+        if (bytesRead === 0) break;
+        bytes += bytesRead;
+        const chunk = buf.subarray(0, bytesRead);
+        let start = 0;
+        for (let nl = chunk.indexOf(NL, start); nl >= 0; nl = chunk.indexOf(NL, start)) {
+          const end = this.readTo + nl + 1;
+          if (this.dropping) {
+            if (!this.skipIsResync) oversized++;
+            this.dropping = false;
+            this.skipIsResync = false;
+          } else if (this.heldLen + (nl - start) > this.maxLineBytes) {
+            oversized++;
+          } else {
+            const piece = chunk.subarray(start, nl);
+            const whole = this.heldLen === 0 ? piece : Buffer.concat([...this.held, piece], this.heldLen + piece.length);
+            let text = whole.toString('utf8');
+            if (text.endsWith('\r')) text = text.slice(0, -1);
+            lines++;
+            onLine(text); // must not throw: FileTail wraps it
+          }
+          this.committed = end;
           this.held = [];
           this.heldLen = 0;
-        } else {
-          // copy: buf is reused by the next read
-          this.held.push(Buffer.from(rest));
-          this.heldLen += rest.length;
+          start = nl + 1;
         }
+        if (start < bytesRead && !this.dropping) {
+          const rest = chunk.subarray(start);
+          if (this.heldLen + rest.length > this.maxLineBytes) {
+            this.dropping = true;
+            this.held = [];
+            this.heldLen = 0;
+          } else {
+            // copy: buf is lent to the next read
+            this.held.push(Buffer.from(rest));
+            this.heldLen += rest.length;
+          }
+        }
+        this.readTo += bytesRead;
       }
-      this.readTo += bytesRead;
+    } finally {
+      giveBack(buf);
     }
     return { lines, oversized, bytes };
   }

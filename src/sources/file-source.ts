@@ -5,9 +5,18 @@
 //
 // A new file that is one we already follow under another name (a rotated `security.1` matched by a
 // too-wide glob `security*`) is not tailed twice.
+//
+// Cost at rest (docs/resources.md): a directory watched with inotify is trusted for its files. A
+// notification names the file, and only that file's tail (and tails still draining a rotated file
+// there) is checked. Idle files in watched directories are parked: no descriptor is held. The poll
+// is then only a safety net, spread out: each tick checks a slice, so every such file is checked
+// once per safetyNetMs and the globs are expanded again once per safetyNetMs. Files in directories
+// without a watch (polling backend, a watch refused) are checked on every tick, as before. A glob
+// may match at most maxFiles files: more is a config error at start, and later ones are not followed.
 
 import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { VoipguardError, type ErrorPlace } from '../core/errors.js';
 import { DEFAULT_TAIL_OPTIONS, FileTail, ROTATED_KEY, type FileTailDeps, type FileTailOptions, type FileTailStatus } from './file-tail.js';
 import { expandGlob, globBase, hasMagic, segmentRegExp } from './file-glob.js';
 import { inotifyWatcher, pollingOnly, type DirWatcher, type WatchBackend } from './file-watch.js';
@@ -15,9 +24,37 @@ import { inotifyWatcher, pollingOnly, type DirWatcher, type WatchBackend } from 
 export interface FileSourceOptions extends Partial<FileTailOptions> {
   readonly patterns: readonly string[];
   readonly backend?: WatchBackend;
-  /** Poll period; 0 = no timer (tests call poll() themselves). */
+  /** Poll period; 0 = no timer (tests call poll() themselves, and each poll checks everything). */
   readonly pollIntervalMs?: number;
+  /** Every file in a watched directory is checked at least this often (default 30 s; see poll()). */
+  readonly safetyNetMs?: number;
+  /** A file idle this long in a watched directory is closed until it changes (default 10 s). */
+  readonly parkAfterMs?: number;
+  /** Files one glob may match (default 1000). */
+  readonly maxFiles?: number;
 }
+
+export const DEFAULT_MAX_FILES = 1000;
+
+/**
+ * Refuses a logpath glob that matches more than `max` files now (a config error naming the file,
+ * section and key): following 100,000 files by mistake costs memory and start time for nothing.
+ */
+export function checkGlobCaps(patterns: readonly string[], max: number, place: ErrorPlace): void {
+  for (const p of patterns) {
+    if (!hasMagic(p)) continue;
+    const n = expandGlob(p).length;
+    if (n > max) {
+      throw new VoipguardError(
+        'VG_CONFIG_TYPE',
+        `logpath ${p} matches ${n} files, more than maxlogfiles = ${max}: narrow the glob, or raise maxlogfiles in the jail`,
+        { ...place, key: 'logpath' },
+      );
+    }
+  }
+}
+
+const START_BATCH = 128;
 
 export interface FileSourceDeps extends FileTailDeps {
   /** Defaults to inotify (or nothing for the polling backend); tests pass their own. */
@@ -49,6 +86,10 @@ export class FileSource {
   private readonly watcher: DirWatcher;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Rolling position of the safety-net sweep over the tails of watched directories. */
+  private sweep = 0;
+  private ticks = 0;
+  private readonly overCap = new Set<string>();
 
   constructor(
     private readonly opts: FileSourceOptions,
@@ -61,9 +102,15 @@ export class FileSource {
 
   /** Opens what exists (resuming from saved positions), reads what is new, starts watching. */
   async start(): Promise<void> {
-    this.rescan(true);
-    await this.checkAll();
+    this.rescan(true, this.patterns);
     this.ensureWatches();
+    // in batches, parking as it goes: 10,000 files never hold 10,000 descriptors at once
+    const all = [...this.tails.values()];
+    for (let i = 0; i < all.length; i += START_BATCH) {
+      const batch = all.slice(i, i + START_BATCH);
+      await Promise.all(batch.map((t) => t.check()));
+      await Promise.all(batch.filter((t) => this.isWatched(t.path)).map((t) => t.park()));
+    }
     const every = this.opts.pollIntervalMs ?? 1000;
     if (every > 0) {
       this.timer = setInterval(() => void this.poll().catch((e) => this.deps.log.error({ event: 'poll-failed', err: e })), every);
@@ -71,13 +118,32 @@ export class FileSource {
     }
   }
 
-  /** Rescans the globs, checks every file, repairs watches. The poll timer calls this. */
+  /**
+   * One tick: what has no watch is rescanned and checked; of the watched rest, a slice (everything
+   * when there is no timer); idle watched files are parked; watches are repaired. The timer calls it.
+   */
   async poll(): Promise<void> {
     if (this.stopped) return;
-    this.rescan(false);
-    await this.checkAll();
+    const every = this.opts.pollIntervalMs ?? 1000;
+    const safety = this.opts.safetyNetMs ?? 30_000;
+    // without a timer (tests), a poll is a whole sweep unless safetyNetMs says otherwise (1 s ticks)
+    const ticksPerSweep = every > 0 || this.opts.safetyNetMs !== undefined ? Math.max(1, Math.ceil(safety / (every || 1000))) : 1;
+    const fullRescan = this.ticks++ % ticksPerSweep === 0;
+    this.rescan(false, fullRescan ? this.patterns : this.patterns.filter((p) => !this.watches.has(globBase(p))));
+    const unwatched: FileTail[] = [];
+    const watched: FileTail[] = [];
+    for (const t of this.tails.values()) (this.isWatched(t.path) ? watched : unwatched).push(t);
+    const n = Math.ceil(watched.length / ticksPerSweep);
+    if (this.sweep >= watched.length) this.sweep = 0;
+    const slice = watched.slice(this.sweep, this.sweep + n);
+    this.sweep += n;
+    const checked = [...unwatched, ...slice];
+    await Promise.all(checked.map((t) => t.check()));
     this.ensureWatches();
-    this.dropVanished();
+    this.dropVanished(checked);
+    const idleSince = this.deps.clock.now() - (this.opts.parkAfterMs ?? 10_000);
+    const parkable = watched.filter((t) => !t.isParked && t.drainingCount === 0 && t.lastActivity <= idleSince && this.tails.get(t.path) === t);
+    await Promise.all(parkable.map((t) => t.park()));
   }
 
   async stop(): Promise<void> {
@@ -85,7 +151,7 @@ export class FileSource {
     clearInterval(this.timer);
     for (const w of this.watches.values()) w.handle.close();
     this.watches.clear();
-    for (const t of this.tails.values()) await t.close();
+    await Promise.all([...this.tails.values()].map((t) => t.close()));
   }
 
   status(): FileSourceStatus {
@@ -96,8 +162,13 @@ export class FileSource {
     return { kind: 'file', backend: this.opts.backend ?? 'auto', patterns: this.patterns, watching: [...this.watches.keys()], files, waitingFor };
   }
 
-  private rescan(atStartup: boolean): void {
-    const matched = this.patterns.map((p) => ({ glob: hasMagic(p), paths: expandGlob(p) }));
+  private isWatched(path: string): boolean {
+    return this.watches.has(dirname(path));
+  }
+
+  private rescan(atStartup: boolean, patterns: readonly string[]): void {
+    if (patterns.length === 0) return;
+    const matched = patterns.map((p) => ({ pattern: p, glob: hasMagic(p), paths: this.capped(p, expandGlob(p)) }));
     // at start, an inode saved under another name is a file we followed before it was renamed
     const owners = new Map<number, string>();
     if (atStartup) {
@@ -129,8 +200,24 @@ export class FileSource {
     }
   }
 
-  private async checkAll(): Promise<void> {
-    await Promise.all([...this.tails.values()].map((t) => t.check()));
+  /**
+   * A glob's matches, at most maxFiles of them (checkGlobCaps refuses the jail at start when there
+   * are more): the files past the cap are not followed and a warning says so once.
+   */
+  private capped(pattern: string, paths: string[]): string[] {
+    const max = this.opts.maxFiles ?? DEFAULT_MAX_FILES;
+    if (paths.length <= max) {
+      this.overCap.delete(pattern);
+      return paths;
+    }
+    if (!this.overCap.has(pattern)) {
+      this.overCap.add(pattern);
+      this.deps.log.warn({ event: 'logpath-over-cap', pattern, files: paths.length, maxlogfiles: max });
+    }
+    // the files already followed stay; new ones only while there is room
+    const followed = paths.filter((p) => this.tails.has(p));
+    const room = Math.max(0, max - followed.length);
+    return [...followed, ...paths.filter((p) => !this.tails.has(p)).slice(0, room)];
   }
 
   private dirsToWatch(): Set<string> {
@@ -166,19 +253,63 @@ export class FileSource {
     }
   }
 
+  /**
+   * A notification checks the file it names (a new one matching a glob is picked up) and the tails
+   * of this directory still draining a rotated file; an unnamed one checks the whole directory.
+   */
   private onDirEvent(dir: string, name: string | null): void {
     if (this.stopped) return;
-    const newFile =
-      name === null || this.patterns.some((p) => hasMagic(p) && globBase(p) === dir && segmentRegExp(lastSegment(p)).test(name));
-    if (newFile) this.rescan(false);
+    if (name === null) {
+      this.rescan(false, this.patterns);
+      for (const t of this.tails.values()) if (dirname(t.path) === dir) void t.check();
+      return;
+    }
+    const path = join(dir, name);
+    if (!this.tails.has(path)) {
+      const direct = this.patterns.filter(
+        (p) => hasMagic(p) && dirname(p) === dir && segmentRegExp(basename(p)).test(name) && (!name.startsWith('.') || basename(p).startsWith('.')),
+      );
+      // a glob with wildcards above the file name: the new entry may be a directory on the way to matches
+      const deeper = this.patterns.filter((p) => hasMagic(p) && dirname(p) !== dir && leadsTo(p, path));
+      if (deeper.length) this.rescan(false, deeper);
+      if (direct.length) this.rescanOne(path, direct);
+      if (deeper.length || direct.length) this.ensureWatches();
+    }
+    this.tails.get(path)?.check();
     for (const t of this.tails.values()) {
-      if (dirname(t.path) === dir) void t.check();
+      if (t.drainingCount > 0 && t.path !== path && dirname(t.path) === dir) void t.check();
     }
   }
 
+  /** A new name in a watched directory that one of `patterns` matches: as a rescan, for it alone. */
+  private rescanOne(path: string, patterns: readonly string[]): void {
+    const max = this.opts.maxFiles ?? DEFAULT_MAX_FILES;
+    for (const p of patterns) {
+      let n = 0;
+      for (const k of this.tails.keys()) if (matches(p, k)) n++;
+      if (n >= max) {
+        // over the cap: the full rescan says so once and keeps the followed files
+        this.rescan(false, [p]);
+        return;
+      }
+    }
+    const ino = inodeOf(path);
+    if (ino === null || this.ignored.get(path) === ino) return;
+    if (!statSafe(path)) return;
+    if ([...this.tails.values()].some((t) => t.follows(ino))) {
+      this.ignored.set(path, ino);
+      this.deps.log.info({ event: 'log-skipped', path, reason: 'a rotated file already followed under its old name' });
+      return;
+    }
+    const t = new FileTail(path, this.deps, this.tailOpts, false);
+    this.tails.set(path, t);
+  }
+
   /** A glob's file that is gone and fully read is forgotten (dated log names would pile up). */
-  private dropVanished(): void {
-    for (const [path, t] of this.tails) {
+  private dropVanished(among: readonly FileTail[]): void {
+    for (const t of among) {
+      const path = t.path;
+      if (this.tails.get(path) !== t) continue;
       const s = t.status();
       const plain = this.patterns.includes(path);
       if (!plain && s.state === 'waiting' && s.draining === 0) {
@@ -203,8 +334,19 @@ function inodeOf(p: string): number | null {
   }
 }
 
-function lastSegment(p: string): string {
-  return p.slice(p.lastIndexOf('/') + 1);
+/** True when `path` matches the leading segments of `pattern` (and is shorter than it). */
+function leadsTo(pattern: string, path: string): boolean {
+  const ps = pattern.split('/');
+  const xs = path.split('/');
+  return xs.length < ps.length && xs.every((x, i) => (hasMagic(ps[i]!) ? segmentRegExp(ps[i]!).test(x) : ps[i] === x));
+}
+
+function statSafe(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function matches(pattern: string, path: string): boolean {

@@ -13,6 +13,12 @@
 // max(0, size - initialBackBytes), from a line start: the daemon drops failures older than findtime.
 //
 // step() is serialised: notifications that arrive while a step runs collapse into one more step.
+//
+// Parking: a file read to its end, with nothing draining, can be closed (park()) and followed by
+// (inode, offset, head) alone; the next step that sees it grow, move or vanish reopens it, or finds
+// it among its rotated siblings by inode, and goes on exactly as if it had stayed open. The file
+// source parks only files in directories watched with inotify, where a write is seen within
+// milliseconds: a file written, renamed and deleted within that moment could lose its last lines.
 
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -63,6 +69,12 @@ export interface FileTailStatus {
   readonly error?: string;
 }
 
+interface Parked {
+  readonly inode: number;
+  readonly committed: number;
+  readonly head: string;
+}
+
 interface Draining {
   readonly reader: FileLineReader;
   readonly head: string;
@@ -74,6 +86,9 @@ export const ROTATED_KEY = 'rotated:';
 
 export class FileTail {
   private cur: FileLineReader | null = null;
+  private parked: Parked | null = null;
+  /** Clock time of the last read that found bytes (or of the open). */
+  private lastActive = 0;
   private head = '';
   private lastSize = -1;
   private draining: Draining[] = [];
@@ -124,15 +139,51 @@ export class FileTail {
 
   /** True when the file with this inode is the one read, or one still draining after a rotation. */
   follows(inode: number): boolean {
-    return this.cur?.inode === inode || this.draining.some((d) => d.reader.inode === inode);
+    return this.cur?.inode === inode || this.parked?.inode === inode || this.draining.some((d) => d.reader.inode === inode);
+  }
+
+  /** Followed without an open descriptor (see park()). */
+  get isParked(): boolean {
+    return this.parked !== null;
+  }
+
+  /** Rotated files still open and read. */
+  get drainingCount(): number {
+    return this.draining.length;
+  }
+
+  /** Clock time of the last read that found new bytes. */
+  get lastActivity(): number {
+    return this.lastActive;
+  }
+
+  /**
+   * Closes the file when it is read to its end, has no partial line held and nothing draining; the
+   * next check reopens it when it has changed. Serialised with check(). Resolves true when parked.
+   */
+  park(): Promise<boolean> {
+    const next = this.running.then(async () => {
+      const c = this.cur;
+      if (this.closed || !c || this.draining.length > 0 || c.pending > 0) return false;
+      this.parked = { inode: c.inode, committed: c.committed, head: this.head };
+      this.savePositions();
+      this.cur = null;
+      await c.close();
+      return true;
+    });
+    this.running = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
   }
 
   status(): FileTailStatus {
     return {
       path: this.path,
       state: this.state,
-      inode: this.cur?.inode ?? null,
-      offset: this.cur?.committed ?? 0,
+      inode: this.cur?.inode ?? this.parked?.inode ?? null,
+      offset: this.cur?.committed ?? this.parked?.committed ?? 0,
       draining: this.draining.length,
       ...this.stats,
       ...(this.error !== undefined ? { error: this.error } : {}),
@@ -154,6 +205,12 @@ export class FileTail {
       this.resumePending = false;
       await this.resume(st, now);
     }
+    if (this.parked) {
+      // unchanged since it was parked: nothing to open (a rewrite to the very same size is not seen
+      // here, as it is not seen by an open file whose size did not change either)
+      if (st && st.ino === this.parked.inode && st.size === this.parked.committed) return;
+      await this.unpark(this.parked, st);
+    }
     if (this.cur && (st === null || st.ino !== this.cur.inode)) {
       await this.read(this.cur); // what was written before the switch
       this.retire(this.cur, this.head, now);
@@ -166,6 +223,38 @@ export class FileTail {
     if (this.cur) await this.readCurrent(now);
     this.state = this.cur ? 'reading' : this.error !== undefined ? 'error' : 'waiting';
     this.savePositions();
+  }
+
+  /** Reopens a parked file: under its name, or, when it moved, among its rotated siblings by inode. */
+  private async unpark(p: Parked, st: Stats | null): Promise<void> {
+    this.parked = null;
+    if (st && st.ino === p.inode) {
+      try {
+        const h = await open(this.path, 'r');
+        const ino = (await h.stat()).ino;
+        if (ino === p.inode) {
+          this.cur = new FileLineReader(h, ino, p.committed, this.opts.maxLineBytes);
+          this.head = p.head;
+          this.lastSize = p.committed;
+          return;
+        }
+        await h.close(); // replaced between stat and open: look for it beside
+      } catch {
+        /* gone between stat and open: look for it beside */
+      }
+    }
+    for (const s of await rotatedSiblings(this.path)) {
+      if (s.inode !== p.inode || s.size < p.committed) continue;
+      const h = await openIfHead(s.path, p.head);
+      if (!h) continue;
+      // the rotation logic in step() reads it to its end and lets it drain
+      this.cur = new FileLineReader(h, s.inode, p.committed, this.opts.maxLineBytes);
+      this.head = p.head;
+      this.lastSize = p.committed;
+      return;
+    }
+    this.stats.rotations++;
+    this.deps.log.info({ event: 'log-rotated', path: this.path, how: 'deleted while parked' });
   }
 
   private async readCurrent(now: number): Promise<void> {
@@ -185,7 +274,7 @@ export class FileTail {
       this.head = await headHash(cur.handle);
     }
     this.lastSize = size;
-    await this.read(cur);
+    if ((await this.read(cur)) > 0) this.lastActive = now;
   }
 
   /** After copytruncate, the lines we had not read yet are in the copy: read it from where we were. */
@@ -250,6 +339,7 @@ export class FileTail {
     this.head = await headHash(h);
     this.lastSize = -1;
     this.error = undefined;
+    this.lastActive = this.deps.clock.now();
     this.deps.log.info({ event: 'log-opened', path: this.path, inode: st.ino, offset });
     return true;
   }

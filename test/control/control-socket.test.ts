@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -9,6 +9,7 @@ import { VoipguardError } from '../../src/core/errors.js';
 import { ControlClient } from '../../src/control/control-client.js';
 import { ControlServer, type ControlHandler } from '../../src/control/control-server.js';
 import { MAX_REQUEST_BYTES, type ControlRequest } from '../../src/control/protocol.js';
+import { socketDirProblems } from '../../src/control/socket-file.js';
 import { silentLogger } from '../../src/log/logger.js';
 
 class FakeHandler implements ControlHandler {
@@ -165,4 +166,74 @@ test('a socket left by a killed daemon is replaced; a live daemon on the path is
   const notSocket = join(base, 'file.txt');
   writeFileSync(notSocket, '');
   await assert.rejects(new ControlServer(new FakeHandler(), silentLogger()).listen(notSocket), { code: 'VG_ALREADY_RUNNING' });
+});
+
+test('a socket directory owned by nobody and made 1777 is refused, naming the path and what is wrong', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'vg-ctl-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'run');
+  mkdirSync(dir);
+  const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+  chownSync(dir, nobody, nobody);
+  chmodSync(dir, 0o1777);
+  const server = new ControlServer(new FakeHandler(), silentLogger());
+  await assert.rejects(server.listen(join(dir, 'voipguard.sock')), (e: VoipguardError) => {
+    assert.equal(e.code, 'VG_PERMISSION');
+    assert.ok(e.message.includes(`${dir} is owned by uid ${nobody}, not root`), e.message);
+    assert.ok(e.message.includes(`${dir} is writable by others (mode 1777)`), e.message);
+    return true;
+  });
+  assert.equal(existsSync(join(dir, 'voipguard.sock')), false, 'nothing was bound there');
+  // root-owned but group-writable is refused too; 0750 root is fine
+  chownSync(dir, 0, 0);
+  chmodSync(dir, 0o770);
+  await assert.rejects(new ControlServer(new FakeHandler(), silentLogger()).listen(join(dir, 'voipguard.sock')), /writable by its group/);
+  chmodSync(dir, 0o750);
+  const ok = new ControlServer(new FakeHandler(), silentLogger());
+  await ok.listen(join(dir, 'voipguard.sock'));
+  await ok.close();
+});
+
+test('a directory above the socket that others may write to is refused unless it is sticky (/tmp)', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'vg-ctl-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  mkdirSync(join(base, 'run'), { mode: 0o700 });
+  chmodSync(base, 0o777);
+  assert.deepEqual(socketDirProblems(join(base, 'run')), [`${base} (above it) is writable by others without the sticky bit (mode 0777)`]);
+  chmodSync(base, 0o1777);
+  assert.deepEqual(socketDirProblems(join(base, 'run')), []);
+});
+
+test('64 idle connections do not lock the CLI out: a request still answers promptly', async (t) => {
+  const { path } = await serve(t);
+  const idle = await Promise.all(
+    Array.from({ length: 64 }, () => new Promise<Socket>((resolve, reject) => {
+      const s = connect(path, () => resolve(s));
+      s.on('error', () => undefined);
+      s.once('error', reject);
+    })),
+  );
+  t.after(() => idle.forEach((s) => s.destroy()));
+  const started = Date.now();
+  assert.equal(await new ControlClient(path, 5000).request({ cmd: 'ping' }), 'pong');
+  assert.ok(Date.now() - started < 2000, `answered after ${Date.now() - started} ms`);
+});
+
+test('a connection that sends no complete request within the request timeout is closed, even byte by byte', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'vg-ctl-'));
+  const server = new ControlServer(new FakeHandler(), silentLogger(), { idleTimeoutMs: 300 });
+  const path = join(base, 'run', 'voipguard.sock');
+  await server.listen(path);
+  t.after(async () => {
+    await server.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+  const s = connect(path);
+  s.on('error', () => undefined);
+  const drip = setInterval(() => s.write('{'), 50);
+  const started = Date.now();
+  await new Promise((r) => s.once('close', r));
+  clearInterval(drip);
+  const took = Date.now() - started;
+  assert.ok(took >= 250 && took < 5000, `closed after ${took} ms`);
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeRequest, parseRequest } from '../../src/control/protocol.js';
+import type { VoipguardError } from '../../src/core/errors.js';
+import { checkIps, decodeRequest, parseRequest } from '../../src/control/protocol.js';
 
 test('addresses in requests come out canonical, ranges only where ranges make sense', () => {
   assert.deepEqual(parseRequest({ cmd: 'banip', jail: 'asterisk', ips: ['2001:DB8:0:0::1', '[::ffff:198.51.100.2]'] }), {
@@ -31,4 +32,10 @@ test('an error keeps the request id when it could be read', () => {
   assert.equal(decodeRequest('{"id":4,"req":{"cmd":"nope"}}').id, 4);
   assert.equal(decodeRequest('{"id":4').id, null);
   assert.deepEqual(decodeRequest('{"id":5,"req":{"cmd":"ping"}}'), { id: 5, req: { cmd: 'ping' } });
+});
+
+test('a manual ban of a scoped address is refused with the reason, not banned on every interface', () => {
+  assert.throws(() => checkIps(['fe80::1%eth0']), (e: VoipguardError) => e.code === 'VG_BAD_IP' && /scoped address is refused/.test(e.message));
+  assert.throws(() => checkIps(['fe80::1%eth0/64'], true), (e: VoipguardError) => e.code === 'VG_BAD_IP' && /scoped address is refused/.test(e.message));
+  assert.deepEqual(checkIps(['fe80::1']), ['fe80::1']);
 });

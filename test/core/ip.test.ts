@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeIp, parseHostPort, parseCidr, IpRangeList, isLoopback } from '../../src/core/ip.js';
+import { isScopedIp, normalizeIp, parseHostPort, parseCidr, IpRangeList, isLoopback } from '../../src/core/ip.js';
 
 test('IPv4 is kept, leading zeros and junk are refused', () => {
   assert.equal(normalizeIp('203.0.113.5'), '203.0.113.5');
@@ -12,15 +12,27 @@ test('IPv4 is kept, leading zeros and junk are refused', () => {
   assert.equal(normalizeIp(''), null);
 });
 
-test('IPv6 is normalised to RFC 5952, brackets and zone removed', () => {
+test('IPv6 is normalised to RFC 5952, brackets removed', () => {
   assert.equal(normalizeIp('2001:DB8:0:0:0:0:0:1'), '2001:db8::1');
   assert.equal(normalizeIp('[2001:db8::1]'), '2001:db8::1');
   assert.equal(normalizeIp('2001:db8:0:0:1:0:0:1'), '2001:db8::1:0:0:1');
-  assert.equal(normalizeIp('fe80::1%eth0'), 'fe80::1');
   assert.equal(normalizeIp('::'), '::');
   assert.equal(normalizeIp('::1'), '::1');
   assert.equal(normalizeIp('2001:db8::g'), null);
   assert.equal(normalizeIp('fe80::1%eth0;ls'), null);
+});
+
+test('a scoped address is refused for bans (fe80::1 on another link is another host); ignoreip may drop the zone', () => {
+  for (const text of ['fe80::1%eth0', '[fe80::1%eth0]', 'fe80::1%2', 'FE80::1%lo']) {
+    assert.equal(normalizeIp(text), null, text);
+    assert.equal(isScopedIp(text), true, text);
+  }
+  assert.equal(parseHostPort('[fe80::1%eth0]:5060'), null, 'as Asterisk prints a scoped peer: not a failure address');
+  assert.equal(parseCidr('fe80::1%eth0/64'), null);
+  assert.equal(normalizeIp('fe80::1%eth0', true), 'fe80::1');
+  assert.equal(parseCidr('fe80::%eth0/10', true)?.text, 'fe80::/10');
+  assert.equal(isScopedIp('fe80::1'), false);
+  assert.equal(isScopedIp('fe80::1%eth0;ls'), false);
 });
 
 test('IPv4-mapped IPv6 becomes IPv4', () => {

@@ -155,3 +155,12 @@ test('memory is bounded: attempts expire by wall time, and per-address and total
   // an expired attempt no longer absorbs its twin
   assert.equal(c.accept(secLine('InvalidPassword', '0x0', T0, 'AMI', '10.0.0.0'), T0 + 30_011), true);
 });
+
+test('attempts evicted behind a live one (one address past maxPerIp) do not pile up in memory', () => {
+  const c = new AttemptCorrelator({ maxAttempts: 1000, maxPerIp: 10 });
+  // the oldest attempt stays live, so evicted ones behind it are never passed by the expiry head
+  c.accept(secLine('InvalidPassword', undefined, T0, 'PJSIP', '198.51.100.1'), T0);
+  for (let i = 1; i <= 20_000; i++) assert.equal(c.accept(secLine('InvalidPassword', undefined, T0 + i, 'PJSIP', IP), T0 + 1), true);
+  assert.equal(c.stats().tracked, 11);
+  assert.ok(c.queued <= 2 * 1000 + 1024, `queued ${c.queued}`);
+});

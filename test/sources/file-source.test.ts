@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileSource } from '../../src/sources/file-source.js';
+import type { VoipguardError } from '../../src/core/errors.js';
+import { checkGlobCaps, FileSource } from '../../src/sources/file-source.js';
 import { expandGlob, globBase, segmentRegExp } from '../../src/sources/file-glob.js';
 import { parseBackend, pollingOnly } from '../../src/sources/file-watch.js';
 import { kit, numbered, seq, tempDir } from './file-kit.js';
@@ -129,3 +130,62 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test('with inotify, idle files are parked after start (no descriptors) and a write wakes only its own file', async (t) => {
+  const dir = tempDir(t);
+  for (let i = 0; i < 50; i++) writeFileSync(join(dir, `q${i}.log`), `old ${i}\n`);
+  const k = kit();
+  const src = new FileSource({ patterns: [join(dir, '*.log')], backend: 'inotify', pollIntervalMs: 0 }, k.deps);
+  await src.start();
+  assert.equal(k.lines.length, 50);
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const before = fds();
+  appendFileSync(join(dir, 'q7.log'), 'new 7\n');
+  await until(() => k.lines.length === 51);
+  assert.equal(k.lines[50]!.text, 'new 7');
+  assert.ok(fds() <= before + 1, 'only the written file is reopened');
+  writeFileSync(join(dir, 'q99.log'), 'fresh\n');
+  await until(() => k.lines.length === 52);
+  assert.equal(k.lines[51]!.text, 'fresh');
+  await src.stop();
+});
+
+test('the safety net checks a slice of the watched files per tick, every file once per sweep', async (t) => {
+  const dir = tempDir(t);
+  for (let i = 0; i < 10; i++) writeFileSync(join(dir, `s${i}.log`), '');
+  const k = kit();
+  // a watcher that never notifies, though the directory counts as watched: a lost inotify event
+  const deaf = { watch: () => ({ close: () => undefined }) };
+  const src = new FileSource({ patterns: [join(dir, '*.log')], pollIntervalMs: 0, safetyNetMs: 5000 }, { ...k.deps, watcher: deaf });
+  await src.start();
+  for (let i = 0; i < 10; i++) appendFileSync(join(dir, `s${i}.log`), `line ${i}\n`);
+  await src.poll();
+  assert.equal(k.lines.length, 2, 'one tick checks 10 / 5 files');
+  for (let i = 0; i < 4; i++) await src.poll();
+  assert.equal(k.lines.length, 10, 'one sweep (5 ticks) has checked every file');
+  await src.stop();
+});
+
+test('a glob matching more files than maxlogfiles is refused with file, section and key', (t) => {
+  const dir = tempDir(t);
+  for (let i = 0; i < 5; i++) writeFileSync(join(dir, `c${i}.log`), '');
+  assert.doesNotThrow(() => checkGlobCaps([join(dir, '*.log')], 5, { file: '/etc/voipguard/jail.local', section: 'asterisk' }));
+  assert.throws(
+    () => checkGlobCaps([join(dir, '*.log')], 4, { file: '/etc/voipguard/jail.local', section: 'asterisk' }),
+    (e: VoipguardError) =>
+      e.code === 'VG_CONFIG_TYPE' && e.describe().startsWith('/etc/voipguard/jail.local [asterisk] logpath: ') && /matches 5 files, more than maxlogfiles = 4/.test(e.message),
+  );
+});
+
+test('past the cap at run time, new files are not followed and a warning says so', async (t) => {
+  const dir = tempDir(t);
+  for (let i = 0; i < 3; i++) writeFileSync(join(dir, `c${i}.log`), `c ${i}\n`);
+  const k = kit();
+  const src = new FileSource({ patterns: [join(dir, '*.log')], pollIntervalMs: 0, maxFiles: 3 }, { ...k.deps, watcher: pollingOnly });
+  await src.start();
+  writeFileSync(join(dir, 'c9.log'), 'c 9\n');
+  await src.poll();
+  assert.equal(src.status().files.length, 3);
+  assert.deepEqual(k.texts().sort(), ['c 0', 'c 1', 'c 2']);
+  await src.stop();
+});
