@@ -9,6 +9,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/core/paths.js';
+import { waitFor as waitForFact } from '../helpers/wait-for.js';
 
 export const ROOT = packageRoot();
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'voipguard.js');
@@ -67,15 +68,8 @@ export function cli(cfg: E2eConfig, args: readonly string[], asUser: readonly st
 }
 
 /** Polls until fn() is truthy, or throws with the last value (for processes and the kernel). */
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, deadlineMs = 15_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  let last: T = await fn();
-  while (!last) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 50));
-    last = await fn();
-  }
-  return last;
+export function waitFor<T>(what: string, fn: () => T | Promise<T>, deadlineMs = 15_000): Promise<T> {
+  return waitForFact(fn, { what, timeoutMs: deadlineMs, intervalMs: 50 });
 }
 
 function stamp(d = new Date()): string {
