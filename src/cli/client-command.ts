@@ -45,8 +45,10 @@ export function parseClientArgs(argv: readonly string[]): { opts: ClientOptions;
       if (v === undefined) throw usage(`${a} needs a value`);
       return v;
     };
-    if (a === '--') words.push(...argv.slice(i + 1)), (i = argv.length);
-    else if (a === '-c' || a === '--conf') configDir = value();
+    if (a === '--') {
+      words.push(...argv.slice(i + 1));
+      i = argv.length;
+    } else if (a === '-c' || a === '--conf') configDir = value();
     else if (a === '-s' || a === '--socket') socket = value();
     else if (a === '--json') json = true;
     else if (a === '-h' || a === '--help') help = true;

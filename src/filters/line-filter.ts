@@ -25,7 +25,6 @@ export interface FilterParts {
 }
 
 const MISS: FilterMatch = Object.freeze({ failure: null, ignored: false, regexIndex: -1, dateFormat: null });
-// eslint-disable-next-line no-control-regex
 const ANSI_RE = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 export class CompiledFilter implements LineFilter {
