@@ -21,11 +21,12 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-// --test-force-exit: a test that fails with an in-process daemon still holding sockets or timers must
-// fail the run, not hang it (CI has 90 minutes); --test-timeout bounds any single test to 5 minutes.
+// No --test-force-exit: every test file must end on its own, so a leaked socket, timer or child
+// process shows up as a file that does not finish (and --test-timeout, 5 minutes, fails it) instead
+// of being hidden.
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000', '--test-force-exit', ...files],
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000', ...files],
   { stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
 );
 process.exit(r.status ?? 1);

@@ -12,6 +12,7 @@ import { checkIps, checkJailName, JAIL_KEYS, PROTOCOL_VERSION, type ControlReque
 import type { ControlReplies } from '../control/replies.js';
 import { DEFAULT_SOCKET } from '../control/socket-file.js';
 import { voipguardVersion } from '../control/version.js';
+import { scanArgs, type ArgOptions } from './args.js';
 import type { CliIo } from './io.js';
 import { renderJailStatus, renderServiceStatus } from './render-status.js';
 import { renderStats } from './render-table.js';
@@ -31,6 +32,15 @@ function usage(message: string): VoipguardError {
   return new VoipguardError('VG_USAGE', `${message}; see \`voipguard -h\``);
 }
 
+const CLIENT_OPTIONS: ArgOptions = {
+  conf: { type: 'string', short: 'c' },
+  socket: { type: 'string', short: 's' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  timeout: { type: 'string' },
+  version: { type: 'boolean', short: 'V' },
+};
+
 export function parseClientArgs(argv: readonly string[]): { opts: ClientOptions; action: ClientAction } {
   let configDir = DEFAULT_CONFIG_DIR;
   let socket: string | null = null;
@@ -38,25 +48,22 @@ export function parseClientArgs(argv: readonly string[]): { opts: ClientOptions;
   let timeoutMs = 30_000;
   let help = false;
   const words: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw usage(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--') words.push(...argv.slice(i + 1)), (i = argv.length);
-    else if (a === '-c' || a === '--conf') configDir = value();
-    else if (a === '-s' || a === '--socket') socket = value();
-    else if (a === '--json') json = true;
-    else if (a === '-h' || a === '--help') help = true;
-    else if (a === '--timeout') {
-      const n = Number(value());
+  // options may stand anywhere on the line, as fail2ban-client allows; the words keep their order
+  for (const t of scanArgs(argv, CLIENT_OPTIONS, { needsValue: (a) => usage(`${a} needs a value`), takesNoValue: (a) => usage(`${a} takes no value`) })) {
+    if (t.kind === 'positional') words.push(t.value);
+    else if (t.kind === 'unknown') {
+      // `unban --all`, `get <jail> banip --with-time`: words of the command, not options of ours
+      if ((t.rawName === '--all' || t.rawName === '--with-time') && t.value === undefined) words.push(t.rawName);
+      else throw usage(`unknown option ${t.rawName}`);
+    } else if (t.name === 'conf') configDir = t.value!;
+    else if (t.name === 'socket') socket = t.value!;
+    else if (t.name === 'json') json = true;
+    else if (t.name === 'help') help = true;
+    else if (t.name === 'timeout') {
+      const n = Number(t.value);
       if (!(n > 0)) throw usage('--timeout takes a number of seconds');
       timeoutMs = n * 1000;
-    } else if (a === '-V' || a === '--version') words.push('version');
-    else if (a.startsWith('-') && a !== '--all' && a !== '--with-time') throw usage(`unknown option ${a}`);
-    else words.push(a);
+    } else if (t.name === 'version') words.push('version');
   }
   const opts = { configDir, socket, json, timeoutMs };
   if (help || words.length === 0 || words[0] === 'help') return { opts, action: { kind: 'help' } };

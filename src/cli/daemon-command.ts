@@ -5,6 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { VoipguardError } from '../core/errors.js';
 import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
+import { scanArgs, type ArgOptions } from './args.js';
 import type { CliIo } from './io.js';
 
 export const DAEMON_HELP = `Usage: voipguard daemon [-c DIR] [--dry-run] [--keep-rules] [-f]
@@ -25,22 +26,29 @@ export interface DaemonArgs {
   readonly help: boolean;
 }
 
+const DAEMON_OPTIONS: ArgOptions = {
+  conf: { type: 'string', short: 'c' },
+  'dry-run': { type: 'boolean' },
+  'keep-rules': { type: 'boolean' },
+  foreground: { type: 'boolean', short: 'f' },
+  help: { type: 'boolean', short: 'h' },
+};
+
 export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
   let configDir = DEFAULT_CONFIG_DIR;
   let dryRun = false;
   let keepRules = false;
   let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-c' || a === '--conf') {
-      const v = argv[++i];
-      if (v === undefined) throw new VoipguardError('VG_USAGE', `${a} needs a directory`);
-      configDir = v;
-    } else if (a === '--dry-run') dryRun = true;
-    else if (a === '--keep-rules') keepRules = true;
-    else if (a === '-f' || a === '--foreground') continue;
-    else if (a === '-h' || a === '--help') help = true;
-    else throw new VoipguardError('VG_USAGE', `daemon does not take ${a}; see \`voipguard daemon -h\``);
+  const refuse = (a: string) => new VoipguardError('VG_USAGE', `daemon does not take ${a}; see \`voipguard daemon -h\``);
+  const tokens = scanArgs(argv, DAEMON_OPTIONS, { needsValue: (a) => new VoipguardError('VG_USAGE', `${a} needs a directory`), takesNoValue: refuse });
+  for (const t of tokens) {
+    if (t.kind === 'positional') throw refuse(t.value);
+    if (t.kind === 'unknown') throw refuse(t.rawName);
+    if (t.name === 'conf') configDir = t.value!;
+    else if (t.name === 'dry-run') dryRun = true;
+    else if (t.name === 'keep-rules') keepRules = true;
+    else if (t.name === 'help') help = true;
+    // --foreground: accepted, always so
   }
   return { configDir, dryRun, keepRules, help };
 }

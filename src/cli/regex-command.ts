@@ -10,6 +10,7 @@ import type { JailConfig } from '../config/jail-schema.js';
 import { loadConfig } from '../config/load-config.js';
 import { MAX_LINE_CHARS, type LineFilter } from '../filters/filter.js';
 import { compileRegexFilter, filterExists, loadFilter } from '../filters/load-filter.js';
+import { scanArgs, type ArgOptions } from './args.js';
 import type { CliIo } from './io.js';
 import { readLines } from './regex-input.js';
 import { count, newRun, record, renderJson, renderOut, renderText, type RegexRun } from './regex-report.js';
@@ -51,7 +52,7 @@ export async function runRegex(argv: string[], io: CliIo): Promise<number> {
 
 /** The command with its clock injected (readAt of every line; year inference). */
 export function regexCommand(argv: string[], io: CliIo, clock: Clock): number {
-  const opts = parseArgs(argv);
+  const opts = parseRegexArgs(argv);
   if (opts === 'help') {
     io.out(USAGE);
     return 0;
@@ -105,7 +106,20 @@ export function regexCommand(argv: string[], io: CliIo, clock: Clock): number {
   return 0;
 }
 
-function parseArgs(argv: string[]): RegexOptions | 'help' {
+const REGEX_OPTIONS: ArgOptions = {
+  help: { type: 'boolean', short: 'h' },
+  conf: { type: 'string', short: 'c' },
+  out: { type: 'string', short: 'o' },
+  json: { type: 'boolean' },
+  'print-all-matched': { type: 'boolean' },
+  'print-all-missed': { type: 'boolean' },
+  timezone: { type: 'string' },
+  logtimezone: { type: 'string' },
+  journal: { type: 'boolean' },
+  jail: { type: 'string' },
+};
+
+function parseRegexArgs(argv: string[]): RegexOptions | 'help' {
   const o: RegexOptions = {
     configDir: DEFAULT_CONFIG_DIR,
     printMatched: false,
@@ -117,30 +131,23 @@ function parseArgs(argv: string[]): RegexOptions | 'help' {
     jail: null,
     positional: [],
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const value = (): string => {
-      if (eq > 0) return a.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new VoipguardError('VG_USAGE', `${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    switch (flag) {
-      case '-h': case '--help': return 'help';
-      case '-c': case '--conf': o.configDir = value(); break;
-      case '-o': case '--out': o.out = value(); break;
-      case '--json': o.json = true; break;
-      case '--print-all-matched': o.printMatched = true; break;
-      case '--print-all-missed': o.printMissed = true; break;
-      case '--timezone': case '--logtimezone': o.timezone = value(); break;
-      case '--journal': o.journal = true; break;
-      case '--jail': o.jail = value(); break;
-      default:
-        if (a.startsWith('-') && a !== '-') throw new VoipguardError('VG_USAGE', `unknown option ${a}\n${USAGE}`);
-        o.positional.push(a);
-    }
+  const tokens = scanArgs(argv, REGEX_OPTIONS, {
+    needsValue: (flag) => new VoipguardError('VG_USAGE', `${flag} needs a value\n${USAGE}`),
+    takesNoValue: (flag) => new VoipguardError('VG_USAGE', `${flag} takes no value\n${USAGE}`),
+  });
+  // in order, as written: a -h before a mistake shows the help, a mistake before it is reported
+  for (const t of tokens) {
+    if (t.kind === 'positional') o.positional.push(t.value);
+    else if (t.kind === 'unknown') throw new VoipguardError('VG_USAGE', `unknown option ${t.rawName}\n${USAGE}`);
+    else if (t.name === 'help') return 'help';
+    else if (t.name === 'conf') o.configDir = t.value!;
+    else if (t.name === 'out') o.out = t.value!;
+    else if (t.name === 'json') o.json = true;
+    else if (t.name === 'print-all-matched') o.printMatched = true;
+    else if (t.name === 'print-all-missed') o.printMissed = true;
+    else if (t.name === 'timezone' || t.name === 'logtimezone') o.timezone = t.value!;
+    else if (t.name === 'journal') o.journal = true;
+    else if (t.name === 'jail') o.jail = t.value!;
   }
   if (o.out !== null && o.out.trim() === '') o.out = '<ip> <msg>';
   return o;

@@ -3,9 +3,12 @@
 // only when used, so `voipguard regex` does not pay for SQLite or AMI.
 
 import { VoipguardError, VoipguardErrors, EXIT_CODES } from '../core/errors.js';
+import { scanArgs, type ArgOptions } from './args.js';
 import { realIo, type CliIo } from './io.js';
 
 type Runner = (argv: string[], io: CliIo) => Promise<number>;
+
+const GLOBAL_OPTIONS: ArgOptions = { conf: { type: 'string', short: 'c' }, socket: { type: 'string', short: 's' } };
 
 /** Subcommands of our own; anything else is a fail2ban-client command sent to the daemon. */
 const COMMANDS: Record<string, () => Promise<Runner>> = {
@@ -16,10 +19,12 @@ const COMMANDS: Record<string, () => Promise<Runner>> = {
 };
 
 export async function main(argv: string[], io: CliIo = realIo()): Promise<number> {
-  // global options may precede the command, as fail2ban-client allows: -c DIR, -s SOCKET
-  const first = argv.findIndex((a, i) => !a.startsWith('-') && !['-c', '-s', '--conf', '--socket'].includes(argv[i - 1] ?? ''));
-  const word = first >= 0 ? argv[first]! : undefined;
   try {
+    // global options may precede the command, as fail2ban-client allows: -c DIR, -s SOCKET; the
+    // command itself checks every option, so here they are only stepped over
+    const command = scanArgs(argv, GLOBAL_OPTIONS, {}).find((t) => t.kind === 'positional');
+    const first = command?.index ?? -1;
+    const word = command?.value;
     if (word !== undefined && COMMANDS[word]) {
       const run = await COMMANDS[word]!();
       return await run([...argv.slice(0, first), ...argv.slice(first + 1)], io);

@@ -24,7 +24,7 @@ export interface Field<P extends string, T> {
   parse(raw: string, ctx: FieldContext): T;
 }
 
-export type Schema = Readonly<Record<string, Field<string, any>>>;
+export type Schema = Readonly<Record<string, Field<string, unknown>>>;
 
 type FieldValue<F> = F extends Field<string, infer T> ? T : never;
 

@@ -17,7 +17,7 @@ export type Family = 'inet4' | 'inet6';
 export const FAMILIES: readonly Family[] = ['inet4', 'inet6'];
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@+-]*$/;
-const TAG_RE = /<([A-Za-z_][A-Za-z0-9_.\-]*)>/g;
+const TAG_RE = /<([A-Za-z_][A-Za-z0-9_.-]*)>/g;
 const MAX_DEPTH = 20;
 
 /** Keys that hold commands, scripts or patterns: never taken from the jail. */

@@ -14,7 +14,7 @@ export class ShellSyntaxError extends Error {
   }
 }
 
-const TAG_AT = /^<[A-Za-z_][A-Za-z0-9_.\-]*>/;
+const TAG_AT = /^<[A-Za-z_][A-Za-z0-9_.-]*>/;
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
 // words that only mean something to a shell when they start a command
 const SHELL_WORDS = new Set([
@@ -126,6 +126,6 @@ function checkDollar(line: string, i: number, fail: (r: string, at?: number) => 
 
 /** Quotes one argv element for display in logs and errors (never for execution: argv needs no quoting). */
 export function quoteArg(s: string): string {
-  if (s !== '' && /^[A-Za-z0-9_@%+=:,./{}\-]+$/.test(s)) return s;
+  if (s !== '' && /^[A-Za-z0-9_@%+=:,./{}-]+$/.test(s)) return s;
   return `"${s.replace(/(["\\])/g, '\\$1')}"`;
 }

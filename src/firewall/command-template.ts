@@ -34,7 +34,7 @@ export class TemplateError extends Error {
   }
 }
 
-const TAG_RE = /<([A-Za-z_][A-Za-z0-9_.\-]*)>/g;
+const TAG_RE = /<([A-Za-z_][A-Za-z0-9_.-]*)>/g;
 
 function slotOf(word: string, allowed: readonly DynamicTag[]): Slot {
   const tags = [...word.matchAll(TAG_RE)].map((m) => m[1]!);

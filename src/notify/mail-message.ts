@@ -35,7 +35,6 @@ export function mailAddressList(text: string, place: ErrorPlace): string[] {
 
 /** A header value on one line: control characters removed, non-ASCII as an RFC 2047 encoded word. */
 export function headerText(text: string): string {
-  // eslint-disable-next-line no-control-regex
   const s = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim().slice(0, 300);
   return /^[\x20-\x7e]*$/.test(s) ? s : `=?UTF-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`;
 }

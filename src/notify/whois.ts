@@ -42,7 +42,6 @@ export class ExecWhois implements WhoisLookup {
  * every other control character (CR, ESC, NUL, DEL, C1) removed, tabs kept, cut to `max` characters.
  */
 export function cleanText(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
   const s = text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, '');
   return s.length > max ? s.slice(0, max) + '\n[… cut]' : s;
 }

@@ -114,3 +114,12 @@ test('exit codes follow the error class: usage 64, unknown jail 65, a daemon bug
   assert.match(io.stderr, /no jail named sip \(VG_NO_SUCH_JAIL\)/);
   assert.equal(await main(['-s', path, 'ping'], memoryIo()), 70);
 });
+
+test('options stand anywhere on the line, in either spelling, and the words keep their order', () => {
+  const { opts, action } = parseClientArgs(['set', '--json', 'asterisk', '-s', '/run/x.sock', 'unbanip', '--timeout=2', '--all', '--conf=/etc/vg']);
+  assert.deepEqual(opts, { configDir: '/etc/vg', socket: '/run/x.sock', json: true, timeoutMs: 2000 });
+  assert.deepEqual(action, { kind: 'request', req: { cmd: 'unbanip', jail: 'asterisk', ips: [], all: true } });
+  assert.deepEqual(parseClientArgs(['-c', '/etc/vg', '--', 'status']).action, { kind: 'request', req: { cmd: 'status' } });
+  assert.throws(() => parseClientArgs(['status', '-s']), (e: VoipguardError) => e.code === 'VG_USAGE' && /-s needs a value/.test(e.message));
+  assert.throws(() => parseClientArgs(['status', '--json=yes']), (e: VoipguardError) => e.code === 'VG_USAGE' && /--json takes no value/.test(e.message));
+});

@@ -11,6 +11,7 @@ import { startDaemon } from '../../src/app.js';
 import { ControlClient } from '../../src/control/control-client.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { FakeAmiServer, amiBlock, waitUntil } from '../helpers/fake-ami-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const ATTACKER = '203.0.113.50';
 const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
@@ -75,7 +76,7 @@ test('correlate = no in jail.local: the daemon counts every signal, so two attem
       await ami.write(amiBlock(invalidPassword(now + k, callId)));
       appendFileSync(log, securityLine(now + k, callId));
       const want = 2 * (k + 1);
-      for (let deadline = Date.now() + 5000; (st = await jailStatus(client)).filter.totalFailed < want && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(async () => (st = await jailStatus(client)).filter.totalFailed >= want, { what: `${want} failures`, timeoutMs: 5000 });
       assert.equal(st.filter.totalFailed, want, `attempt ${k + 1}: both signals counted`);
     }
     assert.equal(st.filter.signalsSeen, 4);
@@ -89,7 +90,7 @@ const jailStatus = (client: ControlClient) => client.request({ cmd: 'jail-status
 async function waitConnected(client: ControlClient, ami: FakeAmiServer): Promise<void> {
   await waitUntil(() => ami.liveConnections > 0 && ami.actionsNamed('Login').length > 0, 'the AMI login', 15_000);
   let st = await jailStatus(client);
-  for (let deadline = Date.now() + 5000; st.ami?.state !== 'connected' && Date.now() < deadline; st = await jailStatus(client)) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(async () => (st = await jailStatus(client)).ami?.state === 'connected', { what: 'the AMI state connected', timeoutMs: 5000 });
   assert.equal(st.ami?.state, 'connected');
 }
 
@@ -103,9 +104,9 @@ async function attackAndCheck(client: ControlClient, ami: FakeAmiServer, log: st
     await ami.write(amiBlock(invalidPassword(now + k, callId)));
     appendFileSync(log, securityLine(now + k, callId));
     const want = k + 1;
-    for (let deadline = Date.now() + 5000; (st = await status()).filter.totalFailed < want && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 100)); // let the second signal of the attempt arrive too
-    st = await status();
+    // both signals of the attempt (AMI and the log) have arrived: only then is "counted once" a fact
+    await waitFor(async () => (st = await status()).filter.signalsSeen >= 2 * want && st.filter.totalFailed >= want, { what: `attempt ${want}'s two signals`, timeoutMs: 5000 });
+    assert.equal(st.filter.signalsSeen, 2 * want, `attempt ${want}: both signals arrived`);
     assert.equal(st.filter.totalFailed, want, `attempt ${want}: counted once`);
   }
   assert.deepEqual(st.actions.bannedIps, [ATTACKER]);

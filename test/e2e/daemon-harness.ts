@@ -5,10 +5,11 @@
 // package (searchDirs), as they do for a user's /etc/voipguard.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/core/paths.js';
+import { waitFor as waitForFact } from '../helpers/wait-for.js';
 
 export const ROOT = packageRoot();
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'voipguard.js');
@@ -59,23 +60,16 @@ export class Daemon {
   }
 }
 
-/** The built CLI, from the host; optionally as another user (argv prefix such as setpriv). */
-export function cli(cfg: E2eConfig, args: readonly string[], asUser: readonly string[] = []): { code: number; out: string; err: string } {
-  const argv = [...asUser, process.execPath, CLI, '-c', cfg.dir, ...args];
+/** The built CLI, from the host; optionally as another user (argv prefix such as setpriv) and from another copy. */
+export function cli(cfg: E2eConfig, args: readonly string[], asUser: readonly string[] = [], entry = CLI): { code: number; out: string; err: string } {
+  const argv = [...asUser, process.execPath, entry, '-c', cfg.dir, ...args];
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
 /** Polls until fn() is truthy, or throws with the last value (for processes and the kernel). */
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, deadlineMs = 15_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  let last: T = await fn();
-  while (!last) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 50));
-    last = await fn();
-  }
-  return last;
+export function waitFor<T>(what: string, fn: () => T | Promise<T>, deadlineMs = 15_000): Promise<T> {
+  return waitForFact(fn, { what, timeoutMs: deadlineMs, intervalMs: 50 });
 }
 
 function stamp(d = new Date()): string {
@@ -97,4 +91,28 @@ export function attack(path: string, ip: string, n = 1): void {
 export function field(statusText: string, label: string): string | undefined {
   const m = new RegExp(`${label}:\\t(.*)$`, 'm').exec(statusText);
   return m?.[1];
+}
+
+/**
+ * A copy of the built CLI that any user can load: dist/src, package.json and the runtime dependencies
+ * (package-lock's non-dev packages) in a world-readable temp dir. The checkout itself may sit under a
+ * directory only its owner can enter, so a test that runs the CLI as another user runs this copy.
+ */
+export function readableCliCopy(): { dir: string; cli: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'vg-cli-copy-'));
+  cpSync(join(ROOT, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
+  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  for (const [path, pkg] of Object.entries(lock.packages)) {
+    const top = path.startsWith('node_modules/') && !path.slice('node_modules/'.length).includes('node_modules/');
+    if (top && !pkg.dev && existsSync(join(ROOT, path))) cpSync(join(ROOT, path), join(dir, path), { recursive: true });
+  }
+  openToAll(dir);
+  return { dir, cli: join(dir, 'dist', 'src', 'cli', 'voipguard.js') };
+}
+
+function openToAll(path: string): void {
+  const st = statSync(path);
+  chmodSync(path, st.isDirectory() ? 0o755 : (st.mode & 0o111 ? 0o755 : 0o644));
+  if (st.isDirectory()) for (const name of readdirSync(path)) openToAll(join(path, name));
 }

@@ -5,11 +5,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns.js';
-import { attack, build, cli, Daemon, field, makeConfig, removeConfig, waitFor, type E2eConfig } from './daemon-harness.js';
+import { attack, build, cli, Daemon, field, makeConfig, readableCliCopy, removeConfig, waitFor, type E2eConfig } from './daemon-harness.js';
 
 const JAIL = `
 [asterisk]
@@ -141,7 +141,14 @@ test('the shipped [blacklist], enabled by a reload: a manual ban closes every po
 });
 
 test('a non-root user cannot use the socket; malformed requests get an error and the daemon carries on', { skip: !root && 'needs root for network namespaces' }, async () => {
-  const nobody = cli(cfg, ['-s', cfg.socket, 'status'], ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups']);
+  // nobody runs a world-readable copy of the CLI: the checkout may be under a directory nobody cannot enter
+  const copy = readableCliCopy();
+  let nobody;
+  try {
+    nobody = cli(cfg, ['-s', cfg.socket, 'status'], ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'], copy.cli);
+  } finally {
+    rmSync(copy.dir, { recursive: true, force: true });
+  }
   assert.equal(nobody.code, 77, nobody.err);
   assert.match(nobody.err, /the control socket is root-only .*\(VG_PERMISSION\)/);
   const replies = await new Promise<string>((resolve, reject) => {

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSES, REJECTED, T0, ban, banRejectsThenUnbanPasses, guard, repairs, seen, usePair } from './kernel-scenario.js';
+import { KERNEL_SKIP } from '../helpers/privileges.js';
 
 const box = usePair();
 
-test('iptables: a banned attacker gets ICMP port unreachable on UDP and TCP to 5060/5061 (v4 and v6); after the unban traffic passes', async () => {
+test('iptables: a banned attacker gets ICMP port unreachable on UDP and TCP to 5060/5061 (v4 and v6); after the unban traffic passes', { skip: KERNEL_SKIP }, async () => {
   const { pair } = box;
   const g = await guard(pair, 'iptables');
   try {
@@ -14,7 +15,7 @@ test('iptables: a banned attacker gets ICMP port unreachable on UDP and TCP to 5
   }
 });
 
-test('iptables: the chains are f2b-asterisk-tcp and f2b-asterisk-udp, hooked from INPUT on 5060,5061, one REJECT rule per address', async () => {
+test('iptables: the chains are f2b-asterisk-tcp and f2b-asterisk-udp, hooked from INPUT on 5060,5061, one REJECT rule per address', { skip: KERNEL_SKIP }, async () => {
   const { pair } = box;
   const g = await guard(pair, 'iptables');
   try {
@@ -36,7 +37,7 @@ test('iptables: the chains are f2b-asterisk-tcp and f2b-asterisk-udp, hooked fro
   assert.doesNotMatch(s, /f2b-/, 'stop removes chains and hooks');
 });
 
-test('iptables: a chain someone flushed (or deleted with its hook) is rebuilt by the next check, and the ban holds again', async () => {
+test('iptables: a chain someone flushed (or deleted with its hook) is rebuilt by the next check, and the ban holds again', { skip: KERNEL_SKIP }, async () => {
   const { pair } = box;
   const g = await guard(pair, 'iptables');
   try {
@@ -61,7 +62,7 @@ test('iptables: a chain someone flushed (or deleted with its hook) is rebuilt by
   }
 });
 
-test('iptables: a restart reconciles with the store: kept bans stay, missing ones are added, stale ones removed', async () => {
+test('iptables: a restart reconciles with the store: kept bans stay, missing ones are added, stale ones removed', { skip: KERNEL_SKIP }, async () => {
   const { pair } = box;
   const first = await guard(pair, 'iptables');
   await first.actions.apply([ban(pair.attacker4), ban('198.51.100.30')], T0);
@@ -80,7 +81,7 @@ test('iptables: a restart reconciles with the store: kept bans stay, missing one
   assert.deepEqual(await seen(pair), PASSES);
 });
 
-test('iptables: blocktype tcp-reset on the tcp action answers TCP with a reset; chain = FORWARD hooks FORWARD', async () => {
+test('iptables: blocktype tcp-reset on the tcp action answers TCP with a reset; chain = FORWARD hooks FORWARD', { skip: KERNEL_SKIP }, async () => {
   const { pair } = box;
   const g = await guard(pair, 'iptables', { params: { chain: 'FORWARD' } });
   try {
@@ -103,7 +104,7 @@ test('iptables: blocktype tcp-reset on the tcp action answers TCP with a reset; 
   }
 });
 
-test('iptables-allports: the banned attacker is rejected on every port of the protocol', async () => {
+test('iptables-allports: the banned attacker is rejected on every port of the protocol', { skip: KERNEL_SKIP }, async () => {
   const { pair } = box;
   const g = await guard(pair, 'iptables-allports');
   try {

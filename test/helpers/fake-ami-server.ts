@@ -3,6 +3,7 @@
 // bytes a test wants to push. Its own action parser is deliberately separate from the code under test.
 
 import { createServer, type Server, type Socket } from 'node:net';
+import { waitFor } from './wait-for.js';
 
 export interface ReceivedAction {
   readonly conn: number; // 1-based connection number
@@ -143,9 +144,5 @@ export function amiBlock(fields: ReadonlyArray<readonly [string, string]>): stri
  * that the test could drive itself).
  */
 export async function waitUntil(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  await waitFor(check, { what, timeoutMs, intervalMs: 2 });
 }

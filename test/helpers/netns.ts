@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
+import { settle } from './wait-for.js';
 
 export interface NetnsPair {
   readonly attacker: string;
@@ -184,12 +185,6 @@ function firstLine(child: ChildProcess, timeoutMs: number, expect: string): Prom
 }
 
 /** Polls `fn` until it returns `want` or the deadline passes (for kernel state that settles). */
-export async function until<T>(fn: () => Promise<T>, want: T, deadlineMs = 5000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  let last = await fn();
-  while (last !== want && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 100));
-    last = await fn();
-  }
-  return last;
+export function until<T>(fn: () => Promise<T>, want: T, deadlineMs = 5000): Promise<T> {
+  return settle(fn, want, { timeoutMs: deadlineMs, intervalMs: 50 });
 }

@@ -12,6 +12,7 @@ import { startDaemon } from '../../src/app.js';
 import { ControlClient } from '../../src/control/control-client.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { scrape, value } from './scrape.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const ATTACKER = '203.0.113.50';
 
@@ -51,11 +52,8 @@ test('the running daemon exports candidate lines, clamped timestamps and firewal
     let body = '';
     // the daemon is up when /metrics answers with the jail's firewall started
     const until = async (what: string, ok: (b: string) => boolean): Promise<void> => {
-      for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 20))) {
-        body = await scrape(port).catch(() => '');
-        if (ok(body)) return;
-        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last scrape:\n${body.slice(0, 4000)}`);
-      }
+      const seen = await waitFor(async () => ok((body = await scrape(port).catch(() => ''))), { what, timeoutMs: 10_000, intervalMs: 20 }).catch(() => false);
+      if (!seen) assert.fail(`timed out waiting for ${what}; last scrape:\n${body.slice(0, 4000)}`);
     };
     await until('the firewall start', (b) => (value(b, 'voipguard_firewall_commands_total{action="iptables",operation="start"}') ?? 0) >= 1);
 

@@ -3,6 +3,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '../helpers/wait-for.js';
 
 export type Mode = 'ok' | 'error' | 'hang';
 
@@ -46,9 +47,5 @@ export async function startReceiver(path = '/hooks/T000/B000/secret-token'): Pro
 
 /** Polls `cond` until it holds or `ms` pass (waiting on real sockets and processes only). */
 export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitFor(cond, { what, timeoutMs: ms, intervalMs: 5 });
 }

@@ -7,6 +7,7 @@ import { checkGlobCaps, FileSource } from '../../src/sources/file-source.js';
 import { expandGlob, globBase, segmentRegExp } from '../../src/sources/file-glob.js';
 import { parseBackend, pollingOnly } from '../../src/sources/file-watch.js';
 import { kit, numbered, seq, tempDir } from './file-kit.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 test('globs match within one segment, like fail2ban (Python glob)', (t) => {
   const dir = tempDir(t);
@@ -124,11 +125,7 @@ test('two jails reading one file keep their own positions', async (t) => {
 
 /** Waits for an inotify event from the kernel, with a bounded deadline. */
 async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for the file event');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitFor(cond, { what: 'the file event', timeoutMs: ms, intervalMs: 5 });
 }
 
 test('with inotify, idle files are parked after start (no descriptors) and a write wakes only its own file', async (t) => {

@@ -9,6 +9,7 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
+import { waitFor as waitForFact } from '../helpers/wait-for.js';
 
 export const JOURNALD = '/lib/systemd/systemd-journald';
 
@@ -57,14 +58,15 @@ export class PrivateJournald {
         s.on('close', (hadError) => hadError || resolve());
       });
     // the socket file appears at bind(), a moment before journald listens: refused means "not yet"
-    for (let deadline = Date.now() + 5000; ; ) {
-      try {
-        return await once();
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
+    const sent = () =>
+      once().then(
+        () => true,
+        (e: NodeJS.ErrnoException) => {
+          if (e.code === 'ECONNREFUSED') return false;
+          throw e;
+        },
+      );
+    await waitForFact(sent, { what: 'journald to accept a stream connection', timeoutMs: 5000, intervalMs: 20 });
   }
 
   async stop(): Promise<void> {
@@ -116,9 +118,5 @@ function alive(pid: number): boolean {
 
 /** Polls `cond` until true or the deadline passes (waits only on real external processes). */
 export async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitForFact(cond, { what, timeoutMs: ms, intervalMs: 20 });
 }

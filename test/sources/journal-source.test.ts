@@ -9,6 +9,7 @@ import { MemoryJournal } from '../fakes/memory-journal.js';
 import { JournalSource, type JournalLine, type JournalSourceOptions } from '../../src/sources/journal-source.js';
 import { ManualTimers } from '../../src/core/timers.js';
 import { parseJournalMatch } from '../../src/config/journal-match.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 // Real journalctl --output=json output, recorded from a real journald (journal-record-fixture.ts).
 const RECORDED = readFileSync(new URL('../../fixtures/samples/sshd-journal.jsonl', import.meta.url), 'utf8').split('\n').filter(Boolean);
@@ -213,8 +214,7 @@ test('a journalctl that cannot be started is reported and retried, not thrown (r
     journalctl: '/nonexistent/journalctl', timers, runner: journalRunner(new ExecaRunner()),
   });
   await source.start();
-  const deadline = Date.now() + 5000; // waits on a real (failed) spawn
-  while (timers.pendingDelays().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => timers.pendingDelays().length > 0, { what: 'the retry after a failed spawn (a real one)', timeoutMs: 5000 });
   const exit = records.find((r) => r['event'] === 'journal-exit');
   assert.ok(exit, 'exit logged');
   assert.match(String(exit['stderr']), /ENOENT|nonexistent/);
