@@ -49,6 +49,7 @@ export class JailRuntime {
   private parts!: JailParts;
   private batch: Decision[] = [];
   private flushing: Promise<void> | null = null;
+  private windowsScheduled = false;
 
   constructor(
     readonly config: JailConfig,
@@ -86,18 +87,20 @@ export class JailRuntime {
     await this.parts.actions.start();
     const active = this.deps.store.activeBans(this.name);
     const restored = this.parts.engine.restore(active, now);
+    const tracked = this.restoreWindows(now);
     await this.parts.actions.reconcile(active, now);
     // restore() says which stored bans the current config no longer wants (ignoreip changed)
     const unbans = restored.filter((d) => d.type === 'unban');
     if (unbans.length) await this.decide(unbans, now);
     this.deps.metrics.activeBans(this.name, this.parts.engine.status(now).currentlyBanned);
-    this.log.info({ event: 'jail-started', restored: active.length, sources: this.parts.sources.length });
+    this.log.info({ event: 'jail-started', restored: active.length, windows: tracked, sources: this.parts.sources.length });
     for (const s of this.parts.sources) await s.start();
   }
 
   async stop(keepRules: boolean): Promise<void> {
     for (const s of this.parts.sources) await s.stop();
     await this.flushing; // decisions already taken still reach the firewall
+    this.saveWindows();
     await this.parts.actions.stop({ keepRules });
     this.log.info({ event: 'jail-stopped', keepRules });
   }
@@ -155,6 +158,63 @@ export class JailRuntime {
     if (engine.clampedTotal !== clamped) this.deps.metrics.timestampClamped(f.source);
     for (const d of decisions) if (d.type === 'ban') this.awaitingKernel.set(d.ip, f.time);
     if (decisions.length) void this.decide(decisions, now);
+    else this.scheduleWindows();
+  }
+
+  /**
+   * The changed failure windows reach the store once per burst: the lines a source delivers in one
+   * go (or the events of one AMI read) are counted synchronously, then one transaction saves every
+   * window they touched, before the event loop turns (so before a file's position is saved after
+   * its read). A ban saves them at once, with the ban.
+   */
+  private scheduleWindows(): void {
+    if (this.windowsScheduled) return;
+    this.windowsScheduled = true;
+    queueMicrotask(this.saveWindowsTask);
+  }
+
+  private readonly saveWindowsTask = (): void => {
+    this.windowsScheduled = false;
+    this.saveWindows();
+  };
+
+  /** Writes the windows the jail changed since the last call; a failing write is logged and counted. */
+  saveWindows(): void {
+    const rows = this.parts.engine.takeWindowChanges();
+    if (rows.length === 0) return;
+    try {
+      this.deps.store.saveWindows(this.name, rows);
+    } catch (e) {
+      // the count lives on in memory; only a restart before the next save would forget it
+      this.counters.storeErrors++;
+      this.log.error({ event: 'store-failed', step: 'windows', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', rows: rows.length, err: (e as Error).message });
+    }
+  }
+
+  /** Start: the windows saved before the restart (a kill -9 included) come back into the jail. */
+  private restoreWindows(now: number): number {
+    const engine = this.parts.engine;
+    let tracked = 0;
+    try {
+      this.deps.store.pruneWindows(this.name, now - this.config.findtime, engine.maxTracked);
+      tracked = engine.restoreWindows(this.deps.store.loadWindows(this.name, now - this.config.findtime), now);
+    } catch (e) {
+      // an unreadable table costs the counts, never the start
+      this.counters.storeErrors++;
+      this.log.error({ event: 'store-failed', step: 'load-windows', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', err: (e as Error).message });
+    }
+    this.saveWindows(); // leftovers of banned or now-ignored addresses are dropped
+    return tracked;
+  }
+
+  /** Expired windows and those past the tracked-address cap leave the store (every action check). */
+  private pruneStoredWindows(now: number): void {
+    try {
+      this.deps.store.pruneWindows(this.name, now - this.config.findtime, this.parts.engine.maxTracked);
+    } catch (e) {
+      this.counters.storeErrors++;
+      this.log.error({ event: 'store-failed', step: 'prune-windows', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', err: (e as Error).message });
+    }
   }
 
   /** Periodic: expired bans are lifted; the actions retry and repair when `checkActions`. */
@@ -162,6 +222,7 @@ export class JailRuntime {
     const decisions = this.parts.engine.tick(now);
     if (decisions.length) await this.decide(decisions, now);
     if (checkActions) {
+      this.pruneStoredWindows(now);
       await this.parts.actions.check(now);
       this.confirmKernel(now);
     }
@@ -181,6 +242,7 @@ export class JailRuntime {
 
   /** The one door for decisions: store, facts in the log, metrics, then the firewall. */
   async decide(decisions: readonly Decision[], now: number): Promise<void> {
+    this.saveWindows(); // a ban ends its address's window: both are saved in the same moment
     for (const d of decisions) {
       try {
         if (d.type === 'ban') {
