@@ -55,7 +55,7 @@ export function parseClientArgs(argv: readonly string[]): { opts: ClientOptions;
       if (!(n > 0)) throw usage('--timeout takes a number of seconds');
       timeoutMs = n * 1000;
     } else if (a === '-V' || a === '--version') words.push('version');
-    else if (a.startsWith('-') && a !== '--all' && a !== '--with-time') throw usage(`unknown option ${a}`);
+    else if (a.startsWith('-') && a !== '--all' && a !== '--with-time' && a !== '--flush') throw usage(`unknown option ${a}`);
     else words.push(a);
   }
   const opts = { configDir, socket, json, timeoutMs };
@@ -71,8 +71,12 @@ function parseWords(w: readonly string[]): ControlRequest {
     if (n !== count) throw usage(`\`${w.slice(0, 2).join(' ')}\` takes ${count - 1} argument${count === 2 ? '' : 's'}`);
   };
   switch (cmd) {
-    case 'ping':
     case 'stop':
+      // --flush: this stop ends protection (the rules go); a plain stop leaves them (docs/restart.md)
+      if (n === 2 && a === '--flush') return { cmd: 'stop', flush: true };
+      exact(1);
+      return { cmd: 'stop' };
+    case 'ping':
     case 'stats':
       exact(1);
       return { cmd };
@@ -156,7 +160,7 @@ export function renderReply(req: ControlRequest, data: unknown): string {
     case 'version':
       return `${(d as ControlReplies['version']).version}\n`;
     case 'stop':
-      return 'Shutdown successful\n';
+      return req.flush ? 'Shutdown successful, firewall rules removed\n' : 'Shutdown successful\n';
     case 'status':
       return renderServiceStatus(d as ControlReplies['status']);
     case 'jail-status':

@@ -47,7 +47,11 @@ export interface ServiceDeps {
   readonly makeAmi: (settings: AmiSettings) => AmiPort | null;
   readonly logControl: LogControl;
   readonly dryRun: boolean;
-  /** Leave the firewall rules in the kernel when the service stops (the next start reconciles). */
+  /**
+   * Leave the firewall rules in the kernel when the service stops, so a restart never lets a banned
+   * address through (the next start reconciles them with the store). The daemon's default;
+   * `--flush` or `voipguard stop --flush` remove them instead (docs/restart.md).
+   */
   readonly keepRules: boolean;
 }
 
@@ -67,12 +71,19 @@ export class Service {
   private ticking: Promise<void> | null = null;
   private reloading = false;
   private stopping: Promise<void> | null = null;
+  private keepRules: boolean;
   private markStarted!: () => void;
   /** Resolves when start() has started every jail: control requests about jails wait for it. */
   readonly started = new Promise<void>((r) => (this.markStarted = r));
 
   constructor(readonly deps: ServiceDeps) {
     this.startedAt = deps.clock.now();
+    this.keepRules = deps.keepRules;
+  }
+
+  /** `voipguard stop --flush`: this stop ends protection, its rules are removed. */
+  flushRulesAtStop(): void {
+    this.keepRules = false;
   }
 
   get amiPort(): AmiPort | null {
@@ -184,12 +195,12 @@ export class Service {
       await this.ami?.stop();
       for (const r of this.runtimes.values()) {
         try {
-          await r.stop(this.deps.keepRules);
+          await r.stop(this.keepRules);
         } catch (e) {
           this.deps.log.error({ event: 'jail-stop-failed', jail: r.name, err: (e as Error).message });
         }
       }
-      this.deps.log.info({ event: 'service-stopped', keepRules: this.deps.keepRules });
+      this.deps.log.info({ event: 'service-stopped', keepRules: this.keepRules });
     })();
     return this.stopping;
   }

@@ -101,7 +101,7 @@ export function files(jailConf: string, voipguardConf = ''): Record<string, stri
   return { '/cfg/jail.conf': jailConf, ...(voipguardConf ? { '/cfg/voipguard.conf': voipguardConf } : {}) };
 }
 
-export function kit(initial: Record<string, string>, opts: { failOn?: string } = {}) {
+export function kit(initial: Record<string, string>, opts: { failOn?: string; keepRules?: boolean } = {}) {
   let current = initial;
   const clock = new ManualClock(T0);
   const store = new TinyStore();
@@ -146,7 +146,7 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string } =
     makeAmi: () => amiPort,
     logControl,
     dryRun: false,
-    keepRules: false,
+    keepRules: opts.keepRules ?? false,
   });
   return {
     svc,

@@ -54,7 +54,8 @@ for (const [name, make] of stores) {
       assert.equal(again.status(T0 + 5000).totalFailed, 0, 'restored windows are not new failures');
       const d = again.failure(failure(ATT, T0 + 6000), T0 + 6000);
       assert.equal(d.length, 1);
-      assert.equal(d[0]!.type === 'ban' && d[0].failures, 5);
+      const ban = d[0]!;
+      assert.equal(ban.type === 'ban' && ban.failures, 5);
       save(again, s);
       assert.deepEqual(s.loadWindows('asterisk', 0), [], 'the ban ended the window, in the store too');
     } finally {
