@@ -21,6 +21,17 @@ export interface InstanceStats {
   readonly retryAt: number | null;
 }
 
+/**
+ * The read-only half of a check (is the structure intact, which bans does the kernel list), taken
+ * outside the jail's firewall queue so a ban never waits for it. `generation` says what the
+ * instance believed when it was taken: check() uses it only if no kernel change ran since.
+ */
+export interface CheckProbe {
+  readonly generation: number;
+  readonly intact: boolean;
+  readonly listed: Set<string> | { readonly error: unknown } | null;
+}
+
 export interface InstanceOptions {
   readonly backoff?: BackoffOptions;
   readonly metrics?: Metrics;
@@ -36,6 +47,8 @@ export class ActionInstance {
   private resync = false;
   private repairs = 0;
   private failures = 0;
+  /** Bumped before and after every call that changes the kernel: a probe taken across one is stale. */
+  private generation = 0;
 
   private readonly backoff: BackoffOptions;
   private readonly metrics: Metrics;
@@ -54,7 +67,7 @@ export class ActionInstance {
 
   async start(now: number): Promise<boolean> {
     try {
-      await this.counted('start', () => this.firewall.start());
+      await this.counted('start', () => this.changing(() => this.firewall.start()));
       this.started = true;
       this.retryAt = null;
       this.attempt = 0;
@@ -74,7 +87,7 @@ export class ActionInstance {
     // also after a failed start: what it half made is removed (errors tolerated)
     if (keepRules) return;
     try {
-      await this.counted('stop', () => this.firewall.stop(true));
+      await this.counted('stop', () => this.changing(() => this.firewall.stop(true)));
     } catch (e) {
       this.log.warn({ event: 'firewall-stop-failed', action: this.id, err: describe(e) });
     }
@@ -118,7 +131,7 @@ export class ActionInstance {
     const op: FirewallOp = unban.length === 0 ? 'ban' : ban.length === 0 ? 'unban' : 'batch';
     let result;
     try {
-      result = await this.firewall.apply({ ban, unban }, now);
+      result = await this.changing(() => this.firewall.apply({ ban, unban }, now));
     } catch (e) {
       this.metrics.firewallCommand(this.action, op, false);
       this.failed(e, now, 'apply', ban.length + unban.length);
@@ -159,7 +172,7 @@ export class ActionInstance {
       }
     } else {
       try {
-        await this.counted('flush', () => this.firewall.flush());
+        await this.counted('flush', () => this.changing(() => this.firewall.flush()));
       } catch (e) {
         this.failed(e, now, 'flush', desired.size);
       }
@@ -169,19 +182,40 @@ export class ActionInstance {
     await this.flush(now, true);
   }
 
-  /** The periodic check: structure intact? kernel still holding our bans? then due retries. */
-  async check(now: number): Promise<void> {
-    if (this.started) {
-      let intact: boolean;
+  /** The read-only half of check(), safe to run beside apply(); null when not started. */
+  async probe(): Promise<CheckProbe | null> {
+    if (!this.started) return null;
+    const generation = this.generation;
+    let intact: boolean;
+    try {
+      intact = await this.firewall.intact();
+    } catch {
+      intact = false;
+    }
+    let listed: CheckProbe['listed'] = null;
+    if (intact && this.firewall.listable) {
       try {
-        intact = await this.firewall.intact();
-      } catch {
-        intact = false;
+        listed = await this.firewall.list();
+      } catch (e) {
+        listed = { error: e };
       }
-      // a broken structure is a failed check command (actioncheck exits non-zero)
-      this.metrics.firewallCommand(this.action, 'check', intact);
-      if (!intact) await this.repair(now);
-      else if (this.firewall.listable) await this.audit(now);
+    }
+    return { generation, intact, listed };
+  }
+
+  /**
+   * The periodic check: structure intact? kernel still holding our bans? then due retries. With a
+   * probe taken while nothing changed the kernel, its findings are used; otherwise it probes now.
+   */
+  async check(now: number, probe: CheckProbe | null = null): Promise<void> {
+    if (this.started) {
+      const p = probe !== null && probe.generation === this.generation ? probe : await this.probe();
+      if (p !== null) {
+        // a broken structure is a failed check command (actioncheck exits non-zero)
+        this.metrics.firewallCommand(this.action, 'check', p.intact);
+        if (!p.intact) await this.repair(now);
+        else if (p.listed !== null) this.audit(now, p.listed);
+      }
     }
     await this.flush(now);
   }
@@ -207,7 +241,7 @@ export class ActionInstance {
     for (const b of this.inKernel.values()) if (!this.pendingBan.has(b.ip)) this.pendingBan.set(b.ip, b);
     this.inKernel.clear();
     try {
-      await this.counted('repair', () => this.firewall.repair());
+      await this.counted('repair', () => this.changing(() => this.firewall.repair()));
       this.attempt = 0;
       this.retryAt = null;
     } catch (e) {
@@ -217,14 +251,14 @@ export class ActionInstance {
     }
   }
 
-  private async audit(now: number): Promise<void> {
-    let listed: Set<string>;
-    try {
-      listed = await this.counted('check', () => this.firewall.list());
-    } catch (e) {
-      this.log.warn({ event: 'firewall-list-failed', action: this.id, ...fieldsOf(e) });
+  private audit(now: number, result: Set<string> | { readonly error: unknown }): void {
+    const ok = result instanceof Set;
+    this.metrics.firewallCommand(this.action, 'check', ok);
+    if (!ok) {
+      this.log.warn({ event: 'firewall-list-failed', action: this.id, ...fieldsOf(result.error) });
       return;
     }
+    const listed = result;
     let lost = 0;
     for (const [ip, b] of this.inKernel) {
       if (listed.has(ip)) continue;
@@ -254,7 +288,7 @@ export class ActionInstance {
   /** Reloads inKernel from the kernel; keeps what we know about addresses still there. */
   private async relist(now: number): Promise<boolean> {
     try {
-      const listed = await this.counted('reconcile', () => this.firewall.list());
+      const listed = await this.counted('reconcile', () => this.changing(() => this.firewall.list()));
       const known = new Map(this.inKernel);
       this.inKernel.clear();
       for (const ip of listed) this.inKernel.set(ip, known.get(ip) ?? placeholder(ip));
@@ -263,6 +297,15 @@ export class ActionInstance {
     } catch (e) {
       this.failed(e, now, 'list', this.pendingBan.size + this.pendingUnban.size);
       return false;
+    }
+  }
+
+  private async changing<T>(call: () => Promise<T>): Promise<T> {
+    this.generation++;
+    try {
+      return await call();
+    } finally {
+      this.generation++;
     }
   }
 

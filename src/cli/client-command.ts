@@ -52,8 +52,8 @@ export function parseClientArgs(argv: readonly string[]): { opts: ClientOptions;
   for (const t of scanArgs(argv, CLIENT_OPTIONS, { needsValue: (a) => usage(`${a} needs a value`), takesNoValue: (a) => usage(`${a} takes no value`) })) {
     if (t.kind === 'positional') words.push(t.value);
     else if (t.kind === 'unknown') {
-      // `unban --all`, `get <jail> banip --with-time`: words of the command, not options of ours
-      if ((t.rawName === '--all' || t.rawName === '--with-time') && t.value === undefined) words.push(t.rawName);
+      // `unban --all`, `get <jail> banip --with-time`, `stop --flush`: words of the command, not options of ours
+      if ((t.rawName === '--all' || t.rawName === '--with-time' || t.rawName === '--flush') && t.value === undefined) words.push(t.rawName);
       else throw usage(`unknown option ${t.rawName}`);
     } else if (t.name === 'conf') configDir = t.value!;
     else if (t.name === 'socket') socket = t.value!;
@@ -78,8 +78,12 @@ function parseWords(w: readonly string[]): ControlRequest {
     if (n !== count) throw usage(`\`${w.slice(0, 2).join(' ')}\` takes ${count - 1} argument${count === 2 ? '' : 's'}`);
   };
   switch (cmd) {
-    case 'ping':
     case 'stop':
+      // --flush: this stop ends protection (the rules go); a plain stop leaves them (docs/restart.md)
+      if (n === 2 && a === '--flush') return { cmd: 'stop', flush: true };
+      exact(1);
+      return { cmd: 'stop' };
+    case 'ping':
     case 'stats':
       exact(1);
       return { cmd };
@@ -163,7 +167,7 @@ export function renderReply(req: ControlRequest, data: unknown): string {
     case 'version':
       return `${(d as ControlReplies['version']).version}\n`;
     case 'stop':
-      return 'Shutdown successful\n';
+      return req.flush ? 'Shutdown successful, firewall rules removed\n' : 'Shutdown successful\n';
     case 'status':
       return renderServiceStatus(d as ControlReplies['status']);
     case 'jail-status':

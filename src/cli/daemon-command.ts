@@ -1,4 +1,4 @@
-// `voipguard daemon [-c DIR] [--dry-run] [-f] [--keep-rules]`: the service, in the foreground
+// `voipguard daemon [-c DIR] [--dry-run] [-f] [--flush]`: the service, in the foreground
 // (systemd runs it so; -f is accepted for fail2ban-server's habit). Logs go to the config's
 // logtarget; config errors are printed here first, with file, section and key.
 
@@ -8,13 +8,15 @@ import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
 import { scanArgs, type ArgOptions } from './args.js';
 import type { CliIo } from './io.js';
 
-export const DAEMON_HELP = `Usage: voipguard daemon [-c DIR] [--dry-run] [--keep-rules] [-f]
+export const DAEMON_HELP = `Usage: voipguard daemon [-c DIR] [--dry-run] [--flush] [-f]
 
 Runs the service in the foreground until SIGTERM (systemd: voipguard.service).
   -c DIR, --conf DIR   config directory (default /etc/voipguard)
   --dry-run            memory firewall: decisions are logged, nothing reaches the kernel
-  --keep-rules         leave the firewall rules in the kernel when stopping (the next start
-                       reconciles them); by default, as fail2ban, stopping removes them
+  --flush              remove the firewall rules when stopping, as fail2ban does. By default they
+                       stay in the kernel so that a restart (or a crash) never lets a banned address
+                       through; the next start reconciles them (docs/restart.md). \`voipguard stop
+                       --flush\` asks for it at one stop. --keep-rules, the default, is accepted.
   -f, --foreground     accepted for fail2ban compatibility (always in the foreground)
 Signals: SIGTERM/SIGINT stop, SIGHUP reloads the config, SIGUSR1 reopens the log file.
 `;
@@ -30,6 +32,7 @@ const DAEMON_OPTIONS: ArgOptions = {
   conf: { type: 'string', short: 'c' },
   'dry-run': { type: 'boolean' },
   'keep-rules': { type: 'boolean' },
+  flush: { type: 'boolean' },
   foreground: { type: 'boolean', short: 'f' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -37,7 +40,7 @@ const DAEMON_OPTIONS: ArgOptions = {
 export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
   let configDir = DEFAULT_CONFIG_DIR;
   let dryRun = false;
-  let keepRules = false;
+  let keepRules = true;
   let help = false;
   const refuse = (a: string) => new VoipguardError('VG_USAGE', `daemon does not take ${a}; see \`voipguard daemon -h\``);
   const tokens = scanArgs(argv, DAEMON_OPTIONS, { needsValue: (a) => new VoipguardError('VG_USAGE', `${a} needs a directory`), takesNoValue: refuse });
@@ -47,6 +50,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
     if (t.name === 'conf') configDir = t.value!;
     else if (t.name === 'dry-run') dryRun = true;
     else if (t.name === 'keep-rules') keepRules = true;
+    else if (t.name === 'flush') keepRules = false;
     else if (t.name === 'help') help = true;
     // --foreground: accepted, always so
   }

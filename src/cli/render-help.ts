@@ -12,10 +12,11 @@ Options (anywhere on the line):
   -h, --help              this text
 
 Service:
-  daemon [-c DIR] [--dry-run] [-f]       run the service in the foreground (systemd runs this)
+  daemon [-c DIR] [--dry-run] [--flush] [-f]  run the service in the foreground (systemd runs this)
   ping                                   is the daemon there?
   version                                print the version
-  stop                                   stop the daemon
+  stop [--flush]                         stop the daemon; bans stay in the kernel until the next
+                                         start, unless --flush removes every rule (docs/restart.md)
   reload [JAIL]                          re-read the configuration (all jails, or one)
   set loglevel LEVEL | get loglevel      CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG
   set logtarget TARGET | get logtarget   STDOUT, STDERR or a file path (reopened on SIGUSR1)

@@ -64,5 +64,6 @@ function describeAmi(a: AmiState): string {
 
 function describeJailAmi(a: JailAmi): string {
   const last = a.lastEventAt === null ? 'no event yet' : `last event ${formatLocalTime(a.lastEventAt)}`;
-  return `${a.state}, ${last}, ${a.signalsSeen} signals seen, ${a.attemptsCounted} attempts counted`;
+  // AMI's share only: the jail-wide figures are Total failed and Signals seen above
+  return `${a.state}, ${last}, ${a.eventsReceived} events received, ${a.signalsSeen} signals seen, ${a.attemptsCounted} attempts counted`;
 }

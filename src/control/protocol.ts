@@ -21,7 +21,8 @@ export type JailKey = (typeof JAIL_KEYS)[number];
 interface Requests {
   ping: {};
   version: {};
-  stop: {};
+  /** flush: remove the firewall rules at this stop (a plain stop leaves them, docs/restart.md). */
+  stop: { flush?: boolean };
   status: {};
   'jail-status': { jail: string; short: boolean };
   stats: {};
@@ -106,9 +107,10 @@ export function parseRequest(raw: unknown): ControlRequest {
   }
   const c = cmd as Command;
   switch (c) {
+    case 'stop':
+      return r.flush === true ? { cmd: c, flush: true } : { cmd: c };
     case 'ping':
     case 'version':
-    case 'stop':
     case 'status':
     case 'stats':
     case 'get-loglevel':

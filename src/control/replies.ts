@@ -16,9 +16,14 @@ export interface AmiState {
   readonly reconnects: number;
 }
 
+/** AMI's own share of a jail's figures, never the jail-wide ones (those are in `filter`). */
 export interface JailAmi {
   readonly state: string;
+  /** AMI events this jail received (failures or not: ChallengeSent, SuccessfulAuth…). */
+  readonly eventsReceived: number;
+  /** Failures AMI events made (inside findtime). */
   readonly signalsSeen: number;
+  /** Attempts counted from an AMI event: AMI reported them first, log lines of the same attempt merged into them. */
   readonly attemptsCounted: number;
   readonly lastEventAt: number | null;
 }

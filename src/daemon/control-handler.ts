@@ -38,6 +38,7 @@ export class ServiceControl implements ControlHandler {
       case 'version':
         return { version: this.opts.version, protocol: PROTOCOL_VERSION } satisfies ControlReplies['version'];
       case 'stop':
+        if (req.flush) this.svc.flushRulesAtStop();
         setImmediate(this.opts.requestStop);
         return { stopping: true } satisfies ControlReplies['stop'];
       case 'status':

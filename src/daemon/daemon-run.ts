@@ -1,7 +1,8 @@
 // The daemon's life once its parts exist: control socket up, pid file written, jails started, the
 // heartbeat and the signals installed; then it waits. A stop (SIGTERM, SIGINT, `voipguard stop`)
 // stops the sources (their positions are saved), lets in-flight firewall work finish, stops the
-// actions (rules removed, or kept with --keep-rules), closes the store and removes the pid file.
+// actions (rules kept for the next start by default, removed with --flush or `stop --flush`: see
+// docs/restart.md), closes the store and removes the pid file.
 
 import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';

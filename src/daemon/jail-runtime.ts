@@ -52,6 +52,7 @@ export class JailRuntime {
   private storeQueued = false;
   private flushing: Promise<void> | null = null;
   private restoring: Promise<void> | null = null;
+  private windowsScheduled = false;
 
   /** `makeParts` builds the jail's parts with this runtime's line handler as their sink. */
   constructor(
@@ -92,9 +93,10 @@ export class JailRuntime {
     await this.parts.actions.start();
     const active = this.deps.store.activeBans(this.name);
     const restored = this.parts.engine.restore(active, now);
+    const tracked = this.restoreWindows(now);
     this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
     for (const s of this.parts.sources) await s.start();
-    this.log.info({ event: 'jail-started', restored: active.length, sources: this.parts.sources.length });
+    this.log.info({ event: 'jail-started', restored: active.length, windows: tracked, sources: this.parts.sources.length });
     this.restoring = this.refill(active, restored, now).finally(() => (this.restoring = null));
   }
 
@@ -116,6 +118,7 @@ export class JailRuntime {
     for (const s of this.parts.sources) await s.stop();
     await this.restoring;
     await this.flushing; // decisions already taken still reach the firewall
+    this.saveWindows();
     await this.parts.actions.stop({ keepRules });
     this.log.info({ event: 'jail-stopped', keepRules });
   }
@@ -173,6 +176,63 @@ export class JailRuntime {
     if (engine.clampedTotal !== clamped) this.deps.metrics.timestampClamped(f.source);
     for (const d of decisions) if (d.type === 'ban') this.awaitingKernel.set(d.ip, f.time);
     if (decisions.length) void this.decide(decisions, now);
+    else this.scheduleWindows();
+  }
+
+  /**
+   * The changed failure windows reach the store once per burst: the lines a source delivers in one
+   * go (or the events of one AMI read) are counted synchronously, then one transaction saves every
+   * window they touched, before the event loop turns (so before a file's position is saved after
+   * its read). A ban saves them at once, with the ban.
+   */
+  private scheduleWindows(): void {
+    if (this.windowsScheduled) return;
+    this.windowsScheduled = true;
+    queueMicrotask(this.saveWindowsTask);
+  }
+
+  private readonly saveWindowsTask = (): void => {
+    this.windowsScheduled = false;
+    this.saveWindows();
+  };
+
+  /** Writes the windows the jail changed since the last call; a failing write is logged and counted. */
+  saveWindows(): void {
+    const rows = this.parts.engine.takeWindowChanges();
+    if (rows.length === 0) return;
+    try {
+      this.deps.store.saveWindows(this.name, rows);
+    } catch (e) {
+      // the count lives on in memory; only a restart before the next save would forget it
+      this.counters.storeErrors++;
+      this.log.error({ event: 'store-failed', step: 'windows', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', rows: rows.length, err: (e as Error).message });
+    }
+  }
+
+  /** Start: the windows saved before the restart (a kill -9 included) come back into the jail. */
+  private restoreWindows(now: number): number {
+    const engine = this.parts.engine;
+    let tracked = 0;
+    try {
+      this.deps.store.pruneWindows(this.name, now - this.config.findtime, engine.maxTracked);
+      tracked = engine.restoreWindows(this.deps.store.loadWindows(this.name, now - this.config.findtime), now);
+    } catch (e) {
+      // an unreadable table costs the counts, never the start
+      this.counters.storeErrors++;
+      this.log.error({ event: 'store-failed', step: 'load-windows', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', err: (e as Error).message });
+    }
+    this.saveWindows(); // leftovers of banned or now-ignored addresses are dropped
+    return tracked;
+  }
+
+  /** Expired windows and those past the tracked-address cap leave the store (every action check). */
+  private pruneStoredWindows(now: number): void {
+    try {
+      this.deps.store.pruneWindows(this.name, now - this.config.findtime, this.parts.engine.maxTracked);
+    } catch (e) {
+      this.counters.storeErrors++;
+      this.log.error({ event: 'store-failed', step: 'prune-windows', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', err: (e as Error).message });
+    }
   }
 
   /** Periodic: expired bans are lifted; the actions retry and repair when `checkActions`. */
@@ -180,6 +240,7 @@ export class JailRuntime {
     const decisions = this.parts.engine.tick(now);
     if (decisions.length) await this.decide(decisions, now);
     if (checkActions) {
+      this.pruneStoredWindows(now);
       await this.parts.actions.check(now);
       this.confirmKernel(now);
     }
@@ -203,7 +264,9 @@ export class JailRuntime {
    * one transaction, and it never waits for the firewall.
    */
   async decide(decisions: readonly Decision[], now: number): Promise<void> {
+    // a ban ends its address's window: the windows are saved in the bans' transaction (persist)
     if (decisions.length) this.toStore(decisions);
+    else this.scheduleWindows();
     for (const d of decisions) {
       if (d.type === 'ban') {
         this.log.info({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
@@ -238,6 +301,7 @@ export class JailRuntime {
     let first: unknown = null;
     try {
       store.batch(() => {
+        this.saveWindows();
         for (const d of decisions) {
           try {
             if (d.type === 'ban') store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, false);

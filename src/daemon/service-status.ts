@@ -70,7 +70,13 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
       pending: r.pending(),
     },
     ami: r.takesAmi
-      ? { state: amiState, signalsSeen: r.counters.signals, attemptsCounted: r.counters.attempts, lastEventAt: r.counters.lastAmiEventAt }
+      ? {
+          state: amiState,
+          eventsReceived: r.counters.amiEvents,
+          signalsSeen: r.counters.amiSignals,
+          attemptsCounted: r.counters.amiAttempts,
+          lastEventAt: r.counters.lastAmiEventAt,
+        }
       : null,
   };
 }

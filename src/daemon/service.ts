@@ -49,7 +49,11 @@ export interface ServiceDeps {
   readonly makeAmi: (settings: AmiSettings) => AmiPort | null;
   readonly logControl: LogControl;
   readonly dryRun: boolean;
-  /** Leave the firewall rules in the kernel when the service stops (the next start reconciles). */
+  /**
+   * Leave the firewall rules in the kernel when the service stops, so a restart never lets a banned
+   * address through (the next start reconciles them with the store). The daemon's default;
+   * `--flush` or `voipguard stop --flush` remove them instead (docs/restart.md).
+   */
   readonly keepRules: boolean;
 }
 
@@ -70,6 +74,7 @@ export class Service {
   private reloading = false;
   private stopping: Promise<void> | null = null;
   private readonly markStarted: () => void;
+  private keepRules: boolean;
   /** Resolves when start() has started every jail: control requests about jails wait for it. */
   readonly started: Promise<void>;
 
@@ -79,6 +84,12 @@ export class Service {
     let mark = (): void => undefined;
     this.started = new Promise<void>((r) => (mark = r));
     this.markStarted = mark;
+    this.keepRules = deps.keepRules;
+  }
+
+  /** `voipguard stop --flush`: this stop ends protection, its rules are removed. */
+  flushRulesAtStop(): void {
+    this.keepRules = false;
   }
 
   get amiPort(): AmiPort | null {
@@ -194,12 +205,12 @@ export class Service {
       await this.ami?.stop();
       for (const r of this.runtimes.values()) {
         try {
-          await r.stop(this.deps.keepRules);
+          await r.stop(this.keepRules);
         } catch (e) {
           this.deps.log.error({ event: 'jail-stop-failed', jail: r.name, err: (e as Error).message });
         }
       }
-      this.deps.log.info({ event: 'service-stopped', keepRules: this.deps.keepRules });
+      this.deps.log.info({ event: 'service-stopped', keepRules: this.keepRules });
     })();
     return this.stopping;
   }

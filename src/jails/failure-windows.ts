@@ -59,6 +59,12 @@ export class FailureWindows {
     this.map.delete(ip);
   }
 
+  /** The failure times of ip, oldest first (empty when untracked): what the store keeps. */
+  times(ip: string): number[] {
+    const v = this.map.get(ip);
+    return v === undefined ? [] : typeof v === 'number' ? [v] : v.slice();
+  }
+
   /** Failures of ip inside its window (0 when untracked). */
   count(ip: string): number {
     const v = this.map.get(ip);

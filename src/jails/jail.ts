@@ -6,6 +6,7 @@ import type { JailConfig } from '../config/jail-schema.js';
 import { VoipguardError } from '../core/errors.js';
 import { normalizeIp, parseCidr } from '../core/ip.js';
 import type { BanDecision, BanReason, BanRecord, Decision, Failure, UnbanDecision } from '../core/types.js';
+import type { FailureWindowRow } from '../store/store.js';
 import { banDuration } from './ban-policy.js';
 import { FailureWindows } from './failure-windows.js';
 import { IgnoreMatcher, type IgnoreReason } from './ignore-matcher.js';
@@ -63,12 +64,16 @@ export class Jail {
   private clamped = 0;
   private ignored = 0;
   private readonly maxSkew: number;
+  private readonly trackedCap: number;
   private readonly history: (ip: string, jail: string | null, now: number) => number;
   private readonly random: () => number;
+  /** Addresses whose window changed since the last takeWindowChanges() (the runtime saves them). */
+  private readonly changedWindows = new Set<string>();
 
   constructor(private readonly cfg: JailSettings, deps: JailDeps = {}) {
     this.name = cfg.name;
-    this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, deps.maxTracked ?? DEFAULT_MAX_TRACKED);
+    this.trackedCap = deps.maxTracked ?? DEFAULT_MAX_TRACKED;
+    this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, this.trackedCap);
     this.ignore = new IgnoreMatcher(cfg.ignoreip, cfg.ignoreself ? (deps.selfAddresses ?? []) : []);
     this.maxSkew = deps.maxSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
     this.history = deps.history ?? (() => 0);
@@ -96,6 +101,7 @@ export class Jail {
     this.totalFailed++;
     if (this.banned.has(ip)) return []; // still arriving while the firewall catches up
     const count = this.windows.add(ip, t);
+    this.changedWindows.add(ip);
     if (count < this.cfg.maxretry) return [];
     this.windows.delete(ip);
     return [this.startBan(ip, now, 'detected', count, undefined)];
@@ -128,6 +134,7 @@ export class Jail {
     if (why !== null) throw new VoipguardError('VG_IGNORED_IP', `${ip} is never banned (${describeIgnore(why)})`);
     if (this.banned.has(ip)) return [];
     this.windows.delete(ip);
+    this.changedWindows.add(ip);
     return [this.startBan(ip, now, 'manual', 0, opts.duration)];
   }
 
@@ -159,6 +166,50 @@ export class Jail {
       }
     }
     return out;
+  }
+
+  /**
+   * Failure windows kept by the store, at start: each address gets back its failures inside
+   * findtime of `now`, so a restart does not reset its count toward maxretry. Call after restore()
+   * (a banned address's leftover window is dropped, and reported as changed so the store drops it
+   * too); ignored addresses are dropped the same way. Rows come least recently failed first, which
+   * rebuilds the eviction order. Returns how many addresses are tracked again.
+   */
+  restoreWindows(rows: readonly FailureWindowRow[], now: number): number {
+    const lower = now - this.cfg.findtime;
+    let n = 0;
+    for (const r of rows) {
+      const ip = normalizeIp(r.ip);
+      if (ip === null) continue;
+      if (ip !== r.ip || this.banned.has(ip) || this.ignore.match(ip) !== null) {
+        this.changedWindows.add(r.ip);
+        continue;
+      }
+      // a time in the future (clock stepped back) counts at now, as failure() would have counted it
+      const times = r.times.filter((t) => t >= lower).map((t) => Math.min(t, now + this.maxSkew));
+      if (times.length === 0) continue;
+      for (const t of times) this.windows.add(ip, t);
+      if (this.windows.count(ip) > 0) n++;
+    }
+    return n;
+  }
+
+  /**
+   * The windows changed since the last call (an empty `times`: no longer tracked), for the runtime
+   * to save in one transaction. Windows that expire or are evicted are not reported: the store
+   * prunes those on its own (Store.pruneWindows with findtime and the tracked-address cap).
+   */
+  takeWindowChanges(): FailureWindowRow[] {
+    if (this.changedWindows.size === 0) return [];
+    const out: FailureWindowRow[] = [];
+    for (const ip of this.changedWindows) out.push({ ip, times: this.windows.times(ip) });
+    this.changedWindows.clear();
+    return out;
+  }
+
+  /** The tracked-address cap (the store keeps no more windows than this). */
+  get maxTracked(): number {
+    return this.trackedCap;
   }
 
   addIgnore(entry: string): boolean {

@@ -48,6 +48,21 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- failures inside findtime per (jail, address), so a restart does not reset an attacker's count;
+      -- times: JSON array of event times (ms), oldest first, at most maxretry; newest: its last one
+      CREATE TABLE failure_windows (
+        jail   TEXT    NOT NULL,
+        ip     TEXT    NOT NULL,
+        times  TEXT    NOT NULL,
+        newest INTEGER NOT NULL,
+        PRIMARY KEY (jail, ip)
+      ) WITHOUT ROWID;
+      CREATE INDEX failure_windows_newest ON failure_windows (jail, newest);
+    `,
+  },
 ]);
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { VoipguardError } from '../core/errors.js';
 import type { BanReason, BanRecord } from '../core/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import type { ActiveBan, FilePosition, Store } from './store.js';
+import type { ActiveBan, FailureWindowRow, FilePosition, Store } from './store.js';
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock. */
@@ -144,6 +144,25 @@ export class SqliteStore implements Store {
     }
   }
 
+  saveWindows(jail: string, rows: readonly FailureWindowRow[]): void {
+    if (rows.length === 0) return;
+    this.write(() => this.st.saveWindows(jail, rows));
+  }
+
+  loadWindows(jail: string, since: number): FailureWindowRow[] {
+    const rows = this.st.loadWindows.all(jail, since) as { ip: string; times: string }[];
+    const out: FailureWindowRow[] = [];
+    for (const r of rows) {
+      const times = parseTimes(r.times);
+      if (times.length) out.push({ ip: r.ip, times });
+    }
+    return out;
+  }
+
+  pruneWindows(jail: string, before: number, keep: number): number {
+    return this.write(() => this.st.pruneWindows(jail, before, Math.max(0, keep)));
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -167,6 +186,12 @@ function prepare(db: Db) {
     'INSERT INTO ban_history (jail, ip, start, until, ban_count, reason) VALUES (@jail, @ip, @start, @until, @ban_count, @reason)',
   );
   const cols = 'jail, ip, start, until, ban_count, reason, applied';
+  const putWindow = db.prepare('INSERT OR REPLACE INTO failure_windows (jail, ip, times, newest) VALUES (?, ?, ?, ?)');
+  const dropWindow = db.prepare('DELETE FROM failure_windows WHERE jail = ? AND ip = ?');
+  const staleWindows = db.prepare('DELETE FROM failure_windows WHERE jail = ? AND newest < ?');
+  const overCap = db.prepare(
+    'DELETE FROM failure_windows WHERE jail = @jail AND ip IN (SELECT ip FROM failure_windows WHERE jail = @jail ORDER BY newest DESC, ip LIMIT -1 OFFSET @keep)',
+  );
   return {
     addBan: db.transaction((row: Record<string, unknown>) => {
       insertBan.run(row);
@@ -184,7 +209,27 @@ function prepare(db: Db) {
     setPosition: db.prepare('INSERT OR REPLACE INTO positions (path, inode, offset, first_line_hash) VALUES (?, ?, ?, ?)'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    // one transaction per burst of failures: the hot path never pays a commit per line
+    saveWindows: db.transaction((jail: string, rows: readonly FailureWindowRow[]) => {
+      for (const r of rows) {
+        if (r.times.length === 0) dropWindow.run(jail, r.ip);
+        else putWindow.run(jail, r.ip, JSON.stringify(r.times), r.times[r.times.length - 1]);
+      }
+    }),
+    loadWindows: db.prepare('SELECT ip, times FROM failure_windows WHERE jail = ? AND newest >= ? ORDER BY newest, ip'),
+    pruneWindows: db.transaction((jail: string, before: number, keep: number) => staleWindows.run(jail, before).changes + overCap.run({ jail, keep }).changes),
   };
+}
+
+/** A stored times list; anything that is not a list of finite numbers counts as no failures. */
+function parseTimes(text: string): number[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (Array.isArray(v) && v.every((t) => typeof t === 'number' && Number.isFinite(t))) return (v as number[]).slice().sort((a, b) => a - b);
+  } catch {
+    /* a damaged row: treated as empty, overwritten at the next failure */
+  }
+  return [];
 }
 
 function rowOf(b: BanRecord): Record<string, unknown> {

@@ -17,6 +17,16 @@ export interface FilePosition {
   readonly firstLineHash: string;
 }
 
+/**
+ * The failures of one address still inside a jail's findtime (jails/failure-windows.ts), kept so
+ * that a restart does not reset an attacker's budget. `times` are event times in ms, oldest first,
+ * at most maxretry of them; an empty list in saveWindows means the address is no longer tracked.
+ */
+export interface FailureWindowRow {
+  readonly ip: string;
+  readonly times: readonly number[];
+}
+
 export interface Store {
   /** Inserts or replaces the active ban of (jail, ip) and appends it to the ban history. */
   addBan(ban: BanRecord, applied: boolean): void;
@@ -32,6 +42,15 @@ export interface Store {
   /** Small key/value space for sources (journal cursor, …). */
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
+  /** Writes the changed windows of a jail in one transaction (empty times: delete the row). */
+  saveWindows(jail: string, rows: readonly FailureWindowRow[]): void;
+  /** The windows of a jail whose newest failure is at or after `since`, least recently failed first. */
+  loadWindows(jail: string, since: number): FailureWindowRow[];
+  /**
+   * Deletes the windows of a jail whose newest failure is before `before`, then all but the `keep`
+   * most recently failed (the tracked-address cap). Returns how many rows went.
+   */
+  pruneWindows(jail: string, before: number, keep: number): number;
   close(): void;
   /**
    * Runs `fn` as one transaction: the writes of a whole firewall flush commit together (one fsync

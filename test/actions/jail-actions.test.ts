@@ -328,3 +328,41 @@ test('two actions of one jail with the same name would share a chain: a config e
     /uses iptables\[x\] twice/,
   );
 });
+
+test('a ban that arrives while the periodic check lists the chains does not wait for it, and the stale listing re-adds nothing', async () => {
+  const inner = new MemoryRunner();
+  fakeIptables(inner);
+  let hold: Promise<void> | null = null;
+  let release = () => {};
+  let held = 0;
+  const runner: CommandRunner = {
+    async run(argv, opts) {
+      // the check's listing (-S) answers what the kernel held
+      // when they ran, but only once `hold` is released: a listing taken before the ban
+      const r = await inner.run(argv, opts);
+      if (hold && argv.includes('-S')) {
+        held++;
+        await hold;
+      }
+      return r;
+    },
+  };
+  const { log } = memoryLogger();
+  const actions = loadJailActions(UDP, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store: new TinyStore(), log });
+  await actions.start();
+  await actions.reconcile([], T0);
+  hold = new Promise<void>((r) => (release = r));
+  const checking = actions.check(T0);
+  while (held === 0) await new Promise((r) => setImmediate(r));
+  let banned = false;
+  const banning = actions.apply([ban('203.0.113.9')], T0).then(() => (banned = true));
+  for (let i = 0; i < 50 && !banned; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(banned, true, 'the ban reached the firewall while the check was still listing');
+  hold = null;
+  release();
+  await Promise.all([checking, banning]);
+  const adds = inner.calls.filter((c) => c.input?.includes('-I f2b-asterisk-udp 1 -s 203.0.113.9 '));
+  assert.equal(adds.length, 1, 'the listing taken before the ban did not make the check think it lost');
+  assert.deepEqual(actions.pending(), []);
+  assert.equal(actions.status()[0]!.repairs, 0);
+});

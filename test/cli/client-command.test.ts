@@ -19,6 +19,8 @@ const req = (argv: string[]) => {
 
 test('fail2ban-client\'s grammar becomes typed requests', () => {
   assert.deepEqual(req(['status']), { cmd: 'status' });
+  assert.deepEqual(req(['stop']), { cmd: 'stop' });
+  assert.deepEqual(req(['stop', '--flush']), { cmd: 'stop', flush: true });
   assert.deepEqual(req(['status', 'asterisk']), { cmd: 'jail-status', jail: 'asterisk', short: false });
   assert.deepEqual(req(['status', 'asterisk', 'short']), { cmd: 'jail-status', jail: 'asterisk', short: true });
   assert.deepEqual(req(['set', 'asterisk', 'banip', '192.0.2.1', '2001:DB8::1']), { cmd: 'banip', jail: 'asterisk', ips: ['192.0.2.1', '2001:db8::1'] });
@@ -122,4 +124,18 @@ test('options stand anywhere on the line, in either spelling, and the words keep
   assert.deepEqual(parseClientArgs(['-c', '/etc/vg', '--', 'status']).action, { kind: 'request', req: { cmd: 'status' } });
   assert.throws(() => parseClientArgs(['status', '-s']), (e: VoipguardError) => e.code === 'VG_USAGE' && /-s needs a value/.test(e.message));
   assert.throws(() => parseClientArgs(['status', '--json=yes']), (e: VoipguardError) => e.code === 'VG_USAGE' && /--json takes no value/.test(e.message));
+});
+
+test('`voipguard daemon` keeps the rules at stop by default; --flush removes them; --keep-rules is still accepted', async () => {
+  const { parseDaemonArgs } = await import('../../src/cli/daemon-command.js');
+  assert.equal(parseDaemonArgs([]).keepRules, true);
+  assert.equal(parseDaemonArgs(['--keep-rules']).keepRules, true);
+  assert.equal(parseDaemonArgs(['--flush']).keepRules, false);
+});
+
+test('the stop request carries flush only when asked, and only as true', async () => {
+  const { parseRequest } = await import('../../src/control/protocol.js');
+  assert.deepEqual(parseRequest({ cmd: 'stop' }), { cmd: 'stop' });
+  assert.deepEqual(parseRequest({ cmd: 'stop', flush: true }), { cmd: 'stop', flush: true });
+  assert.deepEqual(parseRequest({ cmd: 'stop', flush: 'yes' }), { cmd: 'stop' });
 });

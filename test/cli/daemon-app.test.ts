@@ -113,8 +113,11 @@ async function attackAndCheck(client: ControlClient, ami: FakeAmiServer, log: st
   // each attempt reached the daemon twice (AMI and the security log): status says so
   assert.equal(st.filter.signalsSeen, 6);
   assert.equal(st.filter.attemptsCounted, 3);
-  assert.equal(st.ami?.signalsSeen, 6);
-  assert.equal(st.ami?.attemptsCounted, 3);
+  // the AMI line is AMI's share: its 3 events and the failures they made; which signal of an
+  // attempt came first (AMI or the log) decides whose attempt it is (test/cli/status-numbers.test.ts)
+  assert.equal(st.ami?.eventsReceived, 3);
+  assert.equal(st.ami?.signalsSeen, 3);
+  assert.ok(st.ami !== null && st.ami.attemptsCounted <= 3);
   const service = await client.request({ cmd: 'status' });
   assert.equal(service.dryRun, true);
   assert.equal(service.ami?.state, 'connected');

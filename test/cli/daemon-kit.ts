@@ -104,7 +104,7 @@ export function files(jailConf: string, voipguardConf = ''): Record<string, stri
   return { '/cfg/jail.conf': jailConf, ...(voipguardConf ? { '/cfg/voipguard.conf': voipguardConf } : {}) };
 }
 
-export function kit(initial: Record<string, string>, opts: { failOn?: string; reconcileGate?: Promise<void> } = {}) {
+export function kit(initial: Record<string, string>, opts: { failOn?: string; reconcileGate?: Promise<void>; keepRules?: boolean } = {}) {
   let current = initial;
   const clock = new ManualClock(T0);
   const store = new TinyStore();
@@ -151,7 +151,7 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string; re
     makeAmi: () => amiPort,
     logControl,
     dryRun: false,
-    keepRules: false,
+    keepRules: opts.keepRules ?? false,
   });
   return {
     svc,

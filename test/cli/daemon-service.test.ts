@@ -173,3 +173,15 @@ test('stop: sources stop first, then the actions, which remove their rules unles
   assert.equal(source.running, false);
   assert.deepEqual(actions.stopped, [false]);
 });
+
+test('the daemon\'s default stop leaves the rules (a restart leaves no opening); `stop --flush` removes them at that stop', async () => {
+  const kept = kit(files(JAIL), { keepRules: true });
+  await kept.svc.start(kept.load());
+  await kept.svc.stop();
+  assert.deepEqual(kept.latest('asterisk').actions.stopped, [true]);
+  const flushed = kit(files(JAIL), { keepRules: true });
+  await flushed.svc.start(flushed.load());
+  flushed.svc.flushRulesAtStop();
+  await flushed.svc.stop();
+  assert.deepEqual(flushed.latest('asterisk').actions.stopped, [false]);
+});

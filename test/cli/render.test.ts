@@ -63,7 +63,7 @@ test('a jail with AMI, a missing file and a pending ban says so in the same tree
     ...jail,
     filter: { ...jail.filter, fileStates: [jail.filter.fileStates[0]!], waitingFor: ['/var/log/asterisk/security'] },
     actions: { ...jail.actions, pending: ['203.0.113.5'] },
-    ami: { state: 'connected', signalsSeen: 12, attemptsCounted: 10, lastEventAt: null },
+    ami: { state: 'connected', eventsReceived: 14, signalsSeen: 12, attemptsCounted: 10, lastEventAt: null },
   };
   assert.equal(
     renderJailStatus(j, false),
@@ -73,7 +73,7 @@ test('a jail with AMI, a missing file and a pending ban says so in the same tree
       '|  |- Total failed:\t1\n' +
       '|  |- File list:\t/var/log/asterisk/messages\n' +
       '|  |- Waiting for:\t/var/log/asterisk/security\n' +
-      '|  `- AMI:\tconnected, no event yet, 12 signals seen, 10 attempts counted\n' +
+      '|  `- AMI:\tconnected, no event yet, 14 events received, 12 signals seen, 10 attempts counted\n' +
       '`- Actions\n' +
       '   |- Currently banned:\t2\n' +
       '   |- Total banned:\t2\n' +

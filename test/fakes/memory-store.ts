@@ -2,13 +2,15 @@
 // the same contract tests (test/store/store-contract.ts).
 
 import type { BanRecord } from '../../src/core/types.js';
-import type { ActiveBan, FilePosition, Store } from '../../src/store/store.js';
+import type { ActiveBan, FailureWindowRow, FilePosition, Store } from '../../src/store/store.js';
 
 export class MemoryStore implements Store {
   private readonly bans = new Map<string, ActiveBan>();
   private history: BanRecord[] = [];
   private readonly positions = new Map<string, FilePosition>();
   private readonly meta = new Map<string, string>();
+  /** jail → ip → times; a Map keeps insertion order, re-set on save: least recently failed first. */
+  private readonly windows = new Map<string, Map<string, readonly number[]>>();
 
   addBan(ban: BanRecord, applied: boolean): void {
     const record: BanRecord = { jail: ban.jail, ip: ban.ip, start: ban.start, until: ban.until, banCount: ban.banCount, reason: ban.reason };
@@ -60,11 +62,39 @@ export class MemoryStore implements Store {
     this.meta.set(key, value);
   }
 
+  saveWindows(jail: string, rows: readonly FailureWindowRow[]): void {
+    let m = this.windows.get(jail);
+    if (!m) this.windows.set(jail, (m = new Map()));
+    for (const r of rows) {
+      m.delete(r.ip);
+      if (r.times.length) m.set(r.ip, Object.freeze([...r.times]));
+    }
+  }
+
+  loadWindows(jail: string, since: number): FailureWindowRow[] {
+    const rows = [...(this.windows.get(jail) ?? [])].map(([ip, times]) => ({ ip, times: [...times] }));
+    return rows.filter((r) => r.times[r.times.length - 1]! >= since).sort((a, b) => last(a.times) - last(b.times) || cmp(a.ip, b.ip));
+  }
+
+  pruneWindows(jail: string, before: number, keep: number): number {
+    const m = this.windows.get(jail);
+    if (!m) return 0;
+    let n = 0;
+    for (const [ip, times] of m) if (last(times) < before) m.delete(ip), n++;
+    const byNewest = [...m].sort((a, b) => last(b[1]) - last(a[1]) || cmp(a[0], b[0]));
+    for (const [ip] of byNewest.slice(Math.max(0, keep))) m.delete(ip), n++;
+    return n;
+  }
+
   close(): void {}
 
   batch<T>(fn: () => T): T {
     return fn();
   }
+}
+
+function last(times: readonly number[]): number {
+  return times[times.length - 1]!;
 }
 
 function key(jail: string, ip: string): string {

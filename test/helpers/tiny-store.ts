@@ -43,6 +43,13 @@ export class TinyStore implements Store {
   setMeta(key: string, value: string): void {
     this.meta.set(key, value);
   }
+  saveWindows(): void {}
+  loadWindows(): [] {
+    return [];
+  }
+  pruneWindows(): number {
+    return 0;
+  }
   close(): void {}
   batch<T>(fn: () => T): T {
     return fn();

@@ -104,14 +104,48 @@ export function storeContract(name: string, maker: StoreMaker): void {
     assert.equal(s.getMeta('journal:asterisk'), 's=1;i=3');
   });
 
+  withStore('failure windows: saved per jail, replaced, deleted by an empty list, loaded least recently failed first', (s) => {
+    s.saveWindows('asterisk', [
+      { ip: '203.0.113.5', times: [T0, T0 + 1000, T0 + 2000] },
+      { ip: '2001:db8::7', times: [T0 + 500] },
+      { ip: '192.0.2.1', times: [T0 + 100] },
+    ]);
+    s.saveWindows('blacklist', [{ ip: '203.0.113.5', times: [T0] }]);
+    s.saveWindows('asterisk', [{ ip: '192.0.2.1', times: [] }, { ip: '2001:db8::7', times: [T0 + 500, T0 + 3000] }]);
+    assert.deepEqual(s.loadWindows('asterisk', 0), [
+      { ip: '203.0.113.5', times: [T0, T0 + 1000, T0 + 2000] },
+      { ip: '2001:db8::7', times: [T0 + 500, T0 + 3000] },
+    ]);
+    assert.deepEqual(s.loadWindows('blacklist', 0), [{ ip: '203.0.113.5', times: [T0] }]);
+    assert.deepEqual(s.loadWindows('nope', 0), []);
+  });
+
+  withStore('failure windows: loading skips windows whose newest failure is older than `since`', (s) => {
+    s.saveWindows('asterisk', [{ ip: '192.0.2.1', times: [T0, T0 + 10] }, { ip: '192.0.2.2', times: [T0 + 20] }]);
+    assert.deepEqual(s.loadWindows('asterisk', T0 + 11).map((r) => r.ip), ['192.0.2.2']);
+    assert.deepEqual(s.loadWindows('asterisk', T0 + 10).map((r) => r.ip), ['192.0.2.1', '192.0.2.2']);
+  });
+
+  withStore('failure windows: pruning drops expired ones, then keeps the most recently failed up to the cap', (s) => {
+    s.saveWindows('asterisk', [1, 2, 3, 4, 5].map((k) => ({ ip: `192.0.2.${k}`, times: [T0 + k * 1000] })));
+    s.saveWindows('other', [{ ip: '192.0.2.1', times: [T0] }]);
+    assert.equal(s.pruneWindows('asterisk', T0 + 2000, 10), 1);
+    assert.equal(s.pruneWindows('asterisk', 0, 2), 2);
+    assert.deepEqual(s.loadWindows('asterisk', 0).map((r) => r.ip), ['192.0.2.4', '192.0.2.5']);
+    assert.equal(s.loadWindows('other', 0).length, 1, 'another jail is untouched');
+    assert.equal(s.pruneWindows('asterisk', 0, 0), 2);
+    assert.deepEqual(s.loadWindows('asterisk', 0), []);
+  });
+
   if (maker.reopen) {
     const reopen = maker.reopen;
-    test(`${name}: bans, history, positions and meta survive a restart`, () => {
+    test(`${name}: bans, history, positions, meta and failure windows survive a restart`, () => {
       const s = maker.make();
       s.addBan(ban(), true);
       s.addBan(ban({ jail: 'blacklist', until: null, reason: 'manual' }), false);
       s.setPosition({ path: '/a', inode: 1, offset: 2, firstLineHash: 'h' });
       s.setMeta('k', 'v');
+      s.saveWindows('asterisk', [{ ip: '198.51.100.9', times: [T0, T0 + 1, T0 + 2, T0 + 3] }]);
       const again = reopen(s);
       try {
         assert.deepEqual(again.activeBans().map((b) => [b.jail, b.ip, b.until, b.applied]), [
@@ -121,6 +155,7 @@ export function storeContract(name: string, maker: StoreMaker): void {
         assert.equal(again.banCount('203.0.113.5', null, 0), 2);
         assert.equal(again.getPosition('/a')?.offset, 2);
         assert.equal(again.getMeta('k'), 'v');
+        assert.deepEqual(again.loadWindows('asterisk', 0), [{ ip: '198.51.100.9', times: [T0, T0 + 1, T0 + 2, T0 + 3] }]);
       } finally {
         again.close();
       }
