@@ -74,6 +74,7 @@ function parseWords(w: readonly string[]): ControlRequest {
     case 'ping':
     case 'stop':
     case 'stats':
+    case 'flushlogs':
       exact(1);
       return { cmd };
     case 'status':
@@ -183,6 +184,8 @@ export function renderReply(req: ControlRequest, data: unknown): string {
       return `Current logging level is '${String(d)}'\n`;
     case 'get-logtarget':
       return `Current logging target is:\n\`- ${String(d)}\n`;
+    case 'flushlogs':
+      return `${String(d)}\n`;
   }
 }
 

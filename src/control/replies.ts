@@ -109,4 +109,6 @@ export interface ControlReplies {
   'set-logtarget': string;
   'get-loglevel': string;
   'get-logtarget': string;
+  /** fail2ban's answer: `rolled over` for a file, `flushed` for STDOUT/STDERR. */
+  flushlogs: 'rolled over' | 'flushed';
 }

@@ -169,3 +169,16 @@ test('stop: sources stop first, then the actions, which remove their rules unles
   assert.equal(source.running, false);
   assert.deepEqual(actions.stopped, [false]);
 });
+
+test('set logtarget answers a file path exactly as given; flushlogs reopens a file and only flushes a stream', async () => {
+  const k = kit(files(JAIL));
+  await k.svc.start(k.load());
+  const control = new ServiceControl(k.svc, { version: '0.1.0', pid: 1, requestStop: () => undefined });
+  assert.equal(await control.handle({ cmd: 'flushlogs' }), 'flushed', 'STDOUT: nothing to reopen');
+  assert.equal(k.reopens(), 0);
+  assert.equal(await control.handle({ cmd: 'set-logtarget', value: '/var/log/VoipGuard/voipguard.log' }), '/var/log/VoipGuard/voipguard.log');
+  assert.equal(await control.handle({ cmd: 'get-logtarget' }), '/var/log/VoipGuard/voipguard.log');
+  assert.equal(await control.handle({ cmd: 'flushlogs' }), 'rolled over');
+  assert.equal(k.reopens(), 1, "logrotate's flushlogs reopened the file");
+  assert.equal(await control.handle({ cmd: 'set-logtarget', value: 'stderr' }), 'STDERR');
+});
