@@ -121,4 +121,5 @@ for (const f of ['control', 'conffiles']) chmodSync(join(debian, f), 0o644);
 
 const deb = join(root, 'dist', `${name}.deb`);
 run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', stage, deb], { stdio: ['ignore', 'inherit', 'inherit'] });
+rmSync(join(root, 'dist', 'deb'), { recursive: true, force: true });
 say(`${relative(root, deb)} (${kib} KiB installed, ${conffiles.length} conffiles)`);
