@@ -207,6 +207,8 @@ export async function runClient(argv: string[], io: CliIo): Promise<number> {
     const data = await client.request(action.req as never);
     io.out(json ? JSON.stringify(data) + '\n' : renderReply(action.req, data));
     if (action.req.cmd === 'reload') return reportReloadErrors(data as ControlReplies['reload'], io, json);
+    // a jail skipped for a config error or a failed start: scripts and monitoring must notice
+    if (action.req.cmd === 'status' && (data as ControlReplies['status']).broken.length > 0) return EXIT_CODES.config;
     return 0;
   } catch (e) {
     if (!json || !(e instanceof VoipguardError)) throw e;

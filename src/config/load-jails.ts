@@ -97,7 +97,8 @@ function checkKeys(set: ConfigSet, section: string, used: ReadonlySet<string>, d
       diag.warn(`${describePlace({ file: place.file, section: place.section, key })}: only fail2ban uses this key (${why}); voipguard ignores it`);
       continue;
     }
-    const hint = section === 'DEFAULT' ? '' : ` (an action parameter goes in the action's brackets: action = iptables[${key}=…])`;
+    const near = closestKey(key);
+    const hint = near !== null ? ` (did you mean "${near}"?)` : section === 'DEFAULT' ? '' : ` (an action parameter goes in the action's brackets: action = iptables[${key}=…])`;
     const err = new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `unknown key "${key}"${hint}`, place);
     if (section === 'DEFAULT') diag.errors.push(err);
     else errors.push(err);
@@ -128,4 +129,35 @@ function usedKeys(set: ConfigSet, jails: readonly string[]): Set<string> {
     }
   }
   return used;
+}
+
+/** The known key a typo most likely meant (`enable` → enabled, `maxretries` → maxretry), or null. */
+export function closestKey(key: string): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.min(3, Math.max(1, Math.floor(key.length / 3)));
+  for (const k of SCHEMA_KEYS) {
+    const d = editDistance(key, k, bestDistance);
+    if (d < bestDistance || (d === bestDistance && best === null)) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best !== null && editDistance(key, best, 3) <= bestDistance ? best : null;
+}
+
+/** Levenshtein distance, giving up (returning limit + 1) once it exceeds limit. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      rowMin = Math.min(rowMin, cur[j]!);
+    }
+    if (rowMin > limit) return limit + 1;
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

@@ -282,3 +282,10 @@ test('the loaded config is deeply frozen', () => {
     (a as { maxretry: number }).maxretry = 1;
   }, TypeError);
 });
+
+test('a typo in a key gets "did you mean" the known key: enable = true → enabled', () => {
+  const c = load(null, { 'jail.local': '[asterisk]\nenable = true\nmaxretries = 3\n' });
+  const msgs = c.errors.map((e) => e.message);
+  assert.ok(msgs.some((m) => /unknown key "enable" \(did you mean "enabled"\?\)/.test(m)), msgs.join('\n'));
+  assert.ok(msgs.some((m) => /unknown key "maxretries" \(did you mean "maxretry"\?\)/.test(m)), msgs.join('\n'));
+});
