@@ -62,6 +62,8 @@ test('extensions snippet (pjsip): any number jumps to s, s logs the fixed text w
   const lines = dialplan(renderExtensionsSnippet({ driver: 'pjsip' }));
   assert.deepEqual(lines, [
     { exten: '_.', app: 'Goto(voipguard-unknown,s,1)' },
+    // h has its own line: "_." would send the hangup back to s and log the call a second time
+    { exten: 'h', app: 'NoOp(voipguard: hangup of a refused call, not logged again)' },
     { exten: 's', app: 'Log(NOTICE,\\"Rejecting unknown SIP connection from ${CHANNEL(pjsip,remote_addr)}\\")' },
     { exten: '', app: 'Hangup(21)' },
   ]);
