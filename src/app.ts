@@ -74,7 +74,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   const closeLast: Closable[] = [];
   let metrics: Metrics = new NoopMetrics();
   if (s.metrics.listen) {
-    const prom = new PromMetrics();
+    const prom = new PromMetrics({ processMetrics: true, version: voipguardVersion() });
     metrics = prom;
     closeLast.push(await startMetricsServer(s.metrics.listen, prom, log.child({ component: 'metrics' })));
   }

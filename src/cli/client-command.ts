@@ -85,6 +85,7 @@ function parseWords(w: readonly string[]): ControlRequest {
       return { cmd: 'stop' };
     case 'ping':
     case 'stats':
+    case 'flushlogs':
       exact(1);
       return { cmd };
     case 'status':
@@ -194,6 +195,8 @@ export function renderReply(req: ControlRequest, data: unknown): string {
       return `Current logging level is '${String(d)}'\n`;
     case 'get-logtarget':
       return `Current logging target is:\n\`- ${String(d)}\n`;
+    case 'flushlogs':
+      return `${String(d)}\n`;
   }
 }
 
@@ -215,6 +218,8 @@ export async function runClient(argv: string[], io: CliIo): Promise<number> {
     const data = await client.request(action.req as never);
     io.out(json ? JSON.stringify(data) + '\n' : renderReply(action.req, data));
     if (action.req.cmd === 'reload') return reportReloadErrors(data as ControlReplies['reload'], io, json);
+    // a jail skipped for a config error or a failed start: scripts and monitoring must notice
+    if (action.req.cmd === 'status' && (data as ControlReplies['status']).broken.length > 0) return EXIT_CODES.config;
     return 0;
   } catch (e) {
     if (!json || !(e instanceof VoipguardError)) throw e;

@@ -20,6 +20,7 @@ Service:
   reload [JAIL]                          re-read the configuration (all jails, or one)
   set loglevel LEVEL | get loglevel      CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG
   set logtarget TARGET | get logtarget   STDOUT, STDERR or a file path (reopened on SIGUSR1)
+  flushlogs                              reopen the log file (logrotate's postrotate)
 
 Jails:
   status                                 the jails, and what the service waits for

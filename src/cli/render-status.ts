@@ -41,6 +41,8 @@ export function renderJailStatus(j: JailStatus, short: boolean): string {
   // us as several lines or events counts once toward maxretry (README "AMI")
   if (j.filter.signalsSeen !== j.filter.attemptsCounted) {
     filter.push({ label: 'Signals seen', value: `${j.filter.signalsSeen} (${j.filter.attemptsCounted} attempts counted)` });
+    // fail2ban users compare Total failed and maxretry with fail2ban's: say why they differ, once
+    filter.push({ label: 'Note', value: 'maxretry counts attempts, not lines (docs/moving-from-fail2ban.md); correlate = no counts lines' });
   }
   const actions: TreeItem[] = [
     { label: 'Currently banned', value: String(j.actions.currentlyBanned) },

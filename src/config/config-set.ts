@@ -70,7 +70,11 @@ export class ConfigSet {
    * shipped filter.d/action.d outside the config dir, a user's /etc/voipguard/filter.d/X.local must
    * reach the shipped X.conf that another shipped file includes (core/paths.ts userLocalsFor).
    */
-  constructor(private readonly userLocals: (included: string) => readonly string[] = () => []) {}
+  constructor(
+    private readonly userLocals: (included: string) => readonly string[] = () => [],
+    /** Where a .conf that is not beside the file including it is found instead (the shipped one). */
+    private readonly shippedFor: (missing: string) => string | null = () => null,
+  ) {}
 
   /** The files of a unit in fail2ban's order; `unit` is a path without extension. */
   static unitFiles(unit: string, reader: ConfigFileReader = diskReader): string[] {
@@ -132,6 +136,13 @@ export class ConfigSet {
   }
 
   private addIncluded(f: string, reader: ConfigFileReader, chain: string[], from: string): void {
+    // fail2ban's own common.conf ends with `after = common.local`, which rarely exists: a missing
+    // .local is an override nobody wrote, not an error
+    if (f.endsWith('.local') && reader.read(f) === null) return;
+    if (reader.read(f) === null) {
+      const shipped = this.shippedFor(f);
+      if (shipped !== null && reader.read(shipped) !== null) f = shipped;
+    }
     if (reader.read(f) === null) {
       throw new VoipguardError('VG_CONFIG_INCLUDE', `included file ${f} not found`, { file: from, section: 'INCLUDES' });
     }
@@ -232,7 +243,7 @@ export class ConfigSet {
       if (m === '%%') return '%';
       const found = this.lookup(section, ref!, vars, entry);
       if (!found) {
-        throw new VoipguardError('VG_CONFIG_INTERPOLATION', `%(${ref})s is not defined in [${section}] or [DEFAULT]`, {
+        throw new VoipguardError('VG_CONFIG_INTERPOLATION', `%(${ref})s is not defined in [${section}] or [DEFAULT]${shortcutHint(ref!)}`, {
           file: entry?.file,
           section,
           key,
@@ -247,4 +258,10 @@ export class ConfigSet {
       return this.interpolate(found.section, refKey, found.value, vars, chain, found.entry);
     });
   }
+}
+
+/** fail2ban's action shortcuts voipguard has no action for: say so, rather than only "not defined". */
+function shortcutHint(ref: string): string {
+  if (!/^action_[a-z0-9_]+$/i.test(ref)) return '';
+  return '; voipguard\'s jail.conf defines action_, action_mw and action_mwl; fail2ban\'s other shortcuts report to services it ships no action for: name your own action.d file (action = myaction[…])';
 }

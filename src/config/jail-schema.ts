@@ -41,23 +41,24 @@ function parseLogpath(raw: string, ctx: FieldContext): string[] {
 
 function parseBackend(raw: string, ctx: FieldContext): Backend {
   // fail2ban allows options after the name: systemd[journalflags=1]
-  const m = /^\s*([a-z]+)(\[.*\])?\s*$/is.exec(raw);
+  const m = /^\s*([a-z-]+)(\[.*\])?\s*$/is.exec(raw);
   const name = m?.[1]?.toLowerCase();
   if (m?.[2]) ctx.warn(`backend ${name}${m[2]}: voipguard ignores backend options`);
+  // fail2ban's file backends (tutorials copy `backend = polling`) all mean voipguard's watcher:
+  // inotify with a polling safety net. Polling alone is voipguard's own `polling-only`.
   switch (name) {
     case 'auto':
     case 'polling':
+    case 'pyinotify':
+    case 'gamin':
+      return 'auto';
     case 'inotify':
     case 'systemd':
       return name;
-    case 'pyinotify':
-      ctx.warn('backend = pyinotify is read as inotify');
-      return 'inotify';
-    case 'gamin':
-      ctx.warn('backend = gamin is read as auto');
-      return 'auto';
+    case 'polling-only':
+      return 'polling';
     default:
-      return fail('VG_CONFIG_TYPE', `"${raw}" is not a backend (auto, polling, inotify, systemd)`, ctx);
+      return fail('VG_CONFIG_TYPE', `"${raw}" is not a backend (auto, polling, pyinotify, gamin: the watcher; inotify; polling-only; systemd)`, ctx);
   }
 }
 
@@ -132,7 +133,7 @@ export const JAIL_FIELDS = {
     (raw, ctx) => parseNamedArgs(raw, ctx.place)),
   logpath: custom('logpath', null, [] as string[], 'absolute paths or glob patterns, one per line', parseLogpath),
   maxlogfiles: int('maxlogfiles', '1000', 1, 1_000_000, 'files one logpath glob may match; more is a config error (docs/resources.md)'),
-  backend: custom('backend', 'auto', 'auto' as Backend, 'auto, polling, inotify (pyinotify), systemd', parseBackend),
+  backend: custom('backend', 'auto', 'auto' as Backend, 'auto (also polling, pyinotify, gamin), inotify, polling-only, systemd', parseBackend),
   journalmatch: custom('journalmatch', null, [] as string[], 'journal matches for backend = systemd (FIELD=value, + for or)',
     (raw, ctx) => parseJournalMatch(raw, ctx.place)),
   maxretry: int('maxretry', '5', 1, 10_000, 'failures within findtime that ban'),

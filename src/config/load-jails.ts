@@ -12,6 +12,9 @@ import { CORRELATE_FIELDS, INCREMENT_FIELDS, JAIL_ALIASES, JAIL_FIELDS, type Jai
 const SCHEMA_KEYS: ReadonlySet<string> = new Set([...Object.keys(JAIL_FIELDS), ...Object.keys(INCREMENT_FIELDS), ...Object.keys(CORRELATE_FIELDS), ...Object.keys(JAIL_ALIASES)]);
 // the helper the shipped jail.conf defines for `action`: a jail that sets its own action leaves it unused
 const OUR_HELPERS: ReadonlySet<string> = new Set(['action_']);
+// fail2ban's mail shortcuts, defined in the shipped jail.conf: silent there even when no jail uses
+// them; a user's own value that nothing refers to still gets its warning
+const SHIPPED_HELPERS: ReadonlySet<string> = new Set(['destemail', 'sender', 'mta', 'action_mw', 'action_mwl', 'banaction_allports']);
 
 export interface Diagnostics {
   readonly errors: VoipguardError[];
@@ -60,9 +63,10 @@ function readJail(set: ConfigSet, name: string, used: ReadonlySet<string>, diag:
     try {
       raw[key] = set.get(name, key)!;
     } catch (e) {
-      // a helper nothing uses may refer to names that do not exist: fail2ban never reads it either
+      // a helper may refer to names this jail lacks (action_mwl's logpath in [blacklist]): fail2ban
+      // never reads it either. A helper this jail does use fails through its schema key (action).
       if (!(e instanceof VoipguardError)) throw e;
-      if (SCHEMA_KEYS.has(key) || used.has(key)) errors.push(e);
+      if (SCHEMA_KEYS.has(key)) errors.push(e);
     }
   }
 
@@ -87,12 +91,14 @@ function checkKeys(set: ConfigSet, section: string, used: ReadonlySet<string>, d
   for (const key of set.ownKeys(section)) {
     if (SCHEMA_KEYS.has(key) || OUR_HELPERS.has(key) || used.has(key)) continue;
     const place = placeOf(set, section, key);
+    if (SHIPPED_HELPERS.has(key) && /(^|\/)jail\.conf$/.test(place.file ?? '')) continue;
     const why = fail2banOnly(key);
     if (why !== null) {
       diag.warn(`${describePlace({ file: place.file, section: place.section, key })}: only fail2ban uses this key (${why}); voipguard ignores it`);
       continue;
     }
-    const hint = section === 'DEFAULT' ? '' : ` (an action parameter goes in the action's brackets: action = iptables[${key}=…])`;
+    const near = closestKey(key);
+    const hint = near !== null ? ` (did you mean "${near}"?)` : section === 'DEFAULT' ? '' : ` (an action parameter goes in the action's brackets: action = iptables[${key}=…])`;
     const err = new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `unknown key "${key}"${hint}`, place);
     if (section === 'DEFAULT') diag.errors.push(err);
     else errors.push(err);
@@ -123,4 +129,35 @@ function usedKeys(set: ConfigSet, jails: readonly string[]): Set<string> {
     }
   }
   return used;
+}
+
+/** The known key a typo most likely meant (`enable` → enabled, `maxretries` → maxretry), or null. */
+export function closestKey(key: string): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.min(3, Math.max(1, Math.floor(key.length / 3)));
+  for (const k of SCHEMA_KEYS) {
+    const d = editDistance(key, k, bestDistance);
+    if (d < bestDistance || (d === bestDistance && best === null)) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best !== null && editDistance(key, best, 3) <= bestDistance ? best : null;
+}
+
+/** Levenshtein distance, giving up (returning limit + 1) once it exceeds limit. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      rowMin = Math.min(rowMin, cur[j]!);
+    }
+    if (rowMin > limit) return limit + 1;
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

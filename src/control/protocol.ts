@@ -39,6 +39,8 @@ interface Requests {
   'set-logtarget': { value: string };
   'get-loglevel': {};
   'get-logtarget': {};
+  /** Reopen the log file (logrotate's postrotate, as Debian's fail2ban calls it). */
+  flushlogs: {};
 }
 
 export type Command = keyof Requests;
@@ -63,7 +65,7 @@ export type WireReply =
 
 const COMMANDS: readonly Command[] = [
   'ping', 'version', 'stop', 'status', 'jail-status', 'stats', 'banned', 'banip', 'unbanip', 'addignoreip',
-  'delignoreip', 'get', 'reload', 'set-loglevel', 'set-logtarget', 'get-loglevel', 'get-logtarget',
+  'delignoreip', 'get', 'reload', 'set-loglevel', 'set-logtarget', 'get-loglevel', 'get-logtarget', 'flushlogs',
 ];
 
 function bad(message: string): VoipguardError {
@@ -115,6 +117,7 @@ export function parseRequest(raw: unknown): ControlRequest {
     case 'stats':
     case 'get-loglevel':
     case 'get-logtarget':
+    case 'flushlogs':
       return { cmd: c };
     case 'jail-status':
       return { cmd: c, jail: checkJailName(r.jail), short: r.short === true };

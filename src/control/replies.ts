@@ -59,7 +59,8 @@ export interface ServiceStatus {
   readonly dryRun: boolean;
   readonly jails: readonly string[]; // running, sorted
   readonly disabled: readonly string[]; // defined with enabled = false
-  readonly broken: readonly { readonly jail: string; readonly error: string }[]; // skipped: config errors
+  /** Jails not running because of an error: a config error (with where it is) or a failed start. */
+  readonly broken: readonly BrokenJail[];
   /** Plain facts about what the service waits for: files that do not exist yet, AMI not configured… */
   readonly waiting: readonly string[];
   /** null when [ami] is not enabled. */
@@ -114,4 +115,15 @@ export interface ControlReplies {
   'set-logtarget': string;
   'get-loglevel': string;
   'get-logtarget': string;
+  /** fail2ban's answer: `rolled over` for a file, `flushed` for STDOUT/STDERR. */
+  flushlogs: 'rolled over' | 'flushed';
+}
+
+export interface BrokenJail {
+  readonly jail: string;
+  readonly error: string;
+  /** For a config error: where it is, as `voipguard doctor` and the daemon's log name it. */
+  readonly file?: string;
+  readonly section?: string;
+  readonly key?: string;
 }

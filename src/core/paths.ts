@@ -2,7 +2,7 @@
 // found from this module's own location, so it works from src/ under tsx and from dist/src/ once built.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let cached: string | undefined;
@@ -46,4 +46,16 @@ export function userLocalsFor(configDir: string): (included: string) => string[]
 export function searchDirs(configDir: string): string[] {
   const shipped = packageRoot();
   return configDir === shipped ? [configDir] : [configDir, shipped];
+}
+
+/**
+ * For an included filter.d/action.d .conf missing beside the file that includes it (a user's
+ * filter with `before = common.conf` in /etc/voipguard/filter.d, or in /etc/fail2ban/filter.d), the
+ * shipped file of that name, as fail2ban finds it in its one folder.
+ */
+export function shippedInclude(missing: string): string | null {
+  const kind = basename(dirname(missing));
+  if (kind !== 'filter.d' && kind !== 'action.d') return null;
+  const shipped = join(packageRoot(), kind, basename(missing));
+  return resolve(shipped) === resolve(missing) ? null : shipped;
 }

@@ -84,7 +84,15 @@ export class ServiceControl implements ControlHandler {
         const t = req.value.trim();
         const up = t.toUpperCase();
         if (up !== 'STDOUT' && up !== 'STDERR' && !isAbsolute(t)) throw new VoipguardError('VG_BAD_REQUEST', 'logtarget is STDOUT, STDERR or an absolute file path');
-        return lc.setTarget(up === 'STDOUT' || up === 'STDERR' ? up.toLowerCase() : t).toUpperCase();
+        // a path is answered as given (it is case-sensitive); only the two stream names are upper-cased
+        const set = lc.setTarget(up === 'STDOUT' || up === 'STDERR' ? up.toLowerCase() : t);
+        return set === 'stdout' || set === 'stderr' ? set.toUpperCase() : set;
+      }
+      case 'flushlogs': {
+        const t = lc.target();
+        if (t === 'stdout' || t === 'stderr') return 'flushed';
+        lc.reopen();
+        return 'rolled over';
       }
       case 'get-logtarget': {
         const t = lc.target();

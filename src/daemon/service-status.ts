@@ -2,7 +2,8 @@
 // `waiting` facts say in plain words what keeps the service from guarding anything yet, so that on
 // the shipped config (every jail off, no Asterisk) `voipguard status` explains itself.
 
-import type { FileState, JailStatus, ServiceStatus, StatsRow } from '../control/replies.js';
+import type { BrokenJail, FileState, JailStatus, ServiceStatus, StatsRow } from '../control/replies.js';
+import type { LoadedConfig } from '../config/load-config.js';
 import type { JailRuntime } from './jail-runtime.js';
 import type { Service } from './service.js';
 
@@ -11,7 +12,8 @@ export function serviceStatus(svc: Service, version: string, pid: number): Servi
   const running = [...svc.runtimes.keys()].sort();
   const disabled = cfg.jails.filter((j) => !j.enabled).map((j) => j.name).sort();
   const waiting: string[] = [];
-  if (running.length === 0 && svc.broken.length === 0) {
+  const broken = brokenJails(cfg, svc.broken);
+  if (running.length === 0 && broken.length === 0) {
     const first = disabled[0];
     waiting.push(`a jail to enable: no jail is enabled${first ? ` (set enabled = true for [${first}] in jail.local)` : ''}`);
   }
@@ -39,10 +41,32 @@ export function serviceStatus(svc: Service, version: string, pid: number): Servi
     dryRun: svc.deps.dryRun,
     jails: running,
     disabled,
-    broken: [...svc.broken],
+    broken,
     waiting,
     ami,
   };
+}
+
+/** A jail file's name: jail.conf, jail.local, jail.d/*.conf|local (voipguard.conf's sections are not jails). */
+const JAIL_FILE = /(^|\/)(jail\.(conf|local)|jail\.d\/[^/]+\.(conf|local))$/;
+
+/**
+ * Jails left out by a config error in their section (`maxretry = five`), one entry per jail with
+ * every error joined, then jails that failed to start. Without the first kind, a jail with a typo
+ * would vanish from `status`.
+ */
+export function brokenJails(cfg: LoadedConfig, failedToStart: readonly { jail: string; error: string }[]): BrokenJail[] {
+  const byJail = new Map<string, { errors: string[]; file?: string; section?: string; key?: string }>();
+  for (const e of cfg.errors) {
+    const { section, file, key } = e.place;
+    if (section === undefined || section === 'DEFAULT' || file === undefined || !JAIL_FILE.test(file)) continue;
+    const entry = byJail.get(section) ?? { errors: [], file, section, ...(key !== undefined ? { key } : {}) };
+    entry.errors.push(e.describe());
+    byJail.set(section, entry);
+  }
+  const out: BrokenJail[] = [...byJail].map(([jail, b]) => ({ jail, error: b.errors.join('; '), ...(b.file ? { file: b.file } : {}), ...(b.section ? { section: b.section } : {}), ...(b.key ? { key: b.key } : {}) }));
+  for (const b of failedToStart) if (!byJail.has(b.jail)) out.push({ jail: b.jail, error: b.error });
+  return out.sort((a, b) => a.jail.localeCompare(b.jail));
 }
 
 export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boolean): JailStatus {

@@ -76,6 +76,8 @@ export interface DoctorEnv {
   /** Reads Asterisk's config files and the AMI secret file. */
   readonly reader: ConfigFileReader;
   fileAccess(path: string): FileAccess;
+  /** Whether the service, with only its unit's capabilities, reads the file (absent: not probed). */
+  readsAsService?(path: string): Promise<'readable' | 'unreadable' | 'unknown'>;
   /** argv only, never a shell (the firewall's runner). */
   readonly runner: CommandRunner;
   networkInterfaces(): NodeJS.Dict<NetworkInterfaceInfo[]>;

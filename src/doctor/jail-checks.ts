@@ -4,6 +4,7 @@
 import { IpRangeList, parseCidr, parseIp } from '../core/ip.js';
 import { expandLogpath, isGlob } from './logpaths.js';
 import type { DoctorContext, DoctorJail, Finding } from './doctor-types.js';
+import { UNIT_CAPABILITIES } from './unit-caps.js';
 
 export function checkLogpaths(ctx: DoctorContext): Finding[] {
   const out: Finding[] = [];
@@ -35,6 +36,38 @@ export function checkLogpaths(ctx: DoctorContext): Finding[] {
     }
   }
   return out;
+}
+
+/**
+ * The files the doctor reads, tried again with only the unit's capabilities: the daemon runs with
+ * those, so a file only full root can read is one the service never sees.
+ */
+export async function checkLogpathsAsService(ctx: DoctorContext): Promise<Finding[]> {
+  const probe = ctx.env.readsAsService;
+  if (!probe) return [];
+  const files = new Set<string>();
+  for (const jail of ctx.config.jails) {
+    for (const pattern of jail.logpaths) for (const p of expandLogpath(pattern, ctx.env.reader)) if (ctx.env.fileAccess(p) === 'readable') files.add(p);
+  }
+  if (files.size === 0) return [];
+  const caps = UNIT_CAPABILITIES.join(' ');
+  const denied: string[] = [];
+  let unknown = 0;
+  for (const f of files) {
+    const r = await probe(f);
+    if (r === 'unreadable') denied.push(f);
+    else if (r === 'unknown') unknown++;
+  }
+  if (denied.length > 0) {
+    return [{
+      id: 'logpath-service',
+      status: 'fail',
+      message: `with the unit's capabilities (${caps}) the service cannot read ${denied.join(' ')}`,
+      fix: 'keep CAP_DAC_READ_SEARCH in CapabilityBoundingSet= of voipguard.service (systemctl edit voipguard), or check the file\'s MAC policy',
+    }];
+  }
+  if (unknown === files.size) return [{ id: 'logpath-service', status: 'skip', message: 'cannot drop capabilities here (needs root and setpriv): not checked under the unit\'s capabilities' }];
+  return [{ id: 'logpath-service', status: 'ok', message: `${files.size - unknown} log file${files.size - unknown === 1 ? '' : 's'} readable with the unit's capabilities (${caps})` }];
 }
 
 /** Addresses of this host (loopback included; IPv6 link-local left out, it never crosses a router). */

@@ -4,7 +4,7 @@
 import { checkAmi } from './ami-checks.js';
 import { loadAsteriskFiles } from './asterisk-files.js';
 import { checkEstablished, checkFirewallTools } from './firewall-checks.js';
-import { checkIgnoreip, checkLogpaths } from './jail-checks.js';
+import { checkIgnoreip, checkLogpaths, checkLogpathsAsService } from './jail-checks.js';
 import { checkLoggerDateformat, checkLoggerNotice, checkLoggerSecurity } from './logger-checks.js';
 import { checkAsteriskFiles, checkConfig, checkDatabase } from './service-checks.js';
 import { checkChanSip, checkPjsipIdentify, checkSecurityEvents } from './sip-checks.js';
@@ -18,6 +18,7 @@ export const CHECKS: readonly (readonly [name: string, check: Check])[] = Object
   ['logger-dateformat', checkLoggerDateformat],
   ['security-events', checkSecurityEvents],
   ['logpath', checkLogpaths],
+  ['logpath-service', checkLogpathsAsService],
   ['ignoreip', checkIgnoreip],
   ['ami', checkAmi],
   ['firewall-tools', checkFirewallTools],

@@ -10,12 +10,15 @@ import type { Clock } from '../core/clock.js';
 import { probeAmiLogin } from './ami-login-probe.js';
 import { ExecaRunner } from '../exec/execa-runner.js';
 import type { DoctorEnv, FileAccess } from './doctor-types.js';
+import { readsWithCaps } from './unit-caps.js';
 
 export function systemDoctorEnv(clock: Clock): DoctorEnv {
+  const runner = new ExecaRunner({ timeoutMs: 10_000 });
   return {
     reader: diskReader,
     fileAccess,
-    runner: new ExecaRunner({ timeoutMs: 10_000 }),
+    readsAsService: (path) => readsWithCaps(runner, path),
+    runner,
     networkInterfaces: () => networkInterfaces(),
     hostname: () => hostname(),
     now: () => clock.now(),

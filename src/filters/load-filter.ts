@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { ConfigSet, diskReader, type ConfigFileReader } from '../config/config-set.js';
 import { parseNamedArgs } from '../config/named-args.js';
 import { VoipguardError, type ErrorPlace } from '../core/errors.js';
-import { searchDirs, userLocalsFor } from '../core/paths.js';
+import { searchDirs, shippedInclude, userLocalsFor } from '../core/paths.js';
 import { compileRule, type CompiledRule, type RegexLine } from './compile-rule.js';
 import { buildDateParser } from './date-templates.js';
 import type { LineFilter } from './filter.js';
@@ -42,7 +42,7 @@ export function loadFilter(spec: string, opts: LoadFilterOptions): LineFilter {
     const where = isPath ? spec : searchDirs(opts.configDir).map((d) => join(d, 'filter.d')).join(', ');
     throw new VoipguardError('VG_FILTER_NOT_FOUND', `filter "${name}" not found in ${where}`, { key: 'filter' });
   }
-  const set = new ConfigSet(userLocalsFor(opts.configDir));
+  const set = new ConfigSet(userLocalsFor(opts.configDir), shippedInclude);
   for (const f of files) set.addFile(f, reader);
   if (!set.hasSection(SECTION)) {
     throw new VoipguardError('VG_CONFIG_MISSING', `filter ${name} has no [${SECTION}] section`, { file: files[0]! });

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { ConfigSet, diskReader, type ConfigEntry, type ConfigFileReader } from '../config/config-set.js';
 import { VoipguardError, type ErrorPlace } from '../core/errors.js';
-import { searchDirs, userLocalsFor } from '../core/paths.js';
+import { searchDirs, shippedInclude, userLocalsFor } from '../core/paths.js';
 import { isDynamicTag } from './command-template.js';
 
 export type Family = 'inet4' | 'inet6';
@@ -64,7 +64,7 @@ export function openAction(
   reader: ConfigFileReader = diskReader,
 ): ActionSource {
   const files = actionFiles(name, configDir, reader);
-  const set = new ConfigSet(userLocalsFor(configDir));
+  const set = new ConfigSet(userLocalsFor(configDir), shippedInclude);
   for (const f of files) set.addFile(f, reader);
   const given: Record<string, string> = {};
   for (const src of [params, args]) {

@@ -11,8 +11,13 @@ import { LabelGuard } from './label-guard.js';
 export const TIME_TO_BAN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export interface PromMetricsOptions {
-  /** Also export prom-client's process metrics (CPU, memory, event loop lag) as voipguard_process_…. */
+  /**
+   * Also export prom-client's default metrics (process_cpu_…, process_resident_memory_bytes,
+   * nodejs_eventloop_lag_…) under their usual names, which dashboards and alerts expect.
+   */
   readonly processMetrics?: boolean;
+  /** voipguard_build_info{version, nodejs} 1, for "which version runs where" panels. */
+  readonly version?: string;
   /** Distinct values kept per label before further ones are folded into "other". */
   readonly maxLabelValues?: number;
 }
@@ -74,7 +79,10 @@ export class PromMetrics implements Metrics {
 
     for (const s of AMI_STATES) this.amiStateG.set({ state: s }, s === 'disconnected' ? 1 : 0);
     this.pendingG.set(0);
-    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'voipguard_' });
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
+    if (opts.version !== undefined) {
+      gauge('voipguard_build_info', 'Always 1; the labels say which voipguard and Node.js run', ['version', 'nodejs']).set({ version: opts.version, nodejs: process.versions.node }, 1);
+    }
   }
 
   /** The exposition text and its content type, for the /metrics server. */

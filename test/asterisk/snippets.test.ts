@@ -24,7 +24,7 @@ test('versions: custom levels from 16.22/18.8/19, chan_sip until 20, advanced ev
   assert.throws(() => v('9'), VoipguardError);
 });
 
-test('logger snippet: dateformat with milliseconds, security, notice and voipguard channels, logger reload', () => {
+test('logger snippet: dateformat with milliseconds, security and voipguard channels, logger reload; the stock notice log is not declared again', () => {
   const text = renderLoggerSnippet();
   const cfg = parseAsteriskConfig(`[general]\n[logfiles]\n${text}`, 'logger.conf');
   assert.deepEqual(cfg.problems, []);
@@ -32,9 +32,11 @@ test('logger snippet: dateformat with milliseconds, security, notice and voipgua
   assert.equal(s.dateformat, '%F %T.%3q');
   assert.deepEqual(s.channels.map((c) => [c.path, c.levels.join(',')]), [
     ['/var/log/asterisk/security.log', 'security'],
-    ['/var/log/asterisk/messages.log', 'notice,warning,error'],
     ['/var/log/asterisk/voipguard.log', 'notice,warning,security'],
   ]);
+  // Asterisk 19+'s stock logger.conf has this line: the snippet names it instead of repeating it
+  assert.match(text, /^;messages\.log => notice,warning,error$/m);
+  assert.match(text, /"messages\.log => notice,warning,error"\s+; since Asterisk 19/);
   assert.deepEqual(s.customLevels, []);
   assert.match(text, /asterisk -rx 'logger reload'/);
   assert.doesNotMatch(text, /custom_levels/);
@@ -62,6 +64,8 @@ test('extensions snippet (pjsip): any number jumps to s, s logs the fixed text w
   const lines = dialplan(renderExtensionsSnippet({ driver: 'pjsip' }));
   assert.deepEqual(lines, [
     { exten: '_.', app: 'Goto(voipguard-unknown,s,1)' },
+    // h has its own line: "_." would send the hangup back to s and log the call a second time
+    { exten: 'h', app: 'NoOp(voipguard: hangup of a refused call, not logged again)' },
     { exten: 's', app: 'Log(NOTICE,\\"Rejecting unknown SIP connection from ${CHANNEL(pjsip,remote_addr)}\\")' },
     { exten: '', app: 'Hangup(21)' },
   ]);

@@ -139,3 +139,20 @@ test('the stop request carries flush only when asked, and only as true', async (
   assert.deepEqual(parseRequest({ cmd: 'stop', flush: true }), { cmd: 'stop', flush: true });
   assert.deepEqual(parseRequest({ cmd: 'stop', flush: 'yes' }), { cmd: 'stop' });
 });
+
+test('status with a broken jail exits 78 (config), in text and with --json; flushlogs is sent and answered', async (t) => {
+  const svc = {
+    version: '0.1.0', pid: 1, startedAt: 0, configDir: '/etc/voipguard', dryRun: false, jails: ['asterisk'], disabled: [], waiting: [], ami: null,
+    broken: [{ jail: 'voip2', error: '/etc/voipguard/jail.local:3 [voip2] maxretry: "five" is not a whole number (VG_CONFIG_TYPE)', file: '/etc/voipguard/jail.local', section: 'voip2', key: 'maxretry' }],
+  };
+  const path = await fakeDaemon(t, (r) => (r.cmd === 'flushlogs' ? 'rolled over' : svc));
+  const io = memoryIo();
+  assert.equal(await runClient(['-s', path, 'status'], io), 78);
+  assert.match(io.stdout, /Jails not started\n.*voip2:\t.*maxretry/);
+  const js = memoryIo();
+  assert.equal(await runClient(['-s', path, '--json', 'status'], js), 78);
+  assert.deepEqual(JSON.parse(js.stdout).broken[0], svc.broken[0]);
+  const fl = memoryIo();
+  assert.equal(await runClient(['-s', path, 'flushlogs'], fl), 0);
+  assert.equal(fl.stdout, 'rolled over\n');
+});

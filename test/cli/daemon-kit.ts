@@ -112,12 +112,13 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string; re
   const made: Made[] = [];
   let level = 'info';
   let target = 'stdout';
+  let reopens = 0;
   const logControl: LogControl = {
     level: () => level,
     setLevel: (l) => (level = l),
     target: () => target,
     setTarget: (t) => (target = t),
-    reopen: () => undefined,
+    reopen: () => void reopens++,
   };
   const factory: JailFactory = {
     make(cfg, sink) {
@@ -163,6 +164,7 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string; re
     setFiles: (f: Record<string, string>) => (current = f),
     latest: (jail: string) => [...made].reverse().find((m) => m.cfg.name === jail)!,
     level: () => level,
+    reopens: () => reopens,
   };
 }
 

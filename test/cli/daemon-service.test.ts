@@ -185,3 +185,31 @@ test('the daemon\'s default stop leaves the rules (a restart leaves no opening);
   await flushed.svc.stop();
   assert.deepEqual(flushed.latest('asterisk').actions.stopped, [false]);
 });
+
+test('set logtarget answers a file path exactly as given; flushlogs reopens a file and only flushes a stream', async () => {
+  const k = kit(files(JAIL));
+  await k.svc.start(k.load());
+  const control = new ServiceControl(k.svc, { version: '0.1.0', pid: 1, requestStop: () => undefined });
+  assert.equal(await control.handle({ cmd: 'flushlogs' }), 'flushed', 'STDOUT: nothing to reopen');
+  assert.equal(k.reopens(), 0);
+  assert.equal(await control.handle({ cmd: 'set-logtarget', value: '/var/log/VoipGuard/voipguard.log' }), '/var/log/VoipGuard/voipguard.log');
+  assert.equal(await control.handle({ cmd: 'get-logtarget' }), '/var/log/VoipGuard/voipguard.log');
+  assert.equal(await control.handle({ cmd: 'flushlogs' }), 'rolled over');
+  assert.equal(k.reopens(), 1, "logrotate's flushlogs reopened the file");
+  assert.equal(await control.handle({ cmd: 'set-logtarget', value: 'stderr' }), 'STDERR');
+});
+
+test('a jail with a config error (maxretry = five) is listed as broken with file, section and key; the others run', async () => {
+  const k = kit(files(JAIL + '\n[voip2]\nenabled = true\nlogpath = /var/log/asterisk/other\nmaxretry = five\n'));
+  await k.svc.start(k.load());
+  const s = serviceStatus(k.svc, '0.1.0', 1);
+  assert.deepEqual(s.jails, ['asterisk']);
+  assert.equal(s.broken.length, 1);
+  const [b] = s.broken;
+  assert.equal(b!.jail, 'voip2');
+  assert.equal(b!.section, 'voip2');
+  assert.equal(b!.key, 'maxretry');
+  assert.equal(b!.file, '/cfg/jail.conf');
+  assert.match(b!.error, /maxretry/);
+  assert.match(renderServiceStatus(s), /Jails not started\n.*voip2:\t\/cfg\/jail.conf:\d+ \[voip2\] maxretry/);
+});

@@ -47,7 +47,8 @@ test('status <jail> shows signals seen vs attempts counted, after fail2ban\'s li
       '|  |- Currently failed:\t1\n' +
       '|  |- Total failed:\t2\n' +
       '|  |- File list:\t/var/log/asterisk/messages /var/log/asterisk/security\n' +
-      '|  `- Signals seen:\t7 (2 attempts counted)\n' +
+      '|  |- Signals seen:\t7 (2 attempts counted)\n' +
+      '|  `- Note:\tmaxretry counts attempts, not lines (docs/moving-from-fail2ban.md); correlate = no counts lines\n' +
       '`- Actions\n' +
       '   |- Currently banned:\t2\n' +
       '   `- Total banned:\t2\n',

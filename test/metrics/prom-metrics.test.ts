@@ -114,7 +114,12 @@ test('the no-op twin has every method the exporter has, and they return nothing'
   assert.ok(exporter.length >= 15);
 });
 
-test('process metrics can be added to the same registry, prefixed', async () => {
-  const m = new PromMetrics({ processMetrics: true });
-  assert.match(await text(m), /^voipguard_process_cpu_user_seconds_total /m);
+test("the daemon's registry carries the default process and Node.js metrics under their usual names, and build info", async () => {
+  const m = new PromMetrics({ processMetrics: true, version: '1.2.3' });
+  const body = await text(m);
+  assert.match(body, /^process_cpu_user_seconds_total /m);
+  assert.match(body, /^process_resident_memory_bytes /m);
+  assert.match(body, /^nodejs_eventloop_lag_seconds /m);
+  assert.match(body, new RegExp(`^voipguard_build_info\\{version="1\\.2\\.3",nodejs="${process.versions.node.replace(/\./g, '\\.')}"\\} 1$`, 'm'));
+  assert.doesNotMatch(await text(new PromMetrics()), /^(process_|nodejs_|voipguard_build_info)/m, 'off unless asked');
 });
