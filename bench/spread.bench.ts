@@ -55,7 +55,6 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     let lines = 0;
     // address i fails at slice s; every third fails again one slice later
-    const seconds: number[] = [];
     for (let from = 0; from < ADDRESSES + SLICE; from += SLICE) {
       let text = '';
       for (let i = from; i < Math.min(from + SLICE, ADDRESSES); i++) text += attackLine(ip(i));

@@ -66,7 +66,7 @@ export function writeAmiLogin(configDir: string, login: AmiLogin, fs: SecretFile
 }
 
 /** Values ini writes bare and both ini and the fail2ban-dialect reader read back as they are. */
-const PLAIN_VALUE = /^[A-Za-z0-9_.:@+\/-]+$/;
+const PLAIN_VALUE = /^[A-Za-z0-9_.:@+/-]+$/;
 
 /** The [ami] section of voipguard.local, encoded by ini, with a comment line after its header. */
 export function amiSectionLines(login: AmiLogin): string[] {

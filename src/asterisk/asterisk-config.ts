@@ -1,5 +1,5 @@
 // A reader for Asterisk's own config syntax (main/config.c), which `ini` cannot read
-// (../shared/asterisk-facts.md §6): `[name]`, `[name](!)` templates, `[name](tpl,…)` inheritance,
+// (docs/asterisk-facts.md §6): `[name]`, `[name](!)` templates, `[name](tpl,…)` inheritance,
 // `[name](+)` additions, `key = value`, `key => value`, `key += value`, `;` comments with `\;`
 // escapes, `;-- … --;` block comments, `#include`/`#tryinclude` (relative to the config dir, globs
 // allowed). It follows Asterisk's lookup rules so the doctor sees what Asterisk sees:

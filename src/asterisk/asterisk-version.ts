@@ -1,4 +1,4 @@
-// Which Asterisk features a version has, from ../shared/asterisk-facts.md §1.8, §2.1, §3, §4.
+// Which Asterisk features a version has, from docs/asterisk-facts.md §1.8, §2.1, §3, §4.
 // A bare major (`--asterisk 20`) means a current release of that series.
 
 import { VoipguardError } from '../core/errors.js';

@@ -1,4 +1,4 @@
-// What logger.conf makes Asterisk write (../shared/asterisk-facts.md §2): the file channels of
+// What logger.conf makes Asterisk write (docs/asterisk-facts.md §2): the file channels of
 // [logfiles] with their levels and formatter, the dateformat, and where the files land (astlogdir
 // from asterisk.conf, `.hostname` appended when appendhostname = yes).
 

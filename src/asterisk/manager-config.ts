@@ -1,4 +1,4 @@
-// manager.conf as Asterisk applies it (../shared/asterisk-facts.md §1.8; main/manager.c, main/acl.c):
+// manager.conf as Asterisk applies it (docs/asterisk-facts.md §1.8; main/manager.c, main/acl.c):
 // [general] enabled/bindaddr, a user's read/write classes, permit/deny rules and event filters.
 
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../core/ip.js';

@@ -1,5 +1,5 @@
 // What `voipguard regex` counted, and its three renderings: the fail2ban-regex summary, the --json
-// object (documented in README "Filters and voipguard regex") and the -o/--out lines.
+// object (documented in docs/filters.md) and the -o/--out lines.
 
 import type { Failure } from '../core/types.js';
 import type { FilterMatch, LineFilter, MatchNote } from '../filters/filter.js';
@@ -152,7 +152,7 @@ export function renderText(run: RegexRun, basedir: string): string {
 function summaryLines(run: RegexRun): string[] {
   const out = [`Lines: ${run.lines} lines, ${run.ignored} ignored, ${run.matched} matched, ${run.missed} missed`];
   const st = run.correlator.stats();
-  const rule = run.correlate ? 'one attempt counts once; see README "AMI"' : 'correlate = no: every signal counts';
+  const rule = run.correlate ? 'one attempt counts once; see docs/ami.md' : 'correlate = no: every signal counts';
   out.push(`Attempts: ${st.signals} signals seen, ${st.attempts} attempts counted (${rule})`);
   const problems = [...run.problems].map(([p, n]) => `${n} ${PROBLEM_TEXT[p]}`);
   if (problems.length) out.push(`Problems: ${problems.join(', ')}`);

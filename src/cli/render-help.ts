@@ -7,7 +7,7 @@ voipguard guards Asterisk against brute force and SIP scanning (fail2ban rebuilt
 Options (anywhere on the line):
   -c DIR, --conf DIR      config directory (default /etc/voipguard); the socket path is read from it
   -s SOCKET, --socket S   control socket (default: [Definition] socket, /run/voipguard/voipguard.sock)
-  --json                  print the daemon's answer as one JSON line (README: "Running the service")
+  --json                  print the daemon's answer as one JSON line (docs/service.md)
   --timeout SECONDS       how long to wait for the daemon (default 30)
   -h, --help              this text
 

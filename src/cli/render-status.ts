@@ -38,7 +38,7 @@ export function renderJailStatus(j: JailStatus, short: boolean): string {
   }
   if (j.ami) filter.push({ label: 'AMI', value: describeJailAmi(j.ami) });
   // after fail2ban's own lines, and only when correlation merged something: one attempt that reached
-  // us as several lines or events counts once toward maxretry (README "AMI")
+  // us as several lines or events counts once toward maxretry (docs/ami.md)
   if (j.filter.signalsSeen !== j.filter.attemptsCounted) {
     filter.push({ label: 'Signals seen', value: `${j.filter.signalsSeen} (${j.filter.attemptsCounted} attempts counted)` });
     // fail2ban users compare Total failed and maxretry with fail2ban's: say why they differ, once

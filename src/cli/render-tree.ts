@@ -1,4 +1,4 @@
-// fail2ban-client's tree layout (../shared/asterisk-facts.md §7): `|- ` and `` `- `` before each
+// fail2ban-client's tree layout (docs/asterisk-facts.md §7): `|- ` and `` `- `` before each
 // item, children indented by `|  ` or three spaces, a TAB after each `Label:`. Scripts parse this,
 // so the glyphs and the TAB are kept byte for byte.
 

@@ -14,7 +14,7 @@ import { parseNamedArgs, parseNamedArgsList, type NamedArgs } from './named-args
 
 export type Backend = 'auto' | 'polling' | 'inotify' | 'systemd';
 
-/** Security events that report a failure (asterisk-facts §1.1); ChallengeSent/SuccessfulAuth never do. */
+/** Security events that report a failure (docs/asterisk-facts.md §1.1); ChallengeSent/SuccessfulAuth never do. */
 export const FAILURE_EVENTS: readonly string[] = Object.freeze([
   'FailedACL', 'InvalidAccountID', 'SessionLimit', 'MemoryLimit', 'LoadAverageLimit', 'RequestNotSupported',
   'RequestNotAllowed', 'AuthMethodNotAllowed', 'RequestBadFormat', 'UnexpectedAddress', 'ChallengeResponseFailed',
@@ -183,7 +183,7 @@ function formatMs(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
 }
 
-/** One attempt counts once (README § AMI, "One attempt, one count"): the rule and its windows. */
+/** One attempt counts once (docs/ami.md, "One attempt counts once"): the rule and its windows. */
 export const CORRELATE_FIELDS = {
   correlate: bool('enabled', 'true', 'signals of one attempt (AMI, security log, notice log) count once; false: every signal counts'),
   'correlate.idwindow': boundedDuration('idWindowMs', '10s', 100, 60_000, 'signals with the same Call-ID within this time of the first are one attempt'),

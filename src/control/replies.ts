@@ -1,4 +1,4 @@
-// What the daemon answers to each control command. These are the `--json` shapes (README,
+// What the daemon answers to each control command. These are the `--json` shapes (docs/service.md,
 // "Running the service"); times are ms since epoch, durations are seconds as in fail2ban's `get`.
 
 /** One log file of a jail as the tailer sees it. */
@@ -33,7 +33,7 @@ export interface JailStatus {
   readonly filter: {
     readonly currentlyFailed: number;
     readonly totalFailed: number;
-    /** Failures seen from every source, and the attempts they made once correlated (README "AMI"). */
+    /** Failures seen from every source, and the attempts they made once correlated (docs/ami.md). */
     readonly signalsSeen: number;
     readonly attemptsCounted: number;
     readonly files: readonly string[]; // the logpath patterns, as fail2ban's File list

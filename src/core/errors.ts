@@ -1,5 +1,5 @@
 // The error catalog. Codes are stable (users grep for them, docs list them); test/core/errors.test.ts
-// checks that every code is documented in README.md and unique. Exit codes follow from the class.
+// checks that every code is documented in docs/errors.md and unique. Exit codes follow from the class.
 
 export type ErrorClass = 'usage' | 'config' | 'data' | 'unavailable' | 'io' | 'internal' | 'permission' | 'firewall';
 

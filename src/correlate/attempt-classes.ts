@@ -32,7 +32,7 @@ interface LineRule {
 
 const TRIES = '(?: after \\d+ tries in \\d+(?:\\.\\d+)? ms)?\\s*$';
 
-/** The equivalence table (README § AMI shows it). A kind without a matching reason keeps its own class. */
+/** The equivalence table (docs/ami.md shows it). A kind without a matching reason keeps its own class. */
 export const LINE_RULES: readonly LineRule[] = [
   {
     kind: 'pjsip-request',

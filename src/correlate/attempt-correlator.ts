@@ -3,7 +3,7 @@
 // Pure: no clock, no timers; `now` (wall time, for memory expiry) is passed in, while the windows
 // compare event times (Failure.time), so a log line read seconds late still finds its AMI twin.
 //
-// The rule (README § AMI), in the order tried:
+// The rule (docs/ami.md), in the order tried:
 //  1. same Call-ID: a signal with the SIP Call-ID (PJSIP SessionID, `callid:` of a NOTICE line) of
 //     an attempt from the same address, within idWindowMs of its first signal, joins it, from any
 //     source, as long as that attempt still has room for this source and class (an unknown-user

@@ -263,7 +263,7 @@ export class JailRuntime {
    * write waits one microtask, so that every decision of one read (a whole chunk of lines) goes in
    * one transaction, and it never waits for the firewall.
    */
-  async decide(decisions: readonly Decision[], now: number): Promise<void> {
+  async decide(decisions: readonly Decision[], _now: number): Promise<void> {
     // a ban ends its address's window: the windows are saved in the bans' transaction (persist)
     if (decisions.length) this.toStore(decisions);
     else this.scheduleWindows();

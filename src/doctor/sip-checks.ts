@@ -1,4 +1,4 @@
-// Channel driver settings that hide attempts from voipguard (../shared/asterisk-facts.md §1.3, §3,
+// Channel driver settings that hide attempts from voipguard (docs/asterisk-facts.md §1.3, §3,
 // §4, §9), and module/stasis settings that silence security events altogether.
 
 import type { AsteriskConfig } from '../asterisk/asterisk-config.js';

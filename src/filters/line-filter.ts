@@ -26,7 +26,6 @@ export interface FilterParts {
 
 const MISS: FilterMatch = Object.freeze({ failure: null, ignored: false, regexIndex: -1, dateFormat: null });
 const ESC = '\x1b';
-// eslint-disable-next-line no-control-regex
 const SGR_RE = /\x1b\[[0-9;]*m/g;
 
 export class CompiledFilter implements LineFilter {

@@ -79,7 +79,7 @@ export function placeCall(cfg: AsteriskConfig, context: string, dialled: string,
 
 export type Formatter = 'default' | 'plain' | 'syslog';
 
-/** The physical line logger.c writes for a dialplan Log() (asterisk-facts §2.3). */
+/** The physical line logger.c writes for a dialplan Log() (docs/asterisk-facts.md §2.3). */
 export function formatLine(l: Logged, date: string, fmt: Formatter): string {
   const tag = `${l.level}[4711][C-0000002a]`;
   switch (fmt) {

@@ -21,7 +21,7 @@ function match(text: string) {
   return filter.match({ source: '/var/log/asterisk/messages.log', text, readAt: WHEN + 1000 });
 }
 
-// what CHANNEL() returns for an INVITE from each source (asterisk-facts §4)
+// what CHANNEL() returns for an INVITE from each source (docs/asterisk-facts.md §4)
 const SOURCES: readonly [Driver, string, Record<string, string>][] = [
   ['pjsip', '203.0.113.5', { 'pjsip,remote_addr': '203.0.113.5:5060' }],
   ['pjsip', '2001:db8::5', { 'pjsip,remote_addr': '[2001:db8::5]:5062' }],

@@ -88,7 +88,7 @@ async function flood(n: number): Promise<Work> {
   const jail = new Jail(cfg, { history: storeHistory(store, 86_400_000), random: () => 0 });
   // every list the runtime asks for is a copy of entries: count them
   const engine: JailEngine = new Proxy(jail, {
-    get(target, prop, receiver) {
+    get(target, prop) {
       if (prop === 'status') {
         return (now: number, withList?: boolean) => {
           const st = target.status(now, withList);

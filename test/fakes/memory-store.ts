@@ -80,9 +80,17 @@ export class MemoryStore implements Store {
     const m = this.windows.get(jail);
     if (!m) return 0;
     let n = 0;
-    for (const [ip, times] of m) if (last(times) < before) m.delete(ip), n++;
+    for (const [ip, times] of m) {
+      if (last(times) < before) {
+        m.delete(ip);
+        n++;
+      }
+    }
     const byNewest = [...m].sort((a, b) => last(b[1]) - last(a[1]) || cmp(a[0], b[0]));
-    for (const [ip] of byNewest.slice(Math.max(0, keep))) m.delete(ip), n++;
+    for (const [ip] of byNewest.slice(Math.max(0, keep))) {
+      m.delete(ip);
+      n++;
+    }
     return n;
   }
 
