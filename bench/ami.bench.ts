@@ -85,12 +85,16 @@ async function main(): Promise<void> {
     await done;
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     rates.push(N / s);
-    console.log(`run ${run + 1}: ${N.toLocaleString('en')} events in ${s.toFixed(3)} s = ${Math.round(N / s).toLocaleString('en')} events/s (${((bytes / s) / 1e6).toFixed(0)} MB/s)`);
+    console.log(
+      `run ${run + 1}: ${N.toLocaleString('en')} events in ${s.toFixed(3)} s = ${Math.round(N / s).toLocaleString('en')} events/s (${(bytes / s / 1e6).toFixed(0)} MB/s)`,
+    );
   }
   const st = filter.stats();
   if (st.failures !== N * RUNS || client.state().blocksDropped !== 0) throw new Error(`lost events: ${JSON.stringify(st)}`);
   const best = Math.max(...rates);
-  console.log(`ami (asterisk-manager): best ${Math.round(best).toLocaleString('en')} events/s parsed into failures (target ≥ 100,000); rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+  console.log(
+    `ami (asterisk-manager): best ${Math.round(best).toLocaleString('en')} events/s parsed into failures (target ≥ 100,000); rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`,
+  );
   await client.stop();
   await worker.terminate();
 }

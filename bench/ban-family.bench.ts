@@ -75,12 +75,16 @@ async function run(): Promise<Record<string, number>> {
     out['v6 ban arriving during the check'] = await timed(() => a.apply([ban(ip.v6(22))], NOW));
     await check;
     out['one v4+v6 batch'] = await timed(() => a.apply([ban(ip.v4(21)), ban(ip.v6(21))], NOW));
-    for (const [fam, tool] of [['v4', 'iptables-restore'], ['v6', 'ip6tables-restore']] as const) {
+    for (const [fam, tool] of [
+      ['v4', 'iptables-restore'],
+      ['v6', 'ip6tables-restore'],
+    ] as const) {
       out[`bare ${tool}`] = await timed(() =>
         pair.exec(pair.defender, [tool, '-w', '--noflush'], `*filter\n-I f2b-asterisk-udp 1 -s ${ip[fam](30)} -p udp -j REJECT\nCOMMIT\n`),
       );
     }
-    for (const f of ['ipv4', 'ipv6']) out[`bare conntrack -L -f ${f}`] = await timed(() => execa('ip', ['netns', 'exec', pair.defender, 'conntrack', '-L', '-f', f], { reject: false }));
+    for (const f of ['ipv4', 'ipv6'])
+      out[`bare conntrack -L -f ${f}`] = await timed(() => execa('ip', ['netns', 'exec', pair.defender, 'conntrack', '-L', '-f', f], { reject: false }));
     await a.stop();
     return out;
   } finally {
@@ -90,5 +94,12 @@ async function run(): Promise<Record<string, number>> {
 
 const all: Record<string, number[]> = {};
 for (let i = 0; i < RUNS; i++) for (const [k, v] of Object.entries(await run())) (all[k] ??= []).push(v);
-console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; median of ${RUNS} fresh namespaces (first-ban rows: of the runs that had them)`);
-for (const [k, xs] of Object.entries(all)) console.log(`${k.padEnd(45)} ${median(xs).toFixed(1).padStart(8)} ms  (n=${xs.length}, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)})`);
+console.log(
+  `load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}; median of ${RUNS} fresh namespaces (first-ban rows: of the runs that had them)`,
+);
+for (const [k, xs] of Object.entries(all))
+  console.log(
+    `${k.padEnd(45)} ${median(xs).toFixed(1).padStart(8)} ms  (n=${xs.length}, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)})`,
+  );

@@ -23,7 +23,9 @@ export function openFds(pid: number): number {
 }
 
 export function load(): string {
-  return `load average ${loadavg().map((x) => x.toFixed(2)).join(', ')} (${(uptime() / 60).toFixed(0)} min up)`;
+  return `load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ')} (${(uptime() / 60).toFixed(0)} min up)`;
 }
 
 /** CPU share of one core, in percent, used by `pid` over `ms` of wall time. */

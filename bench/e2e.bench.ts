@@ -78,7 +78,8 @@ function pct(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
-const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
+const ms = (v: number | undefined): string =>
+  v === undefined || !Number.isFinite(v) ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
 
 const rows: [string, string, string][] = [];
 function row(action: string, measure: string, value: string): void {
@@ -303,7 +304,11 @@ async function runAction(pair: NetnsPair, action: 'iptables' | 'ipset'): Promise
         }
         await sleep(50);
       }
-      row(label, `one attacker (${maxretry} lines in one write) to both chains, n=${SINGLE}`, `p50 ${ms(pct(times, 50))}  p99 ${ms(pct(times, 99))}  max ${ms(Math.max(...times))}${missed ? `  (${missed} over 30 s)` : ''}`);
+      row(
+        label,
+        `one attacker (${maxretry} lines in one write) to both chains, n=${SINGLE}`,
+        `p50 ${ms(pct(times, 50))}  p99 ${ms(pct(times, 99))}  max ${ms(Math.max(...times))}${missed ? `  (${missed} over 30 s)` : ''}`,
+      );
     }
     if (daemon) await stopDaemon(daemon);
   }
@@ -339,11 +344,23 @@ async function runAction(pair: NetnsPair, action: 'iptables' | 'ipset'): Promise
       const after = procStats(d.proc.pid!);
       if (SECTIONS.has('burst')) {
         row(label, `burst of ${n.toLocaleString('en-US')} addresses × ${maxretry} lines, in the kernel`, result);
-        row(label, `  daemon CPU / its commands' CPU / peak RSS`, `${ms(after.cpu - before.cpu)} / ${ms(after.childCpu - before.childCpu)} / ${after.hwmMb.toFixed(0)} MB`);
+        row(
+          label,
+          `  daemon CPU / its commands' CPU / peak RSS`,
+          `${ms(after.cpu - before.cpu)} / ${ms(after.childCpu - before.childCpu)} / ${after.hwmMb.toFixed(0)} MB`,
+        );
       }
       if (statusTimes.length) {
-        row(label, `during the ${n.toLocaleString('en-US')} burst: status over the socket, n=${statusTimes.length}`, `p50 ${ms(pct(statusTimes, 50))}  max ${ms(Math.max(...statusTimes))}`);
-        row(label, `during the ${n.toLocaleString('en-US')} burst: \`voipguard status\` process, n=${cliTimes.length}`, `p50 ${ms(pct(cliTimes, 50))}  max ${ms(Math.max(...cliTimes))}`);
+        row(
+          label,
+          `during the ${n.toLocaleString('en-US')} burst: status over the socket, n=${statusTimes.length}`,
+          `p50 ${ms(pct(statusTimes, 50))}  max ${ms(Math.max(...statusTimes))}`,
+        );
+        row(
+          label,
+          `during the ${n.toLocaleString('en-US')} burst: \`voipguard status\` process, n=${cliTimes.length}`,
+          `p50 ${ms(pct(cliTimes, 50))}  max ${ms(Math.max(...cliTimes))}`,
+        );
       }
       if (SECTIONS.has('restart') && (n >= 10_000 || QUICK)) {
         await stopDaemon(d);
@@ -396,11 +413,15 @@ function runRegex(): void {
   const rates: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t0 = now();
-    const r = spawnSync(process.execPath, [CLI, 'regex', path, 'asterisk', '-c', ROOT, '--timezone', 'UTC', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(process.execPath, [CLI, 'regex', path, 'asterisk', '-c', ROOT, '--timezone', 'UTC', '--json'], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     const dt = now() - t0;
     if (r.status !== 0) throw new Error(`voipguard regex failed: ${r.stderr}`);
     const res = JSON.parse(r.stdout) as { lines: { total: number; matched: number } };
-    if (res.lines.total !== REGEX_LINES || res.lines.matched !== gen.failures) throw new Error(`wrong result ${JSON.stringify(res.lines)}, expected ${gen.failures}`);
+    if (res.lines.total !== REGEX_LINES || res.lines.matched !== gen.failures)
+      throw new Error(`wrong result ${JSON.stringify(res.lines)}, expected ${gen.failures}`);
     rates.push(REGEX_LINES / (dt / 1000));
   }
   const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -419,7 +440,11 @@ async function main(): Promise<void> {
   if (!opt['no-build']) build();
   ClientClass = ((await import(join(ROOT, 'dist', 'src', 'control', 'control-client.js'))) as { ControlClient: typeof ClientClass }).ControlClient;
   const ipt = spawnSync('iptables', ['-V'], { encoding: 'utf8' }).stdout.trim();
-  console.log(`voipguard bench:e2e — ${ipt}, node ${process.version}, load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `voipguard bench:e2e — ${ipt}, node ${process.version}, load average at start ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(`shipped jail.conf: maxretry ${maxretry}; sizes ${SIZES.join(', ')}; timeout ${ms(TIMEOUT_MS)} per wait`);
   const needNs = ['start', 'single', 'burst', 'restart', 'status'].some((s) => SECTIONS.has(s));
   if (needNs) {
@@ -435,7 +460,11 @@ async function main(): Promise<void> {
     }
   }
   if (SECTIONS.has('regex')) runRegex();
-  console.log(`\nload average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(
+    `\nload average at end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n`,
+  );
   console.log('| action | measure | figure |\n|---|---|---|');
   for (const [a, m, v] of rows) console.log(`| ${a} | ${m.trim()} | ${v} |`);
   if (!existsSync(CLI)) throw new Error('no built CLI');

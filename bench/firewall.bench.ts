@@ -104,7 +104,19 @@ async function oneCommandPerBan(n: number): Promise<number> {
     await pair.exec(pair.defender, ['iptables', '-w', '-N', 'f2b-asterisk-udp']);
     const t = performance.now();
     for (let i = 0; i < n; i++) {
-      await pair.exec(pair.defender, ['iptables', '-w', '-I', 'f2b-asterisk-udp', '1', '-s', address(i), '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable']);
+      await pair.exec(pair.defender, [
+        'iptables',
+        '-w',
+        '-I',
+        'f2b-asterisk-udp',
+        '1',
+        '-s',
+        address(i),
+        '-j',
+        'REJECT',
+        '--reject-with',
+        'icmp-port-unreachable',
+      ]);
     }
     return performance.now() - t;
   });

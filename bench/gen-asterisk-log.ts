@@ -31,7 +31,7 @@ export function writeAsteriskLog(path: string, count: number, seed = 42, failure
   let failures = 0;
   try {
     const gen = asteriskLogLines(seed, failureRate);
-    for (let done = 0; done < count; ) {
+    for (let done = 0; done < count;) {
       const batch: string[] = [];
       for (let i = 0; i < 10_000 && done < count; i++, done++) {
         const { text, attack } = gen.next().value!;
@@ -72,39 +72,56 @@ export function* asteriskLogLines(seed = 42, failureRate = 0.05): Generator<{ te
   const tv = (): string => new Date(t).toISOString().replace('Z', '+0000');
 
   const attacks: ((ip: string) => string)[] = [
-    (ip) => `${stamp()} NOTICE${tid()}${cid()} chan_sip.c: Registration from '"${pick(users)}" <sip:${pick(users)}@198.51.100.10>' failed for '${hp(ip)}' - ${pick(['Wrong password', 'No matching peer found', 'Username/auth name mismatch', 'Device does not match ACL'])}`,
-    (ip) => `${stamp()} NOTICE${tid()}${cid()} chan_sip.c: Call from '' (${hp(ip)}) to extension '${pick(exts)}' rejected because extension not found in context 'from-sip-external'.`,
-    (ip) => `${stamp()} NOTICE${tid()} res_pjsip/pjsip_distributor.c: Request '${pick(['REGISTER', 'INVITE', 'OPTIONS'])}' from '"${pick(users)}" <sip:${pick(users)}@198.51.100.10>' failed for '${hp(ip)}' (callid: ${hex(16)}) - ${pick(['No matching endpoint found', 'Failed to authenticate', 'Not match Endpoint ACL'])}`,
-    (ip) => `${stamp()} NOTICE${tid()} res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:${pick(users)}@198.51.100.10>' failed for '${hp(ip)}' (callid: ${hex(12)}@${ip.includes(':') ? 'x' : ip}) - No matching endpoint found after ${1 + int(9)} tries in ${int(5000)}.${pad(int(1000), 3)} ms`,
-    (ip) => `${stamp()} NOTICE${tid()}${cid()} res_pjsip_session.c:  anonymous: Call (UDP:${hp(ip)}) to extension '${pick(exts)}' rejected because extension not found in context 'public'.`,
-    (ip) => `${stamp()} NOTICE${tid()}${cid()} res_pjsip_session.c: Call from 'anonymous' (UDP:${hp(ip)}) to extension '${pick(exts)}' rejected because extension not found in context 'public'.`,
+    (ip) =>
+      `${stamp()} NOTICE${tid()}${cid()} chan_sip.c: Registration from '"${pick(users)}" <sip:${pick(users)}@198.51.100.10>' failed for '${hp(ip)}' - ${pick(['Wrong password', 'No matching peer found', 'Username/auth name mismatch', 'Device does not match ACL'])}`,
+    (ip) =>
+      `${stamp()} NOTICE${tid()}${cid()} chan_sip.c: Call from '' (${hp(ip)}) to extension '${pick(exts)}' rejected because extension not found in context 'from-sip-external'.`,
+    (ip) =>
+      `${stamp()} NOTICE${tid()} res_pjsip/pjsip_distributor.c: Request '${pick(['REGISTER', 'INVITE', 'OPTIONS'])}' from '"${pick(users)}" <sip:${pick(users)}@198.51.100.10>' failed for '${hp(ip)}' (callid: ${hex(16)}) - ${pick(['No matching endpoint found', 'Failed to authenticate', 'Not match Endpoint ACL'])}`,
+    (ip) =>
+      `${stamp()} NOTICE${tid()} res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:${pick(users)}@198.51.100.10>' failed for '${hp(ip)}' (callid: ${hex(12)}@${ip.includes(':') ? 'x' : ip}) - No matching endpoint found after ${1 + int(9)} tries in ${int(5000)}.${pad(int(1000), 3)} ms`,
+    (ip) =>
+      `${stamp()} NOTICE${tid()}${cid()} res_pjsip_session.c:  anonymous: Call (UDP:${hp(ip)}) to extension '${pick(exts)}' rejected because extension not found in context 'public'.`,
+    (ip) =>
+      `${stamp()} NOTICE${tid()}${cid()} res_pjsip_session.c: Call from 'anonymous' (UDP:${hp(ip)}) to extension '${pick(exts)}' rejected because extension not found in context 'public'.`,
     (ip) => `${stamp()} NOTICE${tid()} chan_iax2.c: Host ${ip} failed MD5 authentication for '${pick(users)}' (${hex(32)} != ${hex(32)})`,
     (ip) => `${stamp()} NOTICE${tid()} chan_iax2.c: No registration for peer '${pick(users)}' (from ${ip})`,
-    (ip) => `${stamp()} NOTICE${tid()} manager.c: ${ip} ${pick(['tried to authenticate with nonexistent user', 'failed to authenticate as', 'failed to pass IP ACL as'])} '${pick(users)}'`,
+    (ip) =>
+      `${stamp()} NOTICE${tid()} manager.c: ${ip} ${pick(['tried to authenticate with nonexistent user', 'failed to authenticate as', 'failed to pass IP ACL as'])} '${pick(users)}'`,
     (ip) => `${stamp()} NOTICE${tid()}${cid()} Ext. ${pick(exts)}: Incoming SIP connection from unknown peer failed for ${ip} - Unknown connection from peer`,
     (ip) => `${stamp()} WARNING${tid()}${cid()} Ext. s: "Rejecting unknown SIP connection from ${hp(ip)}"`,
-    (ip) => `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="${pick(['InvalidAccountID', 'ChallengeResponseFailed'])}",EventTV="${tv()}",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="${pick(users)}",SessionID="${hex(20)}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="${fam(ip)}/UDP/${ip}/${port()}"`,
-    (ip) => `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="${pick(['FailedACL', 'InvalidPassword', 'InvalidAccountID'])}",EventTV="${tv()}",Severity="Error",Service="AMI",EventVersion="1",AccountID="${pick(users)}",SessionID="0x7f${hex(10)}",LocalAddress="IPV4/TCP/0.0.0.0/5038",RemoteAddress="${fam(ip)}/TCP/${ip}/${port()}",SessionTV="1970-01-01T00:00:00.000+0000"`,
-    (ip) => `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="InvalidPassword",EventTV="${Math.floor(t / 1000)}-${int(999999)}",Severity="Error",Service="AMI",EventVersion="2",AccountID="${pick(users)}",SessionID="0x${hex(7)}",LocalAddress="IPV4/TCP/198.51.100.10/5038",RemoteAddress="${fam(ip)}/TCP/${ip}/${port()}"`,
+    (ip) =>
+      `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="${pick(['InvalidAccountID', 'ChallengeResponseFailed'])}",EventTV="${tv()}",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="${pick(users)}",SessionID="${hex(20)}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="${fam(ip)}/UDP/${ip}/${port()}"`,
+    (ip) =>
+      `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="${pick(['FailedACL', 'InvalidPassword', 'InvalidAccountID'])}",EventTV="${tv()}",Severity="Error",Service="AMI",EventVersion="1",AccountID="${pick(users)}",SessionID="0x7f${hex(10)}",LocalAddress="IPV4/TCP/0.0.0.0/5038",RemoteAddress="${fam(ip)}/TCP/${ip}/${port()}",SessionTV="1970-01-01T00:00:00.000+0000"`,
+    (ip) =>
+      `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="InvalidPassword",EventTV="${Math.floor(t / 1000)}-${int(999999)}",Severity="Error",Service="AMI",EventVersion="2",AccountID="${pick(users)}",SessionID="0x${hex(7)}",LocalAddress="IPV4/TCP/198.51.100.10/5038",RemoteAddress="${fam(ip)}/TCP/${ip}/${port()}"`,
   ];
 
   const peers = ['alice', 'bob', 'reception', 'trunk-provider', '2001', '2002', 'fax'];
   const noise: (() => string)[] = [
-    () => `${stamp()} VERBOSE${tid()}${cid()} pbx.c: Executing [${pick(exts)}@from-internal:${1 + int(9)}] Dial("PJSIP/${pick(peers)}-0000${hex(4)}", "PJSIP/${pick(peers)},30,tT") in new stack`,
-    () => `${stamp()} VERBOSE${tid()}${cid()} pbx.c: Executing [s@macro-dial:${1 + int(9)}] Set("PJSIP/${pick(peers)}-0000${hex(4)}", "DIALSTATUS=ANSWER") in new stack`,
+    () =>
+      `${stamp()} VERBOSE${tid()}${cid()} pbx.c: Executing [${pick(exts)}@from-internal:${1 + int(9)}] Dial("PJSIP/${pick(peers)}-0000${hex(4)}", "PJSIP/${pick(peers)},30,tT") in new stack`,
+    () =>
+      `${stamp()} VERBOSE${tid()}${cid()} pbx.c: Executing [s@macro-dial:${1 + int(9)}] Set("PJSIP/${pick(peers)}-0000${hex(4)}", "DIALSTATUS=ANSWER") in new stack`,
     () => `${stamp()} VERBOSE${tid()}${cid()} app_dial.c: PJSIP/${pick(peers)}-0000${hex(4)} answered PJSIP/${pick(peers)}-0000${hex(4)}`,
-    () => `${stamp()} VERBOSE${tid()}${cid()} bridge_channel.c: Channel PJSIP/${pick(peers)}-0000${hex(4)} joined 'simple_bridge' basic-bridge <${hex(8)}-${hex(4)}-${hex(4)}-${hex(12)}>`,
-    () => `${stamp()} VERBOSE${tid()} res_pjsip_registrar.c: Added contact 'sip:${pick(peers)}@192.168.1.${int(254)}:5060;transport=UDP;rinstance=${hex(16)}' to AOR '${pick(peers)}' with expiration of 3600 seconds`,
-    () => `${stamp()} VERBOSE${tid()} res_pjsip/pjsip_options.c: Contact ${pick(peers)}/sip:${pick(peers)}@192.168.1.${int(254)}:5060 is now Reachable.  RTT: ${int(90)}.${pad(int(1000), 3)} msec`,
+    () =>
+      `${stamp()} VERBOSE${tid()}${cid()} bridge_channel.c: Channel PJSIP/${pick(peers)}-0000${hex(4)} joined 'simple_bridge' basic-bridge <${hex(8)}-${hex(4)}-${hex(4)}-${hex(12)}>`,
+    () =>
+      `${stamp()} VERBOSE${tid()} res_pjsip_registrar.c: Added contact 'sip:${pick(peers)}@192.168.1.${int(254)}:5060;transport=UDP;rinstance=${hex(16)}' to AOR '${pick(peers)}' with expiration of 3600 seconds`,
+    () =>
+      `${stamp()} VERBOSE${tid()} res_pjsip/pjsip_options.c: Contact ${pick(peers)}/sip:${pick(peers)}@192.168.1.${int(254)}:5060 is now Reachable.  RTT: ${int(90)}.${pad(int(1000), 3)} msec`,
     () => `${stamp()} NOTICE${tid()} chan_sip.c: Peer '${pick(peers)}' is now Reachable. (${int(90)}ms / 2000ms)`,
-    () => `${stamp()} WARNING${tid()}${cid()} chan_sip.c: Retransmission timeout reached on transmission ${hex(32)}@192.168.1.${int(254)} for seqno 102 (Critical Request) -- See https://wiki.asterisk.org/wiki/display/AST/SIP+Retransmissions`,
+    () =>
+      `${stamp()} WARNING${tid()}${cid()} chan_sip.c: Retransmission timeout reached on transmission ${hex(32)}@192.168.1.${int(254)} for seqno 102 (Critical Request) -- See https://wiki.asterisk.org/wiki/display/AST/SIP+Retransmissions`,
     () => `${stamp()} WARNING${tid()}${cid()} res_rtp_asterisk.c: ${pick(peers)}: RTP Read too short`,
     () => `${stamp()} DEBUG${tid()}${cid()} res_pjsip_session.c: Method is INVITE, Response is 200 OK`,
     () => `${stamp()} VERBOSE${tid()} manager.c: Manager 'fop2' logged on from 127.0.0.1`,
-    () => `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="ChallengeSent",EventTV="${tv()}",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="${pick(peers)}",SessionID="${hex(20)}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/192.168.1.${int(254)}/5060",Challenge="${hex(32)}"`,
+    () =>
+      `${stamp()} SECURITY${tid()} res_security_log.c: SecurityEvent="ChallengeSent",EventTV="${tv()}",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="${pick(peers)}",SessionID="${hex(20)}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/192.168.1.${int(254)}/5060",Challenge="${hex(32)}"`,
   ];
 
-  for (let n = 0; ; ) {
+  for (let n = 0; ;) {
     if (r() < failureRate) yield { text: attacks[n++ % attacks.length]!(pick(attackers)), attack: true };
     else yield { text: noise[int(noise.length)]!(), attack: false };
   }

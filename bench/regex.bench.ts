@@ -43,7 +43,9 @@ try {
     console.log(`run ${i + 1}: ${dt.toFixed(3)} s wall, ${cpuS.toFixed(3)} s CPU, ${fmt(LINES / dt)} lines/s, ${res.lines.matched} matched`);
   }
   // Wall time suffers from whatever else runs on the machine; CPU time is this process's own.
-  console.log(`voipguard regex: median ${fmt(median(rates))} lines/s wall, ${fmt(median(cpuRates))} lines per CPU-second; best ${fmt(Math.max(...rates))} lines/s wall (target 1,000,000 on one core)`);
+  console.log(
+    `voipguard regex: median ${fmt(median(rates))} lines/s wall, ${fmt(median(cpuRates))} lines per CPU-second; best ${fmt(Math.max(...rates))} lines/s wall (target 1,000,000 on one core)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

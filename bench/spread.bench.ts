@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     await waitFor('ready', () => existsSync(cfg.daemonLog) && readFileSync(cfg.daemonLog, 'utf8').includes('"event":"ready"'), 60_000);
     const atReady = rssMiB(proc.pid!);
     const db = new Database(cfg.db, { readonly: true, fileMustExist: true });
-    const offset = (): number => (db.prepare('SELECT offset FROM positions WHERE path = ?').get(`asterisk|${cfg.log}`) as { offset: number } | undefined)?.offset ?? 0;
+    const offset = (): number =>
+      (db.prepare('SELECT offset FROM positions WHERE path = ?').get(`asterisk|${cfg.log}`) as { offset: number } | undefined)?.offset ?? 0;
     const t0 = performance.now();
     let lines = 0;
     // address i fails at slice s; every third fails again one slice later

@@ -24,9 +24,8 @@ if (files.length === 0) {
 // No --test-force-exit: every test file must end on its own, so a leaked socket, timer or child
 // process shows up as a file that does not finish (and --test-timeout, 5 minutes, fails it) instead
 // of being hidden.
-const r = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
-);
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, NODE_NO_WARNINGS: '1' },
+});
 process.exit(r.status ?? 1);

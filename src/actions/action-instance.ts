@@ -55,7 +55,11 @@ export class ActionInstance {
   /** The `action` label: the action.d name, without the instance's name= (a bounded set). */
   private readonly action: string;
 
-  constructor(readonly firewall: Firewall, private readonly log: Logger, opts: InstanceOptions = {}) {
+  constructor(
+    readonly firewall: Firewall,
+    private readonly log: Logger,
+    opts: InstanceOptions = {},
+  ) {
     this.backoff = opts.backoff ?? FIREWALL_BACKOFF;
     this.metrics = opts.metrics ?? new NoopMetrics();
     this.action = firewall.id.split('[')[0]!;
@@ -178,7 +182,10 @@ export class ActionInstance {
       }
       this.inKernel.clear();
     }
-    this.replacePending(desired, [...this.inKernel.keys()].filter((ip) => !desired.has(ip)));
+    this.replacePending(
+      desired,
+      [...this.inKernel.keys()].filter((ip) => !desired.has(ip)),
+    );
     await this.flush(now, true);
   }
 

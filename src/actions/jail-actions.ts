@@ -70,7 +70,12 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
   const log = deps.log.child({ component: 'actions', jail: ctx.jail });
   for (const a of ctx.actions) {
     try {
-      const def = loadActionDefinition(a.name, a.args, { jail: ctx.jail, configDir: deps.configDir, params: ctx.params, ...(deps.reader ? { reader: deps.reader } : {}) });
+      const def = loadActionDefinition(a.name, a.args, {
+        jail: ctx.jail,
+        configDir: deps.configDir,
+        params: ctx.params,
+        ...(deps.reader ? { reader: deps.reader } : {}),
+      });
       // notification actions (sendmail, webhook) are src/notify's: they share action.d, not this door
       if (def.kind === 'notify') continue;
       const fw = deps.firewalls.firewall(def, log);
@@ -80,7 +85,9 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
       firewalls.push(fw);
     } catch (e) {
       if (!(e instanceof VoipguardError)) throw e;
-      errors.push(new VoipguardError(e.code, `jail ${ctx.jail}, action ${a.name}: ${e.message}`, { section: ctx.jail, key: 'action', ...e.place }, { cause: e }));
+      errors.push(
+        new VoipguardError(e.code, `jail ${ctx.jail}, action ${a.name}: ${e.message}`, { section: ctx.jail, key: 'action', ...e.place }, { cause: e }),
+      );
     }
   }
   if (errors.length === 1) throw errors[0];
@@ -224,7 +231,13 @@ class JailActionsImpl implements JailActions {
           for (const [ip, applied] of changed) this.store.setApplied(this.jail, ip, applied);
         });
       } catch (e) {
-        this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', addresses: changed.length, ip: changed[0]![0], err: (e as Error).message });
+        this.log.error({
+          event: 'store-failed',
+          code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
+          addresses: changed.length,
+          ip: changed[0]![0],
+          err: (e as Error).message,
+        });
       }
     }
     if (fresh.length > 0) this.purgeFlows(fresh);
@@ -256,7 +269,7 @@ class JailActionsImpl implements JailActions {
 
   private serial(what: string, fn: () => Promise<void>): Promise<void> {
     const run = this.tail.then(fn).catch((e: unknown) => {
-      this.log.error({ event: 'actions-internal', code: 'VG_INTERNAL', step: what, err: e instanceof Error ? e.stack ?? e.message : String(e) });
+      this.log.error({ event: 'actions-internal', code: 'VG_INTERNAL', step: what, err: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     });
     this.tail = run;
     return run;

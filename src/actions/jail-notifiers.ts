@@ -41,7 +41,18 @@ export function loadJailNotifiers(
   const actions: NotifyAction[] = [];
   for (const a of ctx.actions) {
     try {
-      const cfg = loadNotifyConfig(a.name, a.args, { jail: ctx.jail, configDir: deps.configDir, ...(deps.reader ? { reader: deps.reader } : {}), place: { section: ctx.jail, key: 'action', ...deps.place } }, warn, errors);
+      const cfg = loadNotifyConfig(
+        a.name,
+        a.args,
+        {
+          jail: ctx.jail,
+          configDir: deps.configDir,
+          ...(deps.reader ? { reader: deps.reader } : {}),
+          place: { section: ctx.jail, key: 'action', ...deps.place },
+        },
+        warn,
+        errors,
+      );
       if (cfg) actions.push(new NotifyAction(cfg, deps));
     } catch (e) {
       if (!(e instanceof VoipguardError)) throw e;
@@ -64,7 +75,8 @@ class Notifiers implements JailNotifiers {
   failure(f: Failure): void {
     if (!this.wantLines || f.line === undefined) return;
     let list = this.lines.get(f.ip);
-    if (list) this.lines.delete(f.ip); // re-insert: the map's order is least recently failed first
+    if (list)
+      this.lines.delete(f.ip); // re-insert: the map's order is least recently failed first
     else {
       list = [];
       if (this.lines.size >= LINE_MEMORY.ips) this.lines.delete(this.lines.keys().next().value!);

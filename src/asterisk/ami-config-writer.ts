@@ -83,7 +83,7 @@ export function amiSectionLines(login: AmiLogin): string[] {
     }
   }
   const [header, ...rest] = ini.encode({ ami: values }, { whitespace: true }).trimEnd().split('\n');
-  return [header!, '; written by `voipguard asterisk manager --write`; the same user is in Asterisk\'s manager.conf', ...rest];
+  return [header!, "; written by `voipguard asterisk manager --write`; the same user is in Asterisk's manager.conf", ...rest];
 }
 
 /** Replaces every `[name]` section of a fail2ban-style file with `lines`, or appends them. */

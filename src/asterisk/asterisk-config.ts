@@ -207,8 +207,18 @@ function expandGlob(reader: ConfigFileReader, path: string): string[] {
   const name = basename(path);
   if (!/[*?]/.test(name)) return reader.read(path) !== null ? [path] : [];
   const dir = dirname(path);
-  const re = new RegExp('^' + name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
-  return (reader.list(dir) ?? []).filter((f) => re.test(f)).map((f) => join(dir, f)).filter((p) => reader.read(p) !== null);
+  const re = new RegExp(
+    '^' +
+      name
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+  );
+  return (reader.list(dir) ?? [])
+    .filter((f) => re.test(f))
+    .map((f) => join(dir, f))
+    .filter((p) => reader.read(p) !== null);
 }
 
 function category(st: ParseState, content: string, file: string, line: number): void {
@@ -219,7 +229,10 @@ function category(st: ParseState, content: string, file: string, line: number): 
     return;
   }
   const name = m[1]!.trim();
-  const opts = (m[2] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const opts = (m[2] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (opts.includes('+')) {
     const lower = name.toLowerCase();
     const existing = [...st.categories].reverse().find((c) => c.name.toLowerCase() === lower);

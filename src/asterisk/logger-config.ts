@@ -40,7 +40,12 @@ export function readLoggerSettings(logger: AsteriskConfig, logDir: string, hostn
     const m = /^\s*(?:\[([a-z]+)\])?\s*(.*)$/i.exec(v.value)!;
     const levels = m[2]!
       .split(',')
-      .map((l) => l.trim().toLowerCase().replace(/\(.*\)$/, ''))
+      .map((l) =>
+        l
+          .trim()
+          .toLowerCase()
+          .replace(/\(.*\)$/, ''),
+      )
       .filter(Boolean);
     const name = v.name;
     const lower = name.toLowerCase();
@@ -57,7 +62,12 @@ export function readLoggerSettings(logger: AsteriskConfig, logDir: string, hostn
     dateformat: fmt !== undefined && fmt !== '' ? fmt : DEFAULT_DATEFORMAT,
     defaultDateformat: fmt === undefined || fmt === '',
     channels,
-    customLevels: custom ? custom.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : [],
+    customLevels: custom
+      ? custom
+          .split(',')
+          .map((s) => s.trim().toLowerCase())
+          .filter(Boolean)
+      : [],
   };
 }
 

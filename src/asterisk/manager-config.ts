@@ -44,7 +44,10 @@ export function managerUser(cfg: AsteriskConfig, name: string): ManagerUser | nu
 }
 
 function classes(v: string | undefined): string[] {
-  return (v ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 function userOf(cat: AstCategory): ManagerUser {

@@ -4,13 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { VoipguardError } from '../core/errors.js';
-import {
-  hasAdvancedEventFilter,
-  hasChanSip,
-  hasCustomLevels,
-  hasPjsip,
-  type AsteriskVersion,
-} from './asterisk-version.js';
+import { hasAdvancedEventFilter, hasChanSip, hasCustomLevels, hasPjsip, type AsteriskVersion } from './asterisk-version.js';
 import { loadTemplate, renderTemplate } from './template.js';
 
 /** The custom logger level the snippets declare and log with (printed as declared). */
@@ -83,10 +77,7 @@ export function renderExtensionsSnippet(opts: ExtensionsSnippetOptions = {}): st
   const driver = opts.driver ?? 'pjsip';
   const v = opts.asterisk;
   if (driver === 'sip' && v && !hasChanSip(v)) {
-    throw new VoipguardError(
-      'VG_USAGE',
-      `--driver sip: chan_sip was removed in Asterisk 21, so Asterisk ${v.text} has no CHANNEL(recvip); use --driver pjsip`,
-    );
+    throw new VoipguardError('VG_USAGE', `--driver sip: chan_sip was removed in Asterisk 21, so Asterisk ${v.text} has no CHANNEL(recvip); use --driver pjsip`);
   }
   if (driver === 'pjsip' && v && !hasPjsip(v)) {
     throw new VoipguardError('VG_USAGE', `--driver pjsip: Asterisk ${v.text} has no CHANNEL(pjsip,remote_addr) (13.0 or later); use --driver sip`);

@@ -67,43 +67,79 @@ function conversion(spec: string | undefined, t: LocalTime): string | null {
   const hour12 = t.hour % 12 === 0 ? 12 : t.hour % 12;
   const yday = dayOfYear(t);
   switch (spec) {
-    case 'a': return DAYS[t.weekday]!;
-    case 'A': return DAY_NAMES[t.weekday]!;
-    case 'b': case 'h': return MONTHS[t.month - 1]!;
-    case 'B': return MONTH_NAMES[t.month - 1]!;
-    case 'c': return `${DAYS[t.weekday]} ${MONTHS[t.month - 1]} ${pad(t.day, 2, ' ')} ${hms(t)} ${t.year}`;
-    case 'C': return pad(Math.floor(t.year / 100), 2);
-    case 'd': return pad(t.day, 2);
-    case 'D': case 'x': return `${pad(t.month, 2)}/${pad(t.day, 2)}/${pad(t.year % 100, 2)}`;
-    case 'e': return pad(t.day, 2, ' ');
-    case 'F': return `${t.year}-${pad(t.month, 2)}-${pad(t.day, 2)}`;
-    case 'H': return pad(t.hour, 2);
-    case 'I': return pad(hour12, 2);
-    case 'j': return pad(yday, 3);
-    case 'k': return pad(t.hour, 2, ' ');
-    case 'l': return pad(hour12, 2, ' ');
-    case 'm': return pad(t.month, 2);
-    case 'M': return pad(t.minute, 2);
-    case 'n': return '\n';
-    case 'p': return t.hour < 12 ? 'AM' : 'PM';
-    case 'q': return pad(t.micros, 6).slice(0, 3);
-    case 'r': return `${pad(hour12, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)} ${t.hour < 12 ? 'AM' : 'PM'}`;
-    case 'R': return `${pad(t.hour, 2)}:${pad(t.minute, 2)}`;
-    case 's': return String(t.epochSeconds);
-    case 'S': return pad(t.second, 2);
-    case 't': return '\t';
-    case 'T': case 'X': return hms(t);
-    case 'u': return String(t.weekday === 0 ? 7 : t.weekday);
-    case 'w': return String(t.weekday);
-    case 'y': return pad(t.year % 100, 2);
-    case 'Y': return String(t.year);
+    case 'a':
+      return DAYS[t.weekday]!;
+    case 'A':
+      return DAY_NAMES[t.weekday]!;
+    case 'b':
+    case 'h':
+      return MONTHS[t.month - 1]!;
+    case 'B':
+      return MONTH_NAMES[t.month - 1]!;
+    case 'c':
+      return `${DAYS[t.weekday]} ${MONTHS[t.month - 1]} ${pad(t.day, 2, ' ')} ${hms(t)} ${t.year}`;
+    case 'C':
+      return pad(Math.floor(t.year / 100), 2);
+    case 'd':
+      return pad(t.day, 2);
+    case 'D':
+    case 'x':
+      return `${pad(t.month, 2)}/${pad(t.day, 2)}/${pad(t.year % 100, 2)}`;
+    case 'e':
+      return pad(t.day, 2, ' ');
+    case 'F':
+      return `${t.year}-${pad(t.month, 2)}-${pad(t.day, 2)}`;
+    case 'H':
+      return pad(t.hour, 2);
+    case 'I':
+      return pad(hour12, 2);
+    case 'j':
+      return pad(yday, 3);
+    case 'k':
+      return pad(t.hour, 2, ' ');
+    case 'l':
+      return pad(hour12, 2, ' ');
+    case 'm':
+      return pad(t.month, 2);
+    case 'M':
+      return pad(t.minute, 2);
+    case 'n':
+      return '\n';
+    case 'p':
+      return t.hour < 12 ? 'AM' : 'PM';
+    case 'q':
+      return pad(t.micros, 6).slice(0, 3);
+    case 'r':
+      return `${pad(hour12, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)} ${t.hour < 12 ? 'AM' : 'PM'}`;
+    case 'R':
+      return `${pad(t.hour, 2)}:${pad(t.minute, 2)}`;
+    case 's':
+      return String(t.epochSeconds);
+    case 'S':
+      return pad(t.second, 2);
+    case 't':
+      return '\t';
+    case 'T':
+    case 'X':
+      return hms(t);
+    case 'u':
+      return String(t.weekday === 0 ? 7 : t.weekday);
+    case 'w':
+      return String(t.weekday);
+    case 'y':
+      return pad(t.year % 100, 2);
+    case 'Y':
+      return String(t.year);
     case 'z': {
       const o = Math.abs(t.offsetMinutes);
       return `${t.offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(o / 60), 2)}${pad(o % 60, 2)}`;
     }
-    case 'Z': return t.zone;
-    case '%': return '%';
-    default: return null;
+    case 'Z':
+      return t.zone;
+    case '%':
+      return '%';
+    default:
+      return null;
   }
 }
 

@@ -7,13 +7,7 @@ import { resolve } from 'node:path';
 import { VoipguardError } from '../core/errors.js';
 import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
 import { parseAsteriskVersion } from '../asterisk/asterisk-version.js';
-import {
-  generateSecret,
-  renderExtensionsSnippet,
-  renderLoggerSnippet,
-  renderManagerSnippet,
-  type Driver,
-} from '../asterisk/snippets.js';
+import { generateSecret, renderExtensionsSnippet, renderLoggerSnippet, renderManagerSnippet, type Driver } from '../asterisk/snippets.js';
 import { diskSecretFs, writeAmiLogin, type SecretFileSystem } from '../asterisk/ami-config-writer.js';
 import type { CliIo } from './io.js';
 

@@ -67,7 +67,7 @@ export function readLines(fd: number, maxLineBytes: number, onLine: (text: strin
       // same text either way for ASCII, and latin1 decodes four times faster
       const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
       const checkUtf8 = text.includes('\uFFFD');
-      for (let start = 0; ; ) {
+      for (let start = 0; ;) {
         const nl = text.indexOf('\n', start);
         const end = nl < 0 ? text.length : nl;
         // in characters: never more than the bytes, and the filter caps characters anyway

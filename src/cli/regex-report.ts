@@ -143,8 +143,20 @@ export function renderText(run: RegexRun, basedir: string): string {
   for (const [fmt, hits] of run.dateHits) o.push(`|  [${hits}] ${fmt}`);
   o.push('`-', '');
   o.push(...summaryLines(run));
-  if (run.matchedLines) o.push(...listing('Matched line(s)', run.matchedLines.map((m) => m.text)));
-  if (run.missedLines) o.push(...listing('Missed line(s)', run.missedLines.map((m) => m.text)));
+  if (run.matchedLines)
+    o.push(
+      ...listing(
+        'Matched line(s)',
+        run.matchedLines.map((m) => m.text),
+      ),
+    );
+  if (run.missedLines)
+    o.push(
+      ...listing(
+        'Missed line(s)',
+        run.missedLines.map((m) => m.text),
+      ),
+    );
   return o.join('\n') + '\n';
 }
 
@@ -172,7 +184,13 @@ function clip(s: string, n: number): string {
 /** One line per failure: `<ip> <msg>` by default; tags <ip> <msg> <time> <kind> <service>
  *  <transport> <account> <session> <line>. A format without `<` is a list of tag names (fail2ban-regex's `-o ip`). */
 export function renderOut(format: string, m: MatchedLine): string {
-  const fmt = format.includes('<') ? format : format.split(/[\s,]+/).filter(Boolean).map((t) => `<${t}>`).join(' ');
+  const fmt = format.includes('<')
+    ? format
+    : format
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((t) => `<${t}>`)
+        .join(' ');
   const f = m.failure;
   const values: Record<string, string> = {
     ip: f.ip,

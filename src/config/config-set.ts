@@ -185,7 +185,12 @@ export class ConfigSet {
     return this.interpolate(section, key, e.value, vars, [], e);
   }
 
-  private lookup(section: string, ref: string, vars: Readonly<Record<string, string>>, below: ConfigEntry | undefined): { value: string; entry?: ConfigEntry; section: string } | undefined {
+  private lookup(
+    section: string,
+    ref: string,
+    vars: Readonly<Record<string, string>>,
+    below: ConfigEntry | undefined,
+  ): { value: string; entry?: ConfigEntry; section: string } | undefined {
     if (ref === '__name__') return { value: section, section };
     if (ref.startsWith('known/')) {
       const k = ref.slice(6);
@@ -263,5 +268,5 @@ export class ConfigSet {
 /** fail2ban's action shortcuts voipguard has no action for: say so, rather than only "not defined". */
 function shortcutHint(ref: string): string {
   if (!/^action_[a-z0-9_]+$/i.test(ref)) return '';
-  return '; voipguard\'s jail.conf defines action_, action_mw and action_mwl; fail2ban\'s other shortcuts report to services it ships no action for: name your own action.d file (action = myaction[…])';
+  return "; voipguard's jail.conf defines action_, action_mw and action_mwl; fail2ban's other shortcuts report to services it ships no action for: name your own action.d file (action = myaction[…])";
 }

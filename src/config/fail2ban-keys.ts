@@ -20,8 +20,16 @@ const WHY: Readonly<Record<string, string>> = Object.freeze({
 });
 
 const HELPER_NAMES = new Set([
-  'mode', 'mta', 'sender', 'sendername', 'destemail', 'dest', 'fail2ban_agent', 'banaction_allports',
-  'default_backend', 'logtimezone',
+  'mode',
+  'mta',
+  'sender',
+  'sendername',
+  'destemail',
+  'dest',
+  'fail2ban_agent',
+  'banaction_allports',
+  'default_backend',
+  'logtimezone',
 ]);
 
 const HELPER_PATTERNS: readonly RegExp[] = [/^action_[a-z0-9_]*$/, /^banaction_[a-z0-9_]+$/, /_log$/, /_backend$/, /^syslog_/];

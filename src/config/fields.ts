@@ -52,7 +52,11 @@ export function bool<P extends string>(prop: P, def: string, doc: string): Field
 
 export function int<P extends string>(prop: P, def: string | null, min: number, max: number, doc: string, fallback?: string): Field<P, number> {
   return {
-    prop, default: def, absent: min, doc, ...(fallback ? { fallback } : {}),
+    prop,
+    default: def,
+    absent: min,
+    doc,
+    ...(fallback ? { fallback } : {}),
     parse(raw, ctx) {
       const v = raw.trim();
       if (!/^-?\d+$/.test(v)) fail('VG_CONFIG_TYPE', `"${raw}" is not a whole number`, ctx);
@@ -65,7 +69,10 @@ export function int<P extends string>(prop: P, def: string | null, min: number, 
 
 export function positiveNumber<P extends string>(prop: P, def: string, doc: string): Field<P, number> {
   return {
-    prop, default: def, absent: 1, doc,
+    prop,
+    default: def,
+    absent: 1,
+    doc,
     parse(raw, ctx) {
       const v = raw.trim();
       if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) fail('VG_CONFIG_TYPE', `"${raw}" is not a positive number`, ctx);
@@ -95,14 +102,20 @@ export function duration<P extends string>(prop: P, def: string, opts: DurationO
 /** An optional duration: empty text or absent → null. */
 export function optionalDuration<P extends string>(prop: P, doc: string): Field<P, number | null> {
   return {
-    prop, default: null, absent: null, doc,
+    prop,
+    default: null,
+    absent: null,
+    doc,
     parse: (raw, ctx) => (raw.trim() === '' ? null : parseDurationField(raw, { permanent: false }, ctx)),
   };
 }
 
 export function text<P extends string>(prop: P, def: string | null, re: RegExp, what: string, doc: string): Field<P, string> {
   return {
-    prop, default: def, absent: '', doc,
+    prop,
+    default: def,
+    absent: '',
+    doc,
     parse(raw, ctx) {
       const v = raw.trim();
       if (!re.test(v)) fail('VG_CONFIG_TYPE', `"${raw}" is not ${what}`, ctx);
@@ -113,7 +126,10 @@ export function text<P extends string>(prop: P, def: string | null, re: RegExp, 
 
 export function optionalText<P extends string>(prop: P, re: RegExp, what: string, doc: string): Field<P, string | null> {
   return {
-    prop, default: null, absent: null, doc,
+    prop,
+    default: null,
+    absent: null,
+    doc,
     parse(raw, ctx) {
       const v = raw.trim();
       if (v === '') return null;

@@ -65,11 +65,11 @@ export function parseIni(text: string, file: string): IniDocument {
     }
     const kv = KEY_RE.exec(trimmed);
     if (!kv || current === null) {
-      throw new VoipguardError(
-        'VG_CONFIG_SYNTAX',
-        current === null ? `"${clip(trimmed)}" stands before any [section]` : `cannot read "${clip(trimmed)}"`,
-        { file, line: lineNo, ...(current ? { section: current.name } : {}) },
-      );
+      throw new VoipguardError('VG_CONFIG_SYNTAX', current === null ? `"${clip(trimmed)}" stands before any [section]` : `cannot read "${clip(trimmed)}"`, {
+        file,
+        line: lineNo,
+        ...(current ? { section: current.name } : {}),
+      });
     }
     last = { key: kv[1]!.trim().toLowerCase(), parts: [kv[2]!.replace(INLINE_COMMENT_RE, '').trim()], line: lineNo };
     current.entries.push(last);

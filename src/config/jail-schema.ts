@@ -7,8 +7,18 @@ import { DEFAULT_SECURITY_EVENTS } from './ami-events.js';
 import { parseTimeZone } from '../core/time-zone.js';
 import { parseJournalMatch } from './journal-match.js';
 import {
-  bool, custom, duration, fail, int, optionalDuration, parseDurationField, positiveNumber, splitList, text,
-  type FieldContext, type Values,
+  bool,
+  custom,
+  duration,
+  fail,
+  int,
+  optionalDuration,
+  parseDurationField,
+  positiveNumber,
+  splitList,
+  text,
+  type FieldContext,
+  type Values,
 } from './fields.js';
 import { parseNamedArgs, parseNamedArgsList, type NamedArgs } from './named-args.js';
 
@@ -16,9 +26,19 @@ export type Backend = 'auto' | 'polling' | 'inotify' | 'systemd';
 
 /** Security events that report a failure (docs/asterisk-facts.md §1.1); ChallengeSent/SuccessfulAuth never do. */
 export const FAILURE_EVENTS: readonly string[] = Object.freeze([
-  'FailedACL', 'InvalidAccountID', 'SessionLimit', 'MemoryLimit', 'LoadAverageLimit', 'RequestNotSupported',
-  'RequestNotAllowed', 'AuthMethodNotAllowed', 'RequestBadFormat', 'UnexpectedAddress', 'ChallengeResponseFailed',
-  'InvalidPassword', 'InvalidTransport',
+  'FailedACL',
+  'InvalidAccountID',
+  'SessionLimit',
+  'MemoryLimit',
+  'LoadAverageLimit',
+  'RequestNotSupported',
+  'RequestNotAllowed',
+  'AuthMethodNotAllowed',
+  'RequestBadFormat',
+  'UnexpectedAddress',
+  'ChallengeResponseFailed',
+  'InvalidPassword',
+  'InvalidTransport',
 ]);
 
 function parseLogpath(raw: string, ctx: FieldContext): string[] {
@@ -125,17 +145,23 @@ const CHAIN_RE = /^[A-Za-z0-9_.-]{1,28}$/;
 
 export const JAIL_FIELDS = {
   enabled: bool('enabled', 'false', 'the jail runs only when true'),
-  filter: custom('filter', null, null as NamedArgs | null, 'filter.d name with optional [param=value] arguments; empty: no filter (manual bans only)',
-    (raw, ctx) => parseNamedArgs(raw, ctx.place)),
-  action: custom('actions', null, [] as NamedArgs[], 'action.d names with [name=…, port=…, protocol=…] arguments, one per line',
-    (raw, ctx) => parseNamedArgsList(raw, ctx.place)),
-  banaction: custom('banaction', null, null as NamedArgs | null, 'the firewall action that %(action_)s uses',
-    (raw, ctx) => parseNamedArgs(raw, ctx.place)),
+  filter: custom(
+    'filter',
+    null,
+    null as NamedArgs | null,
+    'filter.d name with optional [param=value] arguments; empty: no filter (manual bans only)',
+    (raw, ctx) => parseNamedArgs(raw, ctx.place),
+  ),
+  action: custom('actions', null, [] as NamedArgs[], 'action.d names with [name=…, port=…, protocol=…] arguments, one per line', (raw, ctx) =>
+    parseNamedArgsList(raw, ctx.place),
+  ),
+  banaction: custom('banaction', null, null as NamedArgs | null, 'the firewall action that %(action_)s uses', (raw, ctx) => parseNamedArgs(raw, ctx.place)),
   logpath: custom('logpath', null, [] as string[], 'absolute paths or glob patterns, one per line', parseLogpath),
   maxlogfiles: int('maxlogfiles', '1000', 1, 1_000_000, 'files one logpath glob may match; more is a config error (docs/resources.md)'),
   backend: custom('backend', 'auto', 'auto' as Backend, 'auto (also polling, pyinotify, gamin), inotify, polling-only, systemd', parseBackend),
-  journalmatch: custom('journalmatch', null, [] as string[], 'journal matches for backend = systemd (FIELD=value, + for or)',
-    (raw, ctx) => parseJournalMatch(raw, ctx.place)),
+  journalmatch: custom('journalmatch', null, [] as string[], 'journal matches for backend = systemd (FIELD=value, + for or)', (raw, ctx) =>
+    parseJournalMatch(raw, ctx.place),
+  ),
   maxretry: int('maxretry', '5', 1, 10_000, 'failures within findtime that ban'),
   findtime: duration('findtime', '10m', { permanent: false }, 'the sliding window'),
   bantime: duration('bantime', '10m', { permanent: true }, 'ban length; -1 is permanent'),
@@ -154,15 +180,26 @@ export const JAIL_FIELDS = {
   }),
   ami: bool('ami', 'no', 'the jail also takes failures from AMI security events'),
   amievents: custom('amievents', DEFAULT_SECURITY_EVENTS.join(' '), [] as string[], 'AMI security events that count as failures', parseAmiEvents),
-  maxskew: boundedDuration('maxskew', '10m', 1000, 86_400_000,
-    'a failure dated further than this from now is refused (old, replayed or forged line); closer, it counts at its time (a clock ahead: at now)'),
+  maxskew: boundedDuration(
+    'maxskew',
+    '10m',
+    1000,
+    86_400_000,
+    'a failure dated further than this from now is refused (old, replayed or forged line); closer, it counts at its time (a clock ahead: at now)',
+  ),
   timezone: custom('timezone', null, null as string | null, 'time zone of log timestamps without one (UTC, UTC+0200, Europe/Paris)', parseTimezone),
 } as const;
 
 export const INCREMENT_FIELDS = {
   'bantime.increment': bool('enabled', 'false', 'repeat offenders get longer bans'),
   'bantime.factor': positiveNumber('factor', '1', 'multiplies every increased ban time'),
-  'bantime.multipliers': custom('multipliers', '', [] as number[], 'ban time multipliers by earlier ban count (the last one repeats); empty: doubling', parseMultipliers),
+  'bantime.multipliers': custom(
+    'multipliers',
+    '',
+    [] as number[],
+    'ban time multipliers by earlier ban count (the last one repeats); empty: doubling',
+    parseMultipliers,
+  ),
   'bantime.maxtime': optionalDuration('maxtime', 'cap on an increased ban time'),
   'bantime.rndtime': optionalDuration('rndtime', 'random extra time, up to this much'),
   'bantime.overalljails': bool('overalljails', 'false', 'count earlier bans of the address in every jail'),
@@ -187,8 +224,20 @@ function formatMs(ms: number): string {
 export const CORRELATE_FIELDS = {
   correlate: bool('enabled', 'true', 'signals of one attempt (AMI, security log, notice log) count once; false: every signal counts'),
   'correlate.idwindow': boundedDuration('idWindowMs', '10s', 100, 60_000, 'signals with the same Call-ID within this time of the first are one attempt'),
-  'correlate.pointerwindow': boundedDuration('pointerWindowMs', '10ms', 1, 1000, 'signals with the same chan_sip/AMI pointer SessionID within this time are one attempt (Asterisk reuses pointers)'),
-  'correlate.crosswindow': boundedDuration('crossWindowMs', '2s', 100, 10_000, 'signals of different sources without a shared id, within this time, can be one attempt'),
+  'correlate.pointerwindow': boundedDuration(
+    'pointerWindowMs',
+    '10ms',
+    1,
+    1000,
+    'signals with the same chan_sip/AMI pointer SessionID within this time are one attempt (Asterisk reuses pointers)',
+  ),
+  'correlate.crosswindow': boundedDuration(
+    'crossWindowMs',
+    '2s',
+    100,
+    10_000,
+    'signals of different sources without a shared id, within this time, can be one attempt',
+  ),
   'correlate.retain': boundedDuration('retainMs', '30s', 1000, 600_000, 'how long an attempt waits for its late signals (a log read late)'),
 } as const;
 

@@ -91,10 +91,14 @@ function loadService(set: ConfigSet | 'absent' | null, defaultFile: string, diag
     if (schema !== undefined) {
       checkServiceKeys(have!, section, schema, diag);
     } else if (FAIL2BAN_SERVICE_SECTIONS.has(section)) {
-      diag.warn(`${describePlace({ file: have!.entry(section, have!.ownKeys(section)[0] ?? '')?.file, section })}: only fail2ban uses this section; voipguard ignores it`);
+      diag.warn(
+        `${describePlace({ file: have!.entry(section, have!.ownKeys(section)[0] ?? '')?.file, section })}: only fail2ban uses this section; voipguard ignores it`,
+      );
     } else {
       const first = have!.entry(section, have!.ownKeys(section)[0] ?? '');
-      diag.errors.push(new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `unknown section [${section}] (known: Definition, ami, metrics)`, { file: first?.file, section }));
+      diag.errors.push(
+        new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `unknown section [${section}] (known: Definition, ami, metrics)`, { file: first?.file, section }),
+      );
     }
   }
   const read = <S extends Schema>(section: string, schema: S) =>

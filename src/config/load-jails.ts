@@ -9,7 +9,12 @@ import { fail2banOnly, references } from './fail2ban-keys.js';
 import { deepFreeze, describePlace, readSchema } from './fields.js';
 import { CORRELATE_FIELDS, INCREMENT_FIELDS, JAIL_ALIASES, JAIL_FIELDS, type JailConfig } from './jail-schema.js';
 
-const SCHEMA_KEYS: ReadonlySet<string> = new Set([...Object.keys(JAIL_FIELDS), ...Object.keys(INCREMENT_FIELDS), ...Object.keys(CORRELATE_FIELDS), ...Object.keys(JAIL_ALIASES)]);
+const SCHEMA_KEYS: ReadonlySet<string> = new Set([
+  ...Object.keys(JAIL_FIELDS),
+  ...Object.keys(INCREMENT_FIELDS),
+  ...Object.keys(CORRELATE_FIELDS),
+  ...Object.keys(JAIL_ALIASES),
+]);
 // the helper the shipped jail.conf defines for `action`: a jail that sets its own action leaves it unused
 const OUR_HELPERS: ReadonlySet<string> = new Set(['action_']);
 // fail2ban's mail shortcuts, defined in the shipped jail.conf: silent there even when no jail uses
@@ -73,14 +78,26 @@ function readJail(set: ConfigSet, name: string, used: ReadonlySet<string>, diag:
   if (errors.length > 0) return null;
   const where = (key: string): string => describePlace(placeOf(set, name, key));
   if (values.enabled && values.filter !== null && values.logpath.length === 0 && values.backend !== 'systemd' && !values.ami) {
-    errors.push(new VoipguardError('VG_CONFIG_MISSING', `jail [${name}] has filter ${values.filter.name} but no logpath, no backend = systemd and ami = no: it would never see a line`, { ...placeOf(set, name, 'filter'), key: 'logpath' }));
+    errors.push(
+      new VoipguardError(
+        'VG_CONFIG_MISSING',
+        `jail [${name}] has filter ${values.filter.name} but no logpath, no backend = systemd and ami = no: it would never see a line`,
+        { ...placeOf(set, name, 'filter'), key: 'logpath' },
+      ),
+    );
     return null;
   }
   if (values.backend === 'systemd' && values.logpath.length > 0 && set.entry(name, 'logpath')?.section === name) {
     diag.warn(`${where('logpath')}: backend = systemd reads the journal; logpath is not used`);
   }
   if (correlate.retainMs < Math.max(correlate.idWindowMs, correlate.crossWindowMs)) {
-    errors.push(new VoipguardError('VG_CONFIG_TYPE', `correlate.retain must be at least correlate.idwindow and correlate.crosswindow: a signal arriving after the attempt is forgotten counts again`, placeOf(set, name, 'correlate.retain')));
+    errors.push(
+      new VoipguardError(
+        'VG_CONFIG_TYPE',
+        `correlate.retain must be at least correlate.idwindow and correlate.crosswindow: a signal arriving after the attempt is forgotten counts again`,
+        placeOf(set, name, 'correlate.retain'),
+      ),
+    );
     return null;
   }
   return { name, ...values, increment, correlate, raw, file: own.file };
@@ -98,7 +115,12 @@ function checkKeys(set: ConfigSet, section: string, used: ReadonlySet<string>, d
       continue;
     }
     const near = closestKey(key);
-    const hint = near !== null ? ` (did you mean "${near}"?)` : section === 'DEFAULT' ? '' : ` (an action parameter goes in the action's brackets: action = iptables[${key}=…])`;
+    const hint =
+      near !== null
+        ? ` (did you mean "${near}"?)`
+        : section === 'DEFAULT'
+          ? ''
+          : ` (an action parameter goes in the action's brackets: action = iptables[${key}=…])`;
     const err = new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `unknown key "${key}"${hint}`, place);
     if (section === 'DEFAULT') diag.errors.push(err);
     else errors.push(err);

@@ -5,8 +5,18 @@
 export function fromFail2banLevel(level: string): string | null {
   const l = level.trim().toUpperCase();
   const map: Record<string, string> = {
-    CRITICAL: 'fatal', FATAL: 'fatal', ERROR: 'error', WARNING: 'warn', WARN: 'warn', NOTICE: 'info',
-    INFO: 'info', DEBUG: 'debug', TRACEDEBUG: 'trace', HEAVYDEBUG: 'trace', TRACE: 'trace', SILENT: 'silent',
+    CRITICAL: 'fatal',
+    FATAL: 'fatal',
+    ERROR: 'error',
+    WARNING: 'warn',
+    WARN: 'warn',
+    NOTICE: 'info',
+    INFO: 'info',
+    DEBUG: 'debug',
+    TRACEDEBUG: 'trace',
+    HEAVYDEBUG: 'trace',
+    TRACE: 'trace',
+    SILENT: 'silent',
   };
   return map[l] ?? null;
 }

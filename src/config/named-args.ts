@@ -19,7 +19,10 @@ const KEY_RE = /^[A-Za-z0-9_.-]+$/;
 
 class Cursor {
   i = 0;
-  constructor(readonly s: string, readonly place: ErrorPlace) {}
+  constructor(
+    readonly s: string,
+    readonly place: ErrorPlace,
+  ) {}
   get done(): boolean {
     return this.i >= this.s.length;
   }

@@ -66,7 +66,9 @@ export const AMI_FIELDS = {
   port: int('port', '5038', 1, 65535, 'the manager port'),
   username: text('username', 'voipguard', /^[^\s\r\n]+$/, 'a user name without spaces', 'the manager.conf user'),
   secret: optionalText('secret', /^[^\r\n]+$/, 'a single line', 'its secret (or secretfile)'),
-  secretfile: custom('secretfile', null, null as string | null, 'a root-only file holding the secret', (raw, ctx) => (raw.trim() === '' ? null : absolutePath(raw, ctx))),
+  secretfile: custom('secretfile', null, null as string | null, 'a root-only file holding the secret', (raw, ctx) =>
+    raw.trim() === '' ? null : absolutePath(raw, ctx),
+  ),
 } as const;
 
 export const METRICS_FIELDS = {

@@ -29,9 +29,7 @@ export class ControlClient {
         else resolve(data as ReplyOf<K>);
       };
       s.setEncoding('utf8');
-      s.setTimeout(this.timeoutMs, () =>
-        finish(new VoipguardError('VG_CONTROL_TIMEOUT', `no answer on ${path} within ${Math.round(this.timeoutMs / 1000)}s`)),
-      );
+      s.setTimeout(this.timeoutMs, () => finish(new VoipguardError('VG_CONTROL_TIMEOUT', `no answer on ${path} within ${Math.round(this.timeoutMs / 1000)}s`)));
       s.once('connect', () => s.write(JSON.stringify({ id, req }) + '\n'));
       s.on('error', (e: NodeJS.ErrnoException) => finish(connectError(path, e)));
       s.on('data', (chunk: string) => {

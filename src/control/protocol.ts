@@ -60,12 +60,27 @@ export interface WireError {
 }
 
 export type WireReply =
-  | { readonly id: number | null; readonly ok: true; readonly data: unknown }
-  | { readonly id: number | null; readonly ok: false; readonly error: WireError };
+  { readonly id: number | null; readonly ok: true; readonly data: unknown } | { readonly id: number | null; readonly ok: false; readonly error: WireError };
 
 const COMMANDS: readonly Command[] = [
-  'ping', 'version', 'stop', 'status', 'jail-status', 'stats', 'banned', 'banip', 'unbanip', 'addignoreip',
-  'delignoreip', 'get', 'reload', 'set-loglevel', 'set-logtarget', 'get-loglevel', 'get-logtarget', 'flushlogs',
+  'ping',
+  'version',
+  'stop',
+  'status',
+  'jail-status',
+  'stats',
+  'banned',
+  'banip',
+  'unbanip',
+  'addignoreip',
+  'delignoreip',
+  'get',
+  'reload',
+  'set-loglevel',
+  'set-logtarget',
+  'get-loglevel',
+  'get-logtarget',
+  'flushlogs',
 ];
 
 function bad(message: string): VoipguardError {
@@ -86,7 +101,10 @@ export function checkIps(v: unknown, ranges = false): string[] {
     if (text === undefined || text === null) {
       const shown = typeof x === 'string' ? JSON.stringify(x.slice(0, 80)) : typeof x;
       if (typeof x === 'string' && isScopedIp(x.split('/')[0]!)) {
-        throw new VoipguardError('VG_BAD_IP', `a scoped address is refused: ${shown}. A ban applies on every interface, and the same link-local address on another link is another host`);
+        throw new VoipguardError(
+          'VG_BAD_IP',
+          `a scoped address is refused: ${shown}. A ban applies on every interface, and the same link-local address on another link is another host`,
+        );
       }
       throw new VoipguardError('VG_BAD_IP', `not an IP address${ranges ? ' or CIDR range' : ''}: ${shown}`);
     }

@@ -52,7 +52,8 @@ export function socketDirProblems(dir: string, euid: number = process.geteuid?.(
     if (!st.isDirectory()) problems.push(`${who} is not a directory`);
     if (!trusted(st.uid)) problems.push(`${who} is owned by uid ${st.uid}, not root`);
     if (own && (st.mode & 0o022) !== 0) problems.push(`${who} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode ${mode})`);
-    else if (!own && (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) problems.push(`${who} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} without the sticky bit (mode ${mode})`);
+    else if (!own && (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0)
+      problems.push(`${who} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} without the sticky bit (mode ${mode})`);
     const up = dirname(d);
     if (up === d || d === sep) break;
     d = up;

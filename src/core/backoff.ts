@@ -28,8 +28,7 @@ export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({
  * and is injected so tests know the schedule exactly.
  */
 export function backoffDelay(attempt: number, opts: BackoffOptions, rng: () => number): number {
-  const nominal =
-    attempt <= 0 ? opts.firstMs : Math.min(opts.capMs, opts.baseMs * Math.pow(opts.factor, attempt - 1));
+  const nominal = attempt <= 0 ? opts.firstMs : Math.min(opts.capMs, opts.baseMs * Math.pow(opts.factor, attempt - 1));
   const j = Math.min(1, Math.max(0, opts.jitter));
   const r = Math.min(1, Math.max(0, rng()));
   return Math.max(0, Math.round(nominal * (1 - j * r)));

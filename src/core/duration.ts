@@ -3,13 +3,37 @@
 
 const UNITS: Record<string, number> = {
   ms: 0.001, // ours, for sub-second windows (correlate.pointerwindow)
-  s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
-  m: 60, mi: 60, min: 60, mins: 60, minute: 60, minutes: 60,
-  h: 3600, hr: 3600, hour: 3600, hours: 3600,
-  d: 86400, da: 86400, day: 86400, days: 86400,
-  w: 604800, wk: 604800, week: 604800, weeks: 604800,
-  mo: 2629800, mon: 2629800, month: 2629800, months: 2629800, // fail2ban: 30.4375 days
-  y: 31557600, yr: 31557600, year: 31557600, years: 31557600,
+  s: 1,
+  sec: 1,
+  secs: 1,
+  second: 1,
+  seconds: 1,
+  m: 60,
+  mi: 60,
+  min: 60,
+  mins: 60,
+  minute: 60,
+  minutes: 60,
+  h: 3600,
+  hr: 3600,
+  hour: 3600,
+  hours: 3600,
+  d: 86400,
+  da: 86400,
+  day: 86400,
+  days: 86400,
+  w: 604800,
+  wk: 604800,
+  week: 604800,
+  weeks: 604800,
+  mo: 2629800,
+  mon: 2629800,
+  month: 2629800,
+  months: 2629800, // fail2ban: 30.4375 days
+  y: 31557600,
+  yr: 31557600,
+  year: 31557600,
+  years: 31557600,
 };
 
 export const PERMANENT = -1;
@@ -38,7 +62,12 @@ export function formatDuration(ms: number): string {
   if (ms < 0) return 'permanent';
   let s = Math.round(ms / 1000);
   const parts: string[] = [];
-  for (const [u, n] of [['w', 604800], ['d', 86400], ['h', 3600], ['m', 60]] as const) {
+  for (const [u, n] of [
+    ['w', 604800],
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (s >= n) {
       parts.push(`${Math.floor(s / n)}${u}`);
       s %= n;

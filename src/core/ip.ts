@@ -145,7 +145,7 @@ function formatV6(b: Uint8Array): string {
   // RFC 5952: compress the longest run of two or more zero groups (the first on a tie)
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;

@@ -12,9 +12,21 @@ export type AttemptClassName = 'unknown-account' | 'bad-credentials' | 'acl' | '
 
 /** The Asterisk security event names (facts §1.1): a Failure with one of these kinds is an event. */
 export const SECURITY_EVENT_NAMES: ReadonlySet<string> = new Set([
-  'FailedACL', 'InvalidAccountID', 'SessionLimit', 'MemoryLimit', 'LoadAverageLimit', 'RequestNotSupported',
-  'RequestNotAllowed', 'AuthMethodNotAllowed', 'RequestBadFormat', 'SuccessfulAuth', 'UnexpectedAddress',
-  'ChallengeResponseFailed', 'InvalidPassword', 'ChallengeSent', 'InvalidTransport',
+  'FailedACL',
+  'InvalidAccountID',
+  'SessionLimit',
+  'MemoryLimit',
+  'LoadAverageLimit',
+  'RequestNotSupported',
+  'RequestNotAllowed',
+  'AuthMethodNotAllowed',
+  'RequestBadFormat',
+  'SuccessfulAuth',
+  'UnexpectedAddress',
+  'ChallengeResponseFailed',
+  'InvalidPassword',
+  'ChallengeSent',
+  'InvalidTransport',
 ]);
 
 const EVENT_CLASS: Readonly<Record<string, AttemptClassName>> = {

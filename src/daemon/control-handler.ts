@@ -19,7 +19,15 @@ export interface ServiceControlOptions {
 }
 
 /** pino's level names back to fail2ban's, for `get loglevel`. */
-const FAIL2BAN_LEVEL: Record<string, string> = { fatal: 'CRITICAL', error: 'ERROR', warn: 'WARNING', info: 'INFO', debug: 'DEBUG', trace: 'TRACEDEBUG', silent: 'SILENT' };
+const FAIL2BAN_LEVEL: Record<string, string> = {
+  fatal: 'CRITICAL',
+  error: 'ERROR',
+  warn: 'WARNING',
+  info: 'INFO',
+  debug: 'DEBUG',
+  trace: 'TRACEDEBUG',
+  silent: 'SILENT',
+};
 
 export class ServiceControl implements ControlHandler {
   constructor(
@@ -65,7 +73,7 @@ export class ServiceControl implements ControlHandler {
       case 'addignoreip':
       case 'delignoreip': {
         const engine = this.svc.jail(req.jail).engine;
-        for (const ip of req.ips) (req.cmd === 'addignoreip' ? engine.addIgnore(ip) : engine.delIgnore(ip));
+        for (const ip of req.ips) req.cmd === 'addignoreip' ? engine.addIgnore(ip) : engine.delIgnore(ip);
         return engine.ignoreList();
       }
       case 'get':
@@ -83,7 +91,8 @@ export class ServiceControl implements ControlHandler {
       case 'set-logtarget': {
         const t = req.value.trim();
         const up = t.toUpperCase();
-        if (up !== 'STDOUT' && up !== 'STDERR' && !isAbsolute(t)) throw new VoipguardError('VG_BAD_REQUEST', 'logtarget is STDOUT, STDERR or an absolute file path');
+        if (up !== 'STDOUT' && up !== 'STDERR' && !isAbsolute(t))
+          throw new VoipguardError('VG_BAD_REQUEST', 'logtarget is STDOUT, STDERR or an absolute file path');
         // a path is answered as given (it is case-sensitive); only the two stream names are upper-cased
         const set = lc.setTarget(up === 'STDOUT' || up === 'STDERR' ? up.toLowerCase() : t);
         return set === 'stdout' || set === 'stderr' ? set.toUpperCase() : set;

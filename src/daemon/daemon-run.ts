@@ -62,7 +62,11 @@ export async function runDaemon(parts: DaemonParts, proc: Pick<NodeJS.Process, '
     },
   });
   await service.start(parts.config);
-  const ticker = startTicker(() => service.tick(), parts.tickMs ?? 1000, (e) => log.error({ event: 'tick-failed', err: (e as Error).message }));
+  const ticker = startTicker(
+    () => service.tick(),
+    parts.tickMs ?? 1000,
+    (e) => log.error({ event: 'tick-failed', err: (e as Error).message }),
+  );
   log.info({ event: 'ready', socket: parts.socket, pid: proc.pid });
 
   const why = await parts.stop.requested;

@@ -39,8 +39,17 @@ export interface JailCounters {
 export class JailRuntime {
   readonly name: string;
   readonly counters: JailCounters = {
-    lines: 0, matched: 0, stale: 0, signals: 0, attempts: 0, amiEvents: 0, amiSignals: 0, amiAttempts: 0,
-    lastAmiEventAt: null, hostile: 0, storeErrors: 0,
+    lines: 0,
+    matched: 0,
+    stale: 0,
+    signals: 0,
+    attempts: 0,
+    amiEvents: 0,
+    amiSignals: 0,
+    amiAttempts: 0,
+    lastAmiEventAt: null,
+    hostile: 0,
+    storeErrors: 0,
   };
   private readonly log: Logger;
   private readonly tally: LineTally;
@@ -205,7 +214,13 @@ export class JailRuntime {
     } catch (e) {
       // the count lives on in memory; only a restart before the next save would forget it
       this.counters.storeErrors++;
-      this.log.error({ event: 'store-failed', step: 'windows', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', rows: rows.length, err: (e as Error).message });
+      this.log.error({
+        event: 'store-failed',
+        step: 'windows',
+        code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
+        rows: rows.length,
+        err: (e as Error).message,
+      });
     }
   }
 
@@ -231,7 +246,12 @@ export class JailRuntime {
       this.deps.store.pruneWindows(this.name, now - this.config.findtime, this.parts.engine.maxTracked);
     } catch (e) {
       this.counters.storeErrors++;
-      this.log.error({ event: 'store-failed', step: 'prune-windows', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', err: (e as Error).message });
+      this.log.error({
+        event: 'store-failed',
+        step: 'prune-windows',
+        code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
+        err: (e as Error).message,
+      });
     }
   }
 
@@ -321,7 +341,13 @@ export class JailRuntime {
     // the bans still go to the firewall: a full disk must not let the attacker in
     this.counters.storeErrors += failed;
     const e = first as Error;
-    this.log.error({ event: 'store-failed', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', decisions: failed, ip: decisions[0]!.ip, err: e.message });
+    this.log.error({
+      event: 'store-failed',
+      code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
+      decisions: failed,
+      ip: decisions[0]!.ip,
+      err: e.message,
+    });
   }
 
   /**

@@ -84,7 +84,15 @@ export function prettyLine(line: string): string {
   }
   const { level, time, event, msg, name: _name, ...rest } = o;
   const t = typeof time === 'string' ? time.slice(11, 19) : '';
-  const head = [t, String(level ?? '').toUpperCase().padEnd(LEVEL_WIDTH), event ?? msg ?? ''].filter((x) => x !== '').join(' ');
+  const head = [
+    t,
+    String(level ?? '')
+      .toUpperCase()
+      .padEnd(LEVEL_WIDTH),
+    event ?? msg ?? '',
+  ]
+    .filter((x) => x !== '')
+    .join(' ');
   const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
   return [head, ...fields].join(' ') + '\n';
 }

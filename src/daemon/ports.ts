@@ -11,7 +11,20 @@ import type { JailActions } from '../actions/jail-actions.js';
 /** jails/jail.ts: pure decisions, every call takes `now`. */
 export type JailEngine = Pick<
   Jail,
-  'failure' | 'tick' | 'ban' | 'unban' | 'restore' | 'addIgnore' | 'delIgnore' | 'ignoreList' | 'status' | 'clampedTotal' | 'bannedCount' | 'restoreWindows' | 'takeWindowChanges' | 'maxTracked'
+  | 'failure'
+  | 'tick'
+  | 'ban'
+  | 'unban'
+  | 'restore'
+  | 'addIgnore'
+  | 'delIgnore'
+  | 'ignoreList'
+  | 'status'
+  | 'clampedTotal'
+  | 'bannedCount'
+  | 'restoreWindows'
+  | 'takeWindowChanges'
+  | 'maxTracked'
 >;
 
 /** filters/filter.ts LineFilter, as far as the runtime needs it. */

@@ -10,7 +10,10 @@ import type { Service } from './service.js';
 export function serviceStatus(svc: Service, version: string, pid: number): ServiceStatus {
   const cfg = svc.config;
   const running = [...svc.runtimes.keys()].sort();
-  const disabled = cfg.jails.filter((j) => !j.enabled).map((j) => j.name).sort();
+  const disabled = cfg.jails
+    .filter((j) => !j.enabled)
+    .map((j) => j.name)
+    .sort();
   const waiting: string[] = [];
   const broken = brokenJails(cfg, svc.broken);
   if (running.length === 0 && broken.length === 0) {
@@ -64,7 +67,13 @@ export function brokenJails(cfg: LoadedConfig, failedToStart: readonly { jail: s
     entry.errors.push(e.describe());
     byJail.set(section, entry);
   }
-  const out: BrokenJail[] = [...byJail].map(([jail, b]) => ({ jail, error: b.errors.join('; '), ...(b.file ? { file: b.file } : {}), ...(b.section ? { section: b.section } : {}), ...(b.key ? { key: b.key } : {}) }));
+  const out: BrokenJail[] = [...byJail].map(([jail, b]) => ({
+    jail,
+    error: b.errors.join('; '),
+    ...(b.file ? { file: b.file } : {}),
+    ...(b.section ? { section: b.section } : {}),
+    ...(b.key ? { key: b.key } : {}),
+  }));
   for (const b of failedToStart) if (!byJail.has(b.jail)) out.push({ jail: b.jail, error: b.error });
   return out.sort((a, b) => a.jail.localeCompare(b.jail));
 }

@@ -137,7 +137,12 @@ export class Service {
     const r = this.runtimes.get(name);
     if (!r) {
       const known = this.config.jails.find((j) => j.name === name);
-      const why = known && !known.enabled ? ' (it is disabled: enabled = false)' : this.broken.some((b) => b.jail === name) ? ' (it failed to start: see `voipguard status`)' : '';
+      const why =
+        known && !known.enabled
+          ? ' (it is disabled: enabled = false)'
+          : this.broken.some((b) => b.jail === name)
+            ? ' (it failed to start: see `voipguard status`)'
+            : '';
       throw new VoipguardError('VG_NO_SUCH_JAIL', `no running jail named ${name}${why}`);
     }
     return r;
@@ -160,7 +165,13 @@ export class Service {
 
   /** Applies `cfg`, the config just read, to every jail (only === null) or to one. */
   private async reloadWith(cfg: LoadedConfig, only: string | null): Promise<ReloadResult> {
-    const result = { started: [] as string[], stopped: [] as string[], restarted: [] as string[], unchanged: [] as string[], errors: cfg.errors.map((e) => e.describe()) };
+    const result = {
+      started: [] as string[],
+      stopped: [] as string[],
+      restarted: [] as string[],
+      unchanged: [] as string[],
+      errors: cfg.errors.map((e) => e.describe()),
+    };
     if (only !== null && !cfg.jails.some((j) => j.name === only) && !this.runtimes.has(only)) {
       throw new VoipguardError('VG_NO_SUCH_JAIL', `no jail named ${only} in the configuration`);
     }
@@ -190,7 +201,8 @@ export class Service {
       else if (await this.startJail(next, cfg.service.ami.enabled)) result.restarted.push(name);
     }
     for (const [name, next] of wanted) {
-      if (inScope(name) && !this.runtimes.has(name) && !result.restarted.includes(name) && (await this.startJail(next, cfg.service.ami.enabled))) result.started.push(name);
+      if (inScope(name) && !this.runtimes.has(name) && !result.restarted.includes(name) && (await this.startJail(next, cfg.service.ami.enabled)))
+        result.started.push(name);
     }
     for (const b of this.broken) if (inScope(b.jail)) result.errors.push(`jail ${b.jail}: ${b.error}`);
     const jails = only === null ? [...cfg.jails, ...keptOld] : mergeJails(this.config.jails, [...cfg.jails, ...keptOld], only);

@@ -4,14 +4,7 @@
 
 import { isLoopback } from '../core/ip.js';
 import { DEFAULT_SECURITY_EVENTS } from '../filters/security-event.js';
-import {
-  aclAllows,
-  eventPasses,
-  managerGeneral,
-  managerUser,
-  readsSecurity,
-  type ManagerUser,
-} from '../asterisk/manager-config.js';
+import { aclAllows, eventPasses, managerGeneral, managerUser, readsSecurity, type ManagerUser } from '../asterisk/manager-config.js';
 import type { DoctorAmi, DoctorContext, Finding } from './doctor-types.js';
 
 const RELOAD = "then run: asterisk -rx 'manager reload'";
@@ -23,12 +16,14 @@ const FOREIGN_V6 = '2001:db8::1';
 export async function checkAmi(ctx: DoctorContext): Promise<Finding[]> {
   const ami = ctx.config.ami;
   if (ami === null) {
-    return [{
-      id: 'ami',
-      status: 'skip',
-      message: 'the AMI source is off ([ami] enabled = no): events lost to a log flood are not seen',
-      fix: `${SNIPPET} creates the AMI user and enables [ami]`,
-    }];
+    return [
+      {
+        id: 'ami',
+        status: 'skip',
+        message: 'the AMI source is off ([ami] enabled = no): events lost to a log flood are not seen',
+        fix: `${SNIPPET} creates the AMI user and enables [ami]`,
+      },
+    ];
   }
   const manager = ctx.files.manager;
   if (manager === null) {
@@ -37,7 +32,12 @@ export async function checkAmi(ctx: DoctorContext): Promise<Finding[]> {
   const out: Finding[] = [];
   const general = managerGeneral(manager);
   if (!general.enabled) {
-    out.push({ id: 'ami-manager', status: 'fail', message: 'manager.conf has AMI switched off ([general] enabled is not yes)', fix: `set "enabled = yes" under [general], ${RELOAD}` });
+    out.push({
+      id: 'ami-manager',
+      status: 'fail',
+      message: 'manager.conf has AMI switched off ([general] enabled is not yes)',
+      fix: `set "enabled = yes" under [general], ${RELOAD}`,
+    });
   } else if (!isLoopback(general.bindaddr)) {
     out.push({
       id: 'ami-manager',
@@ -51,7 +51,12 @@ export async function checkAmi(ctx: DoctorContext): Promise<Finding[]> {
 
   const user = managerUser(manager, ami.username);
   if (user === null) {
-    out.push({ id: 'ami-user', status: 'fail', message: `manager.conf has no user [${ami.username}]`, fix: `${SNIPPET}, paste its output into manager.conf, ${RELOAD}` });
+    out.push({
+      id: 'ami-user',
+      status: 'fail',
+      message: `manager.conf has no user [${ami.username}]`,
+      fix: `${SNIPPET}, paste its output into manager.conf, ${RELOAD}`,
+    });
   } else {
     out.push(userFinding(user), privilegeFinding(user), aclFinding(user, ami, general.bindaddr));
   }
@@ -85,10 +90,9 @@ function privilegeFinding(user: ManagerUser): Finding {
   const id = 'ami-privileges';
   const extraRead = user.read.filter((c) => c !== 'security');
   if (user.write.length || extraRead.length) {
-    const what = [
-      extraRead.length ? `read = ${user.read.join(',')}` : '',
-      user.write.length ? `write = ${user.write.join(',')}` : '',
-    ].filter(Boolean).join(' and ');
+    const what = [extraRead.length ? `read = ${user.read.join(',')}` : '', user.write.length ? `write = ${user.write.join(',')}` : '']
+      .filter(Boolean)
+      .join(' and ');
     return {
       id,
       status: 'warn',

@@ -28,8 +28,7 @@ export function loadAsteriskFiles(dir: string, reader: ConfigFileReader): Asteri
 export function moduleLoaded(modules: AsteriskConfig | null, module: string): boolean {
   if (modules === null) return true; // no modules.conf: Asterisk autoloads everything
   const vars = modules.browse('modules');
-  const named = (key: string): boolean =>
-    vars.some((v) => v.name.toLowerCase() === key && v.value.trim().toLowerCase() === module.toLowerCase());
+  const named = (key: string): boolean => vars.some((v) => v.name.toLowerCase() === key && v.value.trim().toLowerCase() === module.toLowerCase());
   if (named('noload')) return false;
   if (isFalse(modules.retrieve('modules', 'autoload'))) return named('load') || named('require') || named('preload');
   return true;

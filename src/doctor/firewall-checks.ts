@@ -17,12 +17,14 @@ export async function checkFirewallTools(ctx: DoctorContext): Promise<Finding[]>
     if (r.exitCode !== 0) missing.push(tool);
   }
   if (missing.length) {
-    return [{
-      id,
-      status: 'fail',
-      message: `the jails' actions run ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not installed or does not run: bans cannot be applied`,
-      fix: `apt-get install ${[...new Set(missing.map(packageOf))].join(' ')}`,
-    }];
+    return [
+      {
+        id,
+        status: 'fail',
+        message: `the jails' actions run ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not installed or does not run: bans cannot be applied`,
+        fix: `apt-get install ${[...new Set(missing.map(packageOf))].join(' ')}`,
+      },
+    ];
   }
   return [{ id, status: 'ok', message: `${tools.join(', ')} installed` }];
 }
@@ -38,7 +40,10 @@ function packageOf(tool: string): string {
 export async function checkEstablished(ctx: DoctorContext): Promise<Finding[]> {
   const out: Finding[] = [];
   let conntrack: boolean | null = null;
-  for (const [family, id] of [['inet4', 'established-v4'], ['inet6', 'established-v6']] as const) {
+  for (const [family, id] of [
+    ['inet4', 'established-v4'],
+    ['inet6', 'established-v6'],
+  ] as const) {
     // one listing per distinct command: the tcp and udp actions of a jail hook the same chain
     const byList = new Map<string, FirewallHook[]>();
     for (const h of ctx.config.jails.flatMap((j) => j.hooks).filter((h) => h.family === family)) {
@@ -72,11 +77,25 @@ export async function checkEstablished(ctx: DoctorContext): Promise<Finding[]> {
         fix: `move that rule below the ban jumps (${tool} ${shadowed[0]!.replace(/^-A /, '-D ')}, then ${tool} ${shadowed[0]}, after voipguard has started)${conntrack ? '' : ', or apt-get install conntrack'}`,
       });
     } else if (unreadable.length) {
-      out.push({ id, status: 'warn', message: `cannot list the hooked chain: ${unreadable.join('; ')}`, fix: 'run voipguard doctor as root, with the firewall tools installed' });
+      out.push({
+        id,
+        status: 'warn',
+        message: `cannot list the hooked chain: ${unreadable.join('; ')}`,
+        fix: 'run voipguard doctor as root, with the firewall tools installed',
+      });
     } else if (unhooked.length) {
-      out.push({ id, status: 'warn', message: `no jump to the ban chain of ${unhooked.join(', ')}: no ban is in effect`, fix: 'start voipguard (it hooks its chains at start)' });
+      out.push({
+        id,
+        status: 'warn',
+        message: `no jump to the ban chain of ${unhooked.join(', ')}: no ban is in effect`,
+        fix: 'start voipguard (it hooks its chains at start)',
+      });
     } else {
-      out.push({ id, status: 'ok', message: `the ban chain jumps come before any ESTABLISHED accept (${[...byList.values()].map((h) => h[0]!.list.join(' ')).join(', ')})` });
+      out.push({
+        id,
+        status: 'ok',
+        message: `the ban chain jumps come before any ESTABLISHED accept (${[...byList.values()].map((h) => h[0]!.list.join(' ')).join(', ')})`,
+      });
     }
   }
   return out;

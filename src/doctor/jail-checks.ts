@@ -29,9 +29,10 @@ export function checkLogpaths(ctx: DoctorContext): Finding[] {
         id,
         status: 'fail',
         message: `jail ${jail.name}: ${problems.join('; ')}`,
-        fix: jail.logpaths.some(isGlob) || problems.some((p) => p.includes('does not exist') || p.includes('matches no file'))
-          ? 'make logger.conf write that file (voipguard asterisk logger), or correct logpath in jail.local'
-          : 'let voipguard read it (it runs as root; check the file mode and any MAC policy)',
+        fix:
+          jail.logpaths.some(isGlob) || problems.some((p) => p.includes('does not exist') || p.includes('matches no file'))
+            ? 'make logger.conf write that file (voipguard asterisk logger), or correct logpath in jail.local'
+            : 'let voipguard read it (it runs as root; check the file mode and any MAC policy)',
       });
     }
   }
@@ -59,15 +60,26 @@ export async function checkLogpathsAsService(ctx: DoctorContext): Promise<Findin
     else if (r === 'unknown') unknown++;
   }
   if (denied.length > 0) {
-    return [{
-      id: 'logpath-service',
-      status: 'fail',
-      message: `with the unit's capabilities (${caps}) the service cannot read ${denied.join(' ')}`,
-      fix: 'keep CAP_DAC_READ_SEARCH in CapabilityBoundingSet= of voipguard.service (systemctl edit voipguard), or check the file\'s MAC policy',
-    }];
+    return [
+      {
+        id: 'logpath-service',
+        status: 'fail',
+        message: `with the unit's capabilities (${caps}) the service cannot read ${denied.join(' ')}`,
+        fix: "keep CAP_DAC_READ_SEARCH in CapabilityBoundingSet= of voipguard.service (systemctl edit voipguard), or check the file's MAC policy",
+      },
+    ];
   }
-  if (unknown === files.size) return [{ id: 'logpath-service', status: 'skip', message: 'cannot drop capabilities here (needs root and setpriv): not checked under the unit\'s capabilities' }];
-  return [{ id: 'logpath-service', status: 'ok', message: `${files.size - unknown} log file${files.size - unknown === 1 ? '' : 's'} readable with the unit's capabilities (${caps})` }];
+  if (unknown === files.size)
+    return [
+      { id: 'logpath-service', status: 'skip', message: "cannot drop capabilities here (needs root and setpriv): not checked under the unit's capabilities" },
+    ];
+  return [
+    {
+      id: 'logpath-service',
+      status: 'ok',
+      message: `${files.size - unknown} log file${files.size - unknown === 1 ? '' : 's'} readable with the unit's capabilities (${caps})`,
+    },
+  ];
 }
 
 /** Addresses of this host (loopback included; IPv6 link-local left out, it never crosses a router). */

@@ -34,7 +34,9 @@ export function checkLoggerSecurity(ctx: DoctorContext): Finding[] {
   const id = 'logger-security';
   const s = settingsOf(ctx);
   if (s === null) {
-    return [{ id, status: 'fail', message: `no logger.conf in ${ctx.files.dir}`, fix: 'is --asterisk-dir right? Asterisk reads logger.conf from its config dir' }];
+    return [
+      { id, status: 'fail', message: `no logger.conf in ${ctx.files.dir}`, fix: 'is --asterisk-dir right? Asterisk reads logger.conf from its config dir' },
+    ];
   }
   const r = routing(ctx, s, 'security');
   const amiJails = ctx.config.jails.filter((j) => j.ami).map((j) => j.name);
@@ -43,37 +45,45 @@ export function checkLoggerSecurity(ctx: DoctorContext): Finding[] {
     return [{ id, status: 'ok', message: `security events go to ${c.path}, read by jail ${jails.join(', ')}` }];
   }
   if (r.json.length) {
-    return [{
-      id,
-      status: 'fail',
-      message: `security events go to ${r.json[0]!.path} in the [json] format, which voipguard's filters do not read`,
-      fix: `drop "[json]" from the "${r.json[0]!.name} =>" line in logger.conf, ${RELOAD}`,
-    }];
+    return [
+      {
+        id,
+        status: 'fail',
+        message: `security events go to ${r.json[0]!.path} in the [json] format, which voipguard's filters do not read`,
+        fix: `drop "[json]" from the "${r.json[0]!.name} =>" line in logger.conf, ${RELOAD}`,
+      },
+    ];
   }
   const addChannel = `add "security.log => security" under [logfiles] (voipguard asterisk logger prints the lines) and that file to the jail's logpath, ${RELOAD}`;
   if (ctx.config.ami !== null && amiJails.length) {
-    return [{
-      id,
-      status: 'warn',
-      message: `security events reach jail ${amiJails.join(', ')} over AMI only: while AMI is down no log file a jail reads records them`,
-      fix: addChannel,
-    }];
+    return [
+      {
+        id,
+        status: 'warn',
+        message: `security events reach jail ${amiJails.join(', ')} over AMI only: while AMI is down no log file a jail reads records them`,
+        fix: addChannel,
+      },
+    ];
   }
   if (r.unread.length) {
     const c = r.unread[0]!;
-    return [{
+    return [
+      {
+        id,
+        status: 'fail',
+        message: `security events go to ${c.path}, but no enabled jail reads it`,
+        fix: `add ${c.path} to the logpath of your Asterisk jail (jail.local)`,
+      },
+    ];
+  }
+  return [
+    {
       id,
       status: 'fail',
-      message: `security events go to ${c.path}, but no enabled jail reads it`,
-      fix: `add ${c.path} to the logpath of your Asterisk jail (jail.local)`,
-    }];
-  }
-  return [{
-    id,
-    status: 'fail',
-    message: 'logger.conf writes the security level to no file, and no jail takes AMI events: no security event reaches voipguard',
-    fix: addChannel,
-  }];
+      message: 'logger.conf writes the security level to no file, and no jail takes AMI events: no security event reaches voipguard',
+      fix: addChannel,
+    },
+  ];
 }
 
 export function checkLoggerNotice(ctx: DoctorContext): Finding[] {
@@ -88,19 +98,23 @@ export function checkLoggerNotice(ctx: DoctorContext): Finding[] {
   const why = 'PJSIP calls to unknown extensions and the dialplan line for unknown callers appear only as NOTICE lines';
   if (r.unread.length || r.json.length) {
     const c = (r.unread[0] ?? r.json[0])!;
-    return [{
+    return [
+      {
+        id,
+        status: 'warn',
+        message: `NOTICE lines go to ${c.path}${c.formatter === 'json' ? ' in the [json] format' : ''}, which no jail reads; ${why}`,
+        fix: c.formatter === 'json' ? `drop "[json]" from the "${c.name} =>" line, ${RELOAD}` : `add ${c.path} to the logpath of your Asterisk jail`,
+      },
+    ];
+  }
+  return [
+    {
       id,
       status: 'warn',
-      message: `NOTICE lines go to ${c.path}${c.formatter === 'json' ? ' in the [json] format' : ''}, which no jail reads; ${why}`,
-      fix: c.formatter === 'json' ? `drop "[json]" from the "${c.name} =>" line, ${RELOAD}` : `add ${c.path} to the logpath of your Asterisk jail`,
-    }];
-  }
-  return [{
-    id,
-    status: 'warn',
-    message: `logger.conf writes the notice level to no file; ${why}`,
-    fix: `add "messages.log => notice,warning,error" under [logfiles], ${RELOAD}`,
-  }];
+      message: `logger.conf writes the notice level to no file; ${why}`,
+      fix: `add "messages.log => notice,warning,error" under [logfiles], ${RELOAD}`,
+    },
+  ];
 }
 
 const HAS_YEAR = /%[EO]?[YyFDcxsC]/;

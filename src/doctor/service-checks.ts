@@ -6,12 +6,14 @@ export function checkConfig(ctx: DoctorContext): Finding[] {
   const id = 'config';
   const c = ctx.config;
   if (c.errors.length) {
-    return [{
-      id,
-      status: 'fail',
-      message: `voipguard's config in ${c.configDir} has ${c.errors.length} error${c.errors.length > 1 ? 's' : ''}: ${c.errors.join('; ')}`,
-      fix: 'correct the named files (the daemon skips a broken jail and refuses a broken service section)',
-    }];
+    return [
+      {
+        id,
+        status: 'fail',
+        message: `voipguard's config in ${c.configDir} has ${c.errors.length} error${c.errors.length > 1 ? 's' : ''}: ${c.errors.join('; ')}`,
+        fix: 'correct the named files (the daemon skips a broken jail and refuses a broken service section)',
+      },
+    ];
   }
   const jails = c.jails.length ? `jail${c.jails.length > 1 ? 's' : ''} ${c.jails.map((j) => j.name).join(', ')}` : 'no enabled jail';
   if (c.warnings.length) {
@@ -33,12 +35,14 @@ export function checkAsteriskFiles(ctx: DoctorContext): Finding[] {
   const problems = read.flatMap((c) => c!.problems);
   if (problems.length) {
     const shown = problems.slice(0, 3).map((p) => `${p.file}:${p.line}: ${p.message}`);
-    return [{
-      id,
-      status: 'warn',
-      message: `${problems.length} line${problems.length > 1 ? 's' : ''} Asterisk would also complain about: ${shown.join('; ')}${problems.length > 3 ? '; …' : ''}`,
-      fix: 'correct those lines; Asterisk skips or misreads them too',
-    }];
+    return [
+      {
+        id,
+        status: 'warn',
+        message: `${problems.length} line${problems.length > 1 ? 's' : ''} Asterisk would also complain about: ${shown.join('; ')}${problems.length > 3 ? '; …' : ''}`,
+        fix: 'correct those lines; Asterisk skips or misreads them too',
+      },
+    ];
   }
   return [{ id, status: 'ok', message: `${read.reduce((n, c) => n + c!.files.length, 0)} Asterisk config files read from ${f.dir}` }];
 }
@@ -48,9 +52,16 @@ export async function checkDatabase(ctx: DoctorContext): Promise<Finding[]> {
   const db = ctx.config.dbfile;
   if (db === null) return [{ id, status: 'skip', message: 'no dbfile configured' }];
   if (db === ':memory:') {
-    return [{ id, status: 'warn', message: 'dbfile = :memory:: bans and ban history are lost when voipguard restarts', fix: 'set dbfile to a file path in voipguard.local' }];
+    return [
+      {
+        id,
+        status: 'warn',
+        message: 'dbfile = :memory:: bans and ban history are lost when voipguard restarts',
+        fix: 'set dbfile to a file path in voipguard.local',
+      },
+    ];
   }
   const r = await ctx.env.probeDatabase(db);
   if (r.ok) return [{ id, status: 'ok', message: `database ${db} is writable` }];
-  return [{ id, status: 'fail', message: `database ${db} is not writable: ${r.message}`, fix: 'check the path, its directory\'s mode and free space' }];
+  return [{ id, status: 'fail', message: `database ${db} is not writable: ${r.message}`, fix: "check the path, its directory's mode and free space" }];
 }

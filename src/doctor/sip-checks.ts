@@ -50,7 +50,13 @@ function hiddenGuestContext(extensions: AsteriskConfig | null, context: string):
 function pjsipObjects(pjsip: AsteriskConfig, type: string): { name: string; get(key: string): string | undefined }[] {
   return pjsip.categories
     .filter((c) => !c.template)
-    .filter((c) => [...c.variables].reverse().find((v) => v.name.toLowerCase() === 'type')?.value.toLowerCase() === type)
+    .filter(
+      (c) =>
+        [...c.variables]
+          .reverse()
+          .find((v) => v.name.toLowerCase() === 'type')
+          ?.value.toLowerCase() === type,
+    )
     .map((c) => ({
       name: c.name,
       get: (key: string) => [...c.variables].reverse().find((v) => v.name.toLowerCase() === key)?.value,
@@ -65,7 +71,12 @@ export function checkPjsipIdentify(ctx: DoctorContext): Finding[] {
   const fixes: string[] = [];
   const global = pjsipObjects(pjsip, 'global')[0];
   const order = (global?.get('endpoint_identifier_order') ?? '').toLowerCase();
-  if (order.split(',').map((s) => s.trim()).includes('auth_username')) {
+  if (
+    order
+      .split(',')
+      .map((s) => s.trim())
+      .includes('auth_username')
+  ) {
     const count = global?.get('unidentified_request_count') ?? '5';
     const period = global?.get('unidentified_request_period') ?? '5';
     messages.push(
@@ -91,20 +102,24 @@ export function checkSecurityEvents(ctx: DoctorContext): Finding[] {
     .flatMap((c) => c.variables)
     .some((v) => v.name.toLowerCase() === 'decline' && v.value.trim() === 'ast_security_event_type');
   if (declined) {
-    return [{
-      id,
-      status: 'fail',
-      message: 'stasis.conf declines ast_security_event_type: Asterisk emits no security events, neither to the log nor to AMI',
-      fix: 'remove "decline = ast_security_event_type" from [declined_message_types] in stasis.conf and restart Asterisk',
-    }];
+    return [
+      {
+        id,
+        status: 'fail',
+        message: 'stasis.conf declines ast_security_event_type: Asterisk emits no security events, neither to the log nor to AMI',
+        fix: 'remove "decline = ast_security_event_type" from [declined_message_types] in stasis.conf and restart Asterisk',
+      },
+    ];
   }
   if (!moduleLoaded(ctx.files.modules, 'res_security_log.so') && readsSecurityLog(ctx)) {
-    return [{
-      id,
-      status: 'fail',
-      message: 'modules.conf keeps res_security_log.so from loading: no security event reaches the log files the jails read',
-      fix: 'remove "noload => res_security_log.so" (or add "load => res_security_log.so") in modules.conf, then run: asterisk -rx "module load res_security_log.so"',
-    }];
+    return [
+      {
+        id,
+        status: 'fail',
+        message: 'modules.conf keeps res_security_log.so from loading: no security event reaches the log files the jails read',
+        fix: 'remove "noload => res_security_log.so" (or add "load => res_security_log.so") in modules.conf, then run: asterisk -rx "module load res_security_log.so"',
+      },
+    ];
   }
   return [{ id, status: 'ok', message: 'Asterisk emits security events' }];
 }

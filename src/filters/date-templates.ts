@@ -133,8 +133,21 @@ function compile(name: string, pattern: string, anchored: boolean, place: ErrorP
     const plain = unnameGroups(t.source);
     const at = (k: string): number => plain.index.get(k) ?? 0;
     const g: Fields = {
-      date: at('vg_date'), Y: at('Y'), y: at('y'), m: at('m'), d: at('d'), H: at('H'), I: at('I'), M: at('M'),
-      S: at('S'), f: at('f'), p: at('p'), b: at('b'), z: at('z'), Z: at('Z'), s: at('s'),
+      date: at('vg_date'),
+      Y: at('Y'),
+      y: at('y'),
+      m: at('m'),
+      d: at('d'),
+      H: at('H'),
+      I: at('I'),
+      M: at('M'),
+      S: at('S'),
+      f: at('f'),
+      p: at('p'),
+      b: at('b'),
+      z: at('z'),
+      Z: at('Z'),
+      s: at('s'),
     };
     return { name, re: new RegExp(plain.source, t.flags), g };
   } catch (e) {
@@ -192,7 +205,17 @@ function toEpoch(m: RegExpExecArray, g: Fields, zone: TimeZone, readAt: number):
   return null;
 }
 
-function epochOf(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number, offset: number | null, zone: TimeZone): number | null {
+function epochOf(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  ms: number,
+  offset: number | null,
+  zone: TimeZone,
+): number | null {
   if (!valid(year, month, day, hour, minute)) return null;
   if (offset === null) return zone.toEpoch({ year, month, day, hour, minute, second, ms });
   return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offset;

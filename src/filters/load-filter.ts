@@ -39,7 +39,11 @@ export function loadFilter(spec: string, opts: LoadFilterOptions): LineFilter {
   const name = named ? named.name : basename(spec).replace(/\.(conf|local)$/, '');
   const files = isPath ? ConfigSet.unitFiles(spec.replace(/\.(conf|local)$/, ''), reader) : filterFiles(name, opts.configDir, reader);
   if (files.length === 0) {
-    const where = isPath ? spec : searchDirs(opts.configDir).map((d) => join(d, 'filter.d')).join(', ');
+    const where = isPath
+      ? spec
+      : searchDirs(opts.configDir)
+          .map((d) => join(d, 'filter.d'))
+          .join(', ');
     throw new VoipguardError('VG_FILTER_NOT_FOUND', `filter "${name}" not found in ${where}`, { key: 'filter' });
   }
   const set = new ConfigSet(userLocalsFor(opts.configDir), shippedInclude);
@@ -99,8 +103,12 @@ function compileFromConfig(
     name,
     files: set.files,
     prefregex: pref ? compileRule(pref, 'prefregex', option) : null,
-    failregex: lines('failregex').map((l) => compileRule(l, 'failregex', option)).filter(isRule),
-    ignoreregex: lines('ignoreregex').map((l) => compileRule(l, 'ignoreregex', option)).filter(isRule),
+    failregex: lines('failregex')
+      .map((l) => compileRule(l, 'failregex', option))
+      .filter(isRule),
+    ignoreregex: lines('ignoreregex')
+      .map((l) => compileRule(l, 'ignoreregex', option))
+      .filter(isRule),
     dates: buildDateParser(get('datepattern'), zone, placeOf(set, 'datepattern', args)),
     securityEvents: events,
   });

@@ -206,13 +206,21 @@ class Parser {
     this.i += 2;
     const lit = (ch: string): Info => ({ exact: [ch], req: null });
     switch (c) {
-      case 'n': return lit('\n');
-      case 't': return lit('\t');
-      case 'r': return lit('\r');
-      case 'f': return lit('\f');
-      case 'v': return lit('\v');
-      case 'b': case 'B': return EMPTY;
-      case 'x': case 'u': {
+      case 'n':
+        return lit('\n');
+      case 't':
+        return lit('\t');
+      case 'r':
+        return lit('\r');
+      case 'f':
+        return lit('\f');
+      case 'v':
+        return lit('\v');
+      case 'b':
+      case 'B':
+        return EMPTY;
+      case 'x':
+      case 'u': {
         const len = c === 'x' ? 2 : 4;
         const hex = this.s.slice(this.i, this.i + len);
         this.i += len;

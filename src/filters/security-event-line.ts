@@ -21,9 +21,24 @@ export interface ParsedSecurityEvent {
 const HEAD = ['SecurityEvent', 'EventTV', 'Severity', 'Service', 'EventVersion'];
 const KNOWN = new Set([
   ...HEAD,
-  'AccountID', 'SessionID', 'LocalAddress', 'RemoteAddress', 'Module', 'ACLName', 'SessionTV', 'Challenge', 'Response',
-  'ExpectedResponse', 'ReceivedChallenge', 'ReceivedHash', 'RequestType', 'RequestParams', 'AuthMethod',
-  'ExpectedAddress', 'UsingPassword', 'AttemptedTransport',
+  'AccountID',
+  'SessionID',
+  'LocalAddress',
+  'RemoteAddress',
+  'Module',
+  'ACLName',
+  'SessionTV',
+  'Challenge',
+  'Response',
+  'ExpectedResponse',
+  'ReceivedChallenge',
+  'ReceivedHash',
+  'RequestType',
+  'RequestParams',
+  'AuthMethod',
+  'ExpectedAddress',
+  'UsingPassword',
+  'AttemptedTransport',
 ]);
 const HEAD_FIELD = /^,?([A-Za-z]+)="([^"]*)"/;
 const RA = ',RemoteAddress="';
@@ -80,8 +95,20 @@ const TRAILING: Readonly<Record<string, readonly string[]>> = {
   InvalidPassword: ['Module', 'SessionTV', 'Challenge', 'ReceivedChallenge', 'ReceivedHash'],
 };
 const ANY_TRAILING = [
-  'Module', 'ACLName', 'SessionTV', 'Challenge', 'Response', 'ExpectedResponse', 'ReceivedChallenge', 'ReceivedHash',
-  'RequestType', 'RequestParams', 'AuthMethod', 'ExpectedAddress', 'UsingPassword', 'AttemptedTransport',
+  'Module',
+  'ACLName',
+  'SessionTV',
+  'Challenge',
+  'Response',
+  'ExpectedResponse',
+  'ReceivedChallenge',
+  'ReceivedHash',
+  'RequestType',
+  'RequestParams',
+  'AuthMethod',
+  'ExpectedAddress',
+  'UsingPassword',
+  'AttemptedTransport',
 ];
 const TAIL_KEY = /^,([A-Za-z]+)="/;
 const TIME_VALUE = /^[0-9T:.+-]*$/;

@@ -38,10 +38,7 @@ export interface SecurityEventContext {
 
 const DEFAULT_SET = new Set(DEFAULT_SECURITY_EVENTS);
 
-export function securityEventToFailure(
-  pairs: ReadonlyArray<readonly [string, string]>,
-  ctx: SecurityEventContext,
-): SecurityEventResult {
+export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, string]>, ctx: SecurityEventContext): SecurityEventResult {
   const last = new Map<string, string>();
   const dups: string[] = [];
   for (const [k, v] of pairs) {

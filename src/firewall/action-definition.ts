@@ -9,13 +9,15 @@
 
 import type { ConfigFileReader } from '../config/config-set.js';
 import { VoipguardError, type ErrorPlace } from '../core/errors.js';
+import { commandValue, FAMILIES, openAction, placeOf, resolveStatic, valueLine, type ActionSource, type Family } from './action-file.js';
 import {
-  commandValue, FAMILIES, openAction, placeOf, resolveStatic, valueLine,
-  type ActionSource, type Family,
-} from './action-file.js';
-import {
-  compileCommand, compileScriptLine, renderCommand, TemplateError,
-  type CommandTemplate, type DynamicTag, type ScriptTemplate,
+  compileCommand,
+  compileScriptLine,
+  renderCommand,
+  TemplateError,
+  type CommandTemplate,
+  type DynamicTag,
+  type ScriptTemplate,
 } from './command-template.js';
 
 export type { Family } from './action-file.js';
@@ -71,7 +73,8 @@ const UNBAN_TAGS: readonly DynamicTag[] = ['ip'];
 
 export function loadActionDefinition(action: string, args: Readonly<Record<string, string>>, opts: LoadActionOptions): ActionDefinition {
   const src = openAction(action, args, { name: opts.jail, ...(opts.params ?? {}) }, opts.configDir, opts.reader);
-  const kind = commandValue(src, 'notify') !== undefined ? 'notify' : (commandValue(src, 'firewall') ?? '').trim().toLowerCase() === 'memory' ? 'memory' : 'command';
+  const kind =
+    commandValue(src, 'notify') !== undefined ? 'notify' : (commandValue(src, 'firewall') ?? '').trim().toLowerCase() === 'memory' ? 'memory' : 'command';
   const families = {} as Record<Family, FamilyPlan>;
   for (const f of FAMILIES) families[f] = kind === 'command' ? compileFamily(src, f) : emptyPlan(f);
   const name = kind === 'notify' ? action : resolveStatic(src, 'inet4', '<name>', placeOf(src, 'Init', 'name'));
@@ -79,7 +82,22 @@ export function loadActionDefinition(action: string, args: Readonly<Record<strin
 }
 
 function emptyPlan(family: Family): FamilyPlan {
-  return { family, start: [], stop: [], check: [], checkMatch: [], repair: null, flush: [], ban: [], unban: [], batch: null, list: [], listBan: null, hookList: [], hookJump: null };
+  return {
+    family,
+    start: [],
+    stop: [],
+    check: [],
+    checkMatch: [],
+    repair: null,
+    flush: [],
+    ban: [],
+    unban: [],
+    batch: null,
+    list: [],
+    listBan: null,
+    hookList: [],
+    hookJump: null,
+  };
 }
 
 function compileFamily(src: ActionSource, family: Family): FamilyPlan {
@@ -90,7 +108,8 @@ function compileFamily(src: ActionSource, family: Family): FamilyPlan {
   let batch: BatchPlan | null = null;
   if (batchCommand.length > 0 || batchBan.length > 0 || batchUnban.length > 0) {
     if (batchCommand.length !== 1) throw c.missing('batchcommand', 'batchban/batchunban need exactly one batchcommand line');
-    if (batchBan.length === 0 || batchUnban.length === 0) throw c.missing(batchBan.length ? 'batchunban' : 'batchban', 'a batch action needs both batchban and batchunban');
+    if (batchBan.length === 0 || batchUnban.length === 0)
+      throw c.missing(batchBan.length ? 'batchunban' : 'batchban', 'a batch action needs both batchban and batchunban');
     batch = {
       command: renderCommand(batchCommand[0]!),
       begin: c.staticScript('batchbegin'),
@@ -129,7 +148,10 @@ function compileFamily(src: ActionSource, family: Family): FamilyPlan {
 }
 
 class Compiler {
-  constructor(private readonly src: ActionSource, private readonly family: Family) {}
+  constructor(
+    private readonly src: ActionSource,
+    private readonly family: Family,
+  ) {}
 
   private lines(key: string): { text: string; place: ErrorPlace }[] {
     const raw = commandValue(this.src, key);

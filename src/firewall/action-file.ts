@@ -22,9 +22,25 @@ const MAX_DEPTH = 20;
 
 /** Keys that hold commands, scripts or patterns: never taken from the jail. */
 export const COMMAND_KEYS = new Set([
-  'actionstart', 'actionstop', 'actioncheck', 'actionrepair', 'actionflush', 'actionban', 'actionunban',
-  'batchcommand', 'batchbegin', 'batchban', 'batchunban', 'batchend', 'actionlist', 'listban', 'checkmatch',
-  'hooklist', 'hookjump', 'firewall', 'notify',
+  'actionstart',
+  'actionstop',
+  'actioncheck',
+  'actionrepair',
+  'actionflush',
+  'actionban',
+  'actionunban',
+  'batchcommand',
+  'batchbegin',
+  'batchban',
+  'batchunban',
+  'batchend',
+  'actionlist',
+  'listban',
+  'checkmatch',
+  'hooklist',
+  'hookjump',
+  'firewall',
+  'notify',
 ]);
 
 /** The files of action `name`, in layering order. Throws VG_ACTION_NOT_FOUND. */

@@ -9,7 +9,10 @@ export type ShellNeed = string;
 
 /** A line that needs a shell: the reason names the construct, `column` is 1-based. */
 export class ShellSyntaxError extends Error {
-  constructor(readonly reason: ShellNeed, readonly column: number) {
+  constructor(
+    readonly reason: ShellNeed,
+    readonly column: number,
+  ) {
     super(`${reason} at column ${column}`);
   }
 }
@@ -18,9 +21,44 @@ const TAG_AT = /^<[A-Za-z_][A-Za-z0-9_.-]*>/;
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
 // words that only mean something to a shell when they start a command
 const SHELL_WORDS = new Set([
-  'if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'select',
-  'function', '{', '}', '!', '[[', ']]', 'time', 'eval', 'exec', 'source', '.', 'export', 'unset',
-  'set', 'local', 'read', 'return', 'trap', 'cd', 'alias', 'let', 'declare', 'typeset', 'ulimit', 'umask',
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'for',
+  'while',
+  'until',
+  'do',
+  'done',
+  'case',
+  'esac',
+  'select',
+  'function',
+  '{',
+  '}',
+  '!',
+  '[[',
+  ']]',
+  'time',
+  'eval',
+  'exec',
+  'source',
+  '.',
+  'export',
+  'unset',
+  'set',
+  'local',
+  'read',
+  'return',
+  'trap',
+  'cd',
+  'alias',
+  'let',
+  'declare',
+  'typeset',
+  'ulimit',
+  'umask',
 ]);
 
 /** Splits a line into argv. Throws ShellSyntaxError for anything that needs a shell. */

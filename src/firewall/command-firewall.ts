@@ -25,7 +25,11 @@ export class CommandFirewall implements Firewall {
   readonly listable: boolean;
   private readonly structure: StructureGroup[];
 
-  constructor(private readonly def: ActionDefinition, private readonly runner: CommandRunner, private readonly log: Logger) {
+  constructor(
+    private readonly def: ActionDefinition,
+    private readonly runner: CommandRunner,
+    private readonly log: Logger,
+  ) {
     this.id = `${def.action}[${def.name}]`;
     const plans = FAMILIES.map((f) => def.families[f]);
     this.listable = plans.every((p) => p.listBan !== null);
@@ -160,10 +164,21 @@ export class CommandFirewall implements Firewall {
     // families without a batch form: one command at a time within a family, the families side by side
     const single = FAMILIES.filter((x) => this.def.families[x].batch === null).map(async (f) => {
       const p = this.def.families[f];
-      for (const ip of unbans.get(f) ?? []) await this.oneByOne(ip, p.unban.map((t) => renderCommand(t, { ip })), done, failed);
+      for (const ip of unbans.get(f) ?? [])
+        await this.oneByOne(
+          ip,
+          p.unban.map((t) => renderCommand(t, { ip })),
+          done,
+          failed,
+        );
       for (const ban of bans.get(f) ?? []) {
         const values = banTagValues(ban, now, tagsUsed(p.ban.map((t) => t.slots)));
-        await this.oneByOne(ban.ip, p.ban.map((t) => renderCommand(t, values)), done, failed);
+        await this.oneByOne(
+          ban.ip,
+          p.ban.map((t) => renderCommand(t, values)),
+          done,
+          failed,
+        );
       }
     });
     await Promise.all([...batches, ...single]);
@@ -237,4 +252,3 @@ function usesKernelTimeout(p: FamilyPlan): boolean {
   const timed = (s: Slot): boolean => typeof s !== 'string' && (s.tag === 'timeout' || s.tag === 'duration');
   return (p.batch?.ban ?? []).some((t) => t.pieces.some(timed)) || p.ban.some((t) => t.slots.some(timed));
 }
-

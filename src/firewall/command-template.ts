@@ -29,7 +29,11 @@ export interface ScriptTemplate {
 
 /** Why a line was refused; the loader turns it into a VoipguardError with file/section/key/line. */
 export class TemplateError extends Error {
-  constructor(readonly kind: 'shell' | 'tag', message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly kind: 'shell' | 'tag',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

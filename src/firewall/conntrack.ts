@@ -13,7 +13,11 @@ const FAMILY_ARG = { inet4: 'ipv4', inet6: 'ipv6' } as const;
 export class ConntrackPurger {
   private available: boolean | null = null;
 
-  constructor(private readonly runner: CommandRunner, private readonly log: Logger, private readonly binary = 'conntrack') {}
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly log: Logger,
+    private readonly binary = 'conntrack',
+  ) {}
 
   /** Whether the conntrack tool is installed (checked once). */
   async detect(): Promise<boolean> {
@@ -34,7 +38,12 @@ export class ConntrackPurger {
       if (wanted.size === 0) continue;
       const listed = await this.runner.run([this.binary, '-L', '-f', FAMILY_ARG[fam]]);
       if (listed.exitCode !== 0) {
-        this.log.warn({ event: 'conntrack-failed', argv: [this.binary, '-L', '-f', FAMILY_ARG[fam]], exitCode: listed.exitCode, stderr: listed.stderr.slice(0, 500) });
+        this.log.warn({
+          event: 'conntrack-failed',
+          argv: [this.binary, '-L', '-f', FAMILY_ARG[fam]],
+          exitCode: listed.exitCode,
+          stderr: listed.stderr.slice(0, 500),
+        });
         continue;
       }
       for (const ip of sources(listed.stdout)) {

@@ -55,7 +55,12 @@ export interface Firewall {
 /** A command that failed: argv, exit code and stderr, for the log. */
 export class FirewallCommandError extends VoipguardError {
   /** `exitStatus`: the command's; `exitCode` stays the CLI's (VoipguardError). */
-  constructor(readonly argv: readonly string[], readonly exitStatus: number, readonly stderr: string, readonly lines = 0) {
+  constructor(
+    readonly argv: readonly string[],
+    readonly exitStatus: number,
+    readonly stderr: string,
+    readonly lines = 0,
+  ) {
     super('VG_FIREWALL_COMMAND', `${argv.join(' ')} exited ${exitStatus}: ${firstLine(stderr)}`);
   }
   /** The structured fields logs carry. */

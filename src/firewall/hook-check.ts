@@ -11,5 +11,10 @@ export function establishedBeforeJump(listing: string, jump: RegExp): string | n
   const re = new RegExp(jump.source, 'm');
   const at = lines.findIndex((l) => re.test(l));
   if (at < 0) return null;
-  return lines.slice(0, at).find((l) => ESTABLISHED.test(l) && ACCEPT.test(l))?.trim() ?? null;
+  return (
+    lines
+      .slice(0, at)
+      .find((l) => ESTABLISHED.test(l) && ACCEPT.test(l))
+      ?.trim() ?? null
+  );
 }

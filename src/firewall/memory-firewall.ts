@@ -11,7 +11,10 @@ export class MemoryFirewall implements Firewall {
   /** Every transaction, in order: what a real firewall would have been told. */
   readonly transactions: FirewallChange[] = [];
 
-  constructor(readonly id: string, private readonly log: Logger) {}
+  constructor(
+    readonly id: string,
+    private readonly log: Logger,
+  ) {}
 
   async start(): Promise<void> {}
   async stop(): Promise<void> {

@@ -70,7 +70,10 @@ export class Jail {
   /** Addresses whose window changed since the last takeWindowChanges() (the runtime saves them). */
   private readonly changedWindows = new Set<string>();
 
-  constructor(private readonly cfg: JailSettings, deps: JailDeps = {}) {
+  constructor(
+    private readonly cfg: JailSettings,
+    deps: JailDeps = {},
+  ) {
     this.name = cfg.name;
     this.trackedCap = deps.maxTracked ?? DEFAULT_MAX_TRACKED;
     this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, this.trackedCap);

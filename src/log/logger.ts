@@ -6,11 +6,7 @@ import pino, { type Logger, type DestinationStream } from 'pino';
 
 export type { Logger };
 
-export const REDACT_PATHS = [
-  'secret', '*.secret', '*.*.secret',
-  'password', '*.password', '*.*.password',
-  'options.password', 'credentials', '*.credentials',
-];
+export const REDACT_PATHS = ['secret', '*.secret', '*.*.secret', 'password', '*.password', '*.*.password', 'options.password', 'credentials', '*.credentials'];
 
 export interface LoggerOptions {
   level?: string; // pino level names; fail2ban's names are mapped by config/log-level.ts

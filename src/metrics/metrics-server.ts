@@ -46,7 +46,14 @@ export async function startMetricsServer(listen: MetricsListen, source: Scrapabl
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      reject(new VoipguardError('VG_METRICS_BIND', `cannot listen on ${fmt(listen)}: ${err.code ?? err.message}`, { section: 'metrics', key: 'listen' }, { cause: err }));
+      reject(
+        new VoipguardError(
+          'VG_METRICS_BIND',
+          `cannot listen on ${fmt(listen)}: ${err.code ?? err.message}`,
+          { section: 'metrics', key: 'listen' },
+          { cause: err },
+        ),
+      );
     };
     server.once('error', onError);
     server.listen(listen.port, listen.host, () => {

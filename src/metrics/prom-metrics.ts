@@ -48,10 +48,8 @@ export class PromMetrics implements Metrics {
   constructor(opts: PromMetricsOptions = {}) {
     this.guard = new LabelGuard(opts.maxLabelValues ?? 256);
     const registers = [this.registry];
-    const counter = (name: string, help: string, labelNames: string[] = []): C =>
-      new Counter({ name, help, labelNames, registers });
-    const gauge = (name: string, help: string, labelNames: string[] = []): Gauge<string> =>
-      new Gauge({ name, help, labelNames, registers });
+    const counter = (name: string, help: string, labelNames: string[] = []): C => new Counter({ name, help, labelNames, registers });
+    const gauge = (name: string, help: string, labelNames: string[] = []): Gauge<string> => new Gauge({ name, help, labelNames, registers });
 
     this.linesReadC = counter('voipguard_lines_read_total', 'Log lines read, per source', ['source']);
     this.candidateC = counter('voipguard_candidate_lines_total', 'Lines that passed the pre-check and were matched against the failregexes', ['source']);
@@ -81,7 +79,10 @@ export class PromMetrics implements Metrics {
     this.pendingG.set(0);
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
     if (opts.version !== undefined) {
-      gauge('voipguard_build_info', 'Always 1; the labels say which voipguard and Node.js run', ['version', 'nodejs']).set({ version: opts.version, nodejs: process.versions.node }, 1);
+      gauge('voipguard_build_info', 'Always 1; the labels say which voipguard and Node.js run', ['version', 'nodejs']).set(
+        { version: opts.version, nodejs: process.versions.node },
+        1,
+      );
     }
   }
 

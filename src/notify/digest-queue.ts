@@ -125,7 +125,16 @@ export class DigestQueue {
         this.requeue(batch, dropped);
         metrics.notification(channel, 'failed');
         log.warn(
-          { event: 'notify-failed', code: 'VG_NOTIFY_SEND', channel, name: this.opts.name, bans: bans.length, attempt: this.failures, retryInMs: retryIn, err: errText(err) },
+          {
+            event: 'notify-failed',
+            code: 'VG_NOTIFY_SEND',
+            channel,
+            name: this.opts.name,
+            bans: bans.length,
+            attempt: this.failures,
+            retryInMs: retryIn,
+            err: errText(err),
+          },
           'notification failed; will retry',
         );
       },

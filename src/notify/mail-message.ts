@@ -28,14 +28,20 @@ export function mailAddress(text: string, place: ErrorPlace): string {
 
 /** `dest = a@x, b@y` (commas or spaces). */
 export function mailAddressList(text: string, place: ErrorPlace): string[] {
-  const list = text.split(/[\s,]+/).filter(Boolean).map((a) => mailAddress(a, place));
+  const list = text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((a) => mailAddress(a, place));
   if (list.length === 0) throw new VoipguardError('VG_CONFIG_MISSING', 'no recipient address', place);
   return list;
 }
 
 /** A header value on one line: control characters removed, non-ASCII as an RFC 2047 encoded word. */
 export function headerText(text: string): string {
-  const s = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim().slice(0, 300);
+  const s = text
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .trim()
+    .slice(0, 300);
   return /^[\x20-\x7e]*$/.test(s) ? s : `=?UTF-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`;
 }
 

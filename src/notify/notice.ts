@@ -47,7 +47,10 @@ export function noticeFromBan(d: BanDecision, lines?: readonly string[]): BanNot
 
 /** `2026-11-21 09:43:47 UTC`: one unambiguous form for mail and chat. */
 export function formatTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
 }
 
 /** One human line per ban, shared by the mail body and the chat formats. */

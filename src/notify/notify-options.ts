@@ -105,7 +105,10 @@ export function readNotifyConfig(
   for (const key of Object.keys(params)) {
     if (key in schema) continue;
     if (FAIL2BAN_ONLY.has(key)) warn(`${action}[${key}=…] means nothing to voipguard's ${kind} notification and is ignored`);
-    else errors.push(new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `${action} has no argument "${key}" (known: ${Object.keys(schema).join(', ')})`, placeOfKey(key)));
+    else
+      errors.push(
+        new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `${action} has no argument "${key}" (known: ${Object.keys(schema).join(', ')})`, placeOfKey(key)),
+      );
   }
   const lookup = (key: string): { raw: string; place: ErrorPlace } | undefined => {
     const raw = params[key] ?? implied[key];

@@ -78,7 +78,10 @@ export class AmiClient {
   private bytesBefore = 0;
   private stopWaiters: Array<() => void> = [];
 
-  constructor(opts: AmiClientOptions, private readonly deps: AmiClientDeps) {
+  constructor(
+    opts: AmiClientOptions,
+    private readonly deps: AmiClientDeps,
+  ) {
     this.session = {
       host: opts.host,
       port: opts.port,
@@ -98,9 +101,20 @@ export class AmiClient {
     this.rng = deps.rng ?? Math.random;
     this.log = deps.log; // the caller's child logger (app.ts binds component: 'ami')
     this.st = {
-      status: 'disconnected', since: deps.clock.now(), nextRetryAt: null, connectedAt: null, lastEventAt: null,
-      banner: null, attempts: 0, reconnects: 0, consecutiveFailures: 0, lastError: null, eventsReceived: 0,
-      blocksDropped: 0, hostileEvents: 0, bytesReceived: 0,
+      status: 'disconnected',
+      since: deps.clock.now(),
+      nextRetryAt: null,
+      connectedAt: null,
+      lastEventAt: null,
+      banner: null,
+      attempts: 0,
+      reconnects: 0,
+      consecutiveFailures: 0,
+      lastError: null,
+      eventsReceived: 0,
+      blocksDropped: 0,
+      hostileEvents: 0,
+      bytesReceived: 0,
     };
   }
 
@@ -228,8 +242,13 @@ export class AmiClient {
     const delay = backoffDelay(this.st.consecutiveFailures, this.backoff, this.rng);
     this.st.consecutiveFailures++;
     this.log.warn({
-      event: 'ami-disconnected', code: reason.code, msg: reason.message, host, port,
-      retryInMs: delay, consecutiveFailures: this.st.consecutiveFailures,
+      event: 'ami-disconnected',
+      code: reason.code,
+      msg: reason.message,
+      host,
+      port,
+      retryInMs: delay,
+      consecutiveFailures: this.st.consecutiveFailures,
     });
     this.setStatus('backing-off', now + delay);
     this.retry = this.timers.setTimeout(() => this.attempt(), delay);

@@ -61,9 +61,21 @@ const MAX_PENDING = 8;
 const MAX_LIST_ITEMS = 10_000;
 const MAX_HELD_BLOCKS = 16;
 const SECURITY_EVENTS = new Set([
-  'failedacl', 'invalidaccountid', 'sessionlimit', 'memorylimit', 'loadaveragelimit', 'requestnotsupported', 'requestnotallowed',
-  'authmethodnotallowed', 'requestbadformat', 'successfulauth', 'unexpectedaddress', 'challengeresponsefailed', 'invalidpassword',
-  'challengesent', 'invalidtransport',
+  'failedacl',
+  'invalidaccountid',
+  'sessionlimit',
+  'memorylimit',
+  'loadaveragelimit',
+  'requestnotsupported',
+  'requestnotallowed',
+  'authmethodnotallowed',
+  'requestbadformat',
+  'successfulauth',
+  'unexpectedaddress',
+  'challengeresponsefailed',
+  'invalidpassword',
+  'challengesent',
+  'invalidtransport',
 ]);
 
 interface Pending {
@@ -109,7 +121,11 @@ export class AmiSession {
     private readonly timers: Timers,
     private readonly on: AmiSessionHandlers,
   ) {
-    for (const [k, v] of [['Username', opts.username], ['Secret', opts.secret], ['EventMask', opts.eventMask]] as const) {
+    for (const [k, v] of [
+      ['Username', opts.username],
+      ['Secret', opts.secret],
+      ['EventMask', opts.eventMask],
+    ] as const) {
       if (/[\r\n]/.test(v)) throw new VoipguardError('VG_AMI_PROTOCOL', `AMI action field ${k} contains a line break`);
     }
     // port undefined: the factory neither connects nor logs in by itself

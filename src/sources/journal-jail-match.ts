@@ -32,7 +32,7 @@ export function jailJournalMatch(jail: JournalJail, configDir: string, reader: C
   }
   throw new VoipguardError(
     'VG_JOURNAL_MATCH',
-    'backend = systemd needs a journalmatch (in the jail, or in its filter\'s [Init]), e.g. _SYSTEMD_UNIT=asterisk.service',
+    "backend = systemd needs a journalmatch (in the jail, or in its filter's [Init]), e.g. _SYSTEMD_UNIT=asterisk.service",
     place,
   );
 }

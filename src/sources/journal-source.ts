@@ -165,8 +165,13 @@ export class JournalSource {
     const delay = Math.min(this.opts.backoffMaxMs ?? 60_000, (this.opts.backoffInitialMs ?? 1000) * 2 ** Math.min(this.failures, 16));
     this.counts.restarts++;
     this.opts.log.warn({
-      event: 'journal-exit', code: 'VG_JOURNAL_READ', jail: this.opts.name,
-      exitCode: exit.code, signal: exit.signal, stderr: exit.stderr, retryInMs: delay,
+      event: 'journal-exit',
+      code: 'VG_JOURNAL_READ',
+      jail: this.opts.name,
+      exitCode: exit.code,
+      signal: exit.signal,
+      stderr: exit.stderr,
+      retryInMs: delay,
     });
     this.timer = this.timers.setTimeout(() => this.spawn(), delay);
   }
@@ -197,7 +202,10 @@ export class JournalSource {
       source: `journal:${entry.unit ?? entry.identifier ?? this.opts.name}`,
       // a MESSAGE can hold newlines (native protocol); escape them the way OpenSSH's syslog logging
       // does, so one entry stays one line and a filter's `$` means the end of the message
-      text: message.replace(/\r?\n$/, '').replace(/\r/g, '\\r').replace(/\n/g, '\\n'),
+      text: message
+        .replace(/\r?\n$/, '')
+        .replace(/\r/g, '\\r')
+        .replace(/\n/g, '\\n'),
       readAt: this.opts.clock.now(),
       time: entry.time,
       cursor: entry.cursor,

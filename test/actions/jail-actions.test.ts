@@ -13,7 +13,11 @@ import type { Decision } from '../../src/core/types.js';
 import { TinyStore } from '../helpers/tiny-store.js';
 
 const T0 = 1_800_000_000_000;
-const UDP: JailActionContext = { jail: 'asterisk', actions: [{ name: 'iptables', args: { name: 'asterisk-udp', protocol: 'udp' } }], params: { port: '5060,5061' } };
+const UDP: JailActionContext = {
+  jail: 'asterisk',
+  actions: [{ name: 'iptables', args: { name: 'asterisk-udp', protocol: 'udp' } }],
+  params: { port: '5060,5061' },
+};
 
 function ban(ip: string, until: number | null = T0 + 600_000, jail = 'asterisk'): Decision {
   return { type: 'ban', jail, ip, time: T0, until, banCount: 1, reason: 'detected', failures: 3 };
@@ -87,7 +91,10 @@ test('a ban already in the kernel is never added twice', async () => {
   await actions.apply([ban('203.0.113.5')], T0 + 1000);
   await actions.apply([ban('203.0.113.5'), ban('203.0.113.9')], T0 + 2000);
   const lines = restores().flatMap((c) => c.input!.split('\n').filter((l) => l.startsWith('-I')));
-  assert.deepEqual(lines.map((l) => l.split(' ')[4]), ['203.0.113.5', '203.0.113.9']);
+  assert.deepEqual(
+    lines.map((l) => l.split(' ')[4]),
+    ['203.0.113.5', '203.0.113.9'],
+  );
 });
 
 test('a ban and an unban of one address in the same batch: the later decision wins; an unban of an address never banned runs nothing', async () => {
@@ -104,7 +111,11 @@ test('a locked xtables keeps the ban pending, logged with argv, exit code and st
   const { actions, runner, store, records, restores } = setup();
   await actions.start();
   let locked = true;
-  runner.on((argv) => (locked && argv[0] === 'iptables-restore' ? { exitCode: 4, stdout: '', stderr: 'Another app is currently holding the xtables lock. Perhaps you want to use the -w option?\n' } : undefined));
+  runner.on((argv) =>
+    locked && argv[0] === 'iptables-restore'
+      ? { exitCode: 4, stdout: '', stderr: 'Another app is currently holding the xtables lock. Perhaps you want to use the -w option?\n' }
+      : undefined,
+  );
   await actions.apply([ban('203.0.113.5')], T0);
   assert.deepEqual(actions.pending(), ['203.0.113.5']);
   assert.equal(store.lastApplied('203.0.113.5'), false);
@@ -157,14 +168,22 @@ test("start-up reconciliation: missing bans added, expired and unknown ones remo
         }
       : undefined,
   );
-  const rec = (ip: string, until: number | null, jail = 'asterisk') => ({ jail, ip, start: T0 - 1000, until, banCount: 1, reason: 'detected' as const, applied: false });
+  const rec = (ip: string, until: number | null, jail = 'asterisk') => ({
+    jail,
+    ip,
+    start: T0 - 1000,
+    until,
+    banCount: 1,
+    reason: 'detected' as const,
+    applied: false,
+  });
   await actions.start();
-  await actions.reconcile(
-    [rec('198.51.100.1', T0 + 1000), rec('198.51.100.2', null), rec('198.51.100.4', T0 - 1), rec('198.51.100.9', T0 + 1000, 'sshd')],
-    T0,
-  );
+  await actions.reconcile([rec('198.51.100.1', T0 + 1000), rec('198.51.100.2', null), rec('198.51.100.4', T0 - 1), rec('198.51.100.9', T0 + 1000, 'sshd')], T0);
   assert.equal(restores().length, 1, 'one transaction');
-  const lines = restores()[0]!.input!.split('\n').filter((l) => /^-[ID]/.test(l)).map((l) => `${l.slice(0, 2)} ${/-s (\S+)/.exec(l)![1]}`);
+  const lines = restores()[0]!
+    .input!.split('\n')
+    .filter((l) => /^-[ID]/.test(l))
+    .map((l) => `${l.slice(0, 2)} ${/-s (\S+)/.exec(l)![1]}`);
   assert.deepEqual(lines.sort(), ['-D 198.51.100.3', '-D 198.51.100.4', '-I 198.51.100.2']);
   assert.equal(store.lastApplied('198.51.100.1'), true);
   assert.equal(store.lastApplied('198.51.100.2'), true);
@@ -176,7 +195,11 @@ test('a chain someone flushed is rebuilt by the periodic check and its bans re-s
   await actions.start();
   await actions.apply([ban('203.0.113.5'), ban('203.0.113.6')], T0);
   let flushed = true;
-  runner.on((argv) => (flushed && argv.join(' ') === 'iptables -w -C f2b-asterisk-udp -j RETURN' ? { exitCode: 1, stdout: '', stderr: 'iptables: Bad rule (does a matching rule exist in that chain?).' } : undefined));
+  runner.on((argv) =>
+    flushed && argv.join(' ') === 'iptables -w -C f2b-asterisk-udp -j RETURN'
+      ? { exitCode: 1, stdout: '', stderr: 'iptables: Bad rule (does a matching rule exist in that chain?).' }
+      : undefined,
+  );
   const before = runner.calls.length;
   await actions.check(T0 + 5000);
   flushed = false;
@@ -184,7 +207,12 @@ test('a chain someone flushed is rebuilt by the periodic check and its bans re-s
   assert.ok(ran.includes('iptables -w -N f2b-asterisk-udp'), ran.join('\n'));
   assert.ok(ran.includes('iptables -w -A f2b-asterisk-udp -j RETURN'));
   assert.equal(restores().length, 2);
-  assert.equal(restores()[1]!.input!.split('\n').filter((l) => l.startsWith('-I')).length, 2);
+  assert.equal(
+    restores()[1]!
+      .input!.split('\n')
+      .filter((l) => l.startsWith('-I')).length,
+    2,
+  );
   assert.equal(actions.status()[0]!.repairs, 1);
   assert.ok(records.some((r) => r['event'] === 'firewall-repair'));
   await actions.check(T0 + 10_000);
@@ -197,7 +225,12 @@ test('a ban rule deleted by hand is noticed by the check and put back', async ()
   await actions.apply([ban('203.0.113.5'), ban('203.0.113.6')], T0);
   runner.on((argv) =>
     argv.join(' ') === 'iptables -w -S f2b-asterisk-udp'
-      ? { exitCode: 0, stderr: '', stdout: '-N f2b-asterisk-udp\n-A f2b-asterisk-udp -s 203.0.113.6/32 -p udp -j REJECT --reject-with icmp-port-unreachable\n-A f2b-asterisk-udp -j RETURN\n' }
+      ? {
+          exitCode: 0,
+          stderr: '',
+          stdout:
+            '-N f2b-asterisk-udp\n-A f2b-asterisk-udp -s 203.0.113.6/32 -p udp -j REJECT --reject-with icmp-port-unreachable\n-A f2b-asterisk-udp -j RETURN\n',
+        }
       : undefined,
   );
   await actions.check(T0 + 5000);
@@ -210,7 +243,11 @@ test('on a ban, conntrack entries of that source are deleted; "0 flow entries" (
   const { actions, runner, records } = setup();
   runner.on((argv) =>
     argv.join(' ') === 'conntrack -L -f ipv4'
-      ? { exitCode: 0, stderr: '', stdout: 'udp      17 29 src=203.0.113.5 dst=192.0.2.1 sport=5070 dport=5060 src=192.0.2.1 dst=203.0.113.5 sport=5060 dport=5070 mark=0 use=1\n' }
+      ? {
+          exitCode: 0,
+          stderr: '',
+          stdout: 'udp      17 29 src=203.0.113.5 dst=192.0.2.1 sport=5070 dport=5060 src=192.0.2.1 dst=203.0.113.5 sport=5060 dport=5070 mark=0 use=1\n',
+        }
       : argv[0] === 'conntrack' && argv[1] === '-D'
         ? { exitCode: 1, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n' }
         : undefined,
@@ -235,7 +272,11 @@ test('the conntrack purge runs beside the firewall queue: a slow listing delays 
       if (argv[0] === 'conntrack' && argv[1] === '-L') {
         listings.push(argv.join(' '));
         await gate; // a busy conntrack table
-        return { exitCode: 0, stderr: '', stdout: 'udp 17 29 src=203.0.113.5 dst=192.0.2.1 sport=5070 dport=5060 src=192.0.2.1 dst=203.0.113.5 mark=0 use=1\n' };
+        return {
+          exitCode: 0,
+          stderr: '',
+          stdout: 'udp 17 29 src=203.0.113.5 dst=192.0.2.1 sport=5070 dport=5060 src=192.0.2.1 dst=203.0.113.5 mark=0 use=1\n',
+        };
       }
       return r;
     },
@@ -251,14 +292,22 @@ test('the conntrack purge runs beside the firewall queue: a slow listing delays 
   release();
   await actions.idle();
   assert.equal(listings.length, 2, 'the two bans made during the first purge share one more listing');
-  assert.deepEqual(memory.lines().filter((l) => l.startsWith('conntrack -D')), ['conntrack -D -f ipv4 -s 203.0.113.5']);
+  assert.deepEqual(
+    memory.lines().filter((l) => l.startsWith('conntrack -D')),
+    ['conntrack -D -f ipv4 -s 203.0.113.5'],
+  );
 });
 
 test('at start, an ESTABLISHED,RELATED ACCEPT rule before our jump is reported', async () => {
   const { actions, runner, records } = setup();
   runner.on((argv) =>
     argv.join(' ') === 'iptables -w -S INPUT'
-      ? { exitCode: 0, stderr: '', stdout: '-P INPUT ACCEPT\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p udp -m multiport --dports 5060,5061 -j f2b-asterisk-udp\n' }
+      ? {
+          exitCode: 0,
+          stderr: '',
+          stdout:
+            '-P INPUT ACCEPT\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p udp -m multiport --dports 5060,5061 -j f2b-asterisk-udp\n',
+        }
       : undefined,
   );
   await actions.start();
@@ -290,7 +339,10 @@ test('a third-party action without a batch form runs one argv per ban', async ()
   const dir = mkdtempSync(join(tmpdir(), 'vg-actions-'));
   try {
     mkdirSync(join(dir, 'action.d'));
-    writeFileSync(join(dir, 'action.d', 'myfw.conf'), '[Definition]\nactionban = /usr/local/sbin/myfw add "<label> ban" <ip>\nactionunban = /usr/local/sbin/myfw del <ip>\n[Init]\nlabel = x\n');
+    writeFileSync(
+      join(dir, 'action.d', 'myfw.conf'),
+      '[Definition]\nactionban = /usr/local/sbin/myfw add "<label> ban" <ip>\nactionunban = /usr/local/sbin/myfw del <ip>\n[Init]\nlabel = x\n',
+    );
     const { actions, runner } = setup({ jail: 'asterisk', actions: [{ name: 'myfw', args: {} }], params: {} }, { configDir: dir });
     await actions.start();
     await actions.apply([ban('203.0.113.5'), ban('2001:db8::5')], T0);
@@ -309,7 +361,10 @@ test('a third-party action without a batch form runs one argv per ban', async ()
 test('one failing action does not stop the other: the udp chain gets its ban while tcp retries', async () => {
   const ctx: JailActionContext = {
     jail: 'asterisk',
-    actions: [{ name: 'iptables', args: { name: 'asterisk-tcp', protocol: 'tcp' } }, { name: 'iptables', args: { name: 'asterisk-udp', protocol: 'udp' } }],
+    actions: [
+      { name: 'iptables', args: { name: 'asterisk-tcp', protocol: 'tcp' } },
+      { name: 'iptables', args: { name: 'asterisk-udp', protocol: 'udp' } },
+    ],
     params: {},
   };
   const { actions, runner, restores, store } = setup(ctx);
@@ -318,13 +373,27 @@ test('one failing action does not stop the other: the udp chain gets its ban whi
   await actions.apply([ban('203.0.113.5')], T0);
   assert.ok(restores().some((c) => c.input!.includes('f2b-asterisk-udp')));
   assert.deepEqual(actions.pending(), ['203.0.113.5']);
-  assert.deepEqual(actions.status().map((s) => [s.id, s.pendingBans.length]), [['iptables[asterisk-tcp]', 1], ['iptables[asterisk-udp]', 0]]);
+  assert.deepEqual(
+    actions.status().map((s) => [s.id, s.pendingBans.length]),
+    [
+      ['iptables[asterisk-tcp]', 1],
+      ['iptables[asterisk-udp]', 0],
+    ],
+  );
   assert.equal(store.lastApplied('203.0.113.5'), false);
 });
 
 test('two actions of one jail with the same name would share a chain: a config error', () => {
   assert.throws(
-    () => setup({ jail: 'asterisk', actions: [{ name: 'iptables', args: { name: 'x' } }, { name: 'iptables', args: { name: 'x' } }], params: {} }),
+    () =>
+      setup({
+        jail: 'asterisk',
+        actions: [
+          { name: 'iptables', args: { name: 'x' } },
+          { name: 'iptables', args: { name: 'x' } },
+        ],
+        params: {},
+      }),
     /uses iptables\[x\] twice/,
   );
 });

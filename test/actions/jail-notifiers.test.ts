@@ -20,7 +20,17 @@ function setup(line: string) {
   const poster = new MemoryPoster();
   const n = loadJailNotifiers(
     { jail: 'asterisk', actions: parseNamedArgsList(line) },
-    { configDir: packageRoot(), timers, clock: timers, log: silentLogger(), metrics: new NoopMetrics(), hostname: 'pbx1', mailer: () => mailer, poster, whois: () => new MemoryWhois() },
+    {
+      configDir: packageRoot(),
+      timers,
+      clock: timers,
+      log: silentLogger(),
+      metrics: new NoopMetrics(),
+      hostname: 'pbx1',
+      mailer: () => mailer,
+      poster,
+      whois: () => new MemoryWhois(),
+    },
   );
   return { timers, mailer, poster, n };
 }
@@ -37,7 +47,10 @@ function banOf(ip: string): BanDecision {
 
 test('only the notification entries of an action line are loaded; firewall ones are left alone', () => {
   const { n } = setup('iptables[name=asterisk-udp, protocol=udp] sendmail-whois-lines[dest=admin@x.example] webhook[url="http://127.0.0.1:9/h"]');
-  assert.deepEqual(n.actions.map((a) => a.config.action), ['sendmail-whois-lines', 'webhook']);
+  assert.deepEqual(
+    n.actions.map((a) => a.config.action),
+    ['sendmail-whois-lines', 'webhook'],
+  );
 });
 
 test('sendmail-whois-lines mails the lines that led to the ban, and only those of that address', async () => {

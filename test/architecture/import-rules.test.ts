@@ -25,9 +25,9 @@ test('a firewall that imports actions, a config that imports a filter and a sour
   const root = tree({
     'firewall/bad.ts': "import { loadJailActions } from '../actions/jail-actions.js';\n",
     'actions/jail-actions.ts': "import type { Firewall } from '../firewall/firewall.js';\nexport const x = 1;\n",
-    'firewall/firewall.ts': "export type Firewall = {};\n",
+    'firewall/firewall.ts': 'export type Firewall = {};\n',
     'config/schema.ts': "export { DEFAULT } from '../filters/security-event.js';\n",
-    'filters/security-event.ts': "export const DEFAULT = 1;\n",
+    'filters/security-event.ts': 'export const DEFAULT = 1;\n',
     'sources/tail.ts': "const j = await import('../jails/jail.js');\n",
     'jails/jail.ts': "// import { nothing } from '../actions/jail-actions.js';\nexport const j = 1;\n",
   });
@@ -69,6 +69,10 @@ test('import forms: from, export from, side effect, dynamic; comments are not im
 test('the leaves import no stage', () => {
   const stages = ['sources', 'filters', 'correlate', 'jails', 'actions', 'firewall', 'notify'];
   for (const leaf of ['core', 'config', 'log', 'exec', 'store', 'metrics']) {
-    assert.deepEqual(ALLOWED[leaf]!.filter((l) => stages.includes(l)), [], leaf);
+    assert.deepEqual(
+      ALLOWED[leaf]!.filter((l) => stages.includes(l)),
+      [],
+      leaf,
+    );
   }
 });

@@ -29,7 +29,14 @@ test('`voipguard asterisk extensions --driver sip --asterisk 22` fails with a cl
 });
 
 test('options that do not belong to the snippet, unknown snippets and bad drivers are usage errors', async () => {
-  for (const argv of [['logger', '--driver', 'sip'], ['manager', '--context', 'x'], ['bogus'], [], ['extensions', '--driver', 'iax'], ['logger', '--secret-file', '/x']]) {
+  for (const argv of [
+    ['logger', '--driver', 'sip'],
+    ['manager', '--context', 'x'],
+    ['bogus'],
+    [],
+    ['extensions', '--driver', 'iax'],
+    ['logger', '--secret-file', '/x'],
+  ]) {
     const io = memoryIo();
     assert.equal(await main(['asterisk', ...argv], io), 64, argv.join(' '));
   }
@@ -49,7 +56,9 @@ test('--write puts the login into voipguard.local [ami], mode 0600, and loadConf
   const dir = mkdtempSync(join(tmpdir(), 'vg-ast-'));
   try {
     writeFileSync(join(dir, 'jail.conf'), '[asterisk]\nenabled = false\nlogpath = /var/log/asterisk/security.log\n');
-    writeFileSync(join(dir, 'voipguard.local'), '[Definition]\nloglevel = DEBUG\n\n[ami]\nenabled = no\nsecret = old\n\n[metrics]\nlisten = off\n', { mode: 0o644 });
+    writeFileSync(join(dir, 'voipguard.local'), '[Definition]\nloglevel = DEBUG\n\n[ami]\nenabled = no\nsecret = old\n\n[metrics]\nlisten = off\n', {
+      mode: 0o644,
+    });
     const io = memoryIo();
     assert.equal(await runAsterisk(['-c', dir, 'manager', '--write', '--user', 'vg1'], io, { random: fixedRandom }), 0);
     const local = join(dir, 'voipguard.local');
@@ -60,7 +69,10 @@ test('--write puts the login into voipguard.local [ami], mode 0600, and loadConf
     assert.match(text, /\[metrics\]\nlisten = off\n/);
     assert.doesNotMatch(text, /secret = old/);
     const cfg = loadConfig(dir);
-    assert.deepEqual(cfg.errors.map((e) => e.describe()), []);
+    assert.deepEqual(
+      cfg.errors.map((e) => e.describe()),
+      [],
+    );
     assert.equal(cfg.service.ami.enabled, true);
     assert.equal(cfg.service.ami.username, 'vg1');
     assert.equal(cfg.service.ami.secret, FIXED_SECRET);

@@ -20,10 +20,7 @@ test('exten => lines keep every value, which the ini package loses', () => {
 });
 
 test('; starts a comment, \\; is a literal semicolon, ;-- --; spans lines', () => {
-  const cfg = parseAsteriskConfig(
-    ['[general]', 'a = 1 ; comment', 'b = x\\;y', ';-- block', 'c = hidden', '--; d = 4', 'e = 5'].join('\n'),
-    'x.conf',
-  );
+  const cfg = parseAsteriskConfig(['[general]', 'a = 1 ; comment', 'b = x\\;y', ';-- block', 'c = hidden', '--; d = 4', 'e = 5'].join('\n'), 'x.conf');
   assert.equal(cfg.retrieve('general', 'a'), '1');
   assert.equal(cfg.retrieve('general', 'b'), 'x;y');
   assert.equal(cfg.retrieve('general', 'c'), undefined);
@@ -47,13 +44,25 @@ test('templates are inherited in order, own values after them; names compare cas
 
 test('(+) adds to the category; retrieve takes the last value over same-named categories, browse the first', () => {
   const cfg = parseAsteriskConfig(
-    ['[general]', 'dateformat = %b %e %T', '[logfiles]', 'messages => notice', '[general](+)', 'dateformat = %F %T.%3q', '[logfiles]', 'security => security'].join('\n'),
+    [
+      '[general]',
+      'dateformat = %b %e %T',
+      '[logfiles]',
+      'messages => notice',
+      '[general](+)',
+      'dateformat = %F %T.%3q',
+      '[logfiles]',
+      'security => security',
+    ].join('\n'),
     'logger.conf',
   );
   assert.equal(cfg.retrieve('general', 'dateformat'), '%F %T.%3q');
   assert.equal(cfg.named('general').length, 1);
   // a second plain [logfiles] is a separate category that logger.c never browses
-  assert.deepEqual(cfg.browse('logfiles').map((v) => v.name), ['messages']);
+  assert.deepEqual(
+    cfg.browse('logfiles').map((v) => v.name),
+    ['messages'],
+  );
 });
 
 test('+= appends to the previous value', () => {
@@ -68,18 +77,27 @@ test('#include resolves from the config dir, with globs; a missing one and a loo
     '/etc/asterisk/ext.d/two.conf': '[c]\n#include ext.d/two.conf\n',
   });
   const cfg = readAsteriskConfig('/etc/asterisk/extensions.conf', { reader })!;
-  assert.deepEqual(cfg.categories.map((c) => c.name), ['a', 'b', 'c']);
+  assert.deepEqual(
+    cfg.categories.map((c) => c.name),
+    ['a', 'b', 'c'],
+  );
   assert.deepEqual(cfg.files, ['/etc/asterisk/extensions.conf', '/etc/asterisk/ext.d/one.conf', '/etc/asterisk/ext.d/two.conf']);
-  assert.deepEqual(cfg.problems.map((p) => [p.file, p.line, p.message]), [
-    ['/etc/asterisk/ext.d/two.conf', 2, '#include ext.d/two.conf includes itself'],
-    ['/etc/asterisk/extensions.conf', 4, '#include missing.conf: no such file'],
-  ]);
+  assert.deepEqual(
+    cfg.problems.map((p) => [p.file, p.line, p.message]),
+    [
+      ['/etc/asterisk/ext.d/two.conf', 2, '#include ext.d/two.conf includes itself'],
+      ['/etc/asterisk/extensions.conf', 4, '#include missing.conf: no such file'],
+    ],
+  );
   assert.equal(readAsteriskConfig('/etc/asterisk/none.conf', { reader }), null);
 });
 
 test('lines Asterisk would reject are reported with file and line', () => {
   const cfg = parseAsteriskConfig('orphan = 1\n[ok]\njust words\n[broken\n[x](+)\n', 'bad.conf');
-  assert.deepEqual(cfg.problems.map((p) => p.line), [1, 3, 4, 5]);
+  assert.deepEqual(
+    cfg.problems.map((p) => p.line),
+    [1, 3, 4, 5],
+  );
   assert.match(cfg.problems[3]!.message, /does not exist/);
 });
 

@@ -54,9 +54,7 @@ export function placeCall(cfg: AsteriskConfig, context: string, dialled: string,
     const here = find(cfg, ctx, exten, priority);
     if (here === null) return logged; // no such extension/priority: the call ends
     const call = parseAppCall(here.step.app);
-    const data = call.data
-      .replace(/\$\{EXTEN\}/g, exten)
-      .replace(/\$\{CHANNEL\(([^)]*)\)\}/g, (_m, k: string) => channel[k] ?? '');
+    const data = call.data.replace(/\$\{EXTEN\}/g, exten).replace(/\$\{CHANNEL\(([^)]*)\)\}/g, (_m, k: string) => channel[k] ?? '');
     const args = separateAppArgs(data);
     switch (call.name.toLowerCase()) {
       case 'log':

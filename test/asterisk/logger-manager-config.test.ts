@@ -9,20 +9,35 @@ test('logger channels: astlogdir from asterisk.conf ([directories](!) included),
   assert.equal(astLogDir(asterisk), '/srv/ast/log');
   assert.equal(astLogDir(null), '/var/log/asterisk');
   const logger = parseAsteriskConfig(
-    ['[general]', 'appendhostname = yes', '[logfiles]', 'console => notice', 'syslog.local0 => security', 'full => [plain]*', '/abs/sec.log => [json]security', 'verb => verbose(3),NOTICE'].join('\n'),
+    [
+      '[general]',
+      'appendhostname = yes',
+      '[logfiles]',
+      'console => notice',
+      'syslog.local0 => security',
+      'full => [plain]*',
+      '/abs/sec.log => [json]security',
+      'verb => verbose(3),NOTICE',
+    ].join('\n'),
     'logger.conf',
   );
   const s = readLoggerSettings(logger, astLogDir(asterisk), 'pbx1');
   assert.equal(s.defaultDateformat, true);
   assert.equal(s.dateformat, '%b %e %T');
-  assert.deepEqual(s.channels.map((c) => [c.path, c.formatter, c.levels.join(',')]), [
-    [null, 'default', 'notice'],
-    [null, 'default', 'security'],
-    ['/srv/ast/log/full.pbx1', 'plain', '*'],
-    ['/abs/sec.log.pbx1', 'json', 'security'],
-    ['/srv/ast/log/verb.pbx1', 'default', 'verbose,notice'],
-  ]);
-  assert.deepEqual(fileChannelsFor(s, 'SECURITY').map((c) => c.name), ['full', '/abs/sec.log']);
+  assert.deepEqual(
+    s.channels.map((c) => [c.path, c.formatter, c.levels.join(',')]),
+    [
+      [null, 'default', 'notice'],
+      [null, 'default', 'security'],
+      ['/srv/ast/log/full.pbx1', 'plain', '*'],
+      ['/abs/sec.log.pbx1', 'json', 'security'],
+      ['/srv/ast/log/verb.pbx1', 'default', 'verbose,notice'],
+    ],
+  );
+  assert.deepEqual(
+    fileChannelsFor(s, 'SECURITY').map((c) => c.name),
+    ['full', '/abs/sec.log'],
+  );
 });
 
 test('manager: enabled/bindaddr/port defaults, user lookup ignores case, [general] is no user', () => {
@@ -37,7 +52,10 @@ test('permit/deny as ast_apply_ha: the last matching rule decides, no rule allow
   const user = (rules: string) => managerUser(parseAsteriskConfig(`[u]\n${rules}`, 'm'), 'u')!;
   assert.equal(aclAllows(user('').acl, '203.0.113.1'), true);
   const local = user('deny = 0.0.0.0/0.0.0.0\npermit = 127.0.0.1/255.255.255.255\npermit = 10.1.0.0/16');
-  assert.deepEqual(['127.0.0.1', '10.1.2.3', '10.2.0.1', '203.0.113.1'].map((a) => aclAllows(local.acl, a)), [true, true, false, false]);
+  assert.deepEqual(
+    ['127.0.0.1', '10.1.2.3', '10.2.0.1', '203.0.113.1'].map((a) => aclAllows(local.acl, a)),
+    [true, true, false, false],
+  );
   // an IPv4 deny-all does not cover IPv6 sources
   assert.equal(aclAllows(local.acl, '2001:db8::1'), true);
   const negated = user('permit = !192.0.2.0/24');

@@ -71,7 +71,7 @@ test('the custom level (Asterisk 18, 20, 22) logs lines the filter reads too', (
   }
 });
 
-test('the model is not constant: a naive dialplan that logs at the dialled extension puts the caller\'s text in the prefix', () => {
+test("the model is not constant: a naive dialplan that logs at the dialled extension puts the caller's text in the prefix", () => {
   const naive = parseAsteriskConfig('[naive]\nexten => _.,1,Log(NOTICE,\\"Rejecting unknown SIP connection from ${CHANNEL(recvip)}\\")\n', 'x');
   const [l] = placeCall(naive, 'naive', 'evil 6.6.6.6', { recvip: '203.0.113.5' });
   assert.equal(formatLine(l!, DATE, 'default'), `[${DATE}] NOTICE[4711][C-0000002a] Ext. evil 6.6.6.6: "Rejecting unknown SIP connection from 203.0.113.5"`);

@@ -4,22 +4,24 @@ import { parseAsteriskConfig } from '../../src/asterisk/asterisk-config.js';
 import { parseAsteriskVersion, hasCustomLevels, hasAdvancedEventFilter, hasChanSip } from '../../src/asterisk/asterisk-version.js';
 import { readLoggerSettings } from '../../src/asterisk/logger-config.js';
 import { managerGeneral, managerUser, aclAllows, eventPasses } from '../../src/asterisk/manager-config.js';
-import {
-  generateSecret,
-  renderExtensionsSnippet,
-  renderLoggerSnippet,
-  renderManagerSnippet,
-} from '../../src/asterisk/snippets.js';
+import { generateSecret, renderExtensionsSnippet, renderLoggerSnippet, renderManagerSnippet } from '../../src/asterisk/snippets.js';
 import { VoipguardError } from '../../src/core/errors.js';
 
 const v = parseAsteriskVersion;
 
 test('versions: custom levels from 16.22/18.8/19, chan_sip until 20, advanced eventfilter from 18.26/20.11/21.6/22.1', () => {
-  assert.deepEqual(['16.21', '16.22', '17', '18.7', '18.8', '18', '19', '20', '22'].map((x) => hasCustomLevels(v(x))),
-    [false, true, false, false, true, true, true, true, true]);
-  assert.deepEqual(['20', '21', '22'].map((x) => hasChanSip(v(x))), [true, false, false]);
-  assert.deepEqual(['18.25', '18.26', '20.10', '20.11', '21.5', '21.6', '22.0', '22.1', '23', '19'].map((x) => hasAdvancedEventFilter(v(x))),
-    [false, true, false, true, false, true, false, true, true, false]);
+  assert.deepEqual(
+    ['16.21', '16.22', '17', '18.7', '18.8', '18', '19', '20', '22'].map((x) => hasCustomLevels(v(x))),
+    [false, true, false, false, true, true, true, true, true],
+  );
+  assert.deepEqual(
+    ['20', '21', '22'].map((x) => hasChanSip(v(x))),
+    [true, false, false],
+  );
+  assert.deepEqual(
+    ['18.25', '18.26', '20.10', '20.11', '21.5', '21.6', '22.0', '22.1', '23', '19'].map((x) => hasAdvancedEventFilter(v(x))),
+    [false, true, false, true, false, true, false, true, true, false],
+  );
   assert.throws(() => v('banana'), /--asterisk banana/);
   assert.throws(() => v('9'), VoipguardError);
 });
@@ -30,10 +32,13 @@ test('logger snippet: dateformat with milliseconds, security and voipguard chann
   assert.deepEqual(cfg.problems, []);
   const s = readLoggerSettings(cfg, '/var/log/asterisk', 'pbx');
   assert.equal(s.dateformat, '%F %T.%3q');
-  assert.deepEqual(s.channels.map((c) => [c.path, c.levels.join(',')]), [
-    ['/var/log/asterisk/security.log', 'security'],
-    ['/var/log/asterisk/voipguard.log', 'notice,warning,security'],
-  ]);
+  assert.deepEqual(
+    s.channels.map((c) => [c.path, c.levels.join(',')]),
+    [
+      ['/var/log/asterisk/security.log', 'security'],
+      ['/var/log/asterisk/voipguard.log', 'notice,warning,security'],
+    ],
+  );
   // Asterisk 19+'s stock logger.conf has this line: the snippet names it instead of repeating it
   assert.match(text, /^;messages\.log => notice,warning,error$/m);
   assert.match(text, /"messages\.log => notice,warning,error"\s+; since Asterisk 19/);
@@ -96,7 +101,10 @@ test('extensions snippet with a custom level logs at VOIPGUARD, only for version
 
 test('a context name that would break the [section] line is refused', () => {
   for (const bad of ['a]b', 'x\n[y]', 'a;b', '']) {
-    assert.throws(() => renderExtensionsSnippet({ context: bad }), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_USAGE');
+    assert.throws(
+      () => renderExtensionsSnippet({ context: bad }),
+      (e: unknown) => e instanceof VoipguardError && e.code === 'VG_USAGE',
+    );
   }
 });
 
@@ -122,6 +130,9 @@ test('the secret comes from crypto.randomBytes: 24 bytes, base64url, different e
   const seen = new Set([generateSecret(), generateSecret(), renderManagerSnippet().secret]);
   assert.equal(seen.size, 3);
   for (const s of seen) assert.match(s, /^[A-Za-z0-9_-]{32}$/);
-  assert.equal(generateSecret((n) => Buffer.alloc(n, 0xff)), '_'.repeat(32));
+  assert.equal(
+    generateSecret((n) => Buffer.alloc(n, 0xff)),
+    '_'.repeat(32),
+  );
   assert.throws(() => renderManagerSnippet({ secret: 'short' }), /16 to 128/);
 });

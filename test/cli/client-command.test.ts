@@ -17,7 +17,7 @@ const req = (argv: string[]) => {
   return a.kind === 'request' ? a.req : a.kind;
 };
 
-test('fail2ban-client\'s grammar becomes typed requests', () => {
+test("fail2ban-client's grammar becomes typed requests", () => {
   assert.deepEqual(req(['status']), { cmd: 'status' });
   assert.deepEqual(req(['stop']), { cmd: 'stop' });
   assert.deepEqual(req(['stop', '--flush']), { cmd: 'stop', flush: true });
@@ -77,12 +77,20 @@ async function fakeDaemon(t: { after(fn: () => unknown): void }, answer: (r: Con
 
 const status: JailStatus = {
   jail: 'asterisk',
-  filter: { currentlyFailed: 0, totalFailed: 3, signalsSeen: 3, attemptsCounted: 3, files: ['/l'], fileStates: [{ path: '/l', state: 'reading' }], waitingFor: [] },
+  filter: {
+    currentlyFailed: 0,
+    totalFailed: 3,
+    signalsSeen: 3,
+    attemptsCounted: 3,
+    files: ['/l'],
+    fileStates: [{ path: '/l', state: 'reading' }],
+    waitingFor: [],
+  },
   actions: { currentlyBanned: 1, totalBanned: 1, bannedIps: ['192.0.2.44'], pending: [] },
   ami: null,
 };
 
-test('status <jail> against a daemon: the tree, or with --json the daemon\'s data as one line', async (t) => {
+test("status <jail> against a daemon: the tree, or with --json the daemon's data as one line", async (t) => {
   const path = await fakeDaemon(t, () => status);
   const io = memoryIo();
   assert.equal(await runClient(['-s', path, 'status', 'asterisk'], io), 0);
@@ -122,8 +130,14 @@ test('options stand anywhere on the line, in either spelling, and the words keep
   assert.deepEqual(opts, { configDir: '/etc/vg', socket: '/run/x.sock', json: true, timeoutMs: 2000 });
   assert.deepEqual(action, { kind: 'request', req: { cmd: 'unbanip', jail: 'asterisk', ips: [], all: true } });
   assert.deepEqual(parseClientArgs(['-c', '/etc/vg', '--', 'status']).action, { kind: 'request', req: { cmd: 'status' } });
-  assert.throws(() => parseClientArgs(['status', '-s']), (e: VoipguardError) => e.code === 'VG_USAGE' && /-s needs a value/.test(e.message));
-  assert.throws(() => parseClientArgs(['status', '--json=yes']), (e: VoipguardError) => e.code === 'VG_USAGE' && /--json takes no value/.test(e.message));
+  assert.throws(
+    () => parseClientArgs(['status', '-s']),
+    (e: VoipguardError) => e.code === 'VG_USAGE' && /-s needs a value/.test(e.message),
+  );
+  assert.throws(
+    () => parseClientArgs(['status', '--json=yes']),
+    (e: VoipguardError) => e.code === 'VG_USAGE' && /--json takes no value/.test(e.message),
+  );
 });
 
 test('`voipguard daemon` keeps the rules at stop by default; --flush removes them; --keep-rules is still accepted', async () => {
@@ -142,8 +156,24 @@ test('the stop request carries flush only when asked, and only as true', async (
 
 test('status with a broken jail exits 78 (config), in text and with --json; flushlogs is sent and answered', async (t) => {
   const svc = {
-    version: '0.1.0', pid: 1, startedAt: 0, configDir: '/etc/voipguard', dryRun: false, jails: ['asterisk'], disabled: [], waiting: [], ami: null,
-    broken: [{ jail: 'voip2', error: '/etc/voipguard/jail.local:3 [voip2] maxretry: "five" is not a whole number (VG_CONFIG_TYPE)', file: '/etc/voipguard/jail.local', section: 'voip2', key: 'maxretry' }],
+    version: '0.1.0',
+    pid: 1,
+    startedAt: 0,
+    configDir: '/etc/voipguard',
+    dryRun: false,
+    jails: ['asterisk'],
+    disabled: [],
+    waiting: [],
+    ami: null,
+    broken: [
+      {
+        jail: 'voip2',
+        error: '/etc/voipguard/jail.local:3 [voip2] maxretry: "five" is not a whole number (VG_CONFIG_TYPE)',
+        file: '/etc/voipguard/jail.local',
+        section: 'voip2',
+        key: 'maxretry',
+      },
+    ],
   };
   const path = await fakeDaemon(t, (r) => (r.cmd === 'flushlogs' ? 'rolled over' : svc));
   const io = memoryIo();

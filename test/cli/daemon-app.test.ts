@@ -19,9 +19,19 @@ const tv = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
 
 function invalidPassword(ms: number, callId: string): Array<[string, string]> {
   return [
-    ['Event', 'InvalidPassword'], ['Privilege', 'security,all'], ['EventTV', tv(ms)], ['Severity', 'Error'], ['Service', 'PJSIP'],
-    ['EventVersion', '2'], ['AccountID', '1001'], ['SessionID', callId], ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'],
-    ['RemoteAddress', `IPV4/UDP/${ATTACKER}/5072`], ['Challenge', 'abc'], ['ReceivedChallenge', 'abc'], ['ReceivedHash', 'f00'],
+    ['Event', 'InvalidPassword'],
+    ['Privilege', 'security,all'],
+    ['EventTV', tv(ms)],
+    ['Severity', 'Error'],
+    ['Service', 'PJSIP'],
+    ['EventVersion', '2'],
+    ['AccountID', '1001'],
+    ['SessionID', callId],
+    ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'],
+    ['RemoteAddress', `IPV4/UDP/${ATTACKER}/5072`],
+    ['Challenge', 'abc'],
+    ['ReceivedChallenge', 'abc'],
+    ['ReceivedHash', 'f00'],
   ];
 }
 
@@ -105,7 +115,10 @@ async function attackAndCheck(client: ControlClient, ami: FakeAmiServer, log: st
     appendFileSync(log, securityLine(now + k, callId));
     const want = k + 1;
     // both signals of the attempt (AMI and the log) have arrived: only then is "counted once" a fact
-    await waitFor(async () => (st = await status()).filter.signalsSeen >= 2 * want && st.filter.totalFailed >= want, { what: `attempt ${want}'s two signals`, timeoutMs: 5000 });
+    await waitFor(async () => (st = await status()).filter.signalsSeen >= 2 * want && st.filter.totalFailed >= want, {
+      what: `attempt ${want}'s two signals`,
+      timeoutMs: 5000,
+    });
     assert.equal(st.filter.signalsSeen, 2 * want, `attempt ${want}: both signals arrived`);
     assert.equal(st.filter.totalFailed, want, `attempt ${want}: counted once`);
   }
@@ -121,5 +134,4 @@ async function attackAndCheck(client: ControlClient, ami: FakeAmiServer, log: st
   const service = await client.request({ cmd: 'status' });
   assert.equal(service.dryRun, true);
   assert.equal(service.ami?.state, 'connected');
-
 }

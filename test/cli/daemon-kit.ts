@@ -53,7 +53,10 @@ export class RecordingActions implements ActionsPort {
 
 export class PushSource implements SourcePort {
   running = false;
-  constructor(readonly sink: (l: LogLine) => void, readonly paths: readonly string[]) {}
+  constructor(
+    readonly sink: (l: LogLine) => void,
+    readonly paths: readonly string[],
+  ) {}
   async start() {
     this.running = true;
   }
@@ -61,7 +64,11 @@ export class PushSource implements SourcePort {
     this.running = false;
   }
   status(): SourceStatus {
-    return { kind: 'file', files: this.paths.filter((p) => !p.includes('missing')).map((path) => ({ path, state: 'reading' })), waitingFor: this.paths.filter((p) => p.includes('missing')) };
+    return {
+      kind: 'file',
+      files: this.paths.filter((p) => !p.includes('missing')).map((path) => ({ path, state: 'reading' })),
+      waitingFor: this.paths.filter((p) => p.includes('missing')),
+    };
   }
   push(text: string, clock: ManualClock) {
     this.sink({ source: this.paths[0] ?? 'x', text, readAt: clock.now() });
@@ -76,7 +83,9 @@ export function fakeFilter(source: string) {
       // every FAIL line passes the stand-in's pre-check
       if (l.text.startsWith('FAIL ')) this.candidates++;
       const m = /^FAIL (\S+) (\d+)(?: (\S+))?$/.exec(l.text);
-      const failure: Failure | null = m ? { ip: m[1]!, time: Number(m[2]) * 1000, kind: 'test', origin: 'log', source, ...(m[3] ? { sessionId: m[3] } : {}) } : null;
+      const failure: Failure | null = m
+        ? { ip: m[1]!, time: Number(m[2]) * 1000, kind: 'test', origin: 'log', source, ...(m[3] ? { sessionId: m[3] } : {}) }
+        : null;
       return { failure, ignored: false, regexIndex: failure ? 0 : -1, dateFormat: null };
     },
   };

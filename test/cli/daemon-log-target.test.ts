@@ -24,7 +24,11 @@ test('after logrotate renames the file, SIGUSR1 (reopen) makes the next lines go
   target.control().reopen();
   log.info({ event: 'after' });
   target.close();
-  const events = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l).event);
+  const events = (f: string) =>
+    readFileSync(f, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).event);
   assert.deepEqual(events(path + '.1'), ['before', 'still-old']);
   assert.deepEqual(events(path), ['after']);
 });
@@ -43,14 +47,34 @@ test('set logtarget moves the lines; set loglevel reaches child loggers made bef
   assert.equal(target.control().setTarget(b), b);
   child.info({ event: 'moved' });
   target.close();
-  assert.deepEqual(readFileSync(a, 'utf8').trim().split('\n').map((l) => JSON.parse(l).event), ['shown']);
-  assert.deepEqual(readFileSync(b, 'utf8').trim().split('\n').map((l) => JSON.parse(l).event), ['moved']);
+  assert.deepEqual(
+    readFileSync(a, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).event),
+    ['shown'],
+  );
+  assert.deepEqual(
+    readFileSync(b, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).event),
+    ['moved'],
+  );
   assert.equal(target.control().target(), b);
   assert.equal(target.control().level(), 'debug');
 });
 
 test('on a terminal a JSON line reads as one short line', () => {
-  const line = JSON.stringify({ level: 'info', time: '2026-11-21T09:43:47.182Z', name: 'voipguard', jail: 'asterisk', event: 'ban', ip: '192.0.2.44', banCount: 1 });
+  const line = JSON.stringify({
+    level: 'info',
+    time: '2026-11-21T09:43:47.182Z',
+    name: 'voipguard',
+    jail: 'asterisk',
+    event: 'ban',
+    ip: '192.0.2.44',
+    banCount: 1,
+  });
   assert.equal(prettyLine(line + '\n'), '09:43:47 INFO  ban jail=asterisk ip=192.0.2.44 banCount=1\n');
   assert.equal(prettyLine('not json\n'), 'not json\n');
 });

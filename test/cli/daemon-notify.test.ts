@@ -14,7 +14,7 @@ import { packageRoot } from '../../src/core/paths.js';
 import { waitUntil } from '../helpers/fake-ami-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-test('a ban by the daemon is announced to the jail\'s webhook action, carrying the banned address', async (t) => {
+test("a ban by the daemon is announced to the jail's webhook action, carrying the banned address", async (t) => {
   const bodies: string[] = [];
   const receiver = createServer((req, res) => {
     let body = '';
@@ -57,7 +57,14 @@ test('a ban by the daemon is announced to the jail\'s webhook action, carrying t
   const running = startDaemon({ configDir: dir, dryRun: true, keepRules: false, tty: false, err: (s) => errors.push(s) });
   const client = new ControlClient(socket, 5000);
   try {
-    await waitFor(() => client.request({ cmd: 'ping' }).then(() => true, () => false), { what: 'the daemon to answer', timeoutMs: 15_000, intervalMs: 50 });
+    await waitFor(
+      () =>
+        client.request({ cmd: 'ping' }).then(
+          () => true,
+          () => false,
+        ),
+      { what: 'the daemon to answer', timeoutMs: 15_000, intervalMs: 50 },
+    );
     const stamp = new Date().toISOString().slice(0, 19).replace('T', ' ');
     for (let k = 0; k < 2; k++) {
       appendFileSync(log, `[${stamp}] NOTICE[1] chan_sip.c: Registration from '<sip:10${k}@198.51.100.10>' failed for '203.0.113.77:5060' - Wrong password\n`);

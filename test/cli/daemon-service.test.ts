@@ -14,8 +14,14 @@ test('the maxretry-th failure from one address bans it: store first, a fact in t
   assert.equal(source.running, true);
   for (let i = 0; i < 3; i++) source.push(`FAIL 203.0.113.5 ${s(T0) - 10 + i}`, k.clock);
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(k.store.activeBans('asterisk').map((b) => [b.ip, b.until, b.applied]), [['203.0.113.5', T0 + 3_600_000, false]]);
-  assert.deepEqual(actions.applied.map((d) => [d.type, d.ip]), [['ban', '203.0.113.5']]);
+  assert.deepEqual(
+    k.store.activeBans('asterisk').map((b) => [b.ip, b.until, b.applied]),
+    [['203.0.113.5', T0 + 3_600_000, false]],
+  );
+  assert.deepEqual(
+    actions.applied.map((d) => [d.type, d.ip]),
+    [['ban', '203.0.113.5']],
+  );
   const fact = k.records.find((r) => r.event === 'ban');
   assert.deepEqual([fact?.jail, fact?.ip, fact?.banCount, fact?.reason], ['asterisk', '203.0.113.5', 1, 'detected']);
 });
@@ -71,8 +77,14 @@ test('at start, stored bans come back into the jail and are reconciled with the 
   assert.equal(actions.started, 1);
   assert.deepEqual(actions.reconciled[0]!.map((b) => b.ip).sort(), ['10.9.1.1', '192.0.2.44']);
   // 10.9.1.1 is in ignoreip now: the restore says to lift it
-  assert.deepEqual(actions.applied.map((d) => [d.type, d.ip]), [['unban', '10.9.1.1']]);
-  assert.deepEqual(k.store.activeBans().map((b) => b.ip), ['192.0.2.44']);
+  assert.deepEqual(
+    actions.applied.map((d) => [d.type, d.ip]),
+    [['unban', '10.9.1.1']],
+  );
+  assert.deepEqual(
+    k.store.activeBans().map((b) => b.ip),
+    ['192.0.2.44'],
+  );
   const control = new ServiceControl(k.svc, { version: '0.1.0', pid: 1, requestStop: () => undefined });
   assert.deepEqual(await control.handle({ cmd: 'banned', ips: [] }), { asterisk: ['192.0.2.44'] });
   k.clock.advance(61_000);
@@ -86,12 +98,21 @@ test('manual bans enter through the jail like detected ones; ignored addresses a
   const k = kit(files(JAIL));
   await k.svc.start(k.load());
   const control = new ServiceControl(k.svc, { version: '0.1.0', pid: 1, requestStop: () => undefined });
-  assert.deepEqual(await control.handle({ cmd: 'banip', jail: 'asterisk', ips: ['192.0.2.1', '192.0.2.2'] }), { banned: ['192.0.2.1', '192.0.2.2'], already: [] });
+  assert.deepEqual(await control.handle({ cmd: 'banip', jail: 'asterisk', ips: ['192.0.2.1', '192.0.2.2'] }), {
+    banned: ['192.0.2.1', '192.0.2.2'],
+    already: [],
+  });
   assert.deepEqual(await control.handle({ cmd: 'banip', jail: 'asterisk', ips: ['192.0.2.1'] }), { banned: [], already: ['192.0.2.1'] });
   await assert.rejects(control.handle({ cmd: 'banip', jail: 'asterisk', ips: ['10.9.3.3'] }), { code: 'VG_IGNORED_IP' });
   await assert.rejects(control.handle({ cmd: 'banip', jail: 'blacklist', ips: ['192.0.2.9'] }), (e: Error) => /disabled/.test(e.message));
   const times = (await control.handle({ cmd: 'get', jail: 'asterisk', key: 'banip', withTime: true })) as { ip: string; until: number }[];
-  assert.deepEqual(times.map((b) => [b.ip, b.until]), [['192.0.2.1', T0 + 3_600_000], ['192.0.2.2', T0 + 3_600_000]]);
+  assert.deepEqual(
+    times.map((b) => [b.ip, b.until]),
+    [
+      ['192.0.2.1', T0 + 3_600_000],
+      ['192.0.2.2', T0 + 3_600_000],
+    ],
+  );
   assert.deepEqual(await control.handle({ cmd: 'unbanip', jail: null, ips: [], all: true }), { unbanned: 2 });
   assert.deepEqual(k.store.activeBans(), []);
   assert.equal(await control.handle({ cmd: 'get', jail: 'asterisk', key: 'bantime', withTime: false }), 3600);
@@ -108,12 +129,21 @@ test('reload: an unchanged jail keeps running untouched, a changed one restarts 
   const sip = k.latest('sip');
   const control = new ServiceControl(k.svc, { version: '0.1.0', pid: 1, requestStop: () => undefined });
   await control.handle({ cmd: 'banip', jail: 'sip', ips: ['192.0.2.7'] });
-  k.setFiles(files(JAIL.replace('maxretry = 3', 'maxretry = 3') + '\n[sip]\nenabled = true\nmaxretry = 9\nlogpath = /var/log/sip\n\n[extra]\nenabled = true\nlogpath = /var/log/extra\n'));
+  k.setFiles(
+    files(
+      JAIL.replace('maxretry = 3', 'maxretry = 3') +
+        '\n[sip]\nenabled = true\nmaxretry = 9\nlogpath = /var/log/sip\n\n[extra]\nenabled = true\nlogpath = /var/log/extra\n',
+    ),
+  );
   const r = await k.svc.reload(null);
   assert.deepEqual(r, { started: ['extra'], stopped: [], restarted: ['sip'], unchanged: ['asterisk'], errors: [] });
   assert.equal(k.svc.jail('asterisk'), asterisk, 'the same runtime object: nothing was touched');
   assert.deepEqual(sip.actions.stopped, [false]);
-  assert.deepEqual(k.latest('sip').actions.reconciled[0]!.map((b) => b.ip), ['192.0.2.7'], 'the ban came back');
+  assert.deepEqual(
+    k.latest('sip').actions.reconciled[0]!.map((b) => b.ip),
+    ['192.0.2.7'],
+    'the ban came back',
+  );
   k.setFiles(files(JAIL));
   const r2 = await k.svc.reload(null);
   assert.deepEqual([...r2.stopped].sort(), ['extra', 'sip']);
@@ -137,7 +167,10 @@ test('a jail that cannot be built is reported and skipped; the others start', as
   assert.deepEqual([...k.svc.runtimes.keys()], ['asterisk']);
   const st = serviceStatus(k.svc, '0.1.0', 1);
   assert.deepEqual(st.broken, [{ jail: 'sip', error: 'Error: cannot build sip' }]);
-  await assert.rejects(Promise.resolve().then(() => k.svc.jail('sip')), (e: Error) => /failed to start/.test(e.message));
+  await assert.rejects(
+    Promise.resolve().then(() => k.svc.jail('sip')),
+    (e: Error) => /failed to start/.test(e.message),
+  );
 });
 
 test('on a config with every jail off, status says what the service waits for', async () => {
@@ -174,7 +207,7 @@ test('stop: sources stop first, then the actions, which remove their rules unles
   assert.deepEqual(actions.stopped, [false]);
 });
 
-test('the daemon\'s default stop leaves the rules (a restart leaves no opening); `stop --flush` removes them at that stop', async () => {
+test("the daemon's default stop leaves the rules (a restart leaves no opening); `stop --flush` removes them at that stop", async () => {
   const kept = kit(files(JAIL), { keepRules: true });
   await kept.svc.start(kept.load());
   await kept.svc.stop();

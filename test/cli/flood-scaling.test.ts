@@ -149,8 +149,14 @@ test('the work per decision stays flat from 1,000 to 100,000 bans (entries copie
     const big = per[n]!;
     // flat: no more work per decision at 100x the flood (a margin for the first reads' fixed cost)
     assert.ok(big.copied <= small.copied * 1.5 + 0.01, `entries copied per decision: ${small.copied} at 1,000, ${big.copied} at ${n}`);
-    assert.ok(big.transactions <= small.transactions * 1.5 + 0.01, `store transactions per decision: ${small.transactions} at 1,000, ${big.transactions} at ${n}`);
-    assert.ok(big.firewallCalls <= small.firewallCalls * 1.5 + 0.01, `firewall calls per decision: ${small.firewallCalls} at 1,000, ${big.firewallCalls} at ${n}`);
+    assert.ok(
+      big.transactions <= small.transactions * 1.5 + 0.01,
+      `store transactions per decision: ${small.transactions} at 1,000, ${big.transactions} at ${n}`,
+    );
+    assert.ok(
+      big.firewallCalls <= small.firewallCalls * 1.5 + 0.01,
+      `firewall calls per decision: ${small.firewallCalls} at 1,000, ${big.firewallCalls} at ${n}`,
+    );
   }
   // and batched: far fewer transactions and firewall calls than decisions
   assert.ok(per[100_000]!.transactions < 0.05, `transactions per decision at 100,000: ${per[100_000]!.transactions}`);

@@ -30,5 +30,8 @@ test('the jail runs and counts new failures while the stored bans are still goin
   release();
   await k.svc.jail('asterisk').restored();
   await k.svc.stop();
-  assert.deepEqual(actions.applied.map((d) => [d.type, d.ip]), [['ban', '203.0.113.9']]);
+  assert.deepEqual(
+    actions.applied.map((d) => [d.type, d.ip]),
+    [['ban', '203.0.113.9']],
+  );
 });

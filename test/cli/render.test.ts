@@ -23,7 +23,7 @@ const jail: JailStatus = {
   ami: null,
 };
 
-test('status <jail> prints fail2ban-client\'s exact tree, TABs after the labels', () => {
+test("status <jail> prints fail2ban-client's exact tree, TABs after the labels", () => {
   assert.equal(
     renderJailStatus(jail, false),
     'Status for the jail: asterisk\n' +
@@ -38,7 +38,7 @@ test('status <jail> prints fail2ban-client\'s exact tree, TABs after the labels'
   );
 });
 
-test('status <jail> shows signals seen vs attempts counted, after fail2ban\'s lines, once correlation merged some', () => {
+test("status <jail> shows signals seen vs attempts counted, after fail2ban's lines, once correlation merged some", () => {
   const merged = { ...jail, filter: { ...jail.filter, totalFailed: 2, signalsSeen: 7, attemptsCounted: 2 } };
   assert.equal(
     renderJailStatus(merged, true),
@@ -96,7 +96,7 @@ const service: ServiceStatus = {
   ami: null,
 };
 
-test('status prints fail2ban\'s three lines when there is nothing more to say', () => {
+test("status prints fail2ban's three lines when there is nothing more to say", () => {
   assert.equal(renderServiceStatus(service), 'Status\n|- Number of jail:\t1\n`- Jail list:\tasterisk\n');
 });
 
@@ -135,7 +135,10 @@ test('stats is a table with a header, an underline and a count line', () => {
 });
 
 test('banned prints the Python-style list fail2ban-client prints', () => {
-  assert.equal(renderBanned({ asterisk: ['192.0.2.44', '198.51.100.23'], blacklist: [] }, []), "[{'asterisk': ['192.0.2.44', '198.51.100.23']}, {'blacklist': []}]\n");
+  assert.equal(
+    renderBanned({ asterisk: ['192.0.2.44', '198.51.100.23'], blacklist: [] }, []),
+    "[{'asterisk': ['192.0.2.44', '198.51.100.23']}, {'blacklist': []}]\n",
+  );
   assert.equal(renderBanned({ '192.0.2.44': ['asterisk'], '192.0.2.1': [] }, ['192.0.2.44', '192.0.2.1']), "[['asterisk'], []]\n");
 });
 
@@ -148,6 +151,9 @@ test('get banip --with-time prints start + seconds = end, in local time', () => 
 test('get values: numbers bare, lists as fail2ban words them', () => {
   assert.equal(renderJailValue('asterisk', 'maxretry', 10, false), '10\n');
   assert.equal(renderJailValue('asterisk', 'ignoreip', ['127.0.0.0/8', '::1'], false), 'These IP addresses/networks are ignored:\n|- 127.0.0.0/8\n`- ::1\n');
-  assert.equal(renderJailValue('asterisk', 'logpath', ['/var/log/asterisk/messages'], false), 'Current monitored log file(s):\n`- /var/log/asterisk/messages\n');
+  assert.equal(
+    renderJailValue('asterisk', 'logpath', ['/var/log/asterisk/messages'], false),
+    'Current monitored log file(s):\n`- /var/log/asterisk/messages\n',
+  );
   assert.equal(renderJailValue('asterisk', 'banip', ['192.0.2.1', '192.0.2.2'], false), '192.0.2.1 192.0.2.2\n');
 });

@@ -24,18 +24,27 @@ const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T
 
 function amiEvent(event: 'InvalidPassword' | 'SuccessfulAuth', ms: number, sessionId: string): Array<[string, string]> {
   const common: Array<[string, string]> = [
-    ['Event', event], ['Privilege', 'security,all'], ['EventTV', tv(ms)], ['Severity', event === 'SuccessfulAuth' ? 'Informational' : 'Error'],
-    ['Service', 'PJSIP'], ['EventVersion', '1'], ['AccountID', '1001'], ['SessionID', sessionId],
-    ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'], ['RemoteAddress', `IPV4/UDP/${ATTACKER}/5072`],
+    ['Event', event],
+    ['Privilege', 'security,all'],
+    ['EventTV', tv(ms)],
+    ['Severity', event === 'SuccessfulAuth' ? 'Informational' : 'Error'],
+    ['Service', 'PJSIP'],
+    ['EventVersion', '1'],
+    ['AccountID', '1001'],
+    ['SessionID', sessionId],
+    ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'],
+    ['RemoteAddress', `IPV4/UDP/${ATTACKER}/5072`],
   ];
-  return event === 'SuccessfulAuth' ? [...common, ['UsingPassword', '1']] : [...common, ['Challenge', 'abc'], ['ReceivedChallenge', 'abc'], ['ReceivedHash', 'f00']];
+  return event === 'SuccessfulAuth'
+    ? [...common, ['UsingPassword', '1']]
+    : [...common, ['Challenge', 'abc'], ['ReceivedChallenge', 'abc'], ['ReceivedHash', 'f00']];
 }
 
 function securityLine(ms: number, sessionId: string): string {
   return `[${stamp(ms)}] SECURITY[4711] res_security_log.c: SecurityEvent="InvalidPassword",EventTV="${tv(ms)}",Severity="Error",Service="PJSIP",EventVersion="2",AccountID="1001",SessionID="${sessionId}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${ATTACKER}/5072",Challenge="abc",ReceivedChallenge="abc",ReceivedHash="f00"\n`;
 }
 
-test('status <jail>: every figure matches a replay with known counts, and the AMI line shows AMI\'s share only', async () => {
+test("status <jail>: every figure matches a replay with known counts, and the AMI line shows AMI's share only", async () => {
   const ami = new FakeAmiServer();
   const port = await ami.listen();
   const dir = mkdtempSync(join(tmpdir(), 'vg-status-'));
@@ -82,7 +91,12 @@ test('status <jail>: every figure matches a replay with known counts, and the AM
       const st = await until('the log line of the same attempt', (s) => s.filter.signalsSeen === 6);
 
       assert.deepEqual(
-        { currentlyFailed: st.filter.currentlyFailed, totalFailed: st.filter.totalFailed, signalsSeen: st.filter.signalsSeen, attemptsCounted: st.filter.attemptsCounted },
+        {
+          currentlyFailed: st.filter.currentlyFailed,
+          totalFailed: st.filter.totalFailed,
+          signalsSeen: st.filter.signalsSeen,
+          attemptsCounted: st.filter.attemptsCounted,
+        },
         { currentlyFailed: 0, totalFailed: 5, signalsSeen: 6, attemptsCounted: 5 },
         'the jail: 6 signals, 5 attempts; the ban ended the window',
       );

@@ -19,10 +19,7 @@ test('multi-line failregex with comments, backslashes, quotes and # survive pars
     'f.conf',
   );
   const d = doc.sections.get('Definition')!;
-  assert.equal(
-    d.entries.get('failregex')!.value,
-    '^"Rejecting (?P<x>\\S+)" #1 <HOST>$\n^a\\\\b\n^third; not a comment',
-  );
+  assert.equal(d.entries.get('failregex')!.value, '^"Rejecting (?P<x>\\S+)" #1 <HOST>$\n^a\\\\b\n^third; not a comment');
   assert.equal(d.entries.get('ignoreregex')!.value, '');
   assert.equal(d.entries.get('bantime')!.value, '3600');
   assert.equal(d.entries.get('flag')!.value, 'true');
@@ -88,8 +85,14 @@ test('interpolation: own section, DEFAULT in the caller context, cross-section, 
 test('interpolation cycles and missing names are coded errors with file, section, key, line', () => {
   const r = memoryReader({ '/c/x.conf': '[s]\na = %(b)s\nb = %(a)s\nc = %(nope)s\n' });
   const set = ConfigSet.load('/c/x', r);
-  assert.throws(() => set.get('s', 'a'), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_INTERPOLATION' && e.place.key !== undefined && e.place.file === '/c/x.conf');
-  assert.throws(() => set.get('s', 'c'), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_INTERPOLATION' && e.place.key === 'c' && e.place.line === 4);
+  assert.throws(
+    () => set.get('s', 'a'),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_INTERPOLATION' && e.place.key !== undefined && e.place.file === '/c/x.conf',
+  );
+  assert.throws(
+    () => set.get('s', 'c'),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_INTERPOLATION' && e.place.key === 'c' && e.place.line === 4,
+  );
 });
 
 test('[INCLUDES] before/after, relative to the including file, and self-inclusion is refused', () => {
@@ -102,5 +105,8 @@ test('[INCLUDES] before/after, relative to the including file, and self-inclusio
   const set = ConfigSet.load('/c/filter.d/asterisk', r);
   assert.equal(set.get('Definition', 'failregex'), 'P mine');
   assert.equal(set.get('Definition', 'extra'), 'yes');
-  assert.throws(() => ConfigSet.load('/c/filter.d/loop', r), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_INCLUDE');
+  assert.throws(
+    () => ConfigSet.load('/c/filter.d/loop', r),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_INCLUDE',
+  );
 });

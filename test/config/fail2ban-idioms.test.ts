@@ -17,10 +17,19 @@ const jail = (c: LoadedConfig, name: string) => c.jails.find((j) => j.name === n
 const describe = (c: LoadedConfig) => c.errors.map((e) => e.describe());
 
 test('action = %(action_mwl)s: the ban in both asterisk chains, then a mail with whois and log lines', () => {
-  const c = load({ 'jail.local': '[DEFAULT]\ndestemail = pbx-admin@example.com\nsender = voipguard@example.com\n\n[asterisk]\nenabled = true\naction = %(action_mwl)s\n' });
+  const c = load({
+    'jail.local': '[DEFAULT]\ndestemail = pbx-admin@example.com\nsender = voipguard@example.com\n\n[asterisk]\nenabled = true\naction = %(action_mwl)s\n',
+  });
   assert.deepEqual(describe(c), []);
   const a = jail(c, 'asterisk');
-  assert.deepEqual(a.actions.map((x) => [x.name, x.args.name ?? null]), [['iptables', 'asterisk-tcp'], ['iptables', 'asterisk-udp'], ['sendmail-whois-lines', null]]);
+  assert.deepEqual(
+    a.actions.map((x) => [x.name, x.args.name ?? null]),
+    [
+      ['iptables', 'asterisk-tcp'],
+      ['iptables', 'asterisk-udp'],
+      ['sendmail-whois-lines', null],
+    ],
+  );
   assert.equal(a.actions[2]!.args.dest, 'pbx-admin@example.com');
   assert.equal(a.actions[2]!.args.sender, 'voipguard@example.com');
   assert.deepEqual(c.warnings, []);
@@ -29,14 +38,26 @@ test('action = %(action_mwl)s: the ban in both asterisk chains, then a mail with
 test('action = %(action_mw)s in [DEFAULT] reaches every jail, the blacklist (no logpath) included', () => {
   const c = load({ 'jail.local': '[DEFAULT]\naction = %(action_mw)s\n\n[asterisk]\nenabled = true\n\n[blacklist]\nenabled = true\n' });
   assert.deepEqual(describe(c), []);
-  assert.deepEqual(jail(c, 'asterisk').actions.map((x) => x.name), ['iptables', 'iptables', 'sendmail-whois']);
-  assert.deepEqual(jail(c, 'blacklist').actions.map((x) => x.name), ['iptables-allports', 'sendmail-whois']);
-  assert.deepEqual(jail(c, 'sshd').actions.map((x) => x.name), ['iptables', 'sendmail-whois']);
+  assert.deepEqual(
+    jail(c, 'asterisk').actions.map((x) => x.name),
+    ['iptables', 'iptables', 'sendmail-whois'],
+  );
+  assert.deepEqual(
+    jail(c, 'blacklist').actions.map((x) => x.name),
+    ['iptables-allports', 'sendmail-whois'],
+  );
+  assert.deepEqual(
+    jail(c, 'sshd').actions.map((x) => x.name),
+    ['iptables', 'sendmail-whois'],
+  );
 });
 
 test('action = %(action_xarf)s is refused with a way out, not only "not defined"', () => {
   const c = load({ 'jail.local': '[asterisk]\nenabled = true\naction = %(action_xarf)s\n' });
-  assert.equal(c.jails.some((j) => j.name === 'asterisk'), false);
+  assert.equal(
+    c.jails.some((j) => j.name === 'asterisk'),
+    false,
+  );
   const [e] = c.errors;
   assert.equal(e!.code, 'VG_CONFIG_INTERPOLATION');
   assert.match(e!.message, /action_mw and action_mwl/);
@@ -60,23 +81,41 @@ chain = INPUT
 `;
 
 test("the blacklist tutorial's banaction = blacklist uses the user's DROP action, not the shipped REJECT", () => {
-  const c = load({ 'jail.d/blacklist.conf': '[blacklist]\nenabled = true\nbanaction = blacklist\nbantime = 2592000\n', 'action.d/blacklist.conf': DROP_ACTION });
+  const c = load({
+    'jail.d/blacklist.conf': '[blacklist]\nenabled = true\nbanaction = blacklist\nbantime = 2592000\n',
+    'action.d/blacklist.conf': DROP_ACTION,
+  });
   assert.deepEqual(describe(c), []);
   const b = jail(c, 'blacklist');
-  assert.deepEqual(b.actions.map((x) => x.name), ['blacklist']);
-  const def = loadActionDefinition('blacklist', b.actions[0]!.args, { jail: 'blacklist', configDir: CONFIG_DIR, params: b.raw, reader: fixtureReader(null, { 'action.d/blacklist.conf': DROP_ACTION }) });
+  assert.deepEqual(
+    b.actions.map((x) => x.name),
+    ['blacklist'],
+  );
+  const def = loadActionDefinition('blacklist', b.actions[0]!.args, {
+    jail: 'blacklist',
+    configDir: CONFIG_DIR,
+    params: b.raw,
+    reader: fixtureReader(null, { 'action.d/blacklist.conf': DROP_ACTION }),
+  });
   assert.match(JSON.stringify(def), /DROP/);
   assert.doesNotMatch(JSON.stringify(def), /REJECT/);
 });
 
-test("a banaction whose action.d file uses the shell (pipes, >>) is refused loudly, never replaced", () => {
-  const shelly = DROP_ACTION.replace('actionban = iptables -w -I f2b-<name> 1 -s <ip> -j DROP', "actionban = iptables -w -I f2b-<name> 1 -s <ip> -j DROP\n            echo '<ip>' >> /etc/fail2ban/ip.blacklist");
+test('a banaction whose action.d file uses the shell (pipes, >>) is refused loudly, never replaced', () => {
+  const shelly = DROP_ACTION.replace(
+    'actionban = iptables -w -I f2b-<name> 1 -s <ip> -j DROP',
+    "actionban = iptables -w -I f2b-<name> 1 -s <ip> -j DROP\n            echo '<ip>' >> /etc/fail2ban/ip.blacklist",
+  );
   const files = { 'jail.d/blacklist.conf': '[blacklist]\nenabled = true\nbanaction = blacklist\n', 'action.d/blacklist.conf': shelly };
   const c = load(files);
   const b = jail(c, 'blacklist');
-  assert.deepEqual(b.actions.map((x) => x.name), ['blacklist']);
+  assert.deepEqual(
+    b.actions.map((x) => x.name),
+    ['blacklist'],
+  );
   assert.throws(
-    () => loadActionDefinition('blacklist', b.actions[0]!.args, { jail: 'blacklist', configDir: CONFIG_DIR, params: b.raw, reader: fixtureReader(null, files) }),
+    () =>
+      loadActionDefinition('blacklist', b.actions[0]!.args, { jail: 'blacklist', configDir: CONFIG_DIR, params: b.raw, reader: fixtureReader(null, files) }),
     (e: Error & { code?: string }) => typeof e.code === 'string' && /blacklist\.conf/.test(`${e.message} ${JSON.stringify(e)}`),
   );
 });
@@ -107,7 +146,10 @@ test("voipguard regex on fail2ban's own filter dir: common.conf's missing common
   mkdirSync(fd, { recursive: true });
   // the shape of fail2ban's files: common.conf includes common.local after itself; nobody writes one
   writeFileSync(join(fd, 'common.conf'), '[INCLUDES]\nafter = common.local\n\n[DEFAULT]\n__pid_re = (?:\\[\\d+\\])\n');
-  writeFileSync(join(fd, 'asterisk.conf'), "[INCLUDES]\nbefore = common.conf\n\n[Definition]\nfailregex = ^\\[\\]\\s*NOTICE%(__pid_re)s chan_sip\\.c: Registration from '[^']*' failed for '<HOST>:\\d+' - Wrong password$\n");
+  writeFileSync(
+    join(fd, 'asterisk.conf'),
+    "[INCLUDES]\nbefore = common.conf\n\n[Definition]\nfailregex = ^\\[\\]\\s*NOTICE%(__pid_re)s chan_sip\\.c: Registration from '[^']*' failed for '<HOST>:\\d+' - Wrong password$\n",
+  );
   const f = loadFilter(join(fd, 'asterisk.conf'), { configDir: CONFIG_DIR, timezone: 'UTC' });
   assert.equal(f.match({ source: 'x', text: LINE, readAt: Date.UTC(2026, 2, 1, 11) }).failure?.ip, '192.0.2.7');
 });

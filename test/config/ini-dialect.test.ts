@@ -73,6 +73,12 @@ test('the [ami] section voipguard writes: ini encodes it, and ini and our reader
 });
 
 test('a value ini would escape or quote is refused before anything is written', () => {
-  assert.throws(() => amiSectionLines({ username: 'u', secret: 's', secretFile: '/etc/a#b' }), (e: Error & { code?: string }) => e.code === 'VG_USAGE');
-  assert.throws(() => amiSectionLines({ username: 'u', secret: 'has space' }), (e: Error & { code?: string }) => e.code === 'VG_USAGE');
+  assert.throws(
+    () => amiSectionLines({ username: 'u', secret: 's', secretFile: '/etc/a#b' }),
+    (e: Error & { code?: string }) => e.code === 'VG_USAGE',
+  );
+  assert.throws(
+    () => amiSectionLines({ username: 'u', secret: 'has space' }),
+    (e: Error & { code?: string }) => e.code === 'VG_USAGE',
+  );
 });

@@ -5,16 +5,25 @@ import { loadConfig, type LoadedConfig } from '../../src/config/load-config.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { CONFIG_DIR, fixtureReader } from './config-kit.js';
 
-const load = (fixture: string | null, extra: Record<string, string> = {}): LoadedConfig =>
-  loadConfig(CONFIG_DIR, { reader: fixtureReader(fixture, extra) });
+const load = (fixture: string | null, extra: Record<string, string> = {}): LoadedConfig => loadConfig(CONFIG_DIR, { reader: fixtureReader(fixture, extra) });
 const jail = (c: LoadedConfig, name: string) => c.jails.find((j) => j.name === name);
 const codes = (c: LoadedConfig) => c.errors.map((e) => e.code);
 
 test('the shipped config loads without errors or warnings; asterisk and blacklist are off until enabled', () => {
   const c = loadConfig(packageRoot());
-  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.deepEqual(
+    c.errors.map((e) => e.describe()),
+    [],
+  );
   assert.deepEqual(c.warnings, []);
-  assert.deepEqual(c.jails.map((j) => [j.name, j.enabled]), [['asterisk', false], ['blacklist', false], ['sshd', false]]);
+  assert.deepEqual(
+    c.jails.map((j) => [j.name, j.enabled]),
+    [
+      ['asterisk', false],
+      ['blacklist', false],
+      ['sshd', false],
+    ],
+  );
   assert.equal(c.service.socket, '/run/voipguard/voipguard.sock');
   assert.equal(c.service.dbfile, '/var/lib/voipguard/voipguard.sqlite3');
   assert.equal(c.service.pidfile, '/run/voipguard/voipguard.pid');
@@ -52,7 +61,10 @@ test('the shipped [blacklist] jail has no source and bans permanently', () => {
 
 test("a Japanese tutorial's jail.local loads unchanged: `bantime = 3600 ; 1hour`, empty ignoreip, backend = polling gets the watcher", () => {
   const c = load('fail2ban-tutorial-jp');
-  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.deepEqual(
+    c.errors.map((e) => e.describe()),
+    [],
+  );
   const a = jail(c, 'asterisk')!;
   assert.equal(a.enabled, true);
   assert.equal(a.bantime, 3_600_000);
@@ -65,7 +77,10 @@ test("a Japanese tutorial's jail.local loads unchanged: `bantime = 3600 ; 1hour`
 
 test("a Taiwanese FAQ's jail.d/asterisk.conf loads unchanged: its logpath replaces ours, bantime in seconds", () => {
   const c = load('fail2ban-tutorial-tw');
-  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.deepEqual(
+    c.errors.map((e) => e.describe()),
+    [],
+  );
   const a = jail(c, 'asterisk')!;
   assert.equal(a.enabled, true);
   assert.deepEqual(a.logpath, ['/var/log/asterisk/fail2ban']);
@@ -74,7 +89,10 @@ test("a Taiwanese FAQ's jail.d/asterisk.conf loads unchanged: its logpath replac
 
 test("fail2ban's own [DEFAULT] shape loads: helpers in use are silent, the rest warn once each", () => {
   const c = load('fail2ban-helpers');
-  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.deepEqual(
+    c.errors.map((e) => e.describe()),
+    [],
+  );
   const a = jail(c, 'asterisk')!;
   assert.equal(a.enabled, true);
   assert.equal(a.maxretry, 10);
@@ -83,14 +101,28 @@ test("fail2ban's own [DEFAULT] shape loads: helpers in use are silent, the rest 
   assert.equal(a.chain, 'INPUT');
   assert.equal(a.usedns, 'no');
   assert.deepEqual(a.filter, { name: 'asterisk', args: { mode: 'normal' } });
-  assert.deepEqual(a.actions.map((x) => x.args), [
-    // the tag stays for the action to resolve (its own default chain)
-    { port: '5060,5061', protocol: 'tcp', chain: '<known/chain>', name: 'asterisk-tcp' },
-    { port: '5060,5061', protocol: 'udp', chain: '<known/chain>', name: 'asterisk-udp' },
-  ]);
+  assert.deepEqual(
+    a.actions.map((x) => x.args),
+    [
+      // the tag stays for the action to resolve (its own default chain)
+      { port: '5060,5061', protocol: 'tcp', chain: '<known/chain>', name: 'asterisk-tcp' },
+      { port: '5060,5061', protocol: 'udp', chain: '<known/chain>', name: 'asterisk-udp' },
+    ],
+  );
   assert.deepEqual(a.increment, { enabled: true, factor: 1, multipliers: [], maxtime: 604_800_000, rndtime: 300_000, overalljails: false });
   const warned = (key: string) => c.warnings.filter((w) => new RegExp(`\\] ${key.replace('.', '\\.')}[: ]`).test(w)).length;
-  for (const key of ['bantime.formula', 'ignorecommand', 'logencoding', 'destemail', 'sender', 'mta', 'action_mw', 'action_mwl', 'fail2ban_agent', 'sshd_log']) {
+  for (const key of [
+    'bantime.formula',
+    'ignorecommand',
+    'logencoding',
+    'destemail',
+    'sender',
+    'mta',
+    'action_mw',
+    'action_mwl',
+    'fail2ban_agent',
+    'sshd_log',
+  ]) {
     assert.equal(warned(key), 1, `one warning for ${key}: ${c.warnings.join('\n')}`);
   }
   // mode is used by the filter line, action_ by action, banaction_allports by the shipped [blacklist]
@@ -126,9 +158,13 @@ test('every mistake is reported at once with file, section, key and line; the go
 
 test('keys a value refers to are accepted: action parameters kept in [DEFAULT] for interpolation', () => {
   const c = load(null, {
-    'jail.local': '[DEFAULT]\nsipports = 5060,5061,5080\nmyblock = REJECT\n[asterisk]\nenabled = true\nport = %(sipports)s\naction = iptables[name=sip, port="%(port)s", blocktype=%(myblock)s]\n',
+    'jail.local':
+      '[DEFAULT]\nsipports = 5060,5061,5080\nmyblock = REJECT\n[asterisk]\nenabled = true\nport = %(sipports)s\naction = iptables[name=sip, port="%(port)s", blocktype=%(myblock)s]\n',
   });
-  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.deepEqual(
+    c.errors.map((e) => e.describe()),
+    [],
+  );
   assert.deepEqual(c.warnings, []);
   const a = jail(c, 'asterisk')!;
   assert.equal(a.port, '5060,5061,5080');
@@ -140,12 +176,18 @@ test('a key nothing refers to and fail2ban does not know is an error, with a hin
   const c = load(null, { 'jail.local': '[asterisk]\nenabled = true\nblocktype = DROP\n' });
   assert.deepEqual(codes(c), ['VG_CONFIG_UNKNOWN_KEY']);
   assert.match(c.errors[0]!.message, /action = iptables\[blocktype=/);
-  assert.deepEqual(c.jails.map((j) => j.name), ['blacklist', 'sshd']);
+  assert.deepEqual(
+    c.jails.map((j) => j.name),
+    ['blacklist', 'sshd'],
+  );
 });
 
 test('ignoreip: IPs, CIDR, IPv6, space and comma separated, canonical; host names warn and are skipped', () => {
   const c = load(null, { 'jail.local': '[asterisk]\nignoreip = 192.168.9.0/24,192.168.31.7  2001:DB8:0:0::1/64\n  ::ffff:10.1.2.3 pbx.example.com\n' });
-  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.deepEqual(
+    c.errors.map((e) => e.describe()),
+    [],
+  );
   assert.deepEqual(jail(c, 'asterisk')!.ignoreip, ['192.168.9.0/24', '192.168.31.7', '2001:db8::/64', '10.1.2.3']);
   assert.equal(c.warnings.filter((w) => w.includes('pbx.example.com')).length, 1);
 });
@@ -167,7 +209,10 @@ test('filter arguments, several logpaths with globs, journalmatch, timezone, ami
       'bantime.overalljails = true',
     ].join('\n'),
   });
-  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.deepEqual(
+    c.errors.map((e) => e.describe()),
+    [],
+  );
   const a = jail(c, 'asterisk')!;
   assert.deepEqual(a.filter, { name: 'asterisk', args: { mode: 'aggressive' } });
   assert.deepEqual(a.logpath, ['/var/log/asterisk/security*', '/var/log/asterisk/messages.log']);
@@ -185,16 +230,26 @@ test('wrong values are coded errors: never-failure AMI events, relative logpath,
     'jail.local': '[asterisk]\namievents = SuccessfulAuth\nlogpath = var/log/x\nfindtime = 0\ntimezone = Mars/Olympus\nignoreself = maybe\n',
   });
   const byKey = Object.fromEntries(c.errors.map((e) => [e.place.key, e.code]));
-  assert.deepEqual(byKey, { amievents: 'VG_CONFIG_TYPE', logpath: 'VG_CONFIG_TYPE', findtime: 'VG_CONFIG_DURATION', timezone: 'VG_CONFIG_TYPE', ignoreself: 'VG_CONFIG_TYPE' });
+  assert.deepEqual(byKey, {
+    amievents: 'VG_CONFIG_TYPE',
+    logpath: 'VG_CONFIG_TYPE',
+    findtime: 'VG_CONFIG_DURATION',
+    timezone: 'VG_CONFIG_TYPE',
+    ignoreself: 'VG_CONFIG_TYPE',
+  });
 });
 
 test('correlate keys: defaults are the documented rule; each window can be set, and correlate = no counts every signal', () => {
   const d = jail(load(null), 'asterisk')!;
   assert.deepEqual(d.correlate, { enabled: true, idWindowMs: 10_000, pointerWindowMs: 10, crossWindowMs: 2000, retainMs: 30_000 });
   const c = load(null, {
-    'jail.local': '[DEFAULT]\ncorrelate.crosswindow = 3s\n[asterisk]\ncorrelate = no\ncorrelate.idwindow = 20\ncorrelate.pointerwindow = 25ms\ncorrelate.retain = 1m\n',
+    'jail.local':
+      '[DEFAULT]\ncorrelate.crosswindow = 3s\n[asterisk]\ncorrelate = no\ncorrelate.idwindow = 20\ncorrelate.pointerwindow = 25ms\ncorrelate.retain = 1m\n',
   });
-  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.deepEqual(
+    c.errors.map((e) => e.describe()),
+    [],
+  );
   assert.deepEqual(c.warnings, []);
   assert.deepEqual(jail(c, 'asterisk')!.correlate, { enabled: false, idWindowMs: 20_000, pointerWindowMs: 25, crossWindowMs: 3000, retainMs: 60_000 });
   assert.equal(jail(c, 'blacklist')!.correlate.crossWindowMs, 3000, '[DEFAULT] reaches every jail');
@@ -213,7 +268,10 @@ test('correlate windows wide enough to merge separate attempts are refused, nami
   });
   assert.match(c.errors.find((e) => e.place.key === 'correlate.idwindow')!.message, /out of range \(100ms to 60s\)/);
   const short = load(null, { 'jail.local': '[asterisk]\ncorrelate.retain = 5s\n' });
-  assert.deepEqual(short.errors.map((e) => [e.code, e.place.key]), [['VG_CONFIG_TYPE', 'correlate.retain']]);
+  assert.deepEqual(
+    short.errors.map((e) => [e.code, e.place.key]),
+    [['VG_CONFIG_TYPE', 'correlate.retain']],
+  );
   assert.equal(jail(short, 'asterisk'), undefined, 'a jail with an error is skipped');
 });
 
@@ -236,9 +294,13 @@ test('a directory without jail files is a VG_CONFIG_MISSING error; voipguard.con
 
 test('voipguard.local: fail2ban.conf keys, [ami], [metrics]; mistakes are named', () => {
   const ok = load(null, {
-    'voipguard.local': '[Definition]\nloglevel = NOTICE\nlogtarget = SYSLOG\nallowipv6 = auto\ndbfile = None\n[Thread]\nstacksize = 0\n[ami]\nenabled = yes\nsecretfile = /etc/voipguard/ami.secret\n[metrics]\nlisten = 127.0.0.1:9469\n',
+    'voipguard.local':
+      '[Definition]\nloglevel = NOTICE\nlogtarget = SYSLOG\nallowipv6 = auto\ndbfile = None\n[Thread]\nstacksize = 0\n[ami]\nenabled = yes\nsecretfile = /etc/voipguard/ami.secret\n[metrics]\nlisten = 127.0.0.1:9469\n',
   });
-  assert.deepEqual(ok.errors.map((e) => e.describe()), []);
+  assert.deepEqual(
+    ok.errors.map((e) => e.describe()),
+    [],
+  );
   assert.equal(ok.service.loglevel, 'info');
   assert.equal(ok.service.logtarget, 'stdout');
   assert.equal(ok.service.dbfile, ':memory:');
@@ -249,7 +311,10 @@ test('voipguard.local: fail2ban.conf keys, [ami], [metrics]; mistakes are named'
   const bad = load(null, {
     'voipguard.local': '[Definition]\ndbpurgeage = soon\nsokcet = /x\n[ami]\nenabled = yes\nport = 99999\n[metrics]\nlisten = 0.0.0.0:9469\n[extra]\na = 1\n',
   });
-  assert.ok(bad.errors.every((e) => e.place.file !== undefined), 'every error names its file');
+  assert.ok(
+    bad.errors.every((e) => e.place.file !== undefined),
+    'every error names its file',
+  );
   const got = bad.errors.map((e) => `${e.code} ${e.place.section} ${e.place.key ?? ''}`).sort();
   assert.deepEqual(got, [
     'VG_CONFIG_DURATION Definition dbpurgeage',
@@ -263,7 +328,10 @@ test('voipguard.local: fail2ban.conf keys, [ami], [metrics]; mistakes are named'
 
 test('[ami] client is gone (one AMI session implementation): the key is an unknown-key error naming it', () => {
   const bad = load(null, { 'voipguard.local': '[ami]\nclient = builtin\n' });
-  assert.deepEqual(bad.errors.map((e) => [e.place.section, e.place.key, e.place.file]), [['ami', 'client', '/etc/voipguard/voipguard.local']]);
+  assert.deepEqual(
+    bad.errors.map((e) => [e.place.section, e.place.key, e.place.file]),
+    [['ami', 'client', '/etc/voipguard/voipguard.local']],
+  );
 });
 
 test('a jail that wants AMI events while [ami] is off gets a warning', () => {
@@ -285,16 +353,31 @@ test('the loaded config is deeply frozen', () => {
 test('maxskew: 10m by default, settable per jail, refused outside 1s..1d naming the key', () => {
   assert.equal(jail(load(null), 'asterisk')!.maxskew, 600_000);
   const c = load(null, { 'jail.local': '[asterisk]\nmaxskew = 30s\n' });
-  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.deepEqual(
+    c.errors.map((e) => e.describe()),
+    [],
+  );
   assert.equal(jail(c, 'asterisk')!.maxskew, 30_000);
   const bad = load(null, { 'jail.local': '[asterisk]\nmaxskew = 2d\n[blacklist]\nmaxskew = soon\n' });
-  assert.deepEqual(bad.errors.map((e) => [e.place.section, e.place.key]), [['asterisk', 'maxskew'], ['blacklist', 'maxskew']]);
+  assert.deepEqual(
+    bad.errors.map((e) => [e.place.section, e.place.key]),
+    [
+      ['asterisk', 'maxskew'],
+      ['blacklist', 'maxskew'],
+    ],
+  );
   assert.match(bad.errors[0]!.message, /out of range \(1s to 86400s\)/);
 });
 
 test('a typo in a key gets "did you mean" the known key: enable = true → enabled', () => {
   const c = load(null, { 'jail.local': '[asterisk]\nenable = true\nmaxretries = 3\n' });
   const msgs = c.errors.map((e) => e.message);
-  assert.ok(msgs.some((m) => /unknown key "enable" \(did you mean "enabled"\?\)/.test(m)), msgs.join('\n'));
-  assert.ok(msgs.some((m) => /unknown key "maxretries" \(did you mean "maxretry"\?\)/.test(m)), msgs.join('\n'));
+  assert.ok(
+    msgs.some((m) => /unknown key "enable" \(did you mean "enabled"\?\)/.test(m)),
+    msgs.join('\n'),
+  );
+  assert.ok(
+    msgs.some((m) => /unknown key "maxretries" \(did you mean "maxretry"\?\)/.test(m)),
+    msgs.join('\n'),
+  );
 });

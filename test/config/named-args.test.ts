@@ -25,10 +25,13 @@ test("fail2ban's [asterisk] shape: a second bracket group overrides the first", 
     'iptables[port="5060,5061", protocol="tcp", chain="INPUT"][name=asterisk-tcp, protocol="tcp"]\n' +
       'iptables[port="5060,5061", protocol="tcp", chain="INPUT"][name=asterisk-udp, protocol="udp"]',
   );
-  assert.deepEqual(list.map((x) => [x.args['name'], x.args['protocol'], x.args['port']]), [
-    ['asterisk-tcp', 'tcp', '5060,5061'],
-    ['asterisk-udp', 'udp', '5060,5061'],
-  ]);
+  assert.deepEqual(
+    list.map((x) => [x.args['name'], x.args['protocol'], x.args['port']]),
+    [
+      ['asterisk-tcp', 'tcp', '5060,5061'],
+      ['asterisk-udp', 'udp', '5060,5061'],
+    ],
+  );
 });
 
 test('several actions on one line, arguments spread over lines, empty brackets, trailing comma', () => {
@@ -50,7 +53,11 @@ test('a filter takes one name; empty text is no filter', () => {
 test('broken argument lists are VG_CONFIG_ARGS errors naming the place', () => {
   const place = { file: 'jail.local', section: 'asterisk', key: 'action', line: 7 };
   for (const bad of ['iptables[name=x', 'iptables[name="x]', 'iptables[=x]', 'iptables[name]', 'iptables]', 'a[x=1]junk', '[x=1]']) {
-    assert.throws(() => parseNamedArgsList(bad, place), (e: unknown) => isArgsError(e) && (e as VoipguardError).place.line === 7, bad);
+    assert.throws(
+      () => parseNamedArgsList(bad, place),
+      (e: unknown) => isArgsError(e) && (e as VoipguardError).place.line === 7,
+      bad,
+    );
   }
 });
 

@@ -84,16 +84,20 @@ for (const [how, argv] of [
   ['setpriv', ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups']],
   ['runuser', ['runuser', '-u', 'nobody', '--']],
 ] as const) {
-  test(`a non-root user (nobody via ${how}) cannot connect, even with umask 0 and every directory on the way open`, { skip: SOCKET_PERMISSION_SKIP }, async (t) => {
-    const umask = process.umask(0); // without our own restriction the socket would be 0777
-    t.after(() => process.umask(umask));
-    const { base, path } = await serve(t, 0o755);
-    chmodSync(join(base, 'run'), 0o755); // only the socket's own mode stands in the way now
-    const script = `require('net').connect(${JSON.stringify(path)}).on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})`;
-    const r = spawnSync(argv[0], [...argv.slice(1), process.execPath, '-e', script], { encoding: 'utf8', timeout: 10_000 });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), 'EACCES');
-  });
+  test(
+    `a non-root user (nobody via ${how}) cannot connect, even with umask 0 and every directory on the way open`,
+    { skip: SOCKET_PERMISSION_SKIP },
+    async (t) => {
+      const umask = process.umask(0); // without our own restriction the socket would be 0777
+      t.after(() => process.umask(umask));
+      const { base, path } = await serve(t, 0o755);
+      chmodSync(join(base, 'run'), 0o755); // only the socket's own mode stands in the way now
+      const script = `require('net').connect(${JSON.stringify(path)}).on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})`;
+      const r = spawnSync(argv[0], [...argv.slice(1), process.execPath, '-e', script], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), 'EACCES');
+    },
+  );
 }
 
 test('malformed requests get an error reply and the connection stays usable', async (t) => {
@@ -208,11 +212,15 @@ test('a directory above the socket that others may write to is refused unless it
 test('64 idle connections do not lock the CLI out: a request still answers promptly', async (t) => {
   const { path } = await serve(t);
   const idle = await Promise.all(
-    Array.from({ length: 64 }, () => new Promise<Socket>((resolve, reject) => {
-      const s = connect(path, () => resolve(s));
-      s.on('error', () => undefined);
-      s.once('error', reject);
-    })),
+    Array.from(
+      { length: 64 },
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const s = connect(path, () => resolve(s));
+          s.on('error', () => undefined);
+          s.once('error', reject);
+        }),
+    ),
   );
   t.after(() => idle.forEach((s) => s.destroy()));
   const started = Date.now();

@@ -35,7 +35,13 @@ test('an error keeps the request id when it could be read', () => {
 });
 
 test('a manual ban of a scoped address is refused with the reason, not banned on every interface', () => {
-  assert.throws(() => checkIps(['fe80::1%eth0']), (e: VoipguardError) => e.code === 'VG_BAD_IP' && /scoped address is refused/.test(e.message));
-  assert.throws(() => checkIps(['fe80::1%eth0/64'], true), (e: VoipguardError) => e.code === 'VG_BAD_IP' && /scoped address is refused/.test(e.message));
+  assert.throws(
+    () => checkIps(['fe80::1%eth0']),
+    (e: VoipguardError) => e.code === 'VG_BAD_IP' && /scoped address is refused/.test(e.message),
+  );
+  assert.throws(
+    () => checkIps(['fe80::1%eth0/64'], true),
+    (e: VoipguardError) => e.code === 'VG_BAD_IP' && /scoped address is refused/.test(e.message),
+  );
   assert.deepEqual(checkIps(['fe80::1']), ['fe80::1']);
 });

@@ -13,8 +13,14 @@ test('the first retry is fast, later ones double up to the cap', () => {
 });
 
 test('jitter only shortens a delay, by at most the jitter share', () => {
-  assert.equal(backoffDelay(3, opts, () => 0.999999), Math.round(4000 * (1 - 0.3 * 0.999999)));
-  assert.equal(backoffDelay(3, opts, () => 0.5), 3400);
+  assert.equal(
+    backoffDelay(3, opts, () => 0.999999),
+    Math.round(4000 * (1 - 0.3 * 0.999999)),
+  );
+  assert.equal(
+    backoffDelay(3, opts, () => 0.5),
+    3400,
+  );
   for (let i = 0; i < 100; i++) {
     const d = backoffDelay(10, opts, Math.random);
     assert.ok(d >= 42_000 && d <= 60_000, String(d));

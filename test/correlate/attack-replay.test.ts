@@ -50,16 +50,27 @@ function event(name: string, ms: number, service: string, session: string, remot
   const local = service === 'AMI' ? 'IPV4/TCP/0.0.0.0/5038' : 'IPV4/UDP/198.51.100.10/5060';
   const account = service === 'AMI' ? 'admin' : name === 'ChallengeResponseFailed' ? '<unknown>' : '1001';
   return [
-    ['Event', name], ['Privilege', 'security,all'], ['EventTV', tv(ms)], ['Severity', name === 'ChallengeSent' ? 'Informational' : 'Error'],
-    ['Service', service], ['EventVersion', '1'], ['AccountID', account], ['SessionID', session],
-    ['LocalAddress', local], ['RemoteAddress', remote], ...extra,
+    ['Event', name],
+    ['Privilege', 'security,all'],
+    ['EventTV', tv(ms)],
+    ['Severity', name === 'ChallengeSent' ? 'Informational' : 'Error'],
+    ['Service', service],
+    ['EventVersion', '1'],
+    ['AccountID', account],
+    ['SessionID', session],
+    ['LocalAddress', local],
+    ['RemoteAddress', remote],
+    ...extra,
   ];
 }
 
 /** The same event as res_security_log writes it. */
 function securityLine(e: Pairs, ms: number): string {
   const [head, ...rest] = e;
-  const fields = rest.filter(([k]) => k !== 'Privilege').map(([k, v]) => `,${k}="${v}"`).join('');
+  const fields = rest
+    .filter(([k]) => k !== 'Privilege')
+    .map(([k, v]) => `,${k}="${v}"`)
+    .join('');
   return `[${stamp(ms)}] SECURITY[4711] res_security_log.c: SecurityEvent="${head![1]}"${fields}`;
 }
 
@@ -68,7 +79,11 @@ function attempt(k: number): Recording {
   const t = T0 + k * 700;
   const callId = `a84b4c76e66710-${k}@198.51.100.10`;
   const remote = `IPV4/UDP/${PJSIP_ATTACKER}/5072`;
-  const crf: Pairs = [['Challenge', '1569024763/510a7e1ed568b93ce283d1b16bc17a15'], ['Response', '8e181448412899ccb20ea585efc8bab0'], ['ExpectedResponse', '']];
+  const crf: Pairs = [
+    ['Challenge', '1569024763/510a7e1ed568b93ce283d1b16bc17a15'],
+    ['Response', '8e181448412899ccb20ea585efc8bab0'],
+    ['ExpectedResponse', ''],
+  ];
   // PJSIP REGISTER for an unknown user: request without credentials, then with them, one Call-ID
   const pjsip: Array<[Pairs, number]> = [
     [event('InvalidAccountID', t, 'PJSIP', callId, remote), t],
@@ -78,7 +93,10 @@ function attempt(k: number): Recording {
   ];
   // an AMI login with a wrong secret; Asterisk reuses the session pointer for every attempt
   const amiLogin: Array<[Pairs, number]> = [
-    [event('InvalidPassword', t + 200, 'AMI', '0x7f3a2c001a40', `IPV4/TCP/${AMI_ATTACKER}/${51514 + k}`, [['SessionTV', '1970-01-01T00:00:00.000+0000']]), t + 200],
+    [
+      event('InvalidPassword', t + 200, 'AMI', '0x7f3a2c001a40', `IPV4/TCP/${AMI_ATTACKER}/${51514 + k}`, [['SessionTV', '1970-01-01T00:00:00.000+0000']]),
+      t + 200,
+    ],
   ];
   const all = [...pjsip, ...amiLogin];
   const notice = (reason: string) =>
@@ -87,7 +105,9 @@ function attempt(k: number): Recording {
     ami: all.map(([e]) => e),
     security: all.map(([e, ms]) => securityLine(e, ms)),
     notice: [
-      notice('No matching endpoint found'), notice('No matching endpoint found'), notice('Failed to authenticate'),
+      notice('No matching endpoint found'),
+      notice('No matching endpoint found'),
+      notice('Failed to authenticate'),
       `[${stamp(t + 1200)}] NOTICE[4711] manager.c: ${AMI_ATTACKER} failed to authenticate as 'admin'`,
     ],
   };
@@ -117,13 +137,19 @@ async function replay(withCorrelator: boolean): Promise<{ banAt: Map<string, num
     filter: loadFilter(cfg.filter!.name, { configDir: ROOT, args: cfg.filter!.args, timezone: 'UTC' }),
     ami: new AmiFailureFilter({ events: cfg.amievents, jail: cfg.name, log }),
     gate: withCorrelator ? correlator : null,
-    actions: loadJailActions({ jail: cfg.name, actions: cfg.actions, params: cfg.raw }, { configDir: ROOT, firewalls: firewallMaker(new MemoryRunner(), false), store, log }),
+    actions: loadJailActions(
+      { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
+      { configDir: ROOT, firewalls: firewallMaker(new MemoryRunner(), false), store, log },
+    ),
     sources: [new FileSource({ patterns: cfg.logpath, pollIntervalMs: 0 }, { store, clock, log, onLine: sink, watcher: pollingOnly })],
   }));
   await rt.start();
   const server = new FakeAmiServer();
   await server.listen();
-  const client = new AmiClient({ host: '127.0.0.1', port: server.port, username: 'voipguard', secret: 's3cret-Pa55' }, { log, clock, timers: new ManualTimers() });
+  const client = new AmiClient(
+    { host: '127.0.0.1', port: server.port, username: 'voipguard', secret: 's3cret-Pa55' },
+    { log, clock, timers: new ManualTimers() },
+  );
   client.onEvent((e) => rt.amiEvent(e));
   client.start();
   const banAt = new Map<string, number>();

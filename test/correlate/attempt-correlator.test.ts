@@ -9,18 +9,36 @@ const SEC = '/var/log/asterisk/security';
 const MSG = '/var/log/asterisk/messages';
 
 const ami = (kind: string, sessionId: string | undefined, time: number, service = 'PJSIP', ip = IP): Failure => ({
-  ip, time, kind, origin: 'ami', source: 'ami', service, ...(sessionId !== undefined ? { sessionId } : {}),
+  ip,
+  time,
+  kind,
+  origin: 'ami',
+  source: 'ami',
+  service,
+  ...(sessionId !== undefined ? { sessionId } : {}),
 });
 const secLine = (kind: string, sessionId: string | undefined, time: number, service = 'PJSIP', ip = IP): Failure => ({
-  ...ami(kind, sessionId, time, service, ip), origin: 'log', source: SEC,
+  ...ami(kind, sessionId, time, service, ip),
+  origin: 'log',
+  source: SEC,
 });
 const pjsipNotice = (reason: string, callid: string | undefined, time: number, ip = IP): Failure => ({
-  ip, time, kind: 'pjsip-request', origin: 'log', source: MSG, service: 'PJSIP',
+  ip,
+  time,
+  kind: 'pjsip-request',
+  origin: 'log',
+  source: MSG,
+  service: 'PJSIP',
   ...(callid !== undefined ? { sessionId: callid } : {}),
   line: `[2026-03-01 10:15:30] NOTICE[4711] res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:1001@198.51.100.10>' failed for '${ip}:5072' (callid: ${callid ?? 'x'}) - ${reason}`,
 });
 const managerNotice = (text: string, time: number, ip = IP): Failure => ({
-  ip, time, kind: 'manager-auth', origin: 'log', source: MSG, service: 'AMI',
+  ip,
+  time,
+  kind: 'manager-auth',
+  origin: 'log',
+  source: MSG,
+  service: 'AMI',
   line: `[2026-03-01 10:15:30] NOTICE[4711] manager.c: ${ip} ${text}`,
 });
 
@@ -40,14 +58,23 @@ test('a PJSIP REGISTER for an unknown user, seen through AMI, the security log a
   const c = new AttemptCorrelator();
   const id = '5f1c2a9e7b@203.0.113.50';
   const signals = [
-    ami('InvalidAccountID', id, T0), ami('InvalidAccountID', id, T0 + 3), ami('ChallengeResponseFailed', id, T0 + 5),
-    secLine('InvalidAccountID', id, T0), secLine('InvalidAccountID', id, T0 + 3), secLine('ChallengeResponseFailed', id, T0 + 5),
-    pjsipNotice('No matching endpoint found', id, T0), pjsipNotice('No matching endpoint found', id, T0),
+    ami('InvalidAccountID', id, T0),
+    ami('InvalidAccountID', id, T0 + 3),
+    ami('ChallengeResponseFailed', id, T0 + 5),
+    secLine('InvalidAccountID', id, T0),
+    secLine('InvalidAccountID', id, T0 + 3),
+    secLine('ChallengeResponseFailed', id, T0 + 5),
+    pjsipNotice('No matching endpoint found', id, T0),
+    pjsipNotice('No matching endpoint found', id, T0),
     pjsipNotice('Failed to authenticate', id, T0),
   ];
   assert.equal(feed(c, signals), 1);
   assert.deepEqual(c.stats(), {
-    signals: 9, attempts: 1, merged: { sameId: 8, samePointer: 0, crossSource: 0, loginPair: 0 }, tracked: 1, evicted: 0,
+    signals: 9,
+    attempts: 1,
+    merged: { sameId: 8, samePointer: 0, crossSource: 0, loginPair: 0 },
+    tracked: 1,
+    evicted: 0,
   });
 });
 
@@ -61,7 +88,11 @@ test('notice lines without a Call-ID still pair with AMI events one to one, also
     amiEvents.push(ami('InvalidAccountID', id, t), ami('InvalidAccountID', id, t + 2), ami('ChallengeResponseFailed', id, t + 4));
     // notice times have whole seconds only
     const tl = Math.floor(t / 1000) * 1000;
-    notices.push(pjsipNotice('No matching endpoint found', undefined, tl), pjsipNotice('No matching endpoint found', undefined, tl), pjsipNotice('Failed to authenticate', undefined, tl));
+    notices.push(
+      pjsipNotice('No matching endpoint found', undefined, tl),
+      pjsipNotice('No matching endpoint found', undefined, tl),
+      pjsipNotice('Failed to authenticate', undefined, tl),
+    );
   }
   assert.equal(feed(c, amiEvents, T0), 10);
   assert.equal(feed(c, notices, T0 + 5000), 0, 'the log lines read 5 s later are the same ten attempts');
@@ -76,7 +107,13 @@ test('a brute-forcer reusing one Call-ID for every guess is still counted once p
   assert.equal(feed(c, guesses), 5);
   // enumeration under one Call-ID: at most two InvalidAccountID per attempt (the most one REGISTER makes)
   const e = new AttemptCorrelator();
-  assert.equal(feed(e, Array.from({ length: 10 }, (_, i) => ami('InvalidAccountID', 'enum', T0 + i * 10))), 5);
+  assert.equal(
+    feed(
+      e,
+      Array.from({ length: 10 }, (_, i) => ami('InvalidAccountID', 'enum', T0 + i * 10)),
+    ),
+    5,
+  );
 });
 
 test('a pointer SessionID ties signals only within a few milliseconds: chan_sip doubled FailedACL counts once, a reuse 1 s later is a new attempt', () => {

@@ -63,7 +63,9 @@ test('ban jumps before the ESTABLISHED accept: ok, one listing per command', asy
 });
 
 test('an ESTABLISHED,RELATED accept before the jump fails without conntrack, warns with it (voipguard cuts the flows)', async () => {
-  const without = envWith({}, (e) => e.runner.when('iptables -w -S INPUT', { stdout: inputChain('established-first') }).when('conntrack --version', { exitCode: 127 }));
+  const without = envWith({}, (e) =>
+    e.runner.when('iptables -w -S INPUT', { stdout: inputChain('established-first') }).when('conntrack --version', { exitCode: 127 }),
+  );
   const f = await run(config(), without);
   assert.equal(f['established-v4']!.status, 'fail');
   assert.match(f['established-v4']!.message, /"-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT" comes before/);
@@ -76,7 +78,9 @@ test('an ESTABLISHED,RELATED accept before the jump fails without conntrack, war
 
 test('no jump in INPUT (voipguard stopped) and an unreadable chain are warnings', async () => {
   const env = envWith({}, (e) =>
-    e.runner.when('iptables -w -S INPUT', { stdout: inputChain('no-jumps') }).when('ip6tables -w -S INPUT', { exitCode: 4, stderr: 'Permission denied (you must be root)' }),
+    e.runner
+      .when('iptables -w -S INPUT', { stdout: inputChain('no-jumps') })
+      .when('ip6tables -w -S INPUT', { exitCode: 4, stderr: 'Permission denied (you must be root)' }),
   );
   const f = await run(config(), env);
   assert.equal(f['established-v4']!.status, 'warn');
@@ -113,7 +117,9 @@ test('a missing, unreadable or unmatched logpath fails; a glob that matches is f
   try {
     writeFileSync(join(dir, 'messages.log'), '');
     writeFileSync(join(dir, 'messages.log.1'), '');
-    const env = fakeEnv({ logFiles: { '/var/log/asterisk/security.log': 'unreadable', [join(dir, 'messages.log')]: 'readable', [join(dir, 'messages.log.1')]: 'readable' } });
+    const env = fakeEnv({
+      logFiles: { '/var/log/asterisk/security.log': 'unreadable', [join(dir, 'messages.log')]: 'readable', [join(dir, 'messages.log.1')]: 'readable' },
+    });
     const bad = await run(config({}, { logpaths: ['/var/log/asterisk/security.log', '/var/log/asterisk/full', join(dir, 'none*')] }), env);
     assert.equal(bad['logpath:asterisk']!.status, 'fail');
     assert.equal(
@@ -130,8 +136,7 @@ test('a missing, unreadable or unmatched logpath fails; a glob that matches is f
   }
 });
 
-const MANAGER = (snippet: string) =>
-  memoryReader({ '/ast/manager.conf': `[general]\nenabled = yes\nport = 5038\nbindaddr = 127.0.0.1\n\n${snippet}` });
+const MANAGER = (snippet: string) => memoryReader({ '/ast/manager.conf': `[general]\nenabled = yes\nport = 5038\nbindaddr = 127.0.0.1\n\n${snippet}` });
 
 test('the generated manager.conf snippet, read back, passes every AMI check, the login against a live AMI peer included', async () => {
   const snippet = renderManagerSnippet();
@@ -201,8 +206,18 @@ test('the real database probe takes a write lock on an existing file and checks 
 });
 
 test('config errors fail the config check; a check that throws becomes a fail line and the rest still run', async () => {
-  const env: DoctorEnv = { ...fakeEnv(), networkInterfaces: () => { throw new Error('netlink unavailable'); } };
-  const r = await runDoctorChecks({ asteriskDir: '/nonexistent', config: config({ errors: ['jail.local:3 [asterisk] maxretry: not a number (VG_CONFIG_TYPE)'] }), env, timeProbe: noDateProbe });
+  const env: DoctorEnv = {
+    ...fakeEnv(),
+    networkInterfaces: () => {
+      throw new Error('netlink unavailable');
+    },
+  };
+  const r = await runDoctorChecks({
+    asteriskDir: '/nonexistent',
+    config: config({ errors: ['jail.local:3 [asterisk] maxretry: not a number (VG_CONFIG_TYPE)'] }),
+    env,
+    timeProbe: noDateProbe,
+  });
   const f = Object.fromEntries(r.checks.map((c) => [c.id, c]));
   assert.equal(f.config!.status, 'fail');
   assert.match(f.config!.message, /maxretry: not a number/);

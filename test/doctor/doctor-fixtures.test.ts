@@ -15,7 +15,11 @@ interface Report {
   summary: Record<CheckStatus, number>;
 }
 
-async function doctor(dir: string, opts: FakeEnvOptions = {}, configDir = VOIPGUARD_DIR): Promise<{ code: number; report: Report; byId: Record<string, Finding> }> {
+async function doctor(
+  dir: string,
+  opts: FakeEnvOptions = {},
+  configDir = VOIPGUARD_DIR,
+): Promise<{ code: number; report: Report; byId: Record<string, Finding> }> {
   const io = memoryIo();
   const code = await runDoctor(['-c', configDir, '--asterisk-dir', `${FIXTURES}${dir}`, '--json'], io, { env: fakeEnv(opts) });
   const report = JSON.parse(io.stdout) as Report;
@@ -50,7 +54,10 @@ function statuses(report: Report): Record<string, CheckStatus> {
 
 test('the good Asterisk config passes every check, in a fixed order, exit 0', async () => {
   const { code, report } = await doctor('good');
-  assert.deepEqual(report.checks.map((c) => c.id), Object.keys(GOOD));
+  assert.deepEqual(
+    report.checks.map((c) => c.id),
+    Object.keys(GOOD),
+  );
   assert.deepEqual(statuses(report), GOOD);
   assert.deepEqual(report.summary, { ok: 18, warn: 0, fail: 0, skip: 1 });
   assert.equal(code, 0);
@@ -77,7 +84,9 @@ const MISTAKES: readonly [dir: string, changed: Record<string, CheckStatus>, mat
 ];
 
 for (const [dir, changed, match, env] of MISTAKES) {
-  test(`fixture ${dir}: reports exactly ${Object.entries(changed).map(([k, v]) => `${k} ${v}`).join(', ')}`, async () => {
+  test(`fixture ${dir}: reports exactly ${Object.entries(changed)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`, async () => {
     const { code, report, byId } = await doctor(dir, env);
     assert.deepEqual(statuses(report), { ...GOOD, ...changed });
     const first = byId[Object.keys(changed)[0]!]!;

@@ -26,7 +26,7 @@ function asteriskLikeLog(t: { after(fn: () => void): void }): string {
   const dir = join(base, 'asterisk');
   mkdirSync(dir);
   const file = join(dir, 'messages');
-  writeFileSync(file, '[2026-03-01 10:15:30] NOTICE[1]: chan_sip.c: Registration from \'<sip:1@x>\' failed for \'192.0.2.7:5060\' - Wrong password\n');
+  writeFileSync(file, "[2026-03-01 10:15:30] NOTICE[1]: chan_sip.c: Registration from '<sip:1@x>' failed for '192.0.2.7:5060' - Wrong password\n");
   chownSync(file, 65534, 65534);
   chmodSync(file, 0o640);
   chownSync(dir, 65534, 65534);
@@ -34,25 +34,33 @@ function asteriskLikeLog(t: { after(fn: () => void): void }): string {
   return file;
 }
 
-test("root with the unit's capabilities reads Asterisk's 0640 log in its 0750 dir; without CAP_DAC_READ_SEARCH it cannot", { skip: canDrop ? false : 'needs root and setpriv' }, async (t) => {
-  const file = asteriskLikeLog(t);
-  const runner = new ExecaRunner({ timeoutMs: 10_000 });
-  assert.equal(await readsWithCaps(runner, file), 'readable');
-  assert.equal(await readsWithCaps(runner, file, ['CAP_NET_ADMIN', 'CAP_NET_RAW']), 'unreadable', 'the old bounding set hid it');
-});
+test(
+  "root with the unit's capabilities reads Asterisk's 0640 log in its 0750 dir; without CAP_DAC_READ_SEARCH it cannot",
+  { skip: canDrop ? false : 'needs root and setpriv' },
+  async (t) => {
+    const file = asteriskLikeLog(t);
+    const runner = new ExecaRunner({ timeoutMs: 10_000 });
+    assert.equal(await readsWithCaps(runner, file), 'readable');
+    assert.equal(await readsWithCaps(runner, file, ['CAP_NET_ADMIN', 'CAP_NET_RAW']), 'unreadable', 'the old bounding set hid it');
+  },
+);
 
-test('doctor fails a log file that root reads but the service would not, and names the capabilities', { skip: canDrop ? false : 'needs root and setpriv' }, async (t) => {
-  const file = asteriskLikeLog(t);
-  const runner = new ExecaRunner({ timeoutMs: 10_000 });
-  const ctx = (caps: readonly string[]) =>
-    ({
-      config: { jails: [{ name: 'asterisk', logpaths: [file], ignoreip: [], ignoreself: true, ami: false, firewallTools: [], hooks: [] }] },
-      env: { reader: diskReader, fileAccess: () => 'readable', readsAsService: (p: string) => readsWithCaps(runner, p, caps) },
-    }) as unknown as DoctorContext;
-  const [ok] = await checkLogpathsAsService(ctx(UNIT_CAPABILITIES));
-  assert.equal(ok!.status, 'ok', ok!.message);
-  const [bad] = await checkLogpathsAsService(ctx(['CAP_NET_ADMIN', 'CAP_NET_RAW']));
-  assert.equal(bad!.status, 'fail');
-  assert.match(bad!.message, new RegExp(`cannot read ${file}`));
-  assert.match(bad!.fix!, /CAP_DAC_READ_SEARCH/);
-});
+test(
+  'doctor fails a log file that root reads but the service would not, and names the capabilities',
+  { skip: canDrop ? false : 'needs root and setpriv' },
+  async (t) => {
+    const file = asteriskLikeLog(t);
+    const runner = new ExecaRunner({ timeoutMs: 10_000 });
+    const ctx = (caps: readonly string[]) =>
+      ({
+        config: { jails: [{ name: 'asterisk', logpaths: [file], ignoreip: [], ignoreself: true, ami: false, firewallTools: [], hooks: [] }] },
+        env: { reader: diskReader, fileAccess: () => 'readable', readsAsService: (p: string) => readsWithCaps(runner, p, caps) },
+      }) as unknown as DoctorContext;
+    const [ok] = await checkLogpathsAsService(ctx(UNIT_CAPABILITIES));
+    assert.equal(ok!.status, 'ok', ok!.message);
+    const [bad] = await checkLogpathsAsService(ctx(['CAP_NET_ADMIN', 'CAP_NET_RAW']));
+    assert.equal(bad!.status, 'fail');
+    assert.match(bad!.message, new RegExp(`cannot read ${file}`));
+    assert.match(bad!.fix!, /CAP_DAC_READ_SEARCH/);
+  },
+);

@@ -5,7 +5,20 @@
 // package (searchDirs), as they do for a user's /etc/voipguard.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/core/paths.js';
@@ -17,7 +30,10 @@ export const CLI = join(ROOT, 'dist', 'src', 'cli', 'voipguard.js');
 /** `npm run build`'s compiler. Other files' type errors do not stop tsc from emitting ours. */
 export function build(): void {
   const started = Date.now();
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], { encoding: 'utf8', cwd: ROOT });
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
   const fresh = existsSync(CLI) && statSync(join(ROOT, 'dist', 'src', 'app.js')).mtimeMs >= started - 2000;
   if (!fresh) throw new Error(`build failed:\n${r.stdout}\n${r.stderr}`);
 }
@@ -32,7 +48,13 @@ export interface E2eConfig {
 
 export function makeConfig(jailLocal: string): E2eConfig {
   const dir = mkdtempSync(join(tmpdir(), 'vg-e2e-'));
-  const cfg = { dir, log: join(dir, 'asterisk', 'messages'), socket: join(dir, 'run', 'voipguard.sock'), daemonLog: join(dir, 'voipguard.log'), db: join(dir, 'lib', 'voipguard.sqlite3') };
+  const cfg = {
+    dir,
+    log: join(dir, 'asterisk', 'messages'),
+    socket: join(dir, 'run', 'voipguard.sock'),
+    daemonLog: join(dir, 'voipguard.log'),
+    db: join(dir, 'lib', 'voipguard.sqlite3'),
+  };
   copyFileSync(join(ROOT, 'jail.conf'), join(dir, 'jail.conf'));
   copyFileSync(join(ROOT, 'voipguard.conf'), join(dir, 'voipguard.conf'));
   writeFileSync(
@@ -113,6 +135,6 @@ export function readableCliCopy(): { dir: string; cli: string } {
 
 function openToAll(path: string): void {
   const st = statSync(path);
-  chmodSync(path, st.isDirectory() ? 0o755 : (st.mode & 0o111 ? 0o755 : 0o644));
+  chmodSync(path, st.isDirectory() ? 0o755 : st.mode & 0o111 ? 0o755 : 0o644);
   if (st.isDirectory()) for (const name of readdirSync(path)) openToAll(join(path, name));
 }

@@ -102,38 +102,51 @@ test('two addresses banned by hand, v4 and v6', { skip }, async () => {
   assert.equal(await waitFor('v6 UDP rejected', async () => ((await pair.probe('udp', pair.defender6, 5060)) === 'refused' ? 'refused' : '')), 'refused');
 });
 
-test('a banned address probed every 10 ms through SIGTERM + start, kill -9 + start and `voipguard stop` + start gets no reply at any moment', { skip }, async () => {
-  const v4 = await startProbe(pair.defender4);
-  const v6 = await startProbe(pair.defender6);
-  const restarts: [string, () => Promise<void>][] = [
-    ['SIGTERM (systemctl restart, a package upgrade)', async () => {
-      daemon!.proc.kill('SIGTERM');
-      assert.equal(await daemon!.exited, 0);
-    }],
-    ['kill -9', async () => {
-      daemon!.proc.kill('SIGKILL');
-      assert.equal(await daemon!.exited, -9);
-    }],
-    ['voipguard stop', async () => {
-      assert.equal(cli(cfg, ['stop']).out, 'Shutdown successful\n');
-      assert.equal(await daemon!.exited, 0);
-    }],
-  ];
-  for (const [, stop] of restarts) {
-    await stop();
-    daemon = await startDaemon();
-    await waitFor('both bans restored', () => banned().length === 2);
-    // the reconcile runs before the sources start; one more status after a tick proves it settled
-    await waitFor('no pending bans', () => !/Pending bans/.test(status()));
-  }
-  const r4 = await v4.report();
-  const r6 = await v6.report();
-  // for the closing note: how many probes crossed the restarts, and how many got through
-  console.log(`restart probe: v4 ${r4.replies} of ${r4.sent} answered, v6 ${r6.replies} of ${r6.sent} answered`);
-  assert.ok(r4.sent > 100 && r6.sent > 100, 'the probes ran through the restarts');
-  assert.equal(r4.replies, 0, 'v4 packets let through');
-  assert.equal(r6.replies, 0, 'v6 packets let through');
-});
+test(
+  'a banned address probed every 10 ms through SIGTERM + start, kill -9 + start and `voipguard stop` + start gets no reply at any moment',
+  { skip },
+  async () => {
+    const v4 = await startProbe(pair.defender4);
+    const v6 = await startProbe(pair.defender6);
+    const restarts: [string, () => Promise<void>][] = [
+      [
+        'SIGTERM (systemctl restart, a package upgrade)',
+        async () => {
+          daemon!.proc.kill('SIGTERM');
+          assert.equal(await daemon!.exited, 0);
+        },
+      ],
+      [
+        'kill -9',
+        async () => {
+          daemon!.proc.kill('SIGKILL');
+          assert.equal(await daemon!.exited, -9);
+        },
+      ],
+      [
+        'voipguard stop',
+        async () => {
+          assert.equal(cli(cfg, ['stop']).out, 'Shutdown successful\n');
+          assert.equal(await daemon!.exited, 0);
+        },
+      ],
+    ];
+    for (const [, stop] of restarts) {
+      await stop();
+      daemon = await startDaemon();
+      await waitFor('both bans restored', () => banned().length === 2);
+      // the reconcile runs before the sources start; one more status after a tick proves it settled
+      await waitFor('no pending bans', () => !/Pending bans/.test(status()));
+    }
+    const r4 = await v4.report();
+    const r6 = await v6.report();
+    // for the closing note: how many probes crossed the restarts, and how many got through
+    console.log(`restart probe: v4 ${r4.replies} of ${r4.sent} answered, v6 ${r6.replies} of ${r6.sent} answered`);
+    assert.ok(r4.sent > 100 && r6.sent > 100, 'the probes ran through the restarts');
+    assert.equal(r4.replies, 0, 'v4 packets let through');
+    assert.equal(r6.replies, 0, 'v6 packets let through');
+  },
+);
 
 test('`voipguard stop --flush` ends protection: no rule is left, and the probe is answered', { skip }, async () => {
   const r = cli(cfg, ['stop', '--flush']);

@@ -63,7 +63,10 @@ before(async () => {
   // what the test changes on top, in the place a user would: journal instead of auth.log (with the
   // private journald's identifiers, it has no systemd units), a temp file instead of /var/log/secure
   mkdirSync(join(dir, 'jail.d'));
-  writeFileSync(join(dir, 'jail.d', 'test.local'), `[sshd]\nbackend = systemd\njournalmatch = SYSLOG_IDENTIFIER=sshd + SYSLOG_IDENTIFIER=sshd-session\n\n[ssh-iptables]\nlogpath = ${join(dir, 'secure')}\n`);
+  writeFileSync(
+    join(dir, 'jail.d', 'test.local'),
+    `[sshd]\nbackend = systemd\njournalmatch = SYSLOG_IDENTIFIER=sshd + SYSLOG_IDENTIFIER=sshd-session\n\n[ssh-iptables]\nlogpath = ${join(dir, 'secure')}\n`,
+  );
 });
 
 after(async () => {
@@ -81,7 +84,12 @@ function guard(cfg: JailConfig, source: (sink: (l: import('../../src/core/types.
   );
   const filter = loadFilter(cfg.filter!.name, { configDir: dir, args: cfg.filter!.args });
   const runtime = new JailRuntime(cfg, { store, clock: new SystemClock(), log, metrics: new NoopMetrics() }, (sink) => ({
-    engine: new Jail(cfg), filter, ami: null, gate: null, actions, sources: [source(sink, store)],
+    engine: new Jail(cfg),
+    filter,
+    ami: null,
+    gate: null,
+    actions,
+    sources: [source(sink, store)],
   }));
   return { runtime, store, records };
 }
@@ -91,75 +99,105 @@ const banned = (name: string, ip: string) => async () => (await chain(name)).inc
 
 test('the tutorial sections load unchanged: [sshd] and [ssh-iptables] with its sendmail-whois notification', { skip: missing ?? false }, () => {
   const c = loadConfig(dir);
-  assert.deepEqual(c.errors.map((e) => e.describe()), []);
+  assert.deepEqual(
+    c.errors.map((e) => e.describe()),
+    [],
+  );
   const sshd = c.jails.find((j) => j.name === 'sshd')!;
   const ssh = c.jails.find((j) => j.name === 'ssh-iptables')!;
   assert.deepEqual([sshd.enabled, sshd.bantime, sshd.findtime, sshd.maxretry, sshd.port, sshd.protocol], [true, 7_200_000, 900_000, 4, 'ssh', 'tcp']);
-  assert.deepEqual(sshd.actions.map((a) => [a.name, a.args.name]), [['iptables', 'sshd']]);
+  assert.deepEqual(
+    sshd.actions.map((a) => [a.name, a.args.name]),
+    [['iptables', 'sshd']],
+  );
   assert.deepEqual([ssh.enabled, ssh.filter?.name, ssh.bantime, ssh.maxretry], [true, 'sshd', 3_600_000, 3]);
-  assert.deepEqual(ssh.actions.map((a) => a.name), ['iptables', 'sendmail-whois']);
+  assert.deepEqual(
+    ssh.actions.map((a) => a.name),
+    ['iptables', 'sendmail-whois'],
+  );
 });
 
-test('no systemd here, so a private journald: sshd failures in the journal ban the source in f2b-sshd on its 4th failure, TCP to ssh only', { skip: missing ?? false }, async () => {
-  const cfg = loadConfig(dir).jails.find((j) => j.name === 'sshd')!;
-  let journal!: JournalSource;
-  const { runtime, store, records } = guard(cfg, (sink, store) => {
-    journal = new JournalSource({ name: cfg.name, matches: cfg.journalmatch, store, clock: new SystemClock(), log: memoryLogger().log, onLine: sink, directory: journald.directory, readBackMs: cfg.findtime, runner: journalRunner(new ExecaRunner()) });
-    return journal;
-  });
-  await runtime.start();
-  try {
-    const attacker = pair.attacker4;
-    assert.equal(await pair.probe('tcp', pair.defender4, 22), 'open');
-    await journald.write('sshd', [
-      // the attacker's user names hold another address; it is never the one banned
-      `Invalid user x from 10.213.0.99 port 22 from ${attacker} port 40022`,
-      `Failed password for invalid user x from 10.213.0.99 port 22 ssh2 from ${attacker} port 40022 ssh2`,
-      // other programs' lines are not read (journalmatch), whatever they say
-    ]);
-    await journald.write('logger', [`Failed password for root from ${attacker} port 1 ssh2`]);
-    await journald.write('sshd-session', [`Connection closed by invalid user x ${attacker} port 40022 [preauth]`]);
-    await waitFor(() => runtime.counters.attempts === 3, 10_000, 'three failures counted');
-    assert.equal(await banned('f2b-sshd', attacker)(), false, 'no ban before the 4th failure');
-    await journald.write('sshd', [`Failed password for root from ${attacker} port 40100 ssh2`]);
-    assert.equal(await until(banned('f2b-sshd', attacker), true, 10_000), true, 'banned in f2b-sshd');
-    assert.equal(await pair.probe('tcp', pair.defender4, 22), 'refused');
-    assert.equal(await pair.probe('udp', pair.defender4, 22), 'reply', 'TCP only');
-    assert.equal((await chain('f2b-sshd')).includes('10.213.0.99'), false);
-    const ban = records.find((r) => r['event'] === 'ban')!;
-    assert.deepEqual([ban['ip'], ban['failures']], [attacker, 4]);
-    const active = store.activeBans('sshd');
-    assert.equal(active.length, 1);
-    assert.equal(active[0]!.until! - active[0]!.start, 7_200_000);
-    assert.equal(store.getMeta('journal:sshd'), journal.status().cursor, 'the cursor is kept in the store');
-  } finally {
-    await runtime.stop(false);
-  }
-  assert.equal(await pair.probe('tcp', pair.defender4, 22), 'open', 'rules removed on stop');
-});
+test(
+  'no systemd here, so a private journald: sshd failures in the journal ban the source in f2b-sshd on its 4th failure, TCP to ssh only',
+  { skip: missing ?? false },
+  async () => {
+    const cfg = loadConfig(dir).jails.find((j) => j.name === 'sshd')!;
+    let journal!: JournalSource;
+    const { runtime, store, records } = guard(cfg, (sink, store) => {
+      journal = new JournalSource({
+        name: cfg.name,
+        matches: cfg.journalmatch,
+        store,
+        clock: new SystemClock(),
+        log: memoryLogger().log,
+        onLine: sink,
+        directory: journald.directory,
+        readBackMs: cfg.findtime,
+        runner: journalRunner(new ExecaRunner()),
+      });
+      return journal;
+    });
+    await runtime.start();
+    try {
+      const attacker = pair.attacker4;
+      assert.equal(await pair.probe('tcp', pair.defender4, 22), 'open');
+      await journald.write('sshd', [
+        // the attacker's user names hold another address; it is never the one banned
+        `Invalid user x from 10.213.0.99 port 22 from ${attacker} port 40022`,
+        `Failed password for invalid user x from 10.213.0.99 port 22 ssh2 from ${attacker} port 40022 ssh2`,
+        // other programs' lines are not read (journalmatch), whatever they say
+      ]);
+      await journald.write('logger', [`Failed password for root from ${attacker} port 1 ssh2`]);
+      await journald.write('sshd-session', [`Connection closed by invalid user x ${attacker} port 40022 [preauth]`]);
+      await waitFor(() => runtime.counters.attempts === 3, 10_000, 'three failures counted');
+      assert.equal(await banned('f2b-sshd', attacker)(), false, 'no ban before the 4th failure');
+      await journald.write('sshd', [`Failed password for root from ${attacker} port 40100 ssh2`]);
+      assert.equal(await until(banned('f2b-sshd', attacker), true, 10_000), true, 'banned in f2b-sshd');
+      assert.equal(await pair.probe('tcp', pair.defender4, 22), 'refused');
+      assert.equal(await pair.probe('udp', pair.defender4, 22), 'reply', 'TCP only');
+      assert.equal((await chain('f2b-sshd')).includes('10.213.0.99'), false);
+      const ban = records.find((r) => r['event'] === 'ban')!;
+      assert.deepEqual([ban['ip'], ban['failures']], [attacker, 4]);
+      const active = store.activeBans('sshd');
+      assert.equal(active.length, 1);
+      assert.equal(active[0]!.until! - active[0]!.start, 7_200_000);
+      assert.equal(store.getMeta('journal:sshd'), journal.status().cursor, 'the cursor is kept in the store');
+    } finally {
+      await runtime.stop(false);
+    }
+    assert.equal(await pair.probe('tcp', pair.defender4, 22), 'open', 'rules removed on stop');
+  },
+);
 
-test("the tutorial's [ssh-iptables] bans in f2b-SSH from a secure log on its 3rd failure; sendmail-whois does not stop the jail", { skip: missing ?? false }, async () => {
-  const cfg = loadConfig(dir).jails.find((j) => j.name === 'ssh-iptables')!;
-  const secure = cfg.logpath[0]!;
-  writeFileSync(secure, '');
-  const { runtime } = guard(cfg, (sink, store) => new FileSource({ patterns: cfg.logpath, backend: 'auto' }, { store, clock: new SystemClock(), log: memoryLogger().log, onLine: sink }));
-  await runtime.start();
-  try {
-    const attacker = pair.attacker6;
-    // a syslog line as rsyslog writes /var/log/secure: `Nov  2 10:09:43 host sshd[pid]: …` (local time)
-    const line = (msg: string) => {
-      const d = new Date();
-      const month = d.toLocaleString('en-US', { month: 'short' });
-      return `${month} ${String(d.getDate()).padStart(2, ' ')} ${d.toTimeString().slice(0, 8)} pbx sshd[812]: ${msg}\n`;
-    };
-    appendFileSync(secure, line(`Failed password for root from ${attacker} port 50000 ssh2`));
-    appendFileSync(secure, line(`Failed password for root from ${attacker} port 50000 ssh2`));
-    await waitFor(() => runtime.counters.attempts === 2, 10_000, 'two failures counted');
-    appendFileSync(secure, line(`error: maximum authentication attempts exceeded for root from ${attacker} port 50000 ssh2 [preauth]`));
-    const v6 = async () => (await pair.exec(pair.defender, ['ip6tables', '-w', '-S', 'f2b-SSH'])).stdout.includes(`-s ${attacker}/128`);
-    assert.equal(await until(v6, true, 10_000), true, 'banned in f2b-SSH (IPv6)');
-    assert.equal(await pair.probe('tcp', pair.defender6, 22), 'refused');
-  } finally {
-    await runtime.stop(false);
-  }
-});
+test(
+  "the tutorial's [ssh-iptables] bans in f2b-SSH from a secure log on its 3rd failure; sendmail-whois does not stop the jail",
+  { skip: missing ?? false },
+  async () => {
+    const cfg = loadConfig(dir).jails.find((j) => j.name === 'ssh-iptables')!;
+    const secure = cfg.logpath[0]!;
+    writeFileSync(secure, '');
+    const { runtime } = guard(
+      cfg,
+      (sink, store) => new FileSource({ patterns: cfg.logpath, backend: 'auto' }, { store, clock: new SystemClock(), log: memoryLogger().log, onLine: sink }),
+    );
+    await runtime.start();
+    try {
+      const attacker = pair.attacker6;
+      // a syslog line as rsyslog writes /var/log/secure: `Nov  2 10:09:43 host sshd[pid]: …` (local time)
+      const line = (msg: string) => {
+        const d = new Date();
+        const month = d.toLocaleString('en-US', { month: 'short' });
+        return `${month} ${String(d.getDate()).padStart(2, ' ')} ${d.toTimeString().slice(0, 8)} pbx sshd[812]: ${msg}\n`;
+      };
+      appendFileSync(secure, line(`Failed password for root from ${attacker} port 50000 ssh2`));
+      appendFileSync(secure, line(`Failed password for root from ${attacker} port 50000 ssh2`));
+      await waitFor(() => runtime.counters.attempts === 2, 10_000, 'two failures counted');
+      appendFileSync(secure, line(`error: maximum authentication attempts exceeded for root from ${attacker} port 50000 ssh2 [preauth]`));
+      const v6 = async () => (await pair.exec(pair.defender, ['ip6tables', '-w', '-S', 'f2b-SSH'])).stdout.includes(`-s ${attacker}/128`);
+      assert.equal(await until(v6, true, 10_000), true, 'banned in f2b-SSH (IPv6)');
+      assert.equal(await pair.probe('tcp', pair.defender6, 22), 'refused');
+    } finally {
+      await runtime.stop(false);
+    }
+  },
+);

@@ -12,7 +12,10 @@ test('arguments reach the program as they are: no shell reinterprets ; | $( ) or
 });
 
 test('stdin carries a batch script; exit code and stderr come back', async () => {
-  const r = await runner.run([process.execPath, '-e', 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{process.stderr.write("got "+s.length);process.exit(3)})'], { input: 'line 1\nline 2\n' });
+  const r = await runner.run(
+    [process.execPath, '-e', 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{process.stderr.write("got "+s.length);process.exit(3)})'],
+    { input: 'line 1\nline 2\n' },
+  );
   assert.equal(r.exitCode, 3);
   assert.equal(r.stderr, 'got 14');
 });

@@ -7,17 +7,31 @@ import type { AmiEvent } from '../../src/core/types.js';
 
 const ev = (fields: Array<[string, string]>, receivedAt = 5_000): AmiEvent => ({ fields, receivedAt });
 const base = (name: string, tv: string): Array<[string, string]> => [
-  ['Event', name], ['Privilege', 'security,all'], ['EventTV', tv], ['Severity', 'Error'], ['Service', 'AMI'],
-  ['EventVersion', '2'], ['AccountID', 'admin'], ['SessionID', '0x7f3a2c001a40'],
-  ['LocalAddress', 'IPV4/TCP/0.0.0.0/5038'], ['RemoteAddress', 'IPV4/TCP/203.0.113.77/51514'],
+  ['Event', name],
+  ['Privilege', 'security,all'],
+  ['EventTV', tv],
+  ['Severity', 'Error'],
+  ['Service', 'AMI'],
+  ['EventVersion', '2'],
+  ['AccountID', 'admin'],
+  ['SessionID', '0x7f3a2c001a40'],
+  ['LocalAddress', 'IPV4/TCP/0.0.0.0/5038'],
+  ['RemoteAddress', 'IPV4/TCP/203.0.113.77/51514'],
 ];
 
 test('an AMI InvalidPassword becomes the same Failure record a log filter yields, with origin ami', () => {
   const received = Date.UTC(2026, 2, 1, 10, 18, 41);
   const f = new AmiFailureFilter({ log: memoryLogger().log }).toFailure(ev(base('InvalidPassword', '2026-03-01T10:18:40.771+0000'), received));
   assert.deepEqual(f, {
-    ip: '203.0.113.77', time: Date.UTC(2026, 2, 1, 10, 18, 40, 771), kind: 'InvalidPassword', origin: 'ami', source: 'ami',
-    service: 'AMI', transport: 'TCP', account: 'admin', sessionId: '0x7f3a2c001a40',
+    ip: '203.0.113.77',
+    time: Date.UTC(2026, 2, 1, 10, 18, 40, 771),
+    kind: 'InvalidPassword',
+    origin: 'ami',
+    source: 'ami',
+    service: 'AMI',
+    transport: 'TCP',
+    account: 'admin',
+    sessionId: '0x7f3a2c001a40',
   });
 });
 
@@ -66,5 +80,5 @@ test('an EventTV further than the clamp window from the receive time is ignored:
   // inside the window (a slow clock, a queue): the EventTV stands
   assert.equal(filter.toFailure(ev(base('InvalidPassword', '2026-03-01T10:09:42.000+0000'), now))?.time, Date.UTC(2026, 2, 1, 10, 9, 42));
   assert.equal(filter.stats().eventTvIgnored, 5);
-  assert.equal(AMI_MAX_SKEW_MS, DEFAULT_MAX_SKEW, 'the AMI clamp is the jail\'s clamp window');
+  assert.equal(AMI_MAX_SKEW_MS, DEFAULT_MAX_SKEW, "the AMI clamp is the jail's clamp window");
 });

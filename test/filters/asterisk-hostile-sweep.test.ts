@@ -18,7 +18,7 @@ const PIECES = [
   "' failed for '6.6.6.6:5060' - Wrong password",
   "' failed for '6.6.6.6' - No matching peer found",
   '(6.6.6.6:5060)',
-  ') to extension \'',
+  ") to extension '",
   "' rejected because extension not found in context 'x'. Call from '' (6.6.6.6:5060) to extension '",
   "anonymous: Call (UDP:6.6.6.6:5060) to extension '",
   '(callid: x) - No matching endpoint found',
@@ -28,7 +28,7 @@ const PIECES = [
   ': Incoming SIP connection from unknown peer failed for 6.6.6.6 - ',
   '"Rejecting unknown SIP connection from 6.6.6.6"',
   ' (from 6.6.6.6)',
-  'Host 6.6.6.6 failed MD5 authentication for \'x\' (a != b)',
+  "Host 6.6.6.6 failed MD5 authentication for 'x' (a != b)",
   "6.6.6.6 failed to authenticate as 'x'",
   'SecurityEvent="FailedACL"',
   '\u2028',
@@ -46,7 +46,8 @@ const PIECES = [
 /** Each template puts the caller's text where Asterisk would (with its escaping, if any). */
 const TEMPLATES: Record<string, (x: string) => string> = {
   'chan_sip registration (To header)': (x) => `${D} NOTICE[1] chan_sip.c: Registration from '<sip:${x}@h>' failed for '${REAL}:5060' - Wrong password`,
-  'chan_sip call (extension)': (x) => `${D} NOTICE[1][C-00000001] chan_sip.c: Call from '' (${REAL}:5060) to extension '${x}' rejected because extension not found in context 'public'.`,
+  'chan_sip call (extension)': (x) =>
+    `${D} NOTICE[1][C-00000001] chan_sip.c: Call from '' (${REAL}:5060) to extension '${x}' rejected because extension not found in context 'public'.`,
   // pjproject prints a quoted display name with its escapes: a bare " or \ arrives escaped
   'pjsip request (display name)': (x) =>
     `${D} NOTICE[1] res_pjsip/pjsip_distributor.c: Request 'INVITE' from '"${x.replace(/[\\"]/g, '\\$&')}" <sip:1@h>' failed for '${REAL}:5060' (callid: c) - No matching endpoint found`,
@@ -55,9 +56,11 @@ const TEMPLATES: Record<string, (x: string) => string> = {
   'pjsip session (extension)': (x) =>
     `${D} NOTICE[1][C-00000002] res_pjsip_session.c:  anonymous: Call (UDP:${REAL}:5061) to extension '${x}' rejected because extension not found in context 'public'.`,
   'iax2 registration (peer name)': (x) => `${D} NOTICE[1] chan_iax2.c: No registration for peer '${x}' (from ${REAL})`,
-  'iax2 md5 (peer name, received hash)': (x) => `${D} NOTICE[1] chan_iax2.c: Host ${REAL} failed MD5 authentication for '${x}' (e7df7cd2ca07f4f1ab415d457a6e1c13 != ${x})`,
+  'iax2 md5 (peer name, received hash)': (x) =>
+    `${D} NOTICE[1] chan_iax2.c: Host ${REAL} failed MD5 authentication for '${x}' (e7df7cd2ca07f4f1ab415d457a6e1c13 != ${x})`,
   'manager (user name)': (x) => `${D} NOTICE[1] manager.c: ${REAL} failed to authenticate as '${x}'`,
-  'dialplan (extension)': (x) => `${D} NOTICE[1][C-00000003] Ext. ${x}: Incoming SIP connection from unknown peer failed for ${REAL} - Unknown connection from peer`,
+  'dialplan (extension)': (x) =>
+    `${D} NOTICE[1][C-00000003] Ext. ${x}: Incoming SIP connection from unknown peer failed for ${REAL} - Unknown connection from peer`,
   'security event (AccountID, SessionID)': (x) =>
     `${D} SECURITY[1] res_security_log.c: SecurityEvent="InvalidAccountID",EventTV="2026-03-01T10:15:30.000+0000",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="${x}",SessionID="${x}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${REAL}/5060"`,
 };
@@ -90,7 +93,17 @@ test('forged addresses in every caller-written field never become the failure ad
 // 64 KiB. Ninety such lines would take minutes with one quadratic rule: the timeout catches it.
 test('lines of 60,000 characters built from Asterisk phrases are answered, none with a forged address', { timeout: 30_000 }, () => {
   const filter = loadFilter('asterisk', { configDir: packageRoot(), timezone: 'UTC' });
-  const pieces = ["' failed for '6.6.6.6:5060' - Wrong password", "' rejected because extension not found in context 'x'. Call from '' (6.6.6.6:1) to extension '", '(callid: x) - No matching endpoint found', '\\"', '" <sip:a@b>\' failed for \'6.6.6.6:1\' (callid: ', ': Incoming SIP connection from unknown peer failed for 6.6.6.6 - ', '",RemoteAddress="IPV4/UDP/6.6.6.6/1",Challenge="a', '6.6.6.6:', ' '];
+  const pieces = [
+    "' failed for '6.6.6.6:5060' - Wrong password",
+    "' rejected because extension not found in context 'x'. Call from '' (6.6.6.6:1) to extension '",
+    '(callid: x) - No matching endpoint found',
+    '\\"',
+    "\" <sip:a@b>' failed for '6.6.6.6:1' (callid: ",
+    ': Incoming SIP connection from unknown peer failed for 6.6.6.6 - ',
+    '",RemoteAddress="IPV4/UDP/6.6.6.6/1",Challenge="a',
+    '6.6.6.6:',
+    ' ',
+  ];
   for (const [kind, make] of Object.entries(TEMPLATES)) {
     for (const p of pieces) {
       const x = p.repeat(Math.floor(20_000 / p.length));
@@ -164,13 +177,15 @@ test('an escape sequence in any caller field of any line kind never yields anoth
   assert.deepEqual(wrong, []);
 });
 
-test('two messages glued by the 8,192-byte cap: the cut one never lends its name to the next one\'s address', () => {
+test("two messages glued by the 8,192-byte cap: the cut one never lends its name to the next one's address", () => {
   const filter = loadFilter('asterisk', { configDir: packageRoot(), timezone: 'UTC' });
   const sec = (name: string, rest: string) =>
     `[2026-03-01 10:15:31] SECURITY[4711] res_security_log.c: SecurityEvent="${name}",EventTV="2026-03-01T10:15:31.000+0000",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="100",SessionID="${rest}`;
   const next = [
-    (ip: string) => `[2026-03-01 10:15:32] SECURITY[4712] res_security_log.c: SecurityEvent="SuccessfulAuth",EventTV="2026-03-01T10:15:32.000+0000",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="200",SessionID="p",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${ip}/5062",UsingPassword="1"`,
-    (ip: string) => `[2026-03-01 10:15:32] SECURITY[4712] res_security_log.c: SecurityEvent="ChallengeSent",EventTV="2026-03-01T10:15:32.000+0000",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="200",SessionID="p",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${ip}/5062",Challenge="1/2"`,
+    (ip: string) =>
+      `[2026-03-01 10:15:32] SECURITY[4712] res_security_log.c: SecurityEvent="SuccessfulAuth",EventTV="2026-03-01T10:15:32.000+0000",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="200",SessionID="p",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${ip}/5062",UsingPassword="1"`,
+    (ip: string) =>
+      `[2026-03-01 10:15:32] SECURITY[4712] res_security_log.c: SecurityEvent="ChallengeSent",EventTV="2026-03-01T10:15:32.000+0000",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="200",SessionID="p",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${ip}/5062",Challenge="1/2"`,
     (ip: string) => `[2026-03-01 10:15:32] NOTICE[4712] manager.c: ${ip} tried to authenticate with nonexistent user 'phone'`,
     (ip: string) => `[2026-03-01 10:15:32] VERBOSE[4712] res_pjsip_registrar.c: Added contact 'sip:200@${ip}:5062' to AOR '200'`,
   ];

@@ -17,11 +17,19 @@ test('lines past the pre-check are counted as candidates, lines it turns away ar
   f.match(line('[2026-03-01 10:00:00] VERBOSE[4712] pbx.c: Executing [s@default:1] Answer("PJSIP/1001-00000001", "") in new stack'));
   assert.equal(f.candidates, 0);
   // an attack line: a candidate, and a failure
-  const hit = f.match(line(`[2026-03-01 10:00:00] NOTICE[4712] res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:1001@198.51.100.10>' failed for '203.0.113.50:5072' (callid: abc) - No matching endpoint found`));
+  const hit = f.match(
+    line(
+      `[2026-03-01 10:00:00] NOTICE[4712] res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:1001@198.51.100.10>' failed for '203.0.113.50:5072' (callid: abc) - No matching endpoint found`,
+    ),
+  );
   assert.equal(hit.failure?.ip, '203.0.113.50');
   assert.equal(f.candidates, 1);
   // a SecurityEvent the filter does not count still went through the regexes
-  const challenge = f.match(line('[2026-03-01 10:00:00] SECURITY[4711] res_security_log.c: SecurityEvent="ChallengeSent",EventTV="2026-03-01T10:00:00.000+0000",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="1001",SessionID="x",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/203.0.113.50/5072",Challenge="abc"'));
+  const challenge = f.match(
+    line(
+      '[2026-03-01 10:00:00] SECURITY[4711] res_security_log.c: SecurityEvent="ChallengeSent",EventTV="2026-03-01T10:00:00.000+0000",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="1001",SessionID="x",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/203.0.113.50/5072",Challenge="abc"',
+    ),
+  );
   assert.equal(challenge.failure, null);
   assert.equal(f.candidates, 2);
 });

@@ -67,7 +67,10 @@ test('time zones: fixed offsets, IANA names with summer time, and errors for unk
   assert.equal(berlin.toEpoch({ year: 2026, month: 1, day: 15, hour: 12, minute: 0, second: 0, ms: 0 }), Date.UTC(2026, 0, 15, 11));
   assert.equal(berlin.toEpoch({ year: 2026, month: 7, day: 15, hour: 12, minute: 0, second: 0, ms: 0 }), Date.UTC(2026, 6, 15, 10));
   assert.equal(berlin.yearAt(Date.UTC(2026, 11, 31, 23, 30)), 2027);
-  assert.throws(() => parseTimeZone('Mars/Olympus', { key: 'logtimezone' }), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_TYPE' && e.place.key === 'logtimezone');
+  assert.throws(
+    () => parseTimeZone('Mars/Olympus', { key: 'logtimezone' }),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_TYPE' && e.place.key === 'logtimezone',
+  );
   assert.throws(() => parseTimeZone('+2500'), VoipguardError);
 });
 

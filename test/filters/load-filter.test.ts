@@ -42,7 +42,7 @@ test('a fail2ban filter with [INCLUDES], %(x)s, [Init] parameters and <option> t
 
 test('/etc/voipguard/filter.d/NAME.local tunes the shipped NAME.conf', () => {
   const reader = memoryReader({
-    '/etc/vg/filter.d/asterisk.local': '[Definition]\nignoreregex = ^manager\\.c: \\S+ failed to authenticate as \'monitor\'$\n',
+    '/etc/vg/filter.d/asterisk.local': "[Definition]\nignoreregex = ^manager\\.c: \\S+ failed to authenticate as 'monitor'$\n",
   });
   const f = loadFilter('asterisk', { configDir: '/etc/vg', timezone: 'UTC', reader: overlay(reader) });
   assert.equal(f.files.at(-1), '/etc/vg/filter.d/asterisk.local');
@@ -84,10 +84,22 @@ test('a failregex without an address is refused; so is a missing filter and mult
     '/c/filter.d/nohost.conf': '[Definition]\nfailregex = ^something bad$\n',
     '/c/filter.d/multi.conf': '[Init]\nmaxlines = 2\n[Definition]\nfailregex = <HOST>\n',
   });
-  assert.throws(() => loadFilter('nohost', { configDir: '/c', reader }), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_FILTER_NO_HOST' && e.place.line === 2);
-  assert.throws(() => loadFilter('nowhere', { configDir: '/c', reader }), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_FILTER_NOT_FOUND');
-  assert.throws(() => loadFilter('multi', { configDir: '/c', reader }), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_FILTER_REGEX');
-  assert.throws(() => loadFilter('demo[mode=', { configDir: '/c', reader }), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_ARGS');
+  assert.throws(
+    () => loadFilter('nohost', { configDir: '/c', reader }),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_FILTER_NO_HOST' && e.place.line === 2,
+  );
+  assert.throws(
+    () => loadFilter('nowhere', { configDir: '/c', reader }),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_FILTER_NOT_FOUND',
+  );
+  assert.throws(
+    () => loadFilter('multi', { configDir: '/c', reader }),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_FILTER_REGEX',
+  );
+  assert.throws(
+    () => loadFilter('demo[mode=', { configDir: '/c', reader }),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_ARGS',
+  );
 });
 
 test('<IP4> and <IP6> only accept their family; a hostname never becomes an address', () => {

@@ -62,7 +62,11 @@ test('what JavaScript cannot do is refused with the position', () => {
     ['(?L)a', /locale/],
   ];
   for (const [py, msg] of bad) {
-    assert.throws(() => translatePythonRegex(py), (e: unknown) => e instanceof RegexTranslateError && msg.test(e.message), py);
+    assert.throws(
+      () => translatePythonRegex(py),
+      (e: unknown) => e instanceof RegexTranslateError && msg.test(e.message),
+      py,
+    );
   }
   try {
     translatePythonRegex('abc(?>x)');
@@ -74,7 +78,13 @@ test('what JavaScript cannot do is refused with the position', () => {
 test('unnameGroups numbers named groups and keeps back references working', () => {
   const t = translatePythonRegex('(?P<a>x)(y)(?P<b>z)(?P=a)');
   const u = unnameGroups(t.source);
-  assert.deepEqual([...u.index], [['a', 1], ['b', 3]]);
+  assert.deepEqual(
+    [...u.index],
+    [
+      ['a', 1],
+      ['b', 3],
+    ],
+  );
   const m = new RegExp(u.source).exec('xyzx')!;
   assert.equal(m[3], 'z');
   assert.equal(m.groups, undefined);

@@ -20,7 +20,7 @@ const LOG = [
   '[2026-03-01 10:15:31] VERBOSE[1] pbx.c: Executing [s@ctx:1] Answer("SIP/1") in new stack',
   "[2026-03-01 10:15:32] NOTICE[1] manager.c: 198.51.100.7 failed to authenticate as 'admin'",
   '[2026-03-01 10:15:33] SECURITY[1] res_security_log.c: SecurityEvent="InvalidAccountID",EventTV="2026-03-01T10:15:33.000+0000",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="x",SessionID="y",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV6/UDP/2001:db8::5/5060"',
-  '[2026-03-01 10:15:34] NOTICE[1] chan_sip.c: Peer \'alice\' is now Reachable. (19ms / 2000ms)',
+  "[2026-03-01 10:15:34] NOTICE[1] chan_sip.c: Peer 'alice' is now Reachable. (19ms / 2000ms)",
 ];
 
 function file(name: string, content: string | Buffer): string {
@@ -57,7 +57,13 @@ test("-o '<ip> <msg>' prints the address and the original line of each failure, 
     .filter((x) => x !== null)
     .map((x) => `${x.ip} ${x.line}`);
   assert.deepEqual(out.trimEnd().split('\n'), expected);
-  assert.deepEqual(out.split('\n').map((l) => l.split(' ')[0]).filter(Boolean), ['203.0.113.5', '198.51.100.7', '2001:db8::5']);
+  assert.deepEqual(
+    out
+      .split('\n')
+      .map((l) => l.split(' ')[0])
+      .filter(Boolean),
+    ['203.0.113.5', '198.51.100.7', '2001:db8::5'],
+  );
   assert.equal(run(path, 'asterisk', '-o', 'ip kind').out, '203.0.113.5 sip-register\n198.51.100.7 manager-auth\n2001:db8::5 InvalidAccountID\n');
 });
 
@@ -70,10 +76,21 @@ test('--json prints the documented object', () => {
   assert.equal(j.filter.failregex[0].hits, 1);
   assert.deepEqual(j.addresses.map((a: { ip: string }) => a.ip).sort(), ['198.51.100.7', '2001:db8::5', '203.0.113.5']);
   assert.deepEqual(j.failures[2], {
-    line: 4, regex: j.failures[2].regex, ip: '2001:db8::5', time: '2026-03-01T10:15:33.000Z', kind: 'InvalidAccountID', service: 'PJSIP',
-    transport: 'UDP', account: 'x', sessionId: 'y', text: LOG[3],
+    line: 4,
+    regex: j.failures[2].regex,
+    ip: '2001:db8::5',
+    time: '2026-03-01T10:15:33.000Z',
+    kind: 'InvalidAccountID',
+    service: 'PJSIP',
+    transport: 'UDP',
+    account: 'x',
+    sessionId: 'y',
+    text: LOG[3],
   });
-  assert.deepEqual(j.missed, [{ line: 2, text: LOG[1] }, { line: 5, text: LOG[4] }]);
+  assert.deepEqual(j.missed, [
+    { line: 2, text: LOG[1] },
+    { line: 5, text: LOG[4] },
+  ]);
   assert.deepEqual(j.problems, {}, 'no problems in a clean log');
 });
 
@@ -91,12 +108,16 @@ test('one line, a bare regex and a filter file path are accepted like fail2ban-r
   assert.match(rx.out, /^Failregex: 1 total$/m);
   const path = run(LOG[2]!, join(conf, 'filter.d', 'asterisk.conf'));
   assert.match(path.out, /^Failregex: 1 total$/m);
-  const args = run("[2026-03-01 10:15:31] NOTICE[1] chan_sip.c: Failed to authenticate device <sip:1@x>;tag=1 for INVITE, code = -1 (203.0.113.5:5060)", 'asterisk[chan_sip_patched=yes]');
+  const args = run(
+    '[2026-03-01 10:15:31] NOTICE[1] chan_sip.c: Failed to authenticate device <sip:1@x>;tag=1 for INVITE, code = -1 (203.0.113.5:5060)',
+    'asterisk[chan_sip_patched=yes]',
+  );
   assert.match(args.out, /^Failregex: 1 total$/m);
 });
 
 test('bad input is counted and reported, never a crash, never a wrong address', () => {
-  const attack = (ip: string, s: number) => Buffer.from(`[2026-03-01 10:15:${String(s).padStart(2, '0')}] NOTICE[1] manager.c: ${ip} failed to authenticate as 'admin'\n`);
+  const attack = (ip: string, s: number) =>
+    Buffer.from(`[2026-03-01 10:15:${String(s).padStart(2, '0')}] NOTICE[1] manager.c: ${ip} failed to authenticate as 'admin'\n`);
   const garbage = Buffer.alloc(4096);
   let x = 7;
   for (let i = 0; i < garbage.length; i++) garbage[i] = (x = (x * 1103515245 + 12345) & 0x7fffffff) & 0xff;
@@ -106,8 +127,15 @@ test('bad input is counted and reported, never a crash, never a wrong address', 
     Buffer.from('\n'),
     Buffer.from("[2026-03-01 10:15:02] NOTICE[1] manager.c: 6.6.6.6\0 failed to authenticate as 'x'\n"),
     // invalid UTF-8 in a caller-written field does not hide the attack
-    Buffer.concat([Buffer.from("[2026-03-01 10:15:03] NOTICE[1] chan_sip.c: Registration from '\"\xff\xfe\"' failed for '6.6.6.6' - Wrong password", 'latin1'), Buffer.from("' failed for '203.0.113.3:5060' - Wrong password\n")]),
-    Buffer.concat([Buffer.from('[2026-03-01 10:15:04] NOTICE[1] manager.c: 203.0.113.4 failed to authenticate as \''), Buffer.alloc(10 * 1024 * 1024, 'A'), Buffer.from("'\n")]),
+    Buffer.concat([
+      Buffer.from("[2026-03-01 10:15:03] NOTICE[1] chan_sip.c: Registration from '\"\xff\xfe\"' failed for '6.6.6.6' - Wrong password", 'latin1'),
+      Buffer.from("' failed for '203.0.113.3:5060' - Wrong password\n"),
+    ]),
+    Buffer.concat([
+      Buffer.from("[2026-03-01 10:15:04] NOTICE[1] manager.c: 203.0.113.4 failed to authenticate as '"),
+      Buffer.alloc(10 * 1024 * 1024, 'A'),
+      Buffer.from("'\n"),
+    ]),
     attack('203.0.113.5', 5),
     Buffer.from("[01/03/2026 10:15:06] NOTICE[1] manager.c: 203.0.113.6 failed to authenticate as 'admin'\n"),
     Buffer.from("[2026-03-01 10:15:07] NOTICE[1] manager.c: 6.6.6.6 failed to authenticate as 'adm"),
@@ -116,7 +144,10 @@ test('bad input is counted and reported, never a crash, never a wrong address', 
   const { code, out } = run(path, 'asterisk', '--json', '--print-all-matched');
   assert.equal(code, 0);
   const j = JSON.parse(out);
-  assert.deepEqual(j.failures.map((f: { ip: string }) => f.ip), ['203.0.113.1', '203.0.113.3', '203.0.113.5']);
+  assert.deepEqual(
+    j.failures.map((f: { ip: string }) => f.ip),
+    ['203.0.113.1', '203.0.113.3', '203.0.113.5'],
+  );
   assert.equal(j.problems['too-long'], 1);
   assert.equal(j.problems.binary, 1);
   assert.ok(j.problems['invalid-utf8'] >= 2, 'the garbage and the bad header');
@@ -137,9 +168,18 @@ test('a line over the matcher limit is skipped without running a regex over it',
 });
 
 test('usage mistakes are VG_USAGE and a missing file is VG_INPUT', () => {
-  assert.throws(() => run('only-one-argument'), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_USAGE');
-  assert.throws(() => run('a b', 'asterisk', '--bogus'), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_USAGE');
-  assert.throws(() => run(join(dir, 'nope.log'), 'asterisk'), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_INPUT');
+  assert.throws(
+    () => run('only-one-argument'),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_USAGE',
+  );
+  assert.throws(
+    () => run('a b', 'asterisk', '--bogus'),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_USAGE',
+  );
+  assert.throws(
+    () => run(join(dir, 'nope.log'), 'asterisk'),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_INPUT',
+  );
   assert.match(run('-h').out, /^usage: voipguard regex/);
 });
 
@@ -168,10 +208,13 @@ test('voipguard regex shows signals seen vs attempts counted: one PJSIP attempt,
   assert.equal(json.attempts.attempts, 4);
 });
 
-test('--jail NAME replays with that jail\'s correlate settings: correlate = no counts every line; a missing jail is named', () => {
+test("--jail NAME replays with that jail's correlate settings: correlate = no counts every line; a missing jail is named", () => {
   const cfg = mkdtempSync(join(dir, 'conf-'));
   writeFileSync(join(cfg, 'jail.conf'), readFileSync(join(conf, 'jail.conf')));
-  writeFileSync(join(cfg, 'jail.local'), '[asterisk]\ncorrelate = no\n[pjsip-strict]\nfilter = asterisk\nlogpath = /var/log/asterisk/security\ncorrelate.idwindow = 100ms\n');
+  writeFileSync(
+    join(cfg, 'jail.local'),
+    '[asterisk]\ncorrelate = no\n[pjsip-strict]\nfilter = asterisk\nlogpath = /var/log/asterisk/security\ncorrelate.idwindow = 100ms\n',
+  );
   const ev = (ms: string, callid: string) =>
     `[2026-03-01 10:20:00] SECURITY[1] res_security_log.c: SecurityEvent="InvalidAccountID",EventTV="2026-03-01T10:20:00.${ms}+0000",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="<unknown>",SessionID="${callid}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/203.0.113.5/5060"`;
   // one REGISTER for an unknown user: InvalidAccountID twice under one Call-ID, 50 ms apart
@@ -187,7 +230,13 @@ test('--jail NAME replays with that jail\'s correlate settings: correlate = no c
   assert.deepEqual([json.attempts.correlate, json.attempts.attempts], [false, 2]);
   // a 100 ms id window still joins signals 50 ms apart
   assert.match(withJail('pjsip-strict').out, /^Attempts: 2 signals seen, 1 attempts counted/m);
-  assert.throws(() => withJail('nosuch'), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_USAGE' && /--jail nosuch: no such jail/.test(e.message));
+  assert.throws(
+    () => withJail('nosuch'),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_USAGE' && /--jail nosuch: no such jail/.test(e.message),
+  );
   writeFileSync(join(cfg, 'jail.local'), '[asterisk]\ncorrelate.idwindow = 1h\n');
-  assert.throws(() => withJail('asterisk'), (e: unknown) => e instanceof VoipguardError && e.place.key === 'correlate.idwindow');
+  assert.throws(
+    () => withJail('asterisk'),
+    (e: unknown) => e instanceof VoipguardError && e.place.key === 'correlate.idwindow',
+  );
 });

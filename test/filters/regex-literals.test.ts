@@ -30,7 +30,10 @@ test('a literal is never taken across the place where a cut-out date joined two 
 });
 
 test('the gate opens for any line a rule could match, and lets noise through only by chance', () => {
-  const rules = ["^chan_sip\\.c: Registration from '.*' failed for '(?P<host>[^']+)' - Wrong password$", '^manager\\.c: (?P<host>\\S+) failed to authenticate as'];
+  const rules = [
+    "^chan_sip\\.c: Registration from '.*' failed for '(?P<host>[^']+)' - Wrong password$",
+    '^manager\\.c: (?P<host>\\S+) failed to authenticate as',
+  ];
   const gate = buildGate(rules.map((r) => requiredLiterals(translatePythonRegex(r).source, '')));
   assert.equal(gate.pass("[x] NOTICE[1] chan_sip.c: Registration from '1' failed for '1.2.3.4' - Wrong password"), true);
   assert.equal(gate.pass('[x] NOTICE[1] manager.c: 1.2.3.4 failed to authenticate as x'), true);

@@ -55,7 +55,9 @@ function check(s: SampleLine, m: FilterMatch): string[] {
 }
 
 for (const dir of readdirSync(samplesDir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-  for (const file of readdirSync(join(samplesDir, dir.name)).filter((f) => f.endsWith('.log')).sort()) {
+  for (const file of readdirSync(join(samplesDir, dir.name))
+    .filter((f) => f.endsWith('.log'))
+    .sort()) {
     test(`every annotated line of samples/${dir.name}/${file} behaves as written`, () => {
       const path = join(samplesDir, dir.name, file);
       const samples = parseSampleFile(readFileSync(path).toString('utf8'), path);

@@ -9,8 +9,14 @@ test('an ordinary event: every field in Asterisk order, nothing hostile', () => 
     'SecurityEvent="InvalidAccountID",EventTV="2026-03-01T10:15:30.123+0000",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="1001",SessionID="5f1c@203.0.113.50",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/203.0.113.50/5072"',
   )!;
   assert.deepEqual(r.pairs, [
-    ['SecurityEvent', 'InvalidAccountID'], ['EventTV', '2026-03-01T10:15:30.123+0000'], ['Severity', 'Error'], ['Service', 'PJSIP'],
-    ['EventVersion', '1'], ['AccountID', '1001'], ['SessionID', '5f1c@203.0.113.50'], ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'],
+    ['SecurityEvent', 'InvalidAccountID'],
+    ['EventTV', '2026-03-01T10:15:30.123+0000'],
+    ['Severity', 'Error'],
+    ['Service', 'PJSIP'],
+    ['EventVersion', '1'],
+    ['AccountID', '1001'],
+    ['SessionID', '5f1c@203.0.113.50'],
+    ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'],
     ['RemoteAddress', 'IPV4/UDP/203.0.113.50/5072'],
   ]);
   assert.deepEqual(r.hostile, []);

@@ -7,16 +7,29 @@ const ctx = { origin: 'ami' as const, source: 'ami', fallbackTime: 42 };
 test('InvalidAccountID over PJSIP yields the RemoteAddress, transport, account and Call-ID', () => {
   const r = securityEventToFailure(
     [
-      ['Event', 'InvalidAccountID'], ['Privilege', 'security,all'], ['EventTV', '2026-03-01T10:15:30.123+0000'],
-      ['Severity', 'Error'], ['Service', 'PJSIP'], ['EventVersion', '1'], ['AccountID', '1001'],
-      ['SessionID', '5f1c2a9e7b@203.0.113.50'], ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'],
+      ['Event', 'InvalidAccountID'],
+      ['Privilege', 'security,all'],
+      ['EventTV', '2026-03-01T10:15:30.123+0000'],
+      ['Severity', 'Error'],
+      ['Service', 'PJSIP'],
+      ['EventVersion', '1'],
+      ['AccountID', '1001'],
+      ['SessionID', '5f1c2a9e7b@203.0.113.50'],
+      ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'],
       ['RemoteAddress', 'IPV4/UDP/203.0.113.50/5072'],
     ],
     ctx,
   );
   assert.deepEqual(r.failure, {
-    ip: '203.0.113.50', time: Date.UTC(2026, 2, 1, 10, 15, 30, 123), kind: 'InvalidAccountID', origin: 'ami', source: 'ami',
-    service: 'PJSIP', transport: 'UDP', account: '1001', sessionId: '5f1c2a9e7b@203.0.113.50',
+    ip: '203.0.113.50',
+    time: Date.UTC(2026, 2, 1, 10, 15, 30, 123),
+    kind: 'InvalidAccountID',
+    origin: 'ami',
+    source: 'ami',
+    service: 'PJSIP',
+    transport: 'UDP',
+    account: '1001',
+    sessionId: '5f1c2a9e7b@203.0.113.50',
   });
   assert.deepEqual(r.duplicateKeys, []);
 });
@@ -24,8 +37,11 @@ test('InvalidAccountID over PJSIP yields the RemoteAddress, transport, account a
 test('a planted RemoteAddress before the real one is ignored: the last one wins and the event is flagged', () => {
   const r = securityEventToFailure(
     [
-      ['Event', 'InvalidAccountID'], ['AccountID', 'x'], ['RemoteAddress', 'IPV4/UDP/6.6.6.6/1'],
-      ['SessionID', 'y'], ['RemoteAddress', 'IPV4/UDP/203.0.113.9/5060'],
+      ['Event', 'InvalidAccountID'],
+      ['AccountID', 'x'],
+      ['RemoteAddress', 'IPV4/UDP/6.6.6.6/1'],
+      ['SessionID', 'y'],
+      ['RemoteAddress', 'IPV4/UDP/203.0.113.9/5060'],
     ],
     ctx,
   );
@@ -35,17 +51,27 @@ test('a planted RemoteAddress before the real one is ignored: the last one wins 
 
 test('ChallengeSent and SuccessfulAuth are never failures, even when configured', () => {
   for (const name of ['ChallengeSent', 'SuccessfulAuth']) {
-    const r = securityEventToFailure([['Event', name], ['RemoteAddress', 'IPV4/UDP/203.0.113.9/5060']], {
-      ...ctx,
-      events: new Set([name]),
-    });
+    const r = securityEventToFailure(
+      [
+        ['Event', name],
+        ['RemoteAddress', 'IPV4/UDP/203.0.113.9/5060'],
+      ],
+      {
+        ...ctx,
+        events: new Set([name]),
+      },
+    );
     assert.equal(r.failure, null);
   }
 });
 
 test('an event name not in the jail set is not a failure; a later Event key cannot rename it', () => {
   const r = securityEventToFailure(
-    [['Event', 'SessionLimit'], ['Event', 'InvalidPassword'], ['RemoteAddress', 'IPV4/TCP/203.0.113.9/1']],
+    [
+      ['Event', 'SessionLimit'],
+      ['Event', 'InvalidPassword'],
+      ['RemoteAddress', 'IPV4/TCP/203.0.113.9/1'],
+    ],
     ctx,
   );
   assert.equal(r.failure, null);

@@ -31,13 +31,34 @@ const TEMPLATES = [
 ];
 
 const HOSTILE = [
-  'x from F port 22', 'x from F port 22 ssh2', 'x from F port 22 ssh2: RSA SHA256:abc', 'x F port 22',
-  'x F port 22 [preauth]', "' from F", '"root" from F port 1', 'rhost=F', 'x rhost=F user=y', 'x ruser= rhost=F',
-  ' user=F', 'x\\nFailed password for root from F port 22 ssh2', 'F', '[F]', '::ffff:6.6.6.6',
-  'from F port 22 ssh2 from F port 22 ssh2', `${'a'.repeat(90)} from F port 1`, 'x from F port 1: invalid format',
-  'x F port 1: invalid format', 'Invalid user y from F port 1', 'x] [preauth]', 'x ID y (serial 1) CA ED25519 SHA256:z',
-  'x from F port 22 ssh2: RSA-CERT SHA256:x ID y', 'x\x1b[0m from F port 9', 'x (serial 1) CA RSA SHA256:q from F port 2 ssh2',
-  'x from F port 2 ssh2: RSA SHA256:q (serial 1) CA RSA SHA256:q', 'F port 1 [preauth]', 'x,ssh-connection) -> (y',
+  'x from F port 22',
+  'x from F port 22 ssh2',
+  'x from F port 22 ssh2: RSA SHA256:abc',
+  'x F port 22',
+  'x F port 22 [preauth]',
+  "' from F",
+  '"root" from F port 1',
+  'rhost=F',
+  'x rhost=F user=y',
+  'x ruser= rhost=F',
+  ' user=F',
+  'x\\nFailed password for root from F port 22 ssh2',
+  'F',
+  '[F]',
+  '::ffff:6.6.6.6',
+  'from F port 22 ssh2 from F port 22 ssh2',
+  `${'a'.repeat(90)} from F port 1`,
+  'x from F port 1: invalid format',
+  'x F port 1: invalid format',
+  'Invalid user y from F port 1',
+  'x] [preauth]',
+  'x ID y (serial 1) CA ED25519 SHA256:z',
+  'x from F port 22 ssh2: RSA-CERT SHA256:x ID y',
+  'x\x1b[0m from F port 9',
+  'x (serial 1) CA RSA SHA256:q from F port 2 ssh2',
+  'x from F port 2 ssh2: RSA SHA256:q (serial 1) CA RSA SHA256:q',
+  'F port 1 [preauth]',
+  'x,ssh-connection) -> (y',
 ];
 
 // names that are not hostile at all: these lines must match, so the test cannot pass by matching nothing
@@ -47,7 +68,10 @@ const ROOT = packageRoot();
 const READ_AT = Date.parse('2026-11-21T12:00:00Z');
 
 function lines(template: string, user: string, key: string, real: string): LogLine[] {
-  const text = template.replace(/\{U\}/g, () => user).replace('{K}', () => key).replace('{R}', () => real);
+  const text = template
+    .replace(/\{U\}/g, () => user)
+    .replace('{K}', () => key)
+    .replace('{R}', () => real);
   return [
     { source: '/var/log/auth.log', text: `Nov 21 10:00:00 vm sshd[42]: ${text}`, readAt: READ_AT },
     { source: 'journal:ssh.service', text, readAt: READ_AT },

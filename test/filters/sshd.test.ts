@@ -29,7 +29,18 @@ test('the sshd samples cover syslog and journal lines of every mode, attacker ca
   assert.ok(all.filter((s) => s.source.startsWith('journal:')).length >= 10, 'journal lines');
   assert.ok(all.filter((s) => s.text.includes('6.6.6.6')).length >= 20, 'forged addresses in attacker-written fields');
   const kinds = new Set(all.map((s) => s.expect.fields['kind']).filter(Boolean));
-  for (const k of ['ssh-auth', 'ssh-invalid-user', 'ssh-user-denied', 'ssh-maxtries', 'ssh-preauth-close', 'ssh-banner', 'ssh-kex', 'ssh-protocol', 'ssh-probe', 'ssh-pam']) {
+  for (const k of [
+    'ssh-auth',
+    'ssh-invalid-user',
+    'ssh-user-denied',
+    'ssh-maxtries',
+    'ssh-preauth-close',
+    'ssh-banner',
+    'ssh-kex',
+    'ssh-protocol',
+    'ssh-probe',
+    'ssh-pam',
+  ]) {
     assert.ok(kinds.has(k), `no sample of ${k}`);
   }
 });

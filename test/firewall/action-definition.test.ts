@@ -36,7 +36,8 @@ function refusedWith(code: string, check: (e: VoipguardError) => void = () => {}
 }
 
 test('an action whose ban pipes into a shell is refused with VG_ACTION_SHELL naming file, section, key and line', () => {
-  const text = '[Definition]\nactionban = iptables -I f2b-<name> 1 -s <ip> -j DROP\n            echo <ip> >> /etc/voipguard/blacklist\nactionunban = iptables -D f2b-<name> -s <ip> -j DROP\n';
+  const text =
+    '[Definition]\nactionban = iptables -I f2b-<name> 1 -s <ip> -j DROP\n            echo <ip> >> /etc/voipguard/blacklist\nactionunban = iptables -D f2b-<name> -s <ip> -j DROP\n';
   assert.throws(
     () => loadUser({ 'blacklist.conf': text }, 'blacklist'),
     refusedWith('VG_ACTION_SHELL', (e) => {
@@ -50,22 +51,35 @@ test('an action whose ban pipes into a shell is refused with VG_ACTION_SHELL nam
 });
 
 test("fail2ban's own shell-guarded iptables start line is refused, not half-run", () => {
-  const text = '[Definition]\nactionstart = { iptables -C f2b-<name> -j RETURN >/dev/null 2>&1; } || iptables -N f2b-<name>\nactionban = x <ip>\nactionunban = x <ip>\n';
-  assert.throws(() => loadUser({ 'f2b.conf': text }, 'f2b'), refusedWith('VG_ACTION_SHELL', (e) => assert.equal(e.place.key, 'actionstart')));
+  const text =
+    '[Definition]\nactionstart = { iptables -C f2b-<name> -j RETURN >/dev/null 2>&1; } || iptables -N f2b-<name>\nactionban = x <ip>\nactionunban = x <ip>\n';
+  assert.throws(
+    () => loadUser({ 'f2b.conf': text }, 'f2b'),
+    refusedWith('VG_ACTION_SHELL', (e) => assert.equal(e.place.key, 'actionstart')),
+  );
 });
 
 test('<ip> glued to other text could be split by the program reading it: refused with VG_ACTION_TAG', () => {
   const text = '[Definition]\nactionban = iptables -I x 1 --source=<ip> -j DROP\nactionunban = iptables -D x -s <ip> -j DROP\n';
-  assert.throws(() => loadUser({ 'glued.conf': text }, 'glued'), refusedWith('VG_ACTION_TAG', (e) => assert.match(e.message, /whole argument/)));
+  assert.throws(
+    () => loadUser({ 'glued.conf': text }, 'glued'),
+    refusedWith('VG_ACTION_TAG', (e) => assert.match(e.message, /whole argument/)),
+  );
   const script = '[Definition]\nbatchcommand = ipset restore\nbatchban = add s <ip>,udp:5060\nbatchunban = del s <ip>\n';
   assert.throws(() => loadUser({ 'gluedscript.conf': script }, 'gluedscript'), refusedWith('VG_ACTION_TAG'));
 });
 
 test('<ip> outside a ban or unban command is refused; so is a tag nobody defines', () => {
   const text = '[Definition]\nactionstart = iptables -N <ip>\nactionban = x <ip>\nactionunban = x <ip>\n';
-  assert.throws(() => loadUser({ 'startip.conf': text }, 'startip'), refusedWith('VG_ACTION_TAG', (e) => assert.equal(e.place.key, 'actionstart')));
+  assert.throws(
+    () => loadUser({ 'startip.conf': text }, 'startip'),
+    refusedWith('VG_ACTION_TAG', (e) => assert.equal(e.place.key, 'actionstart')),
+  );
   const unknown = '[Definition]\nactionban = iptables -I <nosuchchain> 1 -s <ip> -j DROP\nactionunban = x <ip>\n';
-  assert.throws(() => loadUser({ 'unknown.conf': unknown }, 'unknown'), refusedWith('VG_ACTION_TAG', (e) => assert.match(e.message, /<nosuchchain>/)));
+  assert.throws(
+    () => loadUser({ 'unknown.conf': unknown }, 'unknown'),
+    refusedWith('VG_ACTION_TAG', (e) => assert.match(e.message, /<nosuchchain>/)),
+  );
 });
 
 test('a static value may fill part of an argument (f2b-<name>) and several arguments (<iptables> = iptables -w)', () => {
@@ -73,17 +87,36 @@ test('a static value may fill part of an argument (f2b-<name>) and several argum
   const p = d.families.inet4;
   assert.deepEqual(p.start.at(-1), ['iptables', '-w', '-I', 'INPUT', '-p', 'udp', '-m', 'multiport', '--dports', '5060,5061', '-j', 'f2b-asterisk-udp']);
   assert.deepEqual(renderCommand(p.ban[0]!, { ip: '203.0.113.5' }), [
-    'iptables', '-w', '-I', 'f2b-asterisk-udp', '1', '-s', '203.0.113.5', '-p', 'udp', '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable',
+    'iptables',
+    '-w',
+    '-I',
+    'f2b-asterisk-udp',
+    '1',
+    '-s',
+    '203.0.113.5',
+    '-p',
+    'udp',
+    '-j',
+    'REJECT',
+    '--reject-with',
+    'icmp-port-unreachable',
   ]);
 });
 
 test("the asterisk jail's two iptables actions make chains f2b-asterisk-tcp and f2b-asterisk-udp on 5060,5061", () => {
   for (const proto of ['tcp', 'udp']) {
-    const d = loadActionDefinition('iptables', { name: `asterisk-${proto}`, protocol: proto }, { jail: 'asterisk', configDir: shipped, params: { port: '5060,5061' } });
+    const d = loadActionDefinition(
+      'iptables',
+      { name: `asterisk-${proto}`, protocol: proto },
+      { jail: 'asterisk', configDir: shipped, params: { port: '5060,5061' } },
+    );
     assert.equal(d.name, `asterisk-${proto}`);
     const b = d.families.inet4.batch!;
     assert.deepEqual(b.command, ['iptables-restore', '-w', '--noflush']);
-    assert.equal(renderScriptLine(b.ban[0]!, { ip: '192.0.2.7' }), `-I f2b-asterisk-${proto} 1 -s 192.0.2.7 -p ${proto} -j REJECT --reject-with icmp-port-unreachable`);
+    assert.equal(
+      renderScriptLine(b.ban[0]!, { ip: '192.0.2.7' }),
+      `-I f2b-asterisk-${proto} 1 -s 192.0.2.7 -p ${proto} -j REJECT --reject-with icmp-port-unreachable`,
+    );
   }
 });
 
@@ -91,14 +124,24 @@ test('IPv6 goes through ip6tables with icmp6-port-unreachable ([Init?family=inet
   const d = loadActionDefinition('iptables', { name: 'asterisk-udp', protocol: 'udp' }, { jail: 'asterisk', configDir: shipped });
   const b = d.families.inet6.batch!;
   assert.deepEqual(b.command, ['ip6tables-restore', '-w', '--noflush']);
-  assert.equal(renderScriptLine(b.ban[0]!, { ip: '2001:db8::7' }), '-I f2b-asterisk-udp 1 -s 2001:db8::7 -p udp -j REJECT --reject-with icmp6-port-unreachable');
+  assert.equal(
+    renderScriptLine(b.ban[0]!, { ip: '2001:db8::7' }),
+    '-I f2b-asterisk-udp 1 -s 2001:db8::7 -p udp -j REJECT --reject-with icmp6-port-unreachable',
+  );
   assert.deepEqual(d.families.inet6.list, [['ip6tables', '-w', '-S', 'f2b-asterisk-udp']]);
 });
 
 test('a blocktype given by the jail applies to both families; action arguments beat jail values', () => {
-  const d = loadActionDefinition('iptables', { name: 'asterisk-tcp', chain: 'FORWARD' }, { jail: 'asterisk', configDir: shipped, params: { blocktype: 'REJECT --reject-with tcp-reset', chain: 'INPUT', protocol: 'tcp' } });
+  const d = loadActionDefinition(
+    'iptables',
+    { name: 'asterisk-tcp', chain: 'FORWARD' },
+    { jail: 'asterisk', configDir: shipped, params: { blocktype: 'REJECT --reject-with tcp-reset', chain: 'INPUT', protocol: 'tcp' } },
+  );
   for (const f of ['inet4', 'inet6'] as const) {
-    assert.match(renderScriptLine(d.families[f].batch!.ban[0]!, { ip: f === 'inet4' ? '192.0.2.1' : '2001:db8::1' }), /-p tcp -j REJECT --reject-with tcp-reset$/);
+    assert.match(
+      renderScriptLine(d.families[f].batch!.ban[0]!, { ip: f === 'inet4' ? '192.0.2.1' : '2001:db8::1' }),
+      /-p tcp -j REJECT --reject-with tcp-reset$/,
+    );
     assert.equal(d.families[f].start.at(-1)![3], 'FORWARD');
   }
 });

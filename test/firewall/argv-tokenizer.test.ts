@@ -31,17 +31,38 @@ const refused: [string, RegExp][] = [
 
 for (const [line, why] of refused) {
   test(`a line that needs a shell is refused: ${line}`, () => {
-    assert.throws(() => tokenize(line), (e: unknown) => e instanceof ShellSyntaxError && why.test(e.reason));
+    assert.throws(
+      () => tokenize(line),
+      (e: unknown) => e instanceof ShellSyntaxError && why.test(e.reason),
+    );
   });
 }
 
 test('quotes group words, escapes are honoured, tags pass through as text', () => {
   assert.deepEqual(tokenize(`nft add chain inet t c '{ type filter hook input priority -1; }'`), [
-    'nft', 'add', 'chain', 'inet', 't', 'c', '{ type filter hook input priority -1; }',
+    'nft',
+    'add',
+    'chain',
+    'inet',
+    't',
+    'c',
+    '{ type filter hook input priority -1; }',
   ]);
   assert.deepEqual(tokenize('iptables -w -I f2b-<name> 1 -s <ip> -j REJECT'), ['iptables', '-w', '-I', 'f2b-<name>', '1', '-s', '<ip>', '-j', 'REJECT']);
   assert.deepEqual(tokenize('echo "a \\"b\\" $" a\\ b \'$(x)\''), ['echo', 'a "b" $', 'a b', '$(x)']);
-  assert.deepEqual(tokenize('nft add element inet t s { <ip> timeout <duration> }'), ['nft', 'add', 'element', 'inet', 't', 's', '{', '<ip>', 'timeout', '<duration>', '}']);
+  assert.deepEqual(tokenize('nft add element inet t s { <ip> timeout <duration> }'), [
+    'nft',
+    'add',
+    'element',
+    'inet',
+    't',
+    's',
+    '{',
+    '<ip>',
+    'timeout',
+    '<duration>',
+    '}',
+  ]);
   assert.deepEqual(tokenize('  '), []);
 });
 

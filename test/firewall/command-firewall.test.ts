@@ -10,13 +10,20 @@ import type { FirewallBan } from '../../src/firewall/firewall.js';
 
 const T0 = 1_800_000_000_000;
 const fw = (action: string, runner: MemoryRunner) =>
-  new CommandFirewall(loadActionDefinition(action, { name: 'asterisk-udp', protocol: 'udp' }, { jail: 'asterisk', configDir: packageRoot() }), runner, silentLogger());
+  new CommandFirewall(
+    loadActionDefinition(action, { name: 'asterisk-udp', protocol: 'udp' }, { jail: 'asterisk', configDir: packageRoot() }),
+    runner,
+    silentLogger(),
+  );
 const b = (ip: string, until: number | null): FirewallBan => ({ ip, family: ip.includes(':') ? 'inet6' : 'inet4', time: T0, until, banCount: 1, failures: 3 });
 
 test('the Firewall door refuses an address that is not canonical, before running anything', async () => {
   const runner = new MemoryRunner();
   for (const ip of ['203.0.113.5 -j ACCEPT', '203.000.113.5', '2001:DB8::1', '::ffff:203.0.113.5']) {
-    await assert.rejects(fw('iptables', runner).apply({ ban: [b(ip, null)], unban: [] }, T0), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_ACTION_IP');
+    await assert.rejects(
+      fw('iptables', runner).apply({ ban: [b(ip, null)], unban: [] }, T0),
+      (e: unknown) => e instanceof VoipguardError && e.code === 'VG_ACTION_IP',
+    );
   }
   assert.equal(runner.calls.length, 0);
 });
@@ -27,16 +34,25 @@ test('ipset and nftables share one transaction for both families; kernel timers 
   assert.deepEqual([...r.done].sort(), ['198.51.100.1', '2001:db8::5', '203.0.113.5']);
   assert.equal(runner.calls.length, 1);
   assert.deepEqual(runner.calls[0]!.argv, ['ipset', 'restore', '-exist']);
-  assert.equal(runner.calls[0]!.input, 'del f2b-asterisk-udp 198.51.100.1\nadd f2b-asterisk-udp 203.0.113.5 timeout 500\nadd f2b-asterisk-udp6 2001:db8::5 timeout 0\n');
+  assert.equal(
+    runner.calls[0]!.input,
+    'del f2b-asterisk-udp 198.51.100.1\nadd f2b-asterisk-udp 203.0.113.5 timeout 500\nadd f2b-asterisk-udp6 2001:db8::5 timeout 0\n',
+  );
   const nft = new MemoryRunner();
   await fw('nftables', nft).apply({ ban: [b('203.0.113.5', T0 + 90_000), b('2001:db8::5', T0 + 90_000)], unban: [] }, T0);
-  assert.deepEqual(nft.calls.map((c) => c.argv), [['nft', '-f', '-']]);
+  assert.deepEqual(
+    nft.calls.map((c) => c.argv),
+    [['nft', '-f', '-']],
+  );
   assert.match(nft.calls[0]!.input!, /add element inet f2b-asterisk-udp addr4 \{ 203\.0\.113\.5 timeout 90s \}/);
   assert.match(nft.calls[0]!.input!, /add element inet f2b-asterisk-udp addr6 \{ 2001:db8::5 timeout 90s \}/);
 });
 
 test('a failed transaction fails every address in it, with argv, exit status, stderr and script size', async () => {
-  const runner = new MemoryRunner().when('iptables-restore', { exitCode: 2, stderr: "iptables-restore v1.8.9 (nf_tables): unknown option \"--reject-with\"\nError occurred at line: 2\n" });
+  const runner = new MemoryRunner().when('iptables-restore', {
+    exitCode: 2,
+    stderr: 'iptables-restore v1.8.9 (nf_tables): unknown option "--reject-with"\nError occurred at line: 2\n',
+  });
   const r = await fw('iptables', runner).apply({ ban: [b('203.0.113.5', null), b('203.0.113.6', null)], unban: [] }, T0);
   assert.deepEqual(r.done, []);
   assert.equal(r.failed.length, 2);
@@ -50,7 +66,12 @@ test('a failed transaction fails every address in it, with argv, exit status, st
 test('listing reads the kernel: rules with a host address only, canonical, per family', async () => {
   const runner = new MemoryRunner().on((argv) =>
     argv[0] === 'iptables'
-      ? { exitCode: 0, stderr: '', stdout: '-N f2b-asterisk-udp\n-A f2b-asterisk-udp -s 203.0.113.5/32 -p udp -j REJECT\n-A f2b-asterisk-udp -s 198.51.100.0/24 -j ACCEPT\n-A f2b-asterisk-udp -j RETURN\n' }
+      ? {
+          exitCode: 0,
+          stderr: '',
+          stdout:
+            '-N f2b-asterisk-udp\n-A f2b-asterisk-udp -s 203.0.113.5/32 -p udp -j REJECT\n-A f2b-asterisk-udp -s 198.51.100.0/24 -j ACCEPT\n-A f2b-asterisk-udp -j RETURN\n',
+        }
       : argv[0] === 'ip6tables'
         ? { exitCode: 0, stderr: '', stdout: '-A f2b-asterisk-udp -s 2001:db8::5/128 -p udp -j REJECT\n-A f2b-asterisk-udp -s 203.0.113.9/32 -j REJECT\n' }
         : undefined,

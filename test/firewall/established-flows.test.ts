@@ -11,17 +11,17 @@ const ESTABLISHED = ['-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j'
 /** The defender's runner, but as if the conntrack tool were not installed. */
 function withoutConntrack(): CommandRunner {
   const real = defenderRunner(box.pair);
-  return { run: (argv, opts) => (argv[0] === 'conntrack' ? Promise.resolve({ exitCode: 127, stdout: '', stderr: 'conntrack: command not found' }) : real.run(argv, opts)) };
+  return {
+    run: (argv, opts) =>
+      argv[0] === 'conntrack' ? Promise.resolve({ exitCode: 127, stdout: '', stderr: 'conntrack: command not found' }) : real.run(argv, opts),
+  };
 }
 
 /**
  * An open UDP flow from the attacker, accepted as ESTABLISHED ahead of our jump, then a ban:
  * `after` checks that same socket and the guard's records once the ban (and its purge) is done.
  */
-async function banWithOpenFlow(
-  runner: CommandRunner | undefined,
-  after: (send: () => Promise<string>, g: Guard) => Promise<void>,
-): Promise<void> {
+async function banWithOpenFlow(runner: CommandRunner | undefined, after: (send: () => Promise<string>, g: Guard) => Promise<void>): Promise<void> {
   const { pair } = box;
   const g = await guard(pair, 'iptables', runner ? { runner } : {});
   const client = await pair.udpClient(pair.defender4, 5060);
@@ -79,7 +79,13 @@ test('route: a banned address gets silence (blackhole route), v4 and v6; the unb
     assert.equal(await pair.probe('udp', pair.defender4, 5060, 700), 'timeout');
     assert.equal(await pair.probe('tcp', pair.defender4, 5060, 700), 'timeout');
     assert.equal(await pair.probe('tcp', pair.defender6, 5060, 700), 'timeout');
-    await g.actions.apply([{ type: 'unban', jail: 'asterisk', ip: pair.attacker4, time: T0, reason: 'manual' }, { type: 'unban', jail: 'asterisk', ip: pair.attacker6, time: T0, reason: 'manual' }], T0 + 1);
+    await g.actions.apply(
+      [
+        { type: 'unban', jail: 'asterisk', ip: pair.attacker4, time: T0, reason: 'manual' },
+        { type: 'unban', jail: 'asterisk', ip: pair.attacker6, time: T0, reason: 'manual' },
+      ],
+      T0 + 1,
+    );
     assert.equal(await pair.probe('udp', pair.defender4, 5060), 'reply');
     assert.equal(await pair.probe('tcp', pair.defender6, 5060), 'open');
   } finally {

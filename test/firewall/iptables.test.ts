@@ -5,37 +5,45 @@ import { KERNEL_SKIP } from '../helpers/privileges.js';
 
 const box = usePair();
 
-test('iptables: a banned attacker gets ICMP port unreachable on UDP and TCP to 5060/5061 (v4 and v6); after the unban traffic passes', { skip: KERNEL_SKIP }, async () => {
-  const { pair } = box;
-  const g = await guard(pair, 'iptables');
-  try {
-    await banRejectsThenUnbanPasses(pair, g);
-  } finally {
-    await g.actions.stop();
-  }
-});
+test(
+  'iptables: a banned attacker gets ICMP port unreachable on UDP and TCP to 5060/5061 (v4 and v6); after the unban traffic passes',
+  { skip: KERNEL_SKIP },
+  async () => {
+    const { pair } = box;
+    const g = await guard(pair, 'iptables');
+    try {
+      await banRejectsThenUnbanPasses(pair, g);
+    } finally {
+      await g.actions.stop();
+    }
+  },
+);
 
-test('iptables: the chains are f2b-asterisk-tcp and f2b-asterisk-udp, hooked from INPUT on 5060,5061, one REJECT rule per address', { skip: KERNEL_SKIP }, async () => {
-  const { pair } = box;
-  const g = await guard(pair, 'iptables');
-  try {
-    await g.actions.apply([ban(pair.attacker4), ban('198.51.100.20')], T0);
-    await g.actions.apply([ban(pair.attacker4)], T0 + 1);
+test(
+  'iptables: the chains are f2b-asterisk-tcp and f2b-asterisk-udp, hooked from INPUT on 5060,5061, one REJECT rule per address',
+  { skip: KERNEL_SKIP },
+  async () => {
+    const { pair } = box;
+    const g = await guard(pair, 'iptables');
+    try {
+      await g.actions.apply([ban(pair.attacker4), ban('198.51.100.20')], T0);
+      await g.actions.apply([ban(pair.attacker4)], T0 + 1);
+      const s = (await pair.exec(pair.defender, ['iptables', '-S'])).stdout;
+      assert.match(s, /^-A INPUT -p tcp -m multiport --dports 5060,5061 -j f2b-asterisk-tcp$/m);
+      assert.match(s, /^-A INPUT -p udp -m multiport --dports 5060,5061 -j f2b-asterisk-udp$/m);
+      assert.match(s, /^-A f2b-asterisk-udp -s 10\.213\.0\.1\/32 -p udp -j REJECT --reject-with icmp-port-unreachable$/m);
+      assert.equal(s.match(/-A f2b-asterisk-udp -s 10\.213\.0\.1\//g)?.length, 1, 'no duplicate after a second ban');
+      assert.match(s, /^-A f2b-asterisk-udp -j RETURN$/m);
+      assert.equal(await pair.probe('tcp', pair.defender4, 5070), 'open', 'other ports are not touched');
+      const s6 = (await pair.exec(pair.defender, ['ip6tables', '-S'])).stdout;
+      assert.match(s6, /^-A INPUT -p udp -m multiport --dports 5060,5061 -j f2b-asterisk-udp$/m);
+    } finally {
+      await g.actions.stop();
+    }
     const s = (await pair.exec(pair.defender, ['iptables', '-S'])).stdout;
-    assert.match(s, /^-A INPUT -p tcp -m multiport --dports 5060,5061 -j f2b-asterisk-tcp$/m);
-    assert.match(s, /^-A INPUT -p udp -m multiport --dports 5060,5061 -j f2b-asterisk-udp$/m);
-    assert.match(s, /^-A f2b-asterisk-udp -s 10\.213\.0\.1\/32 -p udp -j REJECT --reject-with icmp-port-unreachable$/m);
-    assert.equal(s.match(/-A f2b-asterisk-udp -s 10\.213\.0\.1\//g)?.length, 1, 'no duplicate after a second ban');
-    assert.match(s, /^-A f2b-asterisk-udp -j RETURN$/m);
-    assert.equal((await pair.probe('tcp', pair.defender4, 5070)), 'open', 'other ports are not touched');
-    const s6 = (await pair.exec(pair.defender, ['ip6tables', '-S'])).stdout;
-    assert.match(s6, /^-A INPUT -p udp -m multiport --dports 5060,5061 -j f2b-asterisk-udp$/m);
-  } finally {
-    await g.actions.stop();
-  }
-  const s = (await pair.exec(pair.defender, ['iptables', '-S'])).stdout;
-  assert.doesNotMatch(s, /f2b-/, 'stop removes chains and hooks');
-});
+    assert.doesNotMatch(s, /f2b-/, 'stop removes chains and hooks');
+  },
+);
 
 test('iptables: a chain someone flushed (or deleted with its hook) is rebuilt by the next check, and the ban holds again', { skip: KERNEL_SKIP }, async () => {
   const { pair } = box;

@@ -24,12 +24,18 @@ test('nftables: bans are set elements with timeouts; a re-ban and an unban of an
     const set = (await pair.exec(pair.defender, ['nft', 'list', 'set', 'inet', 'f2b-asterisk-udp', 'addr4'])).stdout;
     assert.match(set, /10\.213\.0\.1 timeout 10m/);
     await g.actions.apply([ban(pair.attacker4, T0 + 1_200_000)], T0 + 1);
-    assert.match((await pair.exec(pair.defender, ['nft', 'list', 'set', 'inet', 'f2b-asterisk-udp', 'addr4'])).stdout, /10\.213\.0\.1 timeout 19m59s|10\.213\.0\.1 timeout 20m/);
+    assert.match(
+      (await pair.exec(pair.defender, ['nft', 'list', 'set', 'inet', 'f2b-asterisk-udp', 'addr4'])).stdout,
+      /10\.213\.0\.1 timeout 19m59s|10\.213\.0\.1 timeout 20m/,
+    );
     // the element lapses in the kernel (1 s) before the jail's unban arrives
     await pair.exec(pair.defender, ['nft', 'delete', 'element', 'inet', 'f2b-asterisk-udp', 'addr4', '{ 198.51.100.40 }']);
     await g.actions.apply([{ type: 'unban', jail: 'asterisk', ip: '198.51.100.40', time: T0 + 2000, reason: 'expired' }], T0 + 2000);
     assert.deepEqual(g.actions.pending(), []);
-    assert.equal(g.actions.status().reduce((n, s) => n + s.failures, 0), 0);
+    assert.equal(
+      g.actions.status().reduce((n, s) => n + s.failures, 0),
+      0,
+    );
   } finally {
     await g.actions.stop();
   }

@@ -154,7 +154,10 @@ export async function createNetnsPair(): Promise<NetnsPair> {
     await run(['ip', 'netns', 'add', attacker]);
     await run(['ip', 'netns', 'add', defender]);
     await run(['ip', 'link', 'add', vethA, 'netns', attacker, 'type', 'veth', 'peer', 'name', vethD, 'netns', defender]);
-    for (const [ns, dev, v4, v6] of [[attacker, vethA, pair.attacker4, pair.attacker6], [defender, vethD, pair.defender4, pair.defender6]] as const) {
+    for (const [ns, dev, v4, v6] of [
+      [attacker, vethA, pair.attacker4, pair.attacker6],
+      [defender, vethD, pair.defender4, pair.defender6],
+    ] as const) {
       await run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
       await run(['ip', '-n', ns, 'addr', 'add', `${v4}/24`, 'dev', dev]);
       await run(['ip', '-n', ns, '-6', 'addr', 'add', `${v6}/64`, 'dev', dev, 'nodad']);

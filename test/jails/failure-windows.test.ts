@@ -78,7 +78,7 @@ test('eviction follows least-recently-seen order exactly, against a reference mo
   const w = new FailureWindows(1000, 10 * MIN, cap);
   const model: string[] = []; // least recently seen first
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let i = 0; i < 20_000; i++) {
     const ip = `198.51.100.${Math.floor(rnd() * 120)}`;
     const at = model.indexOf(ip);

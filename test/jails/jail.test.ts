@@ -67,7 +67,9 @@ test('permanent bans never expire', () => {
 
 test('a manual ban and unban come out as the same decisions as detected ones', () => {
   const j = new Jail(settings());
-  assert.deepEqual(j.ban(' 2001:DB8::5 ', T0), [{ type: 'ban', jail: 'asterisk', ip: '2001:db8::5', time: T0, until: T0 + 10 * MIN, banCount: 1, reason: 'manual', failures: 0 }]);
+  assert.deepEqual(j.ban(' 2001:DB8::5 ', T0), [
+    { type: 'ban', jail: 'asterisk', ip: '2001:db8::5', time: T0, until: T0 + 10 * MIN, banCount: 1, reason: 'manual', failures: 0 },
+  ]);
   assert.deepEqual(j.ban('2001:db8::5', T0), [], 'already banned');
   assert.equal(j.ban(ATT, T0, { duration: -1 })[0]!.until, null);
   assert.deepEqual(j.unban('2001:db8:0::5', T0 + 1), [{ type: 'unban', jail: 'asterisk', ip: '2001:db8::5', time: T0 + 1, reason: 'manual' }]);
@@ -84,11 +86,26 @@ test('manual bans refuse non-addresses and addresses voipguard never bans', () =
     }
     return 'none';
   };
-  assert.equal(code(() => j.ban('1.2.3.4; rm -rf /', T0)), 'VG_BAD_IP');
-  assert.equal(code(() => j.ban('-j ACCEPT', T0)), 'VG_BAD_IP');
-  assert.equal(code(() => j.ban('127.0.0.2', T0)), 'VG_IGNORED_IP');
-  assert.equal(code(() => j.ban('192.0.2.1', T0)), 'VG_IGNORED_IP');
-  assert.equal(code(() => j.unban('nonsense', T0)), 'VG_BAD_IP');
+  assert.equal(
+    code(() => j.ban('1.2.3.4; rm -rf /', T0)),
+    'VG_BAD_IP',
+  );
+  assert.equal(
+    code(() => j.ban('-j ACCEPT', T0)),
+    'VG_BAD_IP',
+  );
+  assert.equal(
+    code(() => j.ban('127.0.0.2', T0)),
+    'VG_IGNORED_IP',
+  );
+  assert.equal(
+    code(() => j.ban('192.0.2.1', T0)),
+    'VG_IGNORED_IP',
+  );
+  assert.equal(
+    code(() => j.unban('nonsense', T0)),
+    'VG_BAD_IP',
+  );
 });
 
 test('ignore entries added at run time stop counting; removed ones count again', () => {
@@ -97,14 +114,20 @@ test('ignore entries added at run time stop counting; removed ones count again',
   assert.deepEqual(j.failure(failure(ATT, T0), T0), []);
   assert.equal(j.delIgnore('203.0.113.0/24'), true);
   assert.equal(j.failure(failure(ATT, T0), T0).length, 1);
-  assert.throws(() => j.addIgnore('not-an-ip'), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_BAD_IP');
+  assert.throws(
+    () => j.addIgnore('not-an-ip'),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_BAD_IP',
+  );
 });
 
 test('repeat offenders: the history decides banCount and, with increment, the length', () => {
   const history = new Map<string, number>([[ATT, 2]]);
   const calls: (string | null)[] = [];
   const deps = { history: (ip: string, jail: string | null) => (calls.push(jail), history.get(ip) ?? 0) };
-  const j = new Jail(settings({ maxretry: 1, increment: { enabled: true, factor: 1, multipliers: [], maxtime: null, rndtime: null, overalljails: true } }), deps);
+  const j = new Jail(
+    settings({ maxretry: 1, increment: { enabled: true, factor: 1, multipliers: [], maxtime: null, rndtime: null, overalljails: true } }),
+    deps,
+  );
   const d = j.failure(failure(ATT, T0), T0)[0]!;
   assert.equal(d.type === 'ban' && d.banCount, 3);
   assert.equal(d.type === 'ban' && d.until, T0 + 40 * MIN);
@@ -114,14 +137,23 @@ test('repeat offenders: the history decides banCount and, with increment, the le
 test('restore: active bans come back as restored decisions, expired ones go at the next tick, now-ignored ones are dropped', () => {
   const j = new Jail(settings({ ignoreip: ['10.0.0.0/8'] }));
   const rec = (ip: string, until: number | null) => ({ jail: 'asterisk', ip, start: T0 - 5 * MIN, until, banCount: 2, reason: 'detected' as const });
-  const out = j.restore([rec(ATT, T0 + 5 * MIN), rec('198.51.100.1', T0 - MIN), rec('192.0.2.9', null), rec('10.1.1.1', T0 + MIN), { ...rec('192.0.2.50', null), jail: 'other' }], T0);
+  const out = j.restore(
+    [rec(ATT, T0 + 5 * MIN), rec('198.51.100.1', T0 - MIN), rec('192.0.2.9', null), rec('10.1.1.1', T0 + MIN), { ...rec('192.0.2.50', null), jail: 'other' }],
+    T0,
+  );
   assert.deepEqual(out, [
     { type: 'ban', jail: 'asterisk', ip: ATT, time: T0 - 5 * MIN, until: T0 + 5 * MIN, banCount: 2, reason: 'restored', failures: 0 },
     { type: 'ban', jail: 'asterisk', ip: '192.0.2.9', time: T0 - 5 * MIN, until: null, banCount: 2, reason: 'restored', failures: 0 },
     { type: 'unban', jail: 'asterisk', ip: '10.1.1.1', time: T0, reason: 'reload' },
   ]);
-  assert.deepEqual(j.tick(T0).map((d) => d.ip), ['198.51.100.1']);
-  assert.deepEqual(j.tick(T0 + 5 * MIN).map((d) => d.ip), [ATT]);
+  assert.deepEqual(
+    j.tick(T0).map((d) => d.ip),
+    ['198.51.100.1'],
+  );
+  assert.deepEqual(
+    j.tick(T0 + 5 * MIN).map((d) => d.ip),
+    [ATT],
+  );
   assert.equal(j.status(T0 + 5 * MIN).currentlyBanned, 1);
 });
 
@@ -136,5 +168,8 @@ test("status gives fail2ban's numbers and the counters", () => {
     { failed: s.currentlyFailed, total: s.totalFailed, banned: s.currentlyBanned, totalBanned: s.totalBanned, evicted: s.counters.evicted },
     { failed: 1, total: 6, banned: 1, totalBanned: 1, evicted: 2 },
   );
-  assert.deepEqual(s.banned.map((b) => [b.ip, b.start, b.until]), [[ATT, T0 + 2, T0 + 2 + 10 * MIN]]);
+  assert.deepEqual(
+    s.banned.map((b) => [b.ip, b.start, b.until]),
+    [[ATT, T0 + 2, T0 + 2 + 10 * MIN]],
+  );
 });

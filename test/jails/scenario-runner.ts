@@ -69,12 +69,19 @@ function normaliseExpected(line: string): string {
 }
 
 function lines(path: string): string[] {
-  return readFileSync(path, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 }
 
 export function runScenario(dir: string, dbPath: string): ScenarioResult {
   const input = lines(join(dir, 'input.txt'));
-  const header = (name: string) => input.find((l) => l.startsWith(`# ${name}:`))?.slice(name.length + 3).trim();
+  const header = (name: string) =>
+    input
+      .find((l) => l.startsWith(`# ${name}:`))
+      ?.slice(name.length + 3)
+      .trim();
   const cfg = loadConfig(CONFIG_DIR, { reader: fixtureReader(dir) });
   const enabled = cfg.jails.filter((j) => j.enabled);
   const defaultJail = header('jail') ?? enabled[0]?.name ?? '';
@@ -146,7 +153,9 @@ export function runScenario(dir: string, dbPath: string): ScenarioResult {
     return `counters ${j.name} clamped=${c.clamped} evicted=${c.evicted} ignored=${c.ignored}`;
   });
   store.close();
-  const expectedAll = lines(join(dir, 'expected.txt')).filter((l) => !l.startsWith('#')).map(normaliseExpected);
+  const expectedAll = lines(join(dir, 'expected.txt'))
+    .filter((l) => !l.startsWith('#'))
+    .map(normaliseExpected);
   return {
     decisions: out,
     counters,

@@ -12,7 +12,9 @@ const root = join(packageRoot(), 'fixtures', 'scenarios');
 const tmp = mkdtempSync(join(tmpdir(), 'vg-scenarios-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const cases = readdirSync(root).filter((n) => statSync(join(root, n)).isDirectory()).sort();
+const cases = readdirSync(root)
+  .filter((n) => statSync(join(root, n)).isDirectory())
+  .sort();
 
 test('there are scenarios', () => assert.ok(cases.length >= 10));
 

@@ -87,7 +87,11 @@ for (const [name, make] of stores) {
 
 test('a leftover window of an address restored as banned, or now in ignoreip, is dropped from the store', () => {
   const s = new MemoryStore();
-  s.saveWindows('asterisk', [{ ip: ATT, times: [T0, T0 + 1] }, { ip: '198.51.100.7', times: [T0] }, { ip: '192.0.2.9', times: [T0] }]);
+  s.saveWindows('asterisk', [
+    { ip: ATT, times: [T0, T0 + 1] },
+    { ip: '198.51.100.7', times: [T0] },
+    { ip: '192.0.2.9', times: [T0] },
+  ]);
   const j = new Jail(settings({ ignoreip: ['198.51.100.0/24'] }));
   j.restore([{ jail: 'asterisk', ip: ATT, start: T0, until: T0 + 10 * MIN, banCount: 1, reason: 'detected' }], T0 + 1000);
   assert.equal(j.restoreWindows(s.loadWindows('asterisk', 0), T0 + 1000), 1);
@@ -101,7 +105,10 @@ test('the jail reports each changed window once, and nothing when nothing change
   j.failure(failure(ATT, T0), T0);
   j.failure(failure(ATT, T0 + 1), T0 + 1);
   j.failure(failure('192.0.2.1', T0 + 2), T0 + 2);
-  assert.deepEqual(j.takeWindowChanges(), [{ ip: ATT, times: [T0, T0 + 1] }, { ip: '192.0.2.1', times: [T0 + 2] }]);
+  assert.deepEqual(j.takeWindowChanges(), [
+    { ip: ATT, times: [T0, T0 + 1] },
+    { ip: '192.0.2.1', times: [T0 + 2] },
+  ]);
   assert.deepEqual(j.takeWindowChanges(), []);
   j.ban('192.0.2.1', T0 + 3);
   assert.deepEqual(j.takeWindowChanges(), [{ ip: '192.0.2.1', times: [] }], 'a manual ban ends the window');
@@ -109,7 +116,10 @@ test('the jail reports each changed window once, and nothing when nothing change
 
 test('restored windows respect the tracked-address cap, least recently failed evicted first', () => {
   const s = new MemoryStore();
-  s.saveWindows('asterisk', [1, 2, 3].map((k) => ({ ip: `192.0.2.${k}`, times: [T0 + k] })));
+  s.saveWindows(
+    'asterisk',
+    [1, 2, 3].map((k) => ({ ip: `192.0.2.${k}`, times: [T0 + k] })),
+  );
   const j = new Jail(settings(), { maxTracked: 2 });
   j.restoreWindows(s.loadWindows('asterisk', 0), T0 + 10);
   assert.equal(j.status(T0 + 10).counters.tracked, 2);

@@ -67,7 +67,10 @@ async function rig(action: string, runner = new MemoryRunner()) {
     filter: loadFilter(cfg.filter!.name, { configDir: ROOT, args: cfg.filter!.args, timezone: 'UTC' }),
     ami: null,
     gate: null,
-    actions: loadJailActions({ jail: cfg.name, actions: cfg.actions, params: cfg.raw }, { configDir: ROOT, firewalls: firewallMaker(runner, false), store, log, metrics }),
+    actions: loadJailActions(
+      { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
+      { configDir: ROOT, firewalls: firewallMaker(runner, false), store, log, metrics },
+    ),
     sources: [],
   }));
   await rt.start();
@@ -95,7 +98,10 @@ test('an attack replayed through the jail runtime shows in /metrics: counters an
     // lines the literal gate turns away are read, never candidates
     await read(T0 + 620, '[2026-11-21 09:43:47] VERBOSE[4712] pbx.c: Executing [s@default:1] Answer("PJSIP/1001-00000001", "") in new stack');
     await read(T0 + 630, '[2026-11-21 09:43:47] NOTICE[4712] chan_pjsip.c: Call from 1001 to 200 answered');
-    assert.deepEqual(store.activeBans('asterisk').map((b) => [b.ip, b.applied]), [['203.0.113.50', true]]);
+    assert.deepEqual(
+      store.activeBans('asterisk').map((b) => [b.ip, b.applied]),
+      [['203.0.113.50', true]],
+    );
 
     let body = await scrape(server.address.port);
     assert.equal(value(body, `voipguard_lines_read_total{source="${SECURITY}"}`), 8);
@@ -146,7 +152,11 @@ test('a firewall command that fails shows in /metrics as an error of its action 
   const { rt, store, server, read, scrape } = await rig('iptables[name=asterisk, port="5060", protocol=udp]', runner);
   try {
     for (const k of [0, 1, 2]) await read(T0 + k * 100, securityLine(T0 + k * 100, 'InvalidPassword', '203.0.113.50'));
-    assert.deepEqual(store.activeBans('asterisk').map((b) => [b.ip, b.applied]), [['203.0.113.50', false]], 'the ban is kept, pending');
+    assert.deepEqual(
+      store.activeBans('asterisk').map((b) => [b.ip, b.applied]),
+      [['203.0.113.50', false]],
+      'the ban is kept, pending',
+    );
     const body = await scrape();
     assert.equal(value(body, 'voipguard_firewall_commands_total{action="iptables",operation="start"}'), 1);
     assert.equal(value(body, 'voipguard_firewall_errors_total{action="iptables",operation="start"}'), undefined, 'the start succeeded');

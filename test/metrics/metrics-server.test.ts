@@ -46,7 +46,11 @@ test('a public or wildcard listen address is refused unless allow_remote says so
 
 test('a listen value that is not an address is a config error, never a name lookup', () => {
   for (const v of ['pbx.example.com:9469', '127.0.0.1:99999', '127.0.0.1:http', '127.0.0.1 9469']) {
-    assert.throws(() => parseMetricsListen(v), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_METRICS_LISTEN', v);
+    assert.throws(
+      () => parseMetricsListen(v),
+      (e: unknown) => e instanceof VoipguardError && e.code === 'VG_METRICS_LISTEN',
+      v,
+    );
   }
 });
 

@@ -79,7 +79,10 @@ test('a ban in a quiet period goes out after the gathering delay, alone', async 
   assert.equal(sink.digests.length, 0);
   await run(2 * SEC);
   assert.equal(sink.digests.length, 1);
-  assert.deepEqual(sink.digests[0]!.bans.map((b) => b.ip), ['198.51.0.1']);
+  assert.deepEqual(
+    sink.digests[0]!.bans.map((b) => b.ip),
+    ['198.51.0.1'],
+  );
   assert.equal(sink.digests[0]!.name, 'asterisk');
   assert.equal(sink.digests[0]!.host, 'pbx1');
 });

@@ -29,7 +29,16 @@ import { makeStandIns, splitMail } from './stand-ins.js';
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
 
 function ban(i: number, now: number): BanDecision {
-  return { type: 'ban', jail: 'asterisk', ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, time: now, until: now + 600_000, banCount: 1, reason: 'detected', failures: 10 };
+  return {
+    type: 'ban',
+    jail: 'asterisk',
+    ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    time: now,
+    until: now + 600_000,
+    banCount: 1,
+    reason: 'detected',
+    failures: 10,
+  };
 }
 
 /**
@@ -43,8 +52,14 @@ async function harness(actionLines: string) {
   const store = new MemoryStore();
   const list = parseNamedArgsList(actionLines);
   const configDir = packageRoot();
-  const firewall = loadJailActions({ jail: 'asterisk', actions: list, params: {} }, { configDir, firewalls: firewallMaker(new MemoryRunner(), false), store, log });
-  const notifiers = loadJailNotifiers({ jail: 'asterisk', actions: list }, { configDir, timers, clock: timers, log, metrics, hostname: hostname(), rng: () => 0, ...realSenders() });
+  const firewall = loadJailActions(
+    { jail: 'asterisk', actions: list, params: {} },
+    { configDir, firewalls: firewallMaker(new MemoryRunner(), false), store, log },
+  );
+  const notifiers = loadJailNotifiers(
+    { jail: 'asterisk', actions: list },
+    { configDir, timers, clock: timers, log, metrics, hostname: hostname(), rng: () => 0, ...realSenders() },
+  );
   assert.equal(notifiers.actions.length, 1);
   const actions = withNotifiers(firewall, notifiers);
   await actions.start();
@@ -91,7 +106,9 @@ test('a flood of 1,000 bans reaches a webhook receiver as a few digests carrying
 test('a flood of 1,000 bans through sendmail-whois gives a few mails listing every address, whois for a bounded few', async () => {
   const s = makeStandIns('netname: EXAMPLE\ncountry: ZZ');
   try {
-    const h = await harness(`dummy sendmail-whois[dest=admin@pbx.example, sender=voipguard@pbx.example, sendmail=${s.sendmail}, whoispath=${s.whois}, whoismax=3]`);
+    const h = await harness(
+      `dummy sendmail-whois[dest=admin@pbx.example, sender=voipguard@pbx.example, sendmail=${s.sendmail}, whoispath=${s.whois}, whoismax=3]`,
+    );
     for (let i = 0; i < 1000; i++) {
       await h.applyBan(ban(i, h.timers.now()));
       await h.advance(600, 600);
@@ -138,7 +155,9 @@ for (const mode of ['error', 'refused', 'hang'] as const) {
       took.sort((a, b) => a - b);
       assert.equal(h.inKernel(), 1000, 'every ban reached the firewall');
       if (mode === 'hang') assert.equal(r.open.length, 1, 'while the receiver still had not answered');
-      t.diagnostic(`ban application with the receiver ${mode}: median ${took[499]!.toFixed(3)} ms, p99 ${took[989]!.toFixed(3)} ms, max ${took[998]!.toFixed(3)} ms`);
+      t.diagnostic(
+        `ban application with the receiver ${mode}: median ${took[499]!.toFixed(3)} ms, p99 ${took[989]!.toFixed(3)} ms, max ${took[998]!.toFixed(3)} ms`,
+      );
 
       // the receiver recovers; the queued bans go out on the retry schedule
       const bodiesBefore = r.bodies.length;
@@ -158,7 +177,10 @@ for (const mode of ['error', 'refused', 'hang'] as const) {
       assert.equal(new Set(ips).size, 1000, 'after recovery every address is delivered');
       const failed = h.records.filter((x) => x.event === 'notify-failed');
       assert.ok(failed.length >= 1);
-      assert.ok(failed.every((x) => !String(x.err).includes('/hooks/')), 'the URL path (a token) is never logged');
+      assert.ok(
+        failed.every((x) => !String(x.err).includes('/hooks/')),
+        'the URL path (a token) is never logged',
+      );
     } finally {
       await r.close();
     }

@@ -24,28 +24,39 @@ function withConfigDir(files: Record<string, string>, fn: (dir: string) => void)
 function load(line: string, dir: string, jail = 'ssh-iptables') {
   const errors: VoipguardError[] = [];
   const warnings: string[] = [];
-  const out = parseNamedArgsList(line).map((a) => loadNotifyConfig(a.name, a.args, { jail, configDir: dir, place: { file: 'jail.local' } }, (w) => warnings.push(w), errors));
+  const out = parseNamedArgsList(line).map((a) =>
+    loadNotifyConfig(a.name, a.args, { jail, configDir: dir, place: { file: 'jail.local' } }, (w) => warnings.push(w), errors),
+  );
   return { out, errors, warnings };
 }
 
 test("the Japanese tutorial's action lines load: iptables is left to the firewall, sendmail-whois is a mail", () => {
   // a stand-in for the firewall engineer's shipped iptables.conf
-  withConfigDir({ 'action.d/iptables.conf': '[Definition]\nactionban = iptables -I f2b-<name> 1 -s <ip> -j REJECT\nactionunban = iptables -D f2b-<name> -s <ip> -j REJECT\n[Init]\nname = default\n' }, (dir) => {
-    const { out, errors } = load('iptables[name=SSH, port=ssh, protocol=tcp]\nsendmail-whois[name=SSH, dest=foofoo@gamil.com, sender=fail2ban@bar.com, sendername="Fail2Ban"]', dir);
-    assert.deepEqual(errors, []);
-    assert.equal(out[0], null, 'not a notification: the firewall loader takes it');
-    const m = out[1] as Mail;
-    assert.equal(m.kind, 'mail');
-    assert.equal(m.action, 'sendmail-whois');
-    assert.equal(m.name, 'SSH');
-    assert.deepEqual(m.dest, ['foofoo@gamil.com']);
-    assert.equal(m.sender, 'fail2ban@bar.com');
-    assert.equal(m.senderName, 'Fail2Ban');
-    assert.equal(m.whois, true);
-  });
+  withConfigDir(
+    {
+      'action.d/iptables.conf':
+        '[Definition]\nactionban = iptables -I f2b-<name> 1 -s <ip> -j REJECT\nactionunban = iptables -D f2b-<name> -s <ip> -j REJECT\n[Init]\nname = default\n',
+    },
+    (dir) => {
+      const { out, errors } = load(
+        'iptables[name=SSH, port=ssh, protocol=tcp]\nsendmail-whois[name=SSH, dest=foofoo@gamil.com, sender=fail2ban@bar.com, sendername="Fail2Ban"]',
+        dir,
+      );
+      assert.deepEqual(errors, []);
+      assert.equal(out[0], null, 'not a notification: the firewall loader takes it');
+      const m = out[1] as Mail;
+      assert.equal(m.kind, 'mail');
+      assert.equal(m.action, 'sendmail-whois');
+      assert.equal(m.name, 'SSH');
+      assert.deepEqual(m.dest, ['foofoo@gamil.com']);
+      assert.equal(m.sender, 'fail2ban@bar.com');
+      assert.equal(m.senderName, 'Fail2Ban');
+      assert.equal(m.whois, true);
+    },
+  );
 });
 
-test("sendmail-common.local sets dest and sender for every mail action, as the Italian tutorial does", () => {
+test('sendmail-common.local sets dest and sender for every mail action, as the Italian tutorial does', () => {
   withConfigDir({ 'action.d/sendmail-common.local': '[Init]\ndest = postmaster@mydomain.tld\nsender = fail2ban@mydomain.tld\n' }, (dir) => {
     const { out, errors } = load('sendmail-whois-lines[name=SMTP, logpath="/var/log/maillog"] sendmail', dir);
     assert.deepEqual(errors, []);
@@ -69,7 +80,10 @@ test('webhook needs its url; a bad value in a .local names that file and key', (
   });
   withConfigDir({}, (dir) => {
     const { errors } = load('webhook[format=teams]', dir);
-    assert.deepEqual(errors.map((e) => [e.code, e.place.key]), [['VG_CONFIG_MISSING', 'action']]);
+    assert.deepEqual(
+      errors.map((e) => [e.code, e.place.key]),
+      [['VG_CONFIG_MISSING', 'action']],
+    );
   });
 });
 
@@ -86,6 +100,9 @@ test('a user action.d file with notify = webhook is a notification under its own
 
 test('an unknown action is VG_ACTION_NOT_FOUND, as for firewall actions', () => {
   withConfigDir({}, (dir) => {
-    assert.throws(() => load('mail-whois[dest=x]', dir), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_ACTION_NOT_FOUND');
+    assert.throws(
+      () => load('mail-whois[dest=x]', dir),
+      (e: unknown) => e instanceof VoipguardError && e.code === 'VG_ACTION_NOT_FOUND',
+    );
   });
 });

@@ -51,7 +51,11 @@ test('CVE-2021-32749: a hostile whois answer reaches sendmail only as body text 
     );
     await sink.send(digest(['203.0.113.5']));
 
-    assert.deepEqual(s.whoisCalls().map((c) => c.argv), [['203.0.113.5']], 'whois got the canonical IP as its only argument');
+    assert.deepEqual(
+      s.whoisCalls().map((c) => c.argv),
+      [['203.0.113.5']],
+      'whois got the canonical IP as its only argument',
+    );
     const calls = s.sendmailCalls();
     assert.equal(calls.length, 1);
     assert.deepEqual(calls[0]!.argv, ['-t', '-oi', '-f', 'voipguard@pbx.example']);
@@ -115,9 +119,23 @@ test('sendmail failing (exit 75) is VG_NOTIFY_SEND with its stderr', async () =>
 test('a digest mail lists every address, the dropped count, whois and matched lines in the body', async () => {
   const mailer = new MemoryMailer();
   const whois = new MemoryWhois({ '203.0.113.5': 'netname: EXAMPLE-NET' });
-  const sink = new MailSink({ dest: ['a@x.example', 'b@x.example'], sender: 'vg@x.example', senderName: 'voipguard', whoisMax: 10, linesMax: 2 }, mailer, whois, new ManualClock(T0));
+  const sink = new MailSink(
+    { dest: ['a@x.example', 'b@x.example'], sender: 'vg@x.example', senderName: 'voipguard', whoisMax: 10, linesMax: 2 },
+    mailer,
+    whois,
+    new ManualClock(T0),
+  );
   const d = digest(['203.0.113.5', '203.0.113.6'], { dropped: 3 });
-  const withLines = { ...d, bans: [{ ...d.bans[0]!, lines: ['old', 'NOTICE[1] chan_sip.c: Registration from \'"x" <sip:1@x>\' failed for \'203.0.113.5:5060\' - Wrong password', 'last\r\nBcc: evil@x'] }, d.bans[1]!] };
+  const withLines = {
+    ...d,
+    bans: [
+      {
+        ...d.bans[0]!,
+        lines: ['old', "NOTICE[1] chan_sip.c: Registration from '\"x\" <sip:1@x>' failed for '203.0.113.5:5060' - Wrong password", 'last\r\nBcc: evil@x'],
+      },
+      d.bans[1]!,
+    ],
+  };
   await sink.send(withLines);
   const m = mailer.sent[0]!;
   assert.equal(m.subject, '[voipguard] SSH: 5 addresses banned on pbx.example');
@@ -139,15 +157,25 @@ test('headers carry no line breaks and non-ASCII names are encoded', () => {
   assert.ok(headers.includes('From: "Ops \\"night\\"" <vg@x.example>'));
   assert.ok(headers.includes('Subject: x y'));
   assert.ok(headers.includes('Date: Sat, 21 Nov 2026 09:43:47 +0000'));
-  assert.ok(body.split('\n').every((l) => Buffer.byteLength(l) <= 998), 'no body line over 998 octets');
+  assert.ok(
+    body.split('\n').every((l) => Buffer.byteLength(l) <= 998),
+    'no body line over 998 octets',
+  );
   assert.equal(body.replace(/\n/g, ''), 'a'.repeat(2000));
 });
 
 test('configured addresses that could inject headers or sendmail options are refused', () => {
   for (const bad of ['-oQ/tmp/x', 'a@b\nBcc: evil@x', 'a b@x', '"x"@y', 'a@b,c@d', '<a@b>', 'a@-b', '']) {
-    assert.throws(() => mailAddress(bad, place), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_TYPE', JSON.stringify(bad));
+    assert.throws(
+      () => mailAddress(bad, place),
+      (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_TYPE',
+      JSON.stringify(bad),
+    );
   }
   assert.equal(mailAddress('root', place), 'root');
   assert.deepEqual(mailAddressList('a@x.example, b@x.example  root', place), ['a@x.example', 'b@x.example', 'root']);
-  assert.throws(() => mailAddressList(' , ', place), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_MISSING');
+  assert.throws(
+    () => mailAddressList(' , ', place),
+    (e: unknown) => e instanceof VoipguardError && e.code === 'VG_CONFIG_MISSING',
+  );
 });

@@ -8,11 +8,19 @@ const place = { file: 'jail.local', section: 'ssh-iptables', key: 'action' };
 function read(action: string, params: Record<string, string>, jail = 'asterisk') {
   const errors: VoipguardError[] = [];
   const warnings: string[] = [];
-  const c = readNotifyConfig(NOTIFY_ACTIONS[action]!.kind, action, params, jail, (key) => ({ ...place, key }), (w) => warnings.push(w), errors);
+  const c = readNotifyConfig(
+    NOTIFY_ACTIONS[action]!.kind,
+    action,
+    params,
+    jail,
+    (key) => ({ ...place, key }),
+    (w) => warnings.push(w),
+    errors,
+  );
   return { c, errors, warnings };
 }
 
-test("the tutorial's sendmail-whois[name=SSH, dest=…, sender=…, sendername=\"Fail2Ban\"] loads as a whois mail", () => {
+test('the tutorial\'s sendmail-whois[name=SSH, dest=…, sender=…, sendername="Fail2Ban"] loads as a whois mail', () => {
   // the arguments as named-args hands them over: `sendmail-whois[name=SSH, dest=foofoo@gamil.com, sender=fail2ban@bar.com, sendername="Fail2Ban"]`
   const { c, errors } = read('sendmail-whois', { name: 'SSH', dest: 'foofoo@gamil.com', sender: 'fail2ban@bar.com', sendername: 'Fail2Ban' });
   assert.deepEqual(errors, []);
@@ -46,7 +54,14 @@ test('sendmail, sendmail-whois and sendmail-whois-lines differ only in what the 
 });
 
 test('webhook[url=…, format=slack] with timing arguments', () => {
-  const { c, errors } = read('webhook', { url: 'https://hooks.slack.example/services/T/B/x', format: 'Slack', interval: '10m', delay: '0', maxbans: '500', timeout: '3s' });
+  const { c, errors } = read('webhook', {
+    url: 'https://hooks.slack.example/services/T/B/x',
+    format: 'Slack',
+    interval: '10m',
+    delay: '0',
+    maxbans: '500',
+    timeout: '3s',
+  });
   assert.deepEqual(errors, []);
   const w = c as Extract<NotifyConfig, { kind: 'webhook' }>;
   assert.equal(w.url.host, 'hooks.slack.example');
@@ -66,7 +81,10 @@ test('every mistake is reported at once, naming the key', () => {
 });
 
 test('a webhook without url, and mail addresses that would inject, are refused', () => {
-  assert.deepEqual(read('webhook', {}).errors.map((e) => [e.code, e.place.key]), [['VG_CONFIG_MISSING', 'url']]);
+  assert.deepEqual(
+    read('webhook', {}).errors.map((e) => [e.code, e.place.key]),
+    [['VG_CONFIG_MISSING', 'url']],
+  );
   const bad = read('sendmail', { dest: 'root\nBcc: evil@x', sender: '-oQ/tmp', sendername: 'x\ny', sendmail: 'sendmail -t' });
   assert.deepEqual(bad.errors.map((e) => e.place.key).sort(), ['dest', 'sender', 'sendername', 'sendmail']);
 });

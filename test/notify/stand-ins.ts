@@ -37,11 +37,15 @@ process.stdin.on('data', (c) => chunks.push(c));
 process.stdin.on('end', () => {
   const id = Date.now() + '-' + process.pid + '-' + Math.random().toString(36).slice(2);
   fs.writeFileSync(${JSON.stringify(dir)} + '/${kind}-' + id + '.json', JSON.stringify({ argv: process.argv.slice(2), stdin: Buffer.concat(chunks).toString('utf8') }));
-  ${kind === 'sendmail' ? `
+  ${
+    kind === 'sendmail'
+      ? `
   const f = ${JSON.stringify(join(dir, 'fail-count'))};
   let n = 0; try { n = Number(fs.readFileSync(f, 'utf8')); } catch {}
-  if (n > 0) { fs.writeFileSync(f, String(n - 1)); process.stderr.write('451 4.3.0 mail server temporarily unavailable\\n'); process.exit(75); }` : `
-  process.stdout.write(fs.readFileSync(${JSON.stringify(join(dir, 'answer.txt'))}, 'utf8'));`}
+  if (n > 0) { fs.writeFileSync(f, String(n - 1)); process.stderr.write('451 4.3.0 mail server temporarily unavailable\\n'); process.exit(75); }`
+      : `
+  process.stdout.write(fs.readFileSync(${JSON.stringify(join(dir, 'answer.txt'))}, 'utf8'));`
+  }
 });
 `;
   writeFileSync(join(dir, 'answer.txt'), whoisOutput);

@@ -23,7 +23,10 @@ test('json format carries every ban with its fields', () => {
   const p = webhookPayload(d, 'json') as { count: number; dropped: number; bans: { ip: string; until: string | null; reason: string }[] };
   assert.equal(p.count, 4);
   assert.equal(p.dropped, 2);
-  assert.deepEqual(p.bans.map((b) => b.ip), ['203.0.113.5', '2001:db8::7']);
+  assert.deepEqual(
+    p.bans.map((b) => b.ip),
+    ['203.0.113.5', '2001:db8::7'],
+  );
   assert.equal(p.bans[0]!.until, '2026-11-21T09:53:47.000Z');
   assert.equal(p.bans[1]!.until, null);
   assert.equal(p.bans[1]!.reason, 'manual');

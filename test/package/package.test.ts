@@ -53,7 +53,9 @@ test('the .deb installs a working voipguard with a verified unit, and dpkg -P le
   let listed: string[] = [];
   try {
     assert.equal(install.status, 0, `dpkg -i failed:\n${install.stdout}\n${install.stderr}`);
-    listed = sh('dpkg', ['-L', 'voipguard']).stdout.split('\n').filter((l) => l.startsWith('/'));
+    listed = sh('dpkg', ['-L', 'voipguard'])
+      .stdout.split('\n')
+      .filter((l) => l.startsWith('/'));
     for (const f of [
       '/usr/bin/voipguard',
       '/usr/lib/voipguard/dist/src/cli/voipguard.js',

@@ -31,7 +31,14 @@ test('asterisk-manager 0.2.0 folds a repeated key into an array: the order again
   const m = await managerOn(server);
   const got: ManagerMessage[] = [];
   m.on('managerevent', (e: ManagerMessage) => got.push(e));
-  await server.write(amiBlock([['Event', 'InvalidAccountID'], ['RemoteAddress', 'IPV4/UDP/6.6.6.6/1'], ['SessionID', 'x'], ['RemoteAddress', 'IPV4/UDP/203.0.113.9/5060']]));
+  await server.write(
+    amiBlock([
+      ['Event', 'InvalidAccountID'],
+      ['RemoteAddress', 'IPV4/UDP/6.6.6.6/1'],
+      ['SessionID', 'x'],
+      ['RemoteAddress', 'IPV4/UDP/203.0.113.9/5060'],
+    ]),
+  );
   await waitUntil(() => got.length === 1, 'event');
   assert.deepEqual(got[0]!.remoteaddress, ['IPV4/UDP/6.6.6.6/1', 'IPV4/UDP/203.0.113.9/5060']);
   assert.deepEqual(Object.keys(got[0]!), ['event', 'remoteaddress', 'sessionid']);
@@ -65,7 +72,10 @@ test('asterisk-manager 0.2.0 ends a block at a bare LF LF as well as CRLF CRLF: 
   m.on('rawevent', (e: ManagerMessage) => got.push(e));
   await server.write('Event: InvalidAccountID\r\nAccountID: x\n\nx: y\r\nRemoteAddress: IPV4/UDP/203.0.113.9/5060\r\n\r\n');
   await waitUntil(() => got.length === 2, 'two blocks');
-  assert.deepEqual(got, [{ event: 'InvalidAccountID', accountid: 'x' }, { x: 'y', remoteaddress: 'IPV4/UDP/203.0.113.9/5060' }]);
+  assert.deepEqual(got, [
+    { event: 'InvalidAccountID', accountid: 'x' },
+    { x: 'y', remoteaddress: 'IPV4/UDP/203.0.113.9/5060' },
+  ]);
   m.disconnect();
   await server.close();
 });
@@ -92,7 +102,10 @@ test('asterisk-manager 0.2.0 swallows every block after a "Response: Follows" un
   const m = await managerOn(server);
   const got: ManagerMessage[] = [];
   m.on('rawevent', (e: ManagerMessage) => got.push(e));
-  const failed = amiBlock([['Event', 'FailedACL'], ['RemoteAddress', 'IPV4/UDP/203.0.113.9/5060']]);
+  const failed = amiBlock([
+    ['Event', 'FailedACL'],
+    ['RemoteAddress', 'IPV4/UDP/203.0.113.9/5060'],
+  ]);
   await server.write('Response: Follows\r\n\r\n' + failed + amiBlock([['Event', 'InvalidPassword']]));
   await server.write('--END COMMAND--\r\n\r\n' + amiBlock([['Event', 'SuccessfulAuth']]));
   await waitUntil(() => got.length === 2, 'the Follows block and the event after its END');
@@ -103,7 +116,7 @@ test('asterisk-manager 0.2.0 swallows every block after a "Response: Follows" un
   await server.close();
 });
 
-test('asterisk-manager 0.2.0 creates its socket inside connect(), where node\'s net.client.socket channel publishes it', async () => {
+test("asterisk-manager 0.2.0 creates its socket inside connect(), where node's net.client.socket channel publishes it", async () => {
   const server = new FakeAmiServer();
   await server.listen();
   const seen: Socket[] = [];

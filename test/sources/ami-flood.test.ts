@@ -17,9 +17,15 @@ function* flood(): Generator<string> {
   let chunk = '';
   for (let i = 0; i < N; i++) {
     chunk += amiBlock([
-      ['Event', 'InvalidPassword'], ['Privilege', 'security,all'], ['EventTV', '2026-03-01T10:18:40.771+0000'],
-      ['Severity', 'Error'], ['Service', 'AMI'], ['EventVersion', '2'], ['AccountID', 'admin'],
-      ['SessionID', `0x7f3a2c${i.toString(16).padStart(6, '0')}`], ['LocalAddress', 'IPV4/TCP/0.0.0.0/5038'],
+      ['Event', 'InvalidPassword'],
+      ['Privilege', 'security,all'],
+      ['EventTV', '2026-03-01T10:18:40.771+0000'],
+      ['Severity', 'Error'],
+      ['Service', 'AMI'],
+      ['EventVersion', '2'],
+      ['AccountID', 'admin'],
+      ['SessionID', `0x7f3a2c${i.toString(16).padStart(6, '0')}`],
+      ['LocalAddress', 'IPV4/TCP/0.0.0.0/5038'],
       ['RemoteAddress', `IPV4/TCP/198.51.${(i >> 8) & 255}.${i & 255}/51514`],
       ['SessionTV', '1970-01-01T00:00:00.000+0000'],
     ]);
@@ -61,7 +67,10 @@ test('a flood of 50,000 events: every one becomes a failure, and the heap stays 
     gc();
     const after = process.memoryUsage().heapUsed;
     assert.equal(client.state().eventsReceived, N);
-    assert.ok(seen.every((x) => x === 1), 'each event exactly once');
+    assert.ok(
+      seen.every((x) => x === 1),
+      'each event exactly once',
+    );
     assert.equal(filter.stats().hostile, 0);
     // 50,000 events kept anywhere would be > 20 MB; what is retained must be a small constant
     const peak = Math.max(...heap) - before;

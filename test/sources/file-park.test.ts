@@ -63,8 +63,14 @@ test('parked, then renamed and created: the renamed file is found by inode, read
   await tail.check();
   appendFileSync(path + '.1', numbered('x', 9, 1));
   await tail.check();
-  assert.deepEqual(k.texts().filter((s) => s.startsWith('x')), seq('x', 0, 10));
-  assert.deepEqual(k.texts().filter((s) => s.startsWith('y')), seq('y', 0, 3));
+  assert.deepEqual(
+    k.texts().filter((s) => s.startsWith('x')),
+    seq('x', 0, 10),
+  );
+  assert.deepEqual(
+    k.texts().filter((s) => s.startsWith('y')),
+    seq('y', 0, 3),
+  );
   assert.equal(tail.status().rotations, 1);
   assert.equal(tail.status().draining, 1);
   await tail.close();

@@ -170,7 +170,9 @@ test('a glob matching more files than maxlogfiles is refused with file, section 
   assert.throws(
     () => checkGlobCaps([join(dir, '*.log')], 4, { file: '/etc/voipguard/jail.local', section: 'asterisk' }),
     (e: VoipguardError) =>
-      e.code === 'VG_CONFIG_TYPE' && e.describe().startsWith('/etc/voipguard/jail.local [asterisk] logpath: ') && /matches 5 files, more than maxlogfiles = 4/.test(e.message),
+      e.code === 'VG_CONFIG_TYPE' &&
+      e.describe().startsWith('/etc/voipguard/jail.local [asterisk] logpath: ') &&
+      /matches 5 files, more than maxlogfiles = 4/.test(e.message),
   );
 });
 

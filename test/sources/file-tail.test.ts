@@ -54,8 +54,14 @@ test('rename and create: lines Asterisk still writes to the renamed file are rea
   appendFileSync(path + '.1', numbered('x', 9, 1)); // still within the grace period
   appendFileSync(path, numbered('y', 3, 1));
   await tail.check();
-  assert.deepEqual(k.texts().filter((s) => s.startsWith('x')), seq('x', 0, 10));
-  assert.deepEqual(k.texts().filter((s) => s.startsWith('y')), seq('y', 0, 4));
+  assert.deepEqual(
+    k.texts().filter((s) => s.startsWith('x')),
+    seq('x', 0, 10),
+  );
+  assert.deepEqual(
+    k.texts().filter((s) => s.startsWith('y')),
+    seq('y', 0, 4),
+  );
   assert.equal(tail.status().rotations, 1);
   assert.equal(tail.status().draining, 1);
   k.clock.advance(5_000);
@@ -200,7 +206,7 @@ test('a file never seen before is read back at most initialBackBytes, from a lin
 test('an oversized line is dropped whole and counted; its tail never passes for a line', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'messages');
-  const forged = '[2025-01-01 00:00:00] NOTICE[1] chan_sip.c: Registration from \'x\' failed for \'203.0.113.9:5060\' - Wrong password';
+  const forged = "[2025-01-01 00:00:00] NOTICE[1] chan_sip.c: Registration from 'x' failed for '203.0.113.9:5060' - Wrong password";
   writeFileSync(path, 'ok 1\n' + 'A'.repeat(200_000) + forged + '\nok 2\n');
   const k = kit();
   const tail = new FileTail(path, k.deps, OPTS);
@@ -236,7 +242,17 @@ test('a line handler that throws is counted and reading goes on', async (t) => {
   writeFileSync(path, numbered('a', 0, 3));
   const k = kit();
   const seen: string[] = [];
-  const tail = new FileTail(path, { ...k.deps, onLine: (l) => { seen.push(l.text); if (l.text === 'a 1') throw new Error('boom'); } }, OPTS);
+  const tail = new FileTail(
+    path,
+    {
+      ...k.deps,
+      onLine: (l) => {
+        seen.push(l.text);
+        if (l.text === 'a 1') throw new Error('boom');
+      },
+    },
+    OPTS,
+  );
   await tail.check();
   assert.deepEqual(seen, seq('a', 0, 3));
   assert.equal(tail.status().callbackErrors, 1);
@@ -268,7 +284,15 @@ test('a full disk while saving the read position is logged when it happens, once
   let full = true;
   const store = new MapPositions();
   const diskFull = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
-  const failing = { getPosition: (p: string) => store.getPosition(p), setPosition: (p: FilePosition) => (full ? (() => { throw diskFull; })() : store.setPosition(p)) };
+  const failing = {
+    getPosition: (p: string) => store.getPosition(p),
+    setPosition: (p: FilePosition) =>
+      full
+        ? (() => {
+            throw diskFull;
+          })()
+        : store.setPosition(p),
+  };
   const { log, records } = memoryLogger();
   const tail = new FileTail(path, { ...k.deps, store: failing, log }, OPTS);
   await tail.check();

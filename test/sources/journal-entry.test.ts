@@ -53,11 +53,15 @@ test("fail2ban's sshd journalmatch becomes journalctl arguments, + kept as its o
 test('a journalmatch term that journalctl could read as an option, or a stray +, is a config error naming the key', () => {
   const place = { file: 'jail.local', section: 'sshd', key: 'journalmatch' };
   for (const bad of ['--file=/etc/shadow', '-ffoo', '_COMM', 'lower=case', '=x', '+ _COMM=sshd', '_COMM=sshd +', '_COMM=a + + _COMM=b', '"unterminated']) {
-    assert.throws(() => parseJournalMatch(bad, place), (e: unknown) => {
-      assert.ok(e instanceof VoipguardError, bad);
-      assert.equal(e.code, 'VG_JOURNAL_MATCH');
-      assert.equal(e.place.key, 'journalmatch');
-      return true;
-    }, bad);
+    assert.throws(
+      () => parseJournalMatch(bad, place),
+      (e: unknown) => {
+        assert.ok(e instanceof VoipguardError, bad);
+        assert.equal(e.code, 'VG_JOURNAL_MATCH');
+        assert.equal(e.place.key, 'journalmatch');
+        return true;
+      },
+      bad,
+    );
   }
 });

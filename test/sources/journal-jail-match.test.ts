@@ -11,13 +11,21 @@ const sshd = { name: 'sshd', journalmatch: [] as string[], filter: { name: 'sshd
 
 test("a backend = systemd [sshd] jail without journalmatch reads sshd's units, from the filter's [Init]", () => {
   assert.deepEqual(jailJournalMatch(sshd, ROOT), [
-    '_SYSTEMD_UNIT=ssh.service', '+', '_SYSTEMD_UNIT=sshd.service', '+', '_SYSTEMD_SLICE=system-ssh.slice', '+', '_SYSTEMD_SLICE=system-sshd.slice',
+    '_SYSTEMD_UNIT=ssh.service',
+    '+',
+    '_SYSTEMD_UNIT=sshd.service',
+    '+',
+    '_SYSTEMD_SLICE=system-ssh.slice',
+    '+',
+    '_SYSTEMD_SLICE=system-sshd.slice',
   ]);
 });
 
 test("the jail's own journalmatch wins, then a filter argument, then a filter.d/sshd.local in the user's dir", () => {
   assert.deepEqual(jailJournalMatch({ ...sshd, journalmatch: ['_COMM=sshd'] }, ROOT), ['_COMM=sshd']);
-  assert.deepEqual(jailJournalMatch({ ...sshd, filter: { name: 'sshd', args: { journalmatch: '_SYSTEMD_UNIT=dropbear.service' } } }, ROOT), ['_SYSTEMD_UNIT=dropbear.service']);
+  assert.deepEqual(jailJournalMatch({ ...sshd, filter: { name: 'sshd', args: { journalmatch: '_SYSTEMD_UNIT=dropbear.service' } } }, ROOT), [
+    '_SYSTEMD_UNIT=dropbear.service',
+  ]);
   const etc = '/etc/vg-test';
   const reader = memoryReader({
     [join(etc, 'filter.d/sshd.conf')]: '[Init]\njournalmatch = _SYSTEMD_UNIT=%(unit)s\nunit = openssh.service\n[Definition]\nfailregex = x <HOST>\n',
@@ -32,11 +40,14 @@ test("the jail's own journalmatch wins, then a filter argument, then a filter.d/
 });
 
 test('no journalmatch anywhere is an error naming the jail, so a journal jail never reads every program', () => {
-  assert.throws(() => jailJournalMatch({ name: 'asterisk', journalmatch: [], filter: { name: 'asterisk', args: {} }, file: 'jail.local' }, ROOT), (e: unknown) => {
-    assert.ok(e instanceof VoipguardError);
-    assert.equal(e.code, 'VG_JOURNAL_MATCH');
-    assert.deepEqual(e.place, { file: 'jail.local', section: 'asterisk', key: 'journalmatch' });
-    return true;
-  });
+  assert.throws(
+    () => jailJournalMatch({ name: 'asterisk', journalmatch: [], filter: { name: 'asterisk', args: {} }, file: 'jail.local' }, ROOT),
+    (e: unknown) => {
+      assert.ok(e instanceof VoipguardError);
+      assert.equal(e.code, 'VG_JOURNAL_MATCH');
+      assert.deepEqual(e.place, { file: 'jail.local', section: 'asterisk', key: 'journalmatch' });
+      return true;
+    },
+  );
   assert.throws(() => jailJournalMatch({ name: 'x', journalmatch: [], filter: null }, ROOT), /needs a journalmatch/);
 });

@@ -92,7 +92,10 @@ export class PrivateJournald {
 
 /** Removes what a test process that died left behind (its journald died with it). */
 function sweepStale(): void {
-  for (const [dir, re] of [['/run/systemd', /^journal\.vgtest(\d+)x\d+$/], ['/var/log/journal', /^[0-9a-f]{32}\.vgtest(\d+)x\d+$/]] as const) {
+  for (const [dir, re] of [
+    ['/run/systemd', /^journal\.vgtest(\d+)x\d+$/],
+    ['/var/log/journal', /^[0-9a-f]{32}\.vgtest(\d+)x\d+$/],
+  ] as const) {
     let names: string[] = [];
     try {
       names = readdirSync(dir);

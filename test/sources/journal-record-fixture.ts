@@ -22,11 +22,25 @@ try {
   await j.write('sshd-session', ['Failed password for root from 2001:db8::66 port 60001 ssh2']);
   await j.write('sshd', ['Accepted publickey for alice from 192.0.2.10 port 50000 ssh2: ED25519 SHA256:AAAAC3NzaC1lZDI1NTE5AAAAIGm1Yc9b']);
   // journald writes the stream asynchronously: read until every line written above is in the journal
-  const read = () => execa('journalctl', [`--directory=${j.directory}`, '--output=json', '--all', '--no-pager', 'SYSLOG_IDENTIFIER=sshd', '+', 'SYSLOG_IDENTIFIER=sshd-session', '+', 'SYSLOG_IDENTIFIER=cron']);
-  const r = await waitFor(async () => {
-    const got = await read();
-    return got.stdout.split('\n').filter((l) => l.trim() !== '').length >= WRITTEN ? got : null;
-  }, { what: `${WRITTEN} entries in the journal`, timeoutMs: 10_000, intervalMs: 50 });
+  const read = () =>
+    execa('journalctl', [
+      `--directory=${j.directory}`,
+      '--output=json',
+      '--all',
+      '--no-pager',
+      'SYSLOG_IDENTIFIER=sshd',
+      '+',
+      'SYSLOG_IDENTIFIER=sshd-session',
+      '+',
+      'SYSLOG_IDENTIFIER=cron',
+    ]);
+  const r = await waitFor(
+    async () => {
+      const got = await read();
+      return got.stdout.split('\n').filter((l) => l.trim() !== '').length >= WRITTEN ? got : null;
+    },
+    { what: `${WRITTEN} entries in the journal`, timeoutMs: 10_000, intervalMs: 50 },
+  );
   writeFileSync(out, r.stdout + '\n');
   console.log(`${r.stdout.split('\n').length} entries → ${out.pathname}`);
 } finally {

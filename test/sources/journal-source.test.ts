@@ -12,7 +12,9 @@ import { parseJournalMatch } from '../../src/config/journal-match.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 // Real journalctl --output=json output, recorded from a real journald (journal-record-fixture.ts).
-const RECORDED = readFileSync(new URL('../../fixtures/samples/sshd-journal.jsonl', import.meta.url), 'utf8').split('\n').filter(Boolean);
+const RECORDED = readFileSync(new URL('../../fixtures/samples/sshd-journal.jsonl', import.meta.url), 'utf8')
+  .split('\n')
+  .filter(Boolean);
 const SSHD = parseJournalMatch('SYSLOG_IDENTIFIER=sshd + SYSLOG_IDENTIFIER=sshd-session');
 const RECORDED_US = Number((JSON.parse(RECORDED[0]!) as { __REALTIME_TIMESTAMP: string }).__REALTIME_TIMESTAMP);
 const T0 = Math.floor(RECORDED_US / 1000) + 60_000; // a minute after the recording
@@ -46,8 +48,16 @@ function rig(journal: MemoryJournal, over: Partial<JournalSourceOptions> = {}) {
   const store = (over.store as MetaStore | undefined) ?? new MetaStore();
   const clock = timers;
   const source = new JournalSource({
-    name: 'sshd', matches: SSHD, store, clock, log: silentLogger(), onLine: (l) => lines.push(l),
-    runner: journal.runner, timers, readBackMs: 3_600_000, ...over,
+    name: 'sshd',
+    matches: SSHD,
+    store,
+    clock,
+    log: silentLogger(),
+    onLine: (l) => lines.push(l),
+    runner: journal.runner,
+    timers,
+    readBackMs: 3_600_000,
+    ...over,
   });
   return { source, lines, timers, store, clock };
 }
@@ -61,21 +71,31 @@ test('sshd entries from the journal reach the filter as bare messages carrying t
   const { source, lines, clock } = rig(j);
   await source.start();
   await settle();
-  assert.deepEqual(lines.map((l) => l.text), [
-    'Invalid user admin from 203.0.113.5 port 40022',
-    'Failed password for invalid user admin from 203.0.113.5 port 40022 ssh2',
-    'Connection closed by invalid user admin 203.0.113.5 port 40022 [preauth]',
-    'Invalid user \uFFFD\uFFFDA from 198.51.100.7 port 5555', // MESSAGE recorded as a byte array
-    'Failed password for root from 2001:db8::66 port 60001 ssh2',
-    'Accepted publickey for alice from 192.0.2.10 port 50000 ssh2: ED25519 SHA256:AAAAC3NzaC1lZDI1NTE5AAAAIGm1Yc9b',
-  ]); // the cron entry is not selected by the match
+  assert.deepEqual(
+    lines.map((l) => l.text),
+    [
+      'Invalid user admin from 203.0.113.5 port 40022',
+      'Failed password for invalid user admin from 203.0.113.5 port 40022 ssh2',
+      'Connection closed by invalid user admin 203.0.113.5 port 40022 [preauth]',
+      'Invalid user \uFFFD\uFFFDA from 198.51.100.7 port 5555', // MESSAGE recorded as a byte array
+      'Failed password for root from 2001:db8::66 port 60001 ssh2',
+      'Accepted publickey for alice from 192.0.2.10 port 50000 ssh2: ED25519 SHA256:AAAAC3NzaC1lZDI1NTE5AAAAIGm1Yc9b',
+    ],
+  ); // the cron entry is not selected by the match
   const first = lines[0]!;
   assert.equal(first.identifier, 'sshd');
   assert.equal(first.source, 'journal:sshd');
   assert.equal(first.readAt, clock.now());
   assert.equal(first.time, Math.floor(RECORDED_US / 1000), 'event time is the journal timestamp');
   assert.equal(typeof first.pid, 'number');
-  assert.deepEqual(j.calls[0]!.slice(0, 6), ['--follow', '--output=json', '--output-fields=MESSAGE,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,_PID', '--all', '--no-pager', '--no-tail']);
+  assert.deepEqual(j.calls[0]!.slice(0, 6), [
+    '--follow',
+    '--output=json',
+    '--output-fields=MESSAGE,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,_PID',
+    '--all',
+    '--no-pager',
+    '--no-tail',
+  ]);
   assert.deepEqual(j.calls[0]!.slice(-3), SSHD);
   await source.stop();
   assert.equal(j.running, 0, 'journalctl is stopped');
@@ -95,9 +115,15 @@ test('a restart resumes right after the saved cursor: nothing re-read, nothing s
   await settle();
   j.append(sshdEntry(5, 'line 5'));
   await settle();
-  assert.deepEqual(a.lines.map((l) => l.text), ['line 1', 'line 2', 'line 3']);
+  assert.deepEqual(
+    a.lines.map((l) => l.text),
+    ['line 1', 'line 2', 'line 3'],
+  );
   assert.equal(a.lines.length, 3, 'nothing handed on after stop');
-  assert.deepEqual(b.lines.map((l) => l.text), ['line 4', 'line 5']);
+  assert.deepEqual(
+    b.lines.map((l) => l.text),
+    ['line 4', 'line 5'],
+  );
   assert.ok(j.calls[1]!.includes('--after-cursor=s=test;i=3'));
   assert.equal(store.meta.get('journal:sshd'), 's=test;i=5');
   await b.source.stop();
@@ -110,7 +136,10 @@ test('the first start reads back findtime (--since), not the whole journal', asy
   const { source, lines } = rig(j, { readBackMs: 600_000 });
   await source.start();
   await settle();
-  assert.deepEqual(lines.map((l) => l.text), ['a minute ago']);
+  assert.deepEqual(
+    lines.map((l) => l.text),
+    ['a minute ago'],
+  );
   assert.ok(j.calls[0]!.includes(`--since=@${Math.floor((T0 - 600_000) / 1000)}`));
   await source.stop();
 });
@@ -140,7 +169,10 @@ test('journalctl exiting under a journald restart is restarted from the last cur
   assert.ok(j.calls.at(-1)!.includes('--after-cursor=s=test;i=1'));
   j.append(sshdEntry(3, 'after'));
   await settle();
-  assert.deepEqual(lines.map((l) => l.text), ['before', 'while journalctl was down', 'after']);
+  assert.deepEqual(
+    lines.map((l) => l.text),
+    ['before', 'while journalctl was down', 'after'],
+  );
   j.endAll();
   await settle();
   assert.deepEqual(timers.pendingDelays(), [1000], 'entries were delivered: the backoff starts over');
@@ -162,7 +194,10 @@ test('a cursor journalctl refuses is dropped once and reading falls back to --si
   fire(timers);
   await settle();
   assert.ok(j.calls[1]!.some((a) => a.startsWith('--since=@')));
-  assert.deepEqual(lines.map((l) => l.text), ['recent']);
+  assert.deepEqual(
+    lines.map((l) => l.text),
+    ['recent'],
+  );
   await source.stop();
 });
 
@@ -177,11 +212,21 @@ test('garbage output, a null MESSAGE, oversized and multi-line messages never st
   j.append(sshdEntry(3, 'Invalid user a\nFailed password for root from 6.6.6.6 port 1 ssh2 from 203.0.113.5 port 22'));
   j.append(sshdEntry(4, 'still reading'));
   await settle();
-  assert.deepEqual(lines.map((l) => l.text), [
-    'Invalid user a\\nFailed password for root from 6.6.6.6 port 1 ssh2 from 203.0.113.5 port 22',
-    'still reading',
-  ]);
-  assert.deepEqual(source.status(), { kind: 'journal', files: [], waitingFor: [], journalMatches: SSHD, entries: 4, badEntries: 2, oversized: 1, restarts: 0, cursor: 's=test;i=4' });
+  assert.deepEqual(
+    lines.map((l) => l.text),
+    ['Invalid user a\\nFailed password for root from 6.6.6.6 port 1 ssh2 from 203.0.113.5 port 22', 'still reading'],
+  );
+  assert.deepEqual(source.status(), {
+    kind: 'journal',
+    files: [],
+    waitingFor: [],
+    journalMatches: SSHD,
+    entries: 4,
+    badEntries: 2,
+    oversized: 1,
+    restarts: 0,
+    cursor: 's=test;i=4',
+  });
   assert.equal((store as MetaStore).meta.get('journal:sshd'), 's=test;i=4', 'skipped entries still move the cursor');
   await source.stop();
 });
@@ -210,8 +255,15 @@ test('a journalctl that cannot be started is reported and retried, not thrown (r
   const timers = new ManualTimers(T0);
   const { log, records } = memoryLogger();
   const source = new JournalSource({
-    name: 'sshd', matches: SSHD, store: new MetaStore(), clock: timers, log, onLine: () => {},
-    journalctl: '/nonexistent/journalctl', timers, runner: journalRunner(new ExecaRunner()),
+    name: 'sshd',
+    matches: SSHD,
+    store: new MetaStore(),
+    clock: timers,
+    log,
+    onLine: () => {},
+    journalctl: '/nonexistent/journalctl',
+    timers,
+    runner: journalRunner(new ExecaRunner()),
   });
   await source.start();
   await waitFor(() => timers.pendingDelays().length > 0, { what: 'the retry after a failed spawn (a real one)', timeoutMs: 5000 });

@@ -15,7 +15,7 @@ const store = SqliteStore.open(path!);
 const ipOf = (i: number) => `10.${round}.${(i >> 8) & 255}.${i & 255}`;
 function say(line: string): void {
   const bytes = Buffer.from(line);
-  for (let done = 0; done < bytes.length; ) {
+  for (let done = 0; done < bytes.length;) {
     try {
       done += writeSync(1, bytes, done);
     } catch (e) {

@@ -59,7 +59,7 @@ function runAndKill(path: string, round: number, ops: number, delayMs: number): 
 test('kill -9 at random moments while writing bans: the database opens and holds every ban reported committed', async () => {
   const path = join(dir, 'voipguard.sqlite3');
   let seed = Number(process.env['VG_KILL9_SEED'] ?? Date.now() % 100_000);
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const rounds = 5;
   let checked = 0;
   for (let round = 1; round <= rounds; round++) {
@@ -72,7 +72,8 @@ test('kill -9 at random moments while writing bans: the database opens and holds
       const inFlight = (op: Op, ip: string) => rep.inFlight?.op === op && rep.inFlight.ip === ip;
       for (const ip of rep.banned) {
         if (rep.removed.has(ip)) assert.equal(active.has(ip), false, `round ${round}: ${ip} was removed`);
-        else if (!inFlight('removed', ip)) assert.ok(active.has(ip), `round ${round}: ${ip} was reported committed (in flight at the kill: ${JSON.stringify(rep.inFlight)})`);
+        else if (!inFlight('removed', ip))
+          assert.ok(active.has(ip), `round ${round}: ${ip} was reported committed (in flight at the kill: ${JSON.stringify(rep.inFlight)})`);
         checked++;
       }
       for (const ip of rep.applied) {

@@ -13,7 +13,14 @@ import { tryMountTmpfs } from './store-kit.js';
 const dir = mkdtempSync(join(tmpdir(), 'vg-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
-const ban = (i: number): BanRecord => ({ jail: 'asterisk', ip: `198.51.${(i >> 8) & 255}.${i & 255}`, start: T0 + i, until: T0 + i + 600_000, banCount: 1, reason: 'detected' });
+const ban = (i: number): BanRecord => ({
+  jail: 'asterisk',
+  ip: `198.51.${(i >> 8) & 255}.${i & 255}`,
+  start: T0 + i,
+  until: T0 + i + 600_000,
+  banCount: 1,
+  reason: 'detected',
+});
 const isCode = (code: string) => (e: unknown) => e instanceof VoipguardError && e.code === code;
 
 test('a new database is created in WAL mode with synchronous=NORMAL, at the latest schema, readable by root only', () => {
@@ -28,7 +35,10 @@ test('a file that is not a database is a VG_STORE_OPEN error at start and is lef
   const path = join(dir, 'garbage.sqlite3');
   const bytes = Buffer.alloc(8192, 0x5a);
   writeFileSync(path, bytes);
-  assert.throws(() => SqliteStore.open(path), (e: unknown) => isCode('VG_STORE_OPEN')(e) && (e as VoipguardError).place.file === path);
+  assert.throws(
+    () => SqliteStore.open(path),
+    (e: unknown) => isCode('VG_STORE_OPEN')(e) && (e as VoipguardError).place.file === path,
+  );
   assert.deepEqual(readFileSync(path), bytes);
 });
 
@@ -72,7 +82,10 @@ test('a database on a read-only file system is a VG_STORE_OPEN error at start', 
     s.addBan(ban(1), true);
     s.close();
     fs.remountReadOnly();
-    assert.throws(() => SqliteStore.open(path), (e: unknown) => isCode('VG_STORE_OPEN')(e) && /readonly|read-only|read only/i.test((e as Error).message));
+    assert.throws(
+      () => SqliteStore.open(path),
+      (e: unknown) => isCode('VG_STORE_OPEN')(e) && /readonly|read-only|read only/i.test((e as Error).message),
+    );
     fs.remountWritable();
     const again = SqliteStore.open(path);
     assert.equal(again.activeBans().length, 1, 'the refused open changed nothing');

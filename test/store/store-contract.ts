@@ -14,7 +14,13 @@ export interface StoreMaker {
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
 const ban = (over: Partial<BanRecord> = {}): BanRecord => ({
-  jail: 'asterisk', ip: '203.0.113.5', start: T0, until: T0 + 600_000, banCount: 1, reason: 'detected', ...over,
+  jail: 'asterisk',
+  ip: '203.0.113.5',
+  start: T0,
+  until: T0 + 600_000,
+  banCount: 1,
+  reason: 'detected',
+  ...over,
 });
 
 export function storeContract(name: string, maker: StoreMaker): void {
@@ -49,8 +55,14 @@ export function storeContract(name: string, maker: StoreMaker): void {
     s.addBan(ban({ ip: '2001:db8::1', start: T0 + 2 }), true);
     s.addBan(ban({ jail: 'blacklist', ip: '198.51.100.1', start: T0 + 1, until: null, reason: 'manual' }), true);
     s.addBan(ban({ ip: '192.0.2.1', start: T0 }), false);
-    assert.deepEqual(s.activeBans().map((b) => b.ip), ['192.0.2.1', '198.51.100.1', '2001:db8::1']);
-    assert.deepEqual(s.activeBans('asterisk').map((b) => b.ip), ['192.0.2.1', '2001:db8::1']);
+    assert.deepEqual(
+      s.activeBans().map((b) => b.ip),
+      ['192.0.2.1', '198.51.100.1', '2001:db8::1'],
+    );
+    assert.deepEqual(
+      s.activeBans('asterisk').map((b) => b.ip),
+      ['192.0.2.1', '2001:db8::1'],
+    );
     assert.equal(s.activeBans('blacklist')[0]!.until, null);
     assert.deepEqual(s.activeBans('nope'), []);
   });
@@ -90,14 +102,25 @@ export function storeContract(name: string, maker: StoreMaker): void {
       return 2;
     });
     assert.equal(n, 2);
-    assert.deepEqual(s.activeBans('asterisk').map((b) => [b.ip, b.applied]), [['203.0.113.5', true], ['203.0.113.6', false]]);
+    assert.deepEqual(
+      s.activeBans('asterisk').map((b) => [b.ip, b.applied]),
+      [
+        ['203.0.113.5', true],
+        ['203.0.113.6', false],
+      ],
+    );
   });
 
   withStore('file positions and meta values are kept and overwritten', (s) => {
     assert.equal(s.getPosition('/var/log/asterisk/security'), undefined);
     s.setPosition({ path: '/var/log/asterisk/security', inode: 1234567, offset: 42, firstLineHash: 'ab12' });
     s.setPosition({ path: '/var/log/asterisk/security', inode: 1234567, offset: 2 ** 40, firstLineHash: 'ab12' });
-    assert.deepEqual(s.getPosition('/var/log/asterisk/security'), { path: '/var/log/asterisk/security', inode: 1234567, offset: 2 ** 40, firstLineHash: 'ab12' });
+    assert.deepEqual(s.getPosition('/var/log/asterisk/security'), {
+      path: '/var/log/asterisk/security',
+      inode: 1234567,
+      offset: 2 ** 40,
+      firstLineHash: 'ab12',
+    });
     assert.equal(s.getMeta('journal:asterisk'), undefined);
     s.setMeta('journal:asterisk', 's=1;i=2');
     s.setMeta('journal:asterisk', 's=1;i=3');
@@ -111,7 +134,10 @@ export function storeContract(name: string, maker: StoreMaker): void {
       { ip: '192.0.2.1', times: [T0 + 100] },
     ]);
     s.saveWindows('blacklist', [{ ip: '203.0.113.5', times: [T0] }]);
-    s.saveWindows('asterisk', [{ ip: '192.0.2.1', times: [] }, { ip: '2001:db8::7', times: [T0 + 500, T0 + 3000] }]);
+    s.saveWindows('asterisk', [
+      { ip: '192.0.2.1', times: [] },
+      { ip: '2001:db8::7', times: [T0 + 500, T0 + 3000] },
+    ]);
     assert.deepEqual(s.loadWindows('asterisk', 0), [
       { ip: '203.0.113.5', times: [T0, T0 + 1000, T0 + 2000] },
       { ip: '2001:db8::7', times: [T0 + 500, T0 + 3000] },
@@ -121,17 +147,32 @@ export function storeContract(name: string, maker: StoreMaker): void {
   });
 
   withStore('failure windows: loading skips windows whose newest failure is older than `since`', (s) => {
-    s.saveWindows('asterisk', [{ ip: '192.0.2.1', times: [T0, T0 + 10] }, { ip: '192.0.2.2', times: [T0 + 20] }]);
-    assert.deepEqual(s.loadWindows('asterisk', T0 + 11).map((r) => r.ip), ['192.0.2.2']);
-    assert.deepEqual(s.loadWindows('asterisk', T0 + 10).map((r) => r.ip), ['192.0.2.1', '192.0.2.2']);
+    s.saveWindows('asterisk', [
+      { ip: '192.0.2.1', times: [T0, T0 + 10] },
+      { ip: '192.0.2.2', times: [T0 + 20] },
+    ]);
+    assert.deepEqual(
+      s.loadWindows('asterisk', T0 + 11).map((r) => r.ip),
+      ['192.0.2.2'],
+    );
+    assert.deepEqual(
+      s.loadWindows('asterisk', T0 + 10).map((r) => r.ip),
+      ['192.0.2.1', '192.0.2.2'],
+    );
   });
 
   withStore('failure windows: pruning drops expired ones, then keeps the most recently failed up to the cap', (s) => {
-    s.saveWindows('asterisk', [1, 2, 3, 4, 5].map((k) => ({ ip: `192.0.2.${k}`, times: [T0 + k * 1000] })));
+    s.saveWindows(
+      'asterisk',
+      [1, 2, 3, 4, 5].map((k) => ({ ip: `192.0.2.${k}`, times: [T0 + k * 1000] })),
+    );
     s.saveWindows('other', [{ ip: '192.0.2.1', times: [T0] }]);
     assert.equal(s.pruneWindows('asterisk', T0 + 2000, 10), 1);
     assert.equal(s.pruneWindows('asterisk', 0, 2), 2);
-    assert.deepEqual(s.loadWindows('asterisk', 0).map((r) => r.ip), ['192.0.2.4', '192.0.2.5']);
+    assert.deepEqual(
+      s.loadWindows('asterisk', 0).map((r) => r.ip),
+      ['192.0.2.4', '192.0.2.5'],
+    );
     assert.equal(s.loadWindows('other', 0).length, 1, 'another jail is untouched');
     assert.equal(s.pruneWindows('asterisk', 0, 0), 2);
     assert.deepEqual(s.loadWindows('asterisk', 0), []);
@@ -148,10 +189,13 @@ export function storeContract(name: string, maker: StoreMaker): void {
       s.saveWindows('asterisk', [{ ip: '198.51.100.9', times: [T0, T0 + 1, T0 + 2, T0 + 3] }]);
       const again = reopen(s);
       try {
-        assert.deepEqual(again.activeBans().map((b) => [b.jail, b.ip, b.until, b.applied]), [
-          ['asterisk', '203.0.113.5', T0 + 600_000, true],
-          ['blacklist', '203.0.113.5', null, false],
-        ]);
+        assert.deepEqual(
+          again.activeBans().map((b) => [b.jail, b.ip, b.until, b.applied]),
+          [
+            ['asterisk', '203.0.113.5', T0 + 600_000, true],
+            ['blacklist', '203.0.113.5', null, false],
+          ],
+        );
         assert.equal(again.banCount('203.0.113.5', null, 0), 2);
         assert.equal(again.getPosition('/a')?.offset, 2);
         assert.equal(again.getMeta('k'), 'v');
