@@ -114,7 +114,8 @@ test("status <jail>: every figure matches a replay with known counts, and the AM
           '|  |- Total failed:\t5\n' +
           `|  |- File list:\t${log}\n` +
           `|  |- AMI:\tconnected, last event ${formatLocalTime(st.ami!.lastEventAt!)}, 4 events received, 3 signals seen, 3 attempts counted\n` +
-          '|  `- Signals seen:\t6 (5 attempts counted)\n' +
+          '|  |- Signals seen:\t6 (5 attempts counted)\n' +
+          '|  `- Note:\tmaxretry counts attempts, not lines (docs/moving-from-fail2ban.md); correlate = no counts lines\n' +
           '`- Actions\n' +
           '   |- Currently banned:\t1\n' +
           '   |- Total banned:\t1\n' +

@@ -48,7 +48,9 @@ function securityLine(ms: number, event: string, ip: string): string {
   const d = new Date(ms).toISOString();
   const prefix = `[${d.slice(0, 10)} ${d.slice(11, 19)}] SECURITY[4711] res_security_log.c: `;
   const tv = d.replace('Z', '+0000');
-  return `${prefix}SecurityEvent="${event}",EventTV="${tv}",Severity="Error",Service="PJSIP",EventVersion="2",AccountID="1001",SessionID="${ms}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${ip}/5072",Challenge="1",ReceivedChallenge="1",ReceivedHash="x"`;
+  // each event with the fields Asterisk writes after RemoteAddress for it (a foreign tail is refused)
+  const tail = event === 'InvalidPassword' ? ',Challenge="1",ReceivedChallenge="1",ReceivedHash="x"' : '';
+  return `${prefix}SecurityEvent="${event}",EventTV="${tv}",Severity="Error",Service="PJSIP",EventVersion="2",AccountID="1001",SessionID="${ms}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${ip}/5072"${tail}`;
 }
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
