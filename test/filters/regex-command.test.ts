@@ -115,6 +115,20 @@ test('one line, a bare regex and a filter file path are accepted like fail2ban-r
   assert.match(args.out, /^Failregex: 1 total$/m);
 });
 
+test('pjsip_notice=no: the PJSIP request NOTICE line that Asterisk can be made to write naming another address no longer counts; its security event still does', () => {
+  // what Asterisk writes after term_strip() deleted from the ESC in the display name to the 'm' the
+  // caller put in its Call-ID: a well-formed line naming 192.0.2.200 (docs/security.md, "Known limits")
+  const forged =
+    "[2026-03-01 10:15:31] NOTICE[1] res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '\"a\" <sip:x@y>' failed for '192.0.2.200:5060' (callid: c) - No matching endpoint found";
+  const event =
+    '[2026-03-01 10:15:31] SECURITY[1] res_security_log.c: SecurityEvent="InvalidAccountID",EventTV="2026-03-01T10:15:31.000+0000",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="x",SessionID="m-long-call-id",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/203.0.113.9/5060"';
+  const log = file('pjsip-notice.log', `${forged}\n${event}\n`);
+  assert.match(run(log, 'asterisk', '-o', '<ip>').out, /192\.0\.2\.200/, 'trusted by default (fail2ban reads it too)');
+  const off = run(log, 'asterisk[pjsip_notice=no]', '-o', '<ip>').out;
+  assert.doesNotMatch(off, /192\.0\.2\.200/);
+  assert.match(off, /203\.0\.113\.9/);
+});
+
 test('bad input is counted and reported, never a crash, never a wrong address', () => {
   const attack = (ip: string, s: number) =>
     Buffer.from(`[2026-03-01 10:15:${String(s).padStart(2, '0')}] NOTICE[1] manager.c: ${ip} failed to authenticate as 'admin'\n`);
