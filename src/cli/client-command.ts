@@ -8,8 +8,9 @@ import { ConfigSet } from '../config/config-set.js';
 import { EXIT_CODES, VoipguardError } from '../core/errors.js';
 import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
 import { ControlClient } from '../control/control-client.js';
-import { checkIps, checkJailName, JAIL_KEYS, PROTOCOL_VERSION, type ControlRequest, type JailKey } from '../control/protocol.js';
+import { checkIps, checkJailName, JAIL_KEYS, PROTOCOL_VERSION, RUNTIME_KEYS, type ControlRequest, type JailKey } from '../control/protocol.js';
 import type { ControlReplies } from '../control/replies.js';
+import { isRuntimeKey } from '../config/runtime-settings.js';
 import { DEFAULT_SOCKET } from '../control/socket-file.js';
 import { voipguardVersion } from '../control/version.js';
 import { scanArgs, type ArgOptions } from './args.js';
@@ -133,7 +134,11 @@ function parseSet(w: readonly string[]): ControlRequest {
       return { cmd: 'unbanip', jail, ips, all };
     }
     default:
-      throw usage(`set ${jail} knows banip, unbanip, addignoreip and delignoreip, not \`${what}\``);
+      if (isRuntimeKey(what)) {
+        if (rest.length !== 1) throw usage(`set ${jail} ${what} takes one value`);
+        return { cmd: 'set', jail, key: what, value: rest[0]! };
+      }
+      throw usage(`set ${jail} knows banip, unbanip, addignoreip, delignoreip and ${RUNTIME_KEYS.join(', ')}, not \`${what}\``);
   }
 }
 
@@ -186,6 +191,8 @@ export function renderReply(req: ControlRequest, data: unknown): string {
       return renderIgnoreList(d as readonly string[]);
     case 'get':
       return renderJailValue(req.jail, req.key, d as ControlReplies['get'], req.withTime);
+    case 'set':
+      return renderJailValue(req.jail, req.key, d as ControlReplies['set'], false);
     case 'reload':
       return 'OK\n';
     case 'set-loglevel':

@@ -31,7 +31,9 @@ Jails:
   set JAIL unbanip [--all] IP…           unban in one jail
   unban --all | unban IP…                unban in every jail
   set JAIL addignoreip|delignoreip IP…   change the ignore list (IPs or CIDR ranges) until reload
-  get JAIL ignoreip|maxretry|findtime|bantime|logpath|actions
+  set JAIL KEY VALUE                      change maxretry, findtime, bantime, maxskew or bantime.* until
+                                         reload (not saved; answers the new value)
+  get JAIL KEY                           ignoreip, logpath, actions, or a key that set takes
   get JAIL banip [--with-time]
 
 Also: regex (test filters), asterisk (config snippets), doctor (check the setup).

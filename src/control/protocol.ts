@@ -8,6 +8,7 @@
 
 import { VoipguardError, type ErrorCode, type ErrorPlace } from '../core/errors.js';
 import { isScopedIp, normalizeIp, parseCidr } from '../core/ip.js';
+import { isRuntimeKey, RUNTIME_KEYS, type RuntimeKey } from '../config/runtime-settings.js';
 import type { ControlReplies } from './replies.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -15,8 +16,10 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_REQUEST_BYTES = 64 * 1024;
 const MAX_IPS = 10_000;
 
-export const JAIL_KEYS = ['ignoreip', 'maxretry', 'findtime', 'bantime', 'logpath', 'actions', 'banip'] as const;
+/** What `get <jail> KEY` reads: the runtime-settable keys (config/runtime-settings.ts) and these. */
+export const JAIL_KEYS = ['ignoreip', 'logpath', 'actions', 'banip', ...RUNTIME_KEYS] as const;
 export type JailKey = (typeof JAIL_KEYS)[number];
+export { RUNTIME_KEYS, type RuntimeKey };
 
 interface Requests {
   ping: {};
@@ -34,6 +37,8 @@ interface Requests {
   addignoreip: { jail: string; ips: string[] };
   delignoreip: { jail: string; ips: string[] };
   get: { jail: string; key: JailKey; withTime: boolean };
+  /** `set <jail> KEY VALUE`: a runtime setting, parsed by the daemon with the config schema's field. */
+  set: { jail: string; key: RuntimeKey; value: string };
   reload: { jail: string | null };
   'set-loglevel': { value: string };
   'set-logtarget': { value: string };
@@ -75,6 +80,7 @@ const COMMANDS: readonly Command[] = [
   'addignoreip',
   'delignoreip',
   'get',
+  'set',
   'reload',
   'set-loglevel',
   'set-logtarget',
@@ -156,6 +162,11 @@ export function parseRequest(raw: unknown): ControlRequest {
       const key = r.key;
       if (typeof key !== 'string' || !(JAIL_KEYS as readonly string[]).includes(key)) throw bad(`\`key\` must be one of ${JAIL_KEYS.join(', ')}`);
       return { cmd: c, jail: checkJailName(r.jail), key: key as JailKey, withTime: r.withTime === true };
+    }
+    case 'set': {
+      const key = r.key;
+      if (typeof key !== 'string' || !isRuntimeKey(key)) throw bad(`\`key\` must be one of ${RUNTIME_KEYS.join(', ')}`);
+      return { cmd: c, jail: checkJailName(r.jail), key, value: checkText(r.value, 'value') };
     }
     case 'reload':
       return { cmd: c, jail: r.jail === null || r.jail === undefined ? null : checkJailName(r.jail) };

@@ -94,7 +94,7 @@ export interface ReloadResult {
   readonly errors: readonly string[];
 }
 
-export type JailValue = number | readonly string[] | readonly BanTime[];
+export type JailValue = number | boolean | string | null | readonly string[] | readonly BanTime[];
 
 export interface ControlReplies {
   ping: 'pong';
@@ -110,6 +110,8 @@ export interface ControlReplies {
   addignoreip: readonly string[];
   delignoreip: readonly string[];
   get: JailValue;
+  /** The value now in effect, in `get`'s units (seconds; -1 permanent; null unset). */
+  set: number | boolean | string | null;
   reload: ReloadResult;
   'set-loglevel': string;
   'set-logtarget': string;

@@ -63,7 +63,8 @@ export class Jail {
   private totalBanned = 0;
   private clamped = 0;
   private ignored = 0;
-  private readonly maxSkew: number;
+  private maxSkew: number;
+  private readonly fixedSkew: number | undefined;
   private readonly trackedCap: number;
   private readonly history: (ip: string, jail: string | null, now: number) => number;
   private readonly random: () => number;
@@ -71,16 +72,29 @@ export class Jail {
   private readonly changedWindows = new Set<string>();
 
   constructor(
-    private readonly cfg: JailSettings,
+    private cfg: JailSettings,
     deps: JailDeps = {},
   ) {
     this.name = cfg.name;
     this.trackedCap = deps.maxTracked ?? DEFAULT_MAX_TRACKED;
     this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, this.trackedCap);
     this.ignore = new IgnoreMatcher(cfg.ignoreip, cfg.ignoreself ? (deps.selfAddresses ?? []) : []);
+    this.fixedSkew = deps.maxSkew;
     this.maxSkew = deps.maxSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
     this.history = deps.history ?? (() => 0);
     this.random = deps.random ?? Math.random;
+  }
+
+  /**
+   * New settings (`set <jail> KEY VALUE`, or a reload putting the file's values back): maxretry,
+   * findtime, bantime, maxskew and bantime.* hold for the next decision; bans already taken keep
+   * their end, windows keep their failures (counted against the new limits at the next one).
+   */
+  setSettings(cfg: JailSettings): void {
+    if (cfg.name !== this.name) throw new RangeError(`settings of ${cfg.name} given to jail ${this.name}`);
+    this.cfg = cfg;
+    this.windows.setLimits(cfg.maxretry, cfg.findtime);
+    this.maxSkew = this.fixedSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
   }
 
   /** Failures refused because their time was further than maxskew from `now` (also in

@@ -45,3 +45,12 @@ test('a manual ban of a scoped address is refused with the reason, not banned on
   );
   assert.deepEqual(checkIps(['fe80::1']), ['fe80::1']);
 });
+
+test('set <jail> KEY VALUE: only the runtime keys, the value as a one-line text for the daemon to parse', () => {
+  assert.deepEqual(parseRequest({ cmd: 'set', jail: 'asterisk', key: 'maxretry', value: '2' }), { cmd: 'set', jail: 'asterisk', key: 'maxretry', value: '2' });
+  assert.deepEqual(parseRequest({ cmd: 'set', jail: 'asterisk', key: 'bantime.increment', value: 'true' }).cmd, 'set');
+  assert.throws(() => parseRequest({ cmd: 'set', jail: 'asterisk', key: 'logpath', value: '/x' }), { code: 'VG_BAD_REQUEST' });
+  assert.throws(() => parseRequest({ cmd: 'set', jail: 'asterisk', key: 'maxretry', value: '2\n3' }), { code: 'VG_BAD_REQUEST' });
+  assert.throws(() => parseRequest({ cmd: 'set', jail: 'asterisk', key: 'maxretry' }), { code: 'VG_BAD_REQUEST' });
+  assert.equal(parseRequest({ cmd: 'get', jail: 'asterisk', key: 'bantime.maxtime' }).cmd, 'get');
+});
