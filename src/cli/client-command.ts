@@ -91,6 +91,11 @@ function parseWords(w: readonly string[]): ControlRequest {
       return { cmd };
     case 'status':
       if (n === 1) return { cmd: 'status' };
+      // fail2ban 1.1: `status --all [short]`, every jail's tree after the service's
+      if (a === '--all') {
+        if (n > 3 || (n === 3 && b !== 'short')) throw usage('status --all takes optionally `short`');
+        return { cmd: 'status-all', short: b === 'short' };
+      }
       if (n > 3 || (n === 3 && b !== 'short')) throw usage('status takes a jail name and optionally `short`');
       return { cmd: 'jail-status', jail: checkJailName(a), short: b === 'short' };
     case 'banned':
@@ -178,6 +183,10 @@ export function renderReply(req: ControlRequest, data: unknown): string {
       return renderServiceStatus(d as ControlReplies['status']);
     case 'jail-status':
       return renderJailStatus(d as ControlReplies['jail-status'], req.short);
+    case 'status-all': {
+      const all = d as ControlReplies['status-all'];
+      return [renderServiceStatus(all.service), ...all.jails.map((j) => renderJailStatus(j, req.short))].join('');
+    }
     case 'stats':
       return renderStats(d as ControlReplies['stats']);
     case 'banned':
@@ -227,6 +236,7 @@ export async function runClient(argv: string[], io: CliIo): Promise<number> {
     if (action.req.cmd === 'reload') return reportReloadErrors(data as ControlReplies['reload'], io, json);
     // a jail skipped for a config error or a failed start: scripts and monitoring must notice
     if (action.req.cmd === 'status' && (data as ControlReplies['status']).broken.length > 0) return EXIT_CODES.config;
+    if (action.req.cmd === 'status-all' && (data as ControlReplies['status-all']).service.broken.length > 0) return EXIT_CODES.config;
     return 0;
   } catch (e) {
     if (!json || !(e instanceof VoipguardError)) throw e;

@@ -25,6 +25,7 @@ Service:
 Jails:
   status                                 the jails, and what the service waits for
   status JAIL [short]                    failures, bans and sources of one jail
+  status --all [short]                   the service's status, then every jail's
   stats                                  one line per jail: sources, failed, banned
   banned [IP…]                           banned addresses per jail, or the jails banning each IP
   set JAIL banip IP…                     ban by hand (the same path as a detected attack)

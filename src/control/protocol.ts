@@ -28,6 +28,8 @@ interface Requests {
   stop: { flush?: boolean };
   status: {};
   'jail-status': { jail: string; short: boolean };
+  /** `status --all [short]` (fail2ban 1.1): the service and every running jail's tree in one answer. */
+  'status-all': { short: boolean };
   stats: {};
   /** Without ips: every jail with its bans. With ips: the jails that ban each. */
   banned: { ips: string[] };
@@ -73,6 +75,7 @@ const COMMANDS: readonly Command[] = [
   'stop',
   'status',
   'jail-status',
+  'status-all',
   'stats',
   'banned',
   'banip',
@@ -145,6 +148,8 @@ export function parseRequest(raw: unknown): ControlRequest {
       return { cmd: c };
     case 'jail-status':
       return { cmd: c, jail: checkJailName(r.jail), short: r.short === true };
+    case 'status-all':
+      return { cmd: c, short: r.short === true };
     case 'banned':
       return { cmd: c, ips: r.ips === undefined ? [] : checkIps(r.ips) };
     case 'banip':

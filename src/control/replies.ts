@@ -102,6 +102,8 @@ export interface ControlReplies {
   stop: { readonly stopping: true };
   status: ServiceStatus;
   'jail-status': JailStatus;
+  /** The service's status and each running jail's, sorted by name. */
+  'status-all': { readonly service: ServiceStatus; readonly jails: readonly JailStatus[] };
   stats: readonly StatsRow[];
   /** Without ips: jail → its banned IPs. With ips: ip → the jails that ban it. */
   banned: Readonly<Record<string, readonly string[]>>;

@@ -54,6 +54,11 @@ export class ServiceControl implements ControlHandler {
         return serviceStatus(this.svc, this.opts.version, this.opts.pid);
       case 'jail-status':
         return jailStatus(this.svc, this.svc.jail(req.jail), now, req.short);
+      case 'status-all': {
+        const service = serviceStatus(this.svc, this.opts.version, this.opts.pid);
+        const jails = service.jails.map((name) => jailStatus(this.svc, this.svc.jail(name), now, req.short));
+        return { service, jails } satisfies ControlReplies['status-all'];
+      }
       case 'stats':
         return statsRows(this.svc, now);
       case 'banned':
