@@ -102,7 +102,10 @@ function parseWords(w: readonly string[]): ControlRequest {
       return { cmd: 'banned', ips: checkIps(w.slice(1)) };
     case 'unban': {
       const all = w.includes('--all');
-      const ips = checkIps(w.slice(1).filter((x) => x !== '--all'));
+      const ips = checkIps(
+        w.slice(1).filter((x) => x !== '--all'),
+        'ban',
+      );
       if (!all && !ips.length) throw usage('unban takes IP addresses or --all');
       return { cmd: 'unbanip', jail: null, ips, all };
     }
@@ -131,10 +134,13 @@ function parseSet(w: readonly string[]): ControlRequest {
     case 'addignoreip':
     case 'delignoreip':
       if (!rest.length) throw usage(`set ${jail} ${what} takes IP addresses`);
-      return { cmd: what, jail, ips: checkIps(rest, what !== 'banip') };
+      return { cmd: what, jail, ips: checkIps(rest, what === 'banip' ? 'ban' : true) };
     case 'unbanip': {
       const all = rest.includes('--all');
-      const ips = checkIps(rest.filter((x) => x !== '--all'));
+      const ips = checkIps(
+        rest.filter((x) => x !== '--all'),
+        'ban',
+      );
       if (!all && !ips.length) throw usage(`set ${jail} unbanip takes IP addresses or --all`);
       return { cmd: 'unbanip', jail, ips, all };
     }

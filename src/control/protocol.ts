@@ -7,7 +7,7 @@
 // sees it, and anything unexpected is a VG_BAD_REQUEST error reply.
 
 import { VoipguardError, type ErrorCode, type ErrorPlace } from '../core/errors.js';
-import { isScopedIp, normalizeIp, parseCidr } from '../core/ip.js';
+import { isScopedIp, normalizeIp, parseBanTarget, parseCidr } from '../core/ip.js';
 import { isRuntimeKey, RUNTIME_KEYS, type RuntimeKey } from '../config/runtime-settings.js';
 import type { ControlReplies } from './replies.js';
 
@@ -103,10 +103,16 @@ export function checkJailName(v: unknown): string {
 }
 
 /** Each entry must be an IP address (or a CIDR range when ranges are allowed); returns them canonical. */
-export function checkIps(v: unknown, ranges = false): string[] {
+export function checkIps(v: unknown, ranges: boolean | 'ban' = false): string[] {
   if (!Array.isArray(v) || v.length > MAX_IPS) throw bad(`\`ips\` must be a list of at most ${MAX_IPS} addresses`);
   return v.map((x) => {
-    const text = typeof x === 'string' ? (ranges ? parseCidr(x)?.text : normalizeIp(x)) : undefined;
+    let text: string | null | undefined;
+    if (typeof x === 'string' && ranges === 'ban') {
+      // a ban's range: the network address, never /0, never host bits (core/ip.ts parseBanTarget)
+      const t = parseBanTarget(x);
+      if (t !== null && 'refused' in t) throw new VoipguardError('VG_BAN_RANGE', t.refused);
+      text = t?.target.text;
+    } else if (typeof x === 'string') text = ranges ? parseCidr(x)?.text : normalizeIp(x);
     if (text === undefined || text === null) {
       const shown = typeof x === 'string' ? JSON.stringify(x.slice(0, 80)) : typeof x;
       if (typeof x === 'string' && isScopedIp(x.split('/')[0]!)) {
@@ -153,10 +159,10 @@ export function parseRequest(raw: unknown): ControlRequest {
     case 'banned':
       return { cmd: c, ips: r.ips === undefined ? [] : checkIps(r.ips) };
     case 'banip':
-      return { cmd: c, jail: checkJailName(r.jail), ips: nonEmpty(checkIps(r.ips)) };
+      return { cmd: c, jail: checkJailName(r.jail), ips: nonEmpty(checkIps(r.ips, 'ban')) };
     case 'unbanip': {
       const all = r.all === true;
-      const ips = r.ips === undefined ? [] : checkIps(r.ips);
+      const ips = r.ips === undefined ? [] : checkIps(r.ips, 'ban');
       if (!all && ips.length === 0) throw bad('unbanip needs addresses or all');
       return { cmd: c, jail: r.jail === null || r.jail === undefined ? null : checkJailName(r.jail), ips, all };
     }

@@ -298,6 +298,15 @@ export class JailRuntime {
   }
 
   manualBan(ip: string, now: number): Promise<readonly BanDecision[]> {
+    // a range goes to the firewall as one entry, or not at all: never expanded address by address
+    const refusing = ip.includes('/') ? (this.parts.actions.rangesRefusedBy?.() ?? []) : [];
+    if (refusing.length) {
+      const which = refusing.join(', ');
+      throw new VoipguardError(
+        'VG_BAN_RANGE',
+        `${ip}: ${which} hold${refusing.length > 1 ? '' : 's'} single addresses only (no banranges = yes); ban addresses`,
+      );
+    }
     const decisions = this.parts.engine.ban(ip, now).filter((d): d is BanDecision => d.type === 'ban');
     return this.decide(decisions, now).then(() => decisions);
   }

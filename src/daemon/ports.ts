@@ -46,7 +46,7 @@ export interface FailureGate {
 }
 
 /** actions/jail-actions.ts. None of these reject. */
-export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'>;
+export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'> & Partial<Pick<JailActions, 'rangesRefusedBy'>>;
 
 export interface SourceStatus {
   readonly kind: 'file' | 'journal';

@@ -79,3 +79,24 @@ test('`set asterisk maxretry 2` makes the 2nd failure ban, at once; bantime set 
     ['203.0.113.5'],
   );
 });
+
+test('a range ban goes through the jail to the actions as one entry, or is refused (VG_BAN_RANGE) when an action holds single addresses only', async () => {
+  const k = kit(files(JAIL));
+  await k.svc.start(k.load());
+  const control = new ServiceControl(k.svc, { version: '0.1.0', pid: 1, requestStop: () => undefined });
+  const { actions } = k.latest('asterisk');
+  assert.deepEqual(await control.handle({ cmd: 'banip', jail: 'asterisk', ips: ['198.51.100.0/24'] }), { banned: ['198.51.100.0/24'], already: [] });
+  assert.deepEqual(
+    actions.applied.map((d) => [d.type, d.ip]),
+    [['ban', '198.51.100.0/24']],
+  );
+  await assert.rejects(control.handle({ cmd: 'banip', jail: 'asterisk', ips: ['10.0.0.0/8'] }), { code: 'VG_IGNORED_IP' }, 'holds ignoreip 10.9.0.0/16');
+  assert.deepEqual(await control.handle({ cmd: 'unbanip', jail: 'asterisk', ips: ['198.51.100.0/24'], all: false }), { unbanned: 1 });
+  assert.deepEqual(k.store.activeBans(), []);
+  Object.assign(actions, { rangesRefusedBy: () => ['iptables-ipset[asterisk-udp]'] });
+  await assert.rejects(
+    control.handle({ cmd: 'banip', jail: 'asterisk', ips: ['198.51.100.0/24'] }),
+    (e: Error & { code: string }) => e.code === 'VG_BAN_RANGE' && /iptables-ipset\[asterisk-udp\] holds single addresses only/.test(e.message),
+  );
+  assert.deepEqual(await control.handle({ cmd: 'banip', jail: 'asterisk', ips: ['198.51.100.7'] }), { banned: ['198.51.100.7'], already: [] });
+});

@@ -10,7 +10,9 @@ test('addresses in requests come out canonical, ranges only where ranges make se
     ips: ['2001:db8::1', '198.51.100.2'],
   });
   assert.deepEqual(parseRequest({ cmd: 'addignoreip', jail: 'asterisk', ips: ['10.1.2.3/8'] }), { cmd: 'addignoreip', jail: 'asterisk', ips: ['10.0.0.0/8'] });
-  assert.throws(() => parseRequest({ cmd: 'banip', jail: 'asterisk', ips: ['10.0.0.0/8'] }), { code: 'VG_BAD_IP' });
+  // a ban's range is written as its network (host bits refused): docs/service.md, "Runtime settings and range bans"
+  assert.deepEqual(parseRequest({ cmd: 'banip', jail: 'asterisk', ips: ['10.0.0.0/8'] }), { cmd: 'banip', jail: 'asterisk', ips: ['10.0.0.0/8'] });
+  assert.throws(() => parseRequest({ cmd: 'banip', jail: 'asterisk', ips: ['10.1.2.3/8'] }), { code: 'VG_BAN_RANGE' });
   assert.throws(() => parseRequest({ cmd: 'banip', jail: 'asterisk', ips: ['example.com'] }), { code: 'VG_BAD_IP' });
   assert.throws(() => parseRequest({ cmd: 'banip', jail: 'asterisk', ips: [] }), { code: 'VG_BAD_REQUEST' });
 });
