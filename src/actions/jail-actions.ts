@@ -6,7 +6,7 @@
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { VoipguardError, VoipguardErrors } from '../core/errors.js';
-import { normalizeIp } from '../core/ip.js';
+import { normalizeIp, parseCidr } from '../core/ip.js';
 import type { Decision } from '../core/types.js';
 import type { ActiveBan, Store } from '../store/store.js';
 import type { ConfigFileReader } from '../config/config-set.js';
@@ -58,6 +58,8 @@ export interface JailActions {
   reconcile(active: readonly ActiveBan[], now: number): Promise<void>;
   /** Addresses whose ban or unban has not reached every action yet. */
   pending(): readonly string[];
+  /** The actions that cannot hold a CIDR range (no `banranges = yes` in their action.d file). */
+  rangesRefusedBy(): readonly string[];
   status(): readonly ActionStatus[];
   /** Resolves once the conntrack purges of applied bans have run (they run beside the firewall queue). */
   idle(): Promise<void>;
@@ -67,6 +69,7 @@ export interface JailActions {
 export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): JailActions {
   const errors: VoipguardError[] = [];
   const firewalls: Firewall[] = [];
+  const noRanges: string[] = [];
   const log = deps.log.child({ component: 'actions', jail: ctx.jail });
   for (const a of ctx.actions) {
     try {
@@ -83,6 +86,7 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
         throw new VoipguardError('VG_CONFIG_ARGS', `jail ${ctx.jail} uses ${fw.id} twice: give each a different name=`, { section: ctx.jail, key: 'action' });
       }
       firewalls.push(fw);
+      if (!def.ranges) noRanges.push(fw.id);
     } catch (e) {
       if (!(e instanceof VoipguardError)) throw e;
       errors.push(
@@ -95,7 +99,7 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
   const opts = { backoff: deps.backoff ?? FIREWALL_BACKOFF, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
   const instances = firewalls.map((f) => new ActionInstance(f, log, opts));
   const conntrack = deps.firewalls.conntrack(log);
-  return new JailActionsImpl(ctx.jail, instances, deps.store, log, conntrack);
+  return new JailActionsImpl(ctx.jail, instances, deps.store, log, conntrack, noRanges);
 }
 
 class JailActionsImpl implements JailActions {
@@ -109,7 +113,18 @@ class JailActionsImpl implements JailActions {
     private readonly store: Store,
     private readonly log: Logger,
     private readonly conntrack: ConntrackPurger | null,
+    private readonly noRanges: readonly string[] = [],
   ) {}
+
+  rangesRefusedBy(): readonly string[] {
+    return this.noRanges;
+  }
+
+  /** The canonical address, or range when every action takes ranges (banranges = yes); else null. */
+  private target(text: string): string | null {
+    if (!text.includes('/')) return normalizeIp(text);
+    return this.noRanges.length ? null : (parseCidr(text)?.text ?? null);
+  }
 
   private readonly toPurge = new Set<string>();
   private purging: Promise<void> | null = null;
@@ -142,7 +157,7 @@ class JailActionsImpl implements JailActions {
           this.log.warn({ event: 'foreign-decision', decisionJail: d.jail });
           continue;
         }
-        const ip = normalizeIp(d.ip);
+        const ip = this.target(d.ip);
         if (ip === null) {
           this.log.warn({ event: 'invalid-ip', code: 'VG_ACTION_IP', ip: String(d.ip).slice(0, 80) });
           continue;
@@ -185,7 +200,7 @@ class JailActionsImpl implements JailActions {
       const stored = new Map<string, boolean>();
       for (const b of active) {
         if (b.jail !== this.jail || (b.until !== null && b.until <= now)) continue;
-        const ip = normalizeIp(b.ip);
+        const ip = this.target(b.ip);
         if (ip === null) {
           this.log.warn({ event: 'invalid-ip', code: 'VG_ACTION_IP', ip: String(b.ip).slice(0, 80) });
           continue;

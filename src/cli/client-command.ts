@@ -8,8 +8,9 @@ import { ConfigSet } from '../config/config-set.js';
 import { EXIT_CODES, VoipguardError } from '../core/errors.js';
 import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
 import { ControlClient } from '../control/control-client.js';
-import { checkIps, checkJailName, JAIL_KEYS, PROTOCOL_VERSION, type ControlRequest, type JailKey } from '../control/protocol.js';
+import { checkIps, checkJailName, JAIL_KEYS, PROTOCOL_VERSION, RUNTIME_KEYS, type ControlRequest, type JailKey } from '../control/protocol.js';
 import type { ControlReplies } from '../control/replies.js';
+import { isRuntimeKey } from '../config/runtime-settings.js';
 import { DEFAULT_SOCKET } from '../control/socket-file.js';
 import { voipguardVersion } from '../control/version.js';
 import { scanArgs, type ArgOptions } from './args.js';
@@ -90,13 +91,21 @@ function parseWords(w: readonly string[]): ControlRequest {
       return { cmd };
     case 'status':
       if (n === 1) return { cmd: 'status' };
+      // fail2ban 1.1: `status --all [short]`, every jail's tree after the service's
+      if (a === '--all') {
+        if (n > 3 || (n === 3 && b !== 'short')) throw usage('status --all takes optionally `short`');
+        return { cmd: 'status-all', short: b === 'short' };
+      }
       if (n > 3 || (n === 3 && b !== 'short')) throw usage('status takes a jail name and optionally `short`');
       return { cmd: 'jail-status', jail: checkJailName(a), short: b === 'short' };
     case 'banned':
       return { cmd: 'banned', ips: checkIps(w.slice(1)) };
     case 'unban': {
       const all = w.includes('--all');
-      const ips = checkIps(w.slice(1).filter((x) => x !== '--all'));
+      const ips = checkIps(
+        w.slice(1).filter((x) => x !== '--all'),
+        'ban',
+      );
       if (!all && !ips.length) throw usage('unban takes IP addresses or --all');
       return { cmd: 'unbanip', jail: null, ips, all };
     }
@@ -125,15 +134,22 @@ function parseSet(w: readonly string[]): ControlRequest {
     case 'addignoreip':
     case 'delignoreip':
       if (!rest.length) throw usage(`set ${jail} ${what} takes IP addresses`);
-      return { cmd: what, jail, ips: checkIps(rest, what !== 'banip') };
+      return { cmd: what, jail, ips: checkIps(rest, what === 'banip' ? 'ban' : true) };
     case 'unbanip': {
       const all = rest.includes('--all');
-      const ips = checkIps(rest.filter((x) => x !== '--all'));
+      const ips = checkIps(
+        rest.filter((x) => x !== '--all'),
+        'ban',
+      );
       if (!all && !ips.length) throw usage(`set ${jail} unbanip takes IP addresses or --all`);
       return { cmd: 'unbanip', jail, ips, all };
     }
     default:
-      throw usage(`set ${jail} knows banip, unbanip, addignoreip and delignoreip, not \`${what}\``);
+      if (isRuntimeKey(what)) {
+        if (rest.length !== 1) throw usage(`set ${jail} ${what} takes one value`);
+        return { cmd: 'set', jail, key: what, value: rest[0]! };
+      }
+      throw usage(`set ${jail} knows banip, unbanip, addignoreip, delignoreip and ${RUNTIME_KEYS.join(', ')}, not \`${what}\``);
   }
 }
 
@@ -173,6 +189,10 @@ export function renderReply(req: ControlRequest, data: unknown): string {
       return renderServiceStatus(d as ControlReplies['status']);
     case 'jail-status':
       return renderJailStatus(d as ControlReplies['jail-status'], req.short);
+    case 'status-all': {
+      const all = d as ControlReplies['status-all'];
+      return [renderServiceStatus(all.service), ...all.jails.map((j) => renderJailStatus(j, req.short))].join('');
+    }
     case 'stats':
       return renderStats(d as ControlReplies['stats']);
     case 'banned':
@@ -186,6 +206,8 @@ export function renderReply(req: ControlRequest, data: unknown): string {
       return renderIgnoreList(d as readonly string[]);
     case 'get':
       return renderJailValue(req.jail, req.key, d as ControlReplies['get'], req.withTime);
+    case 'set':
+      return renderJailValue(req.jail, req.key, d as ControlReplies['set'], false);
     case 'reload':
       return 'OK\n';
     case 'set-loglevel':
@@ -220,6 +242,7 @@ export async function runClient(argv: string[], io: CliIo): Promise<number> {
     if (action.req.cmd === 'reload') return reportReloadErrors(data as ControlReplies['reload'], io, json);
     // a jail skipped for a config error or a failed start: scripts and monitoring must notice
     if (action.req.cmd === 'status' && (data as ControlReplies['status']).broken.length > 0) return EXIT_CODES.config;
+    if (action.req.cmd === 'status-all' && (data as ControlReplies['status-all']).service.broken.length > 0) return EXIT_CODES.config;
     return 0;
   } catch (e) {
     if (!json || !(e instanceof VoipguardError)) throw e;

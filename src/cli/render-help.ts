@@ -25,13 +25,16 @@ Service:
 Jails:
   status                                 the jails, and what the service waits for
   status JAIL [short]                    failures, bans and sources of one jail
+  status --all [short]                   the service's status, then every jail's
   stats                                  one line per jail: sources, failed, banned
   banned [IP…]                           banned addresses per jail, or the jails banning each IP
   set JAIL banip IP…                     ban by hand (the same path as a detected attack)
   set JAIL unbanip [--all] IP…           unban in one jail
   unban --all | unban IP…                unban in every jail
   set JAIL addignoreip|delignoreip IP…   change the ignore list (IPs or CIDR ranges) until reload
-  get JAIL ignoreip|maxretry|findtime|bantime|logpath|actions
+  set JAIL KEY VALUE                      change maxretry, findtime, bantime, maxskew or bantime.* until
+                                         reload (not saved; answers the new value)
+  get JAIL KEY                           ignoreip, logpath, actions, or a key that set takes
   get JAIL banip [--with-time]
 
 Also: regex (test filters), asterisk (config snippets), doctor (check the setup).

@@ -37,7 +37,10 @@ export function renderBanTimes(bans: readonly BanTime[]): string {
 }
 
 export function renderJailValue(jail: string, key: JailKey, value: JailValue, withTime: boolean): string {
-  if (typeof value === 'number') return `${value}\n`;
+  if (typeof value === 'number' || typeof value === 'string') return `${value}\n`;
+  // fail2ban-client prints Python's words
+  if (typeof value === 'boolean') return value ? 'True\n' : 'False\n';
+  if (value === null) return 'None\n';
   if (key === 'banip' && withTime) return renderBanTimes(value as readonly BanTime[]);
   const xs = value as readonly string[];
   switch (key) {

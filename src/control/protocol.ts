@@ -7,7 +7,8 @@
 // sees it, and anything unexpected is a VG_BAD_REQUEST error reply.
 
 import { VoipguardError, type ErrorCode, type ErrorPlace } from '../core/errors.js';
-import { isScopedIp, normalizeIp, parseCidr } from '../core/ip.js';
+import { isScopedIp, normalizeIp, parseBanTarget, parseCidr } from '../core/ip.js';
+import { isRuntimeKey, RUNTIME_KEYS, type RuntimeKey } from '../config/runtime-settings.js';
 import type { ControlReplies } from './replies.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -15,8 +16,10 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_REQUEST_BYTES = 64 * 1024;
 const MAX_IPS = 10_000;
 
-export const JAIL_KEYS = ['ignoreip', 'maxretry', 'findtime', 'bantime', 'logpath', 'actions', 'banip'] as const;
+/** What `get <jail> KEY` reads: the runtime-settable keys (config/runtime-settings.ts) and these. */
+export const JAIL_KEYS = ['ignoreip', 'logpath', 'actions', 'banip', ...RUNTIME_KEYS] as const;
 export type JailKey = (typeof JAIL_KEYS)[number];
+export { RUNTIME_KEYS, type RuntimeKey };
 
 interface Requests {
   ping: {};
@@ -25,6 +28,8 @@ interface Requests {
   stop: { flush?: boolean };
   status: {};
   'jail-status': { jail: string; short: boolean };
+  /** `status --all [short]` (fail2ban 1.1): the service and every running jail's tree in one answer. */
+  'status-all': { short: boolean };
   stats: {};
   /** Without ips: every jail with its bans. With ips: the jails that ban each. */
   banned: { ips: string[] };
@@ -34,6 +39,8 @@ interface Requests {
   addignoreip: { jail: string; ips: string[] };
   delignoreip: { jail: string; ips: string[] };
   get: { jail: string; key: JailKey; withTime: boolean };
+  /** `set <jail> KEY VALUE`: a runtime setting, parsed by the daemon with the config schema's field. */
+  set: { jail: string; key: RuntimeKey; value: string };
   reload: { jail: string | null };
   'set-loglevel': { value: string };
   'set-logtarget': { value: string };
@@ -68,6 +75,7 @@ const COMMANDS: readonly Command[] = [
   'stop',
   'status',
   'jail-status',
+  'status-all',
   'stats',
   'banned',
   'banip',
@@ -75,6 +83,7 @@ const COMMANDS: readonly Command[] = [
   'addignoreip',
   'delignoreip',
   'get',
+  'set',
   'reload',
   'set-loglevel',
   'set-logtarget',
@@ -94,10 +103,16 @@ export function checkJailName(v: unknown): string {
 }
 
 /** Each entry must be an IP address (or a CIDR range when ranges are allowed); returns them canonical. */
-export function checkIps(v: unknown, ranges = false): string[] {
+export function checkIps(v: unknown, ranges: boolean | 'ban' = false): string[] {
   if (!Array.isArray(v) || v.length > MAX_IPS) throw bad(`\`ips\` must be a list of at most ${MAX_IPS} addresses`);
   return v.map((x) => {
-    const text = typeof x === 'string' ? (ranges ? parseCidr(x)?.text : normalizeIp(x)) : undefined;
+    let text: string | null | undefined;
+    if (typeof x === 'string' && ranges === 'ban') {
+      // a ban's range: the network address, never /0, never host bits (core/ip.ts parseBanTarget)
+      const t = parseBanTarget(x);
+      if (t !== null && 'refused' in t) throw new VoipguardError('VG_BAN_RANGE', t.refused);
+      text = t?.target.text;
+    } else if (typeof x === 'string') text = ranges ? parseCidr(x)?.text : normalizeIp(x);
     if (text === undefined || text === null) {
       const shown = typeof x === 'string' ? JSON.stringify(x.slice(0, 80)) : typeof x;
       if (typeof x === 'string' && isScopedIp(x.split('/')[0]!)) {
@@ -139,13 +154,15 @@ export function parseRequest(raw: unknown): ControlRequest {
       return { cmd: c };
     case 'jail-status':
       return { cmd: c, jail: checkJailName(r.jail), short: r.short === true };
+    case 'status-all':
+      return { cmd: c, short: r.short === true };
     case 'banned':
       return { cmd: c, ips: r.ips === undefined ? [] : checkIps(r.ips) };
     case 'banip':
-      return { cmd: c, jail: checkJailName(r.jail), ips: nonEmpty(checkIps(r.ips)) };
+      return { cmd: c, jail: checkJailName(r.jail), ips: nonEmpty(checkIps(r.ips, 'ban')) };
     case 'unbanip': {
       const all = r.all === true;
-      const ips = r.ips === undefined ? [] : checkIps(r.ips);
+      const ips = r.ips === undefined ? [] : checkIps(r.ips, 'ban');
       if (!all && ips.length === 0) throw bad('unbanip needs addresses or all');
       return { cmd: c, jail: r.jail === null || r.jail === undefined ? null : checkJailName(r.jail), ips, all };
     }
@@ -156,6 +173,11 @@ export function parseRequest(raw: unknown): ControlRequest {
       const key = r.key;
       if (typeof key !== 'string' || !(JAIL_KEYS as readonly string[]).includes(key)) throw bad(`\`key\` must be one of ${JAIL_KEYS.join(', ')}`);
       return { cmd: c, jail: checkJailName(r.jail), key: key as JailKey, withTime: r.withTime === true };
+    }
+    case 'set': {
+      const key = r.key;
+      if (typeof key !== 'string' || !isRuntimeKey(key)) throw bad(`\`key\` must be one of ${RUNTIME_KEYS.join(', ')}`);
+      return { cmd: c, jail: checkJailName(r.jail), key, value: checkText(r.value, 'value') };
     }
     case 'reload':
       return { cmd: c, jail: r.jail === null || r.jail === undefined ? null : checkJailName(r.jail) };

@@ -94,7 +94,7 @@ export interface ReloadResult {
   readonly errors: readonly string[];
 }
 
-export type JailValue = number | readonly string[] | readonly BanTime[];
+export type JailValue = number | boolean | string | null | readonly string[] | readonly BanTime[];
 
 export interface ControlReplies {
   ping: 'pong';
@@ -102,6 +102,8 @@ export interface ControlReplies {
   stop: { readonly stopping: true };
   status: ServiceStatus;
   'jail-status': JailStatus;
+  /** The service's status and each running jail's, sorted by name. */
+  'status-all': { readonly service: ServiceStatus; readonly jails: readonly JailStatus[] };
   stats: readonly StatsRow[];
   /** Without ips: jail → its banned IPs. With ips: ip → the jails that ban it. */
   banned: Readonly<Record<string, readonly string[]>>;
@@ -110,6 +112,8 @@ export interface ControlReplies {
   addignoreip: readonly string[];
   delignoreip: readonly string[];
   get: JailValue;
+  /** The value now in effect, in `get`'s units (seconds; -1 permanent; null unset). */
+  set: number | boolean | string | null;
   reload: ReloadResult;
   'set-loglevel': string;
   'set-logtarget': string;

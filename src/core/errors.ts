@@ -63,6 +63,7 @@ export const ERRORS = Object.freeze({
   VG_NO_SUCH_JAIL: { cls: 'data', text: 'the named jail does not exist or is not running' },
   VG_BAD_IP: { cls: 'data', text: 'an argument that is not an IP address' },
   VG_IGNORED_IP: { cls: 'data', text: "a manual ban of an address voipguard never bans (loopback, the host's own, ignoreip)" },
+  VG_BAN_RANGE: { cls: 'data', text: 'a range ban refused: /0, host bits set, or a firewall action whose set holds single addresses only' },
   VG_INPUT: { cls: 'io', text: 'a log file or input cannot be read' },
   VG_INTERNAL: { cls: 'internal', text: 'a bug: please report it with the log line before it' },
 } satisfies Record<string, { cls: ErrorClass; text: string }>);

@@ -197,6 +197,36 @@ export function parseCidr(input: string, allowScope = false): Cidr | null {
   return { family: ip.family, bytes, prefix, text: prefix === max ? base : `${base}/${prefix}` };
 }
 
+/**
+ * What a manual ban or unban names: an address (canonical text) or a range (`net/prefix`, the
+ * network address, canonical). Refused, with the reason: /0 (every address), and a range written
+ * with host bits (`198.51.100.7/24`: the host or its /24? the operator says which). A full-length
+ * prefix is the address itself. Returns the reason as a string when refused, null when not an IP.
+ */
+export function parseBanTarget(input: string): { readonly target: Cidr } | { readonly refused: string } | null {
+  const c = parseCidr(input);
+  if (c === null) return null;
+  const slash = input.indexOf('/');
+  if (slash < 0) return { target: c };
+  if (c.prefix === 0) return { refused: `${input} is every address: a /0 is never banned` };
+  const ip = parseIp(input.slice(0, slash));
+  const given = ip === null ? null : ip.text;
+  const net = c.text.split('/')[0]!;
+  if (given !== null && given !== net) {
+    const host = given;
+    return { refused: `${input} has host bits set: ban ${c.text} (the range) or ${host} (the address)` };
+  }
+  return { target: c };
+}
+
+/** Whether the two ranges share an address (one holds the other's network address). */
+export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
+  if (a.family !== b.family) return false;
+  const wide = a.prefix <= b.prefix ? a : b;
+  const narrow = wide === a ? b : a;
+  return cidrContains(wide, { family: narrow.family, text: '', bytes: narrow.bytes });
+}
+
 export function cidrContains(c: Cidr, ip: Ip): boolean {
   if (c.family !== ip.family) return false;
   const full = c.prefix >> 3;

@@ -8,6 +8,7 @@ import type { BanTime, ControlReplies, JailValue } from '../control/replies.js';
 import { VoipguardError } from '../core/errors.js';
 import { isAbsolute } from 'node:path';
 import { fromFail2banLevel } from '../config/log-level.js';
+import { isRuntimeKey, runtimeValue } from '../config/runtime-settings.js';
 import type { Service } from './service.js';
 import { jailStatus, serviceStatus, statsRows } from './service-status.js';
 
@@ -53,6 +54,11 @@ export class ServiceControl implements ControlHandler {
         return serviceStatus(this.svc, this.opts.version, this.opts.pid);
       case 'jail-status':
         return jailStatus(this.svc, this.svc.jail(req.jail), now, req.short);
+      case 'status-all': {
+        const service = serviceStatus(this.svc, this.opts.version, this.opts.pid);
+        const jails = service.jails.map((name) => jailStatus(this.svc, this.svc.jail(name), now, req.short));
+        return { service, jails } satisfies ControlReplies['status-all'];
+      }
       case 'stats':
         return statsRows(this.svc, now);
       case 'banned':
@@ -78,6 +84,8 @@ export class ServiceControl implements ControlHandler {
       }
       case 'get':
         return this.get(req, now);
+      case 'set':
+        return this.svc.jail(req.jail).setSetting(req.key, req.value) satisfies ControlReplies['set'];
       case 'reload':
         return this.svc.reload(req.jail);
       case 'set-loglevel': {
@@ -122,15 +130,10 @@ export class ServiceControl implements ControlHandler {
   private get(req: RequestOf<'get'>, now: number): JailValue {
     const r = this.svc.jail(req.jail);
     const c = r.config;
+    if (isRuntimeKey(req.key)) return runtimeValue(r.settings, req.key);
     switch (req.key) {
       case 'ignoreip':
         return r.engine.ignoreList();
-      case 'maxretry':
-        return c.maxretry;
-      case 'findtime':
-        return c.findtime / 1000;
-      case 'bantime':
-        return c.bantime < 0 ? -1 : c.bantime / 1000;
       case 'logpath':
         return c.logpath;
       case 'actions':

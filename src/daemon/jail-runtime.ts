@@ -9,6 +9,7 @@ import type { JailConfig } from '../config/load-config.js';
 import type { Clock } from '../core/clock.js';
 import { VoipguardError } from '../core/errors.js';
 import type { AmiEvent, BanDecision, Decision, Failure, LogLine } from '../core/types.js';
+import { runtimeValue, withRuntimeSetting, type RuntimeKey, type RuntimeValue } from '../config/runtime-settings.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ActiveBan, Store } from '../store/store.js';
@@ -62,6 +63,8 @@ export class JailRuntime {
   private flushing: Promise<void> | null = null;
   private restoring: Promise<void> | null = null;
   private windowsScheduled = false;
+  /** The settings in effect: the file's (`config`) with the `set <jail> KEY VALUE` changes on top. */
+  private current: JailConfig;
 
   /** `makeParts` builds the jail's parts with this runtime's line handler as their sink. */
   constructor(
@@ -70,9 +73,37 @@ export class JailRuntime {
     makeParts: (sink: (line: LogLine) => void) => JailParts,
   ) {
     this.name = config.name;
+    this.current = config;
     this.log = deps.log.child({ jail: config.name });
     this.tally = new LineTally(deps.metrics);
     this.parts = makeParts(this.line);
+  }
+
+  /** The settings in effect (config with the runtime changes). */
+  get settings(): JailConfig {
+    return this.current;
+  }
+
+  /**
+   * `set <jail> KEY VALUE`: parsed by the schema's field, in effect for the next decision, never
+   * saved. Returns the value now in effect, in fail2ban's units.
+   */
+  setSetting(key: RuntimeKey, raw: string): RuntimeValue {
+    const next = withRuntimeSetting(this.current, key, raw);
+    this.parts.engine.setSettings(next);
+    const before = runtimeValue(this.current, key);
+    this.current = next;
+    const value = runtimeValue(next, key);
+    this.log.info({ event: 'setting-changed', key, from: before, to: value });
+    return value;
+  }
+
+  /** A reload that left the jail running: the file's values come back. */
+  resetSettings(): void {
+    if (this.current === this.config) return;
+    this.current = this.config;
+    this.parts.engine.setSettings(this.config);
+    this.log.info({ event: 'settings-reset' });
   }
 
   get engine() {
@@ -162,7 +193,7 @@ export class JailRuntime {
   private failure(f: Failure): void {
     const now = this.deps.clock.now();
     this.counters.matched++;
-    if (f.time < now - this.config.findtime) {
+    if (f.time < now - this.current.findtime) {
       this.counters.stale++;
       return;
     }
@@ -229,8 +260,8 @@ export class JailRuntime {
     const engine = this.parts.engine;
     let tracked = 0;
     try {
-      this.deps.store.pruneWindows(this.name, now - this.config.findtime, engine.maxTracked);
-      tracked = engine.restoreWindows(this.deps.store.loadWindows(this.name, now - this.config.findtime), now);
+      this.deps.store.pruneWindows(this.name, now - this.current.findtime, engine.maxTracked);
+      tracked = engine.restoreWindows(this.deps.store.loadWindows(this.name, now - this.current.findtime), now);
     } catch (e) {
       // an unreadable table costs the counts, never the start
       this.counters.storeErrors++;
@@ -243,7 +274,7 @@ export class JailRuntime {
   /** Expired windows and those past the tracked-address cap leave the store (every action check). */
   private pruneStoredWindows(now: number): void {
     try {
-      this.deps.store.pruneWindows(this.name, now - this.config.findtime, this.parts.engine.maxTracked);
+      this.deps.store.pruneWindows(this.name, now - this.current.findtime, this.parts.engine.maxTracked);
     } catch (e) {
       this.counters.storeErrors++;
       this.log.error({
@@ -267,6 +298,15 @@ export class JailRuntime {
   }
 
   manualBan(ip: string, now: number): Promise<readonly BanDecision[]> {
+    // a range goes to the firewall as one entry, or not at all: never expanded address by address
+    const refusing = ip.includes('/') ? (this.parts.actions.rangesRefusedBy?.() ?? []) : [];
+    if (refusing.length) {
+      const which = refusing.join(', ');
+      throw new VoipguardError(
+        'VG_BAN_RANGE',
+        `${ip}: ${which} hold${refusing.length > 1 ? '' : 's'} single addresses only (no banranges = yes); ban addresses`,
+      );
+    }
     const decisions = this.parts.engine.ban(ip, now).filter((d): d is BanDecision => d.type === 'ban');
     return this.decide(decisions, now).then(() => decisions);
   }

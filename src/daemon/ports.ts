@@ -25,6 +25,7 @@ export type JailEngine = Pick<
   | 'restoreWindows'
   | 'takeWindowChanges'
   | 'maxTracked'
+  | 'setSettings'
 >;
 
 /** filters/filter.ts LineFilter, as far as the runtime needs it. */
@@ -45,7 +46,7 @@ export interface FailureGate {
 }
 
 /** actions/jail-actions.ts. None of these reject. */
-export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'>;
+export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'> & Partial<Pick<JailActions, 'rangesRefusedBy'>>;
 
 export interface SourceStatus {
   readonly kind: 'file' | 'journal';

@@ -192,6 +192,7 @@ export class Service {
         continue;
       }
       if (next && JSON.stringify(next) === JSON.stringify(r.config)) {
+        r.resetSettings(); // `set <jail> KEY VALUE` lasts until the next reload
         result.unchanged.push(name);
         continue;
       }

@@ -59,6 +59,9 @@ export interface ActionDefinition {
    *  notify: a notification action (`notify = mail|webhook`, src/notify), not a firewall. */
   readonly kind: 'command' | 'memory' | 'notify';
   readonly families: Readonly<Record<Family, FamilyPlan>>;
+  /** `banranges = yes`: <ip> may be a CIDR range (iptables -s, ip route). Absent: addresses only, so
+   *  a set of single addresses (ipset hash:ip, an nft set without `flags interval`) is never handed one. */
+  readonly ranges: boolean;
 }
 
 export interface LoadActionOptions {
@@ -78,7 +81,8 @@ export function loadActionDefinition(action: string, args: Readonly<Record<strin
   const families = {} as Record<Family, FamilyPlan>;
   for (const f of FAMILIES) families[f] = kind === 'command' ? compileFamily(src, f) : emptyPlan(f);
   const name = kind === 'notify' ? action : resolveStatic(src, 'inet4', '<name>', placeOf(src, 'Init', 'name'));
-  return Object.freeze({ action, name, file: src.file, kind, families: Object.freeze(families) });
+  const ranges = kind === 'memory' || /^(1|yes|true|on)$/i.test((commandValue(src, 'banranges') ?? '').trim());
+  return Object.freeze({ action, name, file: src.file, kind, families: Object.freeze(families), ranges });
 }
 
 function emptyPlan(family: Family): FamilyPlan {

@@ -41,6 +41,7 @@ export const COMMAND_KEYS = new Set([
   'hookjump',
   'firewall',
   'notify',
+  'banranges',
 ]);
 
 /** The files of action `name`, in layering order. Throws VG_ACTION_NOT_FOUND. */

@@ -3,7 +3,7 @@
 // Families whose structure commands are identical (nftables' inet table) share them: they run once.
 
 import type { Logger } from '../log/logger.js';
-import { parseIp } from '../core/ip.js';
+import { parseCidr, parseIp } from '../core/ip.js';
 import { VoipguardError } from '../core/errors.js';
 import type { CommandRunner } from '../exec/command-runner.js';
 import { FAMILIES, type ActionDefinition, type Family, type FamilyPlan } from './action-definition.js';
@@ -97,7 +97,8 @@ export class CommandFirewall implements Firewall {
       for (const argv of p.list) text += (await this.must(argv)).stdout + '\n';
       const re = new RegExp(p.listBan.source, 'gm');
       for (const m of text.matchAll(re)) {
-        const ip = parseIp(m.groups?.['ip'] ?? '');
+        // an address, or a range (banranges = yes); a full-length prefix (-s 192.0.2.1/32) is the address
+        const ip = parseCidr(m.groups?.['ip'] ?? '');
         if (ip !== null && familyOf(ip.text) === f) out.add(ip.text);
       }
     }
@@ -122,7 +123,9 @@ export class CommandFirewall implements Firewall {
   async apply(change: FirewallChange, now: number): Promise<ApplyResult> {
     // JailActions validates every address; this door is public, so it checks again before any command
     for (const ip of [...change.ban.map((b) => b.ip), ...change.unban]) {
-      if (parseIp(ip)?.text !== ip) throw new VoipguardError('VG_ACTION_IP', `"${ip.slice(0, 60)}" is not a canonical IP address`);
+      // a CIDR range only for an action that declares banranges = yes
+      const canonical = ip.includes('/') ? (this.def.ranges ? parseCidr(ip)?.text : null) : parseIp(ip)?.text;
+      if (canonical !== ip) throw new VoipguardError('VG_ACTION_IP', `"${ip.slice(0, 60)}" is not a canonical IP address${this.def.ranges ? ' or range' : ''}`);
     }
     const bans = splitByFamily(change.ban, (b) => b.family);
     const unbans = splitByFamily(change.unban, familyOf);

@@ -14,11 +14,17 @@ export class FailureWindows {
   private evictedCount = 0;
 
   constructor(
-    private readonly maxretry: number,
-    private readonly findtime: number,
+    private maxretry: number,
+    private findtime: number,
     private readonly cap: number,
   ) {
     if (!(cap >= 1)) throw new RangeError('cap must be at least 1');
+  }
+
+  /** New limits (`set <jail> maxretry|findtime` at runtime): the next add() counts with them. */
+  setLimits(maxretry: number, findtime: number): void {
+    this.maxretry = maxretry;
+    this.findtime = findtime;
   }
 
   get size(): number {

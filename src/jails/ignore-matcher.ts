@@ -3,11 +3,12 @@
 // the canonical dotted quad; only IPv6 ranges parse the address. Entries that loopback already
 // covers (the default 127.0.0.1/8 ::1) cost nothing.
 
-import { IpRangeList, isLoopback, normalizeIp, parseCidr, type Cidr } from '../core/ip.js';
+import { cidrContains, cidrOverlaps, IpRangeList, isLoopback, normalizeIp, parseCidr, parseIp, type Cidr } from '../core/ip.js';
 
 export type IgnoreReason = 'loopback' | 'self' | 'ignoreip';
 
 const LOOPBACK_V4 = parseCidr('127.0.0.0/8')!;
+const LOOPBACK = [LOOPBACK_V4, parseCidr('::1')!];
 
 export class IgnoreMatcher {
   private readonly list = new IpRangeList();
@@ -55,6 +56,20 @@ export class IgnoreMatcher {
     } else if (this.hasV6 && ip.includes(':')) {
       if (this.v6.contains(ip)) return 'ignoreip';
     }
+    return null;
+  }
+
+  /**
+   * For a range ban: why some address of `range` is never banned (a range holding loopback, one of
+   * the host's addresses or any ignoreip address), or null. Runs once per manual ban, never per failure.
+   */
+  overlap(range: Cidr): IgnoreReason | null {
+    if (LOOPBACK.some((l) => cidrOverlaps(l, range))) return 'loopback';
+    for (const a of this.self) {
+      const ip = parseIp(a);
+      if (ip !== null && cidrContains(range, ip)) return 'self';
+    }
+    for (const text of this.list.list()) if (cidrOverlaps(parseCidr(text)!, range)) return 'ignoreip';
     return null;
   }
 

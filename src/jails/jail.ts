@@ -4,7 +4,7 @@
 
 import type { JailConfig } from '../config/jail-schema.js';
 import { VoipguardError } from '../core/errors.js';
-import { normalizeIp, parseCidr } from '../core/ip.js';
+import { normalizeIp, parseBanTarget, parseCidr } from '../core/ip.js';
 import type { BanDecision, BanReason, BanRecord, Decision, Failure, UnbanDecision } from '../core/types.js';
 import type { FailureWindowRow } from '../store/store.js';
 import { banDuration } from './ban-policy.js';
@@ -63,7 +63,8 @@ export class Jail {
   private totalBanned = 0;
   private clamped = 0;
   private ignored = 0;
-  private readonly maxSkew: number;
+  private maxSkew: number;
+  private readonly fixedSkew: number | undefined;
   private readonly trackedCap: number;
   private readonly history: (ip: string, jail: string | null, now: number) => number;
   private readonly random: () => number;
@@ -71,16 +72,29 @@ export class Jail {
   private readonly changedWindows = new Set<string>();
 
   constructor(
-    private readonly cfg: JailSettings,
+    private cfg: JailSettings,
     deps: JailDeps = {},
   ) {
     this.name = cfg.name;
     this.trackedCap = deps.maxTracked ?? DEFAULT_MAX_TRACKED;
     this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, this.trackedCap);
     this.ignore = new IgnoreMatcher(cfg.ignoreip, cfg.ignoreself ? (deps.selfAddresses ?? []) : []);
+    this.fixedSkew = deps.maxSkew;
     this.maxSkew = deps.maxSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
     this.history = deps.history ?? (() => 0);
     this.random = deps.random ?? Math.random;
+  }
+
+  /**
+   * New settings (`set <jail> KEY VALUE`, or a reload putting the file's values back): maxretry,
+   * findtime, bantime, maxskew and bantime.* hold for the next decision; bans already taken keep
+   * their end, windows keep their failures (counted against the new limits at the next one).
+   */
+  setSettings(cfg: JailSettings): void {
+    if (cfg.name !== this.name) throw new RangeError(`settings of ${cfg.name} given to jail ${this.name}`);
+    this.cfg = cfg;
+    this.windows.setLimits(cfg.maxretry, cfg.findtime);
+    this.maxSkew = this.fixedSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
   }
 
   /** Failures refused because their time was further than maxskew from `now` (also in
@@ -132,9 +146,14 @@ export class Jail {
    * the jail's policy. Returns [] when already banned; throws VG_BAD_IP or VG_IGNORED_IP.
    */
   ban(ipText: string, now: number, opts: { readonly duration?: number } = {}): BanDecision[] {
-    const ip = this.checkIp(ipText);
-    const why = this.ignore.match(ip);
-    if (why !== null) throw new VoipguardError('VG_IGNORED_IP', `${ip} is never banned (${describeIgnore(why)})`);
+    const ip = this.checkTarget(ipText);
+    const range = ip.includes('/') ? parseCidr(ip)! : null;
+    // a range is refused when any address in it is never banned: loopback, the host, ignoreip
+    const why = range ? this.ignore.overlap(range) : this.ignore.match(ip);
+    if (why !== null) {
+      const what = range ? `${ip} holds an address that is never banned` : `${ip} is never banned`;
+      throw new VoipguardError('VG_IGNORED_IP', `${what} (${describeIgnore(why)})`);
+    }
     if (this.banned.has(ip)) return [];
     this.windows.delete(ip);
     this.changedWindows.add(ip);
@@ -143,7 +162,7 @@ export class Jail {
 
   /** A manual unban. Returns [] when the address is not banned here. */
   unban(ipText: string, now: number): UnbanDecision[] {
-    const ip = this.checkIp(ipText);
+    const ip = this.checkTarget(ipText);
     if (!this.banned.delete(ip)) return [];
     return [{ type: 'unban', jail: this.name, ip, time: now, reason: 'manual' }];
   }
@@ -156,9 +175,10 @@ export class Jail {
   restore(records: readonly BanRecord[], now: number): Decision[] {
     const out: Decision[] = [];
     for (const r of records) {
-      const ip = r.jail === this.name ? normalizeIp(r.ip) : null;
-      if (ip === null) continue;
-      if (this.ignore.match(ip) !== null) {
+      const t = r.jail === this.name ? parseBanTarget(r.ip) : null;
+      if (t === null || !('target' in t)) continue;
+      const ip = t.target.text;
+      if ((ip.includes('/') ? this.ignore.overlap(t.target) : this.ignore.match(ip)) !== null) {
         out.push({ type: 'unban', jail: this.name, ip, time: now, reason: 'reload' });
         continue;
       }
@@ -228,7 +248,7 @@ export class Jail {
   }
 
   isBanned(ip: string): boolean {
-    const n = normalizeIp(ip);
+    const n = parseCidr(ip)?.text ?? null;
     return n !== null && this.banned.has(n);
   }
 
@@ -268,10 +288,12 @@ export class Jail {
     if (b.until !== null && b.until < this.nextExpiry) this.nextExpiry = b.until;
   }
 
-  private checkIp(text: string): string {
-    const ip = normalizeIp(text.trim());
-    if (ip === null) throw new VoipguardError('VG_BAD_IP', `"${text}" is not an IP address`);
-    return ip;
+  /** An address, or a range (`net/prefix`, canonical) for manual bans: docs/service.md, "Runtime settings and range bans". */
+  private checkTarget(text: string): string {
+    const t = parseBanTarget(text.trim());
+    if (t === null) throw new VoipguardError('VG_BAD_IP', `"${text}" is not an IP address or CIDR range`);
+    if ('refused' in t) throw new VoipguardError('VG_BAN_RANGE', t.refused);
+    return t.target.text;
   }
 
   private checkRange(text: string): string {

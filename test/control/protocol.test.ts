@@ -10,7 +10,9 @@ test('addresses in requests come out canonical, ranges only where ranges make se
     ips: ['2001:db8::1', '198.51.100.2'],
   });
   assert.deepEqual(parseRequest({ cmd: 'addignoreip', jail: 'asterisk', ips: ['10.1.2.3/8'] }), { cmd: 'addignoreip', jail: 'asterisk', ips: ['10.0.0.0/8'] });
-  assert.throws(() => parseRequest({ cmd: 'banip', jail: 'asterisk', ips: ['10.0.0.0/8'] }), { code: 'VG_BAD_IP' });
+  // a ban's range is written as its network (host bits refused): docs/service.md, "Runtime settings and range bans"
+  assert.deepEqual(parseRequest({ cmd: 'banip', jail: 'asterisk', ips: ['10.0.0.0/8'] }), { cmd: 'banip', jail: 'asterisk', ips: ['10.0.0.0/8'] });
+  assert.throws(() => parseRequest({ cmd: 'banip', jail: 'asterisk', ips: ['10.1.2.3/8'] }), { code: 'VG_BAN_RANGE' });
   assert.throws(() => parseRequest({ cmd: 'banip', jail: 'asterisk', ips: ['example.com'] }), { code: 'VG_BAD_IP' });
   assert.throws(() => parseRequest({ cmd: 'banip', jail: 'asterisk', ips: [] }), { code: 'VG_BAD_REQUEST' });
 });
@@ -44,4 +46,13 @@ test('a manual ban of a scoped address is refused with the reason, not banned on
     (e: VoipguardError) => e.code === 'VG_BAD_IP' && /scoped address is refused/.test(e.message),
   );
   assert.deepEqual(checkIps(['fe80::1']), ['fe80::1']);
+});
+
+test('set <jail> KEY VALUE: only the runtime keys, the value as a one-line text for the daemon to parse', () => {
+  assert.deepEqual(parseRequest({ cmd: 'set', jail: 'asterisk', key: 'maxretry', value: '2' }), { cmd: 'set', jail: 'asterisk', key: 'maxretry', value: '2' });
+  assert.deepEqual(parseRequest({ cmd: 'set', jail: 'asterisk', key: 'bantime.increment', value: 'true' }).cmd, 'set');
+  assert.throws(() => parseRequest({ cmd: 'set', jail: 'asterisk', key: 'logpath', value: '/x' }), { code: 'VG_BAD_REQUEST' });
+  assert.throws(() => parseRequest({ cmd: 'set', jail: 'asterisk', key: 'maxretry', value: '2\n3' }), { code: 'VG_BAD_REQUEST' });
+  assert.throws(() => parseRequest({ cmd: 'set', jail: 'asterisk', key: 'maxretry' }), { code: 'VG_BAD_REQUEST' });
+  assert.equal(parseRequest({ cmd: 'get', jail: 'asterisk', key: 'bantime.maxtime' }).cmd, 'get');
 });

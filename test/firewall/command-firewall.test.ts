@@ -63,7 +63,7 @@ test('a failed transaction fails every address in it, with argv, exit status, st
   assert.equal(f['scriptLines'], 2);
 });
 
-test('listing reads the kernel: rules with a host address only, canonical, per family', async () => {
+test('listing reads the kernel: rules with an address or a range (iptables has banranges = yes), canonical, per family', async () => {
   const runner = new MemoryRunner().on((argv) =>
     argv[0] === 'iptables'
       ? {
@@ -76,5 +76,5 @@ test('listing reads the kernel: rules with a host address only, canonical, per f
         ? { exitCode: 0, stderr: '', stdout: '-A f2b-asterisk-udp -s 2001:db8::5/128 -p udp -j REJECT\n-A f2b-asterisk-udp -s 203.0.113.9/32 -j REJECT\n' }
         : undefined,
   );
-  assert.deepEqual([...(await fw('iptables', runner).list())].sort(), ['2001:db8::5', '203.0.113.5']);
+  assert.deepEqual([...(await fw('iptables', runner).list())].sort(), ['198.51.100.0/24', '2001:db8::5', '203.0.113.5']);
 });
