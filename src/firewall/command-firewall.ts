@@ -14,6 +14,14 @@ import { establishedBeforeJump } from './hook-check.js';
 
 type Argv = readonly string[];
 
+/**
+ * A large transaction (a restore of 100,000 bans) is checked and rendered in slices of this many
+ * addresses, with a turn of the event loop between them, so the control socket and the log tails
+ * answer meanwhile (docs/flood.md). The kernel still gets one script per flush and per tool.
+ */
+export const SLICE = 2_000;
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 interface StructureGroup {
   readonly families: readonly Family[];
   readonly plan: FamilyPlan;
@@ -122,7 +130,10 @@ export class CommandFirewall implements Firewall {
 
   async apply(change: FirewallChange, now: number): Promise<ApplyResult> {
     // JailActions validates every address; this door is public, so it checks again before any command
-    for (const ip of [...change.ban.map((b) => b.ip), ...change.unban]) {
+    const all = [...change.ban.map((b) => b.ip), ...change.unban];
+    for (let i = 0; i < all.length; i++) {
+      if (i > 0 && i % SLICE === 0) await turn();
+      const ip = all[i]!;
       // a CIDR range only for an action that declares banranges = yes
       const canonical = ip.includes('/') ? (this.def.ranges ? parseCidr(ip)?.text : null) : parseIp(ip)?.text;
       if (canonical !== ip) throw new VoipguardError('VG_ACTION_IP', `"${ip.slice(0, 60)}" is not a canonical IP address${this.def.ranges ? ' or range' : ''}`);
@@ -139,16 +150,19 @@ export class CommandFirewall implements Firewall {
       const lines: string[] = [];
       const head = new Set<string>();
       const tail = new Set<string>();
+      let rendered = 0;
       for (const f of fams) {
         const b = this.def.families[f].batch!;
         const needed = tagsUsed(b.ban.map((t) => t.pieces));
         b.begin.forEach((l) => head.add(l));
         b.end.forEach((l) => tail.add(l));
         for (const ip of unbans.get(f) ?? []) {
+          if (++rendered % SLICE === 0) await turn();
           for (const t of b.unban) lines.push(renderScriptLine(t, { ip }));
           ips.push(ip);
         }
         for (const ban of bans.get(f) ?? []) {
+          if (++rendered % SLICE === 0) await turn();
           const values = banTagValues(ban, now, needed);
           for (const t of b.ban) lines.push(renderScriptLine(t, values));
           ips.push(ban.ip);

@@ -5,7 +5,7 @@ import { MemoryRunner } from '../fakes/memory-runner.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { VoipguardError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { CommandFirewall } from '../../src/firewall/command-firewall.js';
+import { CommandFirewall, SLICE } from '../../src/firewall/command-firewall.js';
 import type { FirewallBan } from '../../src/firewall/firewall.js';
 
 const T0 = 1_800_000_000_000;
@@ -77,4 +77,38 @@ test('listing reads the kernel: rules with an address or a range (iptables has b
         : undefined,
   );
   assert.deepEqual([...(await fw('iptables', runner).list())].sort(), ['198.51.100.0/24', '2001:db8::5', '203.0.113.5']);
+});
+
+test('a 100,000-ban transaction is built in slices: other work gets turns meanwhile, the kernel still gets one script', async () => {
+  const events: string[] = [];
+  class Recording extends MemoryRunner {
+    override async run(argv: readonly string[], opts: { input?: string } = {}) {
+      events.push('kernel write');
+      return super.run(argv, opts);
+    }
+  }
+  const runner = new Recording();
+  const n = 100_000;
+  const bans = Array.from({ length: n }, (_, i) => b(`198.${18 + (i >>> 16)}.${(i >>> 8) & 255}.${i & 255}`, null));
+  // stands for the control socket: a request that asks for a turn again each time it got one
+  let turns = 0;
+  let serving = true;
+  const serve = (): void => {
+    if (!serving) return;
+    turns++;
+    events.push('turn');
+    setImmediate(serve);
+  };
+  const applied = fw('iptables', runner).apply({ ban: bans, unban: [] }, T0);
+  setImmediate(serve);
+  const r = await applied;
+  serving = false;
+  assert.equal(r.done.length, n);
+  assert.equal(runner.calls.length, 1, 'one iptables-restore for the whole flush');
+  assert.equal(runner.calls[0]!.input!.split('\n').filter((l) => l.startsWith('-I ')).length, n);
+  // the turns came while the script was being built, before the kernel write
+  const write = events.indexOf('kernel write');
+  const before = events.slice(0, write).filter((e) => e === 'turn').length;
+  assert.ok(before >= Math.floor(n / SLICE) - 1, `${before} turns before the kernel write, for ${n} bans in slices of ${SLICE}`);
+  assert.ok(turns >= before);
 });
