@@ -33,9 +33,8 @@ import { loadFilter } from './filters/load-filter.js';
 import { Jail } from './jails/jail.js';
 import { createLogger, type Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
-import { NoopMetrics } from './metrics/noop-metrics.js';
 import { PromMetrics } from './metrics/prom-metrics.js';
-import { startMetricsServer } from './metrics/metrics-server.js';
+import { MetricsEndpoint } from './metrics/metrics-server.js';
 import { loadJailNotifiers, withNotifiers } from './actions/jail-notifiers.js';
 import { AmiClient } from './sources/ami-client.js';
 import { AmiFailureFilter } from './filters/ami-failures.js';
@@ -72,13 +71,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   const clock = new SystemClock();
   const store = SqliteStore.open(s.dbfile);
   const closeLast: Closable[] = [];
-  let metrics: Metrics = new NoopMetrics();
-  if (s.metrics.listen) {
-    const prom = new PromMetrics({ processMetrics: true, version: voipguardVersion() });
-    metrics = prom;
-    closeLast.push(await startMetricsServer(s.metrics.listen, prom, log.child({ component: 'metrics' })));
-  }
-  closeLast.push(store, logTarget);
+  // always collected, so that a [metrics] section added by `reload` serves the figures since start
+  const metrics = new PromMetrics({ processMetrics: true, version: voipguardVersion() });
+  const metricsEndpoint = new MetricsEndpoint(metrics, log.child({ component: 'metrics' }));
+  await metricsEndpoint.apply(s.metrics.listen);
+  closeLast.push(metricsEndpoint, store, logTarget);
   const runner = new ExecaRunner();
   const factory = jailFactory({
     configDir: opts.configDir,
@@ -104,6 +101,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     logControl: logTarget.control(),
     dryRun: opts.dryRun,
     keepRules: opts.keepRules,
+    metricsEndpoint,
   });
   const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
   const control = new ControlServer(

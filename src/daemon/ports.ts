@@ -25,6 +25,7 @@ export type JailEngine = Pick<
   | 'restoreWindows'
   | 'takeWindowChanges'
   | 'maxTracked'
+  | 'trackedCount'
 >;
 
 /** filters/filter.ts LineFilter, as far as the runtime needs it. */
