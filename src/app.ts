@@ -54,11 +54,15 @@ export interface DaemonOptions {
   /** A terminal gets the readable log form. */
   readonly tty: boolean;
   readonly err: (s: string) => void;
+  /** `daemon -s` / `-p`: over the config's socket and pidfile, at start and on every reload. */
+  readonly socket?: string;
+  readonly pidfile?: string;
 }
 
 /** Runs the daemon in the foreground until it is stopped; returns the exit code. */
 export async function startDaemon(opts: DaemonOptions): Promise<number> {
-  const config = loadConfig(opts.configDir);
+  const load = (): LoadedConfig => withPaths(loadConfig(opts.configDir), opts);
+  const config = load();
   for (const e of config.errors) opts.err(`ERROR  ${e.describe()}\n`);
   for (const w of config.warnings) opts.err(`WARN   ${w}\n`);
   if (config.errors.some((e) => e.code === 'VG_CONFIG_MISSING' && e.place.file?.endsWith('jail.conf'))) {
@@ -96,7 +100,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     store,
     metrics,
     factory,
-    loadConfig: () => loadConfig(opts.configDir),
+    loadConfig: load,
     makeAmi: (settings) => makeAmi(settings, clock, log, metrics),
     logControl: logTarget.control(),
     dryRun: opts.dryRun,
@@ -113,6 +117,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     process,
   );
   return code;
+}
+
+function withPaths(config: LoadedConfig, opts: Pick<DaemonOptions, 'socket' | 'pidfile'>): LoadedConfig {
+  if (opts.socket === undefined && opts.pidfile === undefined) return config;
+  const service = {
+    ...config.service,
+    ...(opts.socket !== undefined ? { socket: opts.socket } : {}),
+    ...(opts.pidfile !== undefined ? { pidfile: opts.pidfile } : {}),
+  };
+  return { ...config, service };
 }
 
 /** The firewalls of a jail's actions: commands through the runner, or the memory firewall (dry run, firewall = memory). */
