@@ -55,7 +55,7 @@ export interface Metrics {
    * read through `currentlyFailed` at each scrape (a count the jail keeps, no scan).
    */
   jailStarted(jail: string, currentlyFailed: () => number): void;
-  /** A jail stopped (reload removed or restarted it, or the daemon stops): its per-jail gauges go. */
+  /** A jail stopped (reload removed or restarted it, or the daemon stops): its gauges (info, currently failed, active bans) go. */
   jailStopped(jail: string): void;
   amiReconnect(): void;
   /** A line or event dated too far from now was clamped to the skew bound. */

@@ -163,6 +163,7 @@ export class PromMetrics implements Metrics {
   jailStopped(jail: string): void {
     const j = this.guard.value('jail', jail);
     this.jailInfoG.remove({ jail: j });
+    this.activeG.remove({ jail: j });
     this.failedReaders.delete(j);
   }
   amiReconnect(): void {

@@ -35,5 +35,6 @@ test('AMI state is exported only while [ami] is on and a running jail has ami = 
   b = await body(metrics);
   assert.doesNotMatch(b, /^voipguard_ami_state\{/m);
   assert.doesNotMatch(b, /^voipguard_jail_info\{/m);
+  assert.doesNotMatch(b, /^voipguard_active_bans\{/m);
   await k.svc.stop();
 });
