@@ -33,9 +33,8 @@ import { loadFilter } from './filters/load-filter.js';
 import { Jail } from './jails/jail.js';
 import { createLogger, type Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
-import { NoopMetrics } from './metrics/noop-metrics.js';
 import { PromMetrics } from './metrics/prom-metrics.js';
-import { startMetricsServer } from './metrics/metrics-server.js';
+import { MetricsEndpoint } from './metrics/metrics-server.js';
 import { loadJailNotifiers, withNotifiers } from './actions/jail-notifiers.js';
 import { AmiClient } from './sources/ami-client.js';
 import { AmiFailureFilter } from './filters/ami-failures.js';
@@ -55,11 +54,15 @@ export interface DaemonOptions {
   /** A terminal gets the readable log form. */
   readonly tty: boolean;
   readonly err: (s: string) => void;
+  /** `daemon -s` / `-p`: over the config's socket and pidfile, at start and on every reload. */
+  readonly socket?: string;
+  readonly pidfile?: string;
 }
 
 /** Runs the daemon in the foreground until it is stopped; returns the exit code. */
 export async function startDaemon(opts: DaemonOptions): Promise<number> {
-  const config = loadConfig(opts.configDir);
+  const load = (): LoadedConfig => withPaths(loadConfig(opts.configDir), opts);
+  const config = load();
   for (const e of config.errors) opts.err(`ERROR  ${e.describe()}\n`);
   for (const w of config.warnings) opts.err(`WARN   ${w}\n`);
   if (config.errors.some((e) => e.code === 'VG_CONFIG_MISSING' && e.place.file?.endsWith('jail.conf'))) {
@@ -72,13 +75,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   const clock = new SystemClock();
   const store = SqliteStore.open(s.dbfile);
   const closeLast: Closable[] = [];
-  let metrics: Metrics = new NoopMetrics();
-  if (s.metrics.listen) {
-    const prom = new PromMetrics({ processMetrics: true, version: voipguardVersion() });
-    metrics = prom;
-    closeLast.push(await startMetricsServer(s.metrics.listen, prom, log.child({ component: 'metrics' })));
-  }
-  closeLast.push(store, logTarget);
+  // always collected, so that a [metrics] section added by `reload` serves the figures since start
+  const metrics = new PromMetrics({ processMetrics: true, version: voipguardVersion() });
+  const metricsEndpoint = new MetricsEndpoint(metrics, log.child({ component: 'metrics' }));
+  await metricsEndpoint.apply(s.metrics.listen);
+  closeLast.push(metricsEndpoint, store, logTarget);
   const runner = new ExecaRunner();
   const factory = jailFactory({
     configDir: opts.configDir,
@@ -99,11 +100,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     store,
     metrics,
     factory,
-    loadConfig: () => loadConfig(opts.configDir),
+    loadConfig: load,
     makeAmi: (settings) => makeAmi(settings, clock, log, metrics),
     logControl: logTarget.control(),
     dryRun: opts.dryRun,
     keepRules: opts.keepRules,
+    metricsEndpoint,
   });
   const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
   const control = new ControlServer(
@@ -115,6 +117,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     process,
   );
   return code;
+}
+
+function withPaths(config: LoadedConfig, opts: Pick<DaemonOptions, 'socket' | 'pidfile'>): LoadedConfig {
+  if (opts.socket === undefined && opts.pidfile === undefined) return config;
+  const service = {
+    ...config.service,
+    ...(opts.socket !== undefined ? { socket: opts.socket } : {}),
+    ...(opts.pidfile !== undefined ? { pidfile: opts.pidfile } : {}),
+  };
+  return { ...config, service };
 }
 
 /** The firewalls of a jail's actions: commands through the runner, or the memory firewall (dry run, firewall = memory). */

@@ -8,10 +8,12 @@ import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
 import { scanArgs, type ArgOptions } from './args.js';
 import type { CliIo } from './io.js';
 
-export const DAEMON_HELP = `Usage: voipguard daemon [-c DIR] [--dry-run] [--flush] [-f]
+export const DAEMON_HELP = `Usage: voipguard daemon [-c DIR] [-s SOCKET] [-p PIDFILE] [--dry-run] [--flush] [-f]
 
 Runs the service in the foreground until SIGTERM (systemd: voipguard.service).
   -c DIR, --conf DIR   config directory (default /etc/voipguard)
+  -s SOCKET            control socket path, over the config's \`socket\` (fail2ban-server's -s)
+  -p PIDFILE           pid file path, over the config's \`pidfile\` (fail2ban-server's -p)
   --dry-run            memory firewall: decisions are logged, nothing reaches the kernel
   --flush              remove the firewall rules when stopping, as fail2ban does. By default they
                        stay in the kernel so that a restart (or a crash) never lets a banned address
@@ -26,10 +28,14 @@ export interface DaemonArgs {
   readonly dryRun: boolean;
   readonly keepRules: boolean;
   readonly help: boolean;
+  readonly socket?: string;
+  readonly pidfile?: string;
 }
 
 const DAEMON_OPTIONS: ArgOptions = {
   conf: { type: 'string', short: 'c' },
+  socket: { type: 'string', short: 's' },
+  pidfile: { type: 'string', short: 'p' },
   'dry-run': { type: 'boolean' },
   'keep-rules': { type: 'boolean' },
   flush: { type: 'boolean' },
@@ -42,19 +48,24 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
   let dryRun = false;
   let keepRules = true;
   let help = false;
+  const paths: { socket?: string; pidfile?: string } = {};
   const refuse = (a: string) => new VoipguardError('VG_USAGE', `daemon does not take ${a}; see \`voipguard daemon -h\``);
-  const tokens = scanArgs(argv, DAEMON_OPTIONS, { needsValue: (a) => new VoipguardError('VG_USAGE', `${a} needs a directory`), takesNoValue: refuse });
+  const tokens = scanArgs(argv, DAEMON_OPTIONS, {
+    needsValue: (a) => new VoipguardError('VG_USAGE', `${a} needs a ${/^-(c|-conf)/.test(a) ? 'directory' : 'path'}`),
+    takesNoValue: refuse,
+  });
   for (const t of tokens) {
     if (t.kind === 'positional') throw refuse(t.value);
     if (t.kind === 'unknown') throw refuse(t.rawName);
     if (t.name === 'conf') configDir = t.value!;
+    else if (t.name === 'socket' || t.name === 'pidfile') paths[t.name] = t.value!;
     else if (t.name === 'dry-run') dryRun = true;
     else if (t.name === 'keep-rules') keepRules = true;
     else if (t.name === 'flush') keepRules = false;
     else if (t.name === 'help') help = true;
     // --foreground: accepted, always so
   }
-  return { configDir, dryRun, keepRules, help };
+  return { configDir, dryRun, keepRules, help, ...paths };
 }
 
 export async function runDaemon(argv: string[], io: CliIo): Promise<number> {
@@ -69,5 +80,13 @@ export async function runDaemon(argv: string[], io: CliIo): Promise<number> {
   // builds anything, takes effect.
   setFlagsFromString('--optimize-for-size');
   const { startDaemon } = await import('../app.js');
-  return startDaemon({ configDir: args.configDir, dryRun: args.dryRun, keepRules: args.keepRules, tty: io.isTTY, err: (s) => io.err(s) });
+  return startDaemon({
+    configDir: args.configDir,
+    dryRun: args.dryRun,
+    keepRules: args.keepRules,
+    tty: io.isTTY,
+    err: (s) => io.err(s),
+    ...(args.socket !== undefined ? { socket: args.socket } : {}),
+    ...(args.pidfile !== undefined ? { pidfile: args.pidfile } : {}),
+  });
 }

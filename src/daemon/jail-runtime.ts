@@ -135,6 +135,8 @@ export class JailRuntime {
     const restored = this.parts.engine.restore(active, now);
     const tracked = this.restoreWindows(now);
     this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
+    const engine = this.parts.engine;
+    this.deps.metrics.jailStarted(this.name, () => engine.trackedCount);
     for (const s of this.parts.sources) await s.start();
     this.log.info({ event: 'jail-started', restored: active.length, windows: tracked, sources: this.parts.sources.length });
     this.restoring = this.refill(active, restored, now).finally(() => (this.restoring = null));
@@ -160,6 +162,7 @@ export class JailRuntime {
     await this.flushing; // decisions already taken still reach the firewall
     this.saveWindows();
     await this.parts.actions.stop({ keepRules });
+    this.deps.metrics.jailStopped(this.name);
     this.log.info({ event: 'jail-stopped', keepRules });
   }
 

@@ -26,6 +26,7 @@ export type JailEngine = Pick<
   | 'takeWindowChanges'
   | 'maxTracked'
   | 'setSettings'
+  | 'trackedCount'
 >;
 
 /** filters/filter.ts LineFilter, as far as the runtime needs it. */

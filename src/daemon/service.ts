@@ -8,6 +8,7 @@
 // and skipped, the others run.
 
 import type { JailConfig, LoadedConfig } from '../config/load-config.js';
+import type { MetricsListen } from '../config/metrics-listen.js';
 import type { Clock } from '../core/clock.js';
 import { VoipguardError, VoipguardErrors } from '../core/errors.js';
 import type { AmiEvent } from '../core/types.js';
@@ -55,6 +56,8 @@ export interface ServiceDeps {
    * `--flush` or `voipguard stop --flush` remove them instead (docs/restart.md).
    */
   readonly keepRules: boolean;
+  /** The /metrics server, which follows `[metrics] listen` on reload (absent in tests without one). */
+  readonly metricsEndpoint?: { apply(listen: MetricsListen | null): Promise<void> };
 }
 
 /** Actions are checked (retries, repairs) every this many ms; history is purged every hour. */
@@ -101,6 +104,7 @@ export class Service {
     this.report(config);
     this.startAmi(config.service.ami);
     for (const cfg of config.jails) if (cfg.enabled) await this.startJail(cfg, config.service.ami.enabled);
+    this.markAmiUse();
     this.markStarted();
     this.deps.log.info({ event: 'service-started', jails: [...this.runtimes.keys()], broken: this.broken.map((b) => b.jail), dryRun: this.deps.dryRun });
   }
@@ -176,7 +180,16 @@ export class Service {
       throw new VoipguardError('VG_NO_SUCH_JAIL', `no jail named ${only} in the configuration`);
     }
     this.report(cfg);
-    if (only === null) this.reloadService(cfg);
+    if (only === null) {
+      this.reloadService(cfg);
+      try {
+        await this.deps.metricsEndpoint?.apply(cfg.service.metrics.listen);
+      } catch (e) {
+        const error = e instanceof VoipguardError ? e.describe() : String(e);
+        this.deps.log.error({ event: 'metrics-reload-failed', err: error });
+        result.errors.push(error);
+      }
+    }
     const wanted = new Map(cfg.jails.filter((j) => j.enabled).map((j) => [j.name, j]));
     const inScope = (name: string) => only === null || name === only;
     this.broken = this.broken.filter((b) => !inScope(b.jail));
@@ -206,6 +219,7 @@ export class Service {
         result.started.push(name);
     }
     for (const b of this.broken) if (inScope(b.jail)) result.errors.push(`jail ${b.jail}: ${b.error}`);
+    this.markAmiUse();
     const jails = only === null ? [...cfg.jails, ...keptOld] : mergeJails(this.config.jails, [...cfg.jails, ...keptOld], only);
     this.config = { ...(only === null ? cfg : this.config), jails };
     this.deps.log.info({ event: 'reloaded', ...result });
@@ -242,6 +256,11 @@ export class Service {
     }
     this.runtimes.set(cfg.name, rt);
     return true;
+  }
+
+  /** AMI state is exported only while AMI is on and a running jail takes its events. */
+  private markAmiUse(): void {
+    this.deps.metrics.amiInUse(this.ami !== null && [...this.runtimes.values()].some((r) => r.takesAmi));
   }
 
   private startAmi(settings: AmiSettings): void {

@@ -253,6 +253,14 @@ export class Jail {
   }
 
   /** Addresses banned now: a counter, for the per-decision paths (metrics) that must not copy the table. */
+  /**
+   * Addresses with failures in their window, as of the last tick's prune (each second): a count the
+   * windows keep, for the currently-failed gauge, where status() walks them for the exact figure.
+   */
+  get trackedCount(): number {
+    return this.windows.size;
+  }
+
   get bannedCount(): number {
     return this.banned.size;
   }

@@ -79,3 +79,53 @@ export async function startMetricsServer(listen: MetricsListen, source: Scrapabl
 function fmt(l: MetricsListen): string {
   return l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
 }
+
+/**
+ * The `[metrics] listen` of the running config, followed across reloads: `apply` starts the server,
+ * moves it to a new address or stops it. A move that cannot bind puts the old address back (when it
+ * still can) and throws VG_METRICS_BIND, so `reload` reports it and the exporter is never lost silently.
+ */
+export class MetricsEndpoint {
+  private server: MetricsServer | null = null;
+  private listen: MetricsListen | null = null;
+
+  constructor(
+    private readonly source: Scrapable,
+    private readonly log: Logger,
+  ) {}
+
+  /** The bound address, or null when off. */
+  get address(): MetricsListen | null {
+    return this.server?.address ?? null;
+  }
+
+  async apply(listen: MetricsListen | null): Promise<void> {
+    if (sameListen(listen, this.listen)) return;
+    const old = this.listen;
+    if (this.server) {
+      await this.server.close();
+      this.server = null;
+      this.listen = null;
+      this.log.info({ event: 'metrics-stopped', host: old?.host, port: old?.port }, 'metrics server stopped');
+    }
+    if (!listen) return;
+    try {
+      this.server = await startMetricsServer(listen, this.source, this.log);
+      this.listen = listen;
+    } catch (e) {
+      if (old) {
+        this.server = await startMetricsServer(old, this.source, this.log).catch(() => null);
+        this.listen = this.server ? old : null;
+      }
+      throw e;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.apply(null);
+  }
+}
+
+function sameListen(a: MetricsListen | null, b: MetricsListen | null): boolean {
+  return a === b || (a !== null && b !== null && a.host === b.host && a.port === b.port);
+}

@@ -45,6 +45,18 @@ export interface Metrics {
   /** Bans decided but not yet confirmed in the kernel (kept pending in the store while retried). */
   pendingBans(count: number): void;
   amiState(state: AmiState): void;
+  /**
+   * Whether any running jail takes AMI events. When none does (or [ami] is off) no AMI state series
+   * is exported: a "disconnected" series on a log-only install would fire every naive alert.
+   */
+  amiInUse(used: boolean): void;
+  /**
+   * A jail started: voipguard_jail_info{jail} 1 from now on, and voipguard_currently_failed{jail}
+   * read through `currentlyFailed` at each scrape (a count the jail keeps, no scan).
+   */
+  jailStarted(jail: string, currentlyFailed: () => number): void;
+  /** A jail stopped (reload removed or restarted it, or the daemon stops): its gauges (info, currently failed, active bans) go. */
+  jailStopped(jail: string): void;
   amiReconnect(): void;
   /** A line or event dated too far from now was clamped to the skew bound. */
   timestampClamped(source: string): void;

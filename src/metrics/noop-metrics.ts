@@ -16,6 +16,9 @@ export class NoopMetrics implements Metrics {
   firewallCommand = nothing;
   pendingBans = nothing;
   amiState = nothing;
+  amiInUse = nothing;
+  jailStarted = nothing;
+  jailStopped = nothing;
   amiReconnect = nothing;
   timestampClamped = nothing;
   banInKernel = nothing;

@@ -44,6 +44,11 @@ export class PromMetrics implements Metrics {
   private readonly timeToBanH: Histogram<string>;
   private readonly notifyC: C;
   private readonly notifyDroppedC: C;
+  private readonly jailInfoG: Gauge<string>;
+  /** The running jails' counts of addresses with failures in their window, read at each scrape. */
+  private readonly failedReaders = new Map<string, () => number>();
+  private amiCurrent: AmiState = 'disconnected';
+  private amiUsed = false;
 
   constructor(opts: PromMetricsOptions = {}) {
     this.guard = new LabelGuard(opts.maxLabelValues ?? 256);
@@ -75,7 +80,19 @@ export class PromMetrics implements Metrics {
     this.notifyC = counter('voipguard_notifications_total', 'Notification digests sent or failed (failed ones are retried)', ['channel', 'outcome']);
     this.notifyDroppedC = counter('voipguard_notification_bans_dropped_total', 'Bans left out of notifications because the queue was full', ['channel']);
 
-    for (const s of AMI_STATES) this.amiStateG.set({ state: s }, s === 'disconnected' ? 1 : 0);
+    this.jailInfoG = gauge('voipguard_jail_info', 'Always 1 for each running jail: the list of jails, from their start', ['jail']);
+    const readers = this.failedReaders;
+    new Gauge({
+      name: 'voipguard_currently_failed',
+      help: 'Addresses with failures inside the jail window (pruned each second), as in `voipguard status <jail>`',
+      labelNames: ['jail'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [jail, read] of readers) this.set({ jail }, read());
+      },
+    });
+    // no AMI state series until a running jail takes AMI events (amiInUse)
     this.pendingG.set(0);
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
     if (opts.version !== undefined) {
@@ -130,7 +147,24 @@ export class PromMetrics implements Metrics {
     this.pendingG.set(count);
   }
   amiState(state: AmiState): void {
-    for (const s of AMI_STATES) this.amiStateG.set({ state: s }, s === state ? 1 : 0);
+    this.amiCurrent = state;
+    if (this.amiUsed) setAmiState(this.amiStateG, state);
+  }
+  amiInUse(used: boolean): void {
+    this.amiUsed = used;
+    if (used) setAmiState(this.amiStateG, this.amiCurrent);
+    else this.amiStateG.reset();
+  }
+  jailStarted(jail: string, currentlyFailed: () => number): void {
+    const j = this.guard.value('jail', jail);
+    this.jailInfoG.set({ jail: j }, 1);
+    this.failedReaders.set(j, currentlyFailed);
+  }
+  jailStopped(jail: string): void {
+    const j = this.guard.value('jail', jail);
+    this.jailInfoG.remove({ jail: j });
+    this.activeG.remove({ jail: j });
+    this.failedReaders.delete(j);
   }
   amiReconnect(): void {
     this.amiReconnectsC.inc();
@@ -148,4 +182,8 @@ export class PromMetrics implements Metrics {
     if (outcome === 'dropped') this.notifyDroppedC.inc({ channel: ch }, count);
     else this.notifyC.inc({ channel: ch, outcome }, count);
   }
+}
+
+function setAmiState(g: Gauge<string>, current: AmiState): void {
+  for (const s of AMI_STATES) g.set({ state: s }, s === current ? 1 : 0);
 }

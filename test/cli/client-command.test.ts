@@ -147,6 +147,15 @@ test('`voipguard daemon` keeps the rules at stop by default; --flush removes the
   assert.equal(parseDaemonArgs(['--flush']).keepRules, false);
 });
 
+test('`voipguard daemon -s SOCKET -p PIDFILE` take the paths over the config, as fail2ban-server does', async () => {
+  const { parseDaemonArgs } = await import('../../src/cli/daemon-command.js');
+  const a = parseDaemonArgs(['-c', '.', '-s', '/tmp/x/vg.sock', '--pidfile', '/tmp/x/vg.pid']);
+  assert.equal(a.socket, '/tmp/x/vg.sock');
+  assert.equal(a.pidfile, '/tmp/x/vg.pid');
+  assert.equal(parseDaemonArgs([]).socket, undefined);
+  assert.throws(() => parseDaemonArgs(['-s']), /-s needs a path/);
+});
+
 test('the stop request carries flush only when asked, and only as true', async () => {
   const { parseRequest } = await import('../../src/control/protocol.js');
   assert.deepEqual(parseRequest({ cmd: 'stop' }), { cmd: 'stop' });

@@ -9,6 +9,7 @@ import type { Decision, Failure, LogLine } from '../../src/core/types.js';
 import { Jail } from '../../src/jails/jail.js';
 import { memoryLogger } from '../fakes/memory-logger.js';
 import { NoopMetrics } from '../../src/metrics/noop-metrics.js';
+import type { Metrics } from '../../src/metrics/metrics.js';
 import type { ActiveBan } from '../../src/store/store.js';
 import type { ActionsPort, FailureGate, JailFactory, JailParts, SourcePort, SourceStatus } from '../../src/daemon/ports.js';
 import { Service, type AmiPort, type LogControl } from '../../src/daemon/service.js';
@@ -113,7 +114,7 @@ export function files(jailConf: string, voipguardConf = ''): Record<string, stri
   return { '/cfg/jail.conf': jailConf, ...(voipguardConf ? { '/cfg/voipguard.conf': voipguardConf } : {}) };
 }
 
-export function kit(initial: Record<string, string>, opts: { failOn?: string; reconcileGate?: Promise<void>; keepRules?: boolean } = {}) {
+export function kit(initial: Record<string, string>, opts: { failOn?: string; reconcileGate?: Promise<void>; keepRules?: boolean; metrics?: Metrics } = {}) {
   let current = initial;
   const clock = new ManualClock(T0);
   const store = new TinyStore();
@@ -130,7 +131,7 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string; re
     reopen: () => void reopens++,
   };
   const factory: JailFactory = {
-    make(cfg, sink) {
+    make(cfg, sink, amiEnabled) {
       if (cfg.name === opts.failOn) throw new Error(`cannot build ${cfg.name}`);
       const actions = new RecordingActions();
       actions.reconcileGate = opts.reconcileGate ?? null;
@@ -138,7 +139,7 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string; re
       const parts: JailParts = {
         engine: new Jail(cfg, { random: () => 0 }),
         filter: cfg.filter ? fakeFilter(cfg.logpath[0] ?? '') : null,
-        ami: null,
+        ami: cfg.ami && amiEnabled ? { toFailure: () => null } : null,
         gate: new SessionGate(),
         actions,
         sources: cfg.logpath.length ? [source] : [],
@@ -148,17 +149,21 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string; re
     },
   };
   const load = (): LoadedConfig => loadConfig('/cfg', { reader: memoryReader(current) });
-  const amiPort: AmiPort | null = null;
+  const amiPort: AmiPort = {
+    start: () => undefined,
+    stop: () => Promise.resolve(),
+    state: () => ({ state: 'disconnected', address: '127.0.0.1:5038', lastEventAt: null, lastError: null, reconnects: 0 }),
+  };
   const svc = new Service({
     config: load(),
     configDir: '/cfg',
     clock,
     log,
     store,
-    metrics: new NoopMetrics(),
+    metrics: opts.metrics ?? new NoopMetrics(),
     factory,
     loadConfig: load,
-    makeAmi: () => amiPort,
+    makeAmi: (settings) => (settings.enabled ? amiPort : null),
     logControl,
     dryRun: false,
     keepRules: opts.keepRules ?? false,

@@ -78,3 +78,72 @@ test('the running daemon exports candidate lines, clamped timestamps and firewal
     assert.deepEqual(errors, []);
   }
 });
+
+test('reload follows [metrics]: added starts the exporter, changed moves it, removed stops it; per-jail series from the start', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vg-metrics-reload-'));
+  const [port1, port2] = [await freePort(), await freePort()];
+  const socket = join(dir, 'run', 'vg.sock');
+  const log = join(dir, 'asterisk', 'security.log');
+  copyFileSync(join(packageRoot(), 'jail.conf'), join(dir, 'jail.conf'));
+  copyFileSync(join(packageRoot(), 'voipguard.conf'), join(dir, 'voipguard.conf'));
+  mkdirSync(join(dir, 'asterisk'));
+  writeFileSync(log, '');
+  const base = `[Definition]\nlogtarget = ${join(dir, 'vg.log')}\nsocket = ${socket}\npidfile = ${join(dir, 'run', 'vg.pid')}\ndbfile = ${join(dir, 'vg.sqlite3')}\n`;
+  const withMetrics = (port: number | null): void =>
+    writeFileSync(join(dir, 'voipguard.local'), port === null ? base : `${base}\n[metrics]\nlisten = 127.0.0.1:${port}\n`);
+  withMetrics(null);
+  writeFileSync(join(dir, 'jail.local'), `[asterisk]\nenabled = true\nmaxretry = 5\nlogpath = ${log}\n`);
+  const errors: string[] = [];
+  const running = startDaemon({ configDir: dir, dryRun: true, keepRules: false, tty: false, err: (s) => errors.push(s) });
+  const client = new ControlClient(socket, 5000);
+  const reload = async (): Promise<void> => {
+    const r = await client.request({ cmd: 'reload', jail: null });
+    assert.deepEqual(r.errors, []);
+  };
+  const refused = (port: number): Promise<boolean> =>
+    scrape(port).then(
+      () => false,
+      () => true,
+    );
+  try {
+    assert.ok(
+      await waitFor(async () => (await client.request({ cmd: 'status' }).catch(() => null)) !== null, { what: 'the control socket', timeoutMs: 10_000 }),
+    );
+    // one failure, before any exporter exists: the gauge must count it once the section is added
+    appendFileSync(log, securityLine(Date.now(), 'call-0@198.51.100.10'));
+    assert.ok(
+      await waitFor(
+        async () => {
+          const st = await client.request({ cmd: 'jail-status', jail: 'asterisk', short: true });
+          return st.filter.currentlyFailed === 1;
+        },
+        { what: 'the failure counted', timeoutMs: 10_000 },
+      ),
+    );
+    assert.equal(await refused(port1), true);
+
+    withMetrics(port1);
+    await reload();
+    const body = await scrape(port1);
+    assert.equal(value(body, 'voipguard_jail_info{jail="asterisk"}'), 1);
+    assert.equal(value(body, 'voipguard_currently_failed{jail="asterisk"}'), 1);
+    assert.equal(value(body, 'voipguard_active_bans{jail="asterisk"}'), 0);
+    // AMI is off in the shipped config: no AMI state series at all
+    assert.doesNotMatch(body, /^voipguard_ami_state\{/m);
+
+    withMetrics(port2);
+    await reload();
+    assert.equal(value(await scrape(port2), 'voipguard_jail_info{jail="asterisk"}'), 1);
+    assert.equal(await refused(port1), true);
+
+    withMetrics(null);
+    await reload();
+    assert.equal(await refused(port2), true);
+  } finally {
+    await client.request({ cmd: 'stop' }).catch(() => undefined);
+    const code = await running;
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(code, 0);
+    assert.deepEqual(errors, []);
+  }
+});

@@ -4,13 +4,13 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { PromMetrics } from '../../src/metrics/prom-metrics.js';
 import { parseMetricsListen, DEFAULT_METRICS_PORT } from '../../src/config/metrics-listen.js';
-import { startMetricsServer } from '../../src/metrics/metrics-server.js';
+import { MetricsEndpoint, startMetricsServer } from '../../src/metrics/metrics-server.js';
 import { VoipguardError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/log/logger.js';
 
 function get(port: number, path: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -99,5 +99,29 @@ test('a port already in use is VG_METRICS_BIND, not a crash', async () => {
     );
   } finally {
     blocker.close();
+  }
+});
+
+test('the endpoint moves on apply; a move that cannot bind is refused with VG_METRICS_BIND and keeps the old address', async () => {
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  const taken = (busy.address() as { port: number }).port;
+  const ep = new MetricsEndpoint(new PromMetrics(), silentLogger());
+  try {
+    const spare = createServer();
+    await new Promise<void>((r) => spare.listen(0, '127.0.0.1', r));
+    const first = (spare.address() as { port: number }).port;
+    await new Promise<void>((r) => spare.close(() => r()));
+    await ep.apply({ host: '127.0.0.1', port: first });
+    assert.equal((await get(first, '/metrics')).status, 200);
+    await assert.rejects(ep.apply({ host: '127.0.0.1', port: taken }), (e: unknown) => e instanceof VoipguardError && e.code === 'VG_METRICS_BIND');
+    assert.equal(ep.address?.port, first);
+    assert.equal((await get(first, '/metrics')).status, 200);
+    await ep.apply(null);
+    assert.equal(ep.address, null);
+    await assert.rejects(get(first, '/metrics'));
+  } finally {
+    await ep.close();
+    await new Promise<void>((r) => busy.close(() => r()));
   }
 });

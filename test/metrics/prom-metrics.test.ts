@@ -42,7 +42,9 @@ test('every stage fact shows up under a Prometheus-style name', async () => {
   m.firewallCommand('iptables', 'batch', false);
   m.pendingBans(3);
   m.amiState('backing-off');
+  m.amiInUse(true);
   m.amiReconnect();
+  m.jailStarted('asterisk', () => 2);
   m.timestampClamped('/var/log/asterisk/messages');
   m.notification('webhook', 'sent');
   m.notification('webhook', 'failed');
@@ -63,6 +65,8 @@ test('every stage fact shows up under a Prometheus-style name', async () => {
     'voipguard_ami_state{state="backing-off"}': 1,
     'voipguard_ami_state{state="connected"}': 0,
     voipguard_ami_reconnects_total: 1,
+    'voipguard_jail_info{jail="asterisk"}': 1,
+    'voipguard_currently_failed{jail="asterisk"}': 2,
     'voipguard_timestamps_clamped_total{source="/var/log/asterisk/messages"}': 1,
     'voipguard_notifications_total{channel="webhook",outcome="sent"}': 1,
     'voipguard_notifications_total{channel="webhook",outcome="failed"}': 1,
@@ -72,6 +76,19 @@ test('every stage fact shows up under a Prometheus-style name', async () => {
   for (const line of t.split('\n')) {
     if (line.startsWith('# TYPE') && line.endsWith(' counter')) assert.match(line, /^# TYPE voipguard_\w+_total counter$/);
   }
+});
+
+test('AMI state is exported only while a running jail takes AMI events: none on a log-only install', async () => {
+  const m = new PromMetrics();
+  assert.doesNotMatch(await text(m), /^voipguard_ami_state\{/m);
+  m.amiState('connecting');
+  assert.doesNotMatch(await text(m), /^voipguard_ami_state\{/m);
+  m.amiInUse(true);
+  assert.equal(sample(await text(m), 'voipguard_ami_state{state="connecting"}'), 1);
+  m.amiState('connected');
+  assert.equal(sample(await text(m), 'voipguard_ami_state{state="connected"}'), 1);
+  m.amiInUse(false);
+  assert.doesNotMatch(await text(m), /^voipguard_ami_state\{/m);
 });
 
 test('time to ban is measured from the attack line to the kernel rule, in seconds', async () => {
