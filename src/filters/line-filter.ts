@@ -10,6 +10,7 @@ import type { Failure, LogLine } from '../core/types.js';
 import type { AddressSplit, CompiledRule } from './compile-rule.js';
 import type { DateHit, DateParser } from './date-templates.js';
 import { MAX_LINE_CHARS, type FilterMatch, type LineFilter, type MatchNote } from './filter.js';
+import { ByteScreen } from './byte-screen.js';
 import { buildGate, includesAny, type LiteralGate } from './literal-gate.js';
 import { securityEventToFailure } from './security-event.js';
 import { parseSecurityEventText } from './security-event-line.js';
@@ -69,6 +70,23 @@ export class CompiledFilter implements LineFilter {
   /** The literals of the pre-check (null: every line is examined); for the bench and tests. */
   get gateLiterals(): readonly string[] | null {
     return this.gate.literals;
+  }
+
+  /**
+   * The pre-check on bytes, for a reader that cuts lines itself (src/filters/byte-screen.ts); null
+   * when it cannot be exact on bytes (no literal, or literals tested without regard to case).
+   */
+  byteScreen(): ByteScreen | null {
+    const gates = [this.gate, this.prefGate].filter((g) => g.literals !== null);
+    if (gates.length === 0 || gates.some((g) => g.ignoreCase || g.literals!.some((l) => l.includes('\uFFFD')))) return null;
+    // ESC: colour codes are stripped before the gate; ` Ext. `: see match()
+    const triggers = this.asterisk ? [ESC, ' Ext. '] : [ESC];
+    return new ByteScreen(
+      gates.map((g) => g.literals!),
+      triggers,
+      MAX_LINE_CHARS,
+      () => this.open.size > 0,
+    );
   }
 
   match(line: LogLine): FilterMatch {
