@@ -78,11 +78,14 @@ export class CompiledFilter implements LineFilter {
    */
   byteScreen(): ByteScreen | null {
     const gates = [this.gate, this.prefGate].filter((g) => g.literals !== null);
-    if (gates.length === 0 || gates.some((g) => g.ignoreCase || g.literals!.some((l) => l.includes('\uFFFD')))) return null;
+    if (gates.length === 0) return null;
+    // a literal holding U+FFFD could match what invalid bytes decode to; /i is exact on bytes for ASCII only
+    const exact = (g: LiteralGate): boolean => g.literals!.every((l) => !l.includes('\uFFFD') && (!g.ignoreCase || /^[\x00-\x7f]*$/.test(l)));
+    if (!gates.every(exact)) return null;
     // ESC: colour codes are stripped before the gate; ` Ext. `: see match()
     const triggers = this.asterisk ? [ESC, ' Ext. '] : [ESC];
     return new ByteScreen(
-      gates.map((g) => g.literals!),
+      gates.map((g) => ({ literals: g.literals!, ignoreCase: g.ignoreCase })),
       triggers,
       MAX_LINE_CHARS,
       () => this.open.size > 0,

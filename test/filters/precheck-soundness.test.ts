@@ -171,3 +171,15 @@ test('each group needs one of its literals, a trigger lets the line through alon
   for (let start = 0, nl = chunk.indexOf(10); nl >= 0; start = nl + 1, nl = chunk.indexOf(10, start)) seen.push(s.mayMatch(start, nl));
   assert.deepEqual(seen, [true, false, true, false, true, true]);
 });
+
+test('literals are matched on their UTF-8 bytes, and ASCII literals without regard to case when the gate says so', () => {
+  const lines = (s: ByteScreen, texts: string[]): boolean[] => {
+    const chunk = Buffer.from(texts.join('\n') + '\n');
+    s.begin(chunk);
+    const seen: boolean[] = [];
+    for (let start = 0, nl = chunk.indexOf(10); nl >= 0; start = nl + 1, nl = chunk.indexOf(10, start)) seen.push(s.mayMatch(start, nl));
+    return seen;
+  };
+  assert.deepEqual(lines(new ByteScreen([['café']], [], 100), ['x café y', 'x cafe y', 'x CAFÉ y']), [true, false, false]);
+  assert.deepEqual(lines(new ByteScreen([{ literals: ['failed'], ignoreCase: true }], [], 100), ['FAILED', 'Failed', 'faile']), [true, true, false]);
+});
