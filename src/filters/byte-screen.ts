@@ -33,9 +33,10 @@ export interface LiteralSet {
 }
 
 export class ByteScreen {
-  private readonly triggers: RegExp | null;
+  /** One search each: an alternation of a byte and a word scans far slower than both alone. */
+  private readonly triggers: RegExp[];
   private readonly sets: RegExp[];
-  /** End of the next hit of each set (index 0: the triggers); -1: not searched in this chunk. */
+  /** End of the next hit of each trigger, then of each set; -1: not searched in this chunk. */
   private readonly ends: Int32Array;
   private text = '';
 
@@ -43,13 +44,13 @@ export class ByteScreen {
     sets: ReadonlyArray<LiteralSet | readonly string[]>,
     triggers: readonly string[],
     /** Longer lines (in bytes) always get through. */
-    private readonly maxBytes: number,
-    /** True while the filter must see every line. */
-    private readonly busy: () => boolean = () => false,
+    readonly maxBytes: number,
+    /** True while the filter must see every line (it changes only when the filter sees a line). */
+    readonly busy: () => boolean = () => false,
   ) {
-    this.triggers = triggers.length ? alternation(triggers, false) : null;
+    this.triggers = triggers.map((t) => alternation([t], false));
     this.sets = sets.map((s) => (isSet(s) ? alternation(s.literals, s.ignoreCase) : alternation(s, false)));
-    this.ends = new Int32Array(this.sets.length + 1);
+    this.ends = new Int32Array(this.triggers.length + this.sets.length);
   }
 
   /** Screens the lines of `chunk` from now on (positions are offsets into it). */
@@ -61,9 +62,27 @@ export class ByteScreen {
   /** False only when the filter's match() would give its plain miss for the bytes [start, end). */
   mayMatch(start: number, end: number): boolean {
     if (end - start > this.maxBytes || this.busy()) return true;
-    if (this.triggers !== null && this.has(0, this.triggers, start, end)) return true;
-    for (let i = 0; i < this.sets.length; i++) if (!this.has(i + 1, this.sets[i]!, start, end)) return false;
+    const t = this.triggers.length;
+    for (let i = 0; i < t; i++) if (this.has(i, this.triggers[i]!, start, end)) return true;
+    for (let i = 0; i < this.sets.length; i++) if (!this.has(t + i, this.sets[i]!, start, end)) return false;
     return true;
+  }
+
+  /**
+   * Where the next trigger or literal of the first set ends, searching from a line's start: every
+   * line that ends before it (and is not too long, and the filter not busy) is turned away, so a
+   * reader can count those lines without asking about each. -1 when there is no set.
+   */
+  nextEnd(start: number): number {
+    if (this.sets.length === 0) return -1;
+    const t = this.triggers.length;
+    this.has(t, this.sets[0]!, start, start);
+    let e = this.ends[t]!;
+    for (let i = 0; i < t; i++) {
+      this.has(i, this.triggers[i]!, start, start);
+      e = Math.min(e, this.ends[i]!);
+    }
+    return e;
   }
 
   private has(i: number, re: RegExp, start: number, end: number): boolean {
