@@ -26,6 +26,8 @@ function logBytes(): Buffer {
     else if (i % 103 === 9) parts.push(Buffer.from(text.replace('NOTICE', 'NOTICE caf\u00e9 \uFFFD') + '\n'));
     else if (i === 6000)
       parts.push(Buffer.from('x'.repeat(CAP + 10) + ' failed for\n')); // over the cap, across chunks
+    else if (i % 211 === 11)
+      parts.push(Buffer.from(`${text.slice(0, text.indexOf(']', 25) + 1)} Ext. 5551\nplain words\n${text}\n`)); // a cut message, its rest, an ordinary line
     else if (i === 9000)
       parts.push(Buffer.from('y'.repeat(MAX_LINE_CHARS + 5) + '\n')); // over the filter's cap only
     else parts.push(Buffer.from(text + '\n'));
@@ -44,12 +46,21 @@ test('with the byte screen, regex reads the same lines, counts the same, and ski
     const read = (screened: boolean) => {
       const filter = loadFilter('asterisk', { configDir: packageRoot(), timezone: 'UTC' });
       const seen: (string | null)[] = [];
+      const results: unknown[] = [];
       const screen = screened ? filter.byteScreen!() : null;
       assert.ok(!screened || screen !== null);
       const fd = openSync(path, 'r');
       try {
-        const stats = readLines(fd, CAP, (t) => seen.push(t), screen && { screen, onSkip: () => seen.push(null) });
-        return { stats, seen };
+        const onLine = (t: string): void => {
+          seen.push(t);
+          results.push(filter.match({ source: path, text: t, readAt: 0 }));
+        };
+        const onSkip = (): void => {
+          seen.push(null);
+          results.push(null);
+        };
+        const stats = readLines(fd, CAP, onLine, screen && { screen, onSkip });
+        return { stats, seen, results };
       } finally {
         closeSync(fd);
       }
@@ -71,7 +82,10 @@ test('with the byte screen, regex reads the same lines, counts the same, and ski
       if (some.seen[i] === null) {
         skipped++;
         assert.ok(m.failure === null && m.note === undefined && !m.hostile?.length && !m.ignored, `skipped line ${i + 1} is not a plain miss`);
-      } else assert.equal(some.seen[i], text, `line ${i + 1}`);
+      } else {
+        assert.equal(some.seen[i], text, `line ${i + 1}`);
+        assert.deepEqual(some.results[i], m, `line ${i + 1}: the same result as when no line is skipped`);
+      }
     }
     assert.ok(skipped > all.seen.length / 2, `skipped ${skipped} of ${all.seen.length}`);
   } finally {
