@@ -3,6 +3,7 @@
 // compiled object serves the daemon and `voipguard regex`.
 
 import type { Failure, LogLine } from '../core/types.js';
+import type { ByteScreen } from './byte-screen.js';
 
 /** Why a line gave no failure although it got past the cheap pre-check; counted by the CLI. */
 export type MatchNote =
@@ -51,6 +52,11 @@ export interface LineFilter {
    */
   readonly candidates: number;
   match(line: LogLine): FilterMatch;
+  /**
+   * The cheap pre-check on a line's bytes, before it is decoded (src/filters/byte-screen.ts): a
+   * line it turns away would get the plain miss from match(). Null when there is none.
+   */
+  byteScreen?(): ByteScreen | null;
 }
 
 /** Longer lines are not examined: Asterisk's own lines are far shorter, and a regex over

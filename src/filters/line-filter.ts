@@ -10,6 +10,7 @@ import type { Failure, LogLine } from '../core/types.js';
 import type { AddressSplit, CompiledRule } from './compile-rule.js';
 import type { DateHit, DateParser } from './date-templates.js';
 import { MAX_LINE_CHARS, type FilterMatch, type LineFilter, type MatchNote } from './filter.js';
+import { ByteScreen } from './byte-screen.js';
 import { buildGate, includesAny, type LiteralGate } from './literal-gate.js';
 import { securityEventToFailure } from './security-event.js';
 import { parseSecurityEventText } from './security-event-line.js';
@@ -69,6 +70,26 @@ export class CompiledFilter implements LineFilter {
   /** The literals of the pre-check (null: every line is examined); for the bench and tests. */
   get gateLiterals(): readonly string[] | null {
     return this.gate.literals;
+  }
+
+  /**
+   * The pre-check on bytes, for a reader that cuts lines itself (src/filters/byte-screen.ts); null
+   * when it cannot be exact on bytes (no literal, or literals tested without regard to case).
+   */
+  byteScreen(): ByteScreen | null {
+    const gates = [this.gate, this.prefGate].filter((g) => g.literals !== null);
+    if (gates.length === 0) return null;
+    // a literal holding U+FFFD could match what invalid bytes decode to; /i is exact on bytes for ASCII only
+    const exact = (g: LiteralGate): boolean => g.literals!.every((l) => !l.includes('\uFFFD') && (!g.ignoreCase || /^[\x00-\x7f]*$/.test(l)));
+    if (!gates.every(exact)) return null;
+    // ESC: colour codes are stripped before the gate; ` Ext. `: see match()
+    const triggers = this.asterisk ? [ESC, ' Ext. '] : [ESC];
+    return new ByteScreen(
+      gates.map((g) => ({ literals: g.literals!, ignoreCase: g.ignoreCase })),
+      triggers,
+      MAX_LINE_CHARS,
+      () => this.open.size > 0,
+    );
   }
 
   match(line: LogLine): FilterMatch {

@@ -9,9 +9,11 @@ export interface LiteralGate {
   /** False only when no rule can match `text`. */
   pass(text: string): boolean;
   readonly literals: readonly string[] | null; // null: the gate is open
+  /** The literals are lower case and tested without regard to case. */
+  readonly ignoreCase: boolean;
 }
 
-const OPEN: LiteralGate = { pass: () => true, literals: null };
+const OPEN: LiteralGate = { pass: () => true, literals: null, ignoreCase: false };
 
 export function buildGate(rules: ReadonlyArray<RequiredLiterals | null>): LiteralGate {
   if (rules.length === 0 || rules.some((r) => r === null)) return OPEN;
@@ -24,9 +26,9 @@ export function buildGate(rules: ReadonlyArray<RequiredLiterals | null>): Litera
   // one alternation regex scans the line once and wins.
   if (ignoreCase || all.length > 3) {
     const re = new RegExp(all.map(escapeRegex).join('|'), ignoreCase ? 'i' : '');
-    return { pass: (t) => re.test(t), literals: all };
+    return { pass: (t) => re.test(t), literals: all, ignoreCase };
   }
-  return { pass: (t) => includesAny(t, all), literals: all };
+  return { pass: (t) => includesAny(t, all), literals: all, ignoreCase };
 }
 
 /**
