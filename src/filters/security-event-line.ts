@@ -19,12 +19,8 @@ export interface ParsedSecurityEvent {
 }
 
 const HEAD = ['SecurityEvent', 'EventTV', 'Severity', 'Service', 'EventVersion'];
-const KNOWN = new Set([
-  ...HEAD,
-  'AccountID',
-  'SessionID',
-  'LocalAddress',
-  'RemoteAddress',
+/** Every field a security event of another type may carry after RemoteAddress (events without a TRAILING list). */
+const ANY_TRAILING = [
   'Module',
   'ACLName',
   'SessionTV',
@@ -39,7 +35,8 @@ const KNOWN = new Set([
   'ExpectedAddress',
   'UsingPassword',
   'AttemptedTransport',
-]);
+];
+const KNOWN = new Set([...HEAD, 'AccountID', 'SessionID', 'LocalAddress', 'RemoteAddress', ...ANY_TRAILING]);
 const HEAD_FIELD = /^,?([A-Za-z]+)="([^"]*)"/;
 const RA = ',RemoteAddress="';
 
@@ -94,22 +91,7 @@ const TRAILING: Readonly<Record<string, readonly string[]>> = {
   ChallengeResponseFailed: ['Challenge', 'Response', 'ExpectedResponse', 'Module', 'SessionTV'],
   InvalidPassword: ['Module', 'SessionTV', 'Challenge', 'ReceivedChallenge', 'ReceivedHash'],
 };
-const ANY_TRAILING = [
-  'Module',
-  'ACLName',
-  'SessionTV',
-  'Challenge',
-  'Response',
-  'ExpectedResponse',
-  'ReceivedChallenge',
-  'ReceivedHash',
-  'RequestType',
-  'RequestParams',
-  'AuthMethod',
-  'ExpectedAddress',
-  'UsingPassword',
-  'AttemptedTransport',
-];
+
 const TAIL_KEY = /^,([A-Za-z]+)="/;
 const TIME_VALUE = /^[0-9T:.+-]*$/;
 const MAX_TAIL = 4096;
