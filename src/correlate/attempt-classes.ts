@@ -7,27 +7,12 @@
 // containing a reason, because the filter already anchored these lines the same way.
 
 import type { Failure } from '../core/types.js';
+import { FAILURE_EVENTS } from '../config/jail-schema.js';
 
 export type AttemptClassName = 'unknown-account' | 'bad-credentials' | 'acl' | 'login-failed';
 
-/** The Asterisk security event names (facts §1.1): a Failure with one of these kinds is an event. */
-export const SECURITY_EVENT_NAMES: ReadonlySet<string> = new Set([
-  'FailedACL',
-  'InvalidAccountID',
-  'SessionLimit',
-  'MemoryLimit',
-  'LoadAverageLimit',
-  'RequestNotSupported',
-  'RequestNotAllowed',
-  'AuthMethodNotAllowed',
-  'RequestBadFormat',
-  'SuccessfulAuth',
-  'UnexpectedAddress',
-  'ChallengeResponseFailed',
-  'InvalidPassword',
-  'ChallengeSent',
-  'InvalidTransport',
-]);
+/** The Asterisk security event names (docs/asterisk-facts.md §1.1: the failures and the two informational ones): a Failure with one of these kinds is an event. */
+export const SECURITY_EVENT_NAMES: ReadonlySet<string> = new Set([...FAILURE_EVENTS, 'SuccessfulAuth', 'ChallengeSent']);
 
 const EVENT_CLASS: Readonly<Record<string, AttemptClassName>> = {
   InvalidAccountID: 'unknown-account',
