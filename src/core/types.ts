@@ -44,7 +44,12 @@ export interface Failure {
   readonly line?: string; // original text, for `regex -o` and debug logs
 }
 
-export type BanReason = 'detected' | 'manual' | 'restored';
+/**
+ * Why a ban was made. `account-attack`: per-account counting across addresses (docs/beyond-one-address.md);
+ * `compromise`: a successful login after failures, with bansuspected; `subnet`: a prefix ban (docs/firewall.md);
+ * `cluster`: applied from another node of the fleet (docs/cluster.md).
+ */
+export type BanReason = 'detected' | 'manual' | 'restored' | 'account-attack' | 'compromise' | 'subnet' | 'cluster';
 export type UnbanReason = 'expired' | 'manual' | 'reload';
 
 /** What a jail decided. Jails return these and do no I/O. */
