@@ -2,6 +2,7 @@
 // addresses, unanswered challenges and the compromise alarm. Spread into JAIL_FIELDS; every default
 // keeps the behaviour of a jail that has none of them (accountretry and challengetimeout are off).
 
+import type { AuthSignalKind } from '../core/auth-signal.js';
 import { bool, custom, fail, int, parseDurationField, type Field, type FieldContext } from './fields.js';
 
 /** A duration where `0` means off; otherwise between `minMs` and `maxMs`. */
@@ -37,3 +38,15 @@ export const ACCOUNT_FIELDS = {
   suspectfailures: int('suspectfailures', '3', 0, 10_000, 'failures within findtime before a successful login that raise the compromise alarm; 0 = off'),
   bansuspected: bool('bansuspected', 'no', 'a successful login that raised the compromise alarm also bans the address'),
 } as const;
+
+/** The informational events a jail with these settings reads as signals (the filter and AMI are told). */
+export function authSignalsFor(cfg: {
+  readonly challengetimeout?: number;
+  readonly suspectfailures?: number;
+  readonly accountretry?: number;
+}): ReadonlySet<AuthSignalKind> {
+  const out = new Set<AuthSignalKind>();
+  if ((cfg.challengetimeout ?? 0) > 0) out.add('ChallengeSent').add('SuccessfulAuth');
+  if ((cfg.suspectfailures ?? 3) > 0) out.add('SuccessfulAuth');
+  return out;
+}

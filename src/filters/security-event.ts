@@ -13,6 +13,7 @@
 
 import { DEFAULT_SECURITY_EVENTS } from '../config/ami-events.js';
 import { normalizeIp } from '../core/ip.js';
+import type { AuthSignal, AuthSignalKind } from '../core/auth-signal.js';
 import type { Failure, Origin } from '../core/types.js';
 
 // the default of a jail's `amievents` is a config value (config/ami-events.ts); re-exported for the filters
@@ -22,6 +23,8 @@ const NEVER_FAILURES = new Set(['ChallengeSent', 'SuccessfulAuth']);
 
 export interface SecurityEventResult {
   readonly failure: Failure | null;
+  /** A ChallengeSent or SuccessfulAuth the caller asked for (`signals`): never a failure. */
+  readonly signal?: AuthSignal;
   /** Keys that occurred more than once (lowercased): the event is hostile. */
   readonly duplicateKeys: readonly string[];
   /** Why there is no failure, for `voipguard regex` and debug logs. */
@@ -33,6 +36,8 @@ export interface SecurityEventContext {
   readonly source: string;
   readonly fallbackTime: number; // used when EventTV is absent or unreadable
   readonly events?: ReadonlySet<string>; // event names that count; default DEFAULT_SECURITY_EVENTS
+  /** The informational events to read as signals (docs/beyond-one-address.md); default none. */
+  readonly signals?: ReadonlySet<AuthSignalKind>;
   readonly line?: string;
 }
 
@@ -50,7 +55,8 @@ export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, st
   const nameKey = pairs.find(([k]) => /^(securityevent|event)$/i.test(k));
   const name = nameKey ? nameKey[1].trim() : '';
   const wanted = ctx.events ?? DEFAULT_SET;
-  if (!name || NEVER_FAILURES.has(name) || !wanted.has(name)) {
+  const asSignal = NEVER_FAILURES.has(name) && ctx.signals?.has(name as AuthSignalKind) === true;
+  if (!name || (!asSignal && (NEVER_FAILURES.has(name) || !wanted.has(name)))) {
     return { failure: null, duplicateKeys: dups, reason: 'not-a-failure-event' };
   }
   // chan_sip (Service "SIP") reports p->sa, which check_via() sets to the host of the top Via's
@@ -66,6 +72,20 @@ export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, st
   const service = last.get('service');
   const account = last.get('accountid');
   const session = last.get('sessionid');
+  if (asSignal) {
+    // read through the same checks as a failure (trusted address, EventTV), counted as none
+    const signal: AuthSignal = {
+      kind: name as AuthSignalKind,
+      ip: addr.ip,
+      time,
+      origin: ctx.origin,
+      source: ctx.source,
+      ...(service ? { service } : {}),
+      ...(account !== undefined ? { account } : {}),
+      ...(session !== undefined ? { sessionId: session } : {}),
+    };
+    return { failure: null, signal, duplicateKeys: dups, reason: 'not-a-failure-event' };
+  }
   const failure: Failure = {
     ip: addr.ip,
     time,
