@@ -57,15 +57,34 @@ type Times = number | number[];
 class Entry {
   /** The newest failures against the account, oldest first, at most `retry`. */
   times: Times;
-  /** Per address: its newest failures against the account, at most `minFailures`. */
-  readonly addrs = new Map<string, Times>();
+  /** The one address failing against the account while there is only one (no Map for the common case). */
+  ip: string | null;
+  ipTimes: Times;
+  /** Per address, once there are two or more: its newest failures against the account, at most `minFailures`. */
+  addrs: Map<string, Times> | null = null;
   /** Under attack while an event time is ≤ this. */
   hotUntil = -Infinity;
   since = 0;
   banned = 0;
 
-  constructor(t: number) {
+  constructor(t: number, ip: string) {
     this.times = t;
+    this.ip = ip;
+    this.ipTimes = t;
+  }
+
+  get addressCount(): number {
+    return this.addrs !== null ? this.addrs.size : this.ip !== null ? 1 : 0;
+  }
+
+  /** Every address and its times (the rare paths: an attack starting, status). */
+  addresses(): Map<string, Times> {
+    if (this.addrs === null) {
+      this.addrs = new Map();
+      if (this.ip !== null) this.addrs.set(this.ip, this.ipTimes);
+      this.ip = null;
+    }
+    return this.addrs;
   }
 }
 
@@ -114,15 +133,17 @@ export class AccountWindows {
     const name = account.length > ACCOUNT_NAME_MAX ? account.slice(0, ACCOUNT_NAME_MAX) : account;
     const { retry, findtime, minFailures } = this.limits;
     let e = this.map.get(name);
+    let mine = 1;
     if (e === undefined) {
       if (this.map.size >= this.maxAccounts) this.evictOldest();
-      e = new Entry(t);
+      e = new Entry(t, ip);
+      this.pairs++;
     } else {
       this.map.delete(name); // re-inserted below: least recently failed first
       e.times = push(e.times, t, retry, findtime);
+      mine = this.addAddress(e, ip, t, minFailures, findtime);
     }
     this.map.set(name, e);
-    const mine = this.addAddress(e, ip, t, minFailures, findtime);
     while (this.pairs > this.maxPairs && this.map.size > 1) this.evictOldest();
 
     const wasHot = e.hotUntil >= t;
@@ -130,7 +151,7 @@ export class AccountWindows {
     if (e.hotUntil < t) return NOTHING;
     if (wasHot) {
       if (mine < minFailures) return NOTHING;
-      e.addrs.delete(ip);
+      e.addresses().delete(ip);
       this.pairs--;
       e.banned++;
       return { ban: [ip], started: null };
@@ -141,9 +162,10 @@ export class AccountWindows {
     this.hot.set(name, e);
     const lower = t - findtime;
     const ban: string[] = [];
-    const addresses = e.addrs.size;
-    for (const [a, times] of e.addrs) if (countSince(times, lower) >= minFailures) ban.push(a);
-    for (const a of ban) e.addrs.delete(a);
+    const all = e.addresses();
+    const addresses = all.size;
+    for (const [a, times] of all) if (countSince(times, lower) >= minFailures) ban.push(a);
+    for (const a of ban) all.delete(a);
     this.pairs -= ban.length;
     e.banned += ban.length;
     return { ban, started: { account: name, since: t, addresses, banned: ban.length } };
@@ -163,7 +185,7 @@ export class AccountWindows {
     for (const [account, e] of this.hot) {
       if (e.hotUntil < now) continue;
       n++;
-      if (list.length < limit) list.push({ account, since: e.since, addresses: e.addrs.size + e.banned, banned: e.banned });
+      if (list.length < limit) list.push({ account, since: e.since, addresses: e.addressCount + e.banned, banned: e.banned });
     }
     list.sort((a, b) => a.since - b.since || (a.account < b.account ? -1 : 1));
     return { count: n, list };
@@ -174,7 +196,7 @@ export class AccountWindows {
     const lower = now - this.limits.findtime;
     const out: { account: string; failures: number; addresses: number; underAttack: boolean }[] = [];
     for (const [account, e] of this.map) {
-      out.push({ account, failures: countSince(e.times, lower), addresses: e.addrs.size + e.banned, underAttack: e.hotUntil >= now });
+      out.push({ account, failures: countSince(e.times, lower), addresses: e.addressCount + e.banned, underAttack: e.hotUntil >= now });
     }
     return out;
   }
@@ -191,19 +213,32 @@ export class AccountWindows {
 
   /** Adds t to the address's window against the account; returns its count there. */
   private addAddress(e: Entry, ip: string, t: number, minFailures: number, findtime: number): number {
-    const v = e.addrs.get(ip);
+    if (e.addrs === null) {
+      if (e.ip === ip) {
+        e.ipTimes = push(e.ipTimes, t, minFailures, findtime);
+        return count(e.ipTimes);
+      }
+      if (e.ip === null) {
+        e.ip = ip;
+        e.ipTimes = t;
+        this.pairs++;
+        return 1;
+      }
+    }
+    const addrs = e.addresses();
+    const v = addrs.get(ip);
     if (v === undefined) {
-      if (e.addrs.size >= this.maxPerAccount) {
-        e.addrs.delete(e.addrs.keys().next().value!);
+      if (addrs.size >= this.maxPerAccount) {
+        addrs.delete(addrs.keys().next().value!);
         this.pairs--;
       }
-      e.addrs.set(ip, t);
+      addrs.set(ip, t);
       this.pairs++;
       return 1;
     }
-    e.addrs.delete(ip);
+    addrs.delete(ip);
     const next = push(v, t, minFailures, findtime);
-    e.addrs.set(ip, next);
+    addrs.set(ip, next);
     return count(next);
   }
 
@@ -225,7 +260,7 @@ export class AccountWindows {
   private drop(name: string, e: Entry): void {
     this.map.delete(name);
     this.hot.delete(name);
-    this.pairs -= e.addrs.size;
+    this.pairs -= e.addressCount;
   }
 }
 
