@@ -39,6 +39,7 @@ import { loadJailNotifiers, withNotifiers } from './actions/jail-notifiers.js';
 import { AmiClient } from './sources/ami-client.js';
 import { AmiFailureFilter } from './filters/ami-failures.js';
 import { authSignalsFor } from './config/account-schema.js';
+import type { GuardNotice } from './core/auth-signal.js';
 import { systemTimers } from './core/timers.js';
 import { checkGlobCaps, FileSource } from './sources/file-source.js';
 import { JournalSource } from './sources/journal-source.js';
@@ -198,7 +199,8 @@ function jailFactory(ctx: FactoryContext): JailFactory {
                 return counted;
               },
             };
-      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log) };
+      const alarm = notifiers.actions.length ? { alarm: (n: GuardNotice) => notifiers.alarm(n) } : {};
+      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log), ...alarm };
     },
   };
 }
