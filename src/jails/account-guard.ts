@@ -68,11 +68,6 @@ export class AccountGuard {
     } else this.challenges = null;
   }
 
-  /** Whether ChallengeSent signals are wanted (challengetimeout on). */
-  get wantsChallenges(): boolean {
-    return this.challenges !== null;
-  }
-
   /**
    * A counted failure of an address that is neither ignored nor banned, at event time `t`.
    * Returns the addresses per-account counting bans now (maybe including f.ip).
@@ -157,11 +152,6 @@ export class AccountGuard {
   status(now: number, limit = 100): GuardStatus {
     const a = this.accounts?.attacked(now, limit) ?? { count: 0, list: [] };
     return { accountsUnderAttack: a.count, accounts: a.list, trackedAccounts: this.accounts?.size ?? 0, pendingChallenges: this.challenges?.size ?? 0 };
-  }
-
-  /** Per account counts (for `voipguard regex`). */
-  accountCounts(now: number): ReturnType<AccountWindows['counts']> {
-    return this.accounts?.counts(now) ?? [];
   }
 
   private notice(n: GuardNotice): void {

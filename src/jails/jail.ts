@@ -155,11 +155,6 @@ export class Jail {
     return [this.banFor(s.ip, now, 'compromise', recent)];
   }
 
-  /** Whether ChallengeSent signals matter to this jail (challengetimeout on): the runtime skips them otherwise. */
-  get wantsChallenges(): boolean {
-    return this.guard.wantsChallenges;
-  }
-
   /** Challenges that timed out unanswered by `now`: failures (kind unanswered-challenge) for the runtime to count. */
   expiredChallenges(now: number): Failure[] {
     return this.guard.settle(now);
@@ -178,11 +173,6 @@ export class Jail {
   /** Accounts under attack and the guard's tables (status, `voipguard regex`). */
   guardStatus(now: number, limit?: number): GuardStatus {
     return this.guard.status(now, limit);
-  }
-
-  /** Per-account counts within accountfindtime of `now` (`voipguard regex`). */
-  accountCounts(now: number) {
-    return this.guard.accountCounts(now);
   }
 
   /** Expired bans → unban decisions; also forgets windows that went stale. */
