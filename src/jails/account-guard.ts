@@ -47,11 +47,6 @@ export class AccountGuard {
     this.setSettings(cfg);
   }
 
-  /** True when a jail with these settings needs the guard at all (the compromise alarm is on by default). */
-  static wanted(cfg: GuardSettings): boolean {
-    return (cfg.accountretry ?? 0) > 0 || (cfg.challengetimeout ?? 0) > 0 || (cfg.suspectfailures ?? DEFAULT_SUSPECT) > 0;
-  }
-
   /** New settings: a rule switched off forgets its state; one switched on starts empty. */
   setSettings(cfg: GuardSettings): void {
     this.cfg = cfg;
