@@ -19,9 +19,11 @@ import { journalRunner, type JournalRunner } from './sources/journal-process.js'
 import { SystemClock, type Clock } from './core/clock.js';
 import { VoipguardError } from './core/errors.js';
 import { normalizeIp } from './core/ip.js';
-import type { LogLine } from './core/types.js';
+import type { AmiEvent, LogLine } from './core/types.js';
+import type { AuthSuccess } from './core/registration.js';
 import { ControlServer } from './control/control-server.js';
 import { AttemptCorrelator } from './correlate/attempt-correlator.js';
+import { attemptClass } from './correlate/attempt-classes.js';
 import { voipguardVersion } from './control/version.js';
 import type { AmiState } from './control/replies.js';
 import { ServiceControl } from './daemon/control-handler.js';
@@ -31,6 +33,10 @@ import type { FailureGate, JailFactory, JailParts, SourcePort } from './daemon/p
 import { Service, type AmiPort, type AmiSettings } from './daemon/service.js';
 import { loadFilter } from './filters/load-filter.js';
 import { Jail } from './jails/jail.js';
+import { RegistrationBook } from './jails/registration-book.js';
+import { registeredGuardFor } from './jails/protect-registered.js';
+import { amiRegistration } from './filters/ami-registrations.js';
+import { queryContacts } from './sources/ami-contacts.js';
 import { createLogger, type Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
 import { PromMetrics } from './metrics/prom-metrics.js';
@@ -81,7 +87,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   await metricsEndpoint.apply(s.metrics.listen);
   closeLast.push(metricsEndpoint, store, logTarget);
   const runner = new ExecaRunner();
+  // who holds a live registration, for protectregistered: one book, fed by every jail (docs/registrations.md)
+  const registrations = new RegistrationBook();
   const factory = jailFactory({
+    registrations,
     configDir: opts.configDir,
     config,
     store,
@@ -156,6 +165,7 @@ interface FactoryContext {
   readonly firewalls: FirewallMaker;
   readonly senders: Pick<NotifyDeps, 'mailer' | 'whois' | 'poster'>;
   readonly journal: JournalRunner;
+  readonly registrations: RegistrationBook;
 }
 
 function jailFactory(ctx: FactoryContext): JailFactory {
@@ -164,10 +174,14 @@ function jailFactory(ctx: FactoryContext): JailFactory {
     make(cfg: JailConfig, sink: (l: LogLine) => void, amiEnabled: boolean): JailParts {
       const log = ctx.log.child({ jail: cfg.name });
       const history = storeHistory(ctx.store, ctx.config.service.dbpurgeage, (e) => log.warn({ event: 'history-failed', err: (e as Error).message }));
-      const engine = new Jail(cfg, { history, selfAddresses: self });
       const filter = cfg.filter
         ? loadFilter(cfg.filter.name, { configDir: ctx.configDir, args: cfg.filter.args, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) })
         : null;
+      const book = ctx.registrations;
+      const inputs = { readsSecurityEvents: filter?.readsSecurityEvents === true, takesAmi: cfg.ami && amiEnabled };
+      // a NOTICE line names no account: only a credential failure may be a registered device's own
+      const registered = registeredGuardFor(cfg, inputs, book, (f) => attemptClass(f).name === 'bad-credentials');
+      const engine = new Jail(cfg, { history, selfAddresses: self, ...(registered ? { registered } : {}) });
       const firewall = loadJailActions(
         { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
         { configDir: ctx.configDir, firewalls: ctx.firewalls, store: ctx.store, log: ctx.log, metrics: ctx.metrics },
@@ -192,7 +206,14 @@ function jailFactory(ctx: FactoryContext): JailFactory {
                 return counted;
               },
             };
-      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log) };
+      const feed = {
+        success: (s: AuthSuccess, now: number) => book.observe(s, now),
+        amiEvent(e: AmiEvent, now: number) {
+          const sig = amiRegistration(e);
+          if (sig !== null) book.observe(sig, now);
+        },
+      };
+      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log), registrations: feed };
     },
   };
 }
@@ -223,7 +244,8 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
     return { start: () => undefined, stop: async () => undefined, state: () => dead };
   }
   // one session implementation, on asterisk-manager (docs/ami.md)
-  const client = new AmiClient({ host: settings.host, port: settings.port, username: settings.username, secret }, { log, clock });
+  // security events, and the system class for ContactStatus (docs/registrations.md)
+  const client = new AmiClient({ host: settings.host, port: settings.port, username: settings.username, secret, eventMask: 'security,system' }, { log, clock });
   return {
     start(onEvent) {
       client.onEvent(onEvent);
@@ -235,6 +257,8 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
         if (st.status === last) return;
         last = st.status;
         log.info({ event: 'ami-state', state: st.status, address, err: st.lastError?.message });
+        // the contacts made while we were away (items come back as ContactList events)
+        if (st.status === 'connected') void queryContacts({ action: (f) => client.action(f), now: () => clock.now(), log, deliver: onEvent });
       });
       client.start();
     },

@@ -49,6 +49,14 @@ export interface JailStatus {
   };
   /** null when the jail does not take AMI events. */
   readonly ami: JailAmi | null;
+  /** Registered addresses whose failures against their own account did not count toward a ban (docs/registrations.md). */
+  readonly protectedRegistered?: readonly ProtectedRegistered[];
+}
+
+export interface ProtectedRegistered {
+  readonly ip: string;
+  readonly failures: number; // within findtime
+  readonly accounts: readonly string[]; // the accounts named (at most 8, cut to 64 characters)
 }
 
 export interface ServiceStatus {

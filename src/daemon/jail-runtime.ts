@@ -182,6 +182,7 @@ export class JailRuntime {
       this.log.warn({ event: 'hostile-line', source: l.source, signs: m.hostile, ip: m.failure?.ip });
     }
     if (m.failure) this.failure(m.failure);
+    else if (m.success) this.parts.registrations?.success(m.success, this.deps.clock.now());
   };
 
   amiEvent(e: AmiEvent): void {
@@ -189,6 +190,7 @@ export class JailRuntime {
     if (!ami) return;
     this.counters.amiEvents++;
     this.counters.lastAmiEventAt = e.receivedAt;
+    this.parts.registrations?.amiEvent(e, this.deps.clock.now());
     const f = ami.toFailure(e);
     if (f) this.failure(f);
   }

@@ -4,6 +4,7 @@
 
 import type { JailConfig } from '../config/load-config.js';
 import type { AmiEvent, Failure, LogLine } from '../core/types.js';
+import type { AuthSuccess } from '../core/registration.js';
 import type { FileState } from '../control/replies.js';
 import type { Jail } from '../jails/jail.js';
 import type { JailActions } from '../actions/jail-actions.js';
@@ -31,7 +32,7 @@ export type JailEngine = Pick<
 
 /** filters/filter.ts LineFilter, as far as the runtime needs it. */
 export interface LineMatcher {
-  match(line: LogLine): { readonly failure: Failure | null; readonly hostile?: readonly string[] };
+  match(line: LogLine): { readonly failure: Failure | null; readonly hostile?: readonly string[]; readonly success?: AuthSuccess };
   /** Lines past the cheap pre-check so far (candidate lines); the runtime reads it around match(). */
   readonly candidates: number;
 }
@@ -44,6 +45,14 @@ export interface AmiMatcher {
 /** correlate/attempt-correlator.ts: false when the failure is another signal of an attempt already counted. */
 export interface FailureGate {
   accept(f: Failure, now: number): boolean;
+}
+
+/** jails/registration-book.ts behind the jail's sources (docs/registrations.md): SuccessfulAuth, contacts. */
+export interface RegistrationPort {
+  /** A SuccessfulAuth read from a log line. */
+  success(s: AuthSuccess, now: number): void;
+  /** An AMI event: SuccessfulAuth, ContactStatus and ContactList register; others are ignored. */
+  amiEvent(e: AmiEvent, now: number): void;
 }
 
 /** actions/jail-actions.ts. None of these reject. */
@@ -73,6 +82,8 @@ export interface JailParts {
   readonly gate: FailureGate | null;
   readonly actions: ActionsPort;
   readonly sources: readonly SourcePort[];
+  /** Where SuccessfulAuth and contacts go (absent: nowhere). */
+  readonly registrations?: RegistrationPort;
 }
 
 export interface JailFactory {

@@ -111,6 +111,7 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
           lastEventAt: r.counters.lastAmiEventAt,
         }
       : null,
+    protectedRegistered: st.protectedRegistered.map((p) => ({ ip: p.ip, failures: p.failures, accounts: p.accounts })),
   };
 }
 

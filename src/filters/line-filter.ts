@@ -14,6 +14,7 @@ import { ByteScreen } from './byte-screen.js';
 import { buildGate, includesAny, type LiteralGate } from './literal-gate.js';
 import { securityEventToFailure } from './security-event.js';
 import { parseSecurityEventText } from './security-event-line.js';
+import { SUCCESSFUL_AUTH, successfulAuth } from './successful-auth.js';
 
 export interface FilterParts {
   readonly name: string;
@@ -45,6 +46,8 @@ export class CompiledFilter implements LineFilter {
   private readonly asterisk: boolean;
   /** Sources whose last line was a message cut by a newline in a caller field. */
   private readonly open = new Map<string, true>();
+  /** The failure events and SuccessfulAuth, which feeds the registrations (docs/registrations.md). */
+  private readonly readEvents: ReadonlySet<string>;
 
   constructor(private readonly p: FilterParts) {
     this.name = p.name;
@@ -60,7 +63,13 @@ export class CompiledFilter implements LineFilter {
     // manager.c stops here
     this.prefGate = buildGate(p.prefregex ? [p.prefregex.literals] : []);
     this.asterisk = p.failregex.some((r) => r.securityEvent);
+    this.readEvents = new Set([...p.securityEvents, SUCCESSFUL_AUTH]);
     this.prefFields = p.prefregex !== null && (p.prefregex.hosts.length > 0 || Object.keys(p.prefregex.fields).some((f) => f !== 'content'));
+  }
+
+  /** The filter reads SecurityEvent records (a <SECURITYEVENT> failregex): it can see SuccessfulAuth. */
+  get readsSecurityEvents(): boolean {
+    return this.asterisk;
   }
 
   get candidates(): number {
@@ -176,8 +185,21 @@ export class CompiledFilter implements LineFilter {
     const journal = line.source.startsWith('journal:');
     const origin = journal ? ('journal' as const) : ('log' as const);
     if (r.securityEvent) {
-      const parsed = parseSecurityEventText(g.vg_secevent ?? '', this.p.securityEvents);
+      const parsed = parseSecurityEventText(g.vg_secevent ?? '', this.readEvents);
       if (parsed === null) return { failure: null, ignored: false, regexIndex: i, dateFormat, note: 'not-a-failure-event' };
+      if (parsed.pairs[0]?.[1] === SUCCESSFUL_AUTH) {
+        // never a failure; a registration when nothing in the line was planted (a login is a privilege)
+        const ok = parsed.hostile.length ? null : successfulAuth(parsed.pairs, { origin, source: line.source, fallbackTime: date?.time ?? journalTime(line) });
+        return {
+          failure: null,
+          ignored: false,
+          regexIndex: i,
+          dateFormat,
+          note: 'not-a-failure-event',
+          ...(ok ? { success: ok } : {}),
+          ...(parsed.hostile.length ? { hostile: parsed.hostile } : {}),
+        };
+      }
       const res = securityEventToFailure(parsed.pairs, {
         origin,
         source: line.source,

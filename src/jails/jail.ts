@@ -10,6 +10,7 @@ import type { FailureWindowRow } from '../store/store.js';
 import { banDuration } from './ban-policy.js';
 import { FailureWindows } from './failure-windows.js';
 import { IgnoreMatcher, type IgnoreReason } from './ignore-matcher.js';
+import type { ProtectedEntry, RegisteredGuard } from './registered-guard.js';
 
 /**
  * Tracked addresses per jail. At ~100 bytes each (bench/jail.bench.ts) that is ~10 MB: an attacker
@@ -33,6 +34,8 @@ export interface JailDeps {
   readonly random?: () => number;
   readonly maxTracked?: number;
   readonly maxSkew?: number;
+  /** protectregistered: failures against an address's own registered account never ban it. */
+  readonly registered?: RegisteredGuard;
 }
 
 export interface BannedEntry {
@@ -51,6 +54,8 @@ export interface JailStatus {
   readonly banned: readonly BannedEntry[];
   /** Failures dated further than maxskew from now (refused), addresses evicted by the cap, ignored failures. */
   readonly counters: { readonly clamped: number; readonly evicted: number; readonly ignored: number; readonly tracked: number };
+  /** Registered addresses whose failures against their own account were counted, not toward a ban (docs/registrations.md). */
+  readonly protectedRegistered: readonly ProtectedEntry[];
 }
 
 export class Jail {
@@ -68,6 +73,7 @@ export class Jail {
   private readonly trackedCap: number;
   private readonly history: (ip: string, jail: string | null, now: number) => number;
   private readonly random: () => number;
+  private readonly guard: RegisteredGuard | null;
   /** Addresses whose window changed since the last takeWindowChanges() (the runtime saves them). */
   private readonly changedWindows = new Set<string>();
 
@@ -83,6 +89,7 @@ export class Jail {
     this.maxSkew = deps.maxSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
     this.history = deps.history ?? (() => 0);
     this.random = deps.random ?? Math.random;
+    this.guard = deps.registered ?? null;
   }
 
   /**
@@ -95,6 +102,7 @@ export class Jail {
     this.cfg = cfg;
     this.windows.setLimits(cfg.maxretry, cfg.findtime);
     this.maxSkew = this.fixedSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
+    this.guard?.setFindtime(cfg.findtime);
   }
 
   /** Failures refused because their time was further than maxskew from `now` (also in
@@ -117,6 +125,7 @@ export class Jail {
     const t = Math.min(f.time, now); // a clock slightly ahead counts at now
     this.totalFailed++;
     if (this.banned.has(ip)) return []; // still arriving while the firewall catches up
+    if (this.guard !== null && this.guard.protects(f, t, now)) return [];
     const count = this.windows.add(ip, t);
     this.changedWindows.add(ip);
     if (count < this.cfg.maxretry) return [];
@@ -278,6 +287,7 @@ export class Jail {
       totalBanned: this.totalBanned,
       banned,
       counters: { clamped: this.clamped, evicted: this.windows.evicted, ignored: this.ignored, tracked: this.windows.size },
+      protectedRegistered: this.guard?.shown(now) ?? [],
     };
   }
 
