@@ -1,0 +1,100 @@
+// protectregistered through the real composition root (in this process, --dry-run) and a fake
+// Asterisk manager on 127.0.0.1 (docs/registrations.md): the session asks for the security and system
+// classes and for PJSIPShowContacts at login; a SuccessfulAuth over AMI registers the phone; its
+// failures against its own account are shown, not banned; against another account they ban.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDaemon } from '../../src/app.js';
+import { ControlClient } from '../../src/control/control-client.js';
+import { packageRoot } from '../../src/core/paths.js';
+import { FakeAmiServer, amiBlock, waitUntil } from '../helpers/fake-ami-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const PHONE = '203.0.113.20';
+const tv = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
+let seq = 0;
+
+function event(name: string, account: string, ms: number, tail: Array<[string, string]>): string {
+  return amiBlock([
+    ['Event', name],
+    ['Privilege', 'security,all'],
+    ['EventTV', tv(ms)],
+    ['Severity', name === 'SuccessfulAuth' ? 'Informational' : 'Error'],
+    ['Service', 'PJSIP'],
+    ['EventVersion', '1'],
+    ['AccountID', account],
+    ['SessionID', `reg-${++seq}@${PHONE}`],
+    ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'],
+    ['RemoteAddress', `IPV4/UDP/${PHONE}/5060`],
+    ...tail,
+  ]);
+}
+const success = (account: string, ms: number) => event('SuccessfulAuth', account, ms, [['UsingPassword', '1']]);
+const badAnswer = (account: string, ms: number) =>
+  event('ChallengeResponseFailed', account, ms, [
+    ['Challenge', '1f2e'],
+    ['Response', '9a8b'],
+    ['ExpectedResponse', ''],
+  ]);
+
+test('over AMI: a SuccessfulAuth protects the phone for its own account only; the session asks for contacts at login', async () => {
+  const ami = new FakeAmiServer({
+    lists: {
+      pjsipshowcontacts: [
+        [
+          ['Event', 'ContactList'],
+          ['ObjectName', '1001;@0a1b2c'],
+          ['Endpoint', '1001'],
+          ['Uri', `sip:1001@${PHONE}:5060`],
+          ['Status', 'Reachable'],
+          ['ExpirationTime', String(Math.floor(Date.now() / 1000) + 3600)],
+        ],
+      ],
+    },
+  });
+  const port = await ami.listen();
+  const dir = mkdtempSync(join(tmpdir(), 'vg-reg-'));
+  try {
+    copyFileSync(join(packageRoot(), 'jail.conf'), join(dir, 'jail.conf'));
+    copyFileSync(join(packageRoot(), 'voipguard.conf'), join(dir, 'voipguard.conf'));
+    const socket = join(dir, 'run', 'vg.sock');
+    mkdirSync(join(dir, 'asterisk'));
+    writeFileSync(
+      join(dir, 'voipguard.local'),
+      `[Definition]\nlogtarget = ${join(dir, 'vg.log')}\nsocket = ${socket}\npidfile = ${join(dir, 'run', 'vg.pid')}\ndbfile = ${join(dir, 'vg.sqlite3')}\n\n[ami]\nenabled = yes\nhost = 127.0.0.1\nport = ${port}\nusername = voipguard\nsecret = s3cret-Pa55\n`,
+    );
+    // an AMI-only jail: no log file, so protectregistered = auto resolves through `ami = yes`
+    writeFileSync(join(dir, 'jail.local'), `[asterisk]\nenabled = true\nami = yes\nlogpath =\nmaxretry = 3\n`);
+    const errors: string[] = [];
+    const running = startDaemon({ configDir: dir, dryRun: true, keepRules: false, tty: false, err: (s) => errors.push(s) });
+    const client = new ControlClient(socket, 5000);
+    const status = () => client.request({ cmd: 'jail-status', jail: 'asterisk', short: false });
+    try {
+      await waitUntil(() => ami.actionsNamed('PJSIPShowContacts').length === 1, 'the contact query at login', 15_000);
+      const [events] = ami.actionsNamed('Events');
+      assert.equal(events!.fields.find(([k]) => k.toLowerCase() === 'eventmask')?.[1], 'security,system');
+      const now = Date.now();
+      await ami.write(success('1001', now));
+      for (let k = 0; k < 5; k++) await ami.write(badAnswer('1001', now + k));
+      let st = await status();
+      await waitFor(async () => (st = await status()).filter.totalFailed === 5, { what: '5 failures', timeoutMs: 5000 });
+      assert.deepEqual(st.actions.bannedIps, [], 'five failures against its own account, maxretry 3: no ban');
+      assert.deepEqual(st.protectedRegistered, [{ ip: PHONE, failures: 5, accounts: ['1001'] }]);
+      for (let k = 0; k < 3; k++) await ami.write(badAnswer('1002', now + 10 + k));
+      await waitFor(async () => (st = await status()).actions.bannedIps.length === 1, { what: 'the ban', timeoutMs: 5000 });
+      assert.deepEqual(st.actions.bannedIps, [PHONE]);
+      assert.equal(st.filter.totalFailed, 8);
+    } finally {
+      await client.request({ cmd: 'stop' }).catch(() => undefined);
+    }
+    assert.equal(await running, 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await ami.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
