@@ -8,7 +8,10 @@
 //   written twice is hostile: it registers nothing (a login is a privilege, never a guess);
 // - chan_sip's events (Service "SIP") register nothing: a Via maddr= can choose their address;
 // - the account is AccountID, kept only up to MAX_ACCOUNT_CHARS (a longer one registers nothing),
-//   and never empty.
+//   never empty, never PJSIP's `<unknown>` (its artificial endpoint);
+// - PJSIP writes UsingPassword 0 when the request carried no Authorization header (an endpoint that
+//   asks for none): nothing was proven, so nothing registers. (AMI writes 0 for a challenge login,
+//   which is a proof: only PJSIP's 0 is refused.)
 
 import { MAX_ACCOUNT_CHARS, type AuthSuccess } from '../core/registration.js';
 import type { Origin } from '../core/types.js';
@@ -37,7 +40,8 @@ export function successfulAuth(pairs: ReadonlyArray<readonly [string, string]>, 
   const addr = remote === undefined ? null : parseAsteriskAddress(remote);
   if (addr === null) return null;
   const account = last.get('accountid');
-  if (account === undefined || account === '' || account.length > MAX_ACCOUNT_CHARS) return null;
+  if (account === undefined || account === '' || account === '<unknown>' || account.length > MAX_ACCOUNT_CHARS) return null;
+  if (service === 'PJSIP' && last.get('usingpassword')?.trim() === '0') return null;
   const tv = last.get('eventtv');
   const time = (tv !== undefined ? parseEventTv(tv) : null) ?? ctx.fallbackTime;
   return {
