@@ -145,6 +145,16 @@ export class CompiledFilter implements LineFilter {
       m = note(null, 'error'); // e.g. the regex engine's backtrack stack: skip the line, keep going
     }
     if (!glued) return m;
+    // a login read out of a glued line registers nothing (docs/registrations.md, "Trust")
+    if (m.success)
+      m = {
+        failure: m.failure,
+        ignored: m.ignored,
+        regexIndex: m.regexIndex,
+        dateFormat: m.dateFormat,
+        ...(m.note ? { note: m.note } : {}),
+        ...(m.hostile ? { hostile: m.hostile } : {}),
+      };
     return { ...m, hostile: [...(m.hostile ?? []), 'glued-line'], ...(m.failure === null && m.note === undefined ? { note: 'glued' as const } : {}) };
   }
 
