@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon } from '../../src/app.js';
@@ -15,6 +15,10 @@ import { FakeAmiServer, amiBlock, waitUntil } from '../helpers/fake-ami-server.j
 import { waitFor } from '../helpers/wait-for.js';
 
 const PHONE = '203.0.113.20';
+const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+/** A PJSIP NOTICE line: it names the address, not the account. */
+const notice = (ms: number, callId: string, reason: string) =>
+  `[${stamp(ms)}] NOTICE[19388] res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:1001@198.51.100.10>' failed for '${PHONE}:5060' (callid: ${callId}) - ${reason}\n`;
 const tv = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
 let seq = 0;
 
@@ -67,8 +71,10 @@ test('over AMI: a SuccessfulAuth protects the phone for its own account only; th
       join(dir, 'voipguard.local'),
       `[Definition]\nlogtarget = ${join(dir, 'vg.log')}\nsocket = ${socket}\npidfile = ${join(dir, 'run', 'vg.pid')}\ndbfile = ${join(dir, 'vg.sqlite3')}\n\n[ami]\nenabled = yes\nhost = 127.0.0.1\nport = ${port}\nusername = voipguard\nsecret = s3cret-Pa55\n`,
     );
-    // an AMI-only jail: no log file, so protectregistered = auto resolves through `ami = yes`
-    writeFileSync(join(dir, 'jail.local'), `[asterisk]\nenabled = true\nami = yes\nlogpath =\nmaxretry = 3\n`);
+    // AMI and the notice log (the notice log alone would never see a login: auto resolves through `ami = yes`)
+    const messages = join(dir, 'asterisk', 'messages');
+    writeFileSync(messages, '');
+    writeFileSync(join(dir, 'jail.local'), `[asterisk]\nenabled = true\nami = yes\nlogpath = ${messages}\nmaxretry = 3\ntimezone = UTC\n`);
     const errors: string[] = [];
     const running = startDaemon({ configDir: dir, dryRun: true, keepRules: false, tty: false, err: (s) => errors.push(s) });
     const client = new ControlClient(socket, 5000);
@@ -84,10 +90,18 @@ test('over AMI: a SuccessfulAuth protects the phone for its own account only; th
       await waitFor(async () => (st = await status()).filter.totalFailed === 5, { what: '5 failures', timeoutMs: 5000 });
       assert.deepEqual(st.actions.bannedIps, [], 'five failures against its own account, maxretry 3: no ban');
       assert.deepEqual(st.protectedRegistered, [{ ip: PHONE, failures: 5, accounts: ['1001'] }]);
-      for (let k = 0; k < 3; k++) await ami.write(badAnswer('1002', now + 10 + k));
+      // a NOTICE line names no account: a credential failure from the registered address is its own…
+      appendFileSync(messages, notice(now + 5, 'n-1', 'Failed to authenticate'));
+      await waitFor(async () => (st = await status()).filter.totalFailed === 6, { what: 'the notice line', timeoutMs: 5000 });
+      assert.equal(st.protectedRegistered?.[0]?.failures, 6);
+      // …an unknown endpoint is not: it counts toward the ban
+      appendFileSync(messages, notice(now + 6, 'n-2', 'No matching endpoint found'));
+      await waitFor(async () => (st = await status()).filter.currentlyFailed === 1, { what: 'the unknown-endpoint line counted', timeoutMs: 5000 });
+      assert.equal(st.protectedRegistered?.[0]?.failures, 6);
+      for (let k = 0; k < 2; k++) await ami.write(badAnswer('1002', now + 10 + k));
       await waitFor(async () => (st = await status()).actions.bannedIps.length === 1, { what: 'the ban', timeoutMs: 5000 });
       assert.deepEqual(st.actions.bannedIps, [PHONE]);
-      assert.equal(st.filter.totalFailed, 8);
+      assert.equal(st.filter.totalFailed, 9);
     } finally {
       await client.request({ cmd: 'stop' }).catch(() => undefined);
     }
