@@ -21,8 +21,8 @@ export const RETAIN_MS = 86_400_000;
 /** A contact Asterisk has said nothing about for this long (no expiry given) is taken as gone. */
 export const CONTACT_MAX_AGE = 2 * 3_600_000;
 /** Defaults for the caps: (address, account) pairs and contacts, least recently seen evicted. */
-export const DEFAULT_MAX_PAIRS = 50_000;
-export const DEFAULT_MAX_CONTACTS = 50_000;
+export const DEFAULT_MAX_PAIRS = 20_000;
+export const DEFAULT_MAX_CONTACTS = 20_000;
 
 export interface RegistrationBookOptions {
   readonly maxPairs?: number;
