@@ -110,7 +110,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     metrics,
     factory,
     loadConfig: load,
-    makeAmi: (settings) => makeAmi(settings, clock, log, metrics),
+    makeAmi: (settings) => makeAmi(settings, clock, log, metrics, registrations),
     logControl: logTarget.control(),
     dryRun: opts.dryRun,
     keepRules: opts.keepRules,
@@ -206,13 +206,8 @@ function jailFactory(ctx: FactoryContext): JailFactory {
                 return counted;
               },
             };
-      const feed = {
-        success: (s: AuthSuccess, now: number) => book.observe(s, now),
-        amiEvent(e: AmiEvent, now: number) {
-          const sig = amiRegistration(e);
-          if (sig !== null) book.observe(sig, now);
-        },
-      };
+      // SuccessfulAuth lines of this jail's logs (AMI events reach the book from the connection itself)
+      const feed = { success: (s: AuthSuccess, now: number) => book.observe(s, now) };
       return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log), registrations: feed };
     },
   };
@@ -230,7 +225,7 @@ function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryCo
   return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|`, maxFiles: cfg.maxlogfiles }, deps)];
 }
 
-function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Metrics): AmiPort | null {
+function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Metrics, registrations: RegistrationBook): AmiPort | null {
   if (!settings.enabled) return null;
   const log = root.child({ component: 'ami' });
   const address = `${settings.host}:${settings.port}`;
@@ -248,7 +243,15 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
   const client = new AmiClient({ host: settings.host, port: settings.port, username: settings.username, secret, eventMask: 'security,system' }, { log, clock });
   return {
     start(onEvent) {
-      client.onEvent(onEvent);
+      // SuccessfulAuth, ContactStatus and the contact list go to the book whichever jails run (or none yet)
+      const register = (e: AmiEvent): void => {
+        const sig = amiRegistration(e);
+        if (sig !== null) registrations.observe(sig, clock.now());
+      };
+      client.onEvent((e) => {
+        register(e);
+        onEvent(e);
+      });
       let last = '';
       let reconnects = 0;
       client.onState((st) => {
@@ -257,8 +260,8 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
         if (st.status === last) return;
         last = st.status;
         log.info({ event: 'ami-state', state: st.status, address, err: st.lastError?.message });
-        // the contacts made while we were away (items come back as ContactList events)
-        if (st.status === 'connected') void queryContacts({ action: (f) => client.action(f), now: () => clock.now(), log, deliver: onEvent });
+        // the contacts made while we were away (ContactList items, for the book only)
+        if (st.status === 'connected') void queryContacts({ action: (f) => client.action(f), now: () => clock.now(), log, deliver: register });
       });
       client.start();
     },

@@ -190,7 +190,6 @@ export class JailRuntime {
     if (!ami) return;
     this.counters.amiEvents++;
     this.counters.lastAmiEventAt = e.receivedAt;
-    this.parts.registrations?.amiEvent(e, this.deps.clock.now());
     const f = ami.toFailure(e);
     if (f) this.failure(f);
   }

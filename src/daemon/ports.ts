@@ -47,12 +47,10 @@ export interface FailureGate {
   accept(f: Failure, now: number): boolean;
 }
 
-/** jails/registration-book.ts behind the jail's sources (docs/registrations.md): SuccessfulAuth, contacts. */
+/** jails/registration-book.ts behind the jail's log sources (docs/registrations.md); AMI feeds it in app.ts. */
 export interface RegistrationPort {
   /** A SuccessfulAuth read from a log line. */
   success(s: AuthSuccess, now: number): void;
-  /** An AMI event: SuccessfulAuth, ContactStatus and ContactList register; others are ignored. */
-  amiEvent(e: AmiEvent, now: number): void;
 }
 
 /** actions/jail-actions.ts. None of these reject. */
@@ -82,7 +80,7 @@ export interface JailParts {
   readonly gate: FailureGate | null;
   readonly actions: ActionsPort;
   readonly sources: readonly SourcePort[];
-  /** Where SuccessfulAuth and contacts go (absent: nowhere). */
+  /** Where SuccessfulAuth lines go (absent: nowhere). */
   readonly registrations?: RegistrationPort;
 }
 

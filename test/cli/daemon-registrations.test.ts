@@ -81,25 +81,27 @@ test('over AMI: a SuccessfulAuth protects the phone for its own account only; th
     const status = () => client.request({ cmd: 'jail-status', jail: 'asterisk', short: false });
     try {
       await waitUntil(() => ami.actionsNamed('PJSIPShowContacts').length === 1, 'the contact query at login', 15_000);
+      // the jail exists and takes AMI (the connection may come up before the jails at start)
+      await waitFor(async () => (await status()).ami?.state === 'connected', { what: 'the jail sees AMI connected', timeoutMs: 15_000 });
       const [events] = ami.actionsNamed('Events');
       assert.equal(events!.fields.find(([k]) => k.toLowerCase() === 'eventmask')?.[1], 'security,system');
       const now = Date.now();
       await ami.write(success('1001', now));
       for (let k = 0; k < 5; k++) await ami.write(badAnswer('1001', now + k));
       let st = await status();
-      await waitFor(async () => (st = await status()).filter.totalFailed === 5, { what: '5 failures', timeoutMs: 5000 });
+      await waitFor(async () => (st = await status()).filter.totalFailed === 5, { what: '5 failures', timeoutMs: 15_000 });
       assert.deepEqual(st.actions.bannedIps, [], 'five failures against its own account, maxretry 3: no ban');
       assert.deepEqual(st.protectedRegistered, [{ ip: PHONE, failures: 5, accounts: ['1001'] }]);
       // a NOTICE line names no account: a credential failure from the registered address is its own…
       appendFileSync(messages, notice(now + 5, 'n-1', 'Failed to authenticate'));
-      await waitFor(async () => (st = await status()).filter.totalFailed === 6, { what: 'the notice line', timeoutMs: 5000 });
+      await waitFor(async () => (st = await status()).filter.totalFailed === 6, { what: 'the notice line', timeoutMs: 15_000 });
       assert.equal(st.protectedRegistered?.[0]?.failures, 6);
       // …an unknown endpoint is not: it counts toward the ban
       appendFileSync(messages, notice(now + 6, 'n-2', 'No matching endpoint found'));
-      await waitFor(async () => (st = await status()).filter.currentlyFailed === 1, { what: 'the unknown-endpoint line counted', timeoutMs: 5000 });
+      await waitFor(async () => (st = await status()).filter.currentlyFailed === 1, { what: 'the unknown-endpoint line counted', timeoutMs: 15_000 });
       assert.equal(st.protectedRegistered?.[0]?.failures, 6);
       for (let k = 0; k < 2; k++) await ami.write(badAnswer('1002', now + 10 + k));
-      await waitFor(async () => (st = await status()).actions.bannedIps.length === 1, { what: 'the ban', timeoutMs: 5000 });
+      await waitFor(async () => (st = await status()).actions.bannedIps.length === 1, { what: 'the ban', timeoutMs: 15_000 });
       assert.deepEqual(st.actions.bannedIps, [PHONE]);
       assert.equal(st.filter.totalFailed, 9);
     } finally {
