@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { FirewallOp, Metrics } from '../metrics/metrics.js';
 import { NoopMetrics } from '../metrics/noop-metrics.js';
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
-import { FirewallCommandError, type Firewall, type FirewallBan } from '../firewall/firewall.js';
+import { FirewallCommandError, Listing, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 
 export const FIREWALL_BACKOFF: BackoffOptions = Object.freeze({ firstMs: 1000, baseMs: 2000, factor: 2, capMs: 60_000, jitter: 0 });
 
@@ -112,30 +112,41 @@ export class ActionInstance {
   }
 
   /** Sends what is pending, unless a retry is scheduled later than `now` (then `force` overrides). */
-  async flush(now: number, force = false): Promise<void> {
+  async flush(now: number, force = false, refresh = false): Promise<void> {
     if (!force && this.retryAt !== null && now < this.retryAt) return;
     if (!this.started && !(await this.start(now))) return;
     if (this.resync && this.firewall.listable) {
       if (!(await this.relist(now))) return;
     }
     const ban: FirewallBan[] = [];
+    const unban: string[] = [];
+    const dropped = new Set<string>();
     for (const b of this.pendingBan.values()) {
       const have = this.inKernel.get(b.ip);
+      if (have && Boolean(have.drop) !== Boolean(b.drop)) {
+        // the verdict changes (droprepeat): the old entry goes, the new one comes, in one transaction
+        unban.push(b.ip);
+        if (have.drop) dropped.add(b.ip);
+        ban.push(b);
+      }
       // present already: a re-add would duplicate a rule, unless the kernel keeps a timer to update
-      if (have && (!this.firewall.kernelTimeouts || have.until === b.until)) this.pendingBan.delete(b.ip);
+      // (`refresh`: at start, every kernel timer is set again from the store)
+      else if (have && (!this.firewall.kernelTimeouts || (have.until === b.until && !refresh))) this.pendingBan.delete(b.ip);
       else ban.push(b);
     }
-    const unban: string[] = [];
     for (const ip of this.pendingUnban) {
-      if (this.inKernel.has(ip)) unban.push(ip);
-      else this.pendingUnban.delete(ip);
+      const have = this.inKernel.get(ip);
+      if (have) {
+        unban.push(ip);
+        if (have.drop) dropped.add(ip);
+      } else this.pendingUnban.delete(ip);
     }
     if (ban.length === 0 && unban.length === 0) return;
     // one transaction: bans, unbans, or a batch of both
     const op: FirewallOp = unban.length === 0 ? 'ban' : ban.length === 0 ? 'unban' : 'batch';
     let result;
     try {
-      result = await this.changing(() => this.firewall.apply({ ban, unban }, now));
+      result = await this.changing(() => this.firewall.apply({ ban, unban, ...(dropped.size ? { dropped } : {}) }, now));
     } catch (e) {
       this.metrics.firewallCommand(this.action, op, false);
       this.failed(e, now, 'apply', ban.length + unban.length);
@@ -162,7 +173,8 @@ export class ActionInstance {
 
   /**
    * Start-up: the kernel is made to hold exactly `desired`. Listable actions are diffed (missing
-   * bans added, unknown ones removed); others are flushed and refilled.
+   * bans added, unknown ones removed; with kernel timers, every timer is set again from the store's
+   * end of ban), all in one transaction per batch command; others are flushed and refilled.
    */
   async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number): Promise<void> {
     if (!this.started && !(await this.start(now))) {
@@ -186,7 +198,7 @@ export class ActionInstance {
       desired,
       [...this.inKernel.keys()].filter((ip) => !desired.has(ip)),
     );
-    await this.flush(now, true);
+    await this.flush(now, true, true);
   }
 
   /** The read-only half of check(), safe to run beside apply(); null when not started. */
@@ -277,7 +289,7 @@ export class ActionInstance {
     let unknown = 0;
     for (const ip of listed) {
       if (this.inKernel.has(ip) || this.pendingBan.has(ip)) continue;
-      this.inKernel.set(ip, placeholder(ip));
+      this.inKernel.set(ip, placeholder(ip, listed instanceof Listing && listed.dropped.has(ip)));
       this.pendingUnban.add(ip);
       unknown++;
     }
@@ -298,7 +310,11 @@ export class ActionInstance {
       const listed = await this.counted('reconcile', () => this.changing(() => this.firewall.list()));
       const known = new Map(this.inKernel);
       this.inKernel.clear();
-      for (const ip of listed) this.inKernel.set(ip, known.get(ip) ?? placeholder(ip));
+      for (const ip of listed) {
+        const drop = listed instanceof Listing && listed.dropped.has(ip);
+        const k = known.get(ip);
+        this.inKernel.set(ip, k && Boolean(k.drop) === drop ? k : placeholder(ip, drop));
+      }
       this.resync = false;
       return true;
     } catch (e) {
@@ -348,8 +364,8 @@ export class ActionInstance {
 }
 
 // an address found in the kernel whose ban we know nothing about (its timer, if any, is unknown)
-function placeholder(ip: string): FirewallBan {
-  return { ip, family: ip.includes(':') ? 'inet6' : 'inet4', time: 0, until: null, banCount: 0, failures: 0 };
+function placeholder(ip: string, drop = false): FirewallBan {
+  return { ip, family: ip.includes(':') ? 'inet6' : 'inet4', time: 0, until: null, banCount: 0, failures: 0, ...(drop ? { drop } : {}) };
 }
 
 function fieldsOf(e: unknown): Record<string, unknown> {

@@ -15,12 +15,15 @@ import type { ConntrackPurger } from '../firewall/conntrack.js';
 import { familyOf, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 import { loadActionDefinition, type ActionDefinition } from '../firewall/action-definition.js';
 import { ActionInstance, FIREWALL_BACKOFF, type InstanceStats } from './action-instance.js';
+import { dropsAt } from './verdict.js';
 
 export interface JailActionContext {
   readonly jail: string;
   readonly actions: readonly { name: string; args: Readonly<Record<string, string>> }[];
   /** Jail-level values: port, protocol, chain, blocktype… (tags for the action files). */
   readonly params: Readonly<Record<string, string>>;
+  /** droprepeat: a ban whose ban count is this or more is applied with DROP (0: never). */
+  readonly dropRepeat?: number;
 }
 
 /** Builds the firewalls of a jail's actions; app.ts picks the kind (command, or memory for a dry run). */
@@ -99,7 +102,7 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
   const opts = { backoff: deps.backoff ?? FIREWALL_BACKOFF, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
   const instances = firewalls.map((f) => new ActionInstance(f, log, opts));
   const conntrack = deps.firewalls.conntrack(log);
-  return new JailActionsImpl(ctx.jail, instances, deps.store, log, conntrack, noRanges);
+  return new JailActionsImpl(ctx.jail, instances, deps.store, log, conntrack, noRanges, ctx.dropRepeat ?? 0);
 }
 
 class JailActionsImpl implements JailActions {
@@ -114,6 +117,7 @@ class JailActionsImpl implements JailActions {
     private readonly log: Logger,
     private readonly conntrack: ConntrackPurger | null,
     private readonly noRanges: readonly string[] = [],
+    private readonly dropRepeat = 0,
   ) {}
 
   rangesRefusedBy(): readonly string[] {
@@ -164,7 +168,8 @@ class JailActionsImpl implements JailActions {
         }
         if (d.type === 'ban' && (d.until === null || d.until > now)) {
           unbans.delete(ip);
-          bans.set(ip, { ip, family: familyOf(ip), time: d.time, until: d.until, banCount: d.banCount, failures: d.failures });
+          const drop = dropsAt(this.dropRepeat, d.banCount);
+          bans.set(ip, { ip, family: familyOf(ip), time: d.time, until: d.until, banCount: d.banCount, failures: d.failures, ...(drop ? { drop } : {}) });
         } else {
           bans.delete(ip);
           unbans.add(ip);
@@ -205,7 +210,8 @@ class JailActionsImpl implements JailActions {
           this.log.warn({ event: 'invalid-ip', code: 'VG_ACTION_IP', ip: String(b.ip).slice(0, 80) });
           continue;
         }
-        desired.set(ip, { ip, family: familyOf(ip), time: b.start, until: b.until, banCount: b.banCount, failures: 0 });
+        const drop = dropsAt(this.dropRepeat, b.banCount);
+        desired.set(ip, { ip, family: familyOf(ip), time: b.start, until: b.until, banCount: b.banCount, failures: 0, ...(drop ? { drop } : {}) });
         stored.set(ip, b.applied);
       }
       await Promise.all(this.instances.map((i) => i.reconcile(desired, now)));
