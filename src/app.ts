@@ -31,6 +31,9 @@ import type { FailureGate, JailFactory, JailParts, SourcePort } from './daemon/p
 import { Service, type AmiPort, type AmiSettings } from './daemon/service.js';
 import { loadFilter } from './filters/load-filter.js';
 import { Jail } from './jails/jail.js';
+import { SubnetBans, subnetSettingsOf } from './jails/subnet-bans.js';
+import { NO_REGISTRATIONS } from './core/protection.js';
+import { OsHostAddresses } from './daemon/host-addresses.js';
 import { createLogger, type Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
 import { PromMetrics } from './metrics/prom-metrics.js';
@@ -160,18 +163,22 @@ interface FactoryContext {
 
 function jailFactory(ctx: FactoryContext): JailFactory {
   const self = selfAddresses();
+  const host = new OsHostAddresses();
   return {
     make(cfg: JailConfig, sink: (l: LogLine) => void, amiEnabled: boolean): JailParts {
       const log = ctx.log.child({ jail: cfg.name });
       const history = storeHistory(ctx.store, ctx.config.service.dbpurgeage, (e) => log.warn({ event: 'history-failed', err: (e as Error).message }));
-      const engine = new Jail(cfg, { history, selfAddresses: self });
+      // live registrations: none known yet (the registry comes with issue 16's wiring)
+      const subnets = new SubnetBans(subnetSettingsOf(cfg), host, NO_REGISTRATIONS);
+      const engine = new Jail(cfg, { history, selfAddresses: self, subnets });
       const filter = cfg.filter
         ? loadFilter(cfg.filter.name, { configDir: ctx.configDir, args: cfg.filter.args, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) })
         : null;
       const firewall = loadJailActions(
-        { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
+        { jail: cfg.name, actions: cfg.actions, params: cfg.raw, dropRepeat: cfg.droprepeat },
         { configDir: ctx.configDir, firewalls: ctx.firewalls, store: ctx.store, log: ctx.log, metrics: ctx.metrics },
       );
+      requireRanges(cfg, firewall.rangesRefusedBy());
       // mail/webhook entries of the same action list; bans are queued for them before the firewall runs
       const notifiers = loadJailNotifiers(
         { jail: cfg.name, actions: cfg.actions },
@@ -195,6 +202,16 @@ function jailFactory(ctx: FactoryContext): JailFactory {
       return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log) };
     },
   };
+}
+
+/** A subnet ban is one range entry: every firewall action of the jail must hold ranges (banranges = yes). */
+function requireRanges(cfg: JailConfig, refusing: readonly string[]): void {
+  if (cfg.subnetmaxbans === 0 || refusing.length === 0) return;
+  throw new VoipguardError(
+    'VG_CONFIG_ARGS',
+    `subnetmaxbans needs actions that hold ranges; ${refusing.join(', ')} hold${refusing.length > 1 ? '' : 's'} single addresses only (use iptables-ipset, iptables or route)`,
+    { file: cfg.file, section: cfg.name, key: 'subnetmaxbans' },
+  );
 }
 
 function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryContext, log: Logger): SourcePort[] {

@@ -21,6 +21,7 @@ import {
   type Values,
 } from './fields.js';
 import { parseNamedArgs, parseNamedArgsList, type NamedArgs } from './named-args.js';
+import { KERNEL_FIELDS } from './kernel-fields.js';
 
 export type Backend = 'auto' | 'polling' | 'inotify' | 'systemd';
 
@@ -188,6 +189,8 @@ export const JAIL_FIELDS = {
     'a failure dated further than this from now is refused (old, replayed or forged line); closer, it counts at its time (a clock ahead: at now)',
   ),
   timezone: custom('timezone', null, null as string | null, 'time zone of log timestamps without one (UTC, UTC+0200, Europe/Paris)', parseTimezone),
+  // droprepeat, subnetmaxbans, subnetprefix4/6, subnetfindtime (docs/firewall.md)
+  ...KERNEL_FIELDS,
 } as const;
 
 export const INCREMENT_FIELDS = {

@@ -27,7 +27,8 @@ export type JailEngine = Pick<
   | 'maxTracked'
   | 'setSettings'
   | 'trackedCount'
->;
+> &
+  Partial<Pick<Jail, 'takeSubnetRefusals' | 'subnetRefusals'>>;
 
 /** filters/filter.ts LineFilter, as far as the runtime needs it. */
 export interface LineMatcher {

@@ -4,12 +4,13 @@
 
 import type { JailConfig } from '../config/jail-schema.js';
 import { VoipguardError } from '../core/errors.js';
-import { normalizeIp, parseBanTarget, parseCidr } from '../core/ip.js';
+import { cidrOverlaps, normalizeIp, parseBanTarget, parseCidr, type Cidr } from '../core/ip.js';
 import type { BanDecision, BanReason, BanRecord, Decision, Failure, UnbanDecision } from '../core/types.js';
 import type { FailureWindowRow } from '../store/store.js';
 import { banDuration } from './ban-policy.js';
 import { FailureWindows } from './failure-windows.js';
 import { IgnoreMatcher, type IgnoreReason } from './ignore-matcher.js';
+import type { SubnetBans, SubnetRefusal, SubnetRefused } from './subnet-bans.js';
 
 /**
  * Tracked addresses per jail. At ~100 bytes each (bench/jail.bench.ts) that is ~10 MB: an attacker
@@ -33,6 +34,8 @@ export interface JailDeps {
   readonly random?: () => number;
   readonly maxTracked?: number;
   readonly maxSkew?: number;
+  /** Subnet bans (subnetmaxbans > 0): app.ts makes it with the host's addresses and the registrations. */
+  readonly subnets?: SubnetBans;
 }
 
 export interface BannedEntry {
@@ -68,6 +71,7 @@ export class Jail {
   private readonly trackedCap: number;
   private readonly history: (ip: string, jail: string | null, now: number) => number;
   private readonly random: () => number;
+  private readonly subnets: SubnetBans | null;
   /** Addresses whose window changed since the last takeWindowChanges() (the runtime saves them). */
   private readonly changedWindows = new Set<string>();
 
@@ -83,6 +87,7 @@ export class Jail {
     this.maxSkew = deps.maxSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
     this.history = deps.history ?? (() => 0);
     this.random = deps.random ?? Math.random;
+    this.subnets = deps.subnets?.enabled ? deps.subnets : null;
   }
 
   /**
@@ -117,11 +122,40 @@ export class Jail {
     const t = Math.min(f.time, now); // a clock slightly ahead counts at now
     this.totalFailed++;
     if (this.banned.has(ip)) return []; // still arriving while the firewall catches up
+    const prefix = this.subnets?.prefixOf(ip) ?? null;
+    if (prefix !== null && this.banned.has(prefix)) return []; // its whole prefix is banned
     const count = this.windows.add(ip, t);
     this.changedWindows.add(ip);
     if (count < this.cfg.maxretry) return [];
     this.windows.delete(ip);
-    return [this.startBan(ip, now, 'detected', count, undefined)];
+    const ban = this.startBan(ip, now, 'detected', count, undefined);
+    return [ban, ...this.subnetBan(ip, now)];
+  }
+
+  /** After a detected ban of `ip`: its prefix, when subnetmaxbans addresses of it are banned in the window. */
+  private subnetBan(ip: string, now: number): BanDecision[] {
+    const v = this.subnets?.observe(ip, now, this.ignoreOverlap) ?? null;
+    if (v === null || v.kind !== 'ban' || this.banned.has(v.prefix)) return [];
+    // the prefix's own ban time and increments: the history counts earlier bans of the prefix
+    return [this.startBan(v.prefix, now, 'subnet', v.addresses.length, undefined)];
+  }
+
+  private readonly ignoreOverlap = (range: Cidr): { why: SubnetRefusal; address: string } | null => {
+    const why = this.ignore.overlap(range);
+    if (why === null) return null;
+    if (why !== 'ignoreip') return { why: why === 'self' ? 'host' : 'ignoreip', address: why === 'self' ? 'ignoreself' : 'loopback' };
+    const entry = this.ignore.entries().find((e) => cidrOverlaps(parseCidr(e)!, range));
+    return { why: 'ignoreip', address: entry ?? 'ignoreip' };
+  };
+
+  /** Subnet bans refused (the newest), for status. */
+  subnetRefusals(): readonly SubnetRefused[] {
+    return this.subnets?.refusals() ?? [];
+  }
+
+  /** Subnet bans refused since the last call, for the runtime's log. */
+  takeSubnetRefusals(): SubnetRefused[] {
+    return this.subnets?.takeRefusals() ?? [];
   }
 
   /** Expired bans → unban decisions; also forgets windows that went stale. */
