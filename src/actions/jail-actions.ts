@@ -15,7 +15,7 @@ import type { ConntrackPurger } from '../firewall/conntrack.js';
 import { familyOf, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 import { loadActionDefinition, type ActionDefinition } from '../firewall/action-definition.js';
 import { ActionInstance, FIREWALL_BACKOFF, type InstanceStats } from './action-instance.js';
-import { dropsAt } from './verdict.js';
+import { dropsAt, hasDropForm } from './verdict.js';
 
 export interface JailActionContext {
   readonly jail: string;
@@ -90,6 +90,12 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
       }
       firewalls.push(fw);
       if (!def.ranges) noRanges.push(fw.id);
+      if ((ctx.dropRepeat ?? 0) > 0 && def.kind === 'command' && !hasDropForm(def)) {
+        log.warn(
+          { event: 'droprepeat-unsupported', action: fw.id },
+          `${fw.id} has no DROP form (actionbandrop/batchbandrop): repeat offenders get its own verdict`,
+        );
+      }
     } catch (e) {
       if (!(e instanceof VoipguardError)) throw e;
       errors.push(
