@@ -31,7 +31,7 @@ import type { FailureGate, JailFactory, JailParts, SourcePort } from './daemon/p
 import { Service, type AmiPort, type AmiSettings } from './daemon/service.js';
 import { loadFilter } from './filters/load-filter.js';
 import { Jail } from './jails/jail.js';
-import { SubnetBans, subnetSettingsOf } from './jails/subnet-bans.js';
+import { requireRanges, SubnetBans, subnetSettingsOf } from './jails/subnet-bans.js';
 import { NO_REGISTRATIONS } from './core/protection.js';
 import { OsHostAddresses } from './daemon/host-addresses.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -202,16 +202,6 @@ function jailFactory(ctx: FactoryContext): JailFactory {
       return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log) };
     },
   };
-}
-
-/** A subnet ban is one range entry: every firewall action of the jail must hold ranges (banranges = yes). */
-function requireRanges(cfg: JailConfig, refusing: readonly string[]): void {
-  if (cfg.subnetmaxbans === 0 || refusing.length === 0) return;
-  throw new VoipguardError(
-    'VG_CONFIG_ARGS',
-    `subnetmaxbans needs actions that hold ranges; ${refusing.join(', ')} hold${refusing.length > 1 ? '' : 's'} single addresses only (use iptables-ipset, iptables or route)`,
-    { file: cfg.file, section: cfg.name, key: 'subnetmaxbans' },
-  );
 }
 
 function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryContext, log: Logger): SourcePort[] {

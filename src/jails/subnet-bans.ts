@@ -12,6 +12,7 @@
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../core/ip.js';
 import type { HostAddresses, LiveRegistrations } from '../core/protection.js';
 import type { JailConfig } from '../config/jail-schema.js';
+import { VoipguardError } from '../core/errors.js';
 
 export interface SubnetSettings {
   /** subnetmaxbans: 0 is off. */
@@ -25,6 +26,19 @@ export interface SubnetSettings {
 /** The jail keys subnetmaxbans, subnetprefix4, subnetprefix6, subnetfindtime. */
 export function subnetSettingsOf(cfg: Pick<JailConfig, 'subnetmaxbans' | 'subnetprefix4' | 'subnetprefix6' | 'subnetfindtime'>): SubnetSettings {
   return { maxBans: cfg.subnetmaxbans, prefix4: cfg.subnetprefix4, prefix6: cfg.subnetprefix6, findtime: cfg.subnetfindtime };
+}
+
+/**
+ * A subnet ban is one range entry: with subnetmaxbans on, every firewall action of the jail must
+ * hold ranges (banranges = yes). `refusing`: the actions that do not (JailActions.rangesRefusedBy).
+ */
+export function requireRanges(cfg: Pick<JailConfig, 'name' | 'file' | 'subnetmaxbans'>, refusing: readonly string[]): void {
+  if (cfg.subnetmaxbans === 0 || refusing.length === 0) return;
+  throw new VoipguardError(
+    'VG_CONFIG_ARGS',
+    `subnetmaxbans needs actions that hold ranges; ${refusing.join(', ')} hold${refusing.length > 1 ? '' : 's'} single addresses only (use iptables-ipset, iptables or route)`,
+    { file: cfg.file, section: cfg.name, key: 'subnetmaxbans' },
+  );
 }
 
 export type SubnetRefusal = 'ignoreip' | 'host' | 'registered';

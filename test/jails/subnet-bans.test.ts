@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Jail, type JailDeps } from '../../src/jails/jail.js';
-import { SubnetBans, type SubnetSettings } from '../../src/jails/subnet-bans.js';
+import { requireRanges, SubnetBans, type SubnetSettings } from '../../src/jails/subnet-bans.js';
+import { OsHostAddresses } from '../../src/daemon/host-addresses.js';
+import type { VoipguardError } from '../../src/core/errors.js';
 import { NO_REGISTRATIONS, type HostAddresses, type LiveRegistrations } from '../../src/core/protection.js';
 import type { Decision } from '../../src/core/types.js';
 import { failure, MIN, settings, T0 } from './jail-kit.js';
@@ -132,4 +134,31 @@ test('off by default (subnetmaxbans = 0), and memory stays bounded under a sprea
     prefix: '10.19.135.0/24',
     addresses: ['10.19.135.1', '10.19.135.2', '10.19.135.3'],
   });
+});
+
+test('subnetmaxbans with an action that holds single addresses only (nftables) is a config error naming file, section and key', () => {
+  const cfg = { name: 'asterisk', file: '/etc/voipguard/jail.local', subnetmaxbans: 5 };
+  assert.throws(
+    () => requireRanges(cfg, ['nftables[asterisk-udp]']),
+    (e: VoipguardError) =>
+      e.code === 'VG_CONFIG_ARGS' &&
+      e.place.key === 'subnetmaxbans' &&
+      e.place.section === 'asterisk' &&
+      e.place.file === '/etc/voipguard/jail.local' &&
+      /nftables\[asterisk-udp\] holds single addresses only/.test(e.message),
+  );
+  requireRanges(cfg, []);
+  requireRanges({ ...cfg, subnetmaxbans: 0 }, ['nftables[asterisk-udp]']);
+});
+
+test("the host's addresses come from every interface, canonical and once each (a scoped link-local without its zone)", () => {
+  const host = new OsHostAddresses(
+    () =>
+      ({
+        lo: [{ address: '127.0.0.1' }, { address: '::1' }],
+        eth0: [{ address: '203.0.113.254' }, { address: 'fe80::1%eth0' }, { address: '2001:DB8::0:1' }],
+        eth1: [{ address: '203.0.113.254' }],
+      }) as unknown as ReturnType<typeof import('node:os').networkInterfaces>,
+  );
+  assert.deepEqual([...host.addresses()].sort(), ['127.0.0.1', '2001:db8::1', '203.0.113.254', '::1', 'fe80::1'].sort());
 });
