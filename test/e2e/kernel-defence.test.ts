@@ -125,6 +125,11 @@ test("a subnet whose /24 holds the host's own address is never banned: refused, 
   assert.doesNotMatch(field(status(), 'Banned IP list') ?? '', /\/24/);
   assert.match(status(), /Subnet bans refused/);
   assert.match(status(), /10\.213\.0\.0\/24:\tholds 10\.213\.0\.2 \(host\), /);
+  const json = JSON.parse(status(true)) as { actions: { subnetRefused: { prefix: string; why: string; address: string }[] } };
+  assert.deepEqual(
+    json.actions.subnetRefused.map(({ prefix, why, address }) => ({ prefix, why, address })),
+    [{ prefix: '10.213.0.0/24', why: 'host', address: pair.defender4 }],
+  );
 });
 
 test('three banned addresses of one /24 ban the /24 in the kernel: a fourth address, never banned itself, gets REJECT', { skip: KERNEL_SKIP }, async () => {
