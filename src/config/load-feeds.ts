@@ -35,7 +35,11 @@ function readFeed(unit: string, name: string, reader: ConfigFileReader, diag: Di
   const files = ConfigSet.unitFiles(unit, reader);
   const first = files[0] ?? `${unit}.conf`;
   if (!FEED_NAME_RE.test(name)) {
-    errors.push(new VoipguardError('VG_CONFIG_TYPE', `feed name "${basename(unit)}" must be 1 to 20 letters, digits, _ or - (it names the kernel set f2b-feed-NAME)`, { file: first }));
+    errors.push(
+      new VoipguardError('VG_CONFIG_TYPE', `feed name "${basename(unit)}" must be 1 to 20 letters, digits, _ or - (it names the kernel set f2b-feed-NAME)`, {
+        file: first,
+      }),
+    );
     return null;
   }
   let set: ConfigSet;
@@ -57,7 +61,9 @@ function readFeed(unit: string, name: string, reader: ConfigFileReader, diag: Di
   }
   for (const key of set.ownKeys('Definition')) {
     if (Object.prototype.hasOwnProperty.call(FEED_FIELDS, key)) continue;
-    errors.push(new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `unknown feed key "${key}" (known: ${Object.keys(FEED_FIELDS).join(', ')})`, placeOf('Definition', key)));
+    errors.push(
+      new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `unknown feed key "${key}" (known: ${Object.keys(FEED_FIELDS).join(', ')})`, placeOf('Definition', key)),
+    );
   }
   const lookup = (key: string) => {
     if (set.entry('Definition', key) === undefined) return undefined;

@@ -121,7 +121,10 @@ export class FeedRunner {
     try {
       const pulled = await this.pull(now);
       if (pulled.entries.length > this.cfg.maxentries) {
-        throw new VoipguardError('VG_FEED_TOO_LARGE', `the list holds ${pulled.entries.length} entries, more than maxentries = ${this.cfg.maxentries}; the last good list stays`);
+        throw new VoipguardError(
+          'VG_FEED_TOO_LARGE',
+          `the list holds ${pulled.entries.length} entries, more than maxentries = ${this.cfg.maxentries}; the last good list stays`,
+        );
       }
       if (pulled.entries.length === 0) {
         throw new VoipguardError('VG_FEED_FORMAT', `the list holds no address (${pulled.garbage} lines without one); the last good list stays`);
@@ -166,7 +169,8 @@ export class FeedRunner {
       text = res.body;
     }
     const parsed: ParsedList = f.format === 'csv-column' ? parseCsvColumn(text, f.column!) : parsePlain(text);
-    if (!Number.isFinite(parsed.garbage)) throw new VoipguardError('VG_FEED_FORMAT', `no column named "${(f.column as { header: string }).header}" in the first line`);
+    if (!Number.isFinite(parsed.garbage))
+      throw new VoipguardError('VG_FEED_FORMAT', `no column named "${(f.column as { header: string }).header}" in the first line`);
     return { entries: parsed.entries, garbage: parsed.garbage, cursor: null, fullAt: now };
   }
 
@@ -181,7 +185,8 @@ export class FeedRunner {
     let garbage = 0;
     for (let page = 0; page < APIBAN_MAX_PAGES; page++) {
       const res = await this.deps.fetcher.get(cursor === null ? base : `${base}/${encodeURIComponent(cursor)}`, this.limits);
-      if (res.status !== 200 && res.status !== 400) throw new VoipguardError('VG_FEED_FETCH', `${redactUrl(base)} answered HTTP ${res.status}; the last good list stays`);
+      if (res.status !== 200 && res.status !== 400)
+        throw new VoipguardError('VG_FEED_FETCH', `${redactUrl(base)} answered HTTP ${res.status}; the last good list stays`);
       let p;
       try {
         p = parseApibanPage(res.body);
@@ -194,7 +199,11 @@ export class FeedRunner {
         break;
       }
       garbage += p.garbage;
-      for (const e of p.entries) if (!seen.has(e)) seen.add(e), entries.push(e);
+      for (const e of p.entries) {
+        if (seen.has(e)) continue;
+        seen.add(e);
+        entries.push(e);
+      }
       if (entries.length > this.cfg.maxentries) break; // refused by the caller
       if (p.cursor === null || p.cursor === cursor || p.entries.length === 0) {
         cursor = p.cursor ?? cursor;

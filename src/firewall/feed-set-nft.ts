@@ -36,7 +36,8 @@ export class NftFeedSet implements FeedSet {
   private rule(family: 'ip' | 'ip6', set: string): string {
     const verdict = this.spec.blocktype === 'DROP' ? 'drop' : 'reject with icmpx type port-unreachable';
     const ports = this.spec.ports;
-    const match = ports === null ? '' : `meta l4proto { tcp, udp } th dport { ${ports.map((p) => (p.lo === p.hi ? `${p.lo}` : `${p.lo}-${p.hi}`)).join(', ')} } `;
+    const match =
+      ports === null ? '' : `meta l4proto { tcp, udp } th dport { ${ports.map((p) => (p.lo === p.hi ? `${p.lo}` : `${p.lo}-${p.hi}`)).join(', ')} } `;
     return `add rule inet ${this.table} input ${match}${family} saddr @${set} ${verdict}`;
   }
 
@@ -66,7 +67,12 @@ export class NftFeedSet implements FeedSet {
     ] as const) {
       const mine = entries.filter((e) => e.family === v);
       for (let i = 0; i < mine.length; i += FEED_CHUNK) {
-        lines.push(`add element inet ${this.table} ${set} { ${mine.slice(i, i + FEED_CHUNK).map((e) => e.text).join(', ')} }`);
+        lines.push(
+          `add element inet ${this.table} ${set} { ${mine
+            .slice(i, i + FEED_CHUNK)
+            .map((e) => e.text)
+            .join(', ')} }`,
+        );
       }
     }
     await this.run(['nft', '-f', '-'], lines.join('\n') + '\n');

@@ -70,7 +70,12 @@ export class NodeFeedFetcher implements FeedFetcher {
     } catch (e) {
       if (e instanceof VoipguardError) throw e;
       if (signal.aborted) {
-        throw new VoipguardError('VG_FEED_TIMEOUT', `${redactUrl(url)} did not answer within ${limits.timeoutMs} ms; the last good list stays`, {}, { cause: e });
+        throw new VoipguardError(
+          'VG_FEED_TIMEOUT',
+          `${redactUrl(url)} did not answer within ${limits.timeoutMs} ms; the last good list stays`,
+          {},
+          { cause: e },
+        );
       }
       const cause = (e as Error & { cause?: Error & { code?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (e as Error).message;

@@ -166,8 +166,7 @@ export class SqliteStore implements Store, FeedStore {
 
   loadFeedList(name: string): FeedListRow | undefined {
     const r = this.db.prepare('SELECT name, entries, fetched_at, cursor, full_at FROM feed_lists WHERE name = ?').get(name) as
-      | { name: string; entries: string; fetched_at: number; cursor: string | null; full_at: number }
-      | undefined;
+      { name: string; entries: string; fetched_at: number; cursor: string | null; full_at: number } | undefined;
     return r && { name: r.name, entries: splitEntries(r.entries), fetchedAt: r.fetched_at, cursor: r.cursor, fullAt: r.full_at };
   }
 
