@@ -16,19 +16,23 @@ export interface ParsedList {
 /** The longest line looked at; a longer one is garbage (a list of addresses has short lines). */
 const MAX_LINE = 4096;
 
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
+const CANONICAL_V4 = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+
 class Collector {
   readonly entries: string[] = [];
   private readonly seen = new Set<string>();
   garbage = 0;
   add(token: string): void {
-    const c = token.length > 0 && token.length <= 64 ? parseCidr(token) : null;
-    if (c === null) {
+    // a bare dotted quad without leading zeros is already canonical: the common line of a list
+    const text = CANONICAL_V4.test(token) ? token : token.length > 0 && token.length <= 64 ? (parseCidr(token)?.text ?? null) : null;
+    if (text === null) {
       this.garbage++;
       return;
     }
-    if (this.seen.has(c.text)) return;
-    this.seen.add(c.text);
-    this.entries.push(c.text);
+    if (this.seen.has(text)) return;
+    this.seen.add(text);
+    this.entries.push(text);
   }
   result(): ParsedList {
     return { entries: this.entries, garbage: this.garbage };
@@ -142,8 +146,8 @@ export function parseApibanPage(text: string): ApibanPage {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
-  } catch {
-    throw new Error('the answer is not JSON');
+  } catch (e) {
+    throw new Error('the answer is not JSON', { cause: e });
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('the answer is not a JSON object');
   const d = doc as Record<string, unknown>;
