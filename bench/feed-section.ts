@@ -18,6 +18,9 @@ import { FEED_FIELDS } from '../src/config/feed-schema.js';
 import { readSchema } from '../src/config/fields.js';
 import type { FeedStore, FeedListRow } from '../src/store/feed-store.js';
 import type { NetnsPair } from '../test/helpers/netns.js';
+import { parsePlain } from '../src/sources/feed-parse.js';
+import { screenEntries } from '../src/sources/feed-screen.js';
+import { readFileSync } from 'node:fs';
 
 type Row = (action: string, measure: string, value: string) => void;
 
@@ -80,6 +83,25 @@ export async function runFeedBench(pair: NetnsPair, row: Row): Promise<void> {
           label,
           `${N.toLocaleString('en-US')}-entry feed loaded into the kernel (read, parse, screen, load)`,
           `${Math.round(load)} ms (${held.toLocaleString('en-US')} held; target ≤ 2 s)`,
+        );
+
+        // the same load split in two: parse and screen (JavaScript), then the kernel step alone
+        const t2 = performance.now();
+        const kept = screenEntries({
+          entries: parsePlain(readFileSync(path, 'utf8')).entries,
+          ignore: [],
+          allow: [],
+          host: [pair.defender4],
+          registered: [],
+        }).kept;
+        const js = performance.now() - t2;
+        const t3 = performance.now();
+        await set.replace(kept);
+        const kernel = performance.now() - t3;
+        row(
+          label,
+          `  of which parse + screen / kernel step (${kind === 'iptables' ? 'ipset restore + swap' : 'one nft -f transaction'})`,
+          `${Math.round(js)} ms / ${Math.round(kernel)} ms`,
         );
 
         // the swap under continuous probes from a listed address
