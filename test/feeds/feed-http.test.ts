@@ -159,3 +159,49 @@ test('an HTML error page served with 200 holds no address: refused, the last goo
   assert.equal(k.runner.status().lastErrorCode, 'VG_FEED_FORMAT');
   assert.deepEqual(await k.set.list(), ['192.0.2.50']);
 });
+
+test('TLS is verified: a self-signed https server is refused, the last good list stays', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createServer } = await import('node:https');
+  const dir = mkdtempSync(join(tmpdir(), 'vg-tls-'));
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], {
+    stdio: 'ignore',
+  });
+  const server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_q, res) => res.end('192.0.2.66\n'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  try {
+    const k = makeRunner(feedConfig('tls', { url: `https://127.0.0.1:${port}/list.txt` }), fetcher);
+    await k.runner.start(T0);
+    await k.runner.due(T0);
+    const st = k.runner.status();
+    assert.equal(st.lastErrorCode, 'VG_FEED_FETCH');
+    assert.match(st.lastError!, /SELF_SIGNED|CERT|certificate/i);
+    assert.deepEqual(await k.set.list(), []);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a live registration and the host address are never blocked, whatever the list says; the counts say why', async () => {
+  srv.route('/regs.txt', (_q, res) => res.end('192.0.2.0/24\n198.51.100.7\n203.0.113.8\n'));
+  const registrations = {
+    isRegistered: (ip: string) => ip === '192.0.2.44',
+    isRegisteredFor: () => false,
+    addresses: () => ['192.0.2.44'],
+  };
+  const k = makeRunner(feedConfig('regs', { url: `${srv.base}/regs.txt` }), fetcher, { registrations, host: { addresses: () => ['198.51.100.7'] } });
+  await k.runner.start(T0);
+  await k.runner.due(T0);
+  assert.deepEqual(await k.set.list(), ['203.0.113.8']);
+  const st = k.runner.status();
+  assert.deepEqual(st.skippedBy, { ignoreip: 0, allowfile: 0, host: 1, registered: 1, wide: 0 });
+  assert.equal(st.listed, 3);
+});
