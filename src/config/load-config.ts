@@ -48,6 +48,10 @@ export function loadConfig(dir: string, opts: LoadConfigOptions = {}): LoadedCon
     jails = loadJails(jailSet, diag);
   }
   const feeds = loadFeeds(dir, reader, diag);
+  for (const f of feeds) {
+    for (const j of f.jails)
+      if (!jails.some((x) => x.name === j)) warnings.add(`${f.configFile} [Definition] jails: no jail named ${j}; the feed does not follow it`);
+  }
   for (const j of jails) {
     if (j.enabled && j.ami && !service.ami.enabled) {
       warnings.add(`[${j.name}] ami = yes, but [ami] enabled = no in voipguard.conf: the jail gets no AMI events`);

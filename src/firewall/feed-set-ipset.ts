@@ -11,7 +11,7 @@ import { parseCidr, type Cidr } from '../core/ip.js';
 import type { CommandRunner } from '../exec/command-runner.js';
 import type { Logger } from '../log/logger.js';
 import type { PortRange } from '../config/feed-ports.js';
-import { feedObject, FEED_CHUNK, type FeedSet, type FeedSetSpec } from './feed-set.js';
+import { feedObject, type FeedSet, type FeedSetSpec } from './feed-set.js';
 import { FirewallCommandError } from './firewall.js';
 
 interface Fam {
@@ -134,13 +134,15 @@ export class IpsetFeedSet implements FeedSet {
   async replace(entries: readonly Cidr[]): Promise<void> {
     const lines: string[] = [];
     for (const f of this.fams) {
-      lines.push(this.createLine(f, f.tmp), `flush ${f.tmp}`);
+      // a new set left by a refresh that died half-way may have other parameters: start clean
+      await this.run(['ipset', 'destroy', f.tmp], undefined, true);
+      lines.push(this.createLine(f, f.tmp));
       for (const e of entries) if (e.family === f.v) lines.push(`add ${f.tmp} ${e.text}`);
       lines.push(`swap ${f.tmp} ${f.set}`, `destroy ${f.tmp}`);
     }
     // one script: both families swap within one run of ipset
     await this.run(['ipset', 'restore'], lines.join('\n') + '\n');
-    this.log.debug({ event: 'feed-set-replaced', set: this.id, entries: entries.length, chunk: FEED_CHUNK });
+    this.log.debug({ event: 'feed-set-replaced', set: this.id, entries: entries.length });
   }
 
   async list(): Promise<string[]> {
