@@ -1,5 +1,6 @@
-// A feed in nftables: table inet f2b-feed-NAME with interval sets addr4 and addr6 and a base chain
-// `input` at priority -2, ahead of the jail tables (priority -1), so it is hooked before them
+// A feed in nftables: table inet f2b-feed-NAME with sets addr4 and addr6 (single addresses, hashed)
+// and net4 and net6 (ranges, interval sets: slower to load, so only ranges go there), and a base
+// chain `input` at priority -2, ahead of the jail tables (priority -1), so it is hooked before them
 // whatever order they start in.
 //
 // A refresh is one `nft -f -` script: flush both sets and add the new elements. nft applies a
@@ -33,6 +34,13 @@ export class NftFeedSet implements FeedSet {
     return r.stdout;
   }
 
+  private static readonly SETS = [
+    { name: 'addr4', family: 4, ranges: false, type: 'ipv4_addr', match: 'ip' },
+    { name: 'addr6', family: 6, ranges: false, type: 'ipv6_addr', match: 'ip6' },
+    { name: 'net4', family: 4, ranges: true, type: 'ipv4_addr', match: 'ip' },
+    { name: 'net6', family: 6, ranges: true, type: 'ipv6_addr', match: 'ip6' },
+  ] as const;
+
   private rule(family: 'ip' | 'ip6', set: string): string {
     const verdict = this.spec.blocktype === 'DROP' ? 'drop' : 'reject with icmpx type port-unreachable';
     const ports = this.spec.ports;
@@ -46,13 +54,11 @@ export class NftFeedSet implements FeedSet {
     // chain's rules are rewritten in the same transaction
     const script = [
       `table inet ${this.table} {`,
-      `  set addr4 { type ipv4_addr; flags interval; }`,
-      `  set addr6 { type ipv6_addr; flags interval; }`,
+      ...NftFeedSet.SETS.map((s) => `  set ${s.name} { type ${s.type};${s.ranges ? ' flags interval;' : ''} }`),
       `  chain input { type filter hook input priority ${FEED_PRIORITY}; policy accept; }`,
       `}`,
       `flush chain inet ${this.table} input`,
-      this.rule('ip', 'addr4'),
-      this.rule('ip6', 'addr6'),
+      ...NftFeedSet.SETS.map((s) => this.rule(s.match, s.name)),
       '',
     ].join('\n');
     await this.run(['nft', '-f', '-'], script);
@@ -60,19 +66,13 @@ export class NftFeedSet implements FeedSet {
   }
 
   async replace(entries: readonly Cidr[]): Promise<void> {
-    const lines = [`flush set inet ${this.table} addr4`, `flush set inet ${this.table} addr6`];
-    for (const [v, set] of [
-      [4, 'addr4'],
-      [6, 'addr6'],
-    ] as const) {
-      const mine = entries.filter((e) => e.family === v);
+    const lines = NftFeedSet.SETS.map((s) => `flush set inet ${this.table} ${s.name}`);
+    for (const s of NftFeedSet.SETS) {
+      const full = s.family === 4 ? 32 : 128;
+      const mine = entries.filter((e) => e.family === s.family && e.prefix < full === s.ranges);
       for (let i = 0; i < mine.length; i += FEED_CHUNK) {
-        lines.push(
-          `add element inet ${this.table} ${set} { ${mine
-            .slice(i, i + FEED_CHUNK)
-            .map((e) => e.text)
-            .join(', ')} }`,
-        );
+        const chunk = mine.slice(i, i + FEED_CHUNK).map((e) => e.text);
+        lines.push(`add element inet ${this.table} ${s.name} { ${chunk.join(', ')} }`);
       }
     }
     await this.run(['nft', '-f', '-'], lines.join('\n') + '\n');
@@ -85,8 +85,8 @@ export class NftFeedSet implements FeedSet {
 
   async list(): Promise<string[]> {
     const out: string[] = [];
-    for (const set of ['addr4', 'addr6']) {
-      const text = await this.run(['nft', 'list', 'set', 'inet', this.table, set]);
+    for (const s of NftFeedSet.SETS) {
+      const text = await this.run(['nft', 'list', 'set', 'inet', this.table, s.name]);
       const body = /elements\s*=\s*\{([^}]*)\}/s.exec(text)?.[1] ?? '';
       for (const w of body.split(/[\s,]+/)) {
         const c = w ? parseCidr(w) : null;
