@@ -80,7 +80,7 @@ export class FeedRunner {
       try {
         await this.apply(row.entries, now);
       } catch (e) {
-        const err = e instanceof VoipguardError ? e : new VoipguardError('VG_FIREWALL_COMMAND', (e as Error).message, {}, { cause: e });
+        const err = e instanceof VoipguardError ? e : new VoipguardError('VG_INTERNAL', String((e as Error).message ?? e), {}, { cause: e });
         this.lastError = { code: err.code, message: err.message };
         this.deps.log.error({ event: 'feed-restore-failed', feed: this.cfg.name, code: err.code, err: e });
       }
@@ -151,7 +151,7 @@ export class FeedRunner {
         garbage: this.garbage,
       });
     } catch (e) {
-      const err = e instanceof VoipguardError ? e : new VoipguardError('VG_FIREWALL_COMMAND', (e as Error).message, {}, { cause: e });
+      const err = e instanceof VoipguardError ? e : new VoipguardError('VG_INTERNAL', String((e as Error).message ?? e), {}, { cause: e });
       this.lastError = { code: err.code, message: err.message };
       this.nextAt = now + Math.min(this.cfg.refresh, FEED_RETRY_MS);
       this.deps.log.warn({ event: 'feed-refresh-failed', feed: this.cfg.name, code: err.code, err: e, keptEntries: this.kernelEntries });
