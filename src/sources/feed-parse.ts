@@ -3,7 +3,7 @@
 // as garbage and skipped, never fatal. Duplicates are dropped. Range entries written with host bits
 // (192.0.2.7/24) are taken as their network (192.0.2.0/24), as the lists mean them.
 
-import { parseCidr } from '../core/ip.js';
+import { isCanonicalIpv4, parseCidr } from '../core/ip.js';
 import type { FeedColumn } from '../config/feed-schema.js';
 
 export interface ParsedList {
@@ -16,16 +16,13 @@ export interface ParsedList {
 /** The longest line looked at; a longer one is garbage (a list of addresses has short lines). */
 const MAX_LINE = 4096;
 
-const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
-const CANONICAL_V4 = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
-
 class Collector {
   readonly entries: string[] = [];
   private readonly seen = new Set<string>();
   garbage = 0;
   add(token: string): void {
     // a bare dotted quad without leading zeros is already canonical: the common line of a list
-    const text = CANONICAL_V4.test(token) ? token : token.length > 0 && token.length <= 64 ? (parseCidr(token)?.text ?? null) : null;
+    const text = isCanonicalIpv4(token) ? token : token.length > 0 && token.length <= 64 ? (parseCidr(token)?.text ?? null) : null;
     if (text === null) {
       this.garbage++;
       return;
