@@ -25,17 +25,6 @@ export function normalizeIp(input: string, allowScope = false): string | null {
   return ip === null ? null : ip.text;
 }
 
-const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
-const CANONICAL_V4 = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
-
-/**
- * True when `input` is an IPv4 address already in canonical form (what parseIp would return for
- * it): the fast path for lists of 100,000 addresses (blocklist feeds).
- */
-export function isCanonicalIpv4(input: string): boolean {
-  return CANONICAL_V4.test(input);
-}
-
 /** True when `input` is an IPv6 address with a zone index (`fe80::1%eth0`), which parseIp refuses. */
 export function isScopedIp(input: string): boolean {
   return input.includes('%') && parseIp(input, true) !== null;

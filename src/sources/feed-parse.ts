@@ -3,7 +3,7 @@
 // as garbage and skipped, never fatal. Duplicates are dropped. Range entries written with host bits
 // (192.0.2.7/24) are taken as their network (192.0.2.0/24), as the lists mean them.
 
-import { isCanonicalIpv4, parseCidr } from '../core/ip.js';
+import { normalizeIp, parseCidr } from '../core/ip.js';
 import type { FeedColumn } from '../config/feed-schema.js';
 
 export interface ParsedList {
@@ -21,8 +21,9 @@ class Collector {
   private readonly seen = new Set<string>();
   garbage = 0;
   add(token: string): void {
-    // a bare dotted quad without leading zeros is already canonical: the common line of a list
-    const text = isCanonicalIpv4(token) ? token : token.length > 0 && token.length <= 64 ? (parseCidr(token)?.text ?? null) : null;
+    // a bare address (the common line) goes through normalizeIp, which answers a dotted quad at once
+    const text =
+      token.length === 0 || token.length > 64 ? null : token.includes('/') ? (parseCidr(token)?.text ?? null) : normalizeIp(token);
     if (text === null) {
       this.garbage++;
       return;

@@ -82,25 +82,3 @@ test('screening: ignoreip, allowfile, host and registered addresses are skipped 
   assert.deepEqual(r.skipped, { ignoreip: 1, allowfile: 2, host: 2, registered: 1, wide: 3 });
   assert.equal(r.folded, 1, '203.0.113.5 is inside 203.0.113.0/28');
 });
-
-test("the canonical-IPv4 fast path agrees with core/ip's parser on every tricky spelling", async () => {
-  const { isCanonicalIpv4, normalizeIp } = await import('../../src/core/ip.js');
-  const cases = [
-    '1.2.3.4',
-    '0.0.0.0',
-    '255.255.255.255',
-    '01.2.3.4',
-    '1.2.3.04',
-    '256.1.1.1',
-    '1.2.3',
-    '1.2.3.4.5',
-    ' 1.2.3.4',
-    '1.2.3.4\n',
-    '١.٢.٣.٤',
-    '0x1.2.3.4',
-    '1..3.4',
-    '10.0.0.1/32',
-  ];
-  for (let i = 0; i < 2000; i++) cases.push(`${(i * 37) % 300}.${(i * 11) % 260}.${i % 256}.${(i * 7) % 999}`);
-  for (const c of cases) assert.equal(isCanonicalIpv4(c), normalizeIp(c) === c && !c.includes(':'), JSON.stringify(c));
-});
