@@ -21,6 +21,8 @@ export interface Ip {
 
 /** Parses a bare address (brackets allowed around IPv6). Returns the canonical text, or null. */
 export function normalizeIp(input: string, allowScope = false): string | null {
+  // a dotted quad is its own normal form (isIPv4 refuses leading zeros): no bytes to build
+  if (input.length <= 15 && isIPv4(input)) return input;
   const ip = parseIp(input, allowScope);
   return ip === null ? null : ip.text;
 }

@@ -61,7 +61,7 @@ export class AmiFailureFilter {
       failure = { ...failure, time: e.receivedAt };
     }
     const malformed = e.malformedLines ?? 0;
-    const hostile = [...(e.hostile ?? []), ...r.duplicateKeys.map((k) => `duplicate:${k}`)];
+    const hostile = (e.hostile?.length ?? 0) + r.duplicateKeys.length > 0 ? [...(e.hostile ?? []), ...r.duplicateKeys.map((k) => `duplicate:${k}`)] : NONE;
     if (hostile.length > 0 || malformed > 0) {
       this.n.hostile++;
       this.log.warn({
@@ -83,6 +83,8 @@ export class AmiFailureFilter {
     return { ...this.n };
   }
 }
+
+const NONE: readonly string[] = [];
 
 function firstValue(e: AmiEvent): string | undefined {
   const v = e.fields[0]?.[1];

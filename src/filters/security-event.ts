@@ -37,77 +37,116 @@ export interface SecurityEventContext {
 }
 
 const DEFAULT_SET = new Set(DEFAULT_SECURITY_EVENTS);
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const NO_KEYS: readonly string[] = Object.freeze([]);
 
 export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, string]>, ctx: SecurityEventContext): SecurityEventResult {
-  const last = new Map<string, string>();
-  const dups: string[] = [];
+  // one pass: the fields a failure needs (the last copy of each), and the keys given twice
+  let name: string | undefined;
+  let service: string | undefined;
+  let remote: string | undefined;
+  let tv: string | undefined;
+  let account: string | undefined;
+  let session: string | undefined;
+  const seen = new Set<string>();
+  let dups: string[] | null = null;
   for (const [k, v] of pairs) {
     const key = k.toLowerCase();
-    if (last.has(key) && !dups.includes(key)) dups.push(key);
-    last.set(key, v);
+    if (seen.has(key)) {
+      if (dups === null) dups = [key];
+      else if (!dups.includes(key)) dups.push(key);
+    } else seen.add(key);
+    switch (key) {
+      case 'securityevent':
+      case 'event':
+        // the event name is the first one given: Asterisk writes it first, an attacker can only add later
+        if (name === undefined) name = v.trim();
+        break;
+      case 'service':
+        service = v;
+        break;
+      case 'remoteaddress':
+        remote = v;
+        break;
+      case 'eventtv':
+        tv = v;
+        break;
+      case 'accountid':
+        account = v;
+        break;
+      case 'sessionid':
+        session = v;
+        break;
+    }
   }
-  // The event name is the first one given: Asterisk writes it first, an attacker can only add later.
-  const nameKey = pairs.find(([k]) => /^(securityevent|event)$/i.test(k));
-  const name = nameKey ? nameKey[1].trim() : '';
+  const duplicateKeys = dups ?? NO_KEYS;
   const wanted = ctx.events ?? DEFAULT_SET;
   if (!name || NEVER_FAILURES.has(name) || !wanted.has(name)) {
-    return { failure: null, duplicateKeys: dups, reason: 'not-a-failure-event' };
+    return { failure: null, duplicateKeys, reason: 'not-a-failure-event' };
   }
   // chan_sip (Service "SIP") reports p->sa, which check_via() sets to the host of the top Via's
   // maddr= parameter, port from the Via: a caller's choice (docs/security.md, "chan_sip and Via
   // maddr"). Its NOTICE lines print the packet's source: those are what counts for chan_sip.
-  if (last.get('service') === 'SIP') return { failure: null, duplicateKeys: dups, reason: 'untrusted-address' };
-  const remote = last.get('remoteaddress');
-  if (remote === undefined) return { failure: null, duplicateKeys: dups, reason: 'no-remote-address' };
+  if (service === 'SIP') return { failure: null, duplicateKeys, reason: 'untrusted-address' };
+  if (remote === undefined) return { failure: null, duplicateKeys, reason: 'no-remote-address' };
   const addr = parseAsteriskAddress(remote);
-  if (addr === null) return { failure: null, duplicateKeys: dups, reason: 'bad-remote-address' };
-  const tv = last.get('eventtv');
+  if (addr === null) return { failure: null, duplicateKeys, reason: 'bad-remote-address' };
   const time = (tv !== undefined ? parseEventTv(tv) : null) ?? ctx.fallbackTime;
-  const service = last.get('service');
-  const account = last.get('accountid');
-  const session = last.get('sessionid');
-  const failure: Failure = {
-    ip: addr.ip,
-    time,
-    kind: name,
-    origin: ctx.origin,
-    source: ctx.source,
-    ...(service ? { service } : {}),
-    ...(addr.transport ? { transport: addr.transport } : {}),
-    ...(account !== undefined ? { account } : {}),
-    ...(session !== undefined ? { sessionId: session } : {}),
-    ...(ctx.line !== undefined ? { line: ctx.line } : {}),
-  };
-  return { failure, duplicateKeys: dups };
+  // built field by field: an optional field is absent, not undefined (spreads cost an object each)
+  const failure: Mutable<Failure> = { ip: addr.ip, time, kind: name, origin: ctx.origin, source: ctx.source };
+  if (service) failure.service = service;
+  if (addr.transport) failure.transport = addr.transport;
+  if (account !== undefined) failure.account = account;
+  if (session !== undefined) failure.sessionId = session;
+  if (ctx.line !== undefined) failure.line = ctx.line;
+  return { failure, duplicateKeys };
 }
 
 /** `IPV4/UDP/203.0.113.5/5060`, `IPV6/2001:db8::1/5060` (no transport), `IPV4/TLS/…` → ip, transport. */
 export function parseAsteriskAddress(text: string): { ip: string; transport: string | null; port: number } | null {
-  const parts = text.trim().split('/');
-  if (parts.length !== 3 && parts.length !== 4) return null;
-  const fam = parts[0]!.toUpperCase();
+  const t = text.trim();
+  // IPV4|IPV6 / [transport /] address / port: scanned by hand (a v6 address holds no slash)
+  const s1 = t.indexOf('/');
+  const sLast = t.lastIndexOf('/');
+  if (s1 < 0 || sLast === s1) return null;
+  const fam = t.slice(0, s1).toUpperCase();
   if (fam !== 'IPV4' && fam !== 'IPV6') return null;
-  const transport = parts.length === 4 ? parts[1]!.toUpperCase() : null;
-  if (transport !== null && !/^[A-Z]{2,5}$/.test(transport)) return null;
-  const ip = normalizeIp(parts[parts.length - 2]!);
-  const portText = parts[parts.length - 1]!;
-  if (ip === null || !/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return null;
+  const s2 = t.indexOf('/', s1 + 1);
+  let transport: string | null = null;
+  let addrStart = s1 + 1;
+  if (s2 !== sLast) {
+    if (t.indexOf('/', s2 + 1) !== sLast) return null; // more than four parts
+    transport = t.slice(s1 + 1, s2).toUpperCase();
+    if (!TRANSPORT.test(transport)) return null;
+    addrStart = s2 + 1;
+  }
+  const ip = normalizeIp(t.slice(addrStart, sLast));
+  const portText = t.slice(sLast + 1);
+  if (ip === null || !PORT.test(portText)) return null;
+  const port = Number(portText);
+  if (port > 65535) return null;
   // IPv4-mapped sources are printed as IPV4; a plain v6 under IPV4 (or the reverse) is not Asterisk's
   if ((fam === 'IPV4') !== !ip.includes(':')) return null;
-  return { ip, transport, port: Number(portText) };
+  return { ip, transport, port };
 }
+
+const TRANSPORT = /^[A-Z]{2,5}$/;
+const PORT = /^\d{1,5}$/;
 
 /** EventTV: `2015-05-24T08:42:16.296+0300` (12+) or `1368439853-500975` (11, µs not zero-padded). */
 export function parseEventTv(text: string): number | null {
   const s = text.trim();
-  const old = /^(\d{9,11})-(\d{1,6})$/.exec(s);
+  const old = OLD_TV.exec(s);
   if (old) return Number(old[1]) * 1000 + Math.floor(Number(old[2]) / 1000);
-  const iso = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([+-])(\d{2}):?(\d{2})$/.exec(s);
+  const iso = ISO_TV.exec(s);
   if (!iso) return null;
   const [, y, mo, d, h, mi, se, frac, sign, oh, om] = iso;
-  const ms = frac ? Math.floor(Number((frac + '00').slice(0, 3))) : 0;
+  const ms = frac ? Number((frac + '00').slice(0, 3)) : 0;
   const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se), ms);
   const offset = (Number(oh) * 60 + Number(om)) * 60_000 * (sign === '-' ? -1 : 1);
   const t = utc - offset;
   return Number.isFinite(t) ? t : null;
 }
+
+const OLD_TV = /^(\d{9,11})-(\d{1,6})$/;
+const ISO_TV = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([+-])(\d{2}):?(\d{2})$/;

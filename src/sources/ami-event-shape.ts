@@ -50,6 +50,9 @@ const TAIL: Readonly<Record<string, readonly string[]>> = {
 /** Fields whose value comes from the network (a SIP header, an AMI login), so may carry a CR/LF. */
 const ATTACKER = new Set(['accountid', 'sessionid', 'challenge', 'response', 'receivedchallenge', 'receivedhash', 'requesttype', 'requestparams']);
 
+/** Field names Asterisk writes in security events: header names already, no need to test them. */
+const KNOWN_KEYS: ReadonlySet<string> = new Set([...HEAD, ...COMMON, ...Object.values(TAIL).flat()].map((x) => x.replace('?', '')));
+
 interface Order {
   readonly keys: readonly string[];
   readonly index: ReadonlyMap<string, number>;
@@ -134,7 +137,7 @@ function plain(b: AmiBlock): Array<readonly [string, string]> | null {
   for (const key in b) {
     if (!Object.hasOwn(b, key)) return null;
     const v = b[key];
-    if (typeof v !== 'string' || key.length + 2 + v.length > MAX_LINE || !HEADER.test(key)) return null;
+    if (typeof v !== 'string' || key.length + 2 + v.length > MAX_LINE || !(KNOWN_KEYS.has(key) || HEADER.test(key))) return null;
     out.push([key, v]);
   }
   return out;

@@ -24,7 +24,12 @@ export interface NetnsPair {
   exec(ns: string, argv: readonly string[], input?: string): Promise<{ stdout: string; stderr: string }>;
   /** Starts a UDP echo and a TCP listener on `ports` in the defender (both families). */
   serve(ports: readonly number[]): Promise<void>;
-  /** One probe from the attacker: 'reply' | 'open' (passed), 'refused' (ICMP unreachable or RST), 'timeout'… */
+  /**
+   * One probe from the attacker: 'reply' | 'open' (passed), 'refused' (ICMP unreachable or RST), 'timeout'…
+   * The timeout (default 4 s) counts from the probe's start: a loaded CI machine once starved a probe
+   * past 1.5 s before the kernel's refusal was read. An answer ends the probe at once, so only a
+   * test that expects silence (DROP) waits the whole time, and it passes a short one.
+   */
   probe(proto: 'udp' | 'tcp', host: string, port: number, timeoutMs?: number): Promise<string>;
   /** A UDP client that keeps one socket (one conntrack flow) across sends. */
   udpClient(host: string, port: number): Promise<UdpClient>;
@@ -121,7 +126,7 @@ export async function createNetnsPair(): Promise<NetnsPair> {
       children.add(child);
       await firstLine(child, 10_000, 'ready');
     },
-    async probe(proto, host, port, timeoutMs = 1500) {
+    async probe(proto, host, port, timeoutMs = 4000) {
       const r = await execa('ip', ['netns', 'exec', attacker, process.execPath, '-e', PROBE, proto, host, String(port), String(timeoutMs)], { reject: false });
       return r.stdout.trim() || `exit ${r.exitCode}: ${r.stderr.trim()}`;
     },
@@ -135,7 +140,7 @@ export async function createNetnsPair(): Promise<NetnsPair> {
       const next = () => new Promise<string>((res) => (queue.length ? res(queue.shift()!) : waiters.push(res)));
       if ((await next()) !== 'ready') throw new Error('udp client did not start');
       return {
-        async send(timeoutMs = 1500) {
+        async send(timeoutMs = 4000) {
           child.stdin!.write(`${timeoutMs}\n`);
           return next();
         },
