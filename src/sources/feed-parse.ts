@@ -22,8 +22,7 @@ class Collector {
   garbage = 0;
   add(token: string): void {
     // a bare address (the common line) goes through normalizeIp, which answers a dotted quad at once
-    const text =
-      token.length === 0 || token.length > 64 ? null : token.includes('/') ? (parseCidr(token)?.text ?? null) : normalizeIp(token);
+    const text = token.length === 0 || token.length > 64 ? null : token.includes('/') ? (parseCidr(token)?.text ?? null) : normalizeIp(token);
     if (text === null) {
       this.garbage++;
       return;
