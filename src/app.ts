@@ -44,6 +44,14 @@ import { JournalSource } from './sources/journal-source.js';
 import { jailJournalMatch } from './sources/journal-jail-match.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { storeHistory, type Store } from './store/store.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { DEFAULT_QUEUE_LIMIT } from './cluster/publisher.js';
+import { DEFAULT_STREAM_MAXLEN, readPasswordFile, RedisBus } from './cluster/redis-bus.js';
+import { describeTarget, type ClusterConfig } from './config/cluster-schema.js';
+import { DEFAULT_BACKOFF } from './core/backoff.js';
+import { NO_REGISTRATIONS } from './core/protection.js';
+import { PromClusterMetrics } from './metrics/cluster-metrics.js';
+import { OsHostAddresses } from './sources/host-addresses.js';
 
 export interface DaemonOptions {
   readonly configDir: string;
@@ -106,6 +114,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     dryRun: opts.dryRun,
     keepRules: opts.keepRules,
     metricsEndpoint,
+    cluster: makeCluster(s.cluster, { store, clock, log, metrics }),
   });
   const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
   const control = new ControlServer(
@@ -244,6 +253,43 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
       return { state: st.status, address, lastEventAt: st.lastEventAt, lastError: st.lastError?.message ?? null, reconnects: st.reconnects };
     },
   };
+}
+
+/** [cluster]: this node in the fleet, on Redis through ioredis (docs/cluster.md); null when off. */
+function makeCluster(cfg: ClusterConfig, ctx: { store: Store; clock: Clock; log: Logger; metrics: PromMetrics }): ClusterNode | null {
+  if (!cfg.enabled) return null;
+  const log = ctx.log.child({ component: 'cluster' });
+  let password = cfg.password;
+  try {
+    if (cfg.passwordfile !== null) password = readPasswordFile(cfg.passwordfile);
+  } catch (e) {
+    log.error({ event: 'cluster-password-unreadable', file: cfg.passwordfile, err: e as Error });
+    return null;
+  }
+  const bus = new RedisBus({ target: cfg.redis, password, prefix: cfg.prefix, maxLen: DEFAULT_STREAM_MAXLEN, commandTimeoutMs: 5_000 });
+  const settings = {
+    node: cfg.node ?? hostname(),
+    prefix: cfg.prefix,
+    jails: cfg.jails,
+    accept: cfg.accept,
+    maxBanTime: cfg.maxbantime,
+    redis: describeTarget(cfg.redis),
+  };
+  return new ClusterNode({
+    settings,
+    bus,
+    store: ctx.store,
+    clock: ctx.clock,
+    timers: systemTimers,
+    log,
+    metrics: new PromClusterMetrics(ctx.metrics.registry),
+    host: new OsHostAddresses(),
+    registrations: NO_REGISTRATIONS,
+    backoff: DEFAULT_BACKOFF,
+    random: Math.random,
+    queueLimit: DEFAULT_QUEUE_LIMIT,
+    startWaitMs: 5_000,
+  });
 }
 
 /** The host's own addresses, for ignoreself. */

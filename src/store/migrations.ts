@@ -63,6 +63,16 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       CREATE INDEX failure_windows_newest ON failure_windows (jail, newest);
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- [cluster]: the last stream entry read from Redis, per key prefix, so a restart resumes there
+      CREATE TABLE cluster_cursor (
+        prefix  TEXT PRIMARY KEY,
+        last_id TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ]);
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

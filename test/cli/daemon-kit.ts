@@ -162,6 +162,7 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string; re
     store,
     metrics: opts.metrics ?? new NoopMetrics(),
     factory,
+    cluster: null,
     loadConfig: load,
     makeAmi: (settings) => (settings.enabled ? amiPort : null),
     logControl,
