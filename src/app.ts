@@ -260,13 +260,15 @@ function makeCluster(cfg: ClusterConfig, ctx: { store: Store; clock: Clock; log:
   if (!cfg.enabled) return null;
   const log = ctx.log.child({ component: 'cluster' });
   let password = cfg.password;
+  let ca: string | null = null;
   try {
     if (cfg.passwordfile !== null) password = readPasswordFile(cfg.passwordfile);
+    if (cfg.cafile !== null) ca = readFileSync(cfg.cafile, 'utf8');
   } catch (e) {
-    log.error({ event: 'cluster-password-unreadable', file: cfg.passwordfile, err: e as Error });
+    log.error({ event: 'cluster-file-unreadable', err: e as Error });
     return null;
   }
-  const bus = new RedisBus({ target: cfg.redis, password, prefix: cfg.prefix, maxLen: DEFAULT_STREAM_MAXLEN, commandTimeoutMs: 5_000 });
+  const bus = new RedisBus({ target: cfg.redis, password, ca, prefix: cfg.prefix, maxLen: DEFAULT_STREAM_MAXLEN, commandTimeoutMs: 5_000 });
   const settings = {
     node: cfg.node ?? hostname(),
     prefix: cfg.prefix,

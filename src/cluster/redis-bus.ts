@@ -21,6 +21,8 @@ export interface RedisBusOptions {
   readonly prefix: string;
   /** Approximate length the stream is trimmed to on every append. */
   readonly maxLen: number;
+  /** rediss://: the PEM text of the CA to trust (null: the system CAs). */
+  readonly ca: string | null;
   /** A command that takes longer fails (slow Redis): the publisher retries it later. */
   readonly commandTimeoutMs: number;
 }
@@ -161,14 +163,16 @@ function clientOptions(opts: RedisBusOptions, commandTimeout: number): RedisOpti
     reconnectOnError: () => false,
   };
   if (t.kind === 'unix') return { ...common, path: t.path };
-  return { ...common, host: t.host, port: t.port, ...(t.tls ? { tls: {} } : {}) };
+  return { ...common, host: t.host, port: t.port, ...(t.tls ? { tls: opts.ca !== null ? { ca: opts.ca } : {} } : {}) };
 }
 
 /** XREAD's `[[key, [[id, [k, v…]]…]]]` (or XRANGE's list in its place), checked piece by piece. */
 function streamEntries(res: unknown): RawStreamEntry[] {
   if (!Array.isArray(res)) return [];
+  // RESP3 answers XREAD with a map, which the client hands over flat: [key, items, key, items…]
+  const streams: unknown[] = typeof res[0] === 'string' ? pairs(res) : res;
   const out: RawStreamEntry[] = [];
-  for (const stream of res) {
+  for (const stream of streams) {
     const items: unknown = Array.isArray(stream) ? stream[1] : null;
     if (!Array.isArray(items)) continue;
     for (const it of items) {
@@ -177,6 +181,12 @@ function streamEntries(res: unknown): RawStreamEntry[] {
       out.push({ id: it[0], fields });
     }
   }
+  return out;
+}
+
+function pairs(flat: readonly unknown[]): unknown[][] {
+  const out: unknown[][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
   return out;
 }
 

@@ -91,6 +91,18 @@ export const CLUSTER_FIELDS = {
     if (!isAbsolute(v)) fail('VG_CONFIG_TYPE', `"${raw}" is not an absolute path`, ctx);
     return v;
   }),
+  'redis.cafile': custom(
+    'cafile',
+    null,
+    null as string | null,
+    'rediss://: a PEM file of the CA that signed the Redis certificate (default: the system CAs)',
+    (raw, ctx) => {
+      const v = raw.trim();
+      if (v === '') return null;
+      if (!isAbsolute(v)) fail('VG_CONFIG_TYPE', `"${raw}" is not an absolute path`, ctx);
+      return v;
+    },
+  ),
   node: custom('node', null, null as string | null, "this node's name in the fleet (default: the host name)", (raw, ctx) => {
     const v = raw.trim();
     if (v === '') return null;
