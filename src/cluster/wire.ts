@@ -122,3 +122,16 @@ export function idTime(id: string): number {
 }
 
 export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+/** A JSON object of strings (an active-set value), or null: anything else in it is dropped. */
+export function parseJson(text: string): Record<string, string> | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+    return out;
+  } catch {
+    return null;
+  }
+}

@@ -10,7 +10,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns.js';
 import { HAVE_REDIS, TestRedis } from '../helpers/redis-server.js';
-import { attack, build, cli, Daemon, makeConfig, removeConfig, waitFor, type E2eConfig } from './daemon-harness.js';
+import { attack, build, cli, Daemon, makeConfig, removeConfig, waitFor as waitForFact, type E2eConfig } from './daemon-harness.js';
 import type { ClusterStatus } from '../../src/control/replies.js';
 
 const JAIL = `
@@ -75,6 +75,9 @@ function banned(n: Node): string[] {
 async function kernel(n: Node): Promise<string> {
   return (await n.pair.exec(n.pair.defender, ['iptables', '-S'])).stdout;
 }
+
+/** Generous bounds: four daemons and their CLIs share a machine that may be busy. */
+const waitFor = <T>(what: string, fn: () => T | Promise<T>, ms = 60_000): Promise<T> => waitForFact(what, fn, ms);
 
 const udp = (n: Node) => n.pair.probe('udp', n.pair.defender4, 5060);
 
@@ -184,7 +187,7 @@ test('Redis killed while A bans: A bans at once; B and C catch up when Redis ret
   assert.equal(cluster(a).queue, ips.length);
   await redis.start();
   for (const n of [b, c]) {
-    await waitFor(`${n.name} catches up`, () => ips.every((ip) => banned(n).includes(ip)), 30_000);
+    await waitFor(`${n.name} catches up`, () => ips.every((ip) => banned(n).includes(ip)));
     const k = await kernel(n);
     for (const ip of ips) assert.ok(k.includes(ip), `${ip} in ${n.name}'s kernel`);
   }
