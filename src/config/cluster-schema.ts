@@ -55,7 +55,7 @@ export function parseRedisTarget(raw: string, ctx: FieldContext): RedisTarget {
 
 /** The address without its password, for logs, status and error messages. */
 export function redact(raw: string): string {
-  return raw.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+  return raw.replace(/^(\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
 }
 
 /** A target as status shows it (no secret). */

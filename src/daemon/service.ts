@@ -288,6 +288,7 @@ export class Service {
     for (const key of ['socket', 'dbfile', 'pidfile'] as const) {
       if (s[key] !== this.config.service[key]) this.deps.log.warn({ event: 'restart-needed', key, running: this.config.service[key], configured: s[key] });
     }
+    if (JSON.stringify(s.cluster) !== JSON.stringify(this.config.service.cluster)) this.deps.log.warn({ event: 'restart-needed', key: 'cluster' });
     if (JSON.stringify(s.ami) !== this.amiSettings) {
       const old = this.ami;
       void old?.stop();
