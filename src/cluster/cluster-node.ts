@@ -9,6 +9,7 @@
 // after the ID saved in SQLite. A Redis that does not answer within `startWaitMs` lets the start go
 // on; the catch-up then happens when Redis comes.
 
+import { ACCEPTABLE_REASONS } from '../config/cluster-schema.js';
 import { backoffDelay } from '../core/backoff.js';
 import { VoipguardError } from '../core/errors.js';
 import type { TimerHandle } from '../core/timers.js';
@@ -21,6 +22,8 @@ import { banKey, compareIds, decodeEntry, encodeEntry, idTime, parseJson, type C
 
 export type { ClusterJails, ClusterNodeDeps, ClusterReport, ClusterSettings } from './ports.js';
 
+/** The reasons a node publishes: those another node may accept ([cluster] accept). */
+const PUBLISHED: ReadonlySet<string> = new Set(ACCEPTABLE_REASONS);
 const READ_COUNT = 1_000;
 const READ_BLOCK_MS = 1_000;
 const HEARTBEAT_MS = 10_000;
@@ -112,7 +115,8 @@ export class ClusterNode {
         items.push(toItem({ op: 'unban', node: this.node, jail: d.jail, ip: d.ip, time: d.time }));
         continue;
       }
-      if (d.reason === 'cluster' || d.reason === 'restored' || !this.shares(d.jail)) continue;
+      // only what another node could accept: not fleet bans (no echo), restores, or compromise bans
+      if (!PUBLISHED.has(d.reason) || !this.shares(d.jail)) continue;
       items.push(toItem({ op: 'ban', node: this.node, jail: d.jail, ip: d.ip, reason: d.reason, banCount: d.banCount, start: d.time, until: d.until }));
     }
     this.publisher.push(items);
@@ -329,7 +333,7 @@ export class ClusterNode {
     const out: PublishItem[] = [];
     const now = this.deps.clock.now();
     for (const b of this.jails?.activeBans() ?? []) {
-      if (b.reason === 'cluster' || b.reason === 'restored' || !this.shares(b.jail)) continue;
+      if (!PUBLISHED.has(b.reason) || !this.shares(b.jail)) continue;
       if (b.until !== null && b.until <= now) continue;
       out.push(toItem({ op: 'ban', node: this.node, jail: b.jail, ip: b.ip, reason: b.reason, banCount: b.banCount, start: b.start, until: b.until }));
     }

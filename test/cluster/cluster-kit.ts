@@ -5,7 +5,7 @@ import { Jail } from '../../src/jails/jail.js';
 import { ClusterNode, type ClusterJails } from '../../src/cluster/cluster-node.js';
 import { NO_REGISTRATIONS, type HostAddresses, type LiveRegistrations } from '../../src/core/protection.js';
 import { NO_CLUSTER_METRICS } from '../../src/metrics/cluster-metrics.js';
-import type { BanRecord, Decision } from '../../src/core/types.js';
+import type { BanReason, BanRecord, Decision } from '../../src/core/types.js';
 import type { TimerHandle, Timers } from '../../src/core/timers.js';
 
 /** Real timers that keep the test's event loop alive (systemTimers unref theirs). */
@@ -45,7 +45,7 @@ export class MemoryJails implements ClusterJails {
     return this.engines.get(jail)?.unban(ip, now) ?? [];
   }
   /** A local ban, as a detection would make it: kernel first, then the tap. */
-  async localBan(jail: string, ip: string, now: number, reason: 'detected' | 'manual' = 'detected'): Promise<void> {
+  async localBan(jail: string, ip: string, now: number, reason: BanReason = 'detected'): Promise<void> {
     const ds = this.engines.get(jail)!.ban(ip, now, { reason });
     await this.commit(jail, ds);
   }

@@ -206,3 +206,18 @@ test('a Redis that is down at start lets the node start, and it catches up when 
   await waitFor(() => d.jails.kernel.get('asterisk')!.has('203.0.113.40'), { what: 'D catches up' });
   await stopAll(a, d);
 });
+
+test('compromise bans stay local; account-attack bans are applied only where accepted', async () => {
+  const redis = new MemoryRedis();
+  const a = makeNode(redis, 'a');
+  const b = makeNode(redis, 'b');
+  const c = makeNode(redis, 'c', { accept: ['detected', 'manual', 'account-attack'] });
+  for (const n of [a, b, c]) await n.node.start(n.jails);
+  await a.jails.localBan('asterisk', '203.0.113.50', Date.now(), 'compromise');
+  await a.jails.localBan('asterisk', '203.0.113.51', Date.now(), 'account-attack');
+  await waitFor(() => c.jails.kernel.get('asterisk')!.has('203.0.113.51'), { what: 'C applies the account-attack ban' });
+  await waitFor(() => b.node.report().refused.reason === 1, { what: 'B refuses it (not in its accept)' });
+  assert.equal(redis.stream.length, 1, 'the compromise ban was not published');
+  assert.equal(b.jails.kernel.get('asterisk')!.size, 0);
+  await stopAll(a, b, c);
+});
