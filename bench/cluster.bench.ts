@@ -76,7 +76,7 @@ async function start(n: Node): Promise<number> {
   const t0 = performance.now();
   n.daemon = new Daemon(n.pair.defender, n.cfg);
   // ping answers before the start; `status` waits for it (the fleet's catch-up included)
-  await waitFor(`${n.name} ready`, () => cli(n.cfg, ['status']).code === 0 || n.daemon!.proc.exitCode !== null, 120_000);
+  await waitFor(`${n.name} ready`, () => cli(n.cfg, ['status']).code === 0 || n.daemon!.proc.exitCode !== null, 600_000);
   if (n.daemon.proc.exitCode !== null) throw new Error(`${n.name} died: ${n.daemon.stderr}`);
   return performance.now() - t0;
 }

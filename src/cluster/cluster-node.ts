@@ -258,6 +258,7 @@ export class ClusterNode {
     if (!jails) return 0;
     const running = jails.running().filter((j) => this.shares(j));
     const ignore = new Map<string, readonly string[]>();
+    let hostList: readonly string[] | undefined;
     const ctx: CheckContext = {
       self: this.node,
       jails: new Set(running),
@@ -268,7 +269,8 @@ export class ClusterNode {
         if (!l) ignore.set(j, (l = jails.ignoreip(j)));
         return l;
       },
-      host: this.deps.host,
+      // read once per batch: a snapshot of 100,000 entries must not list the interfaces 100,000 times
+      host: { addresses: () => (hostList ??= this.deps.host.addresses()) },
       registrations: this.deps.registrations,
     };
     const byJail = new Map<string, Decision[]>();
