@@ -23,14 +23,20 @@ export interface InstanceStats {
 
 /**
  * The read-only half of a check (is the structure intact, which bans does the kernel list), taken
- * outside the jail's firewall queue so a ban never waits for it. `generation` says what the
- * instance believed when it was taken: check() uses it only if no kernel change ran since.
+ * outside the jail's firewall queue so a ban never waits for it. Bans and unbans sent while it ran
+ * are in `touched`: the check leaves those addresses out of its audit (the listing may predate
+ * them), and trusts the rest. `generation` counts the changes of the whole structure (start,
+ * repair, flush, relisting): after one of those the probe is of no use and check() probes again.
  */
 export interface CheckProbe {
   readonly generation: number;
   readonly intact: boolean;
   readonly listed: Set<string> | { readonly error: unknown } | null;
+  readonly touched: ReadonlySet<string>;
 }
+
+/** Past this many addresses sent during one probe, the probe is treated as stale (memory bound). */
+const MAX_TOUCHED = 100_000;
 
 export interface InstanceOptions {
   readonly backoff?: BackoffOptions;
@@ -47,8 +53,10 @@ export class ActionInstance {
   private resync = false;
   private repairs = 0;
   private failures = 0;
-  /** Bumped before and after every call that changes the kernel: a probe taken across one is stale. */
+  /** Bumped before and after every call that changes the whole structure: a probe taken across one is stale. */
   private generation = 0;
+  /** The `touched` sets of the probes in flight (and not yet used by check()). */
+  private readonly probing = new Set<Set<string>>();
 
   private readonly backoff: BackoffOptions;
   private readonly metrics: Metrics;
@@ -133,9 +141,14 @@ export class ActionInstance {
     if (ban.length === 0 && unban.length === 0) return;
     // one transaction: bans, unbans, or a batch of both
     const op: FirewallOp = unban.length === 0 ? 'ban' : ban.length === 0 ? 'unban' : 'batch';
+    for (const t of this.probing) {
+      if (t.size > MAX_TOUCHED) continue;
+      for (const b of ban) t.add(b.ip);
+      for (const ip of unban) t.add(ip);
+    }
     let result;
     try {
-      result = await this.changing(() => this.firewall.apply({ ban, unban }, now));
+      result = await this.firewall.apply({ ban, unban }, now);
     } catch (e) {
       this.metrics.firewallCommand(this.action, op, false);
       this.failed(e, now, 'apply', ban.length + unban.length);
@@ -193,6 +206,8 @@ export class ActionInstance {
   async probe(): Promise<CheckProbe | null> {
     if (!this.started) return null;
     const generation = this.generation;
+    const touched = new Set<string>();
+    this.probing.add(touched);
     let intact: boolean;
     try {
       intact = await this.firewall.intact();
@@ -207,7 +222,7 @@ export class ActionInstance {
         listed = { error: e };
       }
     }
-    return { generation, intact, listed };
+    return { generation, intact, listed, touched };
   }
 
   /**
@@ -215,16 +230,26 @@ export class ActionInstance {
    * probe taken while nothing changed the kernel, its findings are used; otherwise it probes now.
    */
   async check(now: number, probe: CheckProbe | null = null): Promise<void> {
+    if (probe) this.probing.delete(probe.touched as Set<string>);
     if (this.started) {
-      const p = probe !== null && probe.generation === this.generation ? probe : await this.probe();
+      // bans sent while the probe ran do not make it stale (their addresses are left out of the
+      // audit); only a change of the whole structure does, or more addresses than are tracked
+      const usable = probe !== null && probe.generation === this.generation && probe.touched.size <= MAX_TOUCHED;
+      const p = usable ? probe : await this.probe();
+      if (p !== probe && p) this.probing.delete(p.touched as Set<string>);
       if (p !== null) {
         // a broken structure is a failed check command (actioncheck exits non-zero)
         this.metrics.firewallCommand(this.action, 'check', p.intact);
         if (!p.intact) await this.repair(now);
-        else if (p.listed !== null) this.audit(now, p.listed);
+        else if (p.listed !== null) this.audit(now, p.listed, p.touched);
       }
     }
     await this.flush(now);
+  }
+
+  /** A probe that check() will not use (the caller gave up on it): stops recording for it. */
+  dropProbe(probe: CheckProbe | null): void {
+    if (probe) this.probing.delete(probe.touched as Set<string>);
   }
 
   pendingBans(): string[] {
@@ -258,7 +283,7 @@ export class ActionInstance {
     }
   }
 
-  private audit(now: number, result: Set<string> | { readonly error: unknown }): void {
+  private audit(now: number, result: Set<string> | { readonly error: unknown }, touched: ReadonlySet<string>): void {
     const ok = result instanceof Set;
     this.metrics.firewallCommand(this.action, 'check', ok);
     if (!ok) {
@@ -268,7 +293,7 @@ export class ActionInstance {
     const listed = result;
     let lost = 0;
     for (const [ip, b] of this.inKernel) {
-      if (listed.has(ip)) continue;
+      if (listed.has(ip) || touched.has(ip)) continue;
       this.inKernel.delete(ip);
       if (this.firewall.kernelTimeouts && b.until !== null && b.until <= now + EXPIRY_SLACK_MS) continue;
       if (!this.pendingBan.has(ip) && !this.pendingUnban.has(ip)) this.pendingBan.set(ip, b);
@@ -276,7 +301,7 @@ export class ActionInstance {
     }
     let unknown = 0;
     for (const ip of listed) {
-      if (this.inKernel.has(ip) || this.pendingBan.has(ip)) continue;
+      if (this.inKernel.has(ip) || this.pendingBan.has(ip) || touched.has(ip)) continue;
       this.inKernel.set(ip, placeholder(ip));
       this.pendingUnban.add(ip);
       unknown++;
