@@ -9,6 +9,7 @@ import type { FirewallOp, Metrics } from '../metrics/metrics.js';
 import { NoopMetrics } from '../metrics/noop-metrics.js';
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
 import { FirewallCommandError, type Firewall, type FirewallBan } from '../firewall/firewall.js';
+import { Slicer, turn } from '../core/slices.js';
 
 export const FIREWALL_BACKOFF: BackoffOptions = Object.freeze({ firstMs: 1000, baseMs: 2000, factor: 2, capMs: 60_000, jitter: 0 });
 
@@ -126,15 +127,24 @@ export class ActionInstance {
     if (this.resync && this.firewall.listable) {
       if (!(await this.relist(now))) return;
     }
+    // a flush of 100,000 bans gives the event loop a turn every slice (core/slices.ts); the
+    // queue is the jail's own and serialised, so nothing else changes the pending maps meanwhile
+    const slicer = new Slicer();
     const ban: FirewallBan[] = [];
+    const banned = new Map<string, FirewallBan>();
     for (const b of this.pendingBan.values()) {
+      if (slicer.due()) await turn();
       const have = this.inKernel.get(b.ip);
       // present already: a re-add would duplicate a rule, unless the kernel keeps a timer to update
       if (have && (!this.firewall.kernelTimeouts || have.until === b.until)) this.pendingBan.delete(b.ip);
-      else ban.push(b);
+      else {
+        ban.push(b);
+        banned.set(b.ip, b);
+      }
     }
     const unban: string[] = [];
     for (const ip of this.pendingUnban) {
+      if (slicer.due()) await turn();
       if (this.inKernel.has(ip)) unban.push(ip);
       else this.pendingUnban.delete(ip);
     }
@@ -155,8 +165,8 @@ export class ActionInstance {
       return;
     }
     this.metrics.firewallCommand(this.action, op, result.failed.length === 0);
-    const banned = new Map(ban.map((b) => [b.ip, b]));
     for (const ip of result.done) {
+      if (slicer.due()) await turn();
       const b = banned.get(ip);
       if (b) {
         this.inKernel.set(ip, b);

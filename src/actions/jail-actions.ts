@@ -15,6 +15,7 @@ import type { ConntrackPurger } from '../firewall/conntrack.js';
 import { familyOf, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 import { loadActionDefinition, type ActionDefinition } from '../firewall/action-definition.js';
 import { ActionInstance, FIREWALL_BACKOFF, type InstanceStats } from './action-instance.js';
+import { SLICE, Slicer, turn } from '../core/slices.js';
 
 export interface JailActionContext {
   readonly jail: string;
@@ -58,6 +59,8 @@ export interface JailActions {
   reconcile(active: readonly ActiveBan[], now: number): Promise<void>;
   /** Addresses whose ban or unban has not reached every action yet. */
   pending(): readonly string[];
+  /** True when the ban of `ip` has not reached every action yet (pending() without the list). */
+  awaiting(ip: string): boolean;
   /** The actions that cannot hold a CIDR range (no `banranges = yes` in their action.d file). */
   rangesRefusedBy(): readonly string[];
   status(): readonly ActionStatus[];
@@ -152,7 +155,9 @@ class JailActionsImpl implements JailActions {
     return this.serial('apply', async () => {
       const bans = new Map<string, FirewallBan>();
       const unbans = new Set<string>();
+      const slicer = new Slicer();
       for (const d of decisions) {
+        if (slicer.due()) await turn();
         if (d.jail !== this.jail) {
           this.log.warn({ event: 'foreign-decision', decisionJail: d.jail });
           continue;
@@ -230,6 +235,10 @@ class JailActionsImpl implements JailActions {
     return [...s].sort();
   }
 
+  awaiting(ip: string): boolean {
+    return !this.instances.every((i) => i.holds(ip));
+  }
+
   status(): readonly ActionStatus[] {
     return this.instances.map((i) => ({ id: i.id, pendingBans: i.pendingBans(), pendingUnbans: i.pendingUnbans(), ...i.stats() }));
   }
@@ -238,25 +247,30 @@ class JailActionsImpl implements JailActions {
   private async settle(ips: Iterable<string>): Promise<void> {
     const fresh: string[] = [];
     const changed: [string, boolean][] = [];
+    const slicer = new Slicer();
     for (const ip of ips) {
+      if (slicer.due()) await turn();
       const applied = this.instances.every((i) => i.holds(ip));
       if (this.told.get(ip) === applied) continue;
       if (applied) fresh.push(ip);
       this.told.set(ip, applied);
       changed.push([ip, applied]);
     }
-    // one transaction per flush, however many bans it confirmed
-    if (changed.length > 0) {
+    // one transaction per flush, however many bans it confirmed; a flush of more than a slice
+    // writes one transaction per slice, with a turn of the event loop between them
+    for (let at = 0; at < changed.length; at += SLICE) {
+      if (at > 0) await turn();
+      const part = changed.slice(at, at + SLICE);
       try {
         this.store.batch(() => {
-          for (const [ip, applied] of changed) this.store.setApplied(this.jail, ip, applied);
+          for (const [ip, applied] of part) this.store.setApplied(this.jail, ip, applied);
         });
       } catch (e) {
         this.log.error({
           event: 'store-failed',
           code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
-          addresses: changed.length,
-          ip: changed[0]![0],
+          addresses: part.length,
+          ip: part[0]![0],
           err: (e as Error).message,
         });
       }

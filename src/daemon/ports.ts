@@ -47,7 +47,8 @@ export interface FailureGate {
 }
 
 /** actions/jail-actions.ts. None of these reject. */
-export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'> & Partial<Pick<JailActions, 'rangesRefusedBy'>>;
+export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'> &
+  Partial<Pick<JailActions, 'rangesRefusedBy' | 'awaiting'>>;
 
 export interface SourceStatus {
   readonly kind: 'file' | 'journal';
