@@ -39,6 +39,12 @@ export interface CheckProbe {
 /** Past this many addresses sent during one probe, the probe is treated as stale (memory bound). */
 const MAX_TOUCHED = 100_000;
 
+/**
+ * The bans of a restore go to the kernel this many per transaction, so a new ban decided meanwhile
+ * waits for one slice at most, not for the whole restore (one script per slice and per tool).
+ */
+export const RESTORE_SLICE = 10_000;
+
 export interface InstanceOptions {
   readonly backoff?: BackoffOptions;
   readonly metrics?: Metrics;
@@ -49,6 +55,8 @@ export class ActionInstance {
   private readonly inKernel = new Map<string, FirewallBan>();
   private readonly pendingBan = new Map<string, FirewallBan>();
   private readonly pendingUnban = new Set<string>();
+  /** Bans of a restore (reconcile) not sent yet: a slice at a time, new decisions go first. */
+  private readonly backlog = new Map<string, FirewallBan>();
   private attempt = 0;
   private retryAt: number | null = null;
   private resync = false;
@@ -106,18 +114,53 @@ export class ActionInstance {
     }
     this.started = false;
     this.inKernel.clear();
+    this.backlog.clear();
   }
 
   /** Queues bans and unbans; a later decision for the same address replaces an earlier one. */
   queue(bans: readonly FirewallBan[], unbans: readonly string[]): void {
     for (const ip of unbans) {
       this.pendingBan.delete(ip);
+      this.backlog.delete(ip);
       this.pendingUnban.add(ip);
     }
     for (const b of bans) {
       this.pendingUnban.delete(b.ip);
+      this.backlog.delete(b.ip);
       this.pendingBan.set(b.ip, b);
     }
+  }
+
+  /** Restore bans still to send. */
+  get backlogSize(): number {
+    return this.backlog.size;
+  }
+
+  /** True while a failed change waits for its retry (due at or after `now`). */
+  waitingRetry(now: number): boolean {
+    return this.retryAt !== null && now < this.retryAt;
+  }
+
+  /**
+   * Sends the next slice of the restore (and whatever else is pending). Returns the addresses of
+   * the slice, for the store; a failure keeps them pending, retried as one batch like any other.
+   */
+  async restoreSlice(now: number): Promise<string[]> {
+    const slice = this.takeSlice();
+    await this.flush(now);
+    return slice;
+  }
+
+  /** Moves the next RESTORE_SLICE bans of the backlog to the pending ones. */
+  private takeSlice(): string[] {
+    const slice: string[] = [];
+    for (const [ip, b] of this.backlog) {
+      if (slice.length >= RESTORE_SLICE) break;
+      this.backlog.delete(ip);
+      if (!this.pendingUnban.has(ip) && !this.pendingBan.has(ip)) this.pendingBan.set(ip, b);
+      slice.push(ip);
+    }
+    return slice;
   }
 
   /** Sends what is pending, unless a retry is scheduled later than `now` (then `force` overrides). */
@@ -185,17 +228,19 @@ export class ActionInstance {
 
   /**
    * Start-up: the kernel is made to hold exactly `desired`. Listable actions are diffed (missing
-   * bans added, unknown ones removed); others are flushed and refilled.
+   * bans added, unknown ones removed); others are flushed and refilled. The unbans and the first
+   * RESTORE_SLICE bans go now, in one transaction; the rest wait in the backlog (restoreSlice()).
+   * Returns the addresses of the first slice.
    */
-  async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number): Promise<void> {
+  async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number): Promise<string[]> {
     if (!this.started && !(await this.start(now))) {
       this.replacePending(desired, []);
-      return;
+      return [];
     }
     if (this.firewall.listable) {
       if (!(await this.relist(now))) {
         this.replacePending(desired, []);
-        return;
+        return [];
       }
     } else {
       try {
@@ -209,7 +254,10 @@ export class ActionInstance {
       desired,
       [...this.inKernel.keys()].filter((ip) => !desired.has(ip)),
     );
+    // the rest follows in slices (restoreSlice), with new decisions going between them
+    const slice = this.takeSlice();
     await this.flush(now, true);
+    return slice;
   }
 
   /** The read-only half of check(), safe to run beside apply(); null when not started. */
@@ -263,14 +311,14 @@ export class ActionInstance {
   }
 
   pendingBans(): string[] {
-    return [...this.pendingBan.keys()];
+    return [...this.pendingBan.keys(), ...this.backlog.keys()];
   }
   pendingUnbans(): string[] {
     return [...this.pendingUnban.keys()];
   }
   /** The ban of `ip` has reached the kernel and nothing newer is waiting. */
   holds(ip: string): boolean {
-    return this.inKernel.has(ip) && !this.pendingBan.has(ip);
+    return this.inKernel.has(ip) && !this.pendingBan.has(ip) && !this.backlog.has(ip);
   }
   stats(): InstanceStats {
     return { repairs: this.repairs, failures: this.failures, retryAt: this.retryAt };
@@ -306,12 +354,12 @@ export class ActionInstance {
       if (listed.has(ip) || touched.has(ip)) continue;
       this.inKernel.delete(ip);
       if (this.firewall.kernelTimeouts && b.until !== null && b.until <= now + EXPIRY_SLACK_MS) continue;
-      if (!this.pendingBan.has(ip) && !this.pendingUnban.has(ip)) this.pendingBan.set(ip, b);
+      if (!this.pendingBan.has(ip) && !this.pendingUnban.has(ip) && !this.backlog.has(ip)) this.pendingBan.set(ip, b);
       lost++;
     }
     let unknown = 0;
     for (const ip of listed) {
-      if (this.inKernel.has(ip) || this.pendingBan.has(ip) || touched.has(ip)) continue;
+      if (this.inKernel.has(ip) || this.pendingBan.has(ip) || this.backlog.has(ip) || touched.has(ip)) continue;
       this.inKernel.set(ip, placeholder(ip));
       this.pendingUnban.add(ip);
       unknown++;
@@ -362,10 +410,12 @@ export class ActionInstance {
     }
   }
 
+  /** The restore: `desired` goes to the backlog (sent a slice at a time), `unban` at the next flush. */
   private replacePending(desired: ReadonlyMap<string, FirewallBan>, unban: readonly string[]): void {
     this.pendingBan.clear();
     this.pendingUnban.clear();
-    for (const b of desired.values()) this.pendingBan.set(b.ip, b);
+    this.backlog.clear();
+    for (const b of desired.values()) this.backlog.set(b.ip, b);
     for (const ip of unban) this.pendingUnban.add(ip);
   }
 

@@ -131,6 +131,9 @@ class JailActionsImpl implements JailActions {
 
   private readonly toPurge = new Set<string>();
   private purging: Promise<void> | null = null;
+  /** The restore's slices being sent (drainBacklog), and whether stop() has been asked. */
+  private draining: Promise<void> | null = null;
+  private stopping = false;
 
   start(): Promise<void> {
     return this.serial('start', async () => {
@@ -141,6 +144,7 @@ class JailActionsImpl implements JailActions {
   }
 
   stop(opts: { keepRules?: boolean } = {}): Promise<void> {
+    this.stopping = true;
     return this.serial('stop', async () => {
       await this.idle();
       await Promise.all(this.instances.map((i) => i.stop(opts.keepRules ?? false)));
@@ -202,10 +206,38 @@ class JailActionsImpl implements JailActions {
       const ips = new Set([...this.told].filter(([, ok]) => !ok).map(([ip]) => ip));
       for (const i of this.instances) for (const ip of i.pendingBans()) ips.add(ip);
       await this.settle(ips);
+    }).then(() => {
+      // a restore stopped by a failure goes on once its retry has gone through
+      if (this.instances.some((i) => i.backlogSize > 0)) void this.drainBacklog(now);
     });
   }
 
-  reconcile(active: readonly ActiveBan[], now: number): Promise<void> {
+  /**
+   * Start-up: the kernel is made to match the store. The stored bans then go in slices
+   * (RESTORE_SLICE per transaction), each its own turn in the queue: an apply() called meanwhile
+   * runs between two slices instead of after the whole restore. Resolves when all are sent.
+   */
+  async reconcile(active: readonly ActiveBan[], now: number): Promise<void> {
+    await this.reconcileStart(active, now);
+    await this.drainBacklog(now);
+  }
+
+  /** Sends the restore's remaining slices, one queue turn each; one loop at a time. */
+  private drainBacklog(now: number): Promise<void> {
+    this.draining ??= (async () => {
+      while (!this.stopping && this.instances.some((i) => i.backlogSize > 0 && !i.waitingRetry(now))) {
+        await this.serial('restore', async () => {
+          const sent = await Promise.all(this.instances.map((i) => (i.waitingRetry(now) ? Promise.resolve([]) : i.restoreSlice(now))));
+          await this.settle(new Set(sent.flat()));
+        });
+      }
+      this.draining = null;
+      this.log.info({ event: 'reconciled', pending: this.pending().length });
+    })();
+    return this.draining;
+  }
+
+  private reconcileStart(active: readonly ActiveBan[], now: number): Promise<void> {
     return this.serial('reconcile', async () => {
       const desired = new Map<string, FirewallBan>();
       const stored = new Map<string, boolean>();
@@ -219,10 +251,11 @@ class JailActionsImpl implements JailActions {
         desired.set(ip, { ip, family: familyOf(ip), time: b.start, until: b.until, banCount: b.banCount, failures: 0 });
         stored.set(ip, b.applied);
       }
-      await Promise.all(this.instances.map((i) => i.reconcile(desired, now)));
+      const first = await Promise.all(this.instances.map((i) => i.reconcile(desired, now)));
+      // the store hears about each ban when its slice has gone (or a new decision replaced it)
       for (const [ip, applied] of stored) this.told.set(ip, applied);
-      await this.settle(desired.keys());
-      this.log.info({ event: 'reconciled', bans: desired.size, pending: this.pending().length });
+      await this.settle(new Set(first.flat()));
+      this.log.info({ event: 'reconcile-started', bans: desired.size });
     });
   }
 

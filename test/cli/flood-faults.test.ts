@@ -4,7 +4,8 @@
 //   SLICE addresses between two turns, seen from the store and the firewall);
 // - a kernel transaction that fails is retried as one batch: no ban lost, no rule doubled;
 // - a store that refuses every write never holds back the kernel write;
-// - 1,000,000 distinct addresses never track more than the tracked-address cap.
+// - 1,000,000 distinct addresses never track more than the tracked-address cap;
+// - a restore yields to new bans: one decided while it runs goes between two of its slices.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +21,7 @@ import { storeHistory, type Store } from '../../src/store/store.js';
 import { loadJailActions } from '../../src/actions/jail-actions.js';
 import { JailRuntime } from '../../src/daemon/jail-runtime.js';
 import { packageRoot } from '../../src/core/paths.js';
-import { FIREWALL_BACKOFF } from '../../src/actions/action-instance.js';
+import { FIREWALL_BACKOFF, RESTORE_SLICE } from '../../src/actions/action-instance.js';
 import { FlakyFirewall } from '../fakes/flaky-firewall.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fakeFilter, PushSource, T0 } from './daemon-kit.js';
@@ -54,10 +55,13 @@ function turnCounter() {
   return { now: () => turns, stop: () => (on = false) };
 }
 
-function build(opts: { store?: (s: SqliteStore) => Store; turnNow?: () => number; extra?: string; maxTracked?: number } = {}) {
+function build(
+  opts: { store?: (s: SqliteStore) => Store; turnNow?: () => number; extra?: string; maxTracked?: number; before?: (s: SqliteStore) => void } = {},
+) {
   const cfg = loadConfig('/cfg', { reader: memoryReader({ '/cfg/jail.conf': conf(opts.extra) }) }).jails.find((j) => j.name === 'asterisk')!;
   const clock = new ManualClock(T0);
   const sqlite = SqliteStore.open(':memory:');
+  opts.before?.(sqlite);
   const store = opts.store ? opts.store(sqlite) : sqlite;
   const { log, records } = memoryLogger('error');
   let fw!: FlakyFirewall;
@@ -213,6 +217,49 @@ test('1,000,000 distinct addresses never track more than the tracked-address cap
   await k.runtime.tick(T0, true); // the periodic check prunes the stored windows to the cap
   const stored = k.sqlite.loadWindows('asterisk', T0 - 600_000).length;
   assert.ok(stored <= cap, `${stored} windows stored, cap ${cap}`);
+  await k.runtime.stop(true);
+  k.sqlite.close();
+});
+
+test('a restore yields to new bans: a ban decided while it runs reaches the kernel before the rest of the restore', async () => {
+  const stored = 2 * RESTORE_SLICE + 5_000;
+  const k = build({
+    before: (s) =>
+      s.batch(() => {
+        for (let i = 0; i < stored; i++) {
+          s.addBan(
+            {
+              jail: 'asterisk',
+              ip: `172.${16 + (i >>> 16)}.${(i >>> 8) & 255}.${i & 255}`,
+              start: T0 - 1000,
+              until: T0 + 3_600_000,
+              banCount: 1,
+              reason: 'detected',
+            },
+            true,
+          );
+        }
+      }),
+  });
+  await k.runtime.start();
+  const fw = k.fw();
+  // the first slice of the restore is in the kernel's hands: an attacker's line arrives now
+  let pushed = false;
+  fw.onApply = () => {
+    if (pushed) return;
+    pushed = true;
+    k.push(7);
+  };
+  await k.runtime.restored();
+  assert.deepEqual(
+    fw.calls.map((c) => c.ban),
+    [RESTORE_SLICE, 1, RESTORE_SLICE, 5_000],
+    'the new ban went between the first and the second slice',
+  );
+  assert.equal(fw.banned.size, stored + 1);
+  assert.equal(fw.doubled, 0);
+  assert.deepEqual(k.actions.pending(), []);
+  assert.equal(k.sqlite.activeBans('asterisk').filter((b) => b.applied).length, stored + 1);
   await k.runtime.stop(true);
   k.sqlite.close();
 });

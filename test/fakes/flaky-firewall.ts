@@ -12,6 +12,8 @@ export class FlakyFirewall extends MemoryFirewall {
   /** Addresses added while already held: a real iptables would hold the rule twice. */
   doubled = 0;
   readonly calls: { ban: number; unban: number; failed: boolean; turn: number }[] = [];
+  /** Called at the start of every transaction (a test can make things happen while it runs). */
+  onApply: ((change: FirewallChange) => void) | null = null;
 
   constructor(
     id: string,
@@ -22,6 +24,7 @@ export class FlakyFirewall extends MemoryFirewall {
   }
 
   override async apply(change: FirewallChange): Promise<ApplyResult> {
+    this.onApply?.(change);
     const failed = this.failNext > 0;
     this.calls.push({ ban: change.ban.length, unban: change.unban.length, failed, turn: this.turnNow() });
     if (failed) {
