@@ -123,23 +123,28 @@ export class JailRuntime {
   }
 
   /**
-   * Start, ready first: firewall structure up, the store's bans back in the jail (memory only, fast),
-   * the sources followed; then the kernel is refilled in the background (restoring), so the control
-   * socket answers and new failures are counted however many bans come back. Decisions taken during
-   * the refill queue behind it in the actions (never before it: a reconcile replaces what is pending).
+   * Start, ready first: the store's bans back in the jail (memory only, fast), the sources followed;
+   * the firewall structure is made and the kernel refilled in the background (restoring), so the
+   * control socket answers and new failures are counted however many bans come back. Decisions
+   * taken meanwhile queue in the actions behind the structure and go between the refill's slices.
    */
   async start(): Promise<void> {
     const now = this.deps.clock.now();
-    await this.parts.actions.start();
+    // the firewall's structure commands (actionstart) run first in the actions' queue, in the
+    // background: bans decided before they are done wait behind them there
+    void this.parts.actions.start();
     const active = this.deps.store.activeBans(this.name);
     const restored = this.parts.engine.restore(active, now);
+    // queued now, right behind the structure, before any line is read: a reconcile after a new
+    // ban would take it for a stale rule and remove it
+    const refilling = this.refill(active, restored, now);
     const tracked = this.restoreWindows(now);
     this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
     const engine = this.parts.engine;
     this.deps.metrics.jailStarted(this.name, () => engine.trackedCount);
     for (const s of this.parts.sources) await s.start();
     this.log.info({ event: 'jail-started', restored: active.length, windows: tracked, sources: this.parts.sources.length });
-    this.restoring = this.refill(active, restored, now).finally(() => (this.restoring = null));
+    this.restoring = refilling.finally(() => (this.restoring = null));
   }
 
   /** Resolves once the kernel holds the bans kept by the store (start's background part). */
