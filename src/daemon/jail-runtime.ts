@@ -15,7 +15,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ActiveBan, Store } from '../store/store.js';
 import { LineTally } from './line-tally.js';
 import { JailStoreWriter } from './jail-store-writer.js';
-import type { JailParts } from './ports.js';
+import type { JailParts, LineSink } from './ports.js';
 
 export interface JailRuntimeDeps {
   readonly store: Store;
@@ -69,13 +69,13 @@ export class JailRuntime {
   constructor(
     readonly config: JailConfig,
     private readonly deps: JailRuntimeDeps,
-    makeParts: (sink: (line: LogLine) => void) => JailParts,
+    makeParts: (sink: LineSink) => JailParts,
   ) {
     this.name = config.name;
     this.current = config;
     this.log = deps.log.child({ jail: config.name });
     this.tally = new LineTally(deps.metrics);
-    this.parts = makeParts(this.line);
+    this.parts = makeParts(Object.assign((l: LogLine) => this.line(l), { skipped: this.skipped }));
     this.writer = new JailStoreWriter(config.name, deps.store, this.parts.engine, this.log, this.counters, () => this.current.findtime);
   }
 
@@ -187,6 +187,12 @@ export class JailRuntime {
       this.log.warn({ event: 'hostile-line', source: l.source, signs: m.hostile, ip: m.failure?.ip });
     }
     if (m.failure) this.failure(m.failure);
+  };
+
+  /** Lines a source's byte pre-check turned away: counted as read lines that did not match. */
+  readonly skipped = (source: string, lines: number): void => {
+    this.counters.lines += lines;
+    this.tally.addMany(source, lines);
   };
 
   amiEvent(e: AmiEvent): void {

@@ -26,7 +26,7 @@ import type { Clock } from '../core/clock.js';
 import type { LogLine } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import type { FilePosition, Store } from '../store/store.js';
-import { FileLineReader } from './file-line-reader.js';
+import { FileLineReader, type LineScreen } from './file-line-reader.js';
 import { headHash, headsMatch, openIfHead, rotatedSiblings } from './file-identity.js';
 
 export type PositionStore = Pick<Store, 'getPosition' | 'setPosition'>;
@@ -51,6 +51,12 @@ export interface FileTailDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly onLine: (line: LogLine) => void;
+  /**
+   * The filter's pre-check on bytes, one per file (it keeps the chunk it screens); lines it turns
+   * away are never decoded and are only counted, through onSkip.
+   */
+  readonly screen?: () => LineScreen | null;
+  readonly onSkip?: (source: string, lines: number) => void;
 }
 
 export type TailState = 'waiting' | 'reading' | 'error';
@@ -103,6 +109,7 @@ export class FileTail {
   private closed = false;
   /** The store key of this file's position. */
   private readonly key: string;
+  private readonly screen: LineScreen | null;
 
   /** `atStartup`: resume from saved positions; otherwise the file is new and read from its start. */
   constructor(
@@ -113,6 +120,7 @@ export class FileTail {
   ) {
     this.resumePending = atStartup;
     this.key = (opts.keyPrefix ?? '') + path;
+    this.screen = deps.onSkip ? (deps.screen?.() ?? null) : null;
   }
 
   /** Reads whatever is new. Calls made while a read runs are answered by one more read. */
@@ -362,8 +370,9 @@ export class FileTail {
 
   private async read(reader: FileLineReader): Promise<number> {
     try {
-      const r = await reader.drain((text) => this.emit(text));
+      const r = await reader.drain((text) => this.emit(text), this.screen);
       this.stats.lines += r.lines;
+      if (r.skipped > 0) this.deps.onSkip!(this.path, r.skipped);
       if (r.oversized) {
         this.stats.oversized += r.oversized;
         this.deps.log.warn({ event: 'line-too-long', path: this.path, dropped: r.oversized, maxLineBytes: this.opts.maxLineBytes });
