@@ -287,13 +287,16 @@ export class ActionInstance {
    * The periodic check: structure intact? kernel still holding our bans? then due retries. With a
    * probe taken while nothing changed the kernel, its findings are used; otherwise it probes now.
    */
-  async check(now: number, probe: CheckProbe | null = null): Promise<void> {
+  async check(now: number, probe?: CheckProbe | null): Promise<void> {
     if (probe) this.probing.delete(probe.touched as Set<string>);
     if (this.started) {
       // bans sent while the probe ran do not make it stale (their addresses are left out of the
-      // audit); only a change of the whole structure does, or more addresses than are tracked
-      const usable = probe !== null && probe.generation === this.generation && probe.touched.size <= MAX_TOUCHED;
-      const p = usable ? probe : await this.probe();
+      // audit). A change of the whole structure (start, repair, relisting: each leaves the kernel's
+      // state freshly known) or a probe taken before the start does: this check's audit is skipped
+      // rather than probing again here, in the queue, where every ban would wait for it; the next
+      // check audits. Only a caller that brings no probe at all gets one taken now.
+      const usable = probe !== null && probe !== undefined && probe.generation === this.generation && probe.touched.size <= MAX_TOUCHED;
+      const p = usable ? probe : probe === undefined ? await this.probe() : null;
       if (p !== probe && p) this.probing.delete(p.touched as Set<string>);
       if (p !== null) {
         // a broken structure is a failed check command (actioncheck exits non-zero)

@@ -483,3 +483,41 @@ test('the periodic check runs no command in the queue when bans went out while i
   assert.deepEqual([...chains.get('f2b-asterisk-udp')!].sort(), ['203.0.113.1', '203.0.113.9']);
   assert.deepEqual(actions.pending(), []);
 });
+
+test('a check whose listing was overtaken by a relisting (the start-up restore) skips its audit instead of listing again in the queue', async () => {
+  const inner = new MemoryRunner();
+  fakeIptables(inner);
+  let hold: Promise<void> | null = null;
+  let release = () => {};
+  let held = 0;
+  const runner: CommandRunner = {
+    async run(argv, opts) {
+      const r = await inner.run(argv, opts);
+      // only the check's own first listing is held
+      if (hold && argv.includes('-S') && held === 0) {
+        held++;
+        await hold;
+      }
+      return r;
+    },
+  };
+  const { log } = memoryLogger();
+  const actions = loadJailActions(UDP, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store: new TinyStore(), log });
+  await actions.start();
+  hold = new Promise<void>((r) => (release = r));
+  const checking = actions.check(T0);
+  while (held === 0) await new Promise((r) => setImmediate(r));
+  // the restore lists the kernel afresh while the check's listing is still out
+  await actions.reconcile([{ jail: 'asterisk', ip: '203.0.113.4', start: T0, until: T0 + 600_000, banCount: 1, reason: 'detected', applied: false }], T0);
+  const before = inner.calls.length;
+  hold = null;
+  release();
+  await checking;
+  const after = inner.calls.slice(before).map((c) => c.argv.join(' '));
+  assert.deepEqual(
+    after.filter((c) => c.includes(' -C ')),
+    [],
+    'no structure check ran again in the queue',
+  );
+  assert.deepEqual(actions.pending(), []);
+});
