@@ -88,15 +88,19 @@ export class FileLineReader {
     this.skipIsResync = false;
   }
 
-  /** Reads to end of file, calling onLine (which must not throw) for each complete line. */
-  async drain(onLine: (text: string) => void, screen: LineScreen | null = null): Promise<DrainResult> {
+  /**
+   * Reads to end of file (or, given `until`, until that offset has been read: the size the caller
+   * just saw, which saves the read that finds the end), calling onLine (which must not throw) for
+   * each complete line.
+   */
+  async drain(onLine: (text: string) => void, screen: LineScreen | null = null, until = Infinity): Promise<DrainResult> {
     let lines = 0;
     let oversized = 0;
     let bytes = 0;
     let skipped = 0;
     const buf = borrow();
     try {
-      for (;;) {
+      while (this.readTo < until) {
         const { bytesRead } = await this.handle.read(buf, 0, CHUNK, this.readTo);
         if (bytesRead === 0) break;
         bytes += bytesRead;

@@ -151,6 +151,15 @@ export class FileTail {
 
   private async step(): Promise<void> {
     const now = this.deps.clock.now();
+    // the open file's size is asked for beside the name's stat, not after it: one wait for the
+    // file system instead of two (each costs a turn of a busy event loop)
+    const open = this.resumePending ? null : this.cur;
+    const early = open
+      ? open.handle.stat().then(
+          (x) => x.size,
+          () => null,
+        )
+      : null;
     let st: Stats | null;
     try {
       st = await stat(this.path);
@@ -179,7 +188,7 @@ export class FileTail {
     }
     await this.readDraining(now);
     if (!this.cur && st) await this.openCurrent(0, false);
-    if (this.cur) await this.readCurrent(now);
+    if (this.cur) await this.readCurrent(now, this.cur === open ? await early : null);
     this.state = this.cur ? 'reading' : this.error !== undefined ? 'error' : 'waiting';
     this.savePositions();
   }
@@ -216,9 +225,10 @@ export class FileTail {
     this.deps.log.info({ event: 'log-rotated', path: this.path, how: 'deleted while parked' });
   }
 
-  private async readCurrent(now: number): Promise<void> {
+  /** `early`: the size of the open file, taken at the start of this step. */
+  private async readCurrent(now: number, early: number | null): Promise<void> {
     const cur = this.cur!;
-    const size = (await cur.handle.stat()).size;
+    const size = early ?? (await cur.handle.stat()).size;
     let truncated = size < cur.committed + cur.pending;
     if (!truncated && size !== this.lastSize) {
       const h = await headHash(cur.handle);
@@ -233,7 +243,8 @@ export class FileTail {
       this.head = await headHash(cur.handle);
     }
     this.lastSize = size;
-    if ((await this.read(cur)) > 0) this.lastActive = now;
+    // up to the size seen: no read to find the end (what is appended meanwhile notifies again)
+    if ((await this.read(cur, truncated ? undefined : size)) > 0) this.lastActive = now;
   }
 
   /** After copytruncate, the lines we had not read yet are in the copy: read it from where we were. */
@@ -319,9 +330,9 @@ export class FileTail {
     for (const d of done) await d.reader.close();
   }
 
-  private async read(reader: FileLineReader): Promise<number> {
+  private async read(reader: FileLineReader, until?: number): Promise<number> {
     try {
-      const r = await reader.drain((text) => this.emit(text), this.screen);
+      const r = await reader.drain((text) => this.emit(text), this.screen, until);
       this.stats.lines += r.lines;
       if (r.skipped > 0) this.deps.onSkip!(this.path, r.skipped);
       if (r.oversized) {
