@@ -10,34 +10,17 @@ import { NoopMetrics } from '../metrics/noop-metrics.js';
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
 import { FirewallCommandError, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 import { Slicer, turn } from '../core/slices.js';
+import { compareListing, MAX_TOUCHED, placeholder, type CheckProbe } from './kernel-audit.js';
+
+export type { CheckProbe } from './kernel-audit.js';
 
 export const FIREWALL_BACKOFF: BackoffOptions = Object.freeze({ firstMs: 1000, baseMs: 2000, factor: 2, capMs: 60_000, jitter: 0 });
-
-// a kernel timer rounds up to whole seconds: a ban this close to its end may lapse on its own
-const EXPIRY_SLACK_MS = 2000;
 
 export interface InstanceStats {
   readonly repairs: number;
   readonly failures: number;
   readonly retryAt: number | null;
 }
-
-/**
- * The read-only half of a check (is the structure intact, which bans does the kernel list), taken
- * outside the jail's firewall queue so a ban never waits for it. Bans and unbans sent while it ran
- * are in `touched`: the check leaves those addresses out of its audit (the listing may predate
- * them), and trusts the rest. `generation` counts the changes of the whole structure (start,
- * repair, flush, relisting): after one of those the probe is of no use and check() probes again.
- */
-export interface CheckProbe {
-  readonly generation: number;
-  readonly intact: boolean;
-  readonly listed: Set<string> | { readonly error: unknown } | null;
-  readonly touched: ReadonlySet<string>;
-}
-
-/** Past this many addresses sent during one probe, the probe is treated as stale (memory bound). */
-const MAX_TOUCHED = 100_000;
 
 /**
  * The bans of a restore go to the kernel this many per transaction, so a new ban decided meanwhile
@@ -351,22 +334,13 @@ export class ActionInstance {
       this.log.warn({ event: 'firewall-list-failed', action: this.id, ...fieldsOf(result.error) });
       return;
     }
-    const listed = result;
-    let lost = 0;
-    for (const [ip, b] of this.inKernel) {
-      if (listed.has(ip) || touched.has(ip)) continue;
-      this.inKernel.delete(ip);
-      if (this.firewall.kernelTimeouts && b.until !== null && b.until <= now + EXPIRY_SLACK_MS) continue;
-      if (!this.pendingBan.has(ip) && !this.pendingUnban.has(ip) && !this.backlog.has(ip)) this.pendingBan.set(ip, b);
-      lost++;
-    }
-    let unknown = 0;
-    for (const ip of listed) {
-      if (this.inKernel.has(ip) || this.pendingBan.has(ip) || this.backlog.has(ip) || touched.has(ip)) continue;
-      this.inKernel.set(ip, placeholder(ip));
-      this.pendingUnban.add(ip);
-      unknown++;
-    }
+    const { lost, unknown } = compareListing(
+      { inKernel: this.inKernel, pendingBan: this.pendingBan, pendingUnban: this.pendingUnban, backlog: this.backlog },
+      result,
+      touched,
+      now,
+      this.firewall.kernelTimeouts,
+    );
     if (lost > 0) {
       this.repairs++;
       this.log.warn({ event: 'firewall-repair', action: this.id, lost, repairs: this.repairs });
@@ -433,11 +407,6 @@ export class ActionInstance {
       `${this.id} ${step} failed; retry in ${delay} ms`,
     );
   }
-}
-
-// an address found in the kernel whose ban we know nothing about (its timer, if any, is unknown)
-function placeholder(ip: string): FirewallBan {
-  return { ip, family: ip.includes(':') ? 'inet6' : 'inet4', time: 0, until: null, banCount: 0, failures: 0 };
 }
 
 function fieldsOf(e: unknown): Record<string, unknown> {
