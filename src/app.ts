@@ -19,7 +19,6 @@ import { journalRunner, type JournalRunner } from './sources/journal-process.js'
 import { SystemClock, type Clock } from './core/clock.js';
 import { VoipguardError } from './core/errors.js';
 import { normalizeIp } from './core/ip.js';
-import type { LogLine } from './core/types.js';
 import { ControlServer } from './control/control-server.js';
 import { AttemptCorrelator } from './correlate/attempt-correlator.js';
 import { voipguardVersion } from './control/version.js';
@@ -27,9 +26,10 @@ import type { AmiState } from './control/replies.js';
 import { ServiceControl } from './daemon/control-handler.js';
 import { runDaemon, StopSwitch, type Closable } from './daemon/daemon-run.js';
 import { LogTarget } from './daemon/log-target.js';
-import type { FailureGate, JailFactory, JailParts, SourcePort } from './daemon/ports.js';
+import type { FailureGate, JailFactory, JailParts, LineSink, SourcePort } from './daemon/ports.js';
 import { Service, type AmiPort, type AmiSettings } from './daemon/service.js';
 import { loadFilter } from './filters/load-filter.js';
+import type { LineFilter } from './filters/filter.js';
 import { Jail } from './jails/jail.js';
 import { createLogger, type Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -161,7 +161,7 @@ interface FactoryContext {
 function jailFactory(ctx: FactoryContext): JailFactory {
   const self = selfAddresses();
   return {
-    make(cfg: JailConfig, sink: (l: LogLine) => void, amiEnabled: boolean): JailParts {
+    make(cfg: JailConfig, sink: LineSink, amiEnabled: boolean): JailParts {
       const log = ctx.log.child({ jail: cfg.name });
       const history = storeHistory(ctx.store, ctx.config.service.dbpurgeage, (e) => log.warn({ event: 'history-failed', err: (e as Error).message }));
       const engine = new Jail(cfg, { history, selfAddresses: self });
@@ -192,12 +192,12 @@ function jailFactory(ctx: FactoryContext): JailFactory {
                 return counted;
               },
             };
-      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log) };
+      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log, filter) };
     },
   };
 }
 
-function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryContext, log: Logger): SourcePort[] {
+function makeSources(cfg: JailConfig, sink: LineSink, ctx: FactoryContext, log: Logger, filter: LineFilter | null): SourcePort[] {
   const deps = { store: ctx.store, clock: ctx.clock, log: log.child({ component: 'source' }), onLine: sink };
   if (cfg.backend === 'systemd') {
     // the jail's journalmatch, else its filter's [Init] one; none is VG_JOURNAL_MATCH (jail skipped)
@@ -206,7 +206,9 @@ function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryCo
   }
   if (cfg.logpath.length === 0) return [];
   checkGlobCaps(cfg.logpath, cfg.maxlogfiles, { file: cfg.file, section: cfg.name });
-  return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|`, maxFiles: cfg.maxlogfiles }, deps)];
+  // the tails cut lines on bytes and run the filter's literal pre-check before decoding (one screen per file)
+  const screen = { screen: () => filter?.byteScreen?.() ?? null, onSkip: sink.skipped };
+  return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|`, maxFiles: cfg.maxlogfiles }, { ...deps, ...screen })];
 }
 
 function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Metrics): AmiPort | null {

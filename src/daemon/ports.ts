@@ -47,7 +47,8 @@ export interface FailureGate {
 }
 
 /** actions/jail-actions.ts. None of these reject. */
-export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'> & Partial<Pick<JailActions, 'rangesRefusedBy'>>;
+export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'> &
+  Partial<Pick<JailActions, 'rangesRefusedBy' | 'awaiting'>>;
 
 export interface SourceStatus {
   readonly kind: 'file' | 'journal';
@@ -75,7 +76,14 @@ export interface JailParts {
   readonly sources: readonly SourcePort[];
 }
 
+/** Where a jail's sources deliver: each line, and the count of lines a byte pre-check turned away. */
+export interface LineSink {
+  (line: LogLine): void;
+  /** Lines of `source` the filter's pre-check on bytes turned away without decoding them. */
+  skipped(source: string, lines: number): void;
+}
+
 export interface JailFactory {
   /** `amiEnabled`: the [ami] section of the config this jail is (re)started from enables AMI. */
-  make(cfg: JailConfig, sink: (line: LogLine) => void, amiEnabled: boolean): JailParts;
+  make(cfg: JailConfig, sink: LineSink, amiEnabled: boolean): JailParts;
 }

@@ -11,16 +11,13 @@ import { renderCommand, renderScriptLine, type Slot } from './command-template.j
 import { banTagValues, tagsUsed } from './ban-tags.js';
 import { familyOf, FirewallCommandError, type ApplyResult, type Firewall, type FirewallChange } from './firewall.js';
 import { establishedBeforeJump } from './hook-check.js';
+import { SLICE, turn } from '../core/slices.js';
 
 type Argv = readonly string[];
 
-/**
- * A large transaction (a restore of 100,000 bans) is checked and rendered in slices of this many
- * addresses, with a turn of the event loop between them, so the control socket and the log tails
- * answer meanwhile (docs/flood.md). The kernel still gets one script per flush and per tool.
- */
-export const SLICE = 2_000;
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+// A large transaction (a restore of 100,000 bans) is checked and rendered in slices (core/slices.ts);
+// the kernel still gets one script per flush and per tool.
+export { SLICE };
 
 interface StructureGroup {
   readonly families: readonly Family[];
