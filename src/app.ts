@@ -38,6 +38,8 @@ import { MetricsEndpoint } from './metrics/metrics-server.js';
 import { loadJailNotifiers, withNotifiers } from './actions/jail-notifiers.js';
 import { AmiClient } from './sources/ami-client.js';
 import { AmiFailureFilter } from './filters/ami-failures.js';
+import { authSignalsFor } from './config/account-schema.js';
+import type { GuardNotice } from './core/auth-signal.js';
 import { systemTimers } from './core/timers.js';
 import { checkGlobCaps, FileSource } from './sources/file-source.js';
 import { JournalSource } from './sources/journal-source.js';
@@ -166,7 +168,12 @@ function jailFactory(ctx: FactoryContext): JailFactory {
       const history = storeHistory(ctx.store, ctx.config.service.dbpurgeage, (e) => log.warn({ event: 'history-failed', err: (e as Error).message }));
       const engine = new Jail(cfg, { history, selfAddresses: self });
       const filter = cfg.filter
-        ? loadFilter(cfg.filter.name, { configDir: ctx.configDir, args: cfg.filter.args, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) })
+        ? loadFilter(cfg.filter.name, {
+            configDir: ctx.configDir,
+            args: cfg.filter.args,
+            signals: authSignalsFor(cfg),
+            ...(cfg.timezone ? { timezone: cfg.timezone } : {}),
+          })
         : null;
       const firewall = loadJailActions(
         { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
@@ -178,7 +185,7 @@ function jailFactory(ctx: FactoryContext): JailFactory {
         { configDir: ctx.configDir, timers: systemTimers, clock: ctx.clock, log, metrics: ctx.metrics, hostname: hostname(), ...ctx.senders },
       );
       const actions = withNotifiers(firewall, notifiers);
-      const ami = cfg.ami && amiEnabled ? new AmiFailureFilter({ events: cfg.amievents, jail: cfg.name, log }) : null;
+      const ami = cfg.ami && amiEnabled ? new AmiFailureFilter({ events: cfg.amievents, jail: cfg.name, log, signals: authSignalsFor(cfg) }) : null;
       // one attempt seen through AMI, the security log and the notice log counts once
       const correlator = new AttemptCorrelator(cfg.correlate);
       // counted failures also feed sendmail-whois-lines (their lines go into the ban mail)
@@ -192,7 +199,8 @@ function jailFactory(ctx: FactoryContext): JailFactory {
                 return counted;
               },
             };
-      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log, filter) };
+      const alarm = notifiers.actions.length ? { alarm: (n: GuardNotice) => notifiers.alarm(n) } : {};
+      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log, filter), ...alarm };
     },
   };
 }

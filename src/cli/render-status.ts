@@ -3,7 +3,7 @@
 // AMI state of a jail that takes AMI events, bans still pending in the firewall. The extra lines
 // only appear when they have something to say, so a plain setup prints fail2ban's exact text.
 
-import type { AmiState, JailAmi, JailStatus, ServiceStatus } from '../control/replies.js';
+import type { AmiState, JailAccounts, JailAmi, JailStatus, ServiceStatus } from '../control/replies.js';
 import { renderTree, type TreeItem } from './render-tree.js';
 import { formatLocalTime } from './render-time.js';
 
@@ -50,10 +50,19 @@ export function renderJailStatus(j: JailStatus, short: boolean): string {
   ];
   if (j.actions.pending.length) actions.push({ label: 'Pending bans', value: j.actions.pending.join(' ') });
   if (!short) actions.push({ label: 'Banned IP list', value: j.actions.bannedIps.join(' ') });
+  if (j.accounts) actions.push({ label: 'Accounts under attack', value: describeAccounts(j.accounts) });
   return renderTree(`Status for the jail: ${j.jail}`, [
     { label: 'Filter', children: filter },
     { label: 'Actions', children: actions },
   ]);
+}
+
+/** `2: "100" (37 addresses, 35 banned), "alice"`: names JSON-quoted, so quotes and newlines stay on the line. */
+function describeAccounts(a: JailAccounts): string {
+  if (a.underAttack === 0) return '0';
+  const names = a.list.map((x) => `${JSON.stringify(x.account)} (${x.addresses} addresses, ${x.banned} banned)`);
+  const more = a.underAttack > a.list.length ? `, … ${a.underAttack - a.list.length} more` : '';
+  return `${a.underAttack}: ${names.join(', ')}${more}`;
 }
 
 function describeAmi(a: AmiState): string {

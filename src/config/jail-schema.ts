@@ -3,6 +3,7 @@
 
 import { isAbsolute } from 'node:path';
 import { parseCidr } from '../core/ip.js';
+import { ACCOUNT_FIELDS } from './account-schema.js';
 import { DEFAULT_SECURITY_EVENTS } from './ami-events.js';
 import { parseTimeZone } from '../core/time-zone.js';
 import { parseJournalMatch } from './journal-match.js';
@@ -188,6 +189,7 @@ export const JAIL_FIELDS = {
     'a failure dated further than this from now is refused (old, replayed or forged line); closer, it counts at its time (a clock ahead: at now)',
   ),
   timezone: custom('timezone', null, null as string | null, 'time zone of log timestamps without one (UTC, UTC+0200, Europe/Paris)', parseTimezone),
+  ...ACCOUNT_FIELDS,
 } as const;
 
 export const INCREMENT_FIELDS = {

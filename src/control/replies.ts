@@ -49,6 +49,15 @@ export interface JailStatus {
   };
   /** null when the jail does not take AMI events. */
   readonly ami: JailAmi | null;
+  /** Per-account counting (accountretry on; absent otherwise): docs/beyond-one-address.md. */
+  readonly accounts?: JailAccounts;
+}
+
+/** Accounts under attack now. `account` is attacker-written text (cut to 128 characters): display it escaped. */
+export interface JailAccounts {
+  readonly underAttack: number;
+  /** The first 100, oldest attack first. */
+  readonly list: readonly { readonly account: string; readonly since: number; readonly addresses: number; readonly banned: number }[];
 }
 
 export interface ServiceStatus {

@@ -13,6 +13,8 @@ import { runtimeValue, withRuntimeSetting, type RuntimeKey, type RuntimeValue } 
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ActiveBan, Store } from '../store/store.js';
+import type { AuthSignal } from '../core/auth-signal.js';
+import { reportNotices } from './guard-notices.js';
 import { LineTally } from './line-tally.js';
 import { JailStoreWriter } from './jail-store-writer.js';
 import type { JailParts, LineSink } from './ports.js';
@@ -187,6 +189,7 @@ export class JailRuntime {
       this.log.warn({ event: 'hostile-line', source: l.source, signs: m.hostile, ip: m.failure?.ip });
     }
     if (m.failure) this.failure(m.failure);
+    else if (m.signal) this.signal(m.signal);
   };
 
   /** Lines a source's byte pre-check turned away: counted as read lines that did not match. */
@@ -200,11 +203,25 @@ export class JailRuntime {
     if (!ami) return;
     this.counters.amiEvents++;
     this.counters.lastAmiEventAt = e.receivedAt;
-    const f = ami.toFailure(e);
-    if (f) this.failure(f);
+    const r = ami.read ? ami.read(e) : { failure: ami.toFailure(e), signal: null };
+    if (r.failure) this.failure(r.failure);
+    else if (r.signal) this.signal(r.signal);
   }
 
-  private failure(f: Failure): void {
+  /** A ChallengeSent or SuccessfulAuth (docs/beyond-one-address.md): never a failure; may ban (bansuspected). */
+  private signal(s: AuthSignal): void {
+    const now = this.deps.clock.now();
+    const decisions = this.parts.engine.signal(s, now);
+    if (this.parts.engine.hasNotices) this.notices();
+    if (decisions.length) void this.decide(decisions, now);
+  }
+
+  private notices(): void {
+    reportNotices(this.parts.engine.takeNotices(), this.log, this.deps.metrics, this.parts.alarm ?? null);
+  }
+
+  /** `settled`: an unanswered challenge the jail settled itself, already one per session (no correlation). */
+  private failure(f: Failure, settled = false): void {
     const now = this.deps.clock.now();
     this.counters.matched++;
     if (f.time < now - this.current.findtime) {
@@ -214,7 +231,7 @@ export class JailRuntime {
     this.counters.signals++;
     if (f.origin === 'ami') this.counters.amiSignals++;
     this.deps.metrics.signalSeen(this.name);
-    if (this.parts.gate && !this.parts.gate.accept(f, now)) {
+    if (!settled && this.parts.gate && !this.parts.gate.accept(f, now)) {
       this.log.debug({ event: 'failure-merged', ip: f.ip, kind: f.kind, source: f.source, sessionId: f.sessionId });
       return;
     }
@@ -228,6 +245,7 @@ export class JailRuntime {
     const decisions = engine.failure(f, now);
     // the jail stays pure: it counts the clamp, the runtime reports it with the failure's source
     if (engine.clampedTotal !== clamped) this.deps.metrics.timestampClamped(f.source);
+    if (engine.hasNotices) this.notices();
     for (const d of decisions) if (d.type === 'ban') this.awaitingKernel.set(d.ip, f.time);
     if (decisions.length) void this.decide(decisions, now);
     else this.writer.scheduleWindows();
@@ -235,6 +253,7 @@ export class JailRuntime {
 
   /** Periodic: expired bans are lifted; the actions retry and repair when `checkActions`. */
   async tick(now: number, checkActions: boolean): Promise<void> {
+    for (const f of this.parts.engine.expiredChallenges(now)) this.failure(f, true);
     const decisions = this.parts.engine.tick(now);
     if (decisions.length) await this.decide(decisions, now);
     if (checkActions) {

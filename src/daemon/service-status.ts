@@ -2,7 +2,8 @@
 // `waiting` facts say in plain words what keeps the service from guarding anything yet, so that on
 // the shipped config (every jail off, no Asterisk) `voipguard status` explains itself.
 
-import type { BrokenJail, FileState, JailStatus, ServiceStatus, StatsRow } from '../control/replies.js';
+import type { BrokenJail, FileState, JailAccounts, JailStatus, ServiceStatus, StatsRow } from '../control/replies.js';
+import type { GuardStatus } from '../jails/account-guard.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { JailRuntime } from './jail-runtime.js';
 import type { Service } from './service.js';
@@ -111,6 +112,7 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
           lastEventAt: r.counters.lastAmiEventAt,
         }
       : null,
+    ...(r.settings.accountretry > 0 ? { accounts: accountsOf(r.engine.guardStatus(now)) } : {}),
   };
 }
 
@@ -129,4 +131,11 @@ export function statsRows(svc: Service, now: number): StatsRow[] {
       pending: r.pending().length,
     };
   });
+}
+
+function accountsOf(g: GuardStatus): JailAccounts {
+  return {
+    underAttack: g.accountsUnderAttack,
+    list: g.accounts.map((a) => ({ account: a.account, since: a.since, addresses: a.addresses, banned: a.banned })),
+  };
 }

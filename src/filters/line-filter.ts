@@ -6,6 +6,7 @@
 // code the AMI source uses too (security-event.ts).
 
 import { parseHostPort } from '../core/ip.js';
+import type { AuthSignalKind } from '../core/auth-signal.js';
 import type { Failure, LogLine } from '../core/types.js';
 import type { AddressSplit, CompiledRule } from './compile-rule.js';
 import type { DateHit, DateParser } from './date-templates.js';
@@ -23,6 +24,8 @@ export interface FilterParts {
   readonly ignoreregex: readonly CompiledRule[];
   readonly dates: DateParser;
   readonly securityEvents: ReadonlySet<string>;
+  /** ChallengeSent / SuccessfulAuth to read as signals (never failures); default none. */
+  readonly signals?: ReadonlySet<AuthSignalKind>;
 }
 
 const MISS: FilterMatch = Object.freeze({ failure: null, ignored: false, regexIndex: -1, dateFormat: null });
@@ -43,6 +46,8 @@ export class CompiledFilter implements LineFilter {
   private readonly prefFields: boolean;
   /** Asterisk's log (the filter reads SecurityEvent lines): glued and continued lines are looked for. */
   private readonly asterisk: boolean;
+  /** The event names parsed in full: the failures counted and the signals asked for. */
+  private readonly parsedEvents: ReadonlySet<string>;
   /** Sources whose last line was a message cut by a newline in a caller field. */
   private readonly open = new Map<string, true>();
 
@@ -60,6 +65,7 @@ export class CompiledFilter implements LineFilter {
     // manager.c stops here
     this.prefGate = buildGate(p.prefregex ? [p.prefregex.literals] : []);
     this.asterisk = p.failregex.some((r) => r.securityEvent);
+    this.parsedEvents = p.signals?.size ? new Set([...p.securityEvents, ...p.signals]) : p.securityEvents;
     this.prefFields = p.prefregex !== null && (p.prefregex.hosts.length > 0 || Object.keys(p.prefregex.fields).some((f) => f !== 'content'));
   }
 
@@ -176,13 +182,14 @@ export class CompiledFilter implements LineFilter {
     const journal = line.source.startsWith('journal:');
     const origin = journal ? ('journal' as const) : ('log' as const);
     if (r.securityEvent) {
-      const parsed = parseSecurityEventText(g.vg_secevent ?? '', this.p.securityEvents);
+      const parsed = parseSecurityEventText(g.vg_secevent ?? '', this.parsedEvents);
       if (parsed === null) return { failure: null, ignored: false, regexIndex: i, dateFormat, note: 'not-a-failure-event' };
       const res = securityEventToFailure(parsed.pairs, {
         origin,
         source: line.source,
         fallbackTime: date?.time ?? journalTime(line),
         events: this.p.securityEvents,
+        ...(this.p.signals ? { signals: this.p.signals } : {}),
         line: line.text,
       });
       const failure = res.failure ? withService(res.failure, r) : null;
@@ -193,6 +200,7 @@ export class CompiledFilter implements LineFilter {
         dateFormat,
         ...(parsed.hostile.length ? { hostile: parsed.hostile } : {}),
         ...(res.reason ? { note: res.reason } : {}),
+        ...(res.signal ? { signal: withService(res.signal, r) } : {}),
       };
     }
     const at = (n: MatchNote): FilterMatch => ({ failure: null, ignored: false, regexIndex: i, dateFormat, note: n });
@@ -333,6 +341,6 @@ function note(dateFormat: string | null, n: MatchNote): FilterMatch {
 }
 
 /** A SecurityEvent's kind is its event name; a <service=…> label only fills a missing service. */
-function withService(f: Failure, r: CompiledRule): Failure {
+function withService<T extends { readonly service?: string }>(f: T, r: CompiledRule): T {
   return f.service === undefined && r.service ? { ...f, service: r.service } : f;
 }

@@ -13,6 +13,7 @@
 
 import { DEFAULT_SECURITY_EVENTS } from '../config/ami-events.js';
 import { normalizeIp } from '../core/ip.js';
+import type { AuthSignal, AuthSignalKind } from '../core/auth-signal.js';
 import type { Failure, Origin } from '../core/types.js';
 
 // the default of a jail's `amievents` is a config value (config/ami-events.ts); re-exported for the filters
@@ -22,6 +23,8 @@ const NEVER_FAILURES = new Set(['ChallengeSent', 'SuccessfulAuth']);
 
 export interface SecurityEventResult {
   readonly failure: Failure | null;
+  /** A ChallengeSent or SuccessfulAuth the caller asked for (`signals`): never a failure. */
+  readonly signal?: AuthSignal;
   /** Keys that occurred more than once (lowercased): the event is hostile. */
   readonly duplicateKeys: readonly string[];
   /** Why there is no failure, for `voipguard regex` and debug logs. */
@@ -33,6 +36,8 @@ export interface SecurityEventContext {
   readonly source: string;
   readonly fallbackTime: number; // used when EventTV is absent or unreadable
   readonly events?: ReadonlySet<string>; // event names that count; default DEFAULT_SECURITY_EVENTS
+  /** The informational events to read as signals (docs/beyond-one-address.md); default none. */
+  readonly signals?: ReadonlySet<AuthSignalKind>;
   readonly line?: string;
 }
 
@@ -81,7 +86,8 @@ export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, st
   }
   const duplicateKeys = dups ?? NO_KEYS;
   const wanted = ctx.events ?? DEFAULT_SET;
-  if (!name || NEVER_FAILURES.has(name) || !wanted.has(name)) {
+  const asSignal = name !== undefined && NEVER_FAILURES.has(name) && ctx.signals?.has(name as AuthSignalKind) === true;
+  if (!name || (!asSignal && (NEVER_FAILURES.has(name) || !wanted.has(name)))) {
     return { failure: null, duplicateKeys, reason: 'not-a-failure-event' };
   }
   // chan_sip (Service "SIP") reports p->sa, which check_via() sets to the host of the top Via's
@@ -92,6 +98,14 @@ export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, st
   const addr = parseAsteriskAddress(remote);
   if (addr === null) return { failure: null, duplicateKeys, reason: 'bad-remote-address' };
   const time = (tv !== undefined ? parseEventTv(tv) : null) ?? ctx.fallbackTime;
+  if (asSignal) {
+    // read through the same checks as a failure (trusted address, EventTV), counted as none
+    const signal: Mutable<AuthSignal> = { kind: name as AuthSignalKind, ip: addr.ip, time, origin: ctx.origin, source: ctx.source };
+    if (service) signal.service = service;
+    if (account !== undefined) signal.account = account;
+    if (session !== undefined) signal.sessionId = session;
+    return { failure: null, signal, duplicateKeys, reason: 'not-a-failure-event' };
+  }
   // built field by field: an optional field is absent, not undefined (spreads cost an object each)
   const failure: Mutable<Failure> = { ip: addr.ip, time, kind: name, origin: ctx.origin, source: ctx.source };
   if (service) failure.service = service;

@@ -7,6 +7,8 @@ import { VoipguardError } from '../core/errors.js';
 import { normalizeIp, parseBanTarget, parseCidr } from '../core/ip.js';
 import type { BanDecision, BanReason, BanRecord, Decision, Failure, UnbanDecision } from '../core/types.js';
 import type { FailureWindowRow } from '../store/store.js';
+import type { AuthSignal, GuardNotice } from '../core/auth-signal.js';
+import { AccountGuard, type GuardCaps, type GuardSettings, type GuardStatus } from './account-guard.js';
 import { banDuration } from './ban-policy.js';
 import { FailureWindows } from './failure-windows.js';
 import { IgnoreMatcher, type IgnoreReason } from './ignore-matcher.js';
@@ -22,7 +24,8 @@ export const DEFAULT_MAX_TRACKED = 100_000;
 export const DEFAULT_MAX_SKEW = 10 * 60_000;
 
 export type JailSettings = Pick<JailConfig, 'name' | 'maxretry' | 'findtime' | 'bantime' | 'increment' | 'ignoreip' | 'ignoreself'> &
-  Partial<Pick<JailConfig, 'maxskew'>>;
+  Partial<Pick<JailConfig, 'maxskew'>> &
+  GuardSettings;
 
 export interface JailDeps {
   /** Earlier bans of `ip` in `jail` (every jail when null), e.g. from Store.banCount. Default: none. */
@@ -33,6 +36,8 @@ export interface JailDeps {
   readonly random?: () => number;
   readonly maxTracked?: number;
   readonly maxSkew?: number;
+  /** Bounds of the per-account, challenge and alarm tables (docs/beyond-one-address.md). */
+  readonly guardCaps?: GuardCaps;
 }
 
 export interface BannedEntry {
@@ -70,6 +75,8 @@ export class Jail {
   private readonly random: () => number;
   /** Addresses whose window changed since the last takeWindowChanges() (the runtime saves them). */
   private readonly changedWindows = new Set<string>();
+  /** Per-account counting, unanswered challenges, the compromise alarm (account-guard.ts). */
+  private readonly guard: AccountGuard;
 
   constructor(
     private cfg: JailSettings,
@@ -83,6 +90,7 @@ export class Jail {
     this.maxSkew = deps.maxSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
     this.history = deps.history ?? (() => 0);
     this.random = deps.random ?? Math.random;
+    this.guard = new AccountGuard(cfg, deps.guardCaps);
   }
 
   /**
@@ -95,6 +103,7 @@ export class Jail {
     this.cfg = cfg;
     this.windows.setLimits(cfg.maxretry, cfg.findtime);
     this.maxSkew = this.fixedSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
+    this.guard.setSettings(cfg);
   }
 
   /** Failures refused because their time was further than maxskew from `now` (also in
@@ -119,14 +128,57 @@ export class Jail {
     if (this.banned.has(ip)) return []; // still arriving while the firewall catches up
     const count = this.windows.add(ip, t);
     this.changedWindows.add(ip);
-    if (count < this.cfg.maxretry) return [];
-    this.windows.delete(ip);
-    return [this.startBan(ip, now, 'detected', count, undefined)];
+    const more = this.guard.failure(f, t);
+    if (count < this.cfg.maxretry && more.length === 0) return [];
+    const out: Decision[] = [];
+    if (count >= this.cfg.maxretry) {
+      this.windows.delete(ip);
+      out.push(this.startBan(ip, now, 'detected', count, undefined));
+    }
+    for (const a of more) if (!this.banned.has(a) && this.ignore.match(a) === null) out.push(this.banFor(a, now, 'account-attack', this.windows.count(a)));
+    return out;
+  }
+
+  /**
+   * A ChallengeSent or SuccessfulAuth (never a failure): opens or answers a challenge, and a login
+   * after `suspectfailures` failures raises the compromise alarm (a ban with bansuspected).
+   */
+  signal(s: AuthSignal, now: number): Decision[] {
+    if (this.ignore.match(s.ip) !== null) return [];
+    if (!(s.time >= now - this.maxSkew && s.time <= now + this.maxSkew)) {
+      this.clamped++;
+      return [];
+    }
+    const t = Math.min(s.time, now);
+    const recent = s.kind === 'SuccessfulAuth' ? this.windows.countSince(s.ip, now - this.cfg.findtime) : 0;
+    if (!this.guard.signal(s, t, recent) || this.banned.has(s.ip)) return [];
+    return [this.banFor(s.ip, now, 'compromise', recent)];
+  }
+
+  /** Challenges that timed out unanswered by `now`: failures (kind unanswered-challenge) for the runtime to count. */
+  expiredChallenges(now: number): Failure[] {
+    return this.guard.settle(now);
+  }
+
+  /** True when takeNotices() has something: a cheap check for the per-failure path. */
+  get hasNotices(): boolean {
+    return this.guard.hasNotices;
+  }
+
+  /** Account attacks started and compromises suspected since the last call (the runtime logs, counts, notifies). */
+  takeNotices(): GuardNotice[] {
+    return this.guard.takeNotices();
+  }
+
+  /** Accounts under attack and the guard's tables (status, `voipguard regex`). */
+  guardStatus(now: number, limit?: number): GuardStatus {
+    return this.guard.status(now, limit);
   }
 
   /** Expired bans → unban decisions; also forgets windows that went stale. */
   tick(now: number): UnbanDecision[] {
     this.windows.prune(now);
+    this.guard.prune(now);
     if (now < this.nextExpiry) return [];
     const out: UnbanDecision[] = [];
     let next = Infinity;
@@ -289,6 +341,13 @@ export class Jail {
     this.setBanned({ ip, start: now, until, banCount, reason });
     this.totalBanned++;
     return { type: 'ban', jail: this.name, ip, time: now, until, banCount, reason, failures };
+  }
+
+  /** A ban decided by a rule beyond the address's own count: its window goes with it. */
+  private banFor(ip: string, now: number, reason: BanReason, failures: number): BanDecision {
+    this.windows.delete(ip);
+    this.changedWindows.add(ip);
+    return this.startBan(ip, now, reason, failures, undefined);
   }
 
   private setBanned(b: BannedEntry): void {
