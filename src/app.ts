@@ -19,8 +19,11 @@ import { journalRunner, type JournalRunner } from './sources/journal-process.js'
 import { SystemClock, type Clock } from './core/clock.js';
 import { VoipguardError } from './core/errors.js';
 import { normalizeIp } from './core/ip.js';
+import type { AuthSignal } from './core/auth-signal.js';
+import type { AmiEvent } from './core/types.js';
 import { ControlServer } from './control/control-server.js';
 import { AttemptCorrelator } from './correlate/attempt-correlator.js';
+import { attemptClass } from './correlate/attempt-classes.js';
 import { voipguardVersion } from './control/version.js';
 import type { AmiState } from './control/replies.js';
 import { ServiceControl } from './daemon/control-handler.js';
@@ -31,6 +34,11 @@ import { Service, type AmiPort, type AmiSettings } from './daemon/service.js';
 import { loadFilter } from './filters/load-filter.js';
 import type { LineFilter } from './filters/filter.js';
 import { Jail } from './jails/jail.js';
+import { RegistrationBook } from './jails/registration-book.js';
+import { registeredGuardFor } from './jails/protect-registered.js';
+import { amiRegistration } from './filters/ami-registrations.js';
+import { registrationOf } from './filters/successful-auth.js';
+import { queryContacts } from './sources/ami-contacts.js';
 import { createLogger, type Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
 import { PromMetrics } from './metrics/prom-metrics.js';
@@ -83,7 +91,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   await metricsEndpoint.apply(s.metrics.listen);
   closeLast.push(metricsEndpoint, store, logTarget);
   const runner = new ExecaRunner();
+  // who holds a live registration, for protectregistered: one book, fed by every jail (docs/registrations.md)
+  const registrations = new RegistrationBook();
   const factory = jailFactory({
+    registrations,
     configDir: opts.configDir,
     config,
     store,
@@ -103,7 +114,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     metrics,
     factory,
     loadConfig: load,
-    makeAmi: (settings) => makeAmi(settings, clock, log, metrics),
+    makeAmi: (settings) => makeAmi(settings, clock, log, metrics, registrations),
     logControl: logTarget.control(),
     dryRun: opts.dryRun,
     keepRules: opts.keepRules,
@@ -158,6 +169,7 @@ interface FactoryContext {
   readonly firewalls: FirewallMaker;
   readonly senders: Pick<NotifyDeps, 'mailer' | 'whois' | 'poster'>;
   readonly journal: JournalRunner;
+  readonly registrations: RegistrationBook;
 }
 
 function jailFactory(ctx: FactoryContext): JailFactory {
@@ -166,7 +178,6 @@ function jailFactory(ctx: FactoryContext): JailFactory {
     make(cfg: JailConfig, sink: LineSink, amiEnabled: boolean): JailParts {
       const log = ctx.log.child({ jail: cfg.name });
       const history = storeHistory(ctx.store, ctx.config.service.dbpurgeage, (e) => log.warn({ event: 'history-failed', err: (e as Error).message }));
-      const engine = new Jail(cfg, { history, selfAddresses: self });
       const filter = cfg.filter
         ? loadFilter(cfg.filter.name, {
             configDir: ctx.configDir,
@@ -175,6 +186,11 @@ function jailFactory(ctx: FactoryContext): JailFactory {
             ...(cfg.timezone ? { timezone: cfg.timezone } : {}),
           })
         : null;
+      const book = ctx.registrations;
+      const inputs = { readsSecurityEvents: filter?.readsSecurityEvents === true, takesAmi: cfg.ami && amiEnabled };
+      // a NOTICE line names no account: only a credential failure may be a registered device's own
+      const registered = registeredGuardFor(cfg, inputs, book, (f) => attemptClass(f).name === 'bad-credentials');
+      const engine = new Jail(cfg, { history, selfAddresses: self, ...(registered ? { registered } : {}) });
       const firewall = loadJailActions(
         { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
         { configDir: ctx.configDir, firewalls: ctx.firewalls, store: ctx.store, log: ctx.log, metrics: ctx.metrics },
@@ -200,7 +216,14 @@ function jailFactory(ctx: FactoryContext): JailFactory {
               },
             };
       const alarm = notifiers.actions.length ? { alarm: (n: GuardNotice) => notifiers.alarm(n) } : {};
-      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log, filter), ...alarm };
+      // SuccessfulAuth lines of this jail's logs (AMI events reach the book from the connection itself)
+      const feed = {
+        success: (s: AuthSignal, now: number) => {
+          const r = registrationOf(s);
+          if (r !== null) book.observe(r, now);
+        },
+      };
+      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log, filter), registrations: feed, ...alarm };
     },
   };
 }
@@ -219,7 +242,7 @@ function makeSources(cfg: JailConfig, sink: LineSink, ctx: FactoryContext, log: 
   return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|`, maxFiles: cfg.maxlogfiles }, { ...deps, ...screen })];
 }
 
-function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Metrics): AmiPort | null {
+function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Metrics, registrations: RegistrationBook): AmiPort | null {
   if (!settings.enabled) return null;
   const log = root.child({ component: 'ami' });
   const address = `${settings.host}:${settings.port}`;
@@ -233,10 +256,19 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
     return { start: () => undefined, stop: async () => undefined, state: () => dead };
   }
   // one session implementation, on asterisk-manager (docs/ami.md)
-  const client = new AmiClient({ host: settings.host, port: settings.port, username: settings.username, secret }, { log, clock });
+  // security events, and the system class for ContactStatus (docs/registrations.md)
+  const client = new AmiClient({ host: settings.host, port: settings.port, username: settings.username, secret, eventMask: 'security,system' }, { log, clock });
   return {
     start(onEvent) {
-      client.onEvent(onEvent);
+      // SuccessfulAuth, ContactStatus and the contact list go to the book whichever jails run (or none yet)
+      const register = (e: AmiEvent): void => {
+        const sig = amiRegistration(e);
+        if (sig !== null) registrations.observe(sig, clock.now());
+      };
+      client.onEvent((e) => {
+        register(e);
+        onEvent(e);
+      });
       let last = '';
       let reconnects = 0;
       client.onState((st) => {
@@ -245,6 +277,8 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
         if (st.status === last) return;
         last = st.status;
         log.info({ event: 'ami-state', state: st.status, address, err: st.lastError?.message });
+        // the contacts made while we were away (ContactList items, for the book only)
+        if (st.status === 'connected') void queryContacts({ action: (f) => client.action(f), now: () => clock.now(), log, deliver: register });
       });
       client.start();
     },

@@ -44,6 +44,8 @@ export function renderJailStatus(j: JailStatus, short: boolean): string {
     // fail2ban users compare Total failed and maxretry with fail2ban's: say why they differ, once
     filter.push({ label: 'Note', value: 'maxretry counts attempts, not lines (docs/moving-from-fail2ban.md); correlate = no counts lines' });
   }
+  // failures of registered addresses against their own account: counted, never toward a ban
+  if (j.protectedRegistered?.length) filter.push({ label: 'Protected (registered)', value: describeProtected(j.protectedRegistered) });
   const actions: TreeItem[] = [
     { label: 'Currently banned', value: String(j.actions.currentlyBanned) },
     { label: 'Total banned', value: String(j.actions.totalBanned) },
@@ -63,6 +65,21 @@ function describeAccounts(a: JailAccounts): string {
   const names = a.list.map((x) => `${JSON.stringify(x.account)} (${x.addresses} addresses, ${x.banned} banned)`);
   const more = a.underAttack > a.list.length ? `, … ${a.underAttack - a.list.length} more` : '';
   return `${a.underAttack}: ${names.join(', ')}${more}`;
+}
+
+/** `203.0.113.7 (3 failures: 1001)`; account names are attacker-written: printable ASCII only. */
+function describeProtected(list: NonNullable<JailStatus['protectedRegistered']>): string {
+  const shown = list.slice(0, 20).map((p) => {
+    const accounts = p.accounts
+      .map((a) =>
+        JSON.stringify(a)
+          .slice(1, -1)
+          .replace(/[^\x20-\x7e]/g, '?'),
+      )
+      .join(', ');
+    return `${p.ip} (${p.failures} failure${p.failures === 1 ? '' : 's'}${accounts ? `: ${accounts}` : ''})`;
+  });
+  return list.length > 20 ? `${shown.join(' ')} and ${list.length - 20} more` : shown.join(' ');
 }
 
 function describeAmi(a: AmiState): string {

@@ -51,6 +51,8 @@ export interface JailStatus {
   readonly ami: JailAmi | null;
   /** Per-account counting (accountretry on; absent otherwise): docs/beyond-one-address.md. */
   readonly accounts?: JailAccounts;
+  /** Registered addresses whose failures against their own account did not count toward a ban (docs/registrations.md). */
+  readonly protectedRegistered?: readonly ProtectedRegistered[];
 }
 
 /** Accounts under attack now. `account` is attacker-written text (cut to 128 characters): display it escaped. */
@@ -58,6 +60,12 @@ export interface JailAccounts {
   readonly underAttack: number;
   /** The first 100, oldest attack first. */
   readonly list: readonly { readonly account: string; readonly since: number; readonly addresses: number; readonly banned: number }[];
+}
+
+export interface ProtectedRegistered {
+  readonly ip: string;
+  readonly failures: number; // within findtime
+  readonly accounts: readonly string[]; // the accounts named (at most 8, cut to 64 characters)
 }
 
 export interface ServiceStatus {

@@ -18,6 +18,8 @@ export interface AuthSignal {
   readonly service?: string;
   readonly account?: string; // attacker-controlled
   readonly sessionId?: string; // attacker-controlled (a Call-ID)
+  /** SuccessfulAuth's UsingPassword (false: `0`, no credentials were checked); absent when not written. */
+  readonly usingPassword?: boolean;
 }
 
 /** What a jail noticed beyond its ban decisions, for the log, metrics and the notify actions. */

@@ -189,7 +189,11 @@ export class JailRuntime {
       this.log.warn({ event: 'hostile-line', source: l.source, signs: m.hostile, ip: m.failure?.ip });
     }
     if (m.failure) this.failure(m.failure);
-    else if (m.signal) this.signal(m.signal);
+    else if (m.signal) {
+      // a login proves a registration only when nothing in its line was planted (docs/registrations.md)
+      if (m.signal.kind === 'SuccessfulAuth' && !m.hostile?.length) this.parts.registrations?.success(m.signal, this.deps.clock.now());
+      this.signal(m.signal);
+    }
   };
 
   /** Lines a source's byte pre-check turned away: counted as read lines that did not match. */

@@ -54,6 +54,12 @@ export interface FailureGate {
   accept(f: Failure, now: number): boolean;
 }
 
+/** jails/registration-book.ts behind the jail's log sources (docs/registrations.md); AMI feeds it in app.ts. */
+export interface RegistrationPort {
+  /** A SuccessfulAuth read from a log line (the book keeps it when it proves a registration). */
+  success(s: AuthSignal, now: number): void;
+}
+
 /** actions/jail-actions.ts. None of these reject. */
 export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'> &
   Partial<Pick<JailActions, 'rangesRefusedBy' | 'awaiting'>>;
@@ -84,6 +90,8 @@ export interface JailParts {
   readonly sources: readonly SourcePort[];
   /** A suspected compromise, sent at once through the jail's notify actions (none: only logged). */
   readonly alarm?: (n: GuardNotice) => void;
+  /** Where SuccessfulAuth lines go (absent: nowhere). */
+  readonly registrations?: RegistrationPort;
 }
 
 /** Where a jail's sources deliver: each line, and the count of lines a byte pre-check turned away. */

@@ -113,6 +113,7 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
         }
       : null,
     ...(r.settings.accountretry > 0 ? { accounts: accountsOf(r.engine.guardStatus(now)) } : {}),
+    protectedRegistered: st.protectedRegistered.map((p) => ({ ip: p.ip, failures: p.failures, accounts: p.accounts })),
   };
 }
 

@@ -54,6 +54,8 @@ export interface LineFilter {
    * the runtime compares it around match(), and the common miss stays one shared object.
    */
   readonly candidates: number;
+  /** The filter reads SecurityEvent records, so it sees SuccessfulAuth (docs/registrations.md). */
+  readonly readsSecurityEvents?: boolean;
   match(line: LogLine): FilterMatch;
   /**
    * The cheap pre-check on a line's bytes, before it is decoded (src/filters/byte-screen.ts): a

@@ -15,6 +15,7 @@ import { ByteScreen } from './byte-screen.js';
 import { buildGate, includesAny, type LiteralGate } from './literal-gate.js';
 import { securityEventToFailure } from './security-event.js';
 import { parseSecurityEventText } from './security-event-line.js';
+import { SUCCESSFUL_AUTH } from './successful-auth.js';
 
 export interface FilterParts {
   readonly name: string;
@@ -46,8 +47,10 @@ export class CompiledFilter implements LineFilter {
   private readonly prefFields: boolean;
   /** Asterisk's log (the filter reads SecurityEvent lines): glued and continued lines are looked for. */
   private readonly asterisk: boolean;
-  /** The event names parsed in full: the failures counted and the signals asked for. */
+  /** The event names parsed in full: the failures counted, the signals asked for and SuccessfulAuth. */
   private readonly parsedEvents: ReadonlySet<string>;
+  /** The signals read: those asked for, and SuccessfulAuth always (it feeds the registrations, docs/registrations.md). */
+  private readonly readSignals: ReadonlySet<AuthSignalKind>;
   /** Sources whose last line was a message cut by a newline in a caller field. */
   private readonly open = new Map<string, true>();
 
@@ -65,8 +68,14 @@ export class CompiledFilter implements LineFilter {
     // manager.c stops here
     this.prefGate = buildGate(p.prefregex ? [p.prefregex.literals] : []);
     this.asterisk = p.failregex.some((r) => r.securityEvent);
-    this.parsedEvents = p.signals?.size ? new Set([...p.securityEvents, ...p.signals]) : p.securityEvents;
+    this.readSignals = new Set<AuthSignalKind>([...(p.signals ?? []), SUCCESSFUL_AUTH]);
+    this.parsedEvents = new Set([...p.securityEvents, ...this.readSignals]);
     this.prefFields = p.prefregex !== null && (p.prefregex.hosts.length > 0 || Object.keys(p.prefregex.fields).some((f) => f !== 'content'));
+  }
+
+  /** The filter reads SecurityEvent records (a <SECURITYEVENT> failregex): it can see SuccessfulAuth. */
+  get readsSecurityEvents(): boolean {
+    return this.asterisk;
   }
 
   get candidates(): number {
@@ -142,6 +151,7 @@ export class CompiledFilter implements LineFilter {
       m = note(null, 'error'); // e.g. the regex engine's backtrack stack: skip the line, keep going
     }
     if (!glued) return m;
+    // hostile: a login read out of a glued line registers nothing (docs/registrations.md, "Trust")
     return { ...m, hostile: [...(m.hostile ?? []), 'glued-line'], ...(m.failure === null && m.note === undefined ? { note: 'glued' as const } : {}) };
   }
 
@@ -189,7 +199,7 @@ export class CompiledFilter implements LineFilter {
         source: line.source,
         fallbackTime: date?.time ?? journalTime(line),
         events: this.p.securityEvents,
-        ...(this.p.signals ? { signals: this.p.signals } : {}),
+        signals: this.readSignals,
         line: line.text,
       });
       const failure = res.failure ? withService(res.failure, r) : null;

@@ -53,6 +53,7 @@ export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, st
   let tv: string | undefined;
   let account: string | undefined;
   let session: string | undefined;
+  let usingPassword: string | undefined;
   const seen = new Set<string>();
   let dups: string[] | null = null;
   for (const [k, v] of pairs) {
@@ -82,6 +83,9 @@ export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, st
       case 'sessionid':
         session = v;
         break;
+      case 'usingpassword':
+        usingPassword = v;
+        break;
     }
   }
   const duplicateKeys = dups ?? NO_KEYS;
@@ -104,6 +108,7 @@ export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, st
     if (service) signal.service = service;
     if (account !== undefined) signal.account = account;
     if (session !== undefined) signal.sessionId = session;
+    if (usingPassword !== undefined) signal.usingPassword = usingPassword.trim() !== '0';
     return { failure: null, signal, duplicateKeys, reason: 'not-a-failure-event' };
   }
   // built field by field: an optional field is absent, not undefined (spreads cost an object each)

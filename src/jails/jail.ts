@@ -12,6 +12,7 @@ import { AccountGuard, type GuardCaps, type GuardSettings, type GuardStatus } fr
 import { banDuration } from './ban-policy.js';
 import { FailureWindows } from './failure-windows.js';
 import { IgnoreMatcher, type IgnoreReason } from './ignore-matcher.js';
+import type { ProtectedEntry, RegisteredGuard } from './registered-guard.js';
 
 /**
  * Tracked addresses per jail. At ~100 bytes each (bench/jail.bench.ts) that is ~10 MB: an attacker
@@ -38,6 +39,8 @@ export interface JailDeps {
   readonly maxSkew?: number;
   /** Bounds of the per-account, challenge and alarm tables (docs/beyond-one-address.md). */
   readonly guardCaps?: GuardCaps;
+  /** protectregistered: failures against an address's own registered account never ban it. */
+  readonly registered?: RegisteredGuard;
 }
 
 export interface BannedEntry {
@@ -56,6 +59,8 @@ export interface JailStatus {
   readonly banned: readonly BannedEntry[];
   /** Failures dated further than maxskew from now (refused), addresses evicted by the cap, ignored failures. */
   readonly counters: { readonly clamped: number; readonly evicted: number; readonly ignored: number; readonly tracked: number };
+  /** Registered addresses whose failures against their own account were counted, not toward a ban (docs/registrations.md). */
+  readonly protectedRegistered: readonly ProtectedEntry[];
 }
 
 export class Jail {
@@ -73,6 +78,8 @@ export class Jail {
   private readonly trackedCap: number;
   private readonly history: (ip: string, jail: string | null, now: number) => number;
   private readonly random: () => number;
+  /** protectregistered (registered-guard.ts); null when off. */
+  private readonly registered: RegisteredGuard | null;
   /** Addresses whose window changed since the last takeWindowChanges() (the runtime saves them). */
   private readonly changedWindows = new Set<string>();
   /** Per-account counting, unanswered challenges, the compromise alarm (account-guard.ts). */
@@ -91,6 +98,7 @@ export class Jail {
     this.history = deps.history ?? (() => 0);
     this.random = deps.random ?? Math.random;
     this.guard = new AccountGuard(cfg, deps.guardCaps);
+    this.registered = deps.registered ?? null;
   }
 
   /**
@@ -104,6 +112,7 @@ export class Jail {
     this.windows.setLimits(cfg.maxretry, cfg.findtime);
     this.maxSkew = this.fixedSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
     this.guard.setSettings(cfg);
+    this.registered?.setFindtime(cfg.findtime);
   }
 
   /** Failures refused because their time was further than maxskew from `now` (also in
@@ -126,6 +135,7 @@ export class Jail {
     const t = Math.min(f.time, now); // a clock slightly ahead counts at now
     this.totalFailed++;
     if (this.banned.has(ip)) return []; // still arriving while the firewall catches up
+    if (this.registered !== null && this.registered.protects(f, t, now)) return [];
     const count = this.windows.add(ip, t);
     this.changedWindows.add(ip);
     const more = this.guard.failure(f, t);
@@ -330,6 +340,7 @@ export class Jail {
       totalBanned: this.totalBanned,
       banned,
       counters: { clamped: this.clamped, evicted: this.windows.evicted, ignored: this.ignored, tracked: this.windows.size },
+      protectedRegistered: this.registered?.shown(now) ?? [],
     };
   }
 
