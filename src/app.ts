@@ -39,6 +39,8 @@ import { registeredGuardFor } from './jails/protect-registered.js';
 import { amiRegistration } from './filters/ami-registrations.js';
 import { registrationOf } from './filters/successful-auth.js';
 import { queryContacts } from './sources/ami-contacts.js';
+import { requireRanges, SubnetBans, subnetSettingsOf } from './jails/subnet-bans.js';
+import { OsHostAddresses } from './daemon/host-addresses.js';
 import { createLogger, type Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
 import { PromMetrics } from './metrics/prom-metrics.js';
@@ -174,6 +176,7 @@ interface FactoryContext {
 
 function jailFactory(ctx: FactoryContext): JailFactory {
   const self = selfAddresses();
+  const host = new OsHostAddresses();
   return {
     make(cfg: JailConfig, sink: LineSink, amiEnabled: boolean): JailParts {
       const log = ctx.log.child({ jail: cfg.name });
@@ -190,11 +193,14 @@ function jailFactory(ctx: FactoryContext): JailFactory {
       const inputs = { readsSecurityEvents: filter?.readsSecurityEvents === true, takesAmi: cfg.ami && amiEnabled };
       // a NOTICE line names no account: only a credential failure may be a registered device's own
       const registered = registeredGuardFor(cfg, inputs, book, (f) => attemptClass(f).name === 'bad-credentials');
-      const engine = new Jail(cfg, { history, selfAddresses: self, ...(registered ? { registered } : {}) });
+      // a subnet ban never covers the host or an address registered right now (docs/firewall.md)
+      const subnets = new SubnetBans(subnetSettingsOf(cfg), host, book.view(cfg.registeredttl));
+      const engine = new Jail(cfg, { history, selfAddresses: self, subnets, ...(registered ? { registered } : {}) });
       const firewall = loadJailActions(
-        { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
+        { jail: cfg.name, actions: cfg.actions, params: cfg.raw, dropRepeat: cfg.droprepeat },
         { configDir: ctx.configDir, firewalls: ctx.firewalls, store: ctx.store, log: ctx.log, metrics: ctx.metrics },
       );
+      requireRanges(cfg, firewall.rangesRefusedBy());
       // mail/webhook entries of the same action list; bans are queued for them before the firewall runs
       const notifiers = loadJailNotifiers(
         { jail: cfg.name, actions: cfg.actions },

@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { FirewallOp, Metrics } from '../metrics/metrics.js';
 import { NoopMetrics } from '../metrics/noop-metrics.js';
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
-import { FirewallCommandError, type Firewall, type FirewallBan } from '../firewall/firewall.js';
+import { FirewallCommandError, Listing, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 import { Slicer, turn } from '../core/slices.js';
 import { compareListing, MAX_TOUCHED, placeholder, type CheckProbe } from './kernel-audit.js';
 
@@ -147,7 +147,7 @@ export class ActionInstance {
   }
 
   /** Sends what is pending, unless a retry is scheduled later than `now` (then `force` overrides). */
-  async flush(now: number, force = false): Promise<void> {
+  async flush(now: number, force = false, refresh = false): Promise<void> {
     if (!force && this.retryAt !== null && now < this.retryAt) return;
     if (!this.started && !(await this.start(now))) return;
     if (this.resync && this.firewall.listable) {
@@ -158,21 +158,33 @@ export class ActionInstance {
     const slicer = new Slicer();
     const ban: FirewallBan[] = [];
     const banned = new Map<string, FirewallBan>();
+    const unban: string[] = [];
+    const dropped = new Set<string>();
     for (const b of this.pendingBan.values()) {
       if (slicer.due()) await turn();
       const have = this.inKernel.get(b.ip);
+      if (have && Boolean(have.drop) !== Boolean(b.drop)) {
+        // the verdict changes (droprepeat): the old entry goes, the new one comes, in one transaction
+        unban.push(b.ip);
+        if (have.drop) dropped.add(b.ip);
+        ban.push(b);
+        banned.set(b.ip, b);
+      }
       // present already: a re-add would duplicate a rule, unless the kernel keeps a timer to update
-      if (have && (!this.firewall.kernelTimeouts || have.until === b.until)) this.pendingBan.delete(b.ip);
+      // (`refresh`: at start, every kernel timer is set again from the store)
+      else if (have && (!this.firewall.kernelTimeouts || (have.until === b.until && !refresh))) this.pendingBan.delete(b.ip);
       else {
         ban.push(b);
         banned.set(b.ip, b);
       }
     }
-    const unban: string[] = [];
     for (const ip of this.pendingUnban) {
       if (slicer.due()) await turn();
-      if (this.inKernel.has(ip)) unban.push(ip);
-      else this.pendingUnban.delete(ip);
+      const have = this.inKernel.get(ip);
+      if (have) {
+        unban.push(ip);
+        if (have.drop) dropped.add(ip);
+      } else this.pendingUnban.delete(ip);
     }
     if (ban.length === 0 && unban.length === 0) return;
     // one transaction: bans, unbans, or a batch of both
@@ -184,7 +196,7 @@ export class ActionInstance {
     }
     let result;
     try {
-      result = await this.firewall.apply({ ban, unban }, now);
+      result = await this.firewall.apply({ ban, unban, ...(dropped.size ? { dropped } : {}) }, now);
     } catch (e) {
       this.metrics.firewallCommand(this.action, op, false);
       this.failed(e, now, 'apply', ban.length + unban.length);
@@ -211,8 +223,9 @@ export class ActionInstance {
 
   /**
    * Start-up: the kernel is made to hold exactly `desired`. Listable actions are diffed (missing
-   * bans added, unknown ones removed); others are flushed and refilled. The unbans and the first
-   * RESTORE_SLICE bans go now, in one transaction; the rest wait in the backlog (restoreSlice()).
+   * bans added, unknown ones removed; with kernel timers, every timer is set again from the store's
+   * end of ban); others are flushed and refilled. The unbans and the first RESTORE_SLICE bans go
+   * now, in one transaction per batch command; the rest wait in the backlog (restoreSlice()).
    * Returns the addresses of the first slice.
    */
   async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number): Promise<string[]> {
@@ -239,7 +252,7 @@ export class ActionInstance {
     );
     // the rest follows in slices (restoreSlice), with new decisions going between them
     const slice = this.takeSlice();
-    await this.flush(now, true);
+    await this.flush(now, true, true);
     return slice;
   }
 
@@ -358,7 +371,11 @@ export class ActionInstance {
       const listed = await this.counted('reconcile', () => this.changing(() => this.firewall.list()));
       const known = new Map(this.inKernel);
       this.inKernel.clear();
-      for (const ip of listed) this.inKernel.set(ip, known.get(ip) ?? placeholder(ip));
+      for (const ip of listed) {
+        const drop = listed instanceof Listing && listed.dropped.has(ip);
+        const k = known.get(ip);
+        this.inKernel.set(ip, k && Boolean(k.drop) === drop ? k : placeholder(ip, drop));
+      }
       this.resync = false;
       return true;
     } catch (e) {

@@ -16,12 +16,15 @@ import { familyOf, type Firewall, type FirewallBan } from '../firewall/firewall.
 import { loadActionDefinition, type ActionDefinition } from '../firewall/action-definition.js';
 import { ActionInstance, FIREWALL_BACKOFF, type InstanceStats } from './action-instance.js';
 import { SLICE, Slicer, turn } from '../core/slices.js';
+import { dropsAt, hasDropForm } from './verdict.js';
 
 export interface JailActionContext {
   readonly jail: string;
   readonly actions: readonly { name: string; args: Readonly<Record<string, string>> }[];
   /** Jail-level values: port, protocol, chain, blocktype… (tags for the action files). */
   readonly params: Readonly<Record<string, string>>;
+  /** droprepeat: a ban whose ban count is this or more is applied with DROP (0: never). */
+  readonly dropRepeat?: number;
 }
 
 /** Builds the firewalls of a jail's actions; app.ts picks the kind (command, or memory for a dry run). */
@@ -90,6 +93,12 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
       }
       firewalls.push(fw);
       if (!def.ranges) noRanges.push(fw.id);
+      if ((ctx.dropRepeat ?? 0) > 0 && def.kind === 'command' && !hasDropForm(def)) {
+        log.warn(
+          { event: 'droprepeat-unsupported', action: fw.id },
+          `${fw.id} has no DROP form (actionbandrop/batchbandrop): repeat offenders get its own verdict`,
+        );
+      }
     } catch (e) {
       if (!(e instanceof VoipguardError)) throw e;
       errors.push(
@@ -102,7 +111,7 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
   const opts = { backoff: deps.backoff ?? FIREWALL_BACKOFF, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
   const instances = firewalls.map((f) => new ActionInstance(f, log, opts));
   const conntrack = deps.firewalls.conntrack(log);
-  return new JailActionsImpl(ctx.jail, instances, deps.store, log, conntrack, noRanges);
+  return new JailActionsImpl(ctx.jail, instances, deps.store, log, conntrack, noRanges, ctx.dropRepeat ?? 0);
 }
 
 class JailActionsImpl implements JailActions {
@@ -117,6 +126,7 @@ class JailActionsImpl implements JailActions {
     private readonly log: Logger,
     private readonly conntrack: ConntrackPurger | null,
     private readonly noRanges: readonly string[] = [],
+    private readonly dropRepeat = 0,
   ) {}
 
   rangesRefusedBy(): readonly string[] {
@@ -173,7 +183,8 @@ class JailActionsImpl implements JailActions {
         }
         if (d.type === 'ban' && (d.until === null || d.until > now)) {
           unbans.delete(ip);
-          bans.set(ip, { ip, family: familyOf(ip), time: d.time, until: d.until, banCount: d.banCount, failures: d.failures });
+          const drop = dropsAt(this.dropRepeat, d.banCount);
+          bans.set(ip, { ip, family: familyOf(ip), time: d.time, until: d.until, banCount: d.banCount, failures: d.failures, ...(drop ? { drop } : {}) });
         } else {
           bans.delete(ip);
           unbans.add(ip);
@@ -248,7 +259,8 @@ class JailActionsImpl implements JailActions {
           this.log.warn({ event: 'invalid-ip', code: 'VG_ACTION_IP', ip: String(b.ip).slice(0, 80) });
           continue;
         }
-        desired.set(ip, { ip, family: familyOf(ip), time: b.start, until: b.until, banCount: b.banCount, failures: 0 });
+        const drop = dropsAt(this.dropRepeat, b.banCount);
+        desired.set(ip, { ip, family: familyOf(ip), time: b.start, until: b.until, banCount: b.banCount, failures: 0, ...(drop ? { drop } : {}) });
         stored.set(ip, b.applied);
       }
       const first = await Promise.all(this.instances.map((i) => i.reconcile(desired, now)));

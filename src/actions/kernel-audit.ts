@@ -3,7 +3,7 @@
 // it holds that nobody asked for are queued for removal. The addresses sent while the listing was
 // taken (`touched`) are left out: the listing may predate them.
 
-import type { FirewallBan } from '../firewall/firewall.js';
+import { Listing, type FirewallBan } from '../firewall/firewall.js';
 
 /**
  * The read-only half of a check (is the structure intact, which bans does the kernel list), taken
@@ -53,7 +53,7 @@ export function compareListing(
   let unknown = 0;
   for (const ip of listed) {
     if (v.inKernel.has(ip) || v.pendingBan.has(ip) || v.backlog.has(ip) || touched.has(ip)) continue;
-    v.inKernel.set(ip, placeholder(ip));
+    v.inKernel.set(ip, placeholder(ip, listed instanceof Listing && listed.dropped.has(ip)));
     v.pendingUnban.add(ip);
     unknown++;
   }
@@ -61,6 +61,6 @@ export function compareListing(
 }
 
 // an address found in the kernel whose ban we know nothing about (its timer, if any, is unknown)
-export function placeholder(ip: string): FirewallBan {
-  return { ip, family: ip.includes(':') ? 'inet6' : 'inet4', time: 0, until: null, banCount: 0, failures: 0 };
+export function placeholder(ip: string, drop = false): FirewallBan {
+  return { ip, family: ip.includes(':') ? 'inet6' : 'inet4', time: 0, until: null, banCount: 0, failures: 0, ...(drop ? { drop } : {}) };
 }

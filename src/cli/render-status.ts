@@ -53,6 +53,11 @@ export function renderJailStatus(j: JailStatus, short: boolean): string {
   if (j.actions.pending.length) actions.push({ label: 'Pending bans', value: j.actions.pending.join(' ') });
   if (!short) actions.push({ label: 'Banned IP list', value: j.actions.bannedIps.join(' ') });
   if (j.accounts) actions.push({ label: 'Accounts under attack', value: describeAccounts(j.accounts) });
+  if (j.actions.dropped && !short) actions.push({ label: 'Dropped (repeat offenders)', value: j.actions.dropped.join(' ') });
+  if (j.actions.subnetRefused?.length) {
+    const refused = j.actions.subnetRefused.map((r) => ({ label: r.prefix, value: `holds ${r.address} (${r.why}), ${formatLocalTime(r.at)}` }));
+    actions.push({ label: 'Subnet bans refused', children: refused });
+  }
   return renderTree(`Status for the jail: ${j.jail}`, [
     { label: 'Filter', children: filter },
     { label: 'Actions', children: actions },

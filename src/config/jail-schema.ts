@@ -23,6 +23,7 @@ import {
   type Values,
 } from './fields.js';
 import { parseNamedArgs, parseNamedArgsList, type NamedArgs } from './named-args.js';
+import { KERNEL_FIELDS } from './kernel-fields.js';
 
 export type Backend = 'auto' | 'polling' | 'inotify' | 'systemd';
 
@@ -199,6 +200,8 @@ export const JAIL_FIELDS = {
   registeredttl: boundedDuration('registeredttl', '1h', 10_000, 86_400_000, 'how long a successful login keeps its address registered for its account'),
   timezone: custom('timezone', null, null as string | null, 'time zone of log timestamps without one (UTC, UTC+0200, Europe/Paris)', parseTimezone),
   ...ACCOUNT_FIELDS,
+  // droprepeat, subnetmaxbans, subnetprefix4/6, subnetfindtime (docs/firewall.md)
+  ...KERNEL_FIELDS,
 } as const;
 
 export const INCREMENT_FIELDS = {

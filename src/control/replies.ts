@@ -46,6 +46,10 @@ export interface JailStatus {
     readonly totalBanned: number;
     readonly bannedIps: readonly string[]; // empty with `short`
     readonly pending: readonly string[]; // decided, not yet confirmed by the firewall
+    /** With droprepeat on: the banned addresses applied with DROP (empty with `short`). */
+    readonly dropped?: readonly string[];
+    /** With subnetmaxbans on: the newest prefixes not banned because they hold a protected address. */
+    readonly subnetRefused?: readonly SubnetRefusedReply[];
   };
   /** null when the jail does not take AMI events. */
   readonly ami: JailAmi | null;
@@ -66,6 +70,14 @@ export interface ProtectedRegistered {
   readonly ip: string;
   readonly failures: number; // within findtime
   readonly accounts: readonly string[]; // the accounts named (at most 8, cut to 64 characters)
+}
+
+export interface SubnetRefusedReply {
+  readonly prefix: string;
+  /** ignoreip | host | registered */
+  readonly why: string;
+  readonly address: string;
+  readonly at: number;
 }
 
 export interface ServiceStatus {

@@ -249,6 +249,9 @@ export class JailRuntime {
     const decisions = engine.failure(f, now);
     // the jail stays pure: it counts the clamp, the runtime reports it with the failure's source
     if (engine.clampedTotal !== clamped) this.deps.metrics.timestampClamped(f.source);
+    for (const r of engine.takeSubnetRefusals?.() ?? []) {
+      this.log.warn({ event: 'subnet-refused', prefix: r.prefix, why: r.why, address: r.address, addresses: r.addresses });
+    }
     if (engine.hasNotices) this.notices();
     for (const d of decisions) if (d.type === 'ban') this.awaitingKernel.set(d.ip, f.time);
     if (decisions.length) void this.decide(decisions, now);

@@ -33,7 +33,8 @@ export type JailEngine = Pick<
   | 'hasNotices'
   | 'takeNotices'
   | 'guardStatus'
->;
+> &
+  Partial<Pick<Jail, 'takeSubnetRefusals' | 'subnetRefusals'>>;
 
 /** filters/filter.ts LineFilter, as far as the runtime needs it. */
 export interface LineMatcher {

@@ -7,6 +7,7 @@ import type { GuardStatus } from '../jails/account-guard.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { JailRuntime } from './jail-runtime.js';
 import type { Service } from './service.js';
+import { dropsAt } from '../actions/verdict.js';
 
 export function serviceStatus(svc: Service, version: string, pid: number): ServiceStatus {
   const cfg = svc.config;
@@ -102,6 +103,7 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
       totalBanned: st.totalBanned,
       bannedIps: short ? [] : st.banned.map((b) => b.ip),
       pending: r.pending(),
+      ...kernelDefence(r, st.banned),
     },
     ami: r.takesAmi
       ? {
@@ -114,6 +116,15 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
       : null,
     ...(r.settings.accountretry > 0 ? { accounts: accountsOf(r.engine.guardStatus(now)) } : {}),
     protectedRegistered: st.protectedRegistered.map((p) => ({ ip: p.ip, failures: p.failures, accounts: p.accounts })),
+  };
+}
+
+/** droprepeat's DROPped addresses and subnetmaxbans' refusals, when the jail has them on. */
+function kernelDefence(r: JailRuntime, banned: readonly { ip: string; banCount: number }[]): Pick<JailStatus['actions'], 'dropped' | 'subnetRefused'> {
+  const { droprepeat, subnetmaxbans } = r.settings;
+  return {
+    ...(droprepeat > 0 ? { dropped: banned.filter((b) => dropsAt(droprepeat, b.banCount)).map((b) => b.ip) } : {}),
+    ...(subnetmaxbans > 0 ? { subnetRefused: (r.engine.subnetRefusals?.() ?? []).map(({ prefix, why, address, at }) => ({ prefix, why, address, at })) } : {}),
   };
 }
 

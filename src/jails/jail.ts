@@ -4,7 +4,7 @@
 
 import type { JailConfig } from '../config/jail-schema.js';
 import { VoipguardError } from '../core/errors.js';
-import { normalizeIp, parseBanTarget, parseCidr } from '../core/ip.js';
+import { cidrOverlaps, normalizeIp, parseBanTarget, parseCidr, type Cidr } from '../core/ip.js';
 import type { BanDecision, BanReason, BanRecord, Decision, Failure, UnbanDecision } from '../core/types.js';
 import type { FailureWindowRow } from '../store/store.js';
 import type { AuthSignal, GuardNotice } from '../core/auth-signal.js';
@@ -13,6 +13,7 @@ import { banDuration } from './ban-policy.js';
 import { FailureWindows } from './failure-windows.js';
 import { IgnoreMatcher, type IgnoreReason } from './ignore-matcher.js';
 import type { ProtectedEntry, RegisteredGuard } from './registered-guard.js';
+import type { SubnetBans, SubnetRefusal, SubnetRefused } from './subnet-bans.js';
 
 /**
  * Tracked addresses per jail. At ~100 bytes each (bench/jail.bench.ts) that is ~10 MB: an attacker
@@ -41,6 +42,8 @@ export interface JailDeps {
   readonly guardCaps?: GuardCaps;
   /** protectregistered: failures against an address's own registered account never ban it. */
   readonly registered?: RegisteredGuard;
+  /** Subnet bans (subnetmaxbans > 0): app.ts makes it with the host's addresses and the registrations. */
+  readonly subnets?: SubnetBans;
 }
 
 export interface BannedEntry {
@@ -80,6 +83,7 @@ export class Jail {
   private readonly random: () => number;
   /** protectregistered (registered-guard.ts); null when off. */
   private readonly registered: RegisteredGuard | null;
+  private readonly subnets: SubnetBans | null;
   /** Addresses whose window changed since the last takeWindowChanges() (the runtime saves them). */
   private readonly changedWindows = new Set<string>();
   /** Per-account counting, unanswered challenges, the compromise alarm (account-guard.ts). */
@@ -99,6 +103,7 @@ export class Jail {
     this.random = deps.random ?? Math.random;
     this.guard = new AccountGuard(cfg, deps.guardCaps);
     this.registered = deps.registered ?? null;
+    this.subnets = deps.subnets?.enabled ? deps.subnets : null;
   }
 
   /**
@@ -136,6 +141,8 @@ export class Jail {
     this.totalFailed++;
     if (this.banned.has(ip)) return []; // still arriving while the firewall catches up
     if (this.registered !== null && this.registered.protects(f, t, now)) return [];
+    const prefix = this.subnets?.prefixOf(ip) ?? null;
+    if (prefix !== null && this.banned.has(prefix)) return []; // its whole prefix is banned
     const count = this.windows.add(ip, t);
     this.changedWindows.add(ip);
     const more = this.guard.failure(f, t);
@@ -143,7 +150,7 @@ export class Jail {
     const out: Decision[] = [];
     if (count >= this.cfg.maxretry) {
       this.windows.delete(ip);
-      out.push(this.startBan(ip, now, 'detected', count, undefined));
+      out.push(this.startBan(ip, now, 'detected', count, undefined), ...this.subnetBan(ip, now));
     }
     for (const a of more) if (!this.banned.has(a) && this.ignore.match(a) === null) out.push(this.banFor(a, now, 'account-attack', this.windows.count(a)));
     return out;
@@ -183,6 +190,32 @@ export class Jail {
   /** Accounts under attack and the guard's tables (status, `voipguard regex`). */
   guardStatus(now: number, limit?: number): GuardStatus {
     return this.guard.status(now, limit);
+  }
+
+  /** After a detected ban of `ip`: its prefix, when subnetmaxbans addresses of it are banned in the window. */
+  private subnetBan(ip: string, now: number): BanDecision[] {
+    const v = this.subnets?.observe(ip, now, this.ignoreOverlap) ?? null;
+    if (v === null || v.kind !== 'ban' || this.banned.has(v.prefix)) return [];
+    // the prefix's own ban time and increments: the history counts earlier bans of the prefix
+    return [this.startBan(v.prefix, now, 'subnet', v.addresses.length, undefined)];
+  }
+
+  private readonly ignoreOverlap = (range: Cidr): { why: SubnetRefusal; address: string } | null => {
+    const why = this.ignore.overlap(range);
+    if (why === null) return null;
+    if (why !== 'ignoreip') return { why: why === 'self' ? 'host' : 'ignoreip', address: why === 'self' ? 'ignoreself' : 'loopback' };
+    const entry = this.ignore.entries().find((e) => cidrOverlaps(parseCidr(e)!, range));
+    return { why: 'ignoreip', address: entry ?? 'ignoreip' };
+  };
+
+  /** Subnet bans refused (the newest), for status. */
+  subnetRefusals(): readonly SubnetRefused[] {
+    return this.subnets?.refusals() ?? [];
+  }
+
+  /** Subnet bans refused since the last call, for the runtime's log. */
+  takeSubnetRefusals(): SubnetRefused[] {
+    return this.subnets?.takeRefusals() ?? [];
   }
 
   /** Expired bans → unban decisions; also forgets windows that went stale. */
