@@ -14,7 +14,7 @@
 // and on Ctrl-C.
 //
 // Options (after `--`): --quick (50 single addresses, bursts of 1,000, restart 1,000, regex on
-// 200,000 lines), --sections start,single,burst,restart,status,regex, --actions iptables,ipset,
+// 200,000 lines), --sections start,single,burst,restart,status,regex,feed, --actions iptables,ipset,
 // --sizes 1000,10000,100000, --timeout <s> per burst or restore (default 300), --single <n>,
 // --family 4,6 (the single-address measure per address family: IPv4 attackers in 198.18.0.0/15,
 // IPv6 attackers in the attacker namespace's /64, fd00:213::/64; the rules come from iptables and
@@ -29,6 +29,7 @@ import { parseArgs, promisify } from 'node:util';
 import { createNetnsPair, type NetnsPair } from '../test/helpers/netns.js';
 import { attackLine, build, CLI, Daemon, makeConfig, removeConfig, ROOT, type E2eConfig } from '../test/e2e/daemon-harness.js';
 import { writeAsteriskLog } from './gen-asterisk-log.js';
+import { runFeedBench } from './feed-section.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -43,7 +44,7 @@ const { values: opt } = parseArgs({
   },
 });
 const QUICK = opt.quick!;
-const SECTIONS = new Set((opt.sections ?? 'start,single,burst,restart,status,regex').split(','));
+const SECTIONS = new Set((opt.sections ?? 'start,single,burst,restart,status,regex,feed').split(','));
 const ACTIONS = (opt.actions ?? 'iptables,ipset').split(',') as ('iptables' | 'ipset')[];
 const SIZES = (opt.sizes ?? (QUICK ? '1000' : '1000,10000,100000')).split(',').map(Number);
 const TIMEOUT_MS = Number(opt.timeout ?? 300) * 1000;
@@ -529,6 +530,14 @@ async function main(): Promise<void> {
         row(a, 'run aborted', (e as Error).message.split('\n')[0]!.slice(0, 200));
       }
     }
+  }
+  if (SECTIONS.has('feed')) {
+    // a blocklist feed of 100,000 entries, both families (bench/feed-section.ts)
+    console.log('\n== blocklist feed (in-process feed runner, kernel of a namespace) ==');
+    const pair = await createNetnsPair();
+    cleanups.push(() => pair.destroy());
+    await pair.serve([5060]);
+    await runFeedBench(pair, row);
   }
   if (SECTIONS.has('regex')) runRegex();
   console.log(

@@ -56,6 +56,13 @@ import { JournalSource } from './sources/journal-source.js';
 import { jailJournalMatch } from './sources/journal-jail-match.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { storeHistory, type Store } from './store/store.js';
+import { NO_REGISTRATIONS } from './core/protection.js';
+import { FeedService } from './daemon/feed-service.js';
+import { MemoryFeedSet, type FeedSet, type FeedSetSpec } from './firewall/feed-set.js';
+import { IpsetFeedSet } from './firewall/feed-set-ipset.js';
+import { NftFeedSet } from './firewall/feed-set-nft.js';
+import { NodeFeedFetcher } from './sources/feed-fetch.js';
+import { InterfaceAddresses } from './sources/host-addresses.js';
 
 export interface DaemonOptions {
   readonly configDir: string;
@@ -107,8 +114,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     senders: notifySenders(runner),
     journal: journalRunner(runner),
   });
+  const feeds = new FeedService({
+    log: log.child({ component: 'feeds' }),
+    store,
+    fetcher: new NodeFeedFetcher(),
+    host: new InterfaceAddresses(),
+    registrations: NO_REGISTRATIONS,
+    makeSet: feedSetMaker(runner, opts.dryRun, log),
+  });
   const service = new Service({
     config,
+    feeds,
     configDir: opts.configDir,
     clock,
     log,
@@ -149,6 +165,15 @@ export function firewallMaker(runner: CommandRunner, dryRun: boolean): FirewallM
   return {
     firewall: (def, log) => (def.kind === 'memory' || dryRun ? new MemoryFirewall(`${def.action}[${def.name}]`, log) : new CommandFirewall(def, runner, log)),
     conntrack: (log) => (dryRun ? null : new ConntrackPurger(runner, log)),
+  };
+}
+
+/** A feed's kernel set: ipset or nftables commands through the runner, or memory in a dry run. */
+export function feedSetMaker(runner: CommandRunner, dryRun: boolean, log: Logger): (spec: FeedSetSpec, firewall: 'iptables' | 'nftables') => FeedSet {
+  return (spec, firewall) => {
+    const l = log.child({ component: 'feed-set' });
+    if (dryRun) return new MemoryFeedSet(spec, l);
+    return firewall === 'nftables' ? new NftFeedSet(spec, runner, l) : new IpsetFeedSet(spec, runner, l);
   };
 }
 

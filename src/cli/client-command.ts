@@ -17,6 +17,7 @@ import { scanArgs, type ArgOptions } from './args.js';
 import type { CliIo } from './io.js';
 import { renderJailStatus, renderServiceStatus } from './render-status.js';
 import { renderStats } from './render-table.js';
+import { renderFeeds } from './render-feeds.js';
 import { renderBanned, renderIgnoreList, renderJailValue } from './render-values.js';
 import { CLIENT_HELP } from './render-help.js';
 
@@ -96,6 +97,8 @@ function parseWords(w: readonly string[]): ControlRequest {
         if (n > 3 || (n === 3 && b !== 'short')) throw usage('status --all takes optionally `short`');
         return { cmd: 'status-all', short: b === 'short' };
       }
+      // `status feeds`: the blocklist feeds (a jail named feeds is reached as `status feeds short`)
+      if (a === 'feeds' && n === 2) return { cmd: 'feed-status' };
       if (n > 3 || (n === 3 && b !== 'short')) throw usage('status takes a jail name and optionally `short`');
       return { cmd: 'jail-status', jail: checkJailName(a), short: b === 'short' };
     case 'banned':
@@ -195,6 +198,8 @@ export function renderReply(req: ControlRequest, data: unknown): string {
     }
     case 'stats':
       return renderStats(d as ControlReplies['stats']);
+    case 'feed-status':
+      return renderFeeds(d as ControlReplies['feed-status']);
     case 'banned':
       return renderBanned(d as ControlReplies['banned'], req.ips);
     case 'banip':

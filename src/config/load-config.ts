@@ -12,6 +12,8 @@ import { deepFreeze, describePlace, readSchema, type Schema } from './fields.js'
 import type { JailConfig } from './jail-schema.js';
 import { parseIni } from './ini-file.js';
 import { loadJails, type Diagnostics } from './load-jails.js';
+import { loadFeeds } from './load-feeds.js';
+import type { FeedConfig } from './feed-schema.js';
 import { AMI_FIELDS, DEFINITION_FIELDS, METRICS_FIELDS, SERVICE_SECTIONS, type ServiceConfig } from './service-schema.js';
 
 export type { JailConfig } from './jail-schema.js';
@@ -20,6 +22,8 @@ export type { ServiceConfig } from './service-schema.js';
 export interface LoadedConfig {
   readonly service: ServiceConfig;
   readonly jails: readonly JailConfig[];
+  /** feed.d/*.conf (docs/feeds.md); absent when built by hand (tests). */
+  readonly feeds?: readonly FeedConfig[];
   readonly errors: readonly VoipguardError[];
   readonly warnings: readonly string[];
 }
@@ -43,6 +47,11 @@ export function loadConfig(dir: string, opts: LoadConfigOptions = {}): LoadedCon
   } else if (jailSet !== null) {
     jails = loadJails(jailSet, diag);
   }
+  const feeds = loadFeeds(dir, reader, diag);
+  for (const f of feeds) {
+    for (const j of f.jails)
+      if (!jails.some((x) => x.name === j)) warnings.add(`${f.configFile} [Definition] jails: no jail named ${j}; the feed does not follow it`);
+  }
   for (const j of jails) {
     if (j.enabled && j.ami && !service.ami.enabled) {
       warnings.add(`[${j.name}] ami = yes, but [ami] enabled = no in voipguard.conf: the jail gets no AMI events`);
@@ -53,6 +62,7 @@ export function loadConfig(dir: string, opts: LoadConfigOptions = {}): LoadedCon
   return Object.freeze({
     service: deepFreeze(service),
     jails: Object.freeze(jails),
+    feeds: Object.freeze(feeds),
     errors: Object.freeze([...unique.values()]),
     warnings: Object.freeze([...warnings]),
   });

@@ -30,6 +30,8 @@ interface Requests {
   'jail-status': { jail: string; short: boolean };
   /** `status --all [short]` (fail2ban 1.1): the service and every running jail's tree in one answer. */
   'status-all': { short: boolean };
+  /** `status feeds`: every blocklist feed (docs/feeds.md). */
+  'feed-status': {};
   stats: {};
   /** Without ips: every jail with its bans. With ips: the jails that ban each. */
   banned: { ips: string[] };
@@ -76,6 +78,7 @@ const COMMANDS: readonly Command[] = [
   'status',
   'jail-status',
   'status-all',
+  'feed-status',
   'stats',
   'banned',
   'banip',
@@ -148,6 +151,7 @@ export function parseRequest(raw: unknown): ControlRequest {
     case 'version':
     case 'status':
     case 'stats':
+    case 'feed-status':
     case 'get-loglevel':
     case 'get-logtarget':
     case 'flushlogs':

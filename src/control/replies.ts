@@ -123,6 +123,36 @@ export interface ReloadResult {
   readonly errors: readonly string[];
 }
 
+/** One blocklist feed (`voipguard status feeds`, docs/feeds.md). Times in ms since epoch. */
+export interface FeedStatus {
+  readonly name: string;
+  /** The file, or the URL without its path (an APIBan key is never shown). */
+  readonly source: string;
+  readonly format: string;
+  readonly firewall: string;
+  readonly set: string;
+  readonly blocktype: string;
+  readonly ports: string;
+  /** Entries in the kernel set now. */
+  readonly entries: number;
+  /** Entries in the last good list, before screening. */
+  readonly listed: number;
+  readonly skipped: number;
+  readonly skippedBy: { readonly ignoreip: number; readonly allowfile: number; readonly host: number; readonly registered: number; readonly wide: number };
+  /** Entries inside a wider entry of the same list. */
+  readonly folded: number;
+  /** Lines without an address in the last good list. */
+  readonly garbage: number;
+  /** When the list in the kernel was fetched; null: never. */
+  readonly lastRefresh: number | null;
+  readonly lastAttempt: number | null;
+  readonly lastError: string | null;
+  readonly lastErrorCode: string | null;
+  readonly nextRefresh: number | null;
+  /** APIBan's next ID. */
+  readonly cursor: string | null;
+}
+
 export type JailValue = number | boolean | string | null | readonly string[] | readonly BanTime[];
 
 export interface ControlReplies {
@@ -148,6 +178,7 @@ export interface ControlReplies {
   'set-logtarget': string;
   'get-loglevel': string;
   'get-logtarget': string;
+  'feed-status': readonly FeedStatus[];
   /** fail2ban's answer: `rolled over` for a file, `flushed` for STDOUT/STDERR. */
   flushlogs: 'rolled over' | 'flushed';
 }

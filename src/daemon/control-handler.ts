@@ -61,6 +61,8 @@ export class ServiceControl implements ControlHandler {
       }
       case 'stats':
         return statsRows(this.svc, now);
+      case 'feed-status':
+        return (this.svc.deps.feeds?.status() ?? []) satisfies ControlReplies['feed-status'];
       case 'banned':
         return this.banned(req, now);
       case 'banip': {

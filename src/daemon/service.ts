@@ -18,6 +18,7 @@ import type { Store } from '../store/store.js';
 import type { AmiState, ReloadResult } from '../control/replies.js';
 import { JailRuntime } from './jail-runtime.js';
 import type { JailFactory } from './ports.js';
+import type { FeedPort } from './feed-service.js';
 
 export type AmiSettings = LoadedConfig['service']['ami'];
 
@@ -58,6 +59,8 @@ export interface ServiceDeps {
   readonly keepRules: boolean;
   /** The /metrics server, which follows `[metrics] listen` on reload (absent in tests without one). */
   readonly metricsEndpoint?: { apply(listen: MetricsListen | null): Promise<void> };
+  /** Blocklist feeds (daemon/feed-service.ts), started after the jails; absent in tests without feeds. */
+  readonly feeds?: FeedPort;
 }
 
 /** Actions are checked (retries, repairs) every this many ms; history is purged every hour. */
@@ -104,6 +107,7 @@ export class Service {
     this.report(config);
     this.startAmi(config.service.ami);
     for (const cfg of config.jails) if (cfg.enabled) await this.startJail(cfg, config.service.ami.enabled);
+    await this.deps.feeds?.start(config, this.deps.clock.now());
     this.markAmiUse();
     this.markStarted();
     this.deps.log.info({ event: 'service-started', jails: [...this.runtimes.keys()], broken: this.broken.map((b) => b.jail), dryRun: this.deps.dryRun });
@@ -126,6 +130,7 @@ export class Service {
       pending += r.pending().length;
     }
     this.deps.metrics.pendingBans(pending);
+    this.deps.feeds?.tick(now);
     if (now - this.lastPurge >= PURGE_MS) {
       this.lastPurge = now;
       try {
@@ -219,6 +224,8 @@ export class Service {
         result.started.push(name);
     }
     for (const b of this.broken) if (inScope(b.jail)) result.errors.push(`jail ${b.jail}: ${b.error}`);
+    if (only === null) await this.deps.feeds?.reload(cfg, this.deps.clock.now());
+    await this.deps.feeds?.hookFirst(); // a jail started just now hooked itself in front
     this.markAmiUse();
     const jails = only === null ? [...cfg.jails, ...keptOld] : mergeJails(this.config.jails, [...cfg.jails, ...keptOld], only);
     this.config = { ...(only === null ? cfg : this.config), jails };
@@ -237,6 +244,7 @@ export class Service {
           this.deps.log.error({ event: 'jail-stop-failed', jail: r.name, err: (e as Error).message });
         }
       }
+      await this.deps.feeds?.stop(this.keepRules);
       this.deps.log.info({ event: 'service-stopped', keepRules: this.keepRules });
     })();
     return this.stopping;

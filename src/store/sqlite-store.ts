@@ -14,6 +14,7 @@ import { VoipguardError } from '../core/errors.js';
 import type { BanReason, BanRecord } from '../core/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import type { ActiveBan, FailureWindowRow, FilePosition, Store } from './store.js';
+import { joinEntries, splitEntries, type FeedListRow, type FeedStore } from './feed-store.js';
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock. */
@@ -32,7 +33,7 @@ interface BanRow {
 
 type Db = Database.Database;
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, FeedStore {
   private closed = false;
   private readonly st: ReturnType<typeof prepare>;
 
@@ -161,6 +162,17 @@ export class SqliteStore implements Store {
 
   pruneWindows(jail: string, before: number, keep: number): number {
     return this.write(() => this.st.pruneWindows(jail, before, Math.max(0, keep)));
+  }
+
+  loadFeedList(name: string): FeedListRow | undefined {
+    const r = this.db.prepare('SELECT name, entries, fetched_at, cursor, full_at FROM feed_lists WHERE name = ?').get(name) as
+      { name: string; entries: string; fetched_at: number; cursor: string | null; full_at: number } | undefined;
+    return r && { name: r.name, entries: splitEntries(r.entries), fetchedAt: r.fetched_at, cursor: r.cursor, fullAt: r.full_at };
+  }
+
+  saveFeedList(row: FeedListRow): void {
+    const sql = 'INSERT OR REPLACE INTO feed_lists (name, entries, fetched_at, cursor, full_at) VALUES (?, ?, ?, ?, ?)';
+    this.write(() => this.db.prepare(sql).run(row.name, joinEntries(row.entries), row.fetchedAt, row.cursor, row.fullAt));
   }
 
   close(): void {
