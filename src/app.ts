@@ -56,13 +56,12 @@ import { JournalSource } from './sources/journal-source.js';
 import { jailJournalMatch } from './sources/journal-jail-match.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { storeHistory, type Store } from './store/store.js';
-import { NO_REGISTRATIONS } from './core/protection.js';
+import type { HostAddresses } from './core/protection.js';
 import { FeedService } from './daemon/feed-service.js';
 import { MemoryFeedSet, type FeedSet, type FeedSetSpec } from './firewall/feed-set.js';
 import { IpsetFeedSet } from './firewall/feed-set-ipset.js';
 import { NftFeedSet } from './firewall/feed-set-nft.js';
 import { NodeFeedFetcher } from './sources/feed-fetch.js';
-import { InterfaceAddresses } from './sources/host-addresses.js';
 
 export interface DaemonOptions {
   readonly configDir: string;
@@ -102,8 +101,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   const runner = new ExecaRunner();
   // who holds a live registration, for protectregistered: one book, fed by every jail (docs/registrations.md)
   const registrations = new RegistrationBook();
+  // the host's own addresses: never banned by a subnet ban, a feed or another node
+  const host = new OsHostAddresses();
   const factory = jailFactory({
     registrations,
+    host,
     configDir: opts.configDir,
     config,
     store,
@@ -118,8 +120,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     log: log.child({ component: 'feeds' }),
     store,
     fetcher: new NodeFeedFetcher(),
-    host: new InterfaceAddresses(),
-    registrations: NO_REGISTRATIONS,
+    host,
+    // a feed entry that covers an address registered within the default registeredttl is skipped
+    registrations: registrations.view(FEED_REGISTERED_TTL_MS),
     makeSet: feedSetMaker(runner, opts.dryRun, log),
   });
   const service = new Service({
@@ -197,11 +200,15 @@ interface FactoryContext {
   readonly senders: Pick<NotifyDeps, 'mailer' | 'whois' | 'poster'>;
   readonly journal: JournalRunner;
   readonly registrations: RegistrationBook;
+  readonly host: HostAddresses;
 }
+
+/** Feeds are not a jail's: they use registeredttl's default (config/jail-schema.ts). */
+const FEED_REGISTERED_TTL_MS = 3_600_000;
 
 function jailFactory(ctx: FactoryContext): JailFactory {
   const self = selfAddresses();
-  const host = new OsHostAddresses();
+  const host = ctx.host;
   return {
     make(cfg: JailConfig, sink: LineSink, amiEnabled: boolean): JailParts {
       const log = ctx.log.child({ jail: cfg.name });
