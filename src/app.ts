@@ -56,12 +56,18 @@ import { JournalSource } from './sources/journal-source.js';
 import { jailJournalMatch } from './sources/journal-jail-match.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { storeHistory, type Store } from './store/store.js';
-import type { HostAddresses } from './core/protection.js';
+import type { HostAddresses, LiveRegistrations } from './core/protection.js';
 import { FeedService } from './daemon/feed-service.js';
 import { MemoryFeedSet, type FeedSet, type FeedSetSpec } from './firewall/feed-set.js';
 import { IpsetFeedSet } from './firewall/feed-set-ipset.js';
 import { NftFeedSet } from './firewall/feed-set-nft.js';
 import { NodeFeedFetcher } from './sources/feed-fetch.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { DEFAULT_QUEUE_LIMIT } from './cluster/publisher.js';
+import { DEFAULT_STREAM_MAXLEN, readPasswordFile, RedisBus } from './cluster/redis-bus.js';
+import { describeTarget, type ClusterConfig } from './config/cluster-schema.js';
+import { DEFAULT_BACKOFF } from './core/backoff.js';
+import { PromClusterMetrics } from './metrics/cluster-metrics.js';
 
 export interface DaemonOptions {
   readonly configDir: string;
@@ -122,7 +128,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     fetcher: new NodeFeedFetcher(),
     host,
     // a feed entry that covers an address registered within the default registeredttl is skipped
-    registrations: registrations.view(FEED_REGISTERED_TTL_MS),
+    registrations: registrations.view(SHARED_REGISTERED_TTL_MS),
     makeSet: feedSetMaker(runner, opts.dryRun, log),
   });
   const service = new Service({
@@ -140,6 +146,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     dryRun: opts.dryRun,
     keepRules: opts.keepRules,
     metricsEndpoint,
+    cluster: makeCluster(s.cluster, { store, clock, log, metrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS) }),
   });
   const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
   const control = new ControlServer(
@@ -203,8 +210,8 @@ interface FactoryContext {
   readonly host: HostAddresses;
 }
 
-/** Feeds are not a jail's: they use registeredttl's default (config/jail-schema.ts). */
-const FEED_REGISTERED_TTL_MS = 3_600_000;
+/** Feeds and other nodes' bans are not a jail's: they use registeredttl's default (config/jail-schema.ts). */
+const SHARED_REGISTERED_TTL_MS = 3_600_000;
 
 function jailFactory(ctx: FactoryContext): JailFactory {
   const self = selfAddresses();
@@ -326,6 +333,48 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
       return { state: st.status, address, lastEventAt: st.lastEventAt, lastError: st.lastError?.message ?? null, reconnects: st.reconnects };
     },
   };
+}
+
+/** [cluster]: this node in the fleet, on Redis through ioredis (docs/cluster.md); null when off. */
+function makeCluster(
+  cfg: ClusterConfig,
+  ctx: { store: Store; clock: Clock; log: Logger; metrics: PromMetrics; host: HostAddresses; registrations: LiveRegistrations },
+): ClusterNode | null {
+  if (!cfg.enabled) return null;
+  const log = ctx.log.child({ component: 'cluster' });
+  let password = cfg.password;
+  let ca: string | null = null;
+  try {
+    if (cfg.passwordfile !== null) password = readPasswordFile(cfg.passwordfile);
+    if (cfg.cafile !== null) ca = readFileSync(cfg.cafile, 'utf8');
+  } catch (e) {
+    log.error({ event: 'cluster-file-unreadable', err: e as Error });
+    return null;
+  }
+  const bus = new RedisBus({ target: cfg.redis, password, ca, prefix: cfg.prefix, maxLen: DEFAULT_STREAM_MAXLEN, commandTimeoutMs: 5_000 });
+  const settings = {
+    node: cfg.node ?? hostname(),
+    prefix: cfg.prefix,
+    jails: cfg.jails,
+    accept: cfg.accept,
+    maxBanTime: cfg.maxbantime,
+    redis: describeTarget(cfg.redis),
+  };
+  return new ClusterNode({
+    settings,
+    bus,
+    store: ctx.store,
+    clock: ctx.clock,
+    timers: systemTimers,
+    log,
+    metrics: new PromClusterMetrics(ctx.metrics.registry),
+    host: ctx.host,
+    registrations: ctx.registrations,
+    backoff: DEFAULT_BACKOFF,
+    random: Math.random,
+    queueLimit: DEFAULT_QUEUE_LIMIT,
+    startWaitMs: 5_000,
+  });
 }
 
 /** The host's own addresses, for ignoreself. */

@@ -16,6 +16,7 @@ import { voipguardVersion } from '../control/version.js';
 import { scanArgs, type ArgOptions } from './args.js';
 import type { CliIo } from './io.js';
 import { renderJailStatus, renderServiceStatus } from './render-status.js';
+import { renderClusterStatus } from './render-cluster.js';
 import { renderStats } from './render-table.js';
 import { renderFeeds } from './render-feeds.js';
 import { renderBanned, renderIgnoreList, renderJailValue } from './render-values.js';
@@ -99,6 +100,7 @@ function parseWords(w: readonly string[]): ControlRequest {
       }
       // `status feeds`: the blocklist feeds (a jail named feeds is reached as `status feeds short`)
       if (a === 'feeds' && n === 2) return { cmd: 'feed-status' };
+      if (a === 'cluster' && n === 2) return { cmd: 'cluster-status' };
       if (n > 3 || (n === 3 && b !== 'short')) throw usage('status takes a jail name and optionally `short`');
       return { cmd: 'jail-status', jail: checkJailName(a), short: b === 'short' };
     case 'banned':
@@ -196,6 +198,8 @@ export function renderReply(req: ControlRequest, data: unknown): string {
       const all = d as ControlReplies['status-all'];
       return [renderServiceStatus(all.service), ...all.jails.map((j) => renderJailStatus(j, req.short))].join('');
     }
+    case 'cluster-status':
+      return renderClusterStatus(d as ControlReplies['cluster-status']);
     case 'stats':
       return renderStats(d as ControlReplies['stats']);
     case 'feed-status':

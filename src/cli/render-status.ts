@@ -6,6 +6,7 @@
 import type { AmiState, JailAccounts, JailAmi, JailStatus, ServiceStatus } from '../control/replies.js';
 import { renderTree, type TreeItem } from './render-tree.js';
 import { formatLocalTime } from './render-time.js';
+import { describeCluster } from './render-cluster.js';
 
 export function renderServiceStatus(s: ServiceStatus): string {
   const items: TreeItem[] = [
@@ -17,6 +18,7 @@ export function renderServiceStatus(s: ServiceStatus): string {
     items.push({ label: 'Jails not started', children: s.broken.map((b) => ({ label: b.jail, value: b.error })) });
   }
   if (s.ami) items.push({ label: 'AMI', value: describeAmi(s.ami) });
+  if (s.cluster) items.push({ label: 'Cluster', value: describeCluster(s.cluster) });
   if (s.dryRun) items.push({ label: 'Mode', value: 'dry run (memory firewall: nothing reaches the kernel)' });
   if (s.waiting.length) items.push({ label: 'Waiting for', children: s.waiting.map((w) => ({ label: w })) });
   return renderTree('Status', items);

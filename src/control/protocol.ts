@@ -32,6 +32,8 @@ interface Requests {
   'status-all': { short: boolean };
   /** `status feeds`: every blocklist feed (docs/feeds.md). */
   'feed-status': {};
+  /** `status cluster`: this node in the fleet (docs/cluster.md). */
+  'cluster-status': {};
   stats: {};
   /** Without ips: every jail with its bans. With ips: the jails that ban each. */
   banned: { ips: string[] };
@@ -79,6 +81,7 @@ const COMMANDS: readonly Command[] = [
   'jail-status',
   'status-all',
   'feed-status',
+  'cluster-status',
   'stats',
   'banned',
   'banip',
@@ -150,6 +153,7 @@ export function parseRequest(raw: unknown): ControlRequest {
     case 'ping':
     case 'version':
     case 'status':
+    case 'cluster-status':
     case 'stats':
     case 'feed-status':
     case 'get-loglevel':

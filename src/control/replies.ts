@@ -94,6 +94,25 @@ export interface ServiceStatus {
   readonly waiting: readonly string[];
   /** null when [ami] is not enabled. */
   readonly ami: AmiState | null;
+  /** null when [cluster] is not enabled. */
+  readonly cluster: ClusterStatus | null;
+}
+
+/** This node in the fleet (`status cluster --json`, docs/cluster.md). */
+export interface ClusterStatus {
+  readonly node: string;
+  readonly redis: string; // the address, never the password
+  readonly connected: boolean;
+  readonly nodesSeen: readonly string[]; // heartbeats in the last minute, this node included
+  readonly lastApplied: { readonly id: string | null; readonly at: number; readonly node: string; readonly jail: string; readonly ip: string } | null;
+  readonly queue: number; // entries waiting to be published
+  readonly published: number;
+  readonly applied: number;
+  readonly refused: Readonly<Record<string, number>>; // by reason
+  readonly dropped: number; // news lost to a full queue (replaced by a resync)
+  readonly lagMs: number | null;
+  readonly cursor: string | null; // the last stream ID read
+  readonly bansByOrigin: Readonly<Record<string, number>>;
 }
 
 export interface StatsRow {
@@ -163,6 +182,7 @@ export interface ControlReplies {
   'jail-status': JailStatus;
   /** The service's status and each running jail's, sorted by name. */
   'status-all': { readonly service: ServiceStatus; readonly jails: readonly JailStatus[] };
+  'cluster-status': ClusterStatus | null;
   stats: readonly StatsRow[];
   /** Without ips: jail → its banned IPs. With ips: ip → the jails that ban it. */
   banned: Readonly<Record<string, readonly string[]>>;

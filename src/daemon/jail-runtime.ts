@@ -24,6 +24,8 @@ export interface JailRuntimeDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** Hears every decision once it went to the firewall (the fleet publishes from here: docs/cluster.md). */
+  readonly onDecided?: (decisions: readonly Decision[]) => void;
 }
 
 export interface JailCounters {
@@ -312,6 +314,7 @@ export class JailRuntime {
     }
     if (!decisions.length) return;
     await this.toFirewall(decisions);
+    this.deps.onDecided?.(decisions);
     this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
   }
 

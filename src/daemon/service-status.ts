@@ -49,6 +49,7 @@ export function serviceStatus(svc: Service, version: string, pid: number): Servi
     broken,
     waiting,
     ami,
+    cluster: svc.deps.cluster?.report() ?? null,
   };
 }
 

@@ -238,9 +238,9 @@ export class Jail {
 
   /**
    * A manual ban, through the same door as a detected one. `duration` (ms, -1 permanent) overrides
-   * the jail's policy. Returns [] when already banned; throws VG_BAD_IP or VG_IGNORED_IP.
+   * the jail's policy; `reason` says who asked when it is not the operator ('cluster': another node). Returns [] when already banned; throws VG_BAD_IP or VG_IGNORED_IP.
    */
-  ban(ipText: string, now: number, opts: { readonly duration?: number } = {}): BanDecision[] {
+  ban(ipText: string, now: number, opts: { readonly duration?: number; readonly reason?: BanReason } = {}): BanDecision[] {
     const ip = this.checkTarget(ipText);
     const range = ip.includes('/') ? parseCidr(ip)! : null;
     // a range is refused when any address in it is never banned: loopback, the host, ignoreip
@@ -252,7 +252,7 @@ export class Jail {
     if (this.banned.has(ip)) return [];
     this.windows.delete(ip);
     this.changedWindows.add(ip);
-    return [this.startBan(ip, now, 'manual', 0, opts.duration)];
+    return [this.startBan(ip, now, opts.reason ?? 'manual', 0, opts.duration)];
   }
 
   /** A manual unban. Returns [] when the address is not banned here. */

@@ -77,6 +77,16 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- [cluster]: the last stream entry read from Redis, per key prefix, so a restart resumes there
+      CREATE TABLE cluster_cursor (
+        prefix  TEXT PRIMARY KEY,
+        last_id TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ]);
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -135,6 +135,14 @@ export class SqliteStore implements Store, FeedStore {
     this.write(() => this.st.setMeta.run(key, value));
   }
 
+  getClusterCursor(prefix: string): string | undefined {
+    return (this.st.getCursor.get(prefix) as { last_id: string } | undefined)?.last_id;
+  }
+
+  setClusterCursor(prefix: string, id: string): void {
+    this.write(() => this.st.setCursor.run(prefix, id));
+  }
+
   batch<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
     try {
@@ -221,6 +229,8 @@ function prepare(db: Db) {
     setPosition: db.prepare('INSERT OR REPLACE INTO positions (path, inode, offset, first_line_hash) VALUES (?, ?, ?, ?)'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    getCursor: db.prepare('SELECT last_id FROM cluster_cursor WHERE prefix = ?'),
+    setCursor: db.prepare('INSERT OR REPLACE INTO cluster_cursor (prefix, last_id) VALUES (?, ?)'),
     // one transaction per burst of failures: the hot path never pays a commit per line
     saveWindows: db.transaction((jail: string, rows: readonly FailureWindowRow[]) => {
       for (const r of rows) {

@@ -169,6 +169,7 @@ export function kit(
     store,
     metrics: opts.metrics ?? new NoopMetrics(),
     factory,
+    cluster: null,
     loadConfig: load,
     makeAmi: (settings) => (settings.enabled ? amiPort : null),
     logControl,

@@ -58,6 +58,7 @@ function setup(files: Record<string, string>) {
     dryRun: false,
     keepRules: false,
     feeds,
+    cluster: null,
   });
   const control = new ServiceControl(svc, { version: 'test', pid: 1, requestStop: () => undefined });
   return { svc, clock, sets, fetcher, feedStore, feeds, control, records, setFiles: (f: Record<string, string>) => (current = f) };
