@@ -5,10 +5,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync } from 'node:fs';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns.js';
-import { build, cli, CLI, Daemon, field, makeConfig, removeConfig, ROOT, waitFor, type E2eConfig } from './daemon-harness.js';
+import { build, cli, Daemon, field, makeConfig, removeConfig, waitFor, type E2eConfig } from './daemon-harness.js';
 
 const JAIL = `
 [asterisk]
@@ -26,21 +25,9 @@ let daemon: Daemon | null = null;
 let session = 0;
 
 /** The newest source file's mtime: the build is only redone when a source is newer than it. */
-function newestSource(dir: string): number {
-  let t = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    t = Math.max(t, st.isDirectory() ? newestSource(p) : st.mtimeMs);
-  }
-  return t;
-}
-
 before(async () => {
   if (!root) return;
-  // another e2e file may be running the built daemon right now: rewriting dist under it would make
-  // its next start read half-written modules, so a fresh build is left alone
-  if (!existsSync(CLI) || statSync(join(ROOT, 'dist', 'src', 'app.js')).mtimeMs < newestSource(join(ROOT, 'src'))) build();
+  build();
   pair = await createNetnsPair();
   await pair.serve([5060]);
   cfg = makeConfig(JAIL);
