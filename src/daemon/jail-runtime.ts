@@ -63,6 +63,8 @@ export class JailRuntime {
   private readonly awaitingKernel = new Map<string, number>();
   private readonly parts: JailParts;
   private batch: Decision[] = [];
+  /** The firewall's structure (actionstart), made in the background by start(). */
+  private structure: Promise<void> = Promise.resolve();
   private readonly writer: JailStoreWriter;
   private flushing: Promise<void> | null = null;
   private restoring: Promise<void> | null = null;
@@ -132,11 +134,16 @@ export class JailRuntime {
    * control socket answers and new failures are counted however many bans come back. Decisions
    * taken meanwhile queue in the actions behind the structure and go between the refill's slices.
    */
+  /** Settles when the structure start() began is made (or failed: the actions retry it themselves). */
+  structureMade(): Promise<void> {
+    return this.structure;
+  }
+
   async start(): Promise<void> {
     const now = this.deps.clock.now();
     // the firewall's structure commands (actionstart) run first in the actions' queue, in the
     // background: bans decided before they are done wait behind them there
-    void this.parts.actions.start();
+    this.structure = this.parts.actions.start();
     const active = this.deps.store.activeBans(this.name);
     const restored = this.parts.engine.restore(active, now);
     // queued now, right behind the structure, before any line is read: a reconcile after a new

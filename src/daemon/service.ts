@@ -112,6 +112,9 @@ export class Service {
     this.startAmi(config.service.ami);
     for (const cfg of config.jails) if (cfg.enabled) await this.startJail(cfg, config.service.ami.enabled);
     await this.deps.feeds?.start(config, this.deps.clock.now());
+    // the jails hook their chains in the background (ready first): the feeds' jumps go back in front after
+    const feeds = this.deps.feeds;
+    if (feeds) void Promise.all([...this.runtimes.values()].map((r) => r.structureMade())).then(() => feeds.hookFirst());
     this.markAmiUse();
     // the fleet's active bans are in before ready (docs/cluster.md)
     await this.deps.cluster?.start(new RuntimeClusterJails(this.runtimes, this.deps.store));

@@ -72,8 +72,18 @@ test('daemon: a feed file reaches the kernel, survives a restart without its sou
   const text = cli(cfg, ['status', 'feeds']);
   assert.match(text.out, /Status for the feed: local/);
   assert.match(text.out, /Entries:\t2/);
-  const rules = (await pair.exec(pair.defender, ['iptables', '-S', 'INPUT'])).stdout.split('\n').filter((l) => l.startsWith('-A'));
-  assert.equal(rules[0], '-A INPUT -j f2b-feed-local', `the feed is hooked before the jail chains:\n${rules.join('\n')}`);
+  // the jails hook their chains in the background after start; the feed's jump then goes back in front
+  const inputRules = async (): Promise<string[]> =>
+    (await pair.exec(pair.defender, ['iptables', '-S', 'INPUT'])).stdout.split('\n').filter((l) => l.startsWith('-A'));
+  const rules = (await waitFor(
+    'the feed hooked before the jail chains',
+    async () => {
+      const r = await inputRules();
+      return r[0] === '-A INPUT -j f2b-feed-local' && r.some((l) => l.includes('f2b-asterisk-udp')) ? r : null;
+    },
+    20_000,
+  ))!;
+  assert.equal(rules.filter((l) => l === '-A INPUT -j f2b-feed-local').length, 1, `one jump to the feed:\n${rules.join('\n')}`);
   await stop(d1);
 
   // the rules stayed (a plain stop); remove them to prove the restart refills from the database
