@@ -70,7 +70,9 @@ export class AmiFailureFilter {
       source: AMI_SOURCE,
       fallbackTime: e.receivedAt,
       events: this.events,
-      ...(this.signals ? { signals: this.signals } : {}),
+      signals: this.signals,
+      // the session shaped the event to one value per key (sources/ami-event-shape.ts) and reported repeats itself
+      uniqueKeys: e.uniqueKeys === true,
     });
     let signal = r.signal ?? null;
     if (signal !== null && Math.abs(signal.time - e.receivedAt) > this.maxSkewMs) signal = { ...signal, time: e.receivedAt };
