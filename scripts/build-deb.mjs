@@ -4,7 +4,7 @@
 //   /usr/lib/voipguard        the program: dist/src, package.json, shipped filter.d/action.d/asterisk,
 //                             production node_modules (`npm ci --omit=dev` in the staging dir)
 //   /usr/bin/voipguard        a small launcher (packaging/deb/voipguard), not a link into a clone
-//   /etc/voipguard            voipguard.conf, jail.conf, jail.d/, filter.d/, action.d/: conffiles
+//   /etc/voipguard            voipguard.conf, jail.conf, jail.d/, filter.d/, action.d/, feed.d/: conffiles
 //   /lib/systemd/system       voipguard.service;  /etc/logrotate.d/voipguard
 // Network: only the npm registry, through `npm ci`. better-sqlite3's addon is compiled once: the one
 // the repository's own `npm ci` built is reused when it is the same version (same Node), otherwise
@@ -64,7 +64,7 @@ copyFileSync(join(root, 'packaging', 'deb', 'voipguard'), join(stage, 'usr', 'bi
 chmodSync(join(stage, 'usr', 'bin', 'voipguard'), 0o755);
 mkdirSync(join(etc, 'jail.d'), { recursive: true });
 for (const f of ['voipguard.conf', 'jail.conf']) copyFileSync(join(root, f), join(etc, f));
-for (const d of ['filter.d', 'action.d']) {
+for (const d of ['filter.d', 'action.d', 'feed.d']) {
   mkdirSync(join(etc, d), { recursive: true });
   for (const f of readdirSync(join(root, d)).filter((n) => n.endsWith('.conf'))) copyFileSync(join(root, d, f), join(etc, d, f));
 }

@@ -19,18 +19,28 @@ import { journalRunner, type JournalRunner } from './sources/journal-process.js'
 import { SystemClock, type Clock } from './core/clock.js';
 import { VoipguardError } from './core/errors.js';
 import { normalizeIp } from './core/ip.js';
-import type { LogLine } from './core/types.js';
+import type { AuthSignal } from './core/auth-signal.js';
+import type { AmiEvent } from './core/types.js';
 import { ControlServer } from './control/control-server.js';
 import { AttemptCorrelator } from './correlate/attempt-correlator.js';
+import { attemptClass } from './correlate/attempt-classes.js';
 import { voipguardVersion } from './control/version.js';
 import type { AmiState } from './control/replies.js';
 import { ServiceControl } from './daemon/control-handler.js';
 import { runDaemon, StopSwitch, type Closable } from './daemon/daemon-run.js';
 import { LogTarget } from './daemon/log-target.js';
-import type { FailureGate, JailFactory, JailParts, SourcePort } from './daemon/ports.js';
+import type { FailureGate, JailFactory, JailParts, LineSink, SourcePort } from './daemon/ports.js';
 import { Service, type AmiPort, type AmiSettings } from './daemon/service.js';
 import { loadFilter } from './filters/load-filter.js';
+import type { LineFilter } from './filters/filter.js';
 import { Jail } from './jails/jail.js';
+import { RegistrationBook } from './jails/registration-book.js';
+import { registeredGuardFor } from './jails/protect-registered.js';
+import { amiRegistration } from './filters/ami-registrations.js';
+import { registrationOf } from './filters/successful-auth.js';
+import { queryContacts } from './sources/ami-contacts.js';
+import { requireRanges, SubnetBans, subnetSettingsOf } from './jails/subnet-bans.js';
+import { OsHostAddresses } from './daemon/host-addresses.js';
 import { createLogger, type Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
 import { PromMetrics } from './metrics/prom-metrics.js';
@@ -38,12 +48,26 @@ import { MetricsEndpoint } from './metrics/metrics-server.js';
 import { loadJailNotifiers, withNotifiers } from './actions/jail-notifiers.js';
 import { AmiClient } from './sources/ami-client.js';
 import { AmiFailureFilter } from './filters/ami-failures.js';
+import { authSignalsFor } from './config/account-schema.js';
+import type { GuardNotice } from './core/auth-signal.js';
 import { systemTimers } from './core/timers.js';
 import { checkGlobCaps, FileSource } from './sources/file-source.js';
 import { JournalSource } from './sources/journal-source.js';
 import { jailJournalMatch } from './sources/journal-jail-match.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { storeHistory, type Store } from './store/store.js';
+import type { HostAddresses, LiveRegistrations } from './core/protection.js';
+import { FeedService } from './daemon/feed-service.js';
+import { MemoryFeedSet, type FeedSet, type FeedSetSpec } from './firewall/feed-set.js';
+import { IpsetFeedSet } from './firewall/feed-set-ipset.js';
+import { NftFeedSet } from './firewall/feed-set-nft.js';
+import { NodeFeedFetcher } from './sources/feed-fetch.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { DEFAULT_QUEUE_LIMIT } from './cluster/publisher.js';
+import { DEFAULT_STREAM_MAXLEN, readPasswordFile, RedisBus } from './cluster/redis-bus.js';
+import { describeTarget, type ClusterConfig } from './config/cluster-schema.js';
+import { DEFAULT_BACKOFF } from './core/backoff.js';
+import { PromClusterMetrics } from './metrics/cluster-metrics.js';
 
 export interface DaemonOptions {
   readonly configDir: string;
@@ -81,7 +105,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   await metricsEndpoint.apply(s.metrics.listen);
   closeLast.push(metricsEndpoint, store, logTarget);
   const runner = new ExecaRunner();
+  // who holds a live registration, for protectregistered: one book, fed by every jail (docs/registrations.md)
+  const registrations = new RegistrationBook();
+  // the host's own addresses: never banned by a subnet ban, a feed or another node
+  const host = new OsHostAddresses();
   const factory = jailFactory({
+    registrations,
+    host,
     configDir: opts.configDir,
     config,
     store,
@@ -92,8 +122,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     senders: notifySenders(runner),
     journal: journalRunner(runner),
   });
+  const feeds = new FeedService({
+    log: log.child({ component: 'feeds' }),
+    store,
+    fetcher: new NodeFeedFetcher(),
+    host,
+    // a feed entry that covers an address registered within the default registeredttl is skipped
+    registrations: registrations.view(SHARED_REGISTERED_TTL_MS),
+    makeSet: feedSetMaker(runner, opts.dryRun, log),
+  });
   const service = new Service({
     config,
+    feeds,
     configDir: opts.configDir,
     clock,
     log,
@@ -101,11 +141,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     metrics,
     factory,
     loadConfig: load,
-    makeAmi: (settings) => makeAmi(settings, clock, log, metrics),
+    makeAmi: (settings) => makeAmi(settings, clock, log, metrics, registrations),
     logControl: logTarget.control(),
     dryRun: opts.dryRun,
     keepRules: opts.keepRules,
     metricsEndpoint,
+    cluster: makeCluster(s.cluster, { store, clock, log, metrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS) }),
   });
   const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
   const control = new ControlServer(
@@ -137,6 +178,15 @@ export function firewallMaker(runner: CommandRunner, dryRun: boolean): FirewallM
   };
 }
 
+/** A feed's kernel set: ipset or nftables commands through the runner, or memory in a dry run. */
+export function feedSetMaker(runner: CommandRunner, dryRun: boolean, log: Logger): (spec: FeedSetSpec, firewall: 'iptables' | 'nftables') => FeedSet {
+  return (spec, firewall) => {
+    const l = log.child({ component: 'feed-set' });
+    if (dryRun) return new MemoryFeedSet(spec, l);
+    return firewall === 'nftables' ? new NftFeedSet(spec, runner, l) : new IpsetFeedSet(spec, runner, l);
+  };
+}
+
 /** sendmail and whois through the runner, webhooks over node:http(s). */
 export function notifySenders(runner: CommandRunner): Pick<NotifyDeps, 'mailer' | 'whois' | 'poster'> {
   return {
@@ -156,29 +206,47 @@ interface FactoryContext {
   readonly firewalls: FirewallMaker;
   readonly senders: Pick<NotifyDeps, 'mailer' | 'whois' | 'poster'>;
   readonly journal: JournalRunner;
+  readonly registrations: RegistrationBook;
+  readonly host: HostAddresses;
 }
+
+/** Feeds and other nodes' bans are not a jail's: they use registeredttl's default (config/jail-schema.ts). */
+const SHARED_REGISTERED_TTL_MS = 3_600_000;
 
 function jailFactory(ctx: FactoryContext): JailFactory {
   const self = selfAddresses();
+  const host = ctx.host;
   return {
-    make(cfg: JailConfig, sink: (l: LogLine) => void, amiEnabled: boolean): JailParts {
+    make(cfg: JailConfig, sink: LineSink, amiEnabled: boolean): JailParts {
       const log = ctx.log.child({ jail: cfg.name });
       const history = storeHistory(ctx.store, ctx.config.service.dbpurgeage, (e) => log.warn({ event: 'history-failed', err: (e as Error).message }));
-      const engine = new Jail(cfg, { history, selfAddresses: self });
       const filter = cfg.filter
-        ? loadFilter(cfg.filter.name, { configDir: ctx.configDir, args: cfg.filter.args, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) })
+        ? loadFilter(cfg.filter.name, {
+            configDir: ctx.configDir,
+            args: cfg.filter.args,
+            signals: authSignalsFor(cfg),
+            ...(cfg.timezone ? { timezone: cfg.timezone } : {}),
+          })
         : null;
+      const book = ctx.registrations;
+      const inputs = { readsSecurityEvents: filter?.readsSecurityEvents === true, takesAmi: cfg.ami && amiEnabled };
+      // a NOTICE line names no account: only a credential failure may be a registered device's own
+      const registered = registeredGuardFor(cfg, inputs, book, (f) => attemptClass(f).name === 'bad-credentials');
+      // a subnet ban never covers the host or an address registered right now (docs/firewall.md)
+      const subnets = new SubnetBans(subnetSettingsOf(cfg), host, book.view(cfg.registeredttl));
+      const engine = new Jail(cfg, { history, selfAddresses: self, subnets, ...(registered ? { registered } : {}) });
       const firewall = loadJailActions(
-        { jail: cfg.name, actions: cfg.actions, params: cfg.raw },
+        { jail: cfg.name, actions: cfg.actions, params: cfg.raw, dropRepeat: cfg.droprepeat },
         { configDir: ctx.configDir, firewalls: ctx.firewalls, store: ctx.store, log: ctx.log, metrics: ctx.metrics },
       );
+      requireRanges(cfg, firewall.rangesRefusedBy());
       // mail/webhook entries of the same action list; bans are queued for them before the firewall runs
       const notifiers = loadJailNotifiers(
         { jail: cfg.name, actions: cfg.actions },
         { configDir: ctx.configDir, timers: systemTimers, clock: ctx.clock, log, metrics: ctx.metrics, hostname: hostname(), ...ctx.senders },
       );
       const actions = withNotifiers(firewall, notifiers);
-      const ami = cfg.ami && amiEnabled ? new AmiFailureFilter({ events: cfg.amievents, jail: cfg.name, log }) : null;
+      const ami = cfg.ami && amiEnabled ? new AmiFailureFilter({ events: cfg.amievents, jail: cfg.name, log, signals: authSignalsFor(cfg) }) : null;
       // one attempt seen through AMI, the security log and the notice log counts once
       const correlator = new AttemptCorrelator(cfg.correlate);
       // counted failures also feed sendmail-whois-lines (their lines go into the ban mail)
@@ -192,12 +260,20 @@ function jailFactory(ctx: FactoryContext): JailFactory {
                 return counted;
               },
             };
-      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log) };
+      const alarm = notifiers.actions.length ? { alarm: (n: GuardNotice) => notifiers.alarm(n) } : {};
+      // SuccessfulAuth lines of this jail's logs (AMI events reach the book from the connection itself)
+      const feed = {
+        success: (s: AuthSignal, now: number) => {
+          const r = registrationOf(s);
+          if (r !== null) book.observe(r, now);
+        },
+      };
+      return { engine, filter, ami, gate, actions, sources: makeSources(cfg, sink, ctx, log, filter), registrations: feed, ...alarm };
     },
   };
 }
 
-function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryContext, log: Logger): SourcePort[] {
+function makeSources(cfg: JailConfig, sink: LineSink, ctx: FactoryContext, log: Logger, filter: LineFilter | null): SourcePort[] {
   const deps = { store: ctx.store, clock: ctx.clock, log: log.child({ component: 'source' }), onLine: sink };
   if (cfg.backend === 'systemd') {
     // the jail's journalmatch, else its filter's [Init] one; none is VG_JOURNAL_MATCH (jail skipped)
@@ -206,10 +282,12 @@ function makeSources(cfg: JailConfig, sink: (l: LogLine) => void, ctx: FactoryCo
   }
   if (cfg.logpath.length === 0) return [];
   checkGlobCaps(cfg.logpath, cfg.maxlogfiles, { file: cfg.file, section: cfg.name });
-  return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|`, maxFiles: cfg.maxlogfiles }, deps)];
+  // the tails cut lines on bytes and run the filter's literal pre-check before decoding (one screen per file)
+  const screen = { screen: () => filter?.byteScreen?.() ?? null, onSkip: sink.skipped };
+  return [new FileSource({ patterns: cfg.logpath, backend: cfg.backend, keyPrefix: `${cfg.name}|`, maxFiles: cfg.maxlogfiles }, { ...deps, ...screen })];
 }
 
-function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Metrics): AmiPort | null {
+function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Metrics, registrations: RegistrationBook): AmiPort | null {
   if (!settings.enabled) return null;
   const log = root.child({ component: 'ami' });
   const address = `${settings.host}:${settings.port}`;
@@ -223,10 +301,19 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
     return { start: () => undefined, stop: async () => undefined, state: () => dead };
   }
   // one session implementation, on asterisk-manager (docs/ami.md)
-  const client = new AmiClient({ host: settings.host, port: settings.port, username: settings.username, secret }, { log, clock });
+  // security events, and the system class for ContactStatus (docs/registrations.md)
+  const client = new AmiClient({ host: settings.host, port: settings.port, username: settings.username, secret, eventMask: 'security,system' }, { log, clock });
   return {
     start(onEvent) {
-      client.onEvent(onEvent);
+      // SuccessfulAuth, ContactStatus and the contact list go to the book whichever jails run (or none yet)
+      const register = (e: AmiEvent): void => {
+        const sig = amiRegistration(e);
+        if (sig !== null) registrations.observe(sig, clock.now());
+      };
+      client.onEvent((e) => {
+        register(e);
+        onEvent(e);
+      });
       let last = '';
       let reconnects = 0;
       client.onState((st) => {
@@ -235,6 +322,8 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
         if (st.status === last) return;
         last = st.status;
         log.info({ event: 'ami-state', state: st.status, address, err: st.lastError?.message });
+        // the contacts made while we were away (ContactList items, for the book only)
+        if (st.status === 'connected') void queryContacts({ action: (f) => client.action(f), now: () => clock.now(), log, deliver: register });
       });
       client.start();
     },
@@ -244,6 +333,48 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
       return { state: st.status, address, lastEventAt: st.lastEventAt, lastError: st.lastError?.message ?? null, reconnects: st.reconnects };
     },
   };
+}
+
+/** [cluster]: this node in the fleet, on Redis through ioredis (docs/cluster.md); null when off. */
+function makeCluster(
+  cfg: ClusterConfig,
+  ctx: { store: Store; clock: Clock; log: Logger; metrics: PromMetrics; host: HostAddresses; registrations: LiveRegistrations },
+): ClusterNode | null {
+  if (!cfg.enabled) return null;
+  const log = ctx.log.child({ component: 'cluster' });
+  let password = cfg.password;
+  let ca: string | null = null;
+  try {
+    if (cfg.passwordfile !== null) password = readPasswordFile(cfg.passwordfile);
+    if (cfg.cafile !== null) ca = readFileSync(cfg.cafile, 'utf8');
+  } catch (e) {
+    log.error({ event: 'cluster-file-unreadable', err: e as Error });
+    return null;
+  }
+  const bus = new RedisBus({ target: cfg.redis, password, ca, prefix: cfg.prefix, maxLen: DEFAULT_STREAM_MAXLEN, commandTimeoutMs: 5_000 });
+  const settings = {
+    node: cfg.node ?? hostname(),
+    prefix: cfg.prefix,
+    jails: cfg.jails,
+    accept: cfg.accept,
+    maxBanTime: cfg.maxbantime,
+    redis: describeTarget(cfg.redis),
+  };
+  return new ClusterNode({
+    settings,
+    bus,
+    store: ctx.store,
+    clock: ctx.clock,
+    timers: systemTimers,
+    log,
+    metrics: new PromClusterMetrics(ctx.metrics.registry),
+    host: ctx.host,
+    registrations: ctx.registrations,
+    backoff: DEFAULT_BACKOFF,
+    random: Math.random,
+    queueLimit: DEFAULT_QUEUE_LIMIT,
+    startWaitMs: 5_000,
+  });
 }
 
 /** The host's own addresses, for ignoreself. */

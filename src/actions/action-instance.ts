@@ -8,12 +8,13 @@ import type { Logger } from '../log/logger.js';
 import type { FirewallOp, Metrics } from '../metrics/metrics.js';
 import { NoopMetrics } from '../metrics/noop-metrics.js';
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
-import { FirewallCommandError, type Firewall, type FirewallBan } from '../firewall/firewall.js';
+import { FirewallCommandError, Listing, type Firewall, type FirewallBan } from '../firewall/firewall.js';
+import { Slicer, turn } from '../core/slices.js';
+import { compareListing, MAX_TOUCHED, placeholder, type CheckProbe } from './kernel-audit.js';
+
+export type { CheckProbe } from './kernel-audit.js';
 
 export const FIREWALL_BACKOFF: BackoffOptions = Object.freeze({ firstMs: 1000, baseMs: 2000, factor: 2, capMs: 60_000, jitter: 0 });
-
-// a kernel timer rounds up to whole seconds: a ban this close to its end may lapse on its own
-const EXPIRY_SLACK_MS = 2000;
 
 export interface InstanceStats {
   readonly repairs: number;
@@ -22,15 +23,10 @@ export interface InstanceStats {
 }
 
 /**
- * The read-only half of a check (is the structure intact, which bans does the kernel list), taken
- * outside the jail's firewall queue so a ban never waits for it. `generation` says what the
- * instance believed when it was taken: check() uses it only if no kernel change ran since.
+ * The bans of a restore go to the kernel this many per transaction, so a new ban decided meanwhile
+ * waits for one slice at most, not for the whole restore (one script per slice and per tool).
  */
-export interface CheckProbe {
-  readonly generation: number;
-  readonly intact: boolean;
-  readonly listed: Set<string> | { readonly error: unknown } | null;
-}
+export const RESTORE_SLICE = 10_000;
 
 export interface InstanceOptions {
   readonly backoff?: BackoffOptions;
@@ -42,13 +38,17 @@ export class ActionInstance {
   private readonly inKernel = new Map<string, FirewallBan>();
   private readonly pendingBan = new Map<string, FirewallBan>();
   private readonly pendingUnban = new Set<string>();
+  /** Bans of a restore (reconcile) not sent yet: a slice at a time, new decisions go first. */
+  private readonly backlog = new Map<string, FirewallBan>();
   private attempt = 0;
   private retryAt: number | null = null;
   private resync = false;
   private repairs = 0;
   private failures = 0;
-  /** Bumped before and after every call that changes the kernel: a probe taken across one is stale. */
+  /** Bumped before and after every call that changes the whole structure: a probe taken across one is stale. */
   private generation = 0;
+  /** The `touched` sets of the probes in flight (and not yet used by check()). */
+  private readonly probing = new Set<Set<string>>();
 
   private readonly backoff: BackoffOptions;
   private readonly metrics: Metrics;
@@ -97,53 +97,114 @@ export class ActionInstance {
     }
     this.started = false;
     this.inKernel.clear();
+    this.backlog.clear();
   }
 
   /** Queues bans and unbans; a later decision for the same address replaces an earlier one. */
   queue(bans: readonly FirewallBan[], unbans: readonly string[]): void {
     for (const ip of unbans) {
       this.pendingBan.delete(ip);
+      this.backlog.delete(ip);
       this.pendingUnban.add(ip);
     }
     for (const b of bans) {
       this.pendingUnban.delete(b.ip);
+      this.backlog.delete(b.ip);
       this.pendingBan.set(b.ip, b);
     }
   }
 
+  /** Restore bans still to send. */
+  get backlogSize(): number {
+    return this.backlog.size;
+  }
+
+  /** True while a failed change waits for its retry (due at or after `now`). */
+  waitingRetry(now: number): boolean {
+    return this.retryAt !== null && now < this.retryAt;
+  }
+
+  /**
+   * Sends the next slice of the restore (and whatever else is pending). Returns the addresses of
+   * the slice, for the store; a failure keeps them pending, retried as one batch like any other.
+   */
+  async restoreSlice(now: number): Promise<string[]> {
+    const slice = this.takeSlice();
+    await this.flush(now);
+    return slice;
+  }
+
+  /** Moves the next RESTORE_SLICE bans of the backlog to the pending ones. */
+  private takeSlice(): string[] {
+    const slice: string[] = [];
+    for (const [ip, b] of this.backlog) {
+      if (slice.length >= RESTORE_SLICE) break;
+      this.backlog.delete(ip);
+      if (!this.pendingUnban.has(ip) && !this.pendingBan.has(ip)) this.pendingBan.set(ip, b);
+      slice.push(ip);
+    }
+    return slice;
+  }
+
   /** Sends what is pending, unless a retry is scheduled later than `now` (then `force` overrides). */
-  async flush(now: number, force = false): Promise<void> {
+  async flush(now: number, force = false, refresh = false): Promise<void> {
     if (!force && this.retryAt !== null && now < this.retryAt) return;
     if (!this.started && !(await this.start(now))) return;
     if (this.resync && this.firewall.listable) {
       if (!(await this.relist(now))) return;
     }
+    // a flush of 100,000 bans gives the event loop a turn every slice (core/slices.ts); the
+    // queue is the jail's own and serialised, so nothing else changes the pending maps meanwhile
+    const slicer = new Slicer();
     const ban: FirewallBan[] = [];
-    for (const b of this.pendingBan.values()) {
-      const have = this.inKernel.get(b.ip);
-      // present already: a re-add would duplicate a rule, unless the kernel keeps a timer to update
-      if (have && (!this.firewall.kernelTimeouts || have.until === b.until)) this.pendingBan.delete(b.ip);
-      else ban.push(b);
-    }
+    const banned = new Map<string, FirewallBan>();
     const unban: string[] = [];
+    const dropped = new Set<string>();
+    for (const b of this.pendingBan.values()) {
+      if (slicer.due()) await turn();
+      const have = this.inKernel.get(b.ip);
+      if (have && Boolean(have.drop) !== Boolean(b.drop)) {
+        // the verdict changes (droprepeat): the old entry goes, the new one comes, in one transaction
+        unban.push(b.ip);
+        if (have.drop) dropped.add(b.ip);
+        ban.push(b);
+        banned.set(b.ip, b);
+      }
+      // present already: a re-add would duplicate a rule, unless the kernel keeps a timer to update
+      // (`refresh`: at start, every kernel timer is set again from the store)
+      else if (have && (!this.firewall.kernelTimeouts || (have.until === b.until && !refresh))) this.pendingBan.delete(b.ip);
+      else {
+        ban.push(b);
+        banned.set(b.ip, b);
+      }
+    }
     for (const ip of this.pendingUnban) {
-      if (this.inKernel.has(ip)) unban.push(ip);
-      else this.pendingUnban.delete(ip);
+      if (slicer.due()) await turn();
+      const have = this.inKernel.get(ip);
+      if (have) {
+        unban.push(ip);
+        if (have.drop) dropped.add(ip);
+      } else this.pendingUnban.delete(ip);
     }
     if (ban.length === 0 && unban.length === 0) return;
     // one transaction: bans, unbans, or a batch of both
     const op: FirewallOp = unban.length === 0 ? 'ban' : ban.length === 0 ? 'unban' : 'batch';
+    for (const t of this.probing) {
+      if (t.size > MAX_TOUCHED) continue;
+      for (const b of ban) t.add(b.ip);
+      for (const ip of unban) t.add(ip);
+    }
     let result;
     try {
-      result = await this.changing(() => this.firewall.apply({ ban, unban }, now));
+      result = await this.firewall.apply({ ban, unban, ...(dropped.size ? { dropped } : {}) }, now);
     } catch (e) {
       this.metrics.firewallCommand(this.action, op, false);
       this.failed(e, now, 'apply', ban.length + unban.length);
       return;
     }
     this.metrics.firewallCommand(this.action, op, result.failed.length === 0);
-    const banned = new Map(ban.map((b) => [b.ip, b]));
     for (const ip of result.done) {
+      if (slicer.due()) await turn();
       const b = banned.get(ip);
       if (b) {
         this.inKernel.set(ip, b);
@@ -162,17 +223,20 @@ export class ActionInstance {
 
   /**
    * Start-up: the kernel is made to hold exactly `desired`. Listable actions are diffed (missing
-   * bans added, unknown ones removed); others are flushed and refilled.
+   * bans added, unknown ones removed; with kernel timers, every timer is set again from the store's
+   * end of ban); others are flushed and refilled. The unbans and the first RESTORE_SLICE bans go
+   * now, in one transaction per batch command; the rest wait in the backlog (restoreSlice()).
+   * Returns the addresses of the first slice.
    */
-  async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number): Promise<void> {
+  async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number): Promise<string[]> {
     if (!this.started && !(await this.start(now))) {
       this.replacePending(desired, []);
-      return;
+      return [];
     }
     if (this.firewall.listable) {
       if (!(await this.relist(now))) {
         this.replacePending(desired, []);
-        return;
+        return [];
       }
     } else {
       try {
@@ -186,13 +250,18 @@ export class ActionInstance {
       desired,
       [...this.inKernel.keys()].filter((ip) => !desired.has(ip)),
     );
-    await this.flush(now, true);
+    // the rest follows in slices (restoreSlice), with new decisions going between them
+    const slice = this.takeSlice();
+    await this.flush(now, true, true);
+    return slice;
   }
 
   /** The read-only half of check(), safe to run beside apply(); null when not started. */
   async probe(): Promise<CheckProbe | null> {
     if (!this.started) return null;
     const generation = this.generation;
+    const touched = new Set<string>();
+    this.probing.add(touched);
     let intact: boolean;
     try {
       intact = await this.firewall.intact();
@@ -207,35 +276,48 @@ export class ActionInstance {
         listed = { error: e };
       }
     }
-    return { generation, intact, listed };
+    return { generation, intact, listed, touched };
   }
 
   /**
    * The periodic check: structure intact? kernel still holding our bans? then due retries. With a
    * probe taken while nothing changed the kernel, its findings are used; otherwise it probes now.
    */
-  async check(now: number, probe: CheckProbe | null = null): Promise<void> {
+  async check(now: number, probe?: CheckProbe | null): Promise<void> {
+    if (probe) this.probing.delete(probe.touched as Set<string>);
     if (this.started) {
-      const p = probe !== null && probe.generation === this.generation ? probe : await this.probe();
+      // bans sent while the probe ran do not make it stale (their addresses are left out of the
+      // audit). A change of the whole structure (start, repair, relisting: each leaves the kernel's
+      // state freshly known) or a probe taken before the start does: this check's audit is skipped
+      // rather than probing again here, in the queue, where every ban would wait for it; the next
+      // check audits. Only a caller that brings no probe at all gets one taken now.
+      const usable = probe !== null && probe !== undefined && probe.generation === this.generation && probe.touched.size <= MAX_TOUCHED;
+      const p = usable ? probe : probe === undefined ? await this.probe() : null;
+      if (p !== probe && p) this.probing.delete(p.touched as Set<string>);
       if (p !== null) {
         // a broken structure is a failed check command (actioncheck exits non-zero)
         this.metrics.firewallCommand(this.action, 'check', p.intact);
         if (!p.intact) await this.repair(now);
-        else if (p.listed !== null) this.audit(now, p.listed);
+        else if (p.listed !== null) this.audit(now, p.listed, p.touched);
       }
     }
     await this.flush(now);
   }
 
+  /** A probe that check() will not use (the caller gave up on it): stops recording for it. */
+  dropProbe(probe: CheckProbe | null): void {
+    if (probe) this.probing.delete(probe.touched as Set<string>);
+  }
+
   pendingBans(): string[] {
-    return [...this.pendingBan.keys()];
+    return [...this.pendingBan.keys(), ...this.backlog.keys()];
   }
   pendingUnbans(): string[] {
     return [...this.pendingUnban.keys()];
   }
   /** The ban of `ip` has reached the kernel and nothing newer is waiting. */
   holds(ip: string): boolean {
-    return this.inKernel.has(ip) && !this.pendingBan.has(ip);
+    return this.inKernel.has(ip) && !this.pendingBan.has(ip) && !this.backlog.has(ip);
   }
   stats(): InstanceStats {
     return { repairs: this.repairs, failures: this.failures, retryAt: this.retryAt };
@@ -258,29 +340,20 @@ export class ActionInstance {
     }
   }
 
-  private audit(now: number, result: Set<string> | { readonly error: unknown }): void {
+  private audit(now: number, result: Set<string> | { readonly error: unknown }, touched: ReadonlySet<string>): void {
     const ok = result instanceof Set;
     this.metrics.firewallCommand(this.action, 'check', ok);
     if (!ok) {
       this.log.warn({ event: 'firewall-list-failed', action: this.id, ...fieldsOf(result.error) });
       return;
     }
-    const listed = result;
-    let lost = 0;
-    for (const [ip, b] of this.inKernel) {
-      if (listed.has(ip)) continue;
-      this.inKernel.delete(ip);
-      if (this.firewall.kernelTimeouts && b.until !== null && b.until <= now + EXPIRY_SLACK_MS) continue;
-      if (!this.pendingBan.has(ip) && !this.pendingUnban.has(ip)) this.pendingBan.set(ip, b);
-      lost++;
-    }
-    let unknown = 0;
-    for (const ip of listed) {
-      if (this.inKernel.has(ip) || this.pendingBan.has(ip)) continue;
-      this.inKernel.set(ip, placeholder(ip));
-      this.pendingUnban.add(ip);
-      unknown++;
-    }
+    const { lost, unknown } = compareListing(
+      { inKernel: this.inKernel, pendingBan: this.pendingBan, pendingUnban: this.pendingUnban, backlog: this.backlog },
+      result,
+      touched,
+      now,
+      this.firewall.kernelTimeouts,
+    );
     if (lost > 0) {
       this.repairs++;
       this.log.warn({ event: 'firewall-repair', action: this.id, lost, repairs: this.repairs });
@@ -298,7 +371,11 @@ export class ActionInstance {
       const listed = await this.counted('reconcile', () => this.changing(() => this.firewall.list()));
       const known = new Map(this.inKernel);
       this.inKernel.clear();
-      for (const ip of listed) this.inKernel.set(ip, known.get(ip) ?? placeholder(ip));
+      for (const ip of listed) {
+        const drop = listed instanceof Listing && listed.dropped.has(ip);
+        const k = known.get(ip);
+        this.inKernel.set(ip, k && Boolean(k.drop) === drop ? k : placeholder(ip, drop));
+      }
       this.resync = false;
       return true;
     } catch (e) {
@@ -327,10 +404,12 @@ export class ActionInstance {
     }
   }
 
+  /** The restore: `desired` goes to the backlog (sent a slice at a time), `unban` at the next flush. */
   private replacePending(desired: ReadonlyMap<string, FirewallBan>, unban: readonly string[]): void {
     this.pendingBan.clear();
     this.pendingUnban.clear();
-    for (const b of desired.values()) this.pendingBan.set(b.ip, b);
+    this.backlog.clear();
+    for (const b of desired.values()) this.backlog.set(b.ip, b);
     for (const ip of unban) this.pendingUnban.add(ip);
   }
 
@@ -345,11 +424,6 @@ export class ActionInstance {
       `${this.id} ${step} failed; retry in ${delay} ms`,
     );
   }
-}
-
-// an address found in the kernel whose ban we know nothing about (its timer, if any, is unknown)
-function placeholder(ip: string): FirewallBan {
-  return { ip, family: ip.includes(':') ? 'inet6' : 'inet4', time: 0, until: null, banCount: 0, failures: 0 };
 }
 
 function fieldsOf(e: unknown): Record<string, unknown> {

@@ -15,12 +15,16 @@ import type { ConntrackPurger } from '../firewall/conntrack.js';
 import { familyOf, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 import { loadActionDefinition, type ActionDefinition } from '../firewall/action-definition.js';
 import { ActionInstance, FIREWALL_BACKOFF, type InstanceStats } from './action-instance.js';
+import { SLICE, Slicer, turn } from '../core/slices.js';
+import { dropsAt, hasDropForm } from './verdict.js';
 
 export interface JailActionContext {
   readonly jail: string;
   readonly actions: readonly { name: string; args: Readonly<Record<string, string>> }[];
   /** Jail-level values: port, protocol, chain, blocktype… (tags for the action files). */
   readonly params: Readonly<Record<string, string>>;
+  /** droprepeat: a ban whose ban count is this or more is applied with DROP (0: never). */
+  readonly dropRepeat?: number;
 }
 
 /** Builds the firewalls of a jail's actions; app.ts picks the kind (command, or memory for a dry run). */
@@ -58,6 +62,8 @@ export interface JailActions {
   reconcile(active: readonly ActiveBan[], now: number): Promise<void>;
   /** Addresses whose ban or unban has not reached every action yet. */
   pending(): readonly string[];
+  /** True when the ban of `ip` has not reached every action yet (pending() without the list). */
+  awaiting(ip: string): boolean;
   /** The actions that cannot hold a CIDR range (no `banranges = yes` in their action.d file). */
   rangesRefusedBy(): readonly string[];
   status(): readonly ActionStatus[];
@@ -87,6 +93,12 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
       }
       firewalls.push(fw);
       if (!def.ranges) noRanges.push(fw.id);
+      if ((ctx.dropRepeat ?? 0) > 0 && def.kind === 'command' && !hasDropForm(def)) {
+        log.warn(
+          { event: 'droprepeat-unsupported', action: fw.id },
+          `${fw.id} has no DROP form (actionbandrop/batchbandrop): repeat offenders get its own verdict`,
+        );
+      }
     } catch (e) {
       if (!(e instanceof VoipguardError)) throw e;
       errors.push(
@@ -99,7 +111,7 @@ export function loadJailActions(ctx: JailActionContext, deps: JailActionDeps): J
   const opts = { backoff: deps.backoff ?? FIREWALL_BACKOFF, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
   const instances = firewalls.map((f) => new ActionInstance(f, log, opts));
   const conntrack = deps.firewalls.conntrack(log);
-  return new JailActionsImpl(ctx.jail, instances, deps.store, log, conntrack, noRanges);
+  return new JailActionsImpl(ctx.jail, instances, deps.store, log, conntrack, noRanges, ctx.dropRepeat ?? 0);
 }
 
 class JailActionsImpl implements JailActions {
@@ -114,6 +126,7 @@ class JailActionsImpl implements JailActions {
     private readonly log: Logger,
     private readonly conntrack: ConntrackPurger | null,
     private readonly noRanges: readonly string[] = [],
+    private readonly dropRepeat = 0,
   ) {}
 
   rangesRefusedBy(): readonly string[] {
@@ -128,6 +141,9 @@ class JailActionsImpl implements JailActions {
 
   private readonly toPurge = new Set<string>();
   private purging: Promise<void> | null = null;
+  /** The restore's slices being sent (drainBacklog), and whether stop() has been asked. */
+  private draining: Promise<void> | null = null;
+  private stopping = false;
 
   start(): Promise<void> {
     return this.serial('start', async () => {
@@ -138,6 +154,7 @@ class JailActionsImpl implements JailActions {
   }
 
   stop(opts: { keepRules?: boolean } = {}): Promise<void> {
+    this.stopping = true;
     return this.serial('stop', async () => {
       await this.idle();
       await Promise.all(this.instances.map((i) => i.stop(opts.keepRules ?? false)));
@@ -152,7 +169,9 @@ class JailActionsImpl implements JailActions {
     return this.serial('apply', async () => {
       const bans = new Map<string, FirewallBan>();
       const unbans = new Set<string>();
+      const slicer = new Slicer();
       for (const d of decisions) {
+        if (slicer.due()) await turn();
         if (d.jail !== this.jail) {
           this.log.warn({ event: 'foreign-decision', decisionJail: d.jail });
           continue;
@@ -164,7 +183,8 @@ class JailActionsImpl implements JailActions {
         }
         if (d.type === 'ban' && (d.until === null || d.until > now)) {
           unbans.delete(ip);
-          bans.set(ip, { ip, family: familyOf(ip), time: d.time, until: d.until, banCount: d.banCount, failures: d.failures });
+          const drop = dropsAt(this.dropRepeat, d.banCount);
+          bans.set(ip, { ip, family: familyOf(ip), time: d.time, until: d.until, banCount: d.banCount, failures: d.failures, ...(drop ? { drop } : {}) });
         } else {
           bans.delete(ip);
           unbans.add(ip);
@@ -185,16 +205,50 @@ class JailActionsImpl implements JailActions {
   async check(now: number): Promise<void> {
     // the read-only commands (actioncheck, the listing) run outside the queue: a ban arriving now
     // does not wait for them (it did: up to 12 commands, the IPv6 ban of issue 15 took 340 ms)
+    // bans sent meanwhile do not make a probe stale: check() leaves their addresses out (in the
+    // queue, a fresh probe held every ban behind about 16 commands, 0.3-0.8 s under load)
     const probes = await Promise.all(this.instances.map((i) => i.probe()));
     return this.serial('check', async () => {
-      await Promise.all(this.instances.map((i, k) => i.check(now, probes[k] ?? null)));
+      try {
+        await Promise.all(this.instances.map((i, k) => i.check(now, probes[k] ?? null)));
+      } finally {
+        this.instances.forEach((i, k) => i.dropProbe(probes[k] ?? null));
+      }
       const ips = new Set([...this.told].filter(([, ok]) => !ok).map(([ip]) => ip));
       for (const i of this.instances) for (const ip of i.pendingBans()) ips.add(ip);
       await this.settle(ips);
+    }).then(() => {
+      // a restore stopped by a failure goes on once its retry has gone through
+      if (this.instances.some((i) => i.backlogSize > 0)) void this.drainBacklog(now);
     });
   }
 
-  reconcile(active: readonly ActiveBan[], now: number): Promise<void> {
+  /**
+   * Start-up: the kernel is made to match the store. The stored bans then go in slices
+   * (RESTORE_SLICE per transaction), each its own turn in the queue: an apply() called meanwhile
+   * runs between two slices instead of after the whole restore. Resolves when all are sent.
+   */
+  async reconcile(active: readonly ActiveBan[], now: number): Promise<void> {
+    await this.reconcileStart(active, now);
+    await this.drainBacklog(now);
+  }
+
+  /** Sends the restore's remaining slices, one queue turn each; one loop at a time. */
+  private drainBacklog(now: number): Promise<void> {
+    this.draining ??= (async () => {
+      while (!this.stopping && this.instances.some((i) => i.backlogSize > 0 && !i.waitingRetry(now))) {
+        await this.serial('restore', async () => {
+          const sent = await Promise.all(this.instances.map((i) => (i.waitingRetry(now) ? Promise.resolve([]) : i.restoreSlice(now))));
+          await this.settle(new Set(sent.flat()));
+        });
+      }
+      this.draining = null;
+      this.log.info({ event: 'reconciled', pending: this.pending().length });
+    })();
+    return this.draining;
+  }
+
+  private reconcileStart(active: readonly ActiveBan[], now: number): Promise<void> {
     return this.serial('reconcile', async () => {
       const desired = new Map<string, FirewallBan>();
       const stored = new Map<string, boolean>();
@@ -205,13 +259,15 @@ class JailActionsImpl implements JailActions {
           this.log.warn({ event: 'invalid-ip', code: 'VG_ACTION_IP', ip: String(b.ip).slice(0, 80) });
           continue;
         }
-        desired.set(ip, { ip, family: familyOf(ip), time: b.start, until: b.until, banCount: b.banCount, failures: 0 });
+        const drop = dropsAt(this.dropRepeat, b.banCount);
+        desired.set(ip, { ip, family: familyOf(ip), time: b.start, until: b.until, banCount: b.banCount, failures: 0, ...(drop ? { drop } : {}) });
         stored.set(ip, b.applied);
       }
-      await Promise.all(this.instances.map((i) => i.reconcile(desired, now)));
+      const first = await Promise.all(this.instances.map((i) => i.reconcile(desired, now)));
+      // the store hears about each ban when its slice has gone (or a new decision replaced it)
       for (const [ip, applied] of stored) this.told.set(ip, applied);
-      await this.settle(desired.keys());
-      this.log.info({ event: 'reconciled', bans: desired.size, pending: this.pending().length });
+      await this.settle(new Set(first.flat()));
+      this.log.info({ event: 'reconcile-started', bans: desired.size });
     });
   }
 
@@ -224,6 +280,10 @@ class JailActionsImpl implements JailActions {
     return [...s].sort();
   }
 
+  awaiting(ip: string): boolean {
+    return !this.instances.every((i) => i.holds(ip));
+  }
+
   status(): readonly ActionStatus[] {
     return this.instances.map((i) => ({ id: i.id, pendingBans: i.pendingBans(), pendingUnbans: i.pendingUnbans(), ...i.stats() }));
   }
@@ -232,25 +292,30 @@ class JailActionsImpl implements JailActions {
   private async settle(ips: Iterable<string>): Promise<void> {
     const fresh: string[] = [];
     const changed: [string, boolean][] = [];
+    const slicer = new Slicer();
     for (const ip of ips) {
+      if (slicer.due()) await turn();
       const applied = this.instances.every((i) => i.holds(ip));
       if (this.told.get(ip) === applied) continue;
       if (applied) fresh.push(ip);
       this.told.set(ip, applied);
       changed.push([ip, applied]);
     }
-    // one transaction per flush, however many bans it confirmed
-    if (changed.length > 0) {
+    // one transaction per flush, however many bans it confirmed; a flush of more than a slice
+    // writes one transaction per slice, with a turn of the event loop between them
+    for (let at = 0; at < changed.length; at += SLICE) {
+      if (at > 0) await turn();
+      const part = changed.slice(at, at + SLICE);
       try {
         this.store.batch(() => {
-          for (const [ip, applied] of changed) this.store.setApplied(this.jail, ip, applied);
+          for (const [ip, applied] of part) this.store.setApplied(this.jail, ip, applied);
         });
       } catch (e) {
         this.log.error({
           event: 'store-failed',
           code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
-          addresses: changed.length,
-          ip: changed[0]![0],
+          addresses: part.length,
+          ip: part[0]![0],
           err: (e as Error).message,
         });
       }

@@ -5,6 +5,7 @@
 // delay a ban, and the firewall's retries never hold back a notification.
 
 import { VoipguardError, VoipguardErrors } from '../core/errors.js';
+import type { GuardNotice } from '../core/auth-signal.js';
 import type { Decision, Failure } from '../core/types.js';
 import type { JailActions } from './jail-actions.js';
 import { loadNotifyConfig, type LoadNotifyOptions } from '../notify/load-notify-action.js';
@@ -16,6 +17,8 @@ export interface JailNotifiers {
   failure(f: Failure): void;
   /** Queues every ban decision. Synchronous; never throws. */
   decisions(ds: readonly Decision[]): void;
+  /** A suspected compromise, sent at once through every notify action (not in the digest). Never throws. */
+  alarm(n: GuardNotice): void;
   /** Sends what is queued and stops, within `deadlineMs`. */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -93,6 +96,11 @@ class Notifiers implements JailNotifiers {
       this.lines.delete(d.ip);
       for (const a of this.actions) a.ban(d, lines);
     }
+  }
+
+  alarm(n: GuardNotice): void {
+    if (n.event !== 'compromise-suspected') return;
+    for (const a of this.actions) a.alarm(n);
   }
 
   async close(deadlineMs?: number): Promise<void> {

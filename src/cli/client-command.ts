@@ -16,7 +16,9 @@ import { voipguardVersion } from '../control/version.js';
 import { scanArgs, type ArgOptions } from './args.js';
 import type { CliIo } from './io.js';
 import { renderJailStatus, renderServiceStatus } from './render-status.js';
+import { renderClusterStatus } from './render-cluster.js';
 import { renderStats } from './render-table.js';
+import { renderFeeds } from './render-feeds.js';
 import { renderBanned, renderIgnoreList, renderJailValue } from './render-values.js';
 import { CLIENT_HELP } from './render-help.js';
 
@@ -96,6 +98,9 @@ function parseWords(w: readonly string[]): ControlRequest {
         if (n > 3 || (n === 3 && b !== 'short')) throw usage('status --all takes optionally `short`');
         return { cmd: 'status-all', short: b === 'short' };
       }
+      // `status feeds`: the blocklist feeds (a jail named feeds is reached as `status feeds short`)
+      if (a === 'feeds' && n === 2) return { cmd: 'feed-status' };
+      if (a === 'cluster' && n === 2) return { cmd: 'cluster-status' };
       if (n > 3 || (n === 3 && b !== 'short')) throw usage('status takes a jail name and optionally `short`');
       return { cmd: 'jail-status', jail: checkJailName(a), short: b === 'short' };
     case 'banned':
@@ -193,8 +198,12 @@ export function renderReply(req: ControlRequest, data: unknown): string {
       const all = d as ControlReplies['status-all'];
       return [renderServiceStatus(all.service), ...all.jails.map((j) => renderJailStatus(j, req.short))].join('');
     }
+    case 'cluster-status':
+      return renderClusterStatus(d as ControlReplies['cluster-status']);
     case 'stats':
       return renderStats(d as ControlReplies['stats']);
+    case 'feed-status':
+      return renderFeeds(d as ControlReplies['feed-status']);
     case 'banned':
       return renderBanned(d as ControlReplies['banned'], req.ips);
     case 'banip':

@@ -12,6 +12,7 @@ import { MAX_LINE_CHARS, type LineFilter } from '../filters/filter.js';
 import { compileRegexFilter, filterExists, loadFilter } from '../filters/load-filter.js';
 import { scanArgs, type ArgOptions } from './args.js';
 import type { CliIo } from './io.js';
+import { AccountReplay, accountRules } from './regex-accounts.js';
 import { readLines } from './regex-input.js';
 import { count, newRun, record, renderJson, renderOut, renderText, type RegexRun } from './regex-report.js';
 
@@ -30,7 +31,10 @@ FILTER is a path, a filter name (asterisk, asterisk[chan_sip_patched=yes]) looke
   --timezone TZ         zone of the log's timestamps: local (default), UTC, +0300, Europe/Berlin
   --journal             input is journald text: a line without a date gets the time it is read
   --jail NAME           count attempts with the correlate settings of jail NAME in DIR (and take
-                        its timezone unless --timezone is given)
+                        its timezone unless --timezone is given), and accounts with its
+                        accountretry, accountfindtime and accountminfailures
+  --accountretry N      show which addresses per-account counting would ban with accountretry N
+                        (docs/beyond-one-address.md); default: the jail's, else off
   -h, --help            this text
 `;
 
@@ -43,6 +47,7 @@ interface RegexOptions {
   timezone: string | undefined;
   journal: boolean;
   jail: string | null;
+  accountretry: number | null;
   positional: string[];
 }
 
@@ -63,7 +68,8 @@ export function regexCommand(argv: string[], io: CliIo, clock: Clock): number {
   if (jail?.timezone && opts.timezone === undefined) opts.timezone = jail.timezone;
   const { filter, kind, basedir } = resolveFilter(filterArg, opts);
   const input = resolveInput(inputArg, io.cwd);
-  const run = newRun(input, filter, kind, { matched: opts.printMatched, missed: opts.printMissed }, jail?.correlate ?? {});
+  const accounts = new AccountReplay(accountRules(jail, opts.accountretry), jail);
+  const run = newRun(input, filter, kind, { matched: opts.printMatched, missed: opts.printMissed }, jail?.correlate ?? {}, accounts);
   const out: string[] = [];
   const readAt = clock.now();
   const source = opts.journal ? 'journal:regex' : input.kind === 'file' ? input.name : `<${input.kind}>`;
@@ -125,6 +131,7 @@ const REGEX_OPTIONS: ArgOptions = {
   logtimezone: { type: 'string' },
   journal: { type: 'boolean' },
   jail: { type: 'string' },
+  accountretry: { type: 'string' },
 };
 
 function parseRegexArgs(argv: string[]): RegexOptions | 'help' {
@@ -137,6 +144,7 @@ function parseRegexArgs(argv: string[]): RegexOptions | 'help' {
     timezone: undefined,
     journal: false,
     jail: null,
+    accountretry: null,
     positional: [],
   };
   const tokens = scanArgs(argv, REGEX_OPTIONS, {
@@ -156,6 +164,10 @@ function parseRegexArgs(argv: string[]): RegexOptions | 'help' {
     else if (t.name === 'timezone' || t.name === 'logtimezone') o.timezone = t.value!;
     else if (t.name === 'journal') o.journal = true;
     else if (t.name === 'jail') o.jail = t.value!;
+    else if (t.name === 'accountretry') {
+      if (!/^\d{1,4}$/.test(t.value!)) throw new VoipguardError('VG_USAGE', `--accountretry needs a whole number (0 to 1000)\n${USAGE}`);
+      o.accountretry = Math.min(Number(t.value), 1000);
+    }
   }
   if (o.out !== null && o.out.trim() === '') o.out = '<ip> <msg>';
   return o;

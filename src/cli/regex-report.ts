@@ -4,6 +4,7 @@
 import type { Failure } from '../core/types.js';
 import type { FilterMatch, LineFilter, MatchNote } from '../filters/filter.js';
 import { AttemptCorrelator, type CorrelatorOptions } from '../correlate/attempt-correlator.js';
+import { AccountReplay, accountRules, accountsJson, renderAccountsText } from './regex-accounts.js';
 
 export type Problem = MatchNote | 'invalid-utf8' | 'truncated-last-line' | 'hostile';
 
@@ -33,6 +34,8 @@ export interface RegexRun {
   readonly correlator: AttemptCorrelator;
   /** false when the jail given with --jail sets correlate = no. */
   readonly correlate: boolean;
+  /** Per-account counts and the bans per-account counting would make (docs/beyond-one-address.md). */
+  readonly accounts: AccountReplay;
   elapsedMs: number;
 }
 
@@ -42,6 +45,7 @@ export function newRun(
   filterKind: RegexRun['filterKind'],
   keep: { matched: boolean; missed: boolean },
   correlate: CorrelatorOptions = {},
+  accounts: AccountReplay = new AccountReplay(accountRules(null, null), null),
 ): RegexRun {
   return {
     input,
@@ -60,6 +64,7 @@ export function newRun(
     missedLines: keep.missed ? [] : null,
     correlator: new AttemptCorrelator(correlate),
     correlate: correlate.enabled ?? true,
+    accounts,
     elapsedMs: 0,
   };
 }
@@ -78,7 +83,7 @@ export function record(run: RegexRun, n: number, text: string, m: FilterMatch): 
   if (f !== null) {
     run.matched++;
     run.failregexHits[m.regexIndex]!++;
-    run.correlator.accept(f, f.time);
+    if (run.correlator.accept(f, f.time)) run.accounts.failure(f);
     const a = run.addresses.get(f.ip);
     if (a) {
       a.count++;
@@ -143,6 +148,7 @@ export function renderText(run: RegexRun, basedir: string): string {
   for (const [fmt, hits] of run.dateHits) o.push(`|  [${hits}] ${fmt}`);
   o.push('`-', '');
   o.push(...summaryLines(run));
+  o.push(...renderAccountsText(run.accounts.report()));
   if (run.matchedLines)
     o.push(
       ...listing(
@@ -222,6 +228,7 @@ export function renderJson(run: RegexRun, basedir: string): string {
     },
     lines: { total: run.lines, matched: run.matched, ignored: run.ignored, missed: run.missed },
     attempts: (({ signals, attempts, merged }) => ({ correlate: run.correlate, signals, attempts, merged }))(run.correlator.stats()),
+    accounts: accountsJson(run.accounts.report()),
     dateHits: Object.fromEntries(run.dateHits),
     problems: Object.fromEntries(run.problems),
     addresses: [...run.addresses]

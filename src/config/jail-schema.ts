@@ -3,6 +3,7 @@
 
 import { isAbsolute } from 'node:path';
 import { parseCidr } from '../core/ip.js';
+import { ACCOUNT_FIELDS } from './account-schema.js';
 import { DEFAULT_SECURITY_EVENTS } from './ami-events.js';
 import { parseTimeZone } from '../core/time-zone.js';
 import { parseJournalMatch } from './journal-match.js';
@@ -13,6 +14,7 @@ import {
   fail,
   int,
   optionalDuration,
+  parseBool,
   parseDurationField,
   positiveNumber,
   splitList,
@@ -21,6 +23,7 @@ import {
   type Values,
 } from './fields.js';
 import { parseNamedArgs, parseNamedArgsList, type NamedArgs } from './named-args.js';
+import { KERNEL_FIELDS } from './kernel-fields.js';
 
 export type Backend = 'auto' | 'polling' | 'inotify' | 'systemd';
 
@@ -187,7 +190,18 @@ export const JAIL_FIELDS = {
     86_400_000,
     'a failure dated further than this from now is refused (old, replayed or forged line); closer, it counts at its time (a clock ahead: at now)',
   ),
+  protectregistered: custom(
+    'protectregistered',
+    'auto',
+    'auto' as 'auto' | 'yes' | 'no',
+    'yes: an address registered for an account is never banned for failures against that account (docs/registrations.md); auto: yes when the jail reads security events or AMI',
+    parseAutoBool,
+  ),
+  registeredttl: boundedDuration('registeredttl', '1h', 10_000, 86_400_000, 'how long a successful login keeps its address registered for its account'),
   timezone: custom('timezone', null, null as string | null, 'time zone of log timestamps without one (UTC, UTC+0200, Europe/Paris)', parseTimezone),
+  ...ACCOUNT_FIELDS,
+  // droprepeat, subnetmaxbans, subnetprefix4/6, subnetfindtime (docs/firewall.md)
+  ...KERNEL_FIELDS,
 } as const;
 
 export const INCREMENT_FIELDS = {
@@ -204,6 +218,12 @@ export const INCREMENT_FIELDS = {
   'bantime.rndtime': optionalDuration('rndtime', 'random extra time, up to this much'),
   'bantime.overalljails': bool('overalljails', 'false', 'count earlier bans of the address in every jail'),
 } as const;
+
+/** yes/no (every boolean spelling) or auto. */
+function parseAutoBool(raw: string, ctx: FieldContext): 'auto' | 'yes' | 'no' {
+  if (raw.trim().toLowerCase() === 'auto') return 'auto';
+  return parseBool(raw, ctx) ? 'yes' : 'no';
+}
 
 /** A duration with bounds: a window wide enough to join separate attempts would lower the count. */
 function boundedDuration<P extends string>(prop: P, def: string, minMs: number, maxMs: number, doc: string) {

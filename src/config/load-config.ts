@@ -12,7 +12,10 @@ import { deepFreeze, describePlace, readSchema, type Schema } from './fields.js'
 import type { JailConfig } from './jail-schema.js';
 import { parseIni } from './ini-file.js';
 import { loadJails, type Diagnostics } from './load-jails.js';
+import { loadFeeds } from './load-feeds.js';
+import type { FeedConfig } from './feed-schema.js';
 import { AMI_FIELDS, DEFINITION_FIELDS, METRICS_FIELDS, SERVICE_SECTIONS, type ServiceConfig } from './service-schema.js';
+import { CLUSTER_FIELDS } from './cluster-schema.js';
 
 export type { JailConfig } from './jail-schema.js';
 export type { ServiceConfig } from './service-schema.js';
@@ -20,6 +23,8 @@ export type { ServiceConfig } from './service-schema.js';
 export interface LoadedConfig {
   readonly service: ServiceConfig;
   readonly jails: readonly JailConfig[];
+  /** feed.d/*.conf (docs/feeds.md); absent when built by hand (tests). */
+  readonly feeds?: readonly FeedConfig[];
   readonly errors: readonly VoipguardError[];
   readonly warnings: readonly string[];
 }
@@ -43,6 +48,11 @@ export function loadConfig(dir: string, opts: LoadConfigOptions = {}): LoadedCon
   } else if (jailSet !== null) {
     jails = loadJails(jailSet, diag);
   }
+  const feeds = loadFeeds(dir, reader, diag);
+  for (const f of feeds) {
+    for (const j of f.jails)
+      if (!jails.some((x) => x.name === j)) warnings.add(`${f.configFile} [Definition] jails: no jail named ${j}; the feed does not follow it`);
+  }
   for (const j of jails) {
     if (j.enabled && j.ami && !service.ami.enabled) {
       warnings.add(`[${j.name}] ami = yes, but [ami] enabled = no in voipguard.conf: the jail gets no AMI events`);
@@ -53,6 +63,7 @@ export function loadConfig(dir: string, opts: LoadConfigOptions = {}): LoadedCon
   return Object.freeze({
     service: deepFreeze(service),
     jails: Object.freeze(jails),
+    feeds: Object.freeze(feeds),
     errors: Object.freeze([...unique.values()]),
     warnings: Object.freeze([...warnings]),
   });
@@ -97,7 +108,7 @@ function loadService(set: ConfigSet | 'absent' | null, defaultFile: string, diag
     } else {
       const first = have!.entry(section, have!.ownKeys(section)[0] ?? '');
       diag.errors.push(
-        new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `unknown section [${section}] (known: Definition, ami, metrics)`, { file: first?.file, section }),
+        new VoipguardError('VG_CONFIG_UNKNOWN_KEY', `unknown section [${section}] (known: Definition, ami, metrics, cluster)`, { file: first?.file, section }),
       );
     }
   }
@@ -115,6 +126,7 @@ function loadService(set: ConfigSet | 'absent' | null, defaultFile: string, diag
   const definition = read('Definition', DEFINITION_FIELDS);
   const ami = read('ami', AMI_FIELDS);
   const metrics = read('metrics', METRICS_FIELDS);
+  const cluster = read('cluster', CLUSTER_FIELDS);
 
   // a missing key is reported where its section (or, failing that, voipguard.conf) is
   const placeOf = (section: string, key: string) => {
@@ -127,6 +139,9 @@ function loadService(set: ConfigSet | 'absent' | null, defaultFile: string, diag
   if (ami.secret !== null && ami.secretfile !== null) {
     diag.errors.push(new VoipguardError('VG_CONFIG_TYPE', 'set secret or secretfile, not both', placeOf('ami', 'secretfile')));
   }
+  if (cluster.password !== null && cluster.passwordfile !== null) {
+    diag.errors.push(new VoipguardError('VG_CONFIG_TYPE', 'set redis.password or redis.passwordfile, not both', placeOf('cluster', 'redis.passwordfile')));
+  }
   let listen = null;
   try {
     listen = parseMetricsListen(metrics.listen, metrics.allowRemote, placeOf('metrics', 'listen'));
@@ -134,7 +149,7 @@ function loadService(set: ConfigSet | 'absent' | null, defaultFile: string, diag
     if (!(e instanceof VoipguardError)) throw e;
     diag.errors.push(e);
   }
-  return { ...definition, ami, metrics: { listen } };
+  return { ...definition, ami, metrics: { listen }, cluster };
 }
 
 function checkServiceKeys(set: ConfigSet, section: string, schema: Schema, diag: Diagnostics): void {

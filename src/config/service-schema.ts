@@ -5,6 +5,7 @@ import { isAbsolute } from 'node:path';
 import { normalizeIp } from '../core/ip.js';
 import { fromFail2banLevel } from './log-level.js';
 import type { MetricsListen } from './metrics-listen.js';
+import { CLUSTER_FIELDS, type ClusterConfig } from './cluster-schema.js';
 import { bool, custom, duration, fail, int, optionalText, text, type FieldContext, type Values } from './fields.js';
 
 function absolutePath(raw: string, ctx: FieldContext): string {
@@ -81,6 +82,8 @@ export type AmiConfig = Values<typeof AMI_FIELDS>;
 export interface ServiceConfig extends Values<typeof DEFINITION_FIELDS> {
   readonly ami: AmiConfig;
   readonly metrics: { readonly listen: MetricsListen | null };
+  /** [cluster]: bans shared through Redis (docs/cluster.md). */
+  readonly cluster: ClusterConfig;
 }
 
-export const SERVICE_SECTIONS = { Definition: DEFINITION_FIELDS, ami: AMI_FIELDS, metrics: METRICS_FIELDS } as const;
+export const SERVICE_SECTIONS = { Definition: DEFINITION_FIELDS, ami: AMI_FIELDS, metrics: METRICS_FIELDS, cluster: CLUSTER_FIELDS } as const;

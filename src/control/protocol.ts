@@ -30,6 +30,10 @@ interface Requests {
   'jail-status': { jail: string; short: boolean };
   /** `status --all [short]` (fail2ban 1.1): the service and every running jail's tree in one answer. */
   'status-all': { short: boolean };
+  /** `status feeds`: every blocklist feed (docs/feeds.md). */
+  'feed-status': {};
+  /** `status cluster`: this node in the fleet (docs/cluster.md). */
+  'cluster-status': {};
   stats: {};
   /** Without ips: every jail with its bans. With ips: the jails that ban each. */
   banned: { ips: string[] };
@@ -76,6 +80,8 @@ const COMMANDS: readonly Command[] = [
   'status',
   'jail-status',
   'status-all',
+  'feed-status',
+  'cluster-status',
   'stats',
   'banned',
   'banip',
@@ -147,7 +153,9 @@ export function parseRequest(raw: unknown): ControlRequest {
     case 'ping':
     case 'version':
     case 'status':
+    case 'cluster-status':
     case 'stats':
+    case 'feed-status':
     case 'get-loglevel':
     case 'get-logtarget':
     case 'flushlogs':

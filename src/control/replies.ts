@@ -46,9 +46,38 @@ export interface JailStatus {
     readonly totalBanned: number;
     readonly bannedIps: readonly string[]; // empty with `short`
     readonly pending: readonly string[]; // decided, not yet confirmed by the firewall
+    /** With droprepeat on: the banned addresses applied with DROP (empty with `short`). */
+    readonly dropped?: readonly string[];
+    /** With subnetmaxbans on: the newest prefixes not banned because they hold a protected address. */
+    readonly subnetRefused?: readonly SubnetRefusedReply[];
   };
   /** null when the jail does not take AMI events. */
   readonly ami: JailAmi | null;
+  /** Per-account counting (accountretry on; absent otherwise): docs/beyond-one-address.md. */
+  readonly accounts?: JailAccounts;
+  /** Registered addresses whose failures against their own account did not count toward a ban (docs/registrations.md). */
+  readonly protectedRegistered?: readonly ProtectedRegistered[];
+}
+
+/** Accounts under attack now. `account` is attacker-written text (cut to 128 characters): display it escaped. */
+export interface JailAccounts {
+  readonly underAttack: number;
+  /** The first 100, oldest attack first. */
+  readonly list: readonly { readonly account: string; readonly since: number; readonly addresses: number; readonly banned: number }[];
+}
+
+export interface ProtectedRegistered {
+  readonly ip: string;
+  readonly failures: number; // within findtime
+  readonly accounts: readonly string[]; // the accounts named (at most 8, cut to 64 characters)
+}
+
+export interface SubnetRefusedReply {
+  readonly prefix: string;
+  /** ignoreip | host | registered */
+  readonly why: string;
+  readonly address: string;
+  readonly at: number;
 }
 
 export interface ServiceStatus {
@@ -65,6 +94,25 @@ export interface ServiceStatus {
   readonly waiting: readonly string[];
   /** null when [ami] is not enabled. */
   readonly ami: AmiState | null;
+  /** null when [cluster] is not enabled. */
+  readonly cluster: ClusterStatus | null;
+}
+
+/** This node in the fleet (`status cluster --json`, docs/cluster.md). */
+export interface ClusterStatus {
+  readonly node: string;
+  readonly redis: string; // the address, never the password
+  readonly connected: boolean;
+  readonly nodesSeen: readonly string[]; // heartbeats in the last minute, this node included
+  readonly lastApplied: { readonly id: string | null; readonly at: number; readonly node: string; readonly jail: string; readonly ip: string } | null;
+  readonly queue: number; // entries waiting to be published
+  readonly published: number;
+  readonly applied: number;
+  readonly refused: Readonly<Record<string, number>>; // by reason
+  readonly dropped: number; // news lost to a full queue (replaced by a resync)
+  readonly lagMs: number | null;
+  readonly cursor: string | null; // the last stream ID read
+  readonly bansByOrigin: Readonly<Record<string, number>>;
 }
 
 export interface StatsRow {
@@ -94,6 +142,36 @@ export interface ReloadResult {
   readonly errors: readonly string[];
 }
 
+/** One blocklist feed (`voipguard status feeds`, docs/feeds.md). Times in ms since epoch. */
+export interface FeedStatus {
+  readonly name: string;
+  /** The file, or the URL without its path (an APIBan key is never shown). */
+  readonly source: string;
+  readonly format: string;
+  readonly firewall: string;
+  readonly set: string;
+  readonly blocktype: string;
+  readonly ports: string;
+  /** Entries in the kernel set now. */
+  readonly entries: number;
+  /** Entries in the last good list, before screening. */
+  readonly listed: number;
+  readonly skipped: number;
+  readonly skippedBy: { readonly ignoreip: number; readonly allowfile: number; readonly host: number; readonly registered: number; readonly wide: number };
+  /** Entries inside a wider entry of the same list. */
+  readonly folded: number;
+  /** Lines without an address in the last good list. */
+  readonly garbage: number;
+  /** When the list in the kernel was fetched; null: never. */
+  readonly lastRefresh: number | null;
+  readonly lastAttempt: number | null;
+  readonly lastError: string | null;
+  readonly lastErrorCode: string | null;
+  readonly nextRefresh: number | null;
+  /** APIBan's next ID. */
+  readonly cursor: string | null;
+}
+
 export type JailValue = number | boolean | string | null | readonly string[] | readonly BanTime[];
 
 export interface ControlReplies {
@@ -104,6 +182,7 @@ export interface ControlReplies {
   'jail-status': JailStatus;
   /** The service's status and each running jail's, sorted by name. */
   'status-all': { readonly service: ServiceStatus; readonly jails: readonly JailStatus[] };
+  'cluster-status': ClusterStatus | null;
   stats: readonly StatsRow[];
   /** Without ips: jail → its banned IPs. With ips: ip → the jails that ban it. */
   banned: Readonly<Record<string, readonly string[]>>;
@@ -119,6 +198,7 @@ export interface ControlReplies {
   'set-logtarget': string;
   'get-loglevel': string;
   'get-logtarget': string;
+  'feed-status': readonly FeedStatus[];
   /** fail2ban's answer: `rolled over` for a file, `flushed` for STDOUT/STDERR. */
   flushlogs: 'rolled over' | 'flushed';
 }

@@ -53,6 +53,14 @@ export const ERRORS = Object.freeze({
   // systemd journal
   VG_JOURNAL_MATCH: { cls: 'config', text: 'a journalmatch term that is not FIELD=value or a + between groups' },
   VG_JOURNAL_READ: { cls: 'unavailable', text: 'journalctl cannot be started or exited; it is restarted with backoff from the saved cursor' },
+  // blocklist feeds
+  VG_FEED_FETCH: {
+    cls: 'unavailable',
+    text: 'a feed could not be downloaded or read (network, HTTP status, redirect to another scheme); the last good list stays',
+  },
+  VG_FEED_TIMEOUT: { cls: 'unavailable', text: 'a feed download took longer than its timeout; the last good list stays' },
+  VG_FEED_TOO_LARGE: { cls: 'data', text: 'a feed is larger than maxsize bytes or holds more than maxentries entries; the last good list stays' },
+  VG_FEED_FORMAT: { cls: 'data', text: 'a feed answer that is not its format (no address at all, bad APIBan JSON); the last good list stays' },
   // control socket and CLI
   VG_USAGE: { cls: 'usage', text: 'the command line does not parse; see `voipguard -h`' },
   VG_NOT_RUNNING: { cls: 'unavailable', text: 'no voipguard daemon answers on the control socket' },

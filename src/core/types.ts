@@ -18,6 +18,8 @@ export interface AmiEvent {
   readonly malformedLines?: number;
   /** What an attacker changed in the event (`duplicate:remoteaddress`, `joined`, `long-line:sessionid`…). */
   readonly hostile?: readonly string[];
+  /** Set by the session that shaped the event: each key occurs once in `fields` (repeats are in `hostile`). */
+  readonly uniqueKeys?: true;
 }
 
 /** Where a failure was seen. */

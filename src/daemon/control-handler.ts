@@ -59,8 +59,12 @@ export class ServiceControl implements ControlHandler {
         const jails = service.jails.map((name) => jailStatus(this.svc, this.svc.jail(name), now, req.short));
         return { service, jails } satisfies ControlReplies['status-all'];
       }
+      case 'cluster-status':
+        return (this.svc.deps.cluster?.report() ?? null) satisfies ControlReplies['cluster-status'];
       case 'stats':
         return statsRows(this.svc, now);
+      case 'feed-status':
+        return (this.svc.deps.feeds?.status() ?? []) satisfies ControlReplies['feed-status'];
       case 'banned':
         return this.banned(req, now);
       case 'banip': {

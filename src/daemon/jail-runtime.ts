@@ -13,14 +13,19 @@ import { runtimeValue, withRuntimeSetting, type RuntimeKey, type RuntimeValue } 
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ActiveBan, Store } from '../store/store.js';
+import type { AuthSignal } from '../core/auth-signal.js';
+import { reportNotices } from './guard-notices.js';
 import { LineTally } from './line-tally.js';
-import type { JailParts } from './ports.js';
+import { JailStoreWriter } from './jail-store-writer.js';
+import type { JailParts, LineSink } from './ports.js';
 
 export interface JailRuntimeDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** Hears every decision once it went to the firewall (the fleet publishes from here: docs/cluster.md). */
+  readonly onDecided?: (decisions: readonly Decision[]) => void;
 }
 
 export interface JailCounters {
@@ -58,11 +63,11 @@ export class JailRuntime {
   private readonly awaitingKernel = new Map<string, number>();
   private readonly parts: JailParts;
   private batch: Decision[] = [];
-  private storeQueue: Decision[] = [];
-  private storeQueued = false;
+  /** The firewall's structure (actionstart), made in the background by start(). */
+  private structure: Promise<void> = Promise.resolve();
+  private readonly writer: JailStoreWriter;
   private flushing: Promise<void> | null = null;
   private restoring: Promise<void> | null = null;
-  private windowsScheduled = false;
   /** The settings in effect: the file's (`config`) with the `set <jail> KEY VALUE` changes on top. */
   private current: JailConfig;
 
@@ -70,13 +75,14 @@ export class JailRuntime {
   constructor(
     readonly config: JailConfig,
     private readonly deps: JailRuntimeDeps,
-    makeParts: (sink: (line: LogLine) => void) => JailParts,
+    makeParts: (sink: LineSink) => JailParts,
   ) {
     this.name = config.name;
     this.current = config;
     this.log = deps.log.child({ jail: config.name });
     this.tally = new LineTally(deps.metrics);
-    this.parts = makeParts(this.line);
+    this.parts = makeParts(Object.assign((l: LogLine) => this.line(l), { skipped: this.skipped }));
+    this.writer = new JailStoreWriter(config.name, deps.store, this.parts.engine, this.log, this.counters, () => this.current.findtime);
   }
 
   /** The settings in effect (config with the runtime changes). */
@@ -123,23 +129,33 @@ export class JailRuntime {
   }
 
   /**
-   * Start, ready first: firewall structure up, the store's bans back in the jail (memory only, fast),
-   * the sources followed; then the kernel is refilled in the background (restoring), so the control
-   * socket answers and new failures are counted however many bans come back. Decisions taken during
-   * the refill queue behind it in the actions (never before it: a reconcile replaces what is pending).
+   * Start, ready first: the store's bans back in the jail (memory only, fast), the sources followed;
+   * the firewall structure is made and the kernel refilled in the background (restoring), so the
+   * control socket answers and new failures are counted however many bans come back. Decisions
+   * taken meanwhile queue in the actions behind the structure and go between the refill's slices.
    */
+  /** Settles when the structure start() began is made (or failed: the actions retry it themselves). */
+  structureMade(): Promise<void> {
+    return this.structure;
+  }
+
   async start(): Promise<void> {
     const now = this.deps.clock.now();
-    await this.parts.actions.start();
+    // the firewall's structure commands (actionstart) run first in the actions' queue, in the
+    // background: bans decided before they are done wait behind them there
+    this.structure = this.parts.actions.start();
     const active = this.deps.store.activeBans(this.name);
     const restored = this.parts.engine.restore(active, now);
-    const tracked = this.restoreWindows(now);
+    // queued now, right behind the structure, before any line is read: a reconcile after a new
+    // ban would take it for a stale rule and remove it
+    const refilling = this.refill(active, restored, now);
+    const tracked = this.writer.restoreWindows(now);
     this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
     const engine = this.parts.engine;
     this.deps.metrics.jailStarted(this.name, () => engine.trackedCount);
     for (const s of this.parts.sources) await s.start();
     this.log.info({ event: 'jail-started', restored: active.length, windows: tracked, sources: this.parts.sources.length });
-    this.restoring = this.refill(active, restored, now).finally(() => (this.restoring = null));
+    this.restoring = refilling.finally(() => (this.restoring = null));
   }
 
   /** Resolves once the kernel holds the bans kept by the store (start's background part). */
@@ -160,7 +176,7 @@ export class JailRuntime {
     for (const s of this.parts.sources) await s.stop();
     await this.restoring;
     await this.flushing; // decisions already taken still reach the firewall
-    this.saveWindows();
+    this.writer.saveWindows();
     await this.parts.actions.stop({ keepRules });
     this.deps.metrics.jailStopped(this.name);
     this.log.info({ event: 'jail-stopped', keepRules });
@@ -182,6 +198,17 @@ export class JailRuntime {
       this.log.warn({ event: 'hostile-line', source: l.source, signs: m.hostile, ip: m.failure?.ip });
     }
     if (m.failure) this.failure(m.failure);
+    else if (m.signal) {
+      // a login proves a registration only when nothing in its line was planted (docs/registrations.md)
+      if (m.signal.kind === 'SuccessfulAuth' && !m.hostile?.length) this.parts.registrations?.success(m.signal, this.deps.clock.now());
+      this.signal(m.signal);
+    }
+  };
+
+  /** Lines a source's byte pre-check turned away: counted as read lines that did not match. */
+  readonly skipped = (source: string, lines: number): void => {
+    this.counters.lines += lines;
+    this.tally.addMany(source, lines);
   };
 
   amiEvent(e: AmiEvent): void {
@@ -189,11 +216,25 @@ export class JailRuntime {
     if (!ami) return;
     this.counters.amiEvents++;
     this.counters.lastAmiEventAt = e.receivedAt;
-    const f = ami.toFailure(e);
-    if (f) this.failure(f);
+    const r = ami.read ? ami.read(e) : { failure: ami.toFailure(e), signal: null };
+    if (r.failure) this.failure(r.failure);
+    else if (r.signal) this.signal(r.signal);
   }
 
-  private failure(f: Failure): void {
+  /** A ChallengeSent or SuccessfulAuth (docs/beyond-one-address.md): never a failure; may ban (bansuspected). */
+  private signal(s: AuthSignal): void {
+    const now = this.deps.clock.now();
+    const decisions = this.parts.engine.signal(s, now);
+    if (this.parts.engine.hasNotices) this.notices();
+    if (decisions.length) void this.decide(decisions, now);
+  }
+
+  private notices(): void {
+    reportNotices(this.parts.engine.takeNotices(), this.log, this.deps.metrics, this.parts.alarm ?? null);
+  }
+
+  /** `settled`: an unanswered challenge the jail settled itself, already one per session (no correlation). */
+  private failure(f: Failure, settled = false): void {
     const now = this.deps.clock.now();
     this.counters.matched++;
     if (f.time < now - this.current.findtime) {
@@ -203,7 +244,7 @@ export class JailRuntime {
     this.counters.signals++;
     if (f.origin === 'ami') this.counters.amiSignals++;
     this.deps.metrics.signalSeen(this.name);
-    if (this.parts.gate && !this.parts.gate.accept(f, now)) {
+    if (!settled && this.parts.gate && !this.parts.gate.accept(f, now)) {
       this.log.debug({ event: 'failure-merged', ip: f.ip, kind: f.kind, source: f.source, sessionId: f.sessionId });
       return;
     }
@@ -217,84 +258,22 @@ export class JailRuntime {
     const decisions = engine.failure(f, now);
     // the jail stays pure: it counts the clamp, the runtime reports it with the failure's source
     if (engine.clampedTotal !== clamped) this.deps.metrics.timestampClamped(f.source);
+    for (const r of engine.takeSubnetRefusals?.() ?? []) {
+      this.log.warn({ event: 'subnet-refused', prefix: r.prefix, why: r.why, address: r.address, addresses: r.addresses });
+    }
+    if (engine.hasNotices) this.notices();
     for (const d of decisions) if (d.type === 'ban') this.awaitingKernel.set(d.ip, f.time);
     if (decisions.length) void this.decide(decisions, now);
-    else this.scheduleWindows();
-  }
-
-  /**
-   * The changed failure windows reach the store once per burst: the lines a source delivers in one
-   * go (or the events of one AMI read) are counted synchronously, then one transaction saves every
-   * window they touched, before the event loop turns (so before a file's position is saved after
-   * its read). A ban saves them at once, with the ban.
-   */
-  private scheduleWindows(): void {
-    if (this.windowsScheduled) return;
-    this.windowsScheduled = true;
-    queueMicrotask(this.saveWindowsTask);
-  }
-
-  private readonly saveWindowsTask = (): void => {
-    this.windowsScheduled = false;
-    this.saveWindows();
-  };
-
-  /** Writes the windows the jail changed since the last call; a failing write is logged and counted. */
-  saveWindows(): void {
-    const rows = this.parts.engine.takeWindowChanges();
-    if (rows.length === 0) return;
-    try {
-      this.deps.store.saveWindows(this.name, rows);
-    } catch (e) {
-      // the count lives on in memory; only a restart before the next save would forget it
-      this.counters.storeErrors++;
-      this.log.error({
-        event: 'store-failed',
-        step: 'windows',
-        code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
-        rows: rows.length,
-        err: (e as Error).message,
-      });
-    }
-  }
-
-  /** Start: the windows saved before the restart (a kill -9 included) come back into the jail. */
-  private restoreWindows(now: number): number {
-    const engine = this.parts.engine;
-    let tracked = 0;
-    try {
-      this.deps.store.pruneWindows(this.name, now - this.current.findtime, engine.maxTracked);
-      tracked = engine.restoreWindows(this.deps.store.loadWindows(this.name, now - this.current.findtime), now);
-    } catch (e) {
-      // an unreadable table costs the counts, never the start
-      this.counters.storeErrors++;
-      this.log.error({ event: 'store-failed', step: 'load-windows', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', err: (e as Error).message });
-    }
-    this.saveWindows(); // leftovers of banned or now-ignored addresses are dropped
-    return tracked;
-  }
-
-  /** Expired windows and those past the tracked-address cap leave the store (every action check). */
-  private pruneStoredWindows(now: number): void {
-    try {
-      this.deps.store.pruneWindows(this.name, now - this.current.findtime, this.parts.engine.maxTracked);
-    } catch (e) {
-      this.counters.storeErrors++;
-      this.log.error({
-        event: 'store-failed',
-        step: 'prune-windows',
-        code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
-        err: (e as Error).message,
-      });
-    }
+    else this.writer.scheduleWindows();
   }
 
   /** Periodic: expired bans are lifted; the actions retry and repair when `checkActions`. */
   async tick(now: number, checkActions: boolean): Promise<void> {
+    for (const f of this.parts.engine.expiredChallenges(now)) this.failure(f, true);
     const decisions = this.parts.engine.tick(now);
     if (decisions.length) await this.decide(decisions, now);
     if (checkActions) {
-      this.pruneStoredWindows(now);
+      this.writer.pruneStoredWindows(now);
       await this.parts.actions.check(now);
       this.confirmKernel(now);
     }
@@ -328,8 +307,8 @@ export class JailRuntime {
    */
   async decide(decisions: readonly Decision[], _now: number): Promise<void> {
     // a ban ends its address's window: the windows are saved in the bans' transaction (persist)
-    if (decisions.length) this.toStore(decisions);
-    else this.scheduleWindows();
+    if (decisions.length) this.writer.toStore(decisions);
+    else this.writer.scheduleWindows();
     for (const d of decisions) {
       if (d.type === 'ban') {
         this.log.info({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
@@ -342,55 +321,8 @@ export class JailRuntime {
     }
     if (!decisions.length) return;
     await this.toFirewall(decisions);
+    this.deps.onDecided?.(decisions);
     this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
-  }
-
-  private toStore(decisions: readonly Decision[]): void {
-    for (const d of decisions) this.storeQueue.push(d);
-    if (this.storeQueued) return;
-    this.storeQueued = true;
-    queueMicrotask(() => {
-      this.storeQueued = false;
-      const q = this.storeQueue;
-      this.storeQueue = [];
-      this.persist(q);
-    });
-  }
-
-  /** One transaction for the queued decisions; a failing write is logged and never stops the kernel write. */
-  private persist(decisions: readonly Decision[]): void {
-    const store = this.deps.store;
-    let failed = 0;
-    let first: unknown = null;
-    try {
-      store.batch(() => {
-        this.saveWindows();
-        for (const d of decisions) {
-          try {
-            if (d.type === 'ban') store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, false);
-            else store.removeBan(d.jail, d.ip);
-          } catch (e) {
-            failed++;
-            first ??= e;
-          }
-        }
-      });
-    } catch (e) {
-      // the commit itself failed: nothing of the batch is kept
-      failed = decisions.length;
-      first = e;
-    }
-    if (failed === 0) return;
-    // the bans still go to the firewall: a full disk must not let the attacker in
-    this.counters.storeErrors += failed;
-    const e = first as Error;
-    this.log.error({
-      event: 'store-failed',
-      code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
-      decisions: failed,
-      ip: decisions[0]!.ip,
-      err: e.message,
-    });
   }
 
   /**
@@ -416,9 +348,11 @@ export class JailRuntime {
   /** Time to ban: from the attack line's own time to the ban confirmed by every action. */
   private confirmKernel(now: number): void {
     if (!this.awaitingKernel.size) return;
-    const pending = new Set(this.parts.actions.pending());
+    // asked address by address: the sorted list of 100,000 pending addresses cost a pause per flush
+    const actions = this.parts.actions;
+    const pending = actions.awaiting ? null : new Set(actions.pending());
     for (const [ip, attackTime] of this.awaitingKernel) {
-      if (pending.has(ip)) continue;
+      if (pending ? pending.has(ip) : actions.awaiting!(ip)) continue;
       this.awaitingKernel.delete(ip);
       this.deps.metrics.banInKernel(this.name, attackTime, now);
     }

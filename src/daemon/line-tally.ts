@@ -15,12 +15,17 @@ export class LineTally {
   constructor(private readonly metrics: Metrics) {}
 
   add(source: string, candidate: boolean): void {
+    this.addMany(source, 1, candidate ? 1 : 0);
+  }
+
+  /** `lines` lines of `source`, `candidates` of them past the pre-check (lines a byte screen skipped: none). */
+  addMany(source: string, lines: number, candidates = 0): void {
     if (source !== this.source) {
       this.emit();
       this.source = source;
     }
-    this.lines++;
-    if (candidate) this.candidates++;
+    this.lines += lines;
+    this.candidates += candidates;
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.flush);

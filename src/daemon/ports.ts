@@ -3,6 +3,7 @@
 // app.ts, the composition root, makes the concrete objects, so the runtime is tested with fakes.
 
 import type { JailConfig } from '../config/load-config.js';
+import type { AuthSignal, GuardNotice } from '../core/auth-signal.js';
 import type { AmiEvent, Failure, LogLine } from '../core/types.js';
 import type { FileState } from '../control/replies.js';
 import type { Jail } from '../jails/jail.js';
@@ -27,11 +28,17 @@ export type JailEngine = Pick<
   | 'maxTracked'
   | 'setSettings'
   | 'trackedCount'
->;
+  | 'signal'
+  | 'expiredChallenges'
+  | 'hasNotices'
+  | 'takeNotices'
+  | 'guardStatus'
+> &
+  Partial<Pick<Jail, 'takeSubnetRefusals' | 'subnetRefusals'>>;
 
 /** filters/filter.ts LineFilter, as far as the runtime needs it. */
 export interface LineMatcher {
-  match(line: LogLine): { readonly failure: Failure | null; readonly hostile?: readonly string[] };
+  match(line: LogLine): { readonly failure: Failure | null; readonly hostile?: readonly string[]; readonly signal?: AuthSignal };
   /** Lines past the cheap pre-check so far (candidate lines); the runtime reads it around match(). */
   readonly candidates: number;
 }
@@ -39,6 +46,8 @@ export interface LineMatcher {
 /** filters/ami-failures.ts: an AMI event → a Failure for this jail's event set. */
 export interface AmiMatcher {
   toFailure(e: AmiEvent): Failure | null;
+  /** The failure or the signal (ChallengeSent, SuccessfulAuth) of an event; toFailure() when absent. */
+  read?(e: AmiEvent): { readonly failure: Failure | null; readonly signal: AuthSignal | null };
 }
 
 /** correlate/attempt-correlator.ts: false when the failure is another signal of an attempt already counted. */
@@ -46,8 +55,15 @@ export interface FailureGate {
   accept(f: Failure, now: number): boolean;
 }
 
+/** jails/registration-book.ts behind the jail's log sources (docs/registrations.md); AMI feeds it in app.ts. */
+export interface RegistrationPort {
+  /** A SuccessfulAuth read from a log line (the book keeps it when it proves a registration). */
+  success(s: AuthSignal, now: number): void;
+}
+
 /** actions/jail-actions.ts. None of these reject. */
-export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'> & Partial<Pick<JailActions, 'rangesRefusedBy'>>;
+export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'> &
+  Partial<Pick<JailActions, 'rangesRefusedBy' | 'awaiting'>>;
 
 export interface SourceStatus {
   readonly kind: 'file' | 'journal';
@@ -73,9 +89,20 @@ export interface JailParts {
   readonly gate: FailureGate | null;
   readonly actions: ActionsPort;
   readonly sources: readonly SourcePort[];
+  /** A suspected compromise, sent at once through the jail's notify actions (none: only logged). */
+  readonly alarm?: (n: GuardNotice) => void;
+  /** Where SuccessfulAuth lines go (absent: nowhere). */
+  readonly registrations?: RegistrationPort;
+}
+
+/** Where a jail's sources deliver: each line, and the count of lines a byte pre-check turned away. */
+export interface LineSink {
+  (line: LogLine): void;
+  /** Lines of `source` the filter's pre-check on bytes turned away without decoding them. */
+  skipped(source: string, lines: number): void;
 }
 
 export interface JailFactory {
   /** `amiEnabled`: the [ami] section of the config this jail is (re)started from enables AMI. */
-  make(cfg: JailConfig, sink: (line: LogLine) => void, amiEnabled: boolean): JailParts;
+  make(cfg: JailConfig, sink: LineSink, amiEnabled: boolean): JailParts;
 }

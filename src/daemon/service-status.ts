@@ -2,10 +2,12 @@
 // `waiting` facts say in plain words what keeps the service from guarding anything yet, so that on
 // the shipped config (every jail off, no Asterisk) `voipguard status` explains itself.
 
-import type { BrokenJail, FileState, JailStatus, ServiceStatus, StatsRow } from '../control/replies.js';
+import type { BrokenJail, FileState, JailAccounts, JailStatus, ServiceStatus, StatsRow } from '../control/replies.js';
+import type { GuardStatus } from '../jails/account-guard.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { JailRuntime } from './jail-runtime.js';
 import type { Service } from './service.js';
+import { dropsAt } from '../actions/verdict.js';
 
 export function serviceStatus(svc: Service, version: string, pid: number): ServiceStatus {
   const cfg = svc.config;
@@ -47,6 +49,7 @@ export function serviceStatus(svc: Service, version: string, pid: number): Servi
     broken,
     waiting,
     ami,
+    cluster: svc.deps.cluster?.report() ?? null,
   };
 }
 
@@ -101,6 +104,7 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
       totalBanned: st.totalBanned,
       bannedIps: short ? [] : st.banned.map((b) => b.ip),
       pending: r.pending(),
+      ...kernelDefence(r, st.banned),
     },
     ami: r.takesAmi
       ? {
@@ -111,6 +115,17 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
           lastEventAt: r.counters.lastAmiEventAt,
         }
       : null,
+    ...(r.settings.accountretry > 0 ? { accounts: accountsOf(r.engine.guardStatus(now)) } : {}),
+    protectedRegistered: st.protectedRegistered.map((p) => ({ ip: p.ip, failures: p.failures, accounts: p.accounts })),
+  };
+}
+
+/** droprepeat's DROPped addresses and subnetmaxbans' refusals, when the jail has them on. */
+function kernelDefence(r: JailRuntime, banned: readonly { ip: string; banCount: number }[]): Pick<JailStatus['actions'], 'dropped' | 'subnetRefused'> {
+  const { droprepeat, subnetmaxbans } = r.settings;
+  return {
+    ...(droprepeat > 0 ? { dropped: banned.filter((b) => dropsAt(droprepeat, b.banCount)).map((b) => b.ip) } : {}),
+    ...(subnetmaxbans > 0 ? { subnetRefused: (r.engine.subnetRefusals?.() ?? []).map(({ prefix, why, address, at }) => ({ prefix, why, address, at })) } : {}),
   };
 }
 
@@ -129,4 +144,11 @@ export function statsRows(svc: Service, now: number): StatsRow[] {
       pending: r.pending().length,
     };
   });
+}
+
+function accountsOf(g: GuardStatus): JailAccounts {
+  return {
+    underAttack: g.accountsUnderAttack,
+    list: g.accounts.map((a) => ({ account: a.account, since: a.since, addresses: a.addresses, banned: a.banned })),
+  };
 }

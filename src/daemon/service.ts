@@ -11,13 +11,16 @@ import type { JailConfig, LoadedConfig } from '../config/load-config.js';
 import type { MetricsListen } from '../config/metrics-listen.js';
 import type { Clock } from '../core/clock.js';
 import { VoipguardError, VoipguardErrors } from '../core/errors.js';
-import type { AmiEvent } from '../core/types.js';
+import type { AmiEvent, Decision } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import type { AmiState, ReloadResult } from '../control/replies.js';
+import type { ClusterNode } from '../cluster/cluster-node.js';
+import { RuntimeClusterJails } from './cluster-jails.js';
 import { JailRuntime } from './jail-runtime.js';
 import type { JailFactory } from './ports.js';
+import type { FeedPort } from './feed-service.js';
 
 export type AmiSettings = LoadedConfig['service']['ami'];
 
@@ -58,6 +61,10 @@ export interface ServiceDeps {
   readonly keepRules: boolean;
   /** The /metrics server, which follows `[metrics] listen` on reload (absent in tests without one). */
   readonly metricsEndpoint?: { apply(listen: MetricsListen | null): Promise<void> };
+  /** Blocklist feeds (daemon/feed-service.ts), started after the jails; absent in tests without feeds. */
+  readonly feeds?: FeedPort;
+  /** This node in the fleet ([cluster], docs/cluster.md); null when [cluster] is off. */
+  readonly cluster: ClusterNode | null;
 }
 
 /** Actions are checked (retries, repairs) every this many ms; history is purged every hour. */
@@ -104,7 +111,13 @@ export class Service {
     this.report(config);
     this.startAmi(config.service.ami);
     for (const cfg of config.jails) if (cfg.enabled) await this.startJail(cfg, config.service.ami.enabled);
+    await this.deps.feeds?.start(config, this.deps.clock.now());
+    // the jails hook their chains in the background (ready first): the feeds' jumps go back in front after
+    const feeds = this.deps.feeds;
+    if (feeds) void Promise.all([...this.runtimes.values()].map((r) => r.structureMade())).then(() => feeds.hookFirst());
     this.markAmiUse();
+    // the fleet's active bans are in before ready (docs/cluster.md)
+    await this.deps.cluster?.start(new RuntimeClusterJails(this.runtimes, this.deps.store));
     this.markStarted();
     this.deps.log.info({ event: 'service-started', jails: [...this.runtimes.keys()], broken: this.broken.map((b) => b.jail), dryRun: this.deps.dryRun });
   }
@@ -126,6 +139,7 @@ export class Service {
       pending += r.pending().length;
     }
     this.deps.metrics.pendingBans(pending);
+    this.deps.feeds?.tick(now);
     if (now - this.lastPurge >= PURGE_MS) {
       this.lastPurge = now;
       try {
@@ -219,6 +233,8 @@ export class Service {
         result.started.push(name);
     }
     for (const b of this.broken) if (inScope(b.jail)) result.errors.push(`jail ${b.jail}: ${b.error}`);
+    if (only === null) await this.deps.feeds?.reload(cfg, this.deps.clock.now());
+    await this.deps.feeds?.hookFirst(); // a jail started just now hooked itself in front
     this.markAmiUse();
     const jails = only === null ? [...cfg.jails, ...keptOld] : mergeJails(this.config.jails, [...cfg.jails, ...keptOld], only);
     this.config = { ...(only === null ? cfg : this.config), jails };
@@ -230,6 +246,7 @@ export class Service {
     this.stopping ??= (async () => {
       await this.ticking;
       await this.ami?.stop();
+      await this.deps.cluster?.stop();
       for (const r of this.runtimes.values()) {
         try {
           await r.stop(this.keepRules);
@@ -237,6 +254,7 @@ export class Service {
           this.deps.log.error({ event: 'jail-stop-failed', jail: r.name, err: (e as Error).message });
         }
       }
+      await this.deps.feeds?.stop(this.keepRules);
       this.deps.log.info({ event: 'service-stopped', keepRules: this.keepRules });
     })();
     return this.stopping;
@@ -245,7 +263,9 @@ export class Service {
   private async startJail(cfg: JailConfig, amiEnabled: boolean): Promise<boolean> {
     let rt: JailRuntime;
     try {
-      const deps = { store: this.deps.store, clock: this.deps.clock, log: this.deps.log, metrics: this.deps.metrics };
+      const cluster = this.deps.cluster;
+      const tap = cluster ? { onDecided: (ds: readonly Decision[]) => cluster.decided(ds) } : {};
+      const deps = { store: this.deps.store, clock: this.deps.clock, log: this.deps.log, metrics: this.deps.metrics, ...tap };
       rt = new JailRuntime(cfg, deps, (sink) => this.deps.factory.make(cfg, sink, amiEnabled));
       await rt.start();
     } catch (e) {
@@ -279,6 +299,7 @@ export class Service {
     for (const key of ['socket', 'dbfile', 'pidfile'] as const) {
       if (s[key] !== this.config.service[key]) this.deps.log.warn({ event: 'restart-needed', key, running: this.config.service[key], configured: s[key] });
     }
+    if (JSON.stringify(s.cluster) !== JSON.stringify(this.config.service.cluster)) this.deps.log.warn({ event: 'restart-needed', key: 'cluster' });
     if (JSON.stringify(s.ami) !== this.amiSettings) {
       const old = this.ami;
       void old?.stop();

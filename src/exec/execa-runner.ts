@@ -1,7 +1,10 @@
 // CommandRunner over execa with `shell: false`: argv goes to execve as is, so no argument can be
 // reinterpreted. A timeout kills a hung command (a stuck xtables lock) instead of hanging the jail.
+// execa is loaded at the first command, not at start: its modules cost about a third of the
+// daemon's start before the control socket answered (docs/flood.md), and the first commands (the
+// firewall structure) run after the daemon is ready.
 
-import { execa } from 'execa';
+import type { execa as Execa, ResultPromise } from 'execa';
 import {
   EXIT_NOT_FOUND,
   EXIT_TIMEOUT,
@@ -24,15 +27,21 @@ export interface ExecaRunnerOptions {
 export class ExecaRunner implements CommandRunner, CommandStreamer {
   private readonly timeoutMs: number;
   private readonly prefix: readonly string[];
+  private loaded: Promise<typeof Execa> | null = null;
 
   constructor(opts: ExecaRunnerOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.prefix = opts.prefix ?? [];
   }
 
+  private execa(): Promise<typeof Execa> {
+    return (this.loaded ??= import('execa').then((m) => m.execa));
+  }
+
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     const full = [...this.prefix, ...argv];
     if (full.length === 0) return { exitCode: EXIT_NOT_FOUND, stdout: '', stderr: 'empty command' };
+    const execa = await this.execa();
     let r;
     try {
       r = await execa(full[0]!, full.slice(1), {
@@ -64,29 +73,41 @@ export class ExecaRunner implements CommandRunner, CommandStreamer {
     if (full.length === 0) {
       return { lines: (async function* () {})(), exited: Promise.resolve({ code: null, signal: null, stderr: 'empty command' }), kill: () => undefined };
     }
-    const sub = execa(full[0]!, full.slice(1), {
-      shell: false,
-      stdin: 'ignore',
-      buffer: { stdout: false, stderr: true },
-      maxBuffer: { stderr: 1024 * 1024 },
-      reject: false,
-      stripFinalNewline: true,
-      env: { ...opts.env },
-      extendEnv: true,
+    let sub: ResultPromise | null = null;
+    let killed = false;
+    const started = this.execa().then((execa) => {
+      const p = execa(full[0]!, full.slice(1), {
+        shell: false,
+        stdin: 'ignore',
+        buffer: { stdout: false, stderr: true },
+        maxBuffer: { stderr: 1024 * 1024 },
+        reject: false,
+        stripFinalNewline: true,
+        env: { ...opts.env },
+        extendEnv: true,
+      });
+      sub = p;
+      if (killed) p.kill('SIGTERM');
+      return { p }; // boxed: a returned promise would be awaited here
     });
-    const exited: Promise<StreamExit> = sub.then(
-      (r) => ({
-        code: r.exitCode ?? null,
-        signal: r.signal ?? null,
-        stderr: tail(r.failed && r.exitCode === undefined && r.signal === undefined ? String(r.shortMessage) : String(r.stderr ?? '')),
-      }),
-      (e: unknown) => ({ code: null, signal: null, stderr: tail(String((e as Error)?.message ?? e)) }),
+    const exited: Promise<StreamExit> = started.then(({ p }) =>
+      p.then(
+        (r) => ({
+          code: r.exitCode ?? null,
+          signal: r.signal ?? null,
+          stderr: tail(r.failed && r.exitCode === undefined && r.signal === undefined ? String(r.shortMessage) : String(r.stderr ?? '')),
+        }),
+        (e: unknown) => ({ code: null, signal: null, stderr: tail(String((e as Error)?.message ?? e)) }),
+      ),
     );
     return {
-      lines: safeLines(sub.iterable({ from: 'stdout' })),
+      lines: (async function* () {
+        yield* safeLines((await started).p.iterable({ from: 'stdout' }));
+      })(),
       exited,
       kill: () => {
-        sub.kill('SIGTERM');
+        killed = true;
+        (sub as ResultPromise | null)?.kill('SIGTERM');
       },
     };
   }

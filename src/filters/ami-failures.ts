@@ -6,6 +6,7 @@
 // further than the clamp window from the receive time is the attacker's (a planted `EventTV:` would
 // date the attempt out of every findtime) or a broken clock: the receive time is used.
 
+import type { AuthSignal, AuthSignalKind } from '../core/auth-signal.js';
 import type { AmiEvent, Failure } from '../core/types.js';
 import { DEFAULT_SECURITY_EVENTS, securityEventToFailure } from './security-event.js';
 import type { Logger } from '../log/logger.js';
@@ -26,6 +27,14 @@ export interface AmiFailureOptions {
   readonly log: Logger;
   /** The jail's clamp window (ms): an EventTV further than this from the receive time is ignored. */
   readonly maxSkewMs?: number;
+  /** ChallengeSent / SuccessfulAuth read as signals (docs/beyond-one-address.md); default none. */
+  readonly signals?: Iterable<AuthSignalKind>;
+}
+
+/** One AMI event read: a failure, a signal, or neither. */
+export interface AmiReading {
+  readonly failure: Failure | null;
+  readonly signal: AuthSignal | null;
 }
 
 /** The jail's default clamp window (jails/jail.ts DEFAULT_MAX_SKEW, which a test keeps equal). */
@@ -38,6 +47,7 @@ export class AmiFailureFilter {
   private readonly log: Logger;
   private readonly jail: string | undefined;
   private readonly maxSkewMs: number;
+  private readonly signals: ReadonlySet<AuthSignalKind> | undefined;
   private n = { events: 0, failures: 0, hostile: 0, eventTvIgnored: 0, notAFailure: 0, badAddress: 0 };
 
   constructor(opts: AmiFailureOptions) {
@@ -45,16 +55,27 @@ export class AmiFailureFilter {
     this.jail = opts.jail;
     this.log = opts.log;
     this.maxSkewMs = opts.maxSkewMs ?? AMI_MAX_SKEW_MS;
+    this.signals = opts.signals ? new Set(opts.signals) : undefined;
   }
 
   toFailure(e: AmiEvent): Failure | null {
+    return this.read(e).failure;
+  }
+
+  /** The failure or signal of an event. A signal's EventTV is clamped like a failure's. */
+  read(e: AmiEvent): AmiReading {
     this.n.events++;
     const r = securityEventToFailure(e.fields, {
       origin: 'ami',
       source: AMI_SOURCE,
       fallbackTime: e.receivedAt,
       events: this.events,
+      signals: this.signals,
+      // the session shaped the event to one value per key (sources/ami-event-shape.ts) and reported repeats itself
+      uniqueKeys: e.uniqueKeys === true,
     });
+    let signal = r.signal ?? null;
+    if (signal !== null && Math.abs(signal.time - e.receivedAt) > this.maxSkewMs) signal = { ...signal, time: e.receivedAt };
     let failure = r.failure;
     if (failure !== null && Math.abs(failure.time - e.receivedAt) > this.maxSkewMs) {
       this.n.eventTvIgnored++;
@@ -76,7 +97,7 @@ export class AmiFailureFilter {
     if (failure !== null) this.n.failures++;
     else if (r.reason === 'not-a-failure-event') this.n.notAFailure++;
     else this.n.badAddress++;
-    return failure;
+    return { failure, signal };
   }
 
   stats(): AmiFailureStats {

@@ -2,6 +2,7 @@
 // no clock: the line carries readAt; its only state is a count), never throws, and the same
 // compiled object serves the daemon and `voipguard regex`.
 
+import type { AuthSignal } from '../core/auth-signal.js';
 import type { Failure, LogLine } from '../core/types.js';
 import type { ByteScreen } from './byte-screen.js';
 
@@ -33,6 +34,8 @@ export interface FilterMatch {
   /** Signs of an injection attempt (`duplicate-key:remoteaddress`…): log them. */
   readonly hostile?: readonly string[];
   readonly note?: MatchNote;
+  /** A ChallengeSent or SuccessfulAuth the filter was asked to read (never a failure). */
+  readonly signal?: AuthSignal;
 }
 
 export interface LineFilter {
@@ -51,6 +54,8 @@ export interface LineFilter {
    * the runtime compares it around match(), and the common miss stays one shared object.
    */
   readonly candidates: number;
+  /** The filter reads SecurityEvent records, so it sees SuccessfulAuth (docs/registrations.md). */
+  readonly readsSecurityEvents?: boolean;
   match(line: LogLine): FilterMatch;
   /**
    * The cheap pre-check on a line's bytes, before it is decoded (src/filters/byte-screen.ts): a

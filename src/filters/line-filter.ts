@@ -6,6 +6,7 @@
 // code the AMI source uses too (security-event.ts).
 
 import { parseHostPort } from '../core/ip.js';
+import type { AuthSignalKind } from '../core/auth-signal.js';
 import type { Failure, LogLine } from '../core/types.js';
 import type { AddressSplit, CompiledRule } from './compile-rule.js';
 import type { DateHit, DateParser } from './date-templates.js';
@@ -14,6 +15,7 @@ import { ByteScreen } from './byte-screen.js';
 import { buildGate, includesAny, type LiteralGate } from './literal-gate.js';
 import { securityEventToFailure } from './security-event.js';
 import { parseSecurityEventText } from './security-event-line.js';
+import { SUCCESSFUL_AUTH } from './successful-auth.js';
 
 export interface FilterParts {
   readonly name: string;
@@ -23,6 +25,8 @@ export interface FilterParts {
   readonly ignoreregex: readonly CompiledRule[];
   readonly dates: DateParser;
   readonly securityEvents: ReadonlySet<string>;
+  /** ChallengeSent / SuccessfulAuth to read as signals (never failures); default none. */
+  readonly signals?: ReadonlySet<AuthSignalKind>;
 }
 
 const MISS: FilterMatch = Object.freeze({ failure: null, ignored: false, regexIndex: -1, dateFormat: null });
@@ -43,6 +47,10 @@ export class CompiledFilter implements LineFilter {
   private readonly prefFields: boolean;
   /** Asterisk's log (the filter reads SecurityEvent lines): glued and continued lines are looked for. */
   private readonly asterisk: boolean;
+  /** The event names parsed in full: the failures counted, the signals asked for and SuccessfulAuth. */
+  private readonly parsedEvents: ReadonlySet<string>;
+  /** The signals read: those asked for, and SuccessfulAuth always (it feeds the registrations, docs/registrations.md). */
+  private readonly readSignals: ReadonlySet<AuthSignalKind>;
   /** Sources whose last line was a message cut by a newline in a caller field. */
   private readonly open = new Map<string, true>();
 
@@ -60,7 +68,14 @@ export class CompiledFilter implements LineFilter {
     // manager.c stops here
     this.prefGate = buildGate(p.prefregex ? [p.prefregex.literals] : []);
     this.asterisk = p.failregex.some((r) => r.securityEvent);
+    this.readSignals = new Set<AuthSignalKind>([...(p.signals ?? []), SUCCESSFUL_AUTH]);
+    this.parsedEvents = new Set([...p.securityEvents, ...this.readSignals]);
     this.prefFields = p.prefregex !== null && (p.prefregex.hosts.length > 0 || Object.keys(p.prefregex.fields).some((f) => f !== 'content'));
+  }
+
+  /** The filter reads SecurityEvent records (a <SECURITYEVENT> failregex): it can see SuccessfulAuth. */
+  get readsSecurityEvents(): boolean {
+    return this.asterisk;
   }
 
   get candidates(): number {
@@ -136,6 +151,7 @@ export class CompiledFilter implements LineFilter {
       m = note(null, 'error'); // e.g. the regex engine's backtrack stack: skip the line, keep going
     }
     if (!glued) return m;
+    // hostile: a login read out of a glued line registers nothing (docs/registrations.md, "Trust")
     return { ...m, hostile: [...(m.hostile ?? []), 'glued-line'], ...(m.failure === null && m.note === undefined ? { note: 'glued' as const } : {}) };
   }
 
@@ -176,13 +192,14 @@ export class CompiledFilter implements LineFilter {
     const journal = line.source.startsWith('journal:');
     const origin = journal ? ('journal' as const) : ('log' as const);
     if (r.securityEvent) {
-      const parsed = parseSecurityEventText(g.vg_secevent ?? '', this.p.securityEvents);
+      const parsed = parseSecurityEventText(g.vg_secevent ?? '', this.parsedEvents);
       if (parsed === null) return { failure: null, ignored: false, regexIndex: i, dateFormat, note: 'not-a-failure-event' };
       const res = securityEventToFailure(parsed.pairs, {
         origin,
         source: line.source,
         fallbackTime: date?.time ?? journalTime(line),
         events: this.p.securityEvents,
+        signals: this.readSignals,
         line: line.text,
       });
       const failure = res.failure ? withService(res.failure, r) : null;
@@ -193,6 +210,7 @@ export class CompiledFilter implements LineFilter {
         dateFormat,
         ...(parsed.hostile.length ? { hostile: parsed.hostile } : {}),
         ...(res.reason ? { note: res.reason } : {}),
+        ...(res.signal ? { signal: withService(res.signal, r) } : {}),
       };
     }
     const at = (n: MatchNote): FilterMatch => ({ failure: null, ignored: false, regexIndex: i, dateFormat, note: n });
@@ -333,6 +351,6 @@ function note(dateFormat: string | null, n: MatchNote): FilterMatch {
 }
 
 /** A SecurityEvent's kind is its event name; a <service=…> label only fills a missing service. */
-function withService(f: Failure, r: CompiledRule): Failure {
+function withService<T extends { readonly service?: string }>(f: T, r: CompiledRule): T {
   return f.service === undefined && r.service ? { ...f, service: r.service } : f;
 }

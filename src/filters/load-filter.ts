@@ -5,6 +5,7 @@
 // Values: [Init] parameters and jail arguments feed %(name)s and <name> in [Definition]
 // (arguments win), as fail2ban does.
 
+import type { AuthSignalKind } from '../core/auth-signal.js';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConfigSet, diskReader, type ConfigFileReader } from '../config/config-set.js';
@@ -26,6 +27,8 @@ export interface LoadFilterOptions {
   readonly timezone?: string;
   /** SecurityEvent names that count; default: the filter's `securityevents` key. */
   readonly securityEvents?: ReadonlySet<string>;
+  /** ChallengeSent / SuccessfulAuth read as signals (docs/beyond-one-address.md); default none. */
+  readonly signals?: ReadonlySet<AuthSignalKind>;
   readonly reader?: ConfigFileReader;
 }
 
@@ -55,7 +58,10 @@ export function loadFilter(spec: string, opts: LoadFilterOptions): LineFilter {
 }
 
 /** A bare regex given to `voipguard regex`: the default date templates, the default events. */
-export function compileRegexFilter(regex: string, opts: { timezone?: string; securityEvents?: ReadonlySet<string> } = {}): LineFilter {
+export function compileRegexFilter(
+  regex: string,
+  opts: { timezone?: string; securityEvents?: ReadonlySet<string>; signals?: ReadonlySet<AuthSignalKind> } = {},
+): LineFilter {
   const place: ErrorPlace = { file: '<command line>', key: 'failregex' };
   return new CompiledFilter({
     name: 'regex',
@@ -65,6 +71,7 @@ export function compileRegexFilter(regex: string, opts: { timezone?: string; sec
     ignoreregex: [],
     dates: buildDateParser(undefined, parseTimeZone(opts.timezone, { key: 'logtimezone' })),
     securityEvents: opts.securityEvents ?? new Set(DEFAULT_SECURITY_EVENTS),
+    ...(opts.signals ? { signals: opts.signals } : {}),
   });
 }
 
@@ -111,6 +118,7 @@ function compileFromConfig(
       .filter(isRule),
     dates: buildDateParser(get('datepattern'), zone, placeOf(set, 'datepattern', args)),
     securityEvents: events,
+    ...(opts.signals ? { signals: opts.signals } : {}),
   });
 }
 

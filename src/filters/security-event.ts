@@ -13,6 +13,7 @@
 
 import { DEFAULT_SECURITY_EVENTS } from '../config/ami-events.js';
 import { normalizeIp } from '../core/ip.js';
+import type { AuthSignal, AuthSignalKind } from '../core/auth-signal.js';
 import type { Failure, Origin } from '../core/types.js';
 
 // the default of a jail's `amievents` is a config value (config/ami-events.ts); re-exported for the filters
@@ -22,6 +23,8 @@ const NEVER_FAILURES = new Set(['ChallengeSent', 'SuccessfulAuth']);
 
 export interface SecurityEventResult {
   readonly failure: Failure | null;
+  /** A ChallengeSent or SuccessfulAuth the caller asked for (`signals`): never a failure. */
+  readonly signal?: AuthSignal;
   /** Keys that occurred more than once (lowercased): the event is hostile. */
   readonly duplicateKeys: readonly string[];
   /** Why there is no failure, for `voipguard regex` and debug logs. */
@@ -33,7 +36,11 @@ export interface SecurityEventContext {
   readonly source: string;
   readonly fallbackTime: number; // used when EventTV is absent or unreadable
   readonly events?: ReadonlySet<string>; // event names that count; default DEFAULT_SECURITY_EVENTS
+  /** The informational events to read as signals (docs/beyond-one-address.md); default none. */
+  readonly signals?: ReadonlySet<AuthSignalKind>;
   readonly line?: string;
+  /** The pairs hold each key once already (an AMI event shaped by the session): no repeat check. */
+  readonly uniqueKeys?: boolean;
 }
 
 const DEFAULT_SET = new Set(DEFAULT_SECURITY_EVENTS);
@@ -48,11 +55,14 @@ export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, st
   let tv: string | undefined;
   let account: string | undefined;
   let session: string | undefined;
-  const seen = new Set<string>();
+  let usingPassword: string | undefined;
+  const seen = ctx.uniqueKeys === true ? null : new Set<string>();
   let dups: string[] | null = null;
   for (const [k, v] of pairs) {
     const key = k.toLowerCase();
-    if (seen.has(key)) {
+    if (seen === null) {
+      // one copy per key by construction
+    } else if (seen.has(key)) {
       if (dups === null) dups = [key];
       else if (!dups.includes(key)) dups.push(key);
     } else seen.add(key);
@@ -77,11 +87,15 @@ export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, st
       case 'sessionid':
         session = v;
         break;
+      case 'usingpassword':
+        usingPassword = v;
+        break;
     }
   }
   const duplicateKeys = dups ?? NO_KEYS;
   const wanted = ctx.events ?? DEFAULT_SET;
-  if (!name || NEVER_FAILURES.has(name) || !wanted.has(name)) {
+  const asSignal = name !== undefined && NEVER_FAILURES.has(name) && ctx.signals?.has(name as AuthSignalKind) === true;
+  if (!name || (!asSignal && (NEVER_FAILURES.has(name) || !wanted.has(name)))) {
     return { failure: null, duplicateKeys, reason: 'not-a-failure-event' };
   }
   // chan_sip (Service "SIP") reports p->sa, which check_via() sets to the host of the top Via's
@@ -92,6 +106,15 @@ export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, st
   const addr = parseAsteriskAddress(remote);
   if (addr === null) return { failure: null, duplicateKeys, reason: 'bad-remote-address' };
   const time = (tv !== undefined ? parseEventTv(tv) : null) ?? ctx.fallbackTime;
+  if (asSignal) {
+    // read through the same checks as a failure (trusted address, EventTV), counted as none
+    const signal: Mutable<AuthSignal> = { kind: name as AuthSignalKind, ip: addr.ip, time, origin: ctx.origin, source: ctx.source };
+    if (service) signal.service = service;
+    if (account !== undefined) signal.account = account;
+    if (session !== undefined) signal.sessionId = session;
+    if (usingPassword !== undefined) signal.usingPassword = usingPassword.trim() !== '0';
+    return { failure: null, signal, duplicateKeys, reason: 'not-a-failure-event' };
+  }
   // built field by field: an optional field is absent, not undefined (spreads cost an object each)
   const failure: Mutable<Failure> = { ip: addr.ip, time, kind: name, origin: ctx.origin, source: ctx.source };
   if (service) failure.service = service;
@@ -135,6 +158,8 @@ const PORT = /^\d{1,5}$/;
 
 /** EventTV: `2015-05-24T08:42:16.296+0300` (12+) or `1368439853-500975` (11, µs not zero-padded). */
 export function parseEventTv(text: string): number | null {
+  const fast = isoFast(text);
+  if (fast !== undefined) return fast;
   const s = text.trim();
   const old = OLD_TV.exec(s);
   if (old) return Number(old[1]) * 1000 + Math.floor(Number(old[2]) / 1000);
@@ -150,3 +175,38 @@ export function parseEventTv(text: string): number | null {
 
 const OLD_TV = /^(\d{9,11})-(\d{1,6})$/;
 const ISO_TV = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([+-])(\d{2}):?(\d{2})$/;
+
+/**
+ * The form Asterisk 12+ writes, `YYYY-MM-DDTHH:MM:SS.mmm±HHMM` (28 characters), read digit by digit
+ * without a regex or a string: one per AMI event, so on the flood path. Anything else (other
+ * fraction lengths, `±HH:MM`, spaces) is left to the regex: undefined.
+ */
+function isoFast(s: string): number | null | undefined {
+  if (s.length !== 28 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84) return undefined;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 46) return undefined;
+  const sign = s.charCodeAt(23);
+  if (sign !== 43 && sign !== 45) return undefined;
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 2);
+  const d = digits(s, 8, 2);
+  const h = digits(s, 11, 2);
+  const mi = digits(s, 14, 2);
+  const se = digits(s, 17, 2);
+  const ms = digits(s, 20, 3);
+  const oh = digits(s, 24, 2);
+  const om = digits(s, 26, 2);
+  if ((y | mo | d | h | mi | se | ms | oh | om) < 0) return undefined;
+  const t = Date.UTC(y, mo - 1, d, h, mi, se, ms) - (oh * 60 + om) * 60_000 * (sign === 45 ? -1 : 1);
+  return Number.isFinite(t) ? t : null;
+}
+
+/** The decimal number of `n` ASCII digits at `at`, or -1 when one is no digit. */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}

@@ -4,8 +4,10 @@
 // fail2ban keys: actionstart, actionstop, actioncheck, actionrepair, actionflush, actionban,
 // actionunban. voipguard extensions (all optional): batchcommand + batchbegin/batchban/batchunban/
 // batchend (one transaction per batch, script on stdin), actionlist + listban (what the kernel
-// holds), checkmatch (patterns actioncheck's output must show), hooklist + hookjump (the chain we
-// hook, for the ESTABLISHED warning), firewall = memory (the dummy action).
+// holds), actionbandrop/actionunbandrop/batchbandrop/batchunbandrop + listbandrop/actionlistdrop
+// (the DROP form of a ban, for droprepeat: docs/firewall.md), checkmatch (patterns actioncheck's
+// output must show), hooklist + hookjump (the chain we hook, for the ESTABLISHED warning),
+// firewall = memory (the dummy action).
 
 import type { ConfigFileReader } from '../config/config-set.js';
 import { VoipguardError, type ErrorPlace } from '../core/errors.js';
@@ -28,6 +30,9 @@ export interface BatchPlan {
   readonly begin: readonly string[];
   readonly ban: readonly ScriptTemplate[];
   readonly unban: readonly ScriptTemplate[];
+  /** batchbandrop / batchunbandrop: a DROP ban (droprepeat); empty: the action has no DROP form. */
+  readonly banDrop: readonly ScriptTemplate[];
+  readonly unbanDrop: readonly ScriptTemplate[];
   readonly end: readonly string[];
 }
 
@@ -42,9 +47,15 @@ export interface FamilyPlan {
   readonly flush: readonly (readonly string[])[];
   readonly ban: readonly CommandTemplate[];
   readonly unban: readonly CommandTemplate[];
+  /** actionbandrop / actionunbandrop: a DROP ban (droprepeat); empty: the action has no DROP form. */
+  readonly banDrop: readonly CommandTemplate[];
+  readonly unbanDrop: readonly CommandTemplate[];
   readonly batch: BatchPlan | null;
   readonly list: readonly (readonly string[])[];
   readonly listBan: RegExp | null;
+  /** listbandrop: matches the entries the kernel DROPs, in actionlistdrop's output (default: actionlist's). */
+  readonly listDrop: readonly (readonly string[])[];
+  readonly listBanDrop: RegExp | null;
   readonly hookList: readonly (readonly string[])[];
   readonly hookJump: RegExp | null;
 }
@@ -96,9 +107,13 @@ function emptyPlan(family: Family): FamilyPlan {
     flush: [],
     ban: [],
     unban: [],
+    banDrop: [],
+    unbanDrop: [],
     batch: null,
     list: [],
     listBan: null,
+    listDrop: [],
+    listBanDrop: null,
     hookList: [],
     hookJump: null,
   };
@@ -119,6 +134,8 @@ function compileFamily(src: ActionSource, family: Family): FamilyPlan {
       begin: c.staticScript('batchbegin'),
       ban: batchBan,
       unban: batchUnban,
+      banDrop: c.script('batchbandrop', BAN_TAGS),
+      unbanDrop: c.script('batchunbandrop', UNBAN_TAGS),
       end: c.staticScript('batchend'),
     };
   }
@@ -133,6 +150,9 @@ function compileFamily(src: ActionSource, family: Family): FamilyPlan {
     throw c.missing('listban', 'actionlist needs a listban pattern with a named group (?<ip>…)');
   }
   const repair = c.staticCommands('actionrepair');
+  const listBanDrop = c.pattern('listbandrop');
+  if (listBanDrop && !/\(\?<ip>/.test(listBanDrop.source)) throw c.missing('listbandrop', 'listbandrop needs a named group (?<ip>…)');
+  const listDrop = c.staticCommands('actionlistdrop');
   return {
     family,
     start: c.staticCommands('actionstart'),
@@ -143,9 +163,13 @@ function compileFamily(src: ActionSource, family: Family): FamilyPlan {
     flush: c.staticCommands('actionflush'),
     ban,
     unban,
+    banDrop: c.commands('actionbandrop', BAN_TAGS),
+    unbanDrop: c.commands('actionunbandrop', UNBAN_TAGS),
     batch,
     list,
     listBan: list.length ? listBan : null,
+    listDrop: listDrop.length ? listDrop : list,
+    listBanDrop: list.length ? listBanDrop : null,
     hookList: c.staticCommands('hooklist'),
     hookJump: c.pattern('hookjump'),
   };

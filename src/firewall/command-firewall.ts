@@ -9,18 +9,15 @@ import type { CommandRunner } from '../exec/command-runner.js';
 import { FAMILIES, type ActionDefinition, type Family, type FamilyPlan } from './action-definition.js';
 import { renderCommand, renderScriptLine, type Slot } from './command-template.js';
 import { banTagValues, tagsUsed } from './ban-tags.js';
-import { familyOf, FirewallCommandError, type ApplyResult, type Firewall, type FirewallChange } from './firewall.js';
+import { familyOf, FirewallCommandError, Listing, type ApplyResult, type Firewall, type FirewallChange } from './firewall.js';
 import { establishedBeforeJump } from './hook-check.js';
+import { SLICE, turn } from '../core/slices.js';
 
 type Argv = readonly string[];
 
-/**
- * A large transaction (a restore of 100,000 bans) is checked and rendered in slices of this many
- * addresses, with a turn of the event loop between them, so the control socket and the log tails
- * answer meanwhile (docs/flood.md). The kernel still gets one script per flush and per tool.
- */
-export const SLICE = 2_000;
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+// A large transaction (a restore of 100,000 bans) is checked and rendered in slices (core/slices.ts);
+// the kernel still gets one script per flush and per tool.
+export { SLICE };
 
 interface StructureGroup {
   readonly families: readonly Family[];
@@ -97,18 +94,20 @@ export class CommandFirewall implements Firewall {
   }
 
   async list(): Promise<Set<string>> {
-    const out = new Set<string>();
+    const out = new Listing();
     for (const f of FAMILIES) {
       const p = this.def.families[f];
       if (!p.listBan) throw new Error(`${this.id} cannot list bans`);
       let text = '';
       for (const argv of p.list) text += (await this.must(argv)).stdout + '\n';
-      const re = new RegExp(p.listBan.source, 'gm');
-      for (const m of text.matchAll(re)) {
-        // an address, or a range (banranges = yes); a full-length prefix (-s 192.0.2.1/32) is the address
-        const ip = parseCidr(m.groups?.['ip'] ?? '');
-        if (ip !== null && familyOf(ip.text) === f) out.add(ip.text);
+      for (const ip of matchAll(text, p.listBan, f)) out.add(ip);
+      if (!p.listBanDrop) continue;
+      let dropText = text;
+      if (p.listDrop !== p.list) {
+        dropText = '';
+        for (const argv of p.listDrop) dropText += (await this.must(argv)).stdout + '\n';
       }
+      for (const ip of matchAll(dropText, p.listBanDrop, f)) if (out.has(ip)) out.dropped.add(ip);
     }
     return out;
   }
@@ -139,6 +138,7 @@ export class CommandFirewall implements Firewall {
       if (canonical !== ip) throw new VoipguardError('VG_ACTION_IP', `"${ip.slice(0, 60)}" is not a canonical IP address${this.def.ranges ? ' or range' : ''}`);
     }
     const bans = splitByFamily(change.ban, (b) => b.family);
+    const dropped = change.dropped ?? NONE;
     const unbans = splitByFamily(change.unban, familyOf);
     const done: string[] = [];
     const failed: { ip: string; error: FirewallCommandError }[] = [];
@@ -153,18 +153,18 @@ export class CommandFirewall implements Firewall {
       let rendered = 0;
       for (const f of fams) {
         const b = this.def.families[f].batch!;
-        const needed = tagsUsed(b.ban.map((t) => t.pieces));
+        const needed = tagsUsed([...b.ban, ...b.banDrop].map((t) => t.pieces));
         b.begin.forEach((l) => head.add(l));
         b.end.forEach((l) => tail.add(l));
         for (const ip of unbans.get(f) ?? []) {
           if (++rendered % SLICE === 0) await turn();
-          for (const t of b.unban) lines.push(renderScriptLine(t, { ip }));
+          for (const t of dropped.has(ip) && b.unbanDrop.length ? b.unbanDrop : b.unban) lines.push(renderScriptLine(t, { ip }));
           ips.push(ip);
         }
         for (const ban of bans.get(f) ?? []) {
           if (++rendered % SLICE === 0) await turn();
           const values = banTagValues(ban, now, needed);
-          for (const t of b.ban) lines.push(renderScriptLine(t, values));
+          for (const t of ban.drop && b.banDrop.length ? b.banDrop : b.ban) lines.push(renderScriptLine(t, values));
           ips.push(ban.ip);
         }
       }
@@ -184,15 +184,16 @@ export class CommandFirewall implements Firewall {
       for (const ip of unbans.get(f) ?? [])
         await this.oneByOne(
           ip,
-          p.unban.map((t) => renderCommand(t, { ip })),
+          (dropped.has(ip) && p.unbanDrop.length ? p.unbanDrop : p.unban).map((t) => renderCommand(t, { ip })),
           done,
           failed,
         );
       for (const ban of bans.get(f) ?? []) {
-        const values = banTagValues(ban, now, tagsUsed(p.ban.map((t) => t.slots)));
+        const templates = ban.drop && p.banDrop.length ? p.banDrop : p.ban;
+        const values = banTagValues(ban, now, tagsUsed(templates.map((t) => t.slots)));
         await this.oneByOne(
           ban.ip,
-          p.ban.map((t) => renderCommand(t, values)),
+          templates.map((t) => renderCommand(t, values)),
           done,
           failed,
         );
@@ -243,6 +244,19 @@ export class CommandFirewall implements Firewall {
       this.log.debug({ event: 'firewall-command-tolerated', action: this.id, argv, exitCode: r.exitCode, stderr: r.stderr.slice(0, 500) });
     }
   }
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** The addresses (or ranges) of family `f` a listing pattern finds, canonical. */
+function matchAll(text: string, pattern: RegExp, f: Family): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(new RegExp(pattern.source, 'gm'))) {
+    // an address, or a range (banranges = yes); a full-length prefix (-s 192.0.2.1/32) is the address
+    const ip = parseCidr(m.groups?.['ip'] ?? '');
+    if (ip !== null && familyOf(ip.text) === f) out.push(ip.text);
+  }
+  return out;
 }
 
 function groupInto<K, T>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {

@@ -14,12 +14,21 @@ export interface FirewallBan {
   readonly until: number | null;
   readonly banCount: number;
   readonly failures: number;
+  /** Apply with DROP instead of the jail's blocktype (droprepeat: a repeat offender). Absent: false. */
+  readonly drop?: boolean;
 }
 
 /** Bans and unbans that fall due together: one transaction per batch command. */
 export interface FirewallChange {
   readonly ban: readonly FirewallBan[];
   readonly unban: readonly string[];
+  /** Unbans whose kernel entry carries DROP (an action with a separate drop rule removes that one). */
+  readonly dropped?: ReadonlySet<string>;
+}
+
+/** What list() found: every banned address or range, and which of them the kernel DROPs. */
+export class Listing extends Set<string> {
+  readonly dropped = new Set<string>();
 }
 
 export interface ApplyResult {
@@ -40,7 +49,7 @@ export interface Firewall {
   /** Removes what start created. With `tolerant`, failing commands are skipped. */
   stop(tolerant?: boolean): Promise<void>;
   apply(change: FirewallChange, now: number): Promise<ApplyResult>;
-  /** The banned addresses the kernel holds. Throws when not listable or when listing fails. */
+  /** The banned addresses the kernel holds (a Listing also says which are DROPped). Throws when not listable or when listing fails. */
   list(): Promise<Set<string>>;
   /** true when chains, sets and hooks are all there (actioncheck, checkmatch). */
   intact(): Promise<boolean>;

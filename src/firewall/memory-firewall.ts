@@ -2,12 +2,14 @@
 // It keeps the ban set a real firewall would hold and logs each transaction instead of running it.
 
 import type { Logger } from '../log/logger.js';
-import type { ApplyResult, Firewall, FirewallChange } from './firewall.js';
+import { Listing, type ApplyResult, type Firewall, type FirewallChange } from './firewall.js';
 
 export class MemoryFirewall implements Firewall {
   readonly kernelTimeouts = false;
   readonly listable = true;
   readonly banned = new Set<string>();
+  /** The bans a real firewall would DROP (droprepeat), a subset of `banned`. */
+  readonly dropped = new Set<string>();
   /** Every transaction, in order: what a real firewall would have been told. */
   readonly transactions: FirewallChange[] = [];
 
@@ -19,6 +21,7 @@ export class MemoryFirewall implements Firewall {
   async start(): Promise<void> {}
   async stop(): Promise<void> {
     this.banned.clear();
+    this.dropped.clear();
   }
   async intact(): Promise<boolean> {
     return true;
@@ -26,9 +29,12 @@ export class MemoryFirewall implements Firewall {
   async repair(): Promise<void> {}
   async flush(): Promise<void> {
     this.banned.clear();
+    this.dropped.clear();
   }
   async list(): Promise<Set<string>> {
-    return new Set(this.banned);
+    const out = new Listing(this.banned);
+    for (const ip of this.dropped) out.dropped.add(ip);
+    return out;
   }
   async hookWarnings(): Promise<string[]> {
     return [];
@@ -36,9 +42,16 @@ export class MemoryFirewall implements Firewall {
 
   async apply(change: FirewallChange): Promise<ApplyResult> {
     this.transactions.push(change);
-    for (const ip of change.unban) this.banned.delete(ip);
-    for (const b of change.ban) this.banned.add(b.ip);
-    this.log.info({ event: 'firewall-memory', action: this.id, ban: change.ban.map((b) => b.ip), unban: change.unban });
+    for (const ip of change.unban) {
+      this.banned.delete(ip);
+      this.dropped.delete(ip);
+    }
+    for (const b of change.ban) {
+      this.banned.add(b.ip);
+      if (b.drop) this.dropped.add(b.ip);
+    }
+    const drop = change.ban.filter((b) => b.drop).map((b) => b.ip);
+    this.log.info({ event: 'firewall-memory', action: this.id, ban: change.ban.map((b) => b.ip), unban: change.unban, ...(drop.length ? { drop } : {}) });
     return { done: [...change.unban, ...change.ban.map((b) => b.ip)], failed: [] };
   }
 }

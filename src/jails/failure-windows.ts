@@ -77,6 +77,16 @@ export class FailureWindows {
     return v === undefined ? 0 : typeof v === 'number' ? 1 : v.length;
   }
 
+  /** Failures of ip at or after `lower` (a login's look back: the compromise alarm). */
+  countSince(ip: string, lower: number): number {
+    const v = this.map.get(ip);
+    if (v === undefined) return 0;
+    if (typeof v === 'number') return v >= lower ? 1 : 0;
+    let n = 0;
+    for (const t of v) if (t >= lower) n++;
+    return n;
+  }
+
   /**
    * Forgets addresses whose newest failure left the window, from the least recently seen on, until
    * a fresh one: cheap enough for every tick. Stale entries behind a fresh one wait for the next

@@ -4,12 +4,16 @@
 
 import type { JailConfig } from '../config/jail-schema.js';
 import { VoipguardError } from '../core/errors.js';
-import { normalizeIp, parseBanTarget, parseCidr } from '../core/ip.js';
+import { cidrOverlaps, normalizeIp, parseBanTarget, parseCidr, type Cidr } from '../core/ip.js';
 import type { BanDecision, BanReason, BanRecord, Decision, Failure, UnbanDecision } from '../core/types.js';
 import type { FailureWindowRow } from '../store/store.js';
+import type { AuthSignal, GuardNotice } from '../core/auth-signal.js';
+import { AccountGuard, type GuardCaps, type GuardSettings, type GuardStatus } from './account-guard.js';
 import { banDuration } from './ban-policy.js';
 import { FailureWindows } from './failure-windows.js';
 import { IgnoreMatcher, type IgnoreReason } from './ignore-matcher.js';
+import type { ProtectedEntry, RegisteredGuard } from './registered-guard.js';
+import type { SubnetBans, SubnetRefusal, SubnetRefused } from './subnet-bans.js';
 
 /**
  * Tracked addresses per jail. At ~100 bytes each (bench/jail.bench.ts) that is ~10 MB: an attacker
@@ -22,7 +26,8 @@ export const DEFAULT_MAX_TRACKED = 100_000;
 export const DEFAULT_MAX_SKEW = 10 * 60_000;
 
 export type JailSettings = Pick<JailConfig, 'name' | 'maxretry' | 'findtime' | 'bantime' | 'increment' | 'ignoreip' | 'ignoreself'> &
-  Partial<Pick<JailConfig, 'maxskew'>>;
+  Partial<Pick<JailConfig, 'maxskew'>> &
+  GuardSettings;
 
 export interface JailDeps {
   /** Earlier bans of `ip` in `jail` (every jail when null), e.g. from Store.banCount. Default: none. */
@@ -33,6 +38,12 @@ export interface JailDeps {
   readonly random?: () => number;
   readonly maxTracked?: number;
   readonly maxSkew?: number;
+  /** Bounds of the per-account, challenge and alarm tables (docs/beyond-one-address.md). */
+  readonly guardCaps?: GuardCaps;
+  /** protectregistered: failures against an address's own registered account never ban it. */
+  readonly registered?: RegisteredGuard;
+  /** Subnet bans (subnetmaxbans > 0): app.ts makes it with the host's addresses and the registrations. */
+  readonly subnets?: SubnetBans;
 }
 
 export interface BannedEntry {
@@ -51,6 +62,8 @@ export interface JailStatus {
   readonly banned: readonly BannedEntry[];
   /** Failures dated further than maxskew from now (refused), addresses evicted by the cap, ignored failures. */
   readonly counters: { readonly clamped: number; readonly evicted: number; readonly ignored: number; readonly tracked: number };
+  /** Registered addresses whose failures against their own account were counted, not toward a ban (docs/registrations.md). */
+  readonly protectedRegistered: readonly ProtectedEntry[];
 }
 
 export class Jail {
@@ -68,8 +81,13 @@ export class Jail {
   private readonly trackedCap: number;
   private readonly history: (ip: string, jail: string | null, now: number) => number;
   private readonly random: () => number;
+  /** protectregistered (registered-guard.ts); null when off. */
+  private readonly registered: RegisteredGuard | null;
+  private readonly subnets: SubnetBans | null;
   /** Addresses whose window changed since the last takeWindowChanges() (the runtime saves them). */
   private readonly changedWindows = new Set<string>();
+  /** Per-account counting, unanswered challenges, the compromise alarm (account-guard.ts). */
+  private readonly guard: AccountGuard;
 
   constructor(
     private cfg: JailSettings,
@@ -83,6 +101,9 @@ export class Jail {
     this.maxSkew = deps.maxSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
     this.history = deps.history ?? (() => 0);
     this.random = deps.random ?? Math.random;
+    this.guard = new AccountGuard(cfg, deps.guardCaps);
+    this.registered = deps.registered ?? null;
+    this.subnets = deps.subnets?.enabled ? deps.subnets : null;
   }
 
   /**
@@ -95,6 +116,8 @@ export class Jail {
     this.cfg = cfg;
     this.windows.setLimits(cfg.maxretry, cfg.findtime);
     this.maxSkew = this.fixedSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
+    this.guard.setSettings(cfg);
+    this.registered?.setFindtime(cfg.findtime);
   }
 
   /** Failures refused because their time was further than maxskew from `now` (also in
@@ -117,16 +140,88 @@ export class Jail {
     const t = Math.min(f.time, now); // a clock slightly ahead counts at now
     this.totalFailed++;
     if (this.banned.has(ip)) return []; // still arriving while the firewall catches up
+    if (this.registered !== null && this.registered.protects(f, t, now)) return [];
+    const prefix = this.subnets?.prefixOf(ip) ?? null;
+    if (prefix !== null && this.banned.has(prefix)) return []; // its whole prefix is banned
     const count = this.windows.add(ip, t);
     this.changedWindows.add(ip);
-    if (count < this.cfg.maxretry) return [];
-    this.windows.delete(ip);
-    return [this.startBan(ip, now, 'detected', count, undefined)];
+    const more = this.guard.failure(f, t);
+    if (count < this.cfg.maxretry && more.length === 0) return [];
+    const out: Decision[] = [];
+    if (count >= this.cfg.maxretry) {
+      this.windows.delete(ip);
+      out.push(this.startBan(ip, now, 'detected', count, undefined), ...this.subnetBan(ip, now));
+    }
+    for (const a of more) if (!this.banned.has(a) && this.ignore.match(a) === null) out.push(this.banFor(a, now, 'account-attack', this.windows.count(a)));
+    return out;
+  }
+
+  /**
+   * A ChallengeSent or SuccessfulAuth (never a failure): opens or answers a challenge, and a login
+   * after `suspectfailures` failures raises the compromise alarm (a ban with bansuspected).
+   */
+  signal(s: AuthSignal, now: number): Decision[] {
+    if (this.ignore.match(s.ip) !== null) return [];
+    if (!(s.time >= now - this.maxSkew && s.time <= now + this.maxSkew)) {
+      this.clamped++;
+      return [];
+    }
+    const t = Math.min(s.time, now);
+    const recent = s.kind === 'SuccessfulAuth' ? this.windows.countSince(s.ip, now - this.cfg.findtime) : 0;
+    if (!this.guard.signal(s, t, recent) || this.banned.has(s.ip)) return [];
+    return [this.banFor(s.ip, now, 'compromise', recent)];
+  }
+
+  /** Challenges that timed out unanswered by `now`: failures (kind unanswered-challenge) for the runtime to count. */
+  expiredChallenges(now: number): Failure[] {
+    return this.guard.settle(now);
+  }
+
+  /** True when takeNotices() has something: a cheap check for the per-failure path. */
+  get hasNotices(): boolean {
+    return this.guard.hasNotices;
+  }
+
+  /** Account attacks started and compromises suspected since the last call (the runtime logs, counts, notifies). */
+  takeNotices(): GuardNotice[] {
+    return this.guard.takeNotices();
+  }
+
+  /** Accounts under attack and the guard's tables (status, `voipguard regex`). */
+  guardStatus(now: number, limit?: number): GuardStatus {
+    return this.guard.status(now, limit);
+  }
+
+  /** After a detected ban of `ip`: its prefix, when subnetmaxbans addresses of it are banned in the window. */
+  private subnetBan(ip: string, now: number): BanDecision[] {
+    const v = this.subnets?.observe(ip, now, this.ignoreOverlap) ?? null;
+    if (v === null || v.kind !== 'ban' || this.banned.has(v.prefix)) return [];
+    // the prefix's own ban time and increments: the history counts earlier bans of the prefix
+    return [this.startBan(v.prefix, now, 'subnet', v.addresses.length, undefined)];
+  }
+
+  private readonly ignoreOverlap = (range: Cidr): { why: SubnetRefusal; address: string } | null => {
+    const why = this.ignore.overlap(range);
+    if (why === null) return null;
+    if (why !== 'ignoreip') return { why: why === 'self' ? 'host' : 'ignoreip', address: why === 'self' ? 'ignoreself' : 'loopback' };
+    const entry = this.ignore.entries().find((e) => cidrOverlaps(parseCidr(e)!, range));
+    return { why: 'ignoreip', address: entry ?? 'ignoreip' };
+  };
+
+  /** Subnet bans refused (the newest), for status. */
+  subnetRefusals(): readonly SubnetRefused[] {
+    return this.subnets?.refusals() ?? [];
+  }
+
+  /** Subnet bans refused since the last call, for the runtime's log. */
+  takeSubnetRefusals(): SubnetRefused[] {
+    return this.subnets?.takeRefusals() ?? [];
   }
 
   /** Expired bans → unban decisions; also forgets windows that went stale. */
   tick(now: number): UnbanDecision[] {
     this.windows.prune(now);
+    this.guard.prune(now);
     if (now < this.nextExpiry) return [];
     const out: UnbanDecision[] = [];
     let next = Infinity;
@@ -143,9 +238,9 @@ export class Jail {
 
   /**
    * A manual ban, through the same door as a detected one. `duration` (ms, -1 permanent) overrides
-   * the jail's policy. Returns [] when already banned; throws VG_BAD_IP or VG_IGNORED_IP.
+   * the jail's policy; `reason` says who asked when it is not the operator ('cluster': another node). Returns [] when already banned; throws VG_BAD_IP or VG_IGNORED_IP.
    */
-  ban(ipText: string, now: number, opts: { readonly duration?: number } = {}): BanDecision[] {
+  ban(ipText: string, now: number, opts: { readonly duration?: number; readonly reason?: BanReason } = {}): BanDecision[] {
     const ip = this.checkTarget(ipText);
     const range = ip.includes('/') ? parseCidr(ip)! : null;
     // a range is refused when any address in it is never banned: loopback, the host, ignoreip
@@ -157,7 +252,7 @@ export class Jail {
     if (this.banned.has(ip)) return [];
     this.windows.delete(ip);
     this.changedWindows.add(ip);
-    return [this.startBan(ip, now, 'manual', 0, opts.duration)];
+    return [this.startBan(ip, now, opts.reason ?? 'manual', 0, opts.duration)];
   }
 
   /** A manual unban. Returns [] when the address is not banned here. */
@@ -278,6 +373,7 @@ export class Jail {
       totalBanned: this.totalBanned,
       banned,
       counters: { clamped: this.clamped, evicted: this.windows.evicted, ignored: this.ignored, tracked: this.windows.size },
+      protectedRegistered: this.registered?.shown(now) ?? [],
     };
   }
 
@@ -289,6 +385,13 @@ export class Jail {
     this.setBanned({ ip, start: now, until, banCount, reason });
     this.totalBanned++;
     return { type: 'ban', jail: this.name, ip, time: now, until, banCount, reason, failures };
+  }
+
+  /** A ban decided by a rule beyond the address's own count: its window goes with it. */
+  private banFor(ip: string, now: number, reason: BanReason, failures: number): BanDecision {
+    this.windows.delete(ip);
+    this.changedWindows.add(ip);
+    return this.startBan(ip, now, reason, failures, undefined);
   }
 
   private setBanned(b: BannedEntry): void {

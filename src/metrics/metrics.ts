@@ -58,6 +58,8 @@ export interface Metrics {
   /** A jail stopped (reload removed or restarted it, or the daemon stops): its gauges (info, currently failed, active bans) go. */
   jailStopped(jail: string): void;
   amiReconnect(): void;
+  /** An account came under attack or a compromise is suspected (docs/beyond-one-address.md): never the account as a label. */
+  guardNotice(jail: string, event: 'account-attack' | 'compromise-suspected'): void;
   /** A line or event dated too far from now was clamped to the skew bound. */
   timestampClamped(source: string): void;
   /**

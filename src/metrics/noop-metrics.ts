@@ -21,6 +21,7 @@ export class NoopMetrics implements Metrics {
   jailStopped = nothing;
   amiReconnect = nothing;
   timestampClamped = nothing;
+  guardNotice = nothing;
   banInKernel = nothing;
   notification = nothing;
 }

@@ -41,6 +41,8 @@ export class PromMetrics implements Metrics {
   private readonly amiStateG: Gauge<string>;
   private readonly amiReconnectsC: C;
   private readonly clampedC: C;
+  private readonly accountAttacksC: C;
+  private readonly compromiseC: C;
   private readonly timeToBanH: Histogram<string>;
   private readonly notifyC: C;
   private readonly notifyDroppedC: C;
@@ -70,6 +72,12 @@ export class PromMetrics implements Metrics {
     this.amiStateG = gauge('voipguard_ami_state', 'AMI connection state: 1 for the current state, 0 for the others', ['state']);
     this.amiReconnectsC = counter('voipguard_ami_reconnects_total', 'AMI reconnection attempts');
     this.clampedC = counter('voipguard_timestamps_clamped_total', 'Event timestamps clamped to the clock-skew bound', ['source']);
+    this.accountAttacksC = counter('voipguard_account_attacks_total', 'Accounts that came under attack from several addresses (accountretry), per jail', [
+      'jail',
+    ]);
+    this.compromiseC = counter('voipguard_compromise_suspected_total', 'Successful logins from an address that was failing (suspectfailures), per jail', [
+      'jail',
+    ]);
     this.timeToBanH = new Histogram({
       name: 'voipguard_time_to_ban_seconds',
       help: "From the triggering attack line's own timestamp to the ban rule confirmed in the kernel",
@@ -168,6 +176,10 @@ export class PromMetrics implements Metrics {
   }
   amiReconnect(): void {
     this.amiReconnectsC.inc();
+  }
+  guardNotice(jail: string, event: 'account-attack' | 'compromise-suspected'): void {
+    const c = event === 'account-attack' ? this.accountAttacksC : this.compromiseC;
+    c.inc({ jail: this.guard.value('jail', jail) });
   }
   timestampClamped(source: string): void {
     this.clampedC.inc({ source: this.guard.value('source', source) });

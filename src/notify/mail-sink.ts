@@ -4,7 +4,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Mailer } from './mailer.js';
 import { cleanText, type WhoisLookup } from './whois.js';
-import { describeBan, digestTitle, type Digest, type NotificationSink } from './notice.js';
+import { alertTitle, describeAlert, describeBan, digestTitle, type Alert, type Digest, type NotificationSink } from './notice.js';
 
 export interface MailSinkOptions {
   readonly dest: readonly string[];
@@ -25,6 +25,16 @@ export class MailSink implements NotificationSink {
     private readonly whois: WhoisLookup | null,
     private readonly clock: Clock,
   ) {}
+
+  async alert(a: Alert): Promise<void> {
+    await this.mailer.send({
+      from: { name: this.opts.senderName, address: this.opts.sender },
+      to: this.opts.dest,
+      subject: alertTitle(a),
+      date: this.clock.now(),
+      body: ['Hi,', '', cleanText(describeAlert(a), 4000), '', 'Regards,', '', 'voipguard'].join('\n'),
+    });
+  }
 
   async send(d: Digest): Promise<void> {
     const parts: string[] = ['Hi,', '', `voipguard on ${d.host} banned ${d.bans.length + d.dropped} address(es) (${d.name}):`, ''];

@@ -30,6 +30,34 @@ export interface Digest {
 export interface NotificationSink {
   readonly channel: string;
   send(digest: Digest): Promise<void>;
+  /** One alert, sent at once, outside the digest (a suspected compromise). Rejects on failure. */
+  alert?(a: Alert): Promise<void>;
+}
+
+/** A suspected compromise (docs/beyond-one-address.md): a login from an address that was failing. */
+export interface Alert {
+  readonly name: string;
+  readonly host: string;
+  readonly jail: string;
+  readonly ip: string;
+  /** Attacker-written: body only, never a header or a title. */
+  readonly account: string;
+  readonly failures: number;
+  readonly time: number;
+  readonly banned: boolean;
+}
+
+export function alertTitle(a: Alert): string {
+  return `[voipguard] ${a.name}: compromise suspected, login from ${a.ip} on ${a.host}`;
+}
+
+/** The alert in words; the account JSON-quoted (a quote or newline in it stays inside). */
+export function describeAlert(a: Alert): string {
+  const then = a.banned ? 'The address is banned (bansuspected = yes).' : 'The address is NOT banned (bansuspected = no): check the account now.';
+  return (
+    `${a.ip} logged in as ${JSON.stringify(a.account)} at ${formatTime(a.time)} after ${a.failures} failures within findtime ` +
+    `(jail ${a.jail}): the password may have been guessed. ${then}`
+  );
 }
 
 export function noticeFromBan(d: BanDecision, lines?: readonly string[]): BanNotice {

@@ -3,6 +3,7 @@
 // has nothing to do on unban, start or stop except flushing the queue at stop.
 
 import type { Clock } from '../core/clock.js';
+import type { GuardNotice } from '../core/auth-signal.js';
 import type { BanDecision } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -32,6 +33,8 @@ export interface NotifyDeps {
 
 export class NotifyAction {
   readonly queue: DigestQueue;
+  private readonly sink: NotificationSink;
+  private readonly alertDeps: { readonly log: Logger; readonly metrics: Metrics; readonly host: string };
 
   constructor(
     readonly config: NotifyConfig,
@@ -51,6 +54,8 @@ export class NotifyAction {
     } else {
       sink = new WebhookSink({ url: config.url, format: config.format, timeoutMs: config.timeoutMs }, deps.poster);
     }
+    this.sink = sink;
+    this.alertDeps = { log, metrics: deps.metrics, host: deps.hostname };
     this.queue = new DigestQueue(
       sink,
       {
@@ -70,6 +75,30 @@ export class NotifyAction {
   /** Queues the ban for the next digest. Synchronous, never throws, never waits for the network. */
   ban(decision: BanDecision, lines?: readonly string[]): void {
     this.queue.push(noticeFromBan(decision, lines));
+  }
+
+  /**
+   * A suspected compromise, sent at once (never held for the digest). Synchronous, never throws:
+   * the send runs in the background; a failure is logged and counted, not retried (the log fact stays).
+   */
+  alarm(n: Extract<GuardNotice, { event: 'compromise-suspected' }>): void {
+    const sink = this.sink;
+    if (!sink.alert) return;
+    const { log, metrics, host } = this.alertDeps;
+    const a = { name: this.config.name, host, jail: n.jail, ip: n.ip, account: n.account, failures: n.failures, time: n.time, banned: n.banned };
+    let p: Promise<void>;
+    try {
+      p = sink.alert(a);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then(
+      () => metrics.notification(sink.channel, 'sent', 1),
+      (e: unknown) => {
+        metrics.notification(sink.channel, 'failed', 1);
+        log.error({ event: 'alert-failed', ip: n.ip, err: (e as Error).message });
+      },
+    );
   }
 
   /** Sends what is queued (one last digest) and stops; bounded by `deadlineMs`. */

@@ -4,7 +4,7 @@
 // webhooks carry their token in the path) and is never logged: errors name its host only.
 
 import type { HttpPoster } from './http-poster.js';
-import { describeBan, digestTitle, type Digest, type NotificationSink } from './notice.js';
+import { alertTitle, describeAlert, describeBan, digestTitle, type Alert, type Digest, type NotificationSink } from './notice.js';
 
 export const WEBHOOK_FORMATS = ['json', 'slack', 'mattermost', 'teams'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
@@ -22,6 +22,10 @@ export class WebhookSink implements NotificationSink {
     private readonly poster: HttpPoster,
   ) {}
 
+  async alert(a: Alert): Promise<void> {
+    await this.poster.post(this.opts.url, JSON.stringify(alertPayload(a, this.opts.format)), this.opts.timeoutMs);
+  }
+
   async send(d: Digest): Promise<void> {
     await this.poster.post(this.opts.url, JSON.stringify(webhookPayload(d, this.opts.format)), this.opts.timeoutMs);
   }
@@ -35,6 +39,38 @@ function lines(d: Digest): string[] {
 
 // Slack and Mattermost read <…> as links and mentions (<!channel>); & < > are escaped as they ask.
 const chatEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function alertPayload(a: Alert, format: WebhookFormat): unknown {
+  const title = alertTitle(a);
+  switch (format) {
+    case 'json':
+      return {
+        source: 'voipguard',
+        event: 'compromise-suspected',
+        title,
+        name: a.name,
+        host: a.host,
+        jail: a.jail,
+        ip: a.ip,
+        account: a.account,
+        failures: a.failures,
+        time: new Date(a.time).toISOString(),
+        banned: a.banned,
+      };
+    case 'slack':
+    case 'mattermost':
+      return { text: chatEscape(`*${title}*\n${describeAlert(a)}`) };
+    case 'teams':
+      return {
+        '@type': 'MessageCard',
+        '@context': 'https://schema.org/extensions',
+        summary: title,
+        themeColor: 'D70000',
+        title,
+        text: chatEscape(describeAlert(a)),
+      };
+  }
+}
 
 export function webhookPayload(d: Digest, format: WebhookFormat): unknown {
   const title = digestTitle(d);

@@ -209,7 +209,9 @@ export class AmiClient {
     this.st.lastEventAt = now;
     const { fields, malformedLines, hostile } = shaped;
     if (hostile.length > 0) this.st.hostileEvents++;
-    const e: AmiEvent = hostile.length > 0 ? { fields, receivedAt: now, malformedLines, hostile } : { fields, receivedAt: now };
+    // shaped: one value per key (ami-event-shape.ts), repeats already in `hostile`
+    const e: AmiEvent =
+      hostile.length > 0 ? { fields, receivedAt: now, malformedLines, hostile, uniqueKeys: true } : { fields, receivedAt: now, uniqueKeys: true };
     for (const fn of this.eventListeners) {
       try {
         fn(e);

@@ -109,6 +109,8 @@ export class AmiSession {
   private readonly mgr: ManagerInstance;
   private readonly socket: Socket;
   private readonly pending = new Map<string, Pending>();
+  /** The package's own rawevent listener(s), taken off after the login (dropDispatcher()). */
+  private dispatcher: Array<(...args: unknown[]) => void> = [];
   private phase: 'connecting' | 'banner' | 'login' | 'subscribe' | 'ready' | 'closed' = 'connecting';
   private timer: TimerHandle | null = null; // connect/banner/login deadline, then the next ping
   private pinging = false;
@@ -135,6 +137,7 @@ export class AmiSession {
     for (const l of pkg) this.mgr.removeListener('rawevent', l);
     this.mgr.on('rawevent', (b: ManagerMessage) => this.onBlock(b));
     for (const l of pkg) this.mgr.on('rawevent', l);
+    this.dispatcher = pkg;
     this.timer = this.timers.setTimeout(
       () =>
         this.phase === 'connecting'
@@ -200,8 +203,9 @@ export class AmiSession {
     this.timer = this.timers.setTimeout(() => this.close('VG_AMI_TIMEOUT', `no answer to the login within ${ms} ms`), ms);
     // login() marks the package authenticated on success; it holds every other action until then
     this.mgr.login((err?: ManagerMessage) => {
-      if (err !== undefined) this.refused(err);
-      else this.subscribe();
+      if (err !== undefined) return this.refused(err);
+      this.dropDispatcher();
+      this.subscribe();
     });
   }
 
@@ -260,6 +264,7 @@ export class AmiSession {
       return;
     }
     this.pending.delete(id);
+    this.forget(id);
     this.timers.clearTimeout(p.timer);
     p.resolve({ reply: b, items: [] });
   }
@@ -268,6 +273,7 @@ export class AmiSession {
     const items = p.items!;
     if (typeof b.eventlist === 'string' && b.eventlist.toLowerCase() === 'complete') {
       this.pending.delete(id);
+      this.forget(id);
       this.timers.clearTimeout(p.timer);
       p.resolve({ reply: p.reply ?? b, items });
       return;
@@ -282,6 +288,24 @@ export class AmiSession {
   }
 
   /** The package's login sends `Event: off|on`, which Asterisk ignores: ask for the class now. */
+  /**
+   * After the login, the package's own rawevent listener only re-emits each block on the next tick
+   * (as `managerevent`, under its event name, under its ActionID): nobody here listens to those,
+   * and on a flood it was a tenth of the time per event (bench:ami). Replies are matched in
+   * onBlock by our own ActionIDs; the one-shot listener the package's action() leaves under that
+   * ActionID is removed when its reply (or its timeout) comes (forget()). Public API only:
+   * listeners() and removeListener()/removeAllListeners() are the Manager's own methods.
+   */
+  private dropDispatcher(): void {
+    for (const l of this.dispatcher) this.mgr.removeListener('rawevent', l);
+    this.dispatcher = [];
+  }
+
+  /** The package's one-shot reply listener for our ActionID `id` (a no-op callback): gone with the reply. */
+  private forget(id: string): void {
+    this.mgr.removeAllListeners(id);
+  }
+
   private subscribe(): void {
     if (this.phase !== 'login') return;
     this.clearTimer();
@@ -339,6 +363,7 @@ export class AmiSession {
     action.actionid = id;
     const timer = this.timers.setTimeout(() => {
       this.pending.delete(id);
+      this.forget(id);
       this.close('VG_AMI_TIMEOUT', `no answer to ${what} within ${timeoutMs} ms`);
     }, timeoutMs);
     this.pending.set(id, { resolve, reject, timer, items: null, reply: null });

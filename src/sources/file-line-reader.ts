@@ -8,7 +8,9 @@
 // - `committed` is the offset just past the last newline handed out (or dropped), so a saved
 //   position never points into the middle of a line.
 // Splitting happens on bytes before decoding, so a multi-byte character cut by a chunk boundary
-// decodes whole; invalid UTF-8 becomes U+FFFD and never throws.
+// decodes whole; invalid UTF-8 becomes U+FFFD and never throws. With a screen (the filter's literal
+// pre-check on bytes, filters/byte-screen.ts) a line it turns away is never decoded: no string, no
+// object, only counted. A line held across two reads is always decoded (rare; never screened out).
 
 import type { FileHandle } from 'node:fs/promises';
 
@@ -29,9 +31,20 @@ function giveBack(b: Buffer): void {
 }
 
 export interface DrainResult {
+  /** Lines handed out or turned away by the screen. */
   readonly lines: number;
   readonly oversized: number;
   readonly bytes: number;
+  /** Of `lines`, those the screen turned away without decoding them. */
+  readonly skipped: number;
+}
+
+/** The filter's pre-check on the bytes of a read (filters/byte-screen.ts has the sound one). */
+export interface LineScreen {
+  /** Positions given to mayMatch are offsets into this chunk from now on. */
+  begin(chunk: Buffer): void;
+  /** False only when the filter would give its plain miss for the bytes [start, end). */
+  mayMatch(start: number, end: number): boolean;
 }
 
 export class FileLineReader {
@@ -75,18 +88,24 @@ export class FileLineReader {
     this.skipIsResync = false;
   }
 
-  /** Reads to end of file, calling onLine (which must not throw) for each complete line. */
-  async drain(onLine: (text: string) => void): Promise<DrainResult> {
+  /**
+   * Reads to end of file (or, given `until`, until that offset has been read: the size the caller
+   * just saw, which saves the read that finds the end), calling onLine (which must not throw) for
+   * each complete line.
+   */
+  async drain(onLine: (text: string) => void, screen: LineScreen | null = null, until = Infinity): Promise<DrainResult> {
     let lines = 0;
     let oversized = 0;
     let bytes = 0;
+    let skipped = 0;
     const buf = borrow();
     try {
-      for (;;) {
+      while (this.readTo < until) {
         const { bytesRead } = await this.handle.read(buf, 0, CHUNK, this.readTo);
         if (bytesRead === 0) break;
         bytes += bytesRead;
         const chunk = buf.subarray(0, bytesRead);
+        screen?.begin(chunk);
         let start = 0;
         for (let nl = chunk.indexOf(NL, start); nl >= 0; nl = chunk.indexOf(NL, start)) {
           const end = this.readTo + nl + 1;
@@ -96,6 +115,9 @@ export class FileLineReader {
             this.skipIsResync = false;
           } else if (this.heldLen + (nl - start) > this.maxLineBytes) {
             oversized++;
+          } else if (this.heldLen === 0 && screen !== null && !screen.mayMatch(start, nl)) {
+            lines++;
+            skipped++;
           } else {
             const piece = chunk.subarray(start, nl);
             const whole = this.heldLen === 0 ? piece : Buffer.concat([...this.held, piece], this.heldLen + piece.length);
@@ -126,7 +148,7 @@ export class FileLineReader {
     } finally {
       giveBack(buf);
     }
-    return { lines, oversized, bytes };
+    return { lines, oversized, bytes, skipped };
   }
 
   async close(): Promise<void> {

@@ -22,64 +22,21 @@
 
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import type { Clock } from '../core/clock.js';
-import type { LogLine } from '../core/types.js';
-import type { Logger } from '../log/logger.js';
-import type { FilePosition, Store } from '../store/store.js';
-import { FileLineReader } from './file-line-reader.js';
+import type { FilePosition } from '../store/store.js';
+import { FileLineReader, type LineScreen } from './file-line-reader.js';
 import { headHash, headsMatch, openIfHead, rotatedSiblings } from './file-identity.js';
+import { PositionSaver } from './file-positions.js';
+import {
+  DEFAULT_TAIL_OPTIONS,
+  type Draining,
+  type FileTailDeps,
+  type FileTailOptions,
+  type FileTailStatus,
+  type Parked,
+  type TailState,
+} from './file-tail-types.js';
 
-export type PositionStore = Pick<Store, 'getPosition' | 'setPosition'>;
-
-export interface FileTailOptions {
-  readonly maxLineBytes: number;
-  readonly rotateGraceMs: number;
-  /** For a file without a saved position, found at start: how many bytes back from its end to read. */
-  readonly initialBackBytes: number;
-  /** Prefixed to the path to make the position key: two jails reading one file keep their own. */
-  readonly keyPrefix?: string;
-}
-
-export const DEFAULT_TAIL_OPTIONS: FileTailOptions = Object.freeze({
-  maxLineBytes: 64 * 1024,
-  rotateGraceMs: 10_000,
-  initialBackBytes: 64 * 1024 * 1024,
-});
-
-export interface FileTailDeps {
-  readonly store: PositionStore;
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly onLine: (line: LogLine) => void;
-}
-
-export type TailState = 'waiting' | 'reading' | 'error';
-
-export interface FileTailStatus {
-  readonly path: string;
-  readonly state: TailState;
-  readonly inode: number | null;
-  readonly offset: number;
-  readonly lines: number;
-  readonly oversized: number;
-  readonly rotations: number;
-  readonly truncations: number;
-  readonly draining: number;
-  readonly callbackErrors: number;
-  readonly error?: string;
-}
-
-interface Parked {
-  readonly inode: number;
-  readonly committed: number;
-  readonly head: string;
-}
-
-interface Draining {
-  readonly reader: FileLineReader;
-  readonly head: string;
-  lastGrowth: number;
-}
+export { DEFAULT_TAIL_OPTIONS, type FileTailDeps, type FileTailOptions, type FileTailStatus, type PositionStore, type TailState } from './file-tail-types.js';
 
 const MAX_DRAINING = 4;
 export const ROTATED_KEY = 'rotated:';
@@ -96,13 +53,13 @@ export class FileTail {
   private state: TailState = 'waiting';
   private error: string | undefined;
   private stats = { lines: 0, oversized: 0, rotations: 0, truncations: 0, callbackErrors: 0 };
-  private saved = new Map<string, string>();
-  private saveError: string | undefined;
   private running: Promise<void> = Promise.resolve();
   private queued: Promise<void> | null = null;
   private closed = false;
   /** The store key of this file's position. */
   private readonly key: string;
+  private readonly screen: LineScreen | null;
+  private readonly positions: PositionSaver;
 
   /** `atStartup`: resume from saved positions; otherwise the file is new and read from its start. */
   constructor(
@@ -113,6 +70,8 @@ export class FileTail {
   ) {
     this.resumePending = atStartup;
     this.key = (opts.keyPrefix ?? '') + path;
+    this.positions = new PositionSaver(path, deps);
+    this.screen = deps.onSkip ? (deps.screen?.() ?? null) : null;
   }
 
   /** Reads whatever is new. Calls made while a read runs are answered by one more read. */
@@ -192,6 +151,15 @@ export class FileTail {
 
   private async step(): Promise<void> {
     const now = this.deps.clock.now();
+    // the open file's size is asked for beside the name's stat, not after it: one wait for the
+    // file system instead of two (each costs a turn of a busy event loop)
+    const open = this.resumePending ? null : this.cur;
+    const early = open
+      ? open.handle.stat().then(
+          (x) => x.size,
+          () => null,
+        )
+      : null;
     let st: Stats | null;
     try {
       st = await stat(this.path);
@@ -220,7 +188,7 @@ export class FileTail {
     }
     await this.readDraining(now);
     if (!this.cur && st) await this.openCurrent(0, false);
-    if (this.cur) await this.readCurrent(now);
+    if (this.cur) await this.readCurrent(now, this.cur === open ? await early : null);
     this.state = this.cur ? 'reading' : this.error !== undefined ? 'error' : 'waiting';
     this.savePositions();
   }
@@ -257,9 +225,10 @@ export class FileTail {
     this.deps.log.info({ event: 'log-rotated', path: this.path, how: 'deleted while parked' });
   }
 
-  private async readCurrent(now: number): Promise<void> {
+  /** `early`: the size of the open file, taken at the start of this step. */
+  private async readCurrent(now: number, early: number | null): Promise<void> {
     const cur = this.cur!;
-    const size = (await cur.handle.stat()).size;
+    const size = early ?? (await cur.handle.stat()).size;
     let truncated = size < cur.committed + cur.pending;
     if (!truncated && size !== this.lastSize) {
       const h = await headHash(cur.handle);
@@ -274,7 +243,8 @@ export class FileTail {
       this.head = await headHash(cur.handle);
     }
     this.lastSize = size;
-    if ((await this.read(cur)) > 0) this.lastActive = now;
+    // up to the size seen: no read to find the end (what is appended meanwhile notifies again)
+    if ((await this.read(cur, truncated ? undefined : size)) > 0) this.lastActive = now;
   }
 
   /** After copytruncate, the lines we had not read yet are in the copy: read it from where we were. */
@@ -360,10 +330,11 @@ export class FileTail {
     for (const d of done) await d.reader.close();
   }
 
-  private async read(reader: FileLineReader): Promise<number> {
+  private async read(reader: FileLineReader, until?: number): Promise<number> {
     try {
-      const r = await reader.drain((text) => this.emit(text));
+      const r = await reader.drain((text) => this.emit(text), this.screen, until);
       this.stats.lines += r.lines;
+      if (r.skipped > 0) this.deps.onSkip!(this.path, r.skipped);
       if (r.oversized) {
         this.stats.oversized += r.oversized;
         this.deps.log.warn({ event: 'line-too-long', path: this.path, dropped: r.oversized, maxLineBytes: this.opts.maxLineBytes });
@@ -391,28 +362,9 @@ export class FileTail {
   }
 
   private savePositions(): void {
-    if (this.cur) this.save(this.key, this.cur, this.head);
+    if (this.cur) this.positions.save(this.key, this.cur, this.head);
     // kept after draining ends: it tells the next start which rotated file was already read
     const last = this.draining[this.draining.length - 1];
-    if (last) this.save(ROTATED_KEY + this.key, last.reader, last.head);
-  }
-
-  private save(key: string, r: FileLineReader, head: string): void {
-    const sig = `${r.inode}:${r.committed}:${head}`;
-    if (this.saved.get(key) === sig) return;
-    try {
-      this.deps.store.setPosition({ path: key, inode: r.inode, offset: r.committed, firstLineHash: head });
-    } catch (e) {
-      // logged when it happens (a full disk: SQLITE_FULL); the lines already reached the jail and the
-      // next read saves again. Once per distinct failure, so a full disk does not flood the log.
-      const message = (e as Error).message;
-      if (this.saveError !== message) {
-        this.deps.log.error({ event: 'position-save-failed', code: (e as { code?: string }).code ?? 'VG_STORE_WRITE', path: this.path, err: e });
-      }
-      this.saveError = message;
-      return;
-    }
-    this.saveError = undefined;
-    this.saved.set(key, sig);
+    if (last) this.positions.save(ROTATED_KEY + this.key, last.reader, last.head);
   }
 }

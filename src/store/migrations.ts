@@ -63,6 +63,30 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       CREATE INDEX failure_windows_newest ON failure_windows (jail, newest);
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- the last good list of each blocklist feed (store/feed-store.ts): entries newline-separated,
+      -- canonical, before screening; cursor: APIBan's next ID; full_at: when the list was last whole
+      CREATE TABLE feed_lists (
+        name       TEXT    PRIMARY KEY,
+        entries    TEXT    NOT NULL,
+        fetched_at INTEGER NOT NULL,
+        cursor     TEXT,
+        full_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 4,
+    sql: `
+      -- [cluster]: the last stream entry read from Redis, per key prefix, so a restart resumes there
+      CREATE TABLE cluster_cursor (
+        prefix  TEXT PRIMARY KEY,
+        last_id TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ]);
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

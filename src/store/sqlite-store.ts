@@ -14,6 +14,7 @@ import { VoipguardError } from '../core/errors.js';
 import type { BanReason, BanRecord } from '../core/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import type { ActiveBan, FailureWindowRow, FilePosition, Store } from './store.js';
+import { joinEntries, splitEntries, type FeedListRow, type FeedStore } from './feed-store.js';
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock. */
@@ -32,7 +33,7 @@ interface BanRow {
 
 type Db = Database.Database;
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, FeedStore {
   private closed = false;
   private readonly st: ReturnType<typeof prepare>;
 
@@ -134,6 +135,14 @@ export class SqliteStore implements Store {
     this.write(() => this.st.setMeta.run(key, value));
   }
 
+  getClusterCursor(prefix: string): string | undefined {
+    return (this.st.getCursor.get(prefix) as { last_id: string } | undefined)?.last_id;
+  }
+
+  setClusterCursor(prefix: string, id: string): void {
+    this.write(() => this.st.setCursor.run(prefix, id));
+  }
+
   batch<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
     try {
@@ -161,6 +170,17 @@ export class SqliteStore implements Store {
 
   pruneWindows(jail: string, before: number, keep: number): number {
     return this.write(() => this.st.pruneWindows(jail, before, Math.max(0, keep)));
+  }
+
+  loadFeedList(name: string): FeedListRow | undefined {
+    const r = this.db.prepare('SELECT name, entries, fetched_at, cursor, full_at FROM feed_lists WHERE name = ?').get(name) as
+      { name: string; entries: string; fetched_at: number; cursor: string | null; full_at: number } | undefined;
+    return r && { name: r.name, entries: splitEntries(r.entries), fetchedAt: r.fetched_at, cursor: r.cursor, fullAt: r.full_at };
+  }
+
+  saveFeedList(row: FeedListRow): void {
+    const sql = 'INSERT OR REPLACE INTO feed_lists (name, entries, fetched_at, cursor, full_at) VALUES (?, ?, ?, ?, ?)';
+    this.write(() => this.db.prepare(sql).run(row.name, joinEntries(row.entries), row.fetchedAt, row.cursor, row.fullAt));
   }
 
   close(): void {
@@ -209,6 +229,8 @@ function prepare(db: Db) {
     setPosition: db.prepare('INSERT OR REPLACE INTO positions (path, inode, offset, first_line_hash) VALUES (?, ?, ?, ?)'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    getCursor: db.prepare('SELECT last_id FROM cluster_cursor WHERE prefix = ?'),
+    setCursor: db.prepare('INSERT OR REPLACE INTO cluster_cursor (prefix, last_id) VALUES (?, ?)'),
     // one transaction per burst of failures: the hot path never pays a commit per line
     saveWindows: db.transaction((jail: string, rows: readonly FailureWindowRow[]) => {
       for (const r of rows) {

@@ -42,6 +42,9 @@ export interface Store {
   /** Small key/value space for sources (journal cursor, …). */
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
+  /** The last Redis stream ID this node read under `prefix` ([cluster]); undefined before the first. */
+  getClusterCursor(prefix: string): string | undefined;
+  setClusterCursor(prefix: string, id: string): void;
   /** Writes the changed windows of a jail in one transaction (empty times: delete the row). */
   saveWindows(jail: string, rows: readonly FailureWindowRow[]): void;
   /** The windows of a jail whose newest failure is at or after `since`, least recently failed first. */

@@ -435,3 +435,89 @@ test('a ban that arrives while the periodic check lists the chains does not wait
   assert.deepEqual(actions.pending(), []);
   assert.equal(actions.status()[0]!.repairs, 0);
 });
+
+test('the periodic check runs no command in the queue when bans went out while it probed, and still finds a ban lost meanwhile', async () => {
+  const inner = new MemoryRunner();
+  const chains = fakeIptables(inner);
+  let hold: Promise<void> | null = null;
+  let release = () => {};
+  let held = 0;
+  const runner: CommandRunner = {
+    async run(argv, opts) {
+      const r = await inner.run(argv, opts);
+      if (hold && argv.includes('-S')) {
+        held++;
+        await hold;
+      }
+      return r;
+    },
+  };
+  const { log } = memoryLogger();
+  const actions = loadJailActions(UDP, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store: new TinyStore(), log });
+  await actions.start();
+  await actions.reconcile([], T0);
+  await actions.apply([ban('203.0.113.1'), ban('203.0.113.2')], T0);
+  // someone deletes one rule by hand: the check must put it back
+  chains.get('f2b-asterisk-udp')!.delete('203.0.113.1');
+  hold = new Promise<void>((r) => (release = r));
+  const checking = actions.check(T0);
+  while (held === 0) await new Promise((r) => setImmediate(r));
+  // sent while the listing is taken: the listing does not hold them (a ban) or still holds it (an unban)
+  await actions.apply([ban('203.0.113.9'), unban('203.0.113.2')], T0);
+  const before = inner.calls.length;
+  hold = null;
+  release();
+  await checking;
+  const after = inner.calls.slice(before).map((c) => c.argv.join(' '));
+  // what runs after the release is the rest of the first probe (the IPv6 listing), nothing else:
+  // a second probe, in the queue, would begin with the structure checks (-C)
+  assert.deepEqual(
+    after.filter((c) => !c.startsWith('iptables-restore')),
+    ['ip6tables -w -S f2b-asterisk-udp'],
+    'no check command ran in the queue (the probe taken beside the bans was used)',
+  );
+  const restored = inner.calls.slice(before).filter((c) => c.input !== undefined);
+  assert.equal(restored.length, 1);
+  assert.match(restored[0]!.input!, /-I f2b-asterisk-udp 1 -s 203\.0\.113\.1 /, 'the rule deleted by hand is back');
+  assert.doesNotMatch(restored[0]!.input!, /203\.0\.113\.9|203\.0\.113\.2/, 'the addresses sent during the probe are left alone');
+  assert.deepEqual([...chains.get('f2b-asterisk-udp')!].sort(), ['203.0.113.1', '203.0.113.9']);
+  assert.deepEqual(actions.pending(), []);
+});
+
+test('a check whose listing was overtaken by a relisting (the start-up restore) skips its audit instead of listing again in the queue', async () => {
+  const inner = new MemoryRunner();
+  fakeIptables(inner);
+  let hold: Promise<void> | null = null;
+  let release = () => {};
+  let held = 0;
+  const runner: CommandRunner = {
+    async run(argv, opts) {
+      const r = await inner.run(argv, opts);
+      // only the check's own first listing is held
+      if (hold && argv.includes('-S') && held === 0) {
+        held++;
+        await hold;
+      }
+      return r;
+    },
+  };
+  const { log } = memoryLogger();
+  const actions = loadJailActions(UDP, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store: new TinyStore(), log });
+  await actions.start();
+  hold = new Promise<void>((r) => (release = r));
+  const checking = actions.check(T0);
+  while (held === 0) await new Promise((r) => setImmediate(r));
+  // the restore lists the kernel afresh while the check's listing is still out
+  await actions.reconcile([{ jail: 'asterisk', ip: '203.0.113.4', start: T0, until: T0 + 600_000, banCount: 1, reason: 'detected', applied: false }], T0);
+  const before = inner.calls.length;
+  hold = null;
+  release();
+  await checking;
+  const after = inner.calls.slice(before).map((c) => c.argv.join(' '));
+  assert.deepEqual(
+    after.filter((c) => c.includes(' -C ')),
+    [],
+    'no structure check ran again in the queue',
+  );
+  assert.deepEqual(actions.pending(), []);
+});

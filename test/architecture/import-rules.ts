@@ -28,13 +28,15 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   firewall: LEAVES,
   notify: LEAVES,
   actions: [...LEAVES, 'firewall', 'notify'],
+  // the fleet (docs/cluster.md): talks to Redis and to the jails through ports the daemon implements
+  cluster: LEAVES,
   asterisk: ['core', 'config'],
   control: LEAVES,
-  daemon: [...LEAVES, 'sources', 'filters', 'correlate', 'jails', 'actions', 'firewall', 'notify', 'control'],
+  daemon: [...LEAVES, 'sources', 'filters', 'correlate', 'jails', 'actions', 'firewall', 'notify', 'control', 'cluster'],
   doctor: [...LEAVES, 'sources', 'filters', 'jails', 'actions', 'firewall', 'notify', 'asterisk'],
-  cli: [...LEAVES, 'sources', 'filters', 'correlate', 'jails', 'actions', 'firewall', 'notify', 'asterisk', 'control', 'doctor', 'daemon', 'app'],
+  cli: [...LEAVES, 'sources', 'filters', 'correlate', 'jails', 'actions', 'firewall', 'notify', 'asterisk', 'control', 'doctor', 'daemon', 'cluster', 'app'],
   // app.ts, the composition root, sees everything but the command line that starts it
-  app: [...LEAVES, 'sources', 'filters', 'correlate', 'jails', 'actions', 'firewall', 'notify', 'asterisk', 'control', 'doctor', 'daemon'],
+  app: [...LEAVES, 'sources', 'filters', 'correlate', 'jails', 'actions', 'firewall', 'notify', 'asterisk', 'control', 'doctor', 'daemon', 'cluster'],
 };
 
 /** Single files one layer may reach in another, each with its reason. */

@@ -27,8 +27,11 @@ export class RecordingActions implements ActionsPort {
   readonly calls: number[] = [];
   /** Set to hold apply() until the test releases it (a busy firewall). */
   gate: Promise<void> | null = null;
+  /** Set to hold start() (the firewall structure commands) until the test releases it. */
+  startGate: Promise<void> | null = null;
   async start() {
     this.started++;
+    await this.startGate;
   }
   async stop(opts?: { keepRules?: boolean }) {
     this.stopped.push(opts?.keepRules ?? false);
@@ -114,7 +117,10 @@ export function files(jailConf: string, voipguardConf = ''): Record<string, stri
   return { '/cfg/jail.conf': jailConf, ...(voipguardConf ? { '/cfg/voipguard.conf': voipguardConf } : {}) };
 }
 
-export function kit(initial: Record<string, string>, opts: { failOn?: string; reconcileGate?: Promise<void>; keepRules?: boolean; metrics?: Metrics } = {}) {
+export function kit(
+  initial: Record<string, string>,
+  opts: { failOn?: string; reconcileGate?: Promise<void>; startGate?: Promise<void>; keepRules?: boolean; metrics?: Metrics } = {},
+) {
   let current = initial;
   const clock = new ManualClock(T0);
   const store = new TinyStore();
@@ -135,6 +141,7 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string; re
       if (cfg.name === opts.failOn) throw new Error(`cannot build ${cfg.name}`);
       const actions = new RecordingActions();
       actions.reconcileGate = opts.reconcileGate ?? null;
+      actions.startGate = opts.startGate ?? null;
       const source = new PushSource(sink, cfg.logpath);
       const parts: JailParts = {
         engine: new Jail(cfg, { random: () => 0 }),
@@ -162,6 +169,7 @@ export function kit(initial: Record<string, string>, opts: { failOn?: string; re
     store,
     metrics: opts.metrics ?? new NoopMetrics(),
     factory,
+    cluster: null,
     loadConfig: load,
     makeAmi: (settings) => (settings.enabled ? amiPort : null),
     logControl,

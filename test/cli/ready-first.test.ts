@@ -35,3 +35,21 @@ test('the jail runs and counts new failures while the stored bans are still goin
     [['ban', '203.0.113.9']],
   );
 });
+
+test('the jail follows its logs before the firewall structure commands are done', async () => {
+  let release!: () => void;
+  const k = kit(files(JAIL), { startGate: new Promise<void>((r) => (release = r)) });
+  let timer!: NodeJS.Timeout;
+  await Promise.race([
+    k.svc.start(k.load()),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('start waited for actionstart')), 10_000))),
+  ]);
+  clearTimeout(timer);
+  const { source, actions } = k.latest('asterisk');
+  assert.equal(actions.started, 1, 'the structure commands have begun');
+  assert.equal(source.running, true, 'the log is followed meanwhile');
+  release();
+  await k.svc.jail('asterisk').restored();
+  assert.equal(actions.reconciled.length, 1, 'the refill ran once the structure was up');
+  await k.svc.stop();
+});

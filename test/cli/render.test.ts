@@ -94,6 +94,7 @@ const service: ServiceStatus = {
   broken: [],
   waiting: [],
   ami: null,
+  cluster: null,
 };
 
 test("status prints fail2ban's three lines when there is nothing more to say", () => {

@@ -1,6 +1,7 @@
 // Every number of `status <jail>` against a replay with known counts: the real composition root
 // (--dry-run) with a jail taking a security log and AMI events from a fake Asterisk manager.
-//   AMI only:   1 SuccessfulAuth (an event, no failure), 2 InvalidPassword attempts
+//   AMI only:   1 SuccessfulAuth (an event, no failure; for account 1002, so under protectregistered
+//               it shields nothing against 1001: docs/registrations.md), 2 InvalidPassword attempts
 //   log only:   2 InvalidPassword attempts
 //   both:       1 attempt, reported by AMI first and then by the log (the log line merges into it)
 // So AMI: 4 events received, 3 signals, 3 attempts; the jail: 6 signals, 5 attempts, banned on the 5th.
@@ -30,7 +31,7 @@ function amiEvent(event: 'InvalidPassword' | 'SuccessfulAuth', ms: number, sessi
     ['Severity', event === 'SuccessfulAuth' ? 'Informational' : 'Error'],
     ['Service', 'PJSIP'],
     ['EventVersion', '1'],
-    ['AccountID', '1001'],
+    ['AccountID', event === 'SuccessfulAuth' ? '1002' : '1001'],
     ['SessionID', sessionId],
     ['LocalAddress', 'IPV4/UDP/198.51.100.10/5060'],
     ['RemoteAddress', `IPV4/UDP/${ATTACKER}/5072`],

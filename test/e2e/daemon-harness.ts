@@ -27,15 +27,55 @@ import { waitFor as waitForFact } from '../helpers/wait-for.js';
 export const ROOT = packageRoot();
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'voipguard.js');
 
-/** `npm run build`'s compiler. Other files' type errors do not stop tsc from emitting ours. */
+/** Newest modification time under `dir` (ms). */
+export function newestSource(dir: string): number {
+  let t = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    t = Math.max(t, st.isDirectory() ? newestSource(p) : st.mtimeMs);
+  }
+  return t;
+}
+
+const BUILD_LOCK = join(ROOT, '.e2e-build.lock');
+const BUILD_LOCK_STALE_MS = 180_000;
+
+/**
+ * `npm run build`'s compiler, once per change of src/: several e2e files run at once (two at a time)
+ * and each asks for a build, so the first one compiles under a lock (a directory, made atomically)
+ * and the others, waiting on the lock, find dist/ fresh and leave it alone. Rewriting dist/ under a
+ * daemon that another file is starting would make it read half-written modules. Other files' type
+ * errors do not stop tsc from emitting ours.
+ */
 export function build(): void {
-  const started = Date.now();
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], {
-    encoding: 'utf8',
-    cwd: ROOT,
-  });
-  const fresh = existsSync(CLI) && statSync(join(ROOT, 'dist', 'src', 'app.js')).mtimeMs >= started - 2000;
-  if (!fresh) throw new Error(`build failed:\n${r.stdout}\n${r.stderr}`);
+  const deadline = Date.now() + BUILD_LOCK_STALE_MS;
+  for (;;) {
+    try {
+      mkdirSync(BUILD_LOCK);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // a lock left by a killed run: older than any build takes
+      if (Date.now() - statSync(BUILD_LOCK, { throwIfNoEntry: false })!.mtimeMs > BUILD_LOCK_STALE_MS) rmSync(BUILD_LOCK, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`the build lock ${BUILD_LOCK} was held for ${BUILD_LOCK_STALE_MS} ms`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); // the holder's tsc runs: look again
+    }
+  }
+  try {
+    const app = join(ROOT, 'dist', 'src', 'app.js');
+    const fresh = (): boolean => existsSync(CLI) && existsSync(app) && statSync(app).mtimeMs >= newestSource(join(ROOT, 'src'));
+    if (fresh()) return;
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], {
+      encoding: 'utf8',
+      cwd: ROOT,
+    });
+    if (!(existsSync(CLI) && statSync(app).mtimeMs >= started - 2000)) throw new Error(`build failed:\n${r.stdout}\n${r.stderr}`);
+    chmodSync(CLI, 0o755);
+  } finally {
+    rmSync(BUILD_LOCK, { recursive: true, force: true });
+  }
 }
 
 export interface E2eConfig {

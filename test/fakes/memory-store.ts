@@ -54,6 +54,13 @@ export class MemoryStore implements Store {
     this.positions.set(pos.path, Object.freeze({ path: pos.path, inode: pos.inode, offset: pos.offset, firstLineHash: pos.firstLineHash }));
   }
 
+  private readonly cursors = new Map<string, string>();
+  getClusterCursor(prefix: string): string | undefined {
+    return this.cursors.get(prefix);
+  }
+  setClusterCursor(prefix: string, id: string): void {
+    this.cursors.set(prefix, id);
+  }
   getMeta(key: string): string | undefined {
     return this.meta.get(key);
   }

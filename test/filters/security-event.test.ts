@@ -92,3 +92,25 @@ test('EventTV in both Asterisk forms', () => {
   assert.equal(parseEventTv('1389368346-80526'), 1389368346080);
   assert.equal(parseEventTv('yesterday'), null);
 });
+
+test('EventTV: the 28-character form read digit by digit gives what the full grammar gives', () => {
+  // the reference: the same grammar, read the slow way
+  const slow = (s: string): number | null => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})([+-])(\d{2})(\d{2})$/.exec(s);
+    if (!m) return null;
+    const off = (Number(m[9]) * 60 + Number(m[10])) * 60_000 * (m[8] === '-' ? -1 : 1);
+    return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7])) - off;
+  };
+  let seed = 7;
+  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+  const p = (n: number, w: number): string => String(n).padStart(w, '0');
+  for (let i = 0; i < 2000; i++) {
+    const s = `${p(1970 + rnd(90), 4)}-${p(1 + rnd(12), 2)}-${p(1 + rnd(28), 2)}T${p(rnd(24), 2)}:${p(rnd(60), 2)}:${p(rnd(60), 2)}.${p(rnd(1000), 3)}${rnd(2) ? '+' : '-'}${p(rnd(15), 2)}${p(rnd(4) * 15, 2)}`;
+    assert.equal(parseEventTv(s), slow(s), s);
+  }
+  // not the fast form: the general grammar still reads or refuses them
+  assert.equal(parseEventTv('2015-05-24T08:42:16.2+03:00'), Date.UTC(2015, 4, 24, 5, 42, 16, 200));
+  assert.equal(parseEventTv('2015-05-24T08:42:1x.296+0300'), null);
+  assert.equal(parseEventTv('2015-05-24T08:42:16.296*0300'), null);
+  assert.equal(parseEventTv(' 2015-05-24T08:42:16.296+0300 '), Date.UTC(2015, 4, 24, 5, 42, 16, 296));
+});

@@ -36,7 +36,8 @@ test('ipset and nftables share one transaction for both families; kernel timers 
   assert.deepEqual(runner.calls[0]!.argv, ['ipset', 'restore', '-exist']);
   assert.equal(
     runner.calls[0]!.input,
-    'del f2b-asterisk-udp 198.51.100.1\nadd f2b-asterisk-udp 203.0.113.5 timeout 500\nadd f2b-asterisk-udp6 2001:db8::5 timeout 0\n',
+    // an unban leaves both sets (the REJECT one and the repeat offenders' DROP one)
+    'del f2b-asterisk-udp 198.51.100.1\ndel f2b-asterisk-udp-drop 198.51.100.1\nadd f2b-asterisk-udp 203.0.113.5 timeout 500\nadd f2b-asterisk-udp6 2001:db8::5 timeout 0\n',
   );
   const nft = new MemoryRunner();
   await fw('nftables', nft).apply({ ban: [b('203.0.113.5', T0 + 90_000), b('2001:db8::5', T0 + 90_000)], unban: [] }, T0);

@@ -17,27 +17,32 @@ test('iptables-ipset: a banned attacker is rejected on UDP and TCP (v4 and v6); 
   assert.equal(sets.trim(), '', 'stop destroys the sets');
 });
 
-test('iptables-ipset: bans are set members with kernel timeouts; one REJECT rule per chain matches the set', { skip: KERNEL_SKIP }, async () => {
-  const { pair } = box;
-  const g = await guard(pair, 'iptables-ipset');
-  try {
-    await g.actions.apply([ban(pair.attacker4, T0 + 600_000), ban(pair.attacker6, null)], T0);
-    const v4 = (await pair.exec(pair.defender, ['ipset', 'save', 'f2b-asterisk-udp'])).stdout;
-    const m = /^add f2b-asterisk-udp 10\.213\.0\.1 timeout (\d+)$/m.exec(v4);
-    assert.ok(m, v4);
-    assert.ok(Number(m[1]) > 590 && Number(m[1]) <= 600, `timeout ${m[1]}`);
-    const v6 = (await pair.exec(pair.defender, ['ipset', 'save', 'f2b-asterisk-udp6'])).stdout;
-    assert.match(v6, /^add f2b-asterisk-udp6 fd00:213::1 timeout 0$/m, 'permanent ban: timeout 0');
-    const chain = (await pair.exec(pair.defender, ['iptables', '-S', 'f2b-asterisk-udp'])).stdout.trim().split('\n');
-    assert.deepEqual(chain, [
-      '-N f2b-asterisk-udp',
-      '-A f2b-asterisk-udp -p udp -m set --match-set f2b-asterisk-udp src -j REJECT --reject-with icmp-port-unreachable',
-      '-A f2b-asterisk-udp -j RETURN',
-    ]);
-  } finally {
-    await g.actions.stop();
-  }
-});
+test(
+  'iptables-ipset: bans are set members with kernel timeouts; one DROP rule (repeat offenders) and one REJECT rule per chain match the sets',
+  { skip: KERNEL_SKIP },
+  async () => {
+    const { pair } = box;
+    const g = await guard(pair, 'iptables-ipset');
+    try {
+      await g.actions.apply([ban(pair.attacker4, T0 + 600_000), ban(pair.attacker6, null)], T0);
+      const v4 = (await pair.exec(pair.defender, ['ipset', 'save', 'f2b-asterisk-udp'])).stdout;
+      const m = /^add f2b-asterisk-udp 10\.213\.0\.1 timeout (\d+)$/m.exec(v4);
+      assert.ok(m, v4);
+      assert.ok(Number(m[1]) > 590 && Number(m[1]) <= 600, `timeout ${m[1]}`);
+      const v6 = (await pair.exec(pair.defender, ['ipset', 'save', 'f2b-asterisk-udp6'])).stdout;
+      assert.match(v6, /^add f2b-asterisk-udp6 fd00:213::1 timeout 0$/m, 'permanent ban: timeout 0');
+      const chain = (await pair.exec(pair.defender, ['iptables', '-S', 'f2b-asterisk-udp'])).stdout.trim().split('\n');
+      assert.deepEqual(chain, [
+        '-N f2b-asterisk-udp',
+        '-A f2b-asterisk-udp -p udp -m set --match-set f2b-asterisk-udp-drop src -j DROP',
+        '-A f2b-asterisk-udp -p udp -m set --match-set f2b-asterisk-udp src -j REJECT --reject-with icmp-port-unreachable',
+        '-A f2b-asterisk-udp -j RETURN',
+      ]);
+    } finally {
+      await g.actions.stop();
+    }
+  },
+);
 
 test('iptables-ipset: a flushed set and a flushed chain are repaired by the next check', { skip: KERNEL_SKIP }, async () => {
   const { pair } = box;

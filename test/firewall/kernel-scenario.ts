@@ -47,7 +47,7 @@ export function defenderRunner(pair: NetnsPair): ExecaRunner {
 export async function guard(
   pair: NetnsPair,
   action: string,
-  opts: { params?: Record<string, string>; tcpArgs?: Record<string, string>; runner?: CommandRunner } = {},
+  opts: { params?: Record<string, string>; tcpArgs?: Record<string, string>; runner?: CommandRunner; dropRepeat?: number } = {},
 ): Promise<Guard> {
   const runner = opts.runner ?? defenderRunner(pair);
   const store = new TinyStore();
@@ -60,6 +60,7 @@ export async function guard(
         { name: action, args: { name: 'asterisk-udp', protocol: 'udp' } },
       ],
       params: { port: '5060,5061', ...opts.params },
+      ...(opts.dropRepeat !== undefined ? { dropRepeat: opts.dropRepeat } : {}),
     },
     { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store, log },
   );
@@ -68,8 +69,8 @@ export async function guard(
   return { actions, store, records, runner };
 }
 
-export function ban(ip: string, until: number | null = T0 + 600_000): Decision {
-  return { type: 'ban', jail: 'asterisk', ip, time: T0, until, banCount: 1, reason: 'detected', failures: 5 };
+export function ban(ip: string, until: number | null = T0 + 600_000, banCount = 1): Decision {
+  return { type: 'ban', jail: 'asterisk', ip, time: T0, until, banCount, reason: 'detected', failures: 5 };
 }
 
 export function unban(ip: string): Decision {

@@ -15,6 +15,8 @@ export interface FakeAmiOptions {
   banner?: string | null; // null: greet with nothing (a silent peer)
   users?: Record<string, string>;
   answerPing?: boolean;
+  /** List actions (lowercased name) → the items' fields: answered `EventList: start`, the items, then `Complete`. */
+  lists?: Record<string, ReadonlyArray<ReadonlyArray<readonly [string, string]>>>;
 }
 
 export class FakeAmiServer {
@@ -27,11 +29,13 @@ export class FakeAmiServer {
   banner: string | null;
   users: Record<string, string>;
   answerPing: boolean;
+  lists: NonNullable<FakeAmiOptions['lists']>;
 
   constructor(opts: FakeAmiOptions = {}) {
     this.banner = opts.banner === undefined ? 'Asterisk Call Manager/9.0.0' : opts.banner;
     this.users = opts.users ?? { voipguard: 's3cret-Pa55' };
     this.answerPing = opts.answerPing ?? true;
+    this.lists = opts.lists ?? {};
   }
 
   /** Listens on 127.0.0.1 (port 0 the first time, the same port on a restart). */
@@ -128,6 +132,12 @@ export class FakeAmiServer {
       s.write(`Response: Success\r\nActionID: ${id}\r\nEvents: ${mask === 'off' || mask === 'none' ? 'Off' : 'On'}\r\n\r\n`);
     } else if (action === 'ping') {
       if (this.answerPing) s.write(`Response: Success\r\nActionID: ${id}\r\nPing: Pong\r\nTimestamp: 1772360130.123456\r\n\r\n`);
+    } else if (this.lists[action] !== undefined) {
+      const items = this.lists[action]!;
+      const name = items[0]?.find(([k]) => k === 'Event')?.[1] ?? 'Item';
+      s.write(`Response: Success\r\nActionID: ${id}\r\nEventList: start\r\nMessage: list will follow\r\n\r\n`);
+      for (const it of items) s.write(amiBlock([...it.slice(0, 1), ['ActionID', id], ...it.slice(1)]));
+      s.write(`Event: ${name}Complete\r\nActionID: ${id}\r\nEventList: Complete\r\nListItems: ${items.length}\r\n\r\n`);
     } else {
       s.write(`Response: Error\r\nActionID: ${id}\r\nMessage: Invalid/unknown command\r\n\r\n`);
     }

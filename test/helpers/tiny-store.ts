@@ -37,6 +37,13 @@ export class TinyStore implements Store {
   setPosition(pos: FilePosition): void {
     this.positions.set(pos.path, pos);
   }
+  private readonly cursors = new Map<string, string>();
+  getClusterCursor(prefix: string): string | undefined {
+    return this.cursors.get(prefix);
+  }
+  setClusterCursor(prefix: string, id: string): void {
+    this.cursors.set(prefix, id);
+  }
   getMeta(key: string): string | undefined {
     return this.meta.get(key);
   }

@@ -3,7 +3,11 @@
 //
 // input.txt, one step per line (times are durations from the start: 0, 90s, 4m, 1h2m):
 //   <time> fail <ip> [at <time>|at +<dur>|at -<dur>] [@<jail>]   a failure seen now, dated `at`
-//   <time> tick                                                   expired bans → unbans
+//   … fail <ip> [at …] [account <a>] [session <s>] [kind <k>]     the failure names an account, a session
+//   <time> challenge <ip> <session> [account <a>]                 a ChallengeSent (docs/beyond-one-address.md)
+//   <time> login <ip> <session> [account <a>]                     a SuccessfulAuth
+//   <time> tick                                                   expired bans → unbans; unanswered challenges
+//                                                                 settled first, counted as failures
 //   <time> ban <ip> [for <dur>|permanent] [@<jail>]               manual ban
 //   <time> unban <ip> [@<jail>]                                   manual unban
 //   <time> ignore add|del <cidr> [@<jail>]
@@ -16,6 +20,8 @@
 // expected.txt: every decision in order,
 //   <time> ban <jail> <ip> until <time>|permanent count <n> reason <r> failures <n>
 //   <time> unban <jail> <ip> reason <r>
+//   <time> notice account-attack <jail> <account> addresses <n> banned <n>
+//   <time> notice compromise-suspected <jail> <ip> <account> failures <n>
 // and optionally `counters <jail> clamped=<n> evicted=<n> ignored=<n>` (checked at the end).
 
 import { readFileSync } from 'node:fs';
@@ -97,6 +103,19 @@ export function runScenario(dir: string, dbPath: string): ScenarioResult {
   let store: Store = SqliteStore.open(dbPath);
   let jails = new Map(enabled.map((j) => [j.name, new Jail(j, deps(store))]));
   // the daemon's part: every decision goes to the store
+  const notices = (j: Jail, now: number) => {
+    for (const n of j.takeNotices()) {
+      out.push(
+        n.event === 'account-attack'
+          ? `${fmtTime(now)} notice account-attack ${n.jail} ${n.account} addresses ${n.addresses} banned ${n.banned}`
+          : `${fmtTime(now)} notice compromise-suspected ${n.jail} ${n.ip} ${n.account} failures ${n.failures}`,
+      );
+    }
+  };
+  const opt = (args: string[], key: string): string | undefined => {
+    const i = args.indexOf(key, 3);
+    return i > 0 ? args[i + 1] : undefined;
+  };
   const apply = (ds: Decision[]) => {
     for (const d of ds) {
       out.push(fmtDecision(d));
@@ -117,11 +136,29 @@ export function runScenario(dir: string, dbPath: string): ScenarioResult {
       case 'fail': {
         const dated = args[3] === 'at' ? args[4]! : null;
         const t = dated === null ? now : /^[+-]/.test(dated) ? now + time(dated, line) : T0 + time(dated, line);
-        apply(jail!.failure({ ip: args[2]!, time: t, kind: 'InvalidPassword', origin: 'log', source: 'scenario' }, now));
+        const account = opt(args, 'account');
+        const sessionId = opt(args, 'session');
+        const kind = opt(args, 'kind') ?? 'InvalidPassword';
+        const f = { ip: args[2]!, time: t, kind, origin: 'log', source: 'scenario' } as const;
+        apply(jail!.failure({ ...f, ...(account !== undefined ? { account } : {}), ...(sessionId !== undefined ? { sessionId } : {}) }, now));
+        notices(jail!, now);
+        break;
+      }
+      case 'challenge':
+      case 'login': {
+        const account = opt(args, 'account');
+        const kind = args[1] === 'login' ? 'SuccessfulAuth' : 'ChallengeSent';
+        const s = { kind, ip: args[2]!, time: now, origin: 'log', source: 'scenario', sessionId: args[3]! } as const;
+        apply(jail!.signal({ ...s, ...(account !== undefined ? { account } : {}) }, now));
+        notices(jail!, now);
         break;
       }
       case 'tick':
-        for (const j of jails.values()) apply(j.tick(now));
+        for (const j of jails.values()) {
+          for (const f of j.expiredChallenges(now)) apply(j.failure(f, now));
+          apply(j.tick(now));
+          notices(j, now);
+        }
         break;
       case 'ban': {
         const dur = args[3] === 'for' ? time(args[4]!, line) : args[3] === 'permanent' ? -1 : undefined;

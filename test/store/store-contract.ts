@@ -127,6 +127,15 @@ export function storeContract(name: string, maker: StoreMaker): void {
     assert.equal(s.getMeta('journal:asterisk'), 's=1;i=3');
   });
 
+  withStore('the cluster stream cursor is kept per prefix and overwritten', (s) => {
+    assert.equal(s.getClusterCursor('voipguard'), undefined);
+    s.setClusterCursor('voipguard', '1700000000000-0');
+    s.setClusterCursor('voipguard', '1700000000123-4');
+    s.setClusterCursor('other', '5-0');
+    assert.equal(s.getClusterCursor('voipguard'), '1700000000123-4');
+    assert.equal(s.getClusterCursor('other'), '5-0');
+  });
+
   withStore('failure windows: saved per jail, replaced, deleted by an empty list, loaded least recently failed first', (s) => {
     s.saveWindows('asterisk', [
       { ip: '203.0.113.5', times: [T0, T0 + 1000, T0 + 2000] },

@@ -1,0 +1,180 @@
+// bench:cluster — the fleet on real parts (docs/cluster.md, "Benchmark"): built daemons in their own
+// network namespaces, nftables sets, one redis-server with a password on a unix socket. Measures:
+//   1. a ban on node A in B's and C's kernels (nft monitor in each namespace), p50/p99;
+//   2. a new node D receiving 100,000 active shared bans (seeded into Redis): time to answer, and to
+//      hold them all in its kernel;
+//   3. Redis down during a 10,000-address burst on A (60 s; 5 s with --quick): A's kernel has every
+//      ban while Redis is away, and B converges after Redis returns.
+// Run once, as root; report the figures with the load average it prints.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createNetnsPair, type NetnsPair } from '../test/helpers/netns.js';
+import { TestRedis } from '../test/helpers/redis-server.js';
+import { attackLine, build, cli, Daemon, makeConfig, removeConfig, waitFor, type E2eConfig } from '../test/e2e/daemon-harness.js';
+import { RedisBus } from '../src/cluster/redis-bus.js';
+import { encodeEntry } from '../src/cluster/wire.js';
+import { load } from './daemon-proc.js';
+
+const quick = process.argv.includes('--quick');
+const P99_N = quick ? 30 : 100;
+const SEED = quick ? 20_000 : 100_000;
+const BURST = quick ? 2_000 : 10_000;
+const OUTAGE_MS = quick ? 5_000 : 60_000;
+const PREFIX = `vgb${process.pid}`;
+
+const JAIL = `
+[asterisk]
+enabled = true
+logpath = $LOG
+maxretry = 1
+findtime = 10m
+bantime = 1h
+banaction = nftables
+`;
+
+interface Node {
+  readonly name: string;
+  readonly pair: NetnsPair;
+  readonly cfg: E2eConfig;
+  daemon: Daemon | null;
+  monitor: ChildProcess | null;
+  /** ip → when it first appeared in the node's nft set. */
+  readonly seen: Map<string, number>;
+}
+
+const nodes: Node[] = [];
+let redis: TestRedis;
+
+async function makeNode(name: string): Promise<Node> {
+  const pair = await createNetnsPair();
+  const cfg = makeConfig(JAIL);
+  writeFileSync(cfg.log, '');
+  const pw = join(cfg.dir, 'redis.password');
+  writeFileSync(pw, redis.password, { mode: 0o600 });
+  appendFileSync(
+    join(cfg.dir, 'voipguard.local'),
+    `\n[cluster]\nenabled = yes\nredis = unix:${redis.socket}\nredis.passwordfile = ${pw}\nnode = ${name}\nprefix = ${PREFIX}\nmaxbantime = 1d\n`,
+  );
+  // the bench reads the kernel, not the daemon's debug log
+  appendFileSync(join(cfg.dir, 'voipguard.local'), '');
+  const n: Node = { name, pair, cfg, daemon: null, monitor: null, seen: new Map() };
+  const mon = spawn('ip', ['netns', 'exec', pair.defender, 'nft', 'monitor', 'elements'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  n.monitor = mon;
+  createInterface({ input: mon.stdout! }).on('line', (line) => {
+    if (!line.startsWith('add element')) return;
+    const t = performance.now();
+    for (const m of line.matchAll(/(\d+\.\d+\.\d+\.\d+)/g)) if (!n.seen.has(m[1]!)) n.seen.set(m[1]!, t);
+  });
+  nodes.push(n);
+  return n;
+}
+
+async function start(n: Node): Promise<number> {
+  const t0 = performance.now();
+  n.daemon = new Daemon(n.pair.defender, n.cfg);
+  // ping answers before the start; `status` waits for it (the fleet's catch-up included)
+  await waitFor(`${n.name} ready`, () => cli(n.cfg, ['status']).code === 0 || n.daemon!.proc.exitCode !== null, 600_000);
+  if (n.daemon.proc.exitCode !== null) throw new Error(`${n.name} died: ${n.daemon.stderr}`);
+  return performance.now() - t0;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench:cluster needs root (network namespaces, nftables)');
+  build();
+  redis = new TestRedis();
+  await redis.start();
+  console.log(`bench:cluster${quick ? ' --quick' : ''}, ${load()}`);
+  try {
+    const [a, b, c] = [await makeNode('a'), await makeNode('b'), await makeNode('c')];
+    for (const n of [a!, b!, c!]) await start(n);
+
+    // 1. one ban on A, in B's and C's kernels
+    const lat: number[] = [];
+    for (let i = 0; i < P99_N; i++) {
+      const ip = `198.18.${i >> 8}.${(i & 255) + 1}`;
+      appendFileSync(a!.cfg.log, attackLine(ip));
+      await waitFor(`${ip} everywhere`, () => a!.seen.has(ip) && b!.seen.has(ip) && c!.seen.has(ip), 20_000);
+      for (const n of [b!, c!]) lat.push(n.seen.get(ip)! - a!.seen.get(ip)!);
+      await sleep(20);
+    }
+    console.log(
+      `1. A's kernel → B's and C's kernels, ${P99_N} bans one at a time: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms (target p99 ≤ 300 ms)`,
+    );
+
+    // 2. a new node and SEED active shared bans
+    const seed = new RedisBus({
+      target: { kind: 'unix', path: redis.socket, username: null, password: null, db: 0 },
+      password: redis.password,
+      ca: null,
+      prefix: PREFIX,
+      maxLen: 200_000,
+      commandTimeoutMs: 30_000,
+    });
+    seed.start(() => undefined);
+    await waitFor('the seeding connection', () => seed.state() === 'connected');
+    const now = Date.now();
+    const ips: string[] = [];
+    for (let i = 0; i < SEED; i++) ips.push(`100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`);
+    for (let i = 0; i < ips.length; i += 5_000) {
+      await seed.publish(
+        ips.slice(i, i + 5_000).map((ip) => {
+          const e = { op: 'ban' as const, node: 'seed', jail: 'asterisk', ip, reason: 'detected', banCount: 1, start: now, until: now + 3_600_000 };
+          return { fields: encodeEntry(e), key: `asterisk ${ip}`, until: e.until, op: 'ban' as const };
+        }),
+      );
+    }
+    await seed.stop();
+    const d = await makeNode('d');
+    const t0 = performance.now();
+    const ready = await start(d);
+    await waitFor('every seeded ban in D', () => ips.every((ip) => d.seen.has(ip)), 300_000);
+    const last = Math.max(...ips.map((ip) => d.seen.get(ip)!)) - t0;
+    console.log(
+      `2. new node D, ${SEED} active shared bans: answers ${(ready / 1000).toFixed(1)} s after spawn, all in its kernel ${(last / 1000).toFixed(1)} s after spawn (target ≤ 5 s)`,
+    );
+
+    // 3. Redis down during a burst on A
+    await redis.stop('SIGKILL');
+    const burst = Array.from({ length: BURST }, (_, i) => `198.19.${i >> 8}.${i & 255}`);
+    const tb = performance.now();
+    appendFileSync(a!.cfg.log, burst.map((ip) => attackLine(ip)).join(''));
+    await waitFor("the burst in A's kernel", () => burst.every((ip) => a!.seen.has(ip)), 120_000);
+    const localMs = Math.max(...burst.map((ip) => a!.seen.get(ip)!)) - tb;
+    const rest = OUTAGE_MS - (performance.now() - tb);
+    if (rest > 0) await sleep(rest);
+    const tr = performance.now();
+    await redis.start();
+    await waitFor('B and C converge', () => burst.every((ip) => b!.seen.has(ip) && c!.seen.has(ip)), 300_000);
+    const conv = Math.max(...burst.flatMap((ip) => [b!.seen.get(ip)!, c!.seen.get(ip)!])) - tr;
+    console.log(
+      `3. Redis down ${OUTAGE_MS / 1000} s, burst of ${BURST} addresses on A: all in A's kernel ${(localMs / 1000).toFixed(1)} s after the burst (Redis down the whole time); B and C converged ${(conv / 1000).toFixed(1)} s after Redis returned (target ≤ 5 s)`,
+    );
+    console.log(`end, ${load()}`);
+  } finally {
+    for (const n of nodes) {
+      if (n.daemon && n.daemon.proc.exitCode === null) {
+        n.daemon.proc.kill('SIGTERM');
+        await n.daemon.exited;
+      }
+      n.monitor?.kill('SIGKILL');
+      await n.pair.destroy();
+      removeConfig(n.cfg);
+    }
+    await redis.destroy();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

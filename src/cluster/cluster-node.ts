@@ -1,0 +1,360 @@
+// This node's place in the fleet (docs/cluster.md). It hears every decision of the shared jails
+// (decided(), called by the jail runtime's door after the ban went to the kernel) and hands local
+// bans and manual unbans to the publisher; it reads the other nodes' entries from the stream, checks
+// them like any input (entry-check.ts) and applies them through the jails' own door with reason
+// 'cluster'. Redis is never on the ban path: nothing here is awaited by a local ban.
+//
+// Start: before the daemon says ready, the node catches up: a node that never read the stream (or
+// whose position was trimmed away) loads the whole active set at once; a node that did resumes
+// after the ID saved in SQLite. A Redis that does not answer within `startWaitMs` lets the start go
+// on; the catch-up then happens when Redis comes.
+
+import { ACCEPTABLE_REASONS } from '../config/cluster-schema.js';
+import { backoffDelay } from '../core/backoff.js';
+import { VoipguardError } from '../core/errors.js';
+import type { TimerHandle } from '../core/timers.js';
+import type { Decision } from '../core/types.js';
+import type { BusState, PublishItem, RawStreamEntry } from './bus.js';
+import { checkEntry, type CheckContext } from './entry-check.js';
+import type { ClusterJails, ClusterNodeDeps, ClusterReport } from './ports.js';
+import { Publisher } from './publisher.js';
+import { banKey, compareIds, decodeEntry, encodeEntry, idTime, parseJson, type ClusterEntry } from './wire.js';
+
+export type { ClusterJails, ClusterNodeDeps, ClusterReport, ClusterSettings } from './ports.js';
+
+/** The reasons a node publishes: those another node may accept ([cluster] accept). */
+const PUBLISHED: ReadonlySet<string> = new Set(ACCEPTABLE_REASONS);
+const READ_COUNT = 1_000;
+const READ_BLOCK_MS = 1_000;
+const HEARTBEAT_MS = 10_000;
+const SEEN_MS = 60_000;
+const REFUSAL_LOGS_PER_MINUTE = 20;
+
+export class ClusterNode {
+  private jails: ClusterJails | null = null;
+  private readonly publisher: Publisher;
+  private readonly origins = new Map<string, string>();
+  private cursor: string | null = null;
+  private needCatchUp = true;
+  private stopped = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wakers: (() => void)[] = [];
+  private heartbeatTimer: TimerHandle | null = null;
+  private nodesSeen: string[] = [];
+  private lastApplied: ClusterReport['lastApplied'] = null;
+  private lagMs: number | null = null;
+  private applied = 0;
+  private readonly refused: Record<string, number> = {};
+  private refusalLogs = { window: 0, n: 0 };
+
+  constructor(private readonly deps: ClusterNodeDeps) {
+    this.publisher = new Publisher({
+      bus: deps.bus,
+      timers: deps.timers,
+      backoff: deps.backoff,
+      random: deps.random,
+      limit: deps.queueLimit,
+      resyncItems: () => this.resyncItems(),
+      onPublished: (n) => deps.metrics.published(n),
+      onQueue: (n) => deps.metrics.queue(n),
+      onError: (e, attempt, retryMs) =>
+        (attempt === 0 ? deps.log.warn.bind(deps.log) : deps.log.debug.bind(deps.log))({
+          event: 'cluster-publish-failed',
+          attempt,
+          retryMs,
+          queue: this.publisher.length,
+          err: e,
+        }),
+    });
+  }
+
+  get node(): string {
+    return this.deps.settings.node;
+  }
+
+  /** Connects, catches up (or gives up after startWaitMs), then follows the stream in the background. */
+  async start(jails: ClusterJails): Promise<void> {
+    this.jails = jails;
+    for (const b of jails.activeBans()) if (b.reason === 'cluster') this.origins.set(banKey(b.jail, b.ip), '?');
+    this.cursor = this.deps.store.getClusterCursor(this.deps.settings.prefix) ?? null;
+    this.deps.bus.start(this.onState);
+    const up = await this.waitConnected(this.deps.startWaitMs);
+    if (up) {
+      try {
+        await this.catchUp();
+      } catch (e) {
+        this.deps.log.warn({ event: 'cluster-catch-up-failed', err: e as Error });
+      }
+    } else {
+      this.deps.log.warn({ event: 'cluster-not-ready', redis: this.deps.settings.redis, waitedMs: this.deps.startWaitMs });
+    }
+    this.loopDone = this.follow();
+    this.beat();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    await this.publisher.drain(2_000);
+    this.stopped = true;
+    this.publisher.stop();
+    if (this.heartbeatTimer) this.deps.timers.clearTimeout(this.heartbeatTimer);
+    this.wake();
+    await this.deps.bus.stop();
+    await this.loopDone;
+  }
+
+  /** The tap on the jails' door: local bans and manual unbans of shared jails go to the fleet. */
+  decided(decisions: readonly Decision[]): void {
+    if (this.stopped) return;
+    const items: PublishItem[] = [];
+    for (const d of decisions) {
+      const key = banKey(d.jail, d.ip);
+      if (d.type === 'unban') {
+        this.origins.delete(key);
+        if (d.reason !== 'manual' || !this.shares(d.jail)) continue;
+        items.push(toItem({ op: 'unban', node: this.node, jail: d.jail, ip: d.ip, time: d.time }));
+        continue;
+      }
+      // only what another node could accept: not fleet bans (no echo), restores, or compromise bans
+      if (!PUBLISHED.has(d.reason) || !this.shares(d.jail)) continue;
+      items.push(toItem({ op: 'ban', node: this.node, jail: d.jail, ip: d.ip, reason: d.reason, banCount: d.banCount, start: d.time, until: d.until }));
+    }
+    this.publisher.push(items);
+  }
+
+  report(): ClusterReport {
+    const byOrigin: Record<string, number> = {};
+    for (const o of this.origins.values()) byOrigin[o] = (byOrigin[o] ?? 0) + 1;
+    return {
+      node: this.node,
+      redis: this.deps.settings.redis,
+      connected: this.deps.bus.state() === 'connected',
+      nodesSeen: [...this.nodesSeen].sort(),
+      lastApplied: this.lastApplied,
+      queue: this.publisher.length,
+      published: this.publisher.published,
+      applied: this.applied,
+      refused: { ...this.refused },
+      dropped: this.publisher.dropped,
+      lagMs: this.lagMs,
+      cursor: this.cursor,
+      bansByOrigin: byOrigin,
+    };
+  }
+
+  private shares(jail: string): boolean {
+    const list = this.deps.settings.jails;
+    return list.length === 0 || list.includes(jail);
+  }
+
+  private readonly onState = (s: BusState, err?: Error): void => {
+    this.deps.metrics.connected(s === 'connected');
+    this.deps.log.info({ event: 'cluster-state', state: s, redis: this.deps.settings.redis, ...(err ? { err } : {}) });
+    if (s === 'connected') {
+      this.wake();
+      this.publisher.kick();
+    } else {
+      this.needCatchUp = true;
+    }
+  };
+
+  private wake(): void {
+    const w = this.wakers;
+    this.wakers = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves true once connected, false after `ms` or at stop. */
+  private waitConnected(ms: number): Promise<boolean> {
+    if (this.deps.bus.state() === 'connected') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = this.deps.timers.setTimeout(() => resolve(this.deps.bus.state() === 'connected'), ms);
+      this.wakers.push(() => {
+        this.deps.timers.clearTimeout(t);
+        resolve(this.deps.bus.state() === 'connected');
+      });
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = this.deps.timers.setTimeout(resolve, ms);
+      this.wakers.push(() => {
+        this.deps.timers.clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  /** The stream, read after the cursor for as long as the node runs. */
+  private async follow(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      if (this.deps.bus.state() !== 'connected') {
+        await this.waitConnected(60_000);
+        continue;
+      }
+      try {
+        if (this.needCatchUp) await this.catchUp();
+        const entries = await this.deps.bus.read(this.cursor ?? '0-0', READ_COUNT, READ_BLOCK_MS);
+        if (entries.length) await this.applyStream(entries);
+        attempt = 0;
+      } catch (e) {
+        if (this.stopped) break;
+        const ms = backoffDelay(attempt++, this.deps.backoff, this.deps.random);
+        this.deps.log.debug({ event: 'cluster-read-failed', retryMs: ms, err: e as Error });
+        await this.sleep(ms);
+      }
+    }
+  }
+
+  /** Resume after the cursor, or load the active set when there is none or the stream was trimmed past it. */
+  private async catchUp(): Promise<void> {
+    const cursor = this.cursor;
+    const first = cursor === null ? null : await this.deps.bus.firstId();
+    if (cursor !== null && (first === null || compareIds(first, cursor) <= 0)) {
+      this.needCatchUp = false;
+      return; // the stream still holds everything after the cursor (or is empty)
+    }
+    const now = this.deps.clock.now();
+    const snap = await this.deps.bus.snapshot(now);
+    const entries = snap.bans.map((text) => ({ id: null, fields: parseJson(text) }));
+    const n = await this.apply(entries, now);
+    if (cursor === null || compareIds(snap.lastId, cursor) > 0) this.saveCursor(snap.lastId);
+    this.needCatchUp = false;
+    this.deps.log.info({
+      event: 'cluster-snapshot',
+      reason: cursor === null ? 'first-start' : 'trimmed',
+      bans: snap.bans.length,
+      applied: n,
+      lastId: snap.lastId,
+    });
+  }
+
+  private async applyStream(entries: readonly RawStreamEntry[]): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.apply(
+      entries.map((e) => ({ id: e.id, fields: e.fields })),
+      now,
+    );
+    const last = entries[entries.length - 1]!.id;
+    this.lagMs = Math.max(0, this.deps.clock.now() - idTime(last));
+    this.deps.metrics.lag(this.lagMs / 1000);
+    this.saveCursor(last);
+  }
+
+  private saveCursor(id: string): void {
+    this.cursor = id;
+    try {
+      this.deps.store.setClusterCursor(this.deps.settings.prefix, id);
+    } catch (e) {
+      this.deps.log.error({ event: 'store-failed', step: 'cluster-cursor', err: e as Error });
+    }
+  }
+
+  /** Checks and applies entries in order; one commit per jail. Returns the bans made. */
+  private async apply(entries: readonly { id: string | null; fields: readonly string[] | Record<string, string> | null }[], now: number): Promise<number> {
+    const jails = this.jails;
+    if (!jails) return 0;
+    const running = jails.running().filter((j) => this.shares(j));
+    const ignore = new Map<string, readonly string[]>();
+    let hostList: readonly string[] | undefined;
+    const ctx: CheckContext = {
+      self: this.node,
+      jails: new Set(running),
+      accept: new Set(this.deps.settings.accept),
+      maxBanTime: this.deps.settings.maxBanTime,
+      ignoreip: (j) => {
+        let l = ignore.get(j);
+        if (!l) ignore.set(j, (l = jails.ignoreip(j)));
+        return l;
+      },
+      // read once per batch: a snapshot of 100,000 entries must not list the interfaces 100,000 times
+      host: { addresses: () => (hostList ??= this.deps.host.addresses()) },
+      registrations: this.deps.registrations,
+    };
+    const byJail = new Map<string, Decision[]>();
+    let made = 0;
+    for (const raw of entries) {
+      const decoded = raw.fields === null ? ({ refused: 'malformed', why: 'not JSON' } as const) : decodeEntry(raw.fields);
+      if ('refused' in decoded) {
+        this.refuse('malformed', decoded.why, raw.id, null);
+        continue;
+      }
+      const e = decoded.entry;
+      const c = checkEntry(e, ctx, now);
+      if (!c.ok) {
+        if ('refused' in c) this.refuse(c.refused, c.why, raw.id, e);
+        continue;
+      }
+      const key = banKey(e.jail, c.ip);
+      let ds: readonly Decision[] = [];
+      if (e.op === 'unban') {
+        // another node lifts only what the fleet put here, never this node's own bans
+        if (this.origins.has(key)) ds = jails.unban(e.jail, c.ip, now);
+      } else {
+        try {
+          ds = jails.ban(e.jail, c.ip, now, e.until! - now);
+        } catch (err) {
+          if (err instanceof VoipguardError) {
+            this.refuse('protected', err.message, raw.id, e);
+            continue;
+          }
+          throw err;
+        }
+        if (ds.length) {
+          this.origins.set(key, e.node);
+          made++;
+          this.lastApplied = { id: raw.id, at: now, node: e.node, jail: e.jail, ip: c.ip };
+          const log = raw.id === null ? this.deps.log.debug.bind(this.deps.log) : this.deps.log.info.bind(this.deps.log);
+          log({ event: 'cluster-ban', jail: e.jail, ip: c.ip, origin: e.node, originReason: e.reason, until: e.until, id: raw.id });
+        }
+      }
+      if (ds.length) {
+        let list = byJail.get(e.jail);
+        if (!list) byJail.set(e.jail, (list = []));
+        list.push(...ds);
+      }
+    }
+    this.applied += made;
+    if (made) this.deps.metrics.applied(made);
+    await Promise.all([...byJail].map(([j, ds]) => jails.commit(j, ds)));
+    return made;
+  }
+
+  private refuse(reason: string, why: string, id: string | null, e: ClusterEntry | null): void {
+    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    this.deps.metrics.refused(reason);
+    const now = this.deps.clock.now();
+    if (now - this.refusalLogs.window >= 60_000) this.refusalLogs = { window: now, n: 0 };
+    if (this.refusalLogs.n++ >= REFUSAL_LOGS_PER_MINUTE) return;
+    this.deps.log.warn({ event: 'cluster-refused', reason, why, id, ...(e ? { origin: e.node, jail: e.jail, ip: e.ip } : {}) });
+  }
+
+  private resyncItems(): PublishItem[] {
+    const out: PublishItem[] = [];
+    const now = this.deps.clock.now();
+    for (const b of this.jails?.activeBans() ?? []) {
+      if (!PUBLISHED.has(b.reason) || !this.shares(b.jail)) continue;
+      if (b.until !== null && b.until <= now) continue;
+      out.push(toItem({ op: 'ban', node: this.node, jail: b.jail, ip: b.ip, reason: b.reason, banCount: b.banCount, start: b.start, until: b.until }));
+    }
+    return out;
+  }
+
+  private beat(): void {
+    if (this.stopped) return;
+    const now = this.deps.clock.now();
+    if (this.deps.bus.state() === 'connected') {
+      this.deps.bus.heartbeat(this.node, now, now - SEEN_MS).then(
+        (nodes) => (this.nodesSeen = nodes),
+        (e: unknown) => this.deps.log.debug({ event: 'cluster-heartbeat-failed', err: e as Error }),
+      );
+    }
+    this.heartbeatTimer = this.deps.timers.setTimeout(() => this.beat(), HEARTBEAT_MS);
+  }
+}
+
+function toItem(e: ClusterEntry): PublishItem {
+  return { fields: encodeEntry(e), key: banKey(e.jail, e.ip), until: e.op === 'ban' ? e.until : null, op: e.op };
+}

@@ -1,0 +1,196 @@
+// The Redis side of the fleet, on ioredis (docs/cluster.md, "Why ioredis"). The only file that
+// imports the client. Two connections: one for commands (publish, snapshot, heartbeat), one for the
+// blocking stream read, so a read waiting for news never holds a publish back. Neither queues
+// commands while disconnected (enableOfflineQueue off): a call fails at once and the caller retries
+// with its own backoff, so nothing piles up unseen inside the client.
+//
+// Keys, under the configured prefix: `<p>:stream` (the entries), `<p>:bans` (hash: `jail ip` → the
+// ban's wire fields as JSON), `<p>:ends` (sorted set: `jail ip` scored by its end, +inf permanent),
+// `<p>:nodes` (sorted set: node scored by its last heartbeat).
+
+import { readFileSync } from 'node:fs';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from '../config/cluster-schema.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../core/backoff.js';
+import type { BusState, ClusterBus, PublishItem, RawStreamEntry, Snapshot } from './bus.js';
+
+export interface RedisBusOptions {
+  readonly target: RedisTarget;
+  /** From redis.password or redis.passwordfile (a password in the URL is used when neither is set). */
+  readonly password: string | null;
+  readonly prefix: string;
+  /** Approximate length the stream is trimmed to on every append. */
+  readonly maxLen: number;
+  /** rediss://: the PEM text of the CA to trust (null: the system CAs). */
+  readonly ca: string | null;
+  /** A command that takes longer fails (slow Redis): the publisher retries it later. */
+  readonly commandTimeoutMs: number;
+}
+
+export const DEFAULT_STREAM_MAXLEN = 200_000;
+
+export class RedisBus implements ClusterBus {
+  private readonly cmd: Redis;
+  private readonly reader: Redis;
+  private current: BusState = 'connecting';
+  private readonly keys: { stream: string; bans: string; ends: string; nodes: string };
+
+  constructor(private readonly opts: RedisBusOptions) {
+    const p = opts.prefix;
+    this.keys = { stream: `${p}:stream`, bans: `${p}:bans`, ends: `${p}:ends`, nodes: `${p}:nodes` };
+    this.cmd = new Redis(clientOptions(opts, opts.commandTimeoutMs));
+    // the blocking read waits up to its BLOCK time on top of the usual answer time
+    this.reader = new Redis(clientOptions(opts, opts.commandTimeoutMs + 5_000));
+  }
+
+  start(onState: (s: BusState, err?: Error) => void): void {
+    let lastErr: Error | undefined;
+    const update = (): void => {
+      const both = this.cmd.status === 'ready' && this.reader.status === 'ready';
+      const next: BusState = both ? 'connected' : this.cmd.status === 'end' ? 'disconnected' : this.current === 'connected' ? 'disconnected' : this.current;
+      if (next !== this.current) {
+        this.current = next;
+        onState(next, next === 'connected' ? undefined : lastErr);
+      }
+    };
+    for (const c of [this.cmd, this.reader]) {
+      c.on('ready', update);
+      c.on('close', update);
+      c.on('end', update);
+      c.on('error', (e: Error) => {
+        lastErr = e;
+        if (this.current === 'connecting') {
+          this.current = 'disconnected';
+          onState('disconnected', e);
+        }
+      });
+      void c.connect().catch(() => undefined); // failures arrive as 'error' events; ioredis retries
+    }
+  }
+
+  state(): BusState {
+    return this.current;
+  }
+
+  async publish(items: readonly PublishItem[]): Promise<void> {
+    const k = this.keys;
+    const m = this.cmd.multi();
+    for (const it of items) {
+      const flat = Object.entries(it.fields).flat();
+      m.call('XADD', k.stream, 'MAXLEN', '~', String(this.opts.maxLen), '*', ...flat);
+      if (it.op === 'ban') {
+        m.call('HSET', k.bans, it.key, JSON.stringify(it.fields));
+        m.call('ZADD', k.ends, it.until === null ? '+inf' : String(it.until), it.key);
+      } else {
+        m.call('HDEL', k.bans, it.key);
+        m.call('ZREM', k.ends, it.key);
+      }
+    }
+    const res = await m.exec();
+    const failed = res?.find(([e]) => e !== null);
+    if (res === null) throw new Error('the transaction was aborted');
+    if (failed) throw failed[0] as Error;
+  }
+
+  async read(afterId: string, count: number, blockMs: number): Promise<RawStreamEntry[]> {
+    const res = await this.reader.call('XREAD', 'COUNT', String(count), 'BLOCK', String(blockMs), 'STREAMS', this.keys.stream, afterId);
+    return streamEntries(res);
+  }
+
+  async firstId(): Promise<string | null> {
+    const res = await this.cmd.call('XRANGE', this.keys.stream, '-', '+', 'COUNT', '1');
+    return streamEntries([[this.keys.stream, res]])[0]?.id ?? null;
+  }
+
+  async snapshot(now: number): Promise<Snapshot> {
+    const k = this.keys;
+    // expired bans leave the set first, so a new node never loads what has already ended
+    const gone = await this.cmd.call('ZRANGEBYSCORE', k.ends, '-inf', `(${now}`, 'LIMIT', '0', '100000');
+    if (Array.isArray(gone) && gone.length) {
+      const names = gone.filter((x): x is string => typeof x === 'string');
+      await this.cmd
+        .multi()
+        .call('HDEL', k.bans, ...names)
+        .call('ZREM', k.ends, ...names)
+        .exec();
+    }
+    const res = await this.cmd.multi().call('XREVRANGE', k.stream, '+', '-', 'COUNT', '1').call('HVALS', k.bans).exec();
+    if (res === null) throw new Error('the snapshot transaction was aborted');
+    const [[e1, last], [e2, vals]] = res as [[Error | null, unknown], [Error | null, unknown]];
+    if (e1) throw e1;
+    if (e2) throw e2;
+    const lastId = streamEntries([[k.stream, last]])[0]?.id ?? '0-0';
+    const bans = Array.isArray(vals) ? vals.filter((x): x is string => typeof x === 'string') : [];
+    return { lastId, bans };
+  }
+
+  async heartbeat(node: string, now: number, since: number): Promise<string[]> {
+    const k = this.keys.nodes;
+    const res = await this.cmd
+      .multi()
+      .call('ZADD', k, String(now), node)
+      .call('ZREMRANGEBYSCORE', k, '-inf', `(${now - 86_400_000}`)
+      .call('ZRANGEBYSCORE', k, String(since), '+inf')
+      .exec();
+    const seen = res?.[2]?.[1];
+    return Array.isArray(seen) ? seen.filter((x): x is string => typeof x === 'string') : [];
+  }
+
+  async stop(): Promise<void> {
+    this.reader.disconnect();
+    try {
+      await this.cmd.quit();
+    } catch {
+      this.cmd.disconnect();
+    }
+  }
+}
+
+function clientOptions(opts: RedisBusOptions, commandTimeout: number): RedisOptions {
+  const t = opts.target;
+  const password = opts.password ?? t.password ?? undefined;
+  const common: RedisOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 5_000,
+    commandTimeout,
+    db: t.db,
+    ...(password !== undefined ? { password } : {}),
+    ...(t.username ? { username: t.username } : {}),
+    retryStrategy: (times: number) => backoffDelay(times - 1, { ...DEFAULT_BACKOFF, capMs: 10_000 }, Math.random),
+    // AUTH answers that fail (a wrong password) keep being retried: the operator may fix Redis' side
+    reconnectOnError: () => false,
+  };
+  if (t.kind === 'unix') return { ...common, path: t.path };
+  return { ...common, host: t.host, port: t.port, ...(t.tls ? { tls: opts.ca !== null ? { ca: opts.ca } : {} } : {}) };
+}
+
+/** XREAD's `[[key, [[id, [k, v…]]…]]]` (or XRANGE's list in its place), checked piece by piece. */
+function streamEntries(res: unknown): RawStreamEntry[] {
+  if (!Array.isArray(res)) return [];
+  // RESP3 answers XREAD with a map, which the client hands over flat: [key, items, key, items…]
+  const streams: unknown[] = typeof res[0] === 'string' ? pairs(res) : res;
+  const out: RawStreamEntry[] = [];
+  for (const stream of streams) {
+    const items: unknown = Array.isArray(stream) ? stream[1] : null;
+    if (!Array.isArray(items)) continue;
+    for (const it of items) {
+      if (!Array.isArray(it) || typeof it[0] !== 'string') continue;
+      const fields = Array.isArray(it[1]) ? it[1].filter((x): x is string => typeof x === 'string') : [];
+      out.push({ id: it[0], fields });
+    }
+  }
+  return out;
+}
+
+function pairs(flat: readonly unknown[]): unknown[][] {
+  const out: unknown[][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
+}
+
+/** The password from redis.passwordfile (first line, trimmed). Throws with the path in the message. */
+export function readPasswordFile(path: string): string {
+  return readFileSync(path, 'utf8').split('\n')[0]!.trim();
+}

@@ -1,0 +1,137 @@
+// What goes through Redis: one flat record of string fields per ban or unban, the same in the
+// stream and in the active-ban hash. Decoding is the first check of attacker input: every field is
+// read as text, bounded and typed here; what it means for this node (jail known, address not
+// protected, ban time allowed) is checked by the applier.
+
+import { parseBanTarget } from '../core/ip.js';
+
+export const WIRE_VERSION = '1';
+
+/** A ban or unban as one node tells the others. Times are ms since epoch. */
+export type ClusterEntry =
+  | {
+      readonly op: 'ban';
+      readonly node: string;
+      readonly jail: string;
+      readonly ip: string;
+      /** The reason at the origin node (detected, manual, account-attack, subnet…). */
+      readonly reason: string;
+      readonly banCount: number;
+      readonly start: number;
+      /** null: permanent at the origin. */
+      readonly until: number | null;
+    }
+  | { readonly op: 'unban'; readonly node: string; readonly jail: string; readonly ip: string; readonly time: number };
+
+/** The key of an active ban in the hash and the sorted set: `jail ip` (neither holds a space). */
+export function banKey(jail: string, ip: string): string {
+  return `${jail} ${ip}`;
+}
+
+export function encodeEntry(e: ClusterEntry): Record<string, string> {
+  if (e.op === 'unban') return { v: WIRE_VERSION, op: 'unban', node: e.node, jail: e.jail, ip: e.ip, time: String(e.time) };
+  return {
+    v: WIRE_VERSION,
+    op: 'ban',
+    node: e.node,
+    jail: e.jail,
+    ip: e.ip,
+    reason: e.reason,
+    count: String(e.banCount),
+    start: String(e.start),
+    until: e.until === null ? 'permanent' : String(e.until),
+  };
+}
+
+/** Why an entry is refused (a metric label: a fixed, small set). */
+export type RefusedReason = 'malformed' | 'address' | 'jail' | 'reason' | 'bantime' | 'protected';
+
+export type Decoded = { readonly entry: ClusterEntry } | { readonly refused: 'malformed'; readonly why: string };
+
+const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+const REASON = /^[a-z-]{1,32}$/;
+const MAX_FIELDS = 16;
+const MAX_TEXT = 128;
+
+/** Reads the flat field list Redis gave back ([k, v, k, v…] or a record); never throws. */
+export function decodeEntry(raw: readonly string[] | Readonly<Record<string, string>>): Decoded {
+  const f = Array.isArray(raw) ? toRecord(raw as readonly string[]) : (raw as Readonly<Record<string, string>>);
+  if (f === null) return bad('odd or oversized field list');
+  const str = (k: string): string | null => {
+    const v = Object.prototype.hasOwnProperty.call(f, k) ? f[k] : undefined;
+    return typeof v === 'string' && v.length <= MAX_TEXT ? v : null;
+  };
+  if (str('v') !== WIRE_VERSION) return bad(`version ${String(str('v'))}`);
+  const op = str('op');
+  const node = str('node');
+  const jail = str('jail');
+  const ipText = str('ip');
+  if (node === null || !NAME.test(node)) return bad('node');
+  if (jail === null || !NAME.test(jail)) return bad('jail name');
+  if (ipText === null) return bad('ip');
+  // the address is checked for shape here only: the applier parses it again and refuses by 'address'
+  const target = parseBanTarget(ipText);
+  const ip = target !== null && 'target' in target ? target.target.text : ipText;
+  if (op === 'unban') {
+    const time = int(str('time'));
+    if (time === null) return bad('time');
+    return { entry: { op, node, jail, ip, time } };
+  }
+  if (op !== 'ban') return bad('op');
+  const reason = str('reason');
+  if (reason === null || !REASON.test(reason)) return bad('reason');
+  const banCount = int(str('count'));
+  const start = int(str('start'));
+  const untilText = str('until');
+  const until = untilText === 'permanent' ? null : int(untilText);
+  if (banCount === null || banCount < 1 || start === null || (until === null && untilText !== 'permanent')) return bad('count, start or until');
+  return { entry: { op, node, jail, ip, reason, banCount, start, until } };
+}
+
+function toRecord(list: readonly string[]): Record<string, string> | null {
+  if (list.length % 2 !== 0 || list.length > MAX_FIELDS * 2) return null;
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (let i = 0; i < list.length; i += 2) {
+    const k = list[i];
+    const v = list[i + 1];
+    if (typeof k !== 'string' || typeof v !== 'string') return null;
+    out[k] = v;
+  }
+  return out;
+}
+
+function int(v: string | null): number | null {
+  if (v === null || !/^\d{1,15}$/.test(v)) return null;
+  return Number(v);
+}
+
+function bad(why: string): Decoded {
+  return { refused: 'malformed', why };
+}
+
+/** A stream ID `ms-seq`, compared as numbers. */
+export function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number) as [number, number];
+  const [bm, bs] = b.split('-').map(Number) as [number, number];
+  return am !== bm ? am - bm : (as ?? 0) - (bs ?? 0);
+}
+
+/** The ms part of a stream ID (when Redis stored it): replication lag is measured from it. */
+export function idTime(id: string): number {
+  return Number(id.split('-')[0]);
+}
+
+export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+/** A JSON object of strings (an active-set value), or null: anything else in it is dropped. */
+export function parseJson(text: string): Record<string, string> | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+    return out;
+  } catch {
+    return null;
+  }
+}

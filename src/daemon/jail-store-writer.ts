@@ -1,0 +1,142 @@
+// The store side of one running jail: its decisions and its changed failure windows written to
+// the store in batches (one transaction per read of a source, or per burst of AMI events), and the
+// windows read back at start. A write that fails is logged (`store-failed`) and counted, and never
+// stops the jail or the kernel write: the caller hands decisions here and goes on to the firewall.
+// Split out of jail-runtime.ts as it was; the runtime owns one and calls it.
+
+import { VoipguardError } from '../core/errors.js';
+import type { Decision } from '../core/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/store.js';
+import type { JailEngine } from './ports.js';
+
+export class JailStoreWriter {
+  private storeQueue: Decision[] = [];
+  private storeQueued = false;
+  private windowsScheduled = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly store: Store,
+    private readonly engine: JailEngine,
+    private readonly log: Logger,
+    private readonly counters: { storeErrors: number },
+    /** The findtime in effect (it follows `set <jail> findtime`). */
+    private readonly findtime: () => number,
+  ) {}
+
+  /**
+   * The changed failure windows reach the store once per burst: the lines a source delivers in one
+   * go (or the events of one AMI read) are counted synchronously, then one transaction saves every
+   * window they touched, before the event loop turns (so before a file's position is saved after
+   * its read). A ban saves them at once, with the ban.
+   */
+  scheduleWindows(): void {
+    if (this.windowsScheduled) return;
+    this.windowsScheduled = true;
+    queueMicrotask(this.saveWindowsTask);
+  }
+
+  private readonly saveWindowsTask = (): void => {
+    this.windowsScheduled = false;
+    this.saveWindows();
+  };
+
+  /** Writes the windows the jail changed since the last call; a failing write is logged and counted. */
+  saveWindows(): void {
+    const rows = this.engine.takeWindowChanges();
+    if (rows.length === 0) return;
+    try {
+      this.store.saveWindows(this.name, rows);
+    } catch (e) {
+      // the count lives on in memory; only a restart before the next save would forget it
+      this.counters.storeErrors++;
+      this.log.error({
+        event: 'store-failed',
+        step: 'windows',
+        code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
+        rows: rows.length,
+        err: (e as Error).message,
+      });
+    }
+  }
+
+  /** Start: the windows saved before the restart (a kill -9 included) come back into the jail. */
+  restoreWindows(now: number): number {
+    const engine = this.engine;
+    let tracked = 0;
+    try {
+      this.store.pruneWindows(this.name, now - this.findtime(), engine.maxTracked);
+      tracked = engine.restoreWindows(this.store.loadWindows(this.name, now - this.findtime()), now);
+    } catch (e) {
+      // an unreadable table costs the counts, never the start
+      this.counters.storeErrors++;
+      this.log.error({ event: 'store-failed', step: 'load-windows', code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE', err: (e as Error).message });
+    }
+    this.saveWindows(); // leftovers of banned or now-ignored addresses are dropped
+    return tracked;
+  }
+
+  /** Expired windows and those past the tracked-address cap leave the store (every action check). */
+  pruneStoredWindows(now: number): void {
+    try {
+      this.store.pruneWindows(this.name, now - this.findtime(), this.engine.maxTracked);
+    } catch (e) {
+      this.counters.storeErrors++;
+      this.log.error({
+        event: 'store-failed',
+        step: 'prune-windows',
+        code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
+        err: (e as Error).message,
+      });
+    }
+  }
+
+  toStore(decisions: readonly Decision[]): void {
+    for (const d of decisions) this.storeQueue.push(d);
+    if (this.storeQueued) return;
+    this.storeQueued = true;
+    queueMicrotask(() => {
+      this.storeQueued = false;
+      const q = this.storeQueue;
+      this.storeQueue = [];
+      this.persist(q);
+    });
+  }
+
+  /** One transaction for the queued decisions; a failing write is logged and never stops the kernel write. */
+  private persist(decisions: readonly Decision[]): void {
+    const store = this.store;
+    let failed = 0;
+    let first: unknown = null;
+    try {
+      store.batch(() => {
+        this.saveWindows();
+        for (const d of decisions) {
+          try {
+            if (d.type === 'ban') store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, false);
+            else store.removeBan(d.jail, d.ip);
+          } catch (e) {
+            failed++;
+            first ??= e;
+          }
+        }
+      });
+    } catch (e) {
+      // the commit itself failed: nothing of the batch is kept
+      failed = decisions.length;
+      first = e;
+    }
+    if (failed === 0) return;
+    // the bans still go to the firewall: a full disk must not let the attacker in
+    this.counters.storeErrors += failed;
+    const e = first as Error;
+    this.log.error({
+      event: 'store-failed',
+      code: e instanceof VoipguardError ? e.code : 'VG_STORE_WRITE',
+      decisions: failed,
+      ip: decisions[0]!.ip,
+      err: e.message,
+    });
+  }
+}

@@ -1,0 +1,294 @@
+// Per-account counting across addresses (docs/beyond-one-address.md, "accountretry"). Pure: every
+// call takes the event time, nothing reads a clock.
+//
+// An account (the AccountID / user a failure names) is *under attack* once `retry` failures against
+// it, from any addresses, fall within `findtime`; it stays so until `findtime` after the last
+// failure that kept the count at `retry`. While it is, every address with at least `minFailures`
+// failures against it within `findtime` is to be banned: those already there when the attack
+// starts, and each further one as it gets there.
+//
+// The account name is the attacker's text: it is cut to ACCOUNT_NAME_MAX characters before it is a
+// key, and never leaves this file except for the jail's status and log facts (never a metric label).
+// Memory is bounded three ways: tracked accounts (least recently failed evicted first), addresses
+// per account, and (account, address) pairs in all (past it, the least recently failed account
+// goes). Per failure: a few Map operations and arrays no longer than retry and minFailures.
+
+export const ACCOUNT_NAME_MAX = 128;
+export const DEFAULT_MAX_ACCOUNTS = 50_000;
+export const DEFAULT_MAX_ADDRESSES_PER_ACCOUNT = 4096;
+export const DEFAULT_MAX_PAIRS = 200_000;
+
+export interface AccountLimits {
+  /** Failures against one account within findtime that put it under attack (≥ 1). */
+  readonly retry: number;
+  readonly findtime: number;
+  /** Failures of one address against an account under attack that ban the address. */
+  readonly minFailures: number;
+}
+
+export interface AccountCaps {
+  readonly accounts?: number;
+  readonly addressesPerAccount?: number;
+  readonly pairs?: number;
+}
+
+/** An account under attack, as status shows it. */
+export interface AccountAttack {
+  readonly account: string;
+  /** When the attack started (event time). */
+  readonly since: number;
+  /** Addresses seen failing against the account (within the caps). */
+  readonly addresses: number;
+  /** Addresses banned for it so far. */
+  readonly banned: number;
+}
+
+/** What one failure did: addresses to ban (account-attack) and, once per attack, its start. */
+export interface AccountOutcome {
+  readonly ban: readonly string[];
+  /** Set on the failure that put the account under attack. */
+  readonly started: AccountAttack | null;
+}
+
+const NOTHING: AccountOutcome = Object.freeze({ ban: Object.freeze([]) as readonly string[], started: null });
+
+type Times = number | number[];
+
+class Entry {
+  /** The newest failures against the account, oldest first, at most `retry`. */
+  times: Times;
+  /** The one address failing against the account while there is only one (no Map for the common case). */
+  ip: string | null;
+  ipTimes: Times;
+  /** Per address, once there are two or more: its newest failures against the account, at most `minFailures`. */
+  addrs: Map<string, Times> | null = null;
+  /** Under attack while an event time is ≤ this. */
+  hotUntil = -Infinity;
+  since = 0;
+  banned = 0;
+
+  constructor(t: number, ip: string) {
+    this.times = t;
+    this.ip = ip;
+    this.ipTimes = t;
+  }
+
+  get addressCount(): number {
+    return this.addrs !== null ? this.addrs.size : this.ip !== null ? 1 : 0;
+  }
+
+  /** Every address and its times (the rare paths: an attack starting, status). */
+  addresses(): Map<string, Times> {
+    if (this.addrs === null) {
+      this.addrs = new Map();
+      if (this.ip !== null) this.addrs.set(this.ip, this.ipTimes);
+      this.ip = null;
+    }
+    return this.addrs;
+  }
+}
+
+export class AccountWindows {
+  private readonly map = new Map<string, Entry>();
+  /** Accounts under attack (a subset of map), for status and the tick. */
+  private readonly hot = new Map<string, Entry>();
+  private pairs = 0;
+  private evictedCount = 0;
+  private attacksCount = 0;
+  private readonly maxAccounts: number;
+  private readonly maxPerAccount: number;
+  private readonly maxPairs: number;
+
+  constructor(
+    private limits: AccountLimits,
+    caps: AccountCaps = {},
+  ) {
+    this.maxAccounts = caps.accounts ?? DEFAULT_MAX_ACCOUNTS;
+    this.maxPerAccount = caps.addressesPerAccount ?? DEFAULT_MAX_ADDRESSES_PER_ACCOUNT;
+    this.maxPairs = caps.pairs ?? DEFAULT_MAX_PAIRS;
+    if (!(this.maxAccounts >= 1 && this.maxPerAccount >= 1 && this.maxPairs >= 1)) throw new RangeError('caps must be at least 1');
+  }
+
+  setLimits(limits: AccountLimits): void {
+    this.limits = limits;
+  }
+
+  /** Accounts tracked now. */
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Accounts pushed out by a cap so far. */
+  get evicted(): number {
+    return this.evictedCount;
+  }
+
+  /** Attacks started so far. */
+  get attacks(): number {
+    return this.attacksCount;
+  }
+
+  /** Records a failure of `ip` against `account` at event time `t`. */
+  add(account: string, ip: string, t: number): AccountOutcome {
+    const name = account.length > ACCOUNT_NAME_MAX ? account.slice(0, ACCOUNT_NAME_MAX) : account;
+    const { retry, findtime, minFailures } = this.limits;
+    let e = this.map.get(name);
+    let mine = 1;
+    if (e === undefined) {
+      if (this.map.size >= this.maxAccounts) this.evictOldest();
+      e = new Entry(t, ip);
+      this.pairs++;
+    } else {
+      this.map.delete(name); // re-inserted below: least recently failed first
+      e.times = push(e.times, t, retry, findtime);
+      mine = this.addAddress(e, ip, t, minFailures, findtime);
+    }
+    this.map.set(name, e);
+    while (this.pairs > this.maxPairs && this.map.size > 1) this.evictOldest();
+
+    const wasHot = e.hotUntil >= t;
+    if (count(e.times) >= retry) e.hotUntil = Math.max(e.hotUntil, newest(e.times) + findtime);
+    if (e.hotUntil < t) return NOTHING;
+    if (wasHot) {
+      if (mine < minFailures) return NOTHING;
+      e.addresses().delete(ip);
+      this.pairs--;
+      e.banned++;
+      return { ban: [ip], started: null };
+    }
+    // the attack starts: every address already at minFailures within the window goes
+    e.since = t;
+    this.attacksCount++;
+    this.hot.set(name, e);
+    const lower = t - findtime;
+    const ban: string[] = [];
+    const all = e.addresses();
+    const addresses = all.size;
+    for (const [a, times] of all) if (countSince(times, lower) >= minFailures) ban.push(a);
+    for (const a of ban) all.delete(a);
+    this.pairs -= ban.length;
+    e.banned += ban.length;
+    return { ban, started: { account: name, since: t, addresses, banned: ban.length } };
+  }
+
+  /** True when `account` is under attack at event time `now`. */
+  underAttack(account: string, now: number): boolean {
+    const name = account.length > ACCOUNT_NAME_MAX ? account.slice(0, ACCOUNT_NAME_MAX) : account;
+    const e = this.hot.get(name);
+    return e !== undefined && e.hotUntil >= now;
+  }
+
+  /** The accounts under attack at `now`, oldest attack first (at most `limit`), and how many there are. */
+  attacked(now: number, limit = 100): { readonly count: number; readonly list: readonly AccountAttack[] } {
+    const list: AccountAttack[] = [];
+    let n = 0;
+    for (const [account, e] of this.hot) {
+      if (e.hotUntil < now) continue;
+      n++;
+      if (list.length < limit) list.push({ account, since: e.since, addresses: e.addressCount + e.banned, banned: e.banned });
+    }
+    list.sort((a, b) => a.since - b.since || (a.account < b.account ? -1 : 1));
+    return { count: n, list };
+  }
+
+  /** Per account: failures within findtime of `now` and the addresses behind them (for `voipguard regex`). */
+  counts(now: number): { account: string; failures: number; addresses: number; underAttack: boolean }[] {
+    const lower = now - this.limits.findtime;
+    const out: { account: string; failures: number; addresses: number; underAttack: boolean }[] = [];
+    for (const [account, e] of this.map) {
+      out.push({ account, failures: countSince(e.times, lower), addresses: e.addressCount + e.banned, underAttack: e.hotUntil >= now });
+    }
+    return out;
+  }
+
+  /** Forgets attacks that ended and accounts whose newest failure left the window (oldest first, until a fresh one). */
+  prune(now: number): void {
+    for (const [name, e] of this.hot) if (e.hotUntil < now) this.hot.delete(name);
+    const lower = now - this.limits.findtime;
+    for (const [name, e] of this.map) {
+      if (newest(e.times) >= lower || e.hotUntil >= now) break;
+      this.drop(name, e);
+    }
+  }
+
+  /** Adds t to the address's window against the account; returns its count there. */
+  private addAddress(e: Entry, ip: string, t: number, minFailures: number, findtime: number): number {
+    if (e.addrs === null) {
+      if (e.ip === ip) {
+        e.ipTimes = push(e.ipTimes, t, minFailures, findtime);
+        return count(e.ipTimes);
+      }
+      if (e.ip === null) {
+        e.ip = ip;
+        e.ipTimes = t;
+        this.pairs++;
+        return 1;
+      }
+    }
+    const addrs = e.addresses();
+    const v = addrs.get(ip);
+    if (v === undefined) {
+      if (addrs.size >= this.maxPerAccount) {
+        addrs.delete(addrs.keys().next().value!);
+        this.pairs--;
+      }
+      addrs.set(ip, t);
+      this.pairs++;
+      return 1;
+    }
+    addrs.delete(ip);
+    const next = push(v, t, minFailures, findtime);
+    addrs.set(ip, next);
+    return count(next);
+  }
+
+  // a live iterator, as in failure-windows.ts: a fresh one per eviction would rescan the deleted
+  // slots at the front of the map's table each time (quadratic under a spray of new names)
+  private evictIter: IterableIterator<[string, Entry]> | null = null;
+
+  private evictOldest(): void {
+    let next = this.evictIter?.next();
+    if (next === undefined || next.done === true) {
+      this.evictIter = this.map.entries();
+      next = this.evictIter.next();
+    }
+    if (next.done === true) return;
+    this.drop(next.value[0], next.value[1]);
+    this.evictedCount++;
+  }
+
+  private drop(name: string, e: Entry): void {
+    this.map.delete(name);
+    this.hot.delete(name);
+    this.pairs -= e.addressCount;
+  }
+}
+
+/** Inserts t in order, keeping at most `max` times within `findtime` of the newest. */
+function push(v: Times, t: number, max: number, findtime: number): Times {
+  if (max <= 1) return Math.max(typeof v === 'number' ? v : v[v.length - 1]!, t);
+  const times = typeof v === 'number' ? [v] : v;
+  let i = times.length;
+  while (i > 0 && times[i - 1]! > t) i--;
+  times.splice(i, 0, t);
+  const lower = times[times.length - 1]! - findtime;
+  let drop = 0;
+  while (drop < times.length && (times[drop]! < lower || times.length - drop > max)) drop++;
+  if (drop > 0) times.splice(0, drop);
+  return times.length === 1 ? times[0]! : times;
+}
+
+function count(v: Times): number {
+  return typeof v === 'number' ? 1 : v.length;
+}
+
+function newest(v: Times): number {
+  return typeof v === 'number' ? v : v[v.length - 1]!;
+}
+
+function countSince(v: Times, lower: number): number {
+  if (typeof v === 'number') return v >= lower ? 1 : 0;
+  let n = 0;
+  for (const t of v) if (t >= lower) n++;
+  return n;
+}

@@ -1,0 +1,115 @@
+// RedisBus on a real redis-server started by the test: the password is required (a wrong one never
+// connects), publish/read/snapshot/heartbeat do what the memory twin does, garbage written straight
+// to Redis comes back as raw fields (refused later, never a crash), and rediss:// works with a
+// self-signed certificate made by the test.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { RedisBus } from '../../src/cluster/redis-bus.js';
+import type { BusState } from '../../src/cluster/bus.js';
+import type { RedisTarget } from '../../src/config/cluster-schema.js';
+import { decodeEntry, encodeEntry } from '../../src/cluster/wire.js';
+import { HAVE_REDIS, selfSignedCert, TestRedis } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const skip = !HAVE_REDIS && 'redis-server is not installed (apt-get install redis-server)';
+let redis: TestRedis;
+let tlsPort = 0;
+let cert: { cert: string; key: string };
+let certDir = '';
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+before(async () => {
+  if (skip) return;
+  tlsPort = await freePort();
+  certDir = mkdtempSync(join(tmpdir(), 'vg-cert-'));
+  cert = selfSignedCert(certDir);
+  redis = new TestRedis({ tls: { port: tlsPort, ...cert } });
+  await redis.start();
+});
+
+after(async () => {
+  await redis?.destroy();
+  if (certDir) rmSync(certDir, { recursive: true, force: true });
+});
+
+const unix = (): RedisTarget => ({ kind: 'unix', path: redis.socket, username: null, password: null, db: 0 });
+
+function bus(target: RedisTarget, password: string | null, ca: string | null = null): { bus: RedisBus; states: BusState[] } {
+  const states: BusState[] = [];
+  const b = new RedisBus({ target, password, ca, prefix: `t${Math.random().toString(36).slice(2, 8)}`, maxLen: 1000, commandTimeoutMs: 2000 });
+  b.start((s) => states.push(s));
+  return { bus: b, states };
+}
+
+test('a wrong password never connects; the right one does', { skip }, async () => {
+  const bad = bus(unix(), 'not-the-password');
+  await waitFor(() => bad.states.includes('disconnected'), { what: 'the refusal' });
+  assert.notEqual(bad.bus.state(), 'connected');
+  await assert.rejects(bad.bus.publish([]));
+  await bad.bus.stop();
+  const good = bus(unix(), redis.password);
+  await waitFor(() => good.bus.state() === 'connected', { what: 'connected' });
+  await good.bus.stop();
+});
+
+test('publish, read after an ID, snapshot of the active set, heartbeat', { skip }, async () => {
+  const { bus: b } = bus(unix(), redis.password);
+  await waitFor(() => b.state() === 'connected', { what: 'connected' });
+  const now = Date.now();
+  const e1 = { op: 'ban' as const, node: 'a', jail: 'asterisk', ip: '203.0.113.1', reason: 'detected', banCount: 1, start: now, until: now + 60_000 };
+  const e2 = { op: 'ban' as const, node: 'a', jail: 'asterisk', ip: '203.0.113.2', reason: 'detected', banCount: 1, start: now - 120_000, until: now - 60_000 };
+  await b.publish([
+    { fields: encodeEntry(e1), key: 'asterisk 203.0.113.1', until: e1.until, op: 'ban' },
+    { fields: encodeEntry(e2), key: 'asterisk 203.0.113.2', until: e2.until, op: 'ban' },
+  ]);
+  const read = await b.read('0-0', 10, 100);
+  assert.equal(read.length, 2);
+  assert.deepEqual(decodeEntry(read[0]!.fields), { entry: e1 });
+  assert.equal(await b.firstId(), read[0]!.id);
+  const snap = await b.snapshot(now);
+  assert.equal(snap.lastId, read[1]!.id);
+  assert.equal(snap.bans.length, 1, 'the expired ban left the set');
+  assert.deepEqual(decodeEntry(JSON.parse(snap.bans[0]!) as Record<string, string>), { entry: e1 });
+  assert.deepEqual(await b.read(read[1]!.id, 10, 50), []);
+  assert.deepEqual(await b.heartbeat('a', now, now - 60_000), ['a']);
+  await b.stop();
+});
+
+test('garbage written to the stream comes back as raw fields, refused by the decoder', { skip }, async () => {
+  const { bus: b } = bus(unix(), redis.password);
+  await waitFor(() => b.state() === 'connected', { what: 'connected' });
+  const key = (b as unknown as { keys: { stream: string } }).keys.stream;
+  redis.cli(['XADD', key, '*', 'v', '1', 'op', 'ban', 'ip', "'; DROP TABLE bans; --"]);
+  redis.cli(['XADD', key, '*', 'junk', '\u00ff\u0001']);
+  const read = await b.read('0-0', 10, 100);
+  assert.equal(read.length, 2);
+  for (const r of read) assert.ok('refused' in decodeEntry(r.fields));
+  await b.stop();
+});
+
+test('rediss:// with a self-signed certificate: trusted through redis.cafile, refused without it', { skip }, async () => {
+  const target: RedisTarget = { kind: 'tcp', tls: true, host: '127.0.0.1', port: tlsPort, username: null, password: null, db: 0 };
+  const trusted = bus(target, redis.password, readFileSync(cert.cert, 'utf8'));
+  await waitFor(() => trusted.bus.state() === 'connected', { what: 'TLS connected' });
+  const now = Date.now();
+  const e = { op: 'ban' as const, node: 'tls', jail: 'asterisk', ip: '203.0.113.9', reason: 'detected', banCount: 1, start: now, until: now + 60_000 };
+  await trusted.bus.publish([{ fields: encodeEntry(e), key: 'asterisk 203.0.113.9', until: e.until, op: 'ban' }]);
+  assert.equal((await trusted.bus.read('0-0', 10, 100)).length, 1);
+  await trusted.bus.stop();
+  const untrusted = bus(target, redis.password);
+  await waitFor(() => untrusted.states.includes('disconnected'), { what: 'the certificate refused' });
+  assert.notEqual(untrusted.bus.state(), 'connected');
+  await untrusted.bus.stop();
+});

@@ -1,0 +1,159 @@
+// Scenarios (manual clock) for per-account counting across addresses: docs/beyond-one-address.md.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Decision, Failure } from '../../src/core/types.js';
+import { Jail } from '../../src/jails/jail.js';
+import { ACCOUNT_NAME_MAX, AccountWindows } from '../../src/jails/account-windows.js';
+import { MIN, settings, T0 } from './jail-kit.js';
+
+const SEC = 1000;
+
+function against(account: string, ip: string, time: number, kind = 'InvalidPassword'): Failure {
+  return { ip, time, kind, origin: 'log', source: '/var/log/asterisk/security', service: 'PJSIP', account };
+}
+
+/** 198.18.x.y: one address per attacker i. */
+function addr(i: number): string {
+  return `198.18.${i >> 8}.${i & 255}`;
+}
+
+const on = { accountretry: 20, accountminfailures: 2 };
+
+test('500 addresses × 2 tries against one account: every one banned for account-attack, none reaches maxretry, one account-attack fact', () => {
+  const j = new Jail(settings({ maxretry: 5, ...on }));
+  const bans: Decision[] = [];
+  let t = T0;
+  for (let i = 0; i < 500; i++) {
+    for (let k = 0; k < 2; k++) {
+      t += 100;
+      bans.push(...j.failure(against('100', addr(i), t), t));
+    }
+  }
+  assert.equal(bans.length, 500);
+  assert.ok(bans.every((d) => d.type === 'ban' && d.reason === 'account-attack'));
+  assert.deepEqual(new Set(bans.map((d) => d.ip)).size, 500);
+  // the attack starts on the 20th failure: the ten addresses that have two each go at once
+  const notices = j.takeNotices();
+  assert.equal(notices.length, 1);
+  assert.deepEqual(notices[0], { event: 'account-attack', jail: 'asterisk', account: '100', addresses: 10, banned: 10, time: T0 + 2000 });
+  assert.equal(j.guardStatus(t).accountsUnderAttack, 1);
+  assert.equal(j.guardStatus(t).accounts[0]!.account, '100');
+});
+
+test('with accountretry at its default (0) the same attack bans nobody: today’s behaviour', () => {
+  const j = new Jail(settings({ maxretry: 5 }));
+  let t = T0;
+  for (let i = 0; i < 500; i++) for (let k = 0; k < 2; k++) assert.deepEqual(j.failure(against('100', addr(i), (t += 100)), t), []);
+  assert.equal(j.takeNotices().length, 0);
+  assert.equal(j.guardStatus(t).accountsUnderAttack, 0);
+});
+
+test('an address with one failure is left alone when the attack starts, and banned when it reaches accountminfailures while the window holds', () => {
+  const j = new Jail(settings({ accountretry: 4, accountminfailures: 2 }));
+  assert.deepEqual(j.failure(against('200', addr(1), T0), T0), []);
+  assert.deepEqual(j.failure(against('200', addr(2), T0 + SEC), T0 + SEC), []);
+  assert.deepEqual(j.failure(against('200', addr(2), T0 + 2 * SEC), T0 + 2 * SEC), []);
+  // the 4th failure: under attack; addr(2) has 2, addr(3) has 1, addr(1) has 1
+  const d = j.failure(against('200', addr(3), T0 + 3 * SEC), T0 + 3 * SEC);
+  assert.deepEqual(
+    d.map((x) => x.ip),
+    [addr(2)],
+  );
+  const d2 = j.failure(against('200', addr(1), T0 + 4 * SEC), T0 + 4 * SEC);
+  assert.deepEqual(
+    d2.map((x) => [x.ip, x.type === 'ban' && x.reason]),
+    [[addr(1), 'account-attack']],
+  );
+});
+
+test('the attack ends accountfindtime after the last failure that held the count: two tries later ban nobody', () => {
+  const j = new Jail(settings({ accountretry: 3, accountminfailures: 2, accountfindtime: MIN }));
+  for (let i = 0; i < 3; i++) j.failure(against('300', addr(i), T0 + i * SEC), T0 + i * SEC);
+  assert.equal(j.guardStatus(T0 + 3 * SEC).accountsUnderAttack, 1);
+  const later = T0 + 2 * SEC + MIN + 1;
+  j.tick(later);
+  assert.equal(j.guardStatus(later).accountsUnderAttack, 0);
+  assert.deepEqual(j.failure(against('300', addr(50), later), later), []);
+  assert.deepEqual(j.failure(against('300', addr(50), later + SEC), later + SEC), []);
+});
+
+test('failures spread wider than accountfindtime never make an attack', () => {
+  const j = new Jail(settings({ accountretry: 5, accountminfailures: 1, accountfindtime: MIN }));
+  for (let i = 0; i < 50; i++) assert.deepEqual(j.failure(against('400', addr(i), T0 + i * 20 * SEC), T0 + i * 20 * SEC), []);
+});
+
+test('accountfindtime defaults to the jail’s findtime', () => {
+  const j = new Jail(settings({ accountretry: 3, accountminfailures: 1, findtime: 10 * MIN }));
+  j.failure(against('500', addr(1), T0), T0);
+  j.failure(against('500', addr(2), T0 + 9 * MIN), T0 + 9 * MIN);
+  assert.equal(j.failure(against('500', addr(3), T0 + 10 * MIN), T0 + 10 * MIN).length, 3);
+});
+
+test('an address failing against the attacked account that already reached maxretry is banned once, as detected', () => {
+  const j = new Jail(settings({ maxretry: 3, accountretry: 3, accountminfailures: 1 }));
+  j.failure(against('600', addr(1), T0), T0);
+  j.failure(against('600', addr(1), T0 + 1), T0 + 1);
+  const d = j.failure(against('600', addr(1), T0 + 2), T0 + 2);
+  assert.deepEqual(
+    d.map((x) => x.type === 'ban' && x.reason),
+    ['detected'],
+  );
+});
+
+test('ignoreip wins over per-account counting', () => {
+  const j = new Jail(settings({ accountretry: 2, accountminfailures: 1, ignoreip: ['198.18.0.0/24'] }));
+  for (let i = 0; i < 10; i++) assert.deepEqual(j.failure(against('700', addr(i), T0 + i), T0 + i), []);
+});
+
+test('`<unknown>` and empty AccountIDs name no account and are never counted together', () => {
+  const j = new Jail(settings({ accountretry: 2, accountminfailures: 1 }));
+  for (let i = 0; i < 10; i++) {
+    assert.deepEqual(j.failure(against('<unknown>', addr(i), T0 + i), T0 + i), []);
+    assert.deepEqual(j.failure(against('', addr(i + 100), T0 + i), T0 + i), []);
+  }
+});
+
+test('hostile account names: quotes and newlines are one account like any other; a 10 KB name is cut to the cap', () => {
+  const j = new Jail(settings({ accountretry: 3, accountminfailures: 1 }));
+  const quoted = '100",RemoteAddress="IPV4/UDP/6.6.6.6/5060\n{"event":"ban"}';
+  j.failure(against(quoted, addr(1), T0), T0);
+  j.failure(against(quoted, addr(2), T0 + 1), T0 + 1);
+  const d = j.failure(against(quoted, addr(3), T0 + 2), T0 + 2);
+  assert.equal(d.length, 3);
+  assert.equal(j.takeNotices()[0]!.account, quoted);
+  // two 10 KB names that differ after the cap count as one account, stored cut
+  const long = 'x'.repeat(10 * 1024);
+  j.failure(against(long + 'a', addr(10), T0 + 3), T0 + 3);
+  j.failure(against(long + 'b', addr(11), T0 + 4), T0 + 4);
+  assert.equal(j.failure(against(long + 'c', addr(12), T0 + 5), T0 + 5).length, 3);
+  const n = j.takeNotices()[0]!;
+  assert.equal(n.event === 'account-attack' && n.account.length, ACCOUNT_NAME_MAX);
+  for (const a of j.guardStatus(T0 + 5).accounts) assert.ok(a.account.length <= ACCOUNT_NAME_MAX);
+});
+
+test('memory is bounded: distinct accounts past the cap evict the least recently failed, addresses per account and pairs too', () => {
+  const w = new AccountWindows({ retry: 10, findtime: 10 * MIN, minFailures: 2 }, { accounts: 1000, addressesPerAccount: 50, pairs: 2000 });
+  for (let i = 0; i < 5000; i++) w.add(`acct${i}`, addr(i % 300), T0 + i);
+  assert.equal(w.size, 1000);
+  assert.equal(w.evicted, 4000);
+  for (let i = 0; i < 200; i++) w.add('wide', addr(i), T0 + 6000 + i);
+  assert.ok(w.counts(T0 + 6200).find((c) => c.account === 'wide')!.addresses <= 50 + 10);
+  // the account under a heavy attack stays: the spray evicts the quiet ones first
+  const h = new AccountWindows({ retry: 5, findtime: 10 * MIN, minFailures: 2 }, { accounts: 100 });
+  for (let i = 0; i < 10_000; i++) {
+    h.add(`spray${i}`, addr(1), T0 + i);
+    if (i % 10 === 0) h.add('target', addr(i % 500), T0 + i);
+  }
+  assert.ok(h.underAttack('target', T0 + 10_000));
+});
+
+test('a runtime change of accountretry takes effect at the next failure; 0 switches the rule off and forgets its state', () => {
+  const j = new Jail(settings({ accountretry: 0 }));
+  j.setSettings(settings({ accountretry: 2, accountminfailures: 1 }));
+  j.failure(against('800', addr(1), T0), T0);
+  assert.equal(j.failure(against('800', addr(2), T0 + 1), T0 + 1).length, 2);
+  j.setSettings(settings({ accountretry: 0 }));
+  assert.equal(j.guardStatus(T0 + 2).accountsUnderAttack, 0);
+  assert.deepEqual(j.failure(against('800', addr(3), T0 + 2), T0 + 2), []);
+});
