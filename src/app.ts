@@ -3,7 +3,7 @@
 // correlator, jail and actions, and hands them to the service runtime (src/daemon).
 
 import { readFileSync } from 'node:fs';
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
 import { loadConfig, type JailConfig, type LoadedConfig } from './config/load-config.js';
 import { loadJailActions, type FirewallMaker } from './actions/jail-actions.js';
 import type { CommandRunner } from './exec/command-runner.js';
@@ -18,7 +18,6 @@ import { ExecWhois } from './notify/whois.js';
 import { journalRunner, type JournalRunner } from './sources/journal-process.js';
 import { SystemClock, type Clock } from './core/clock.js';
 import { VoipguardError } from './core/errors.js';
-import { normalizeIp } from './core/ip.js';
 import type { AuthSignal } from './core/auth-signal.js';
 import type { AmiEvent } from './core/types.js';
 import { ControlServer } from './control/control-server.js';
@@ -214,7 +213,7 @@ interface FactoryContext {
 const SHARED_REGISTERED_TTL_MS = 3_600_000;
 
 function jailFactory(ctx: FactoryContext): JailFactory {
-  const self = selfAddresses();
+  const self = [...ctx.host.addresses()]; // for ignoreself, read once per jail factory
   const host = ctx.host;
   return {
     make(cfg: JailConfig, sink: LineSink, amiEnabled: boolean): JailParts {
@@ -375,16 +374,4 @@ function makeCluster(
     queueLimit: DEFAULT_QUEUE_LIMIT,
     startWaitMs: 5_000,
   });
-}
-
-/** The host's own addresses, for ignoreself. */
-function selfAddresses(): string[] {
-  const out = new Set<string>();
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) {
-      const ip = normalizeIp(a.address);
-      if (ip) out.add(ip);
-    }
-  }
-  return [...out];
 }

@@ -8,7 +8,7 @@
 
 import type { AuthSignal, AuthSignalKind } from '../core/auth-signal.js';
 import type { AmiEvent, Failure } from '../core/types.js';
-import { DEFAULT_SECURITY_EVENTS, securityEventToFailure } from './security-event.js';
+import { DEFAULT_SECURITY_EVENTS, NO_KEYS, securityEventToFailure } from './security-event.js';
 import type { Logger } from '../log/logger.js';
 
 export interface AmiFailureStats {
@@ -82,7 +82,7 @@ export class AmiFailureFilter {
       failure = { ...failure, time: e.receivedAt };
     }
     const malformed = e.malformedLines ?? 0;
-    const hostile = (e.hostile?.length ?? 0) + r.duplicateKeys.length > 0 ? [...(e.hostile ?? []), ...r.duplicateKeys.map((k) => `duplicate:${k}`)] : NONE;
+    const hostile = (e.hostile?.length ?? 0) + r.duplicateKeys.length > 0 ? [...(e.hostile ?? []), ...r.duplicateKeys.map((k) => `duplicate:${k}`)] : NO_KEYS;
     if (hostile.length > 0 || malformed > 0) {
       this.n.hostile++;
       this.log.warn({
@@ -104,8 +104,6 @@ export class AmiFailureFilter {
     return { ...this.n };
   }
 }
-
-const NONE: readonly string[] = [];
 
 function firstValue(e: AmiEvent): string | undefined {
   const v = e.fields[0]?.[1];

@@ -45,7 +45,8 @@ export interface SecurityEventContext {
 
 const DEFAULT_SET = new Set(DEFAULT_SECURITY_EVENTS);
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-const NO_KEYS: readonly string[] = Object.freeze([]);
+/** The empty list of repeated keys, shared (no array per clean event). */
+export const NO_KEYS: readonly string[] = Object.freeze([]);
 
 export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, string]>, ctx: SecurityEventContext): SecurityEventResult {
   // one pass: the fields a failure needs (the last copy of each), and the keys given twice
