@@ -22,6 +22,7 @@ export interface GuardCaps extends AccountCaps {
 /** AccountIDs that name no account: Asterisk's placeholder for an unknown user, and nothing. */
 const NO_ACCOUNT = new Set(['', '<unknown>']);
 const DEFAULT_SUSPECT = 3;
+const NO_ADDRESSES: readonly string[] = Object.freeze([]);
 const DEFAULT_MAX_ALARMS = 10_000;
 /** Notices kept between two takeNotices() (the runtime takes them after every call). */
 const MAX_NOTICES = 1000;
@@ -72,7 +73,7 @@ export class AccountGuard {
       this.challenges.answer(f.ip, f.sessionId, t);
     }
     const account = f.account;
-    if (this.accounts === null || account === undefined || NO_ACCOUNT.has(account)) return [];
+    if (this.accounts === null || account === undefined || NO_ACCOUNT.has(account)) return NO_ADDRESSES;
     const r = this.accounts.add(account, f.ip, t);
     if (r.started !== null) {
       this.notice({

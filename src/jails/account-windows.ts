@@ -54,12 +54,21 @@ const NOTHING: AccountOutcome = Object.freeze({ ban: Object.freeze([]) as readon
 
 type Times = number | number[];
 
+/**
+ * One tracked account. Times are kept as a double field plus an array only once there are two (a
+ * number stored where an array may also be is a fresh heap number each time), and entries are
+ * reused: the one evicted takes the next new name, so a spray of new names allocates no entry.
+ */
 class Entry {
-  /** The newest failures against the account, oldest first, at most `retry`. */
-  times: Times;
+  name = '';
+  /** The newest failure against the account while it is the only one in the window. */
+  t1 = 0;
+  /** The newest failures against the account, oldest first, at most `retry`, once there are two. */
+  tl: number[] | null = null;
   /** The one address failing against the account while there is only one (no Map for the common case). */
-  ip: string | null;
-  ipTimes: Times;
+  ip: string | null = null;
+  ipT1 = 0;
+  ipTl: number[] | null = null;
   /** Per address, once there are two or more: its newest failures against the account, at most `minFailures`. */
   addrs: Map<string, Times> | null = null;
   /** Under attack while an event time is ≤ this. */
@@ -67,10 +76,48 @@ class Entry {
   since = 0;
   banned = 0;
 
-  constructor(t: number, ip: string) {
-    this.times = t;
+  reset(name: string, t: number, ip: string): this {
+    this.name = name;
+    this.t1 = t;
+    this.tl = null;
     this.ip = ip;
-    this.ipTimes = t;
+    this.ipT1 = t;
+    this.ipTl = null;
+    this.addrs = null;
+    this.hotUntil = -Infinity;
+    this.since = 0;
+    this.banned = 0;
+    return this;
+  }
+
+  get times(): Times {
+    return this.tl ?? this.t1;
+  }
+
+  set times(v: Times) {
+    if (typeof v === 'number') {
+      this.t1 = v;
+      this.tl = null;
+    } else this.tl = v;
+  }
+
+  get ipTimes(): Times {
+    return this.ipTl ?? this.ipT1;
+  }
+
+  set ipTimes(v: Times) {
+    if (typeof v === 'number') {
+      this.ipT1 = v;
+      this.ipTl = null;
+    } else this.ipTl = v;
+  }
+
+  get count(): number {
+    return this.tl === null ? 1 : this.tl.length;
+  }
+
+  get newest(): number {
+    return this.tl === null ? this.t1 : this.tl[this.tl.length - 1]!;
   }
 
   get addressCount(): number {
@@ -88,10 +135,14 @@ class Entry {
   }
 }
 
+/** Entries kept for reuse after an attack or a prune dropped them (evictions reuse theirs at once). */
+const SPARE_MAX = 1024;
+
 export class AccountWindows {
   private readonly map = new Map<string, Entry>();
   /** Accounts under attack (a subset of map), for status and the tick. */
   private readonly hot = new Map<string, Entry>();
+  private readonly spare: Entry[] = [];
   private pairs = 0;
   private evictedCount = 0;
   private attacksCount = 0;
@@ -135,8 +186,8 @@ export class AccountWindows {
     let e = this.map.get(name);
     let mine = 1;
     if (e === undefined) {
-      if (this.map.size >= this.maxAccounts) this.evictOldest();
-      e = new Entry(t, ip);
+      const reused = this.map.size >= this.maxAccounts ? this.evictOldest() : this.spare.pop();
+      e = (reused ?? new Entry()).reset(name, t, ip);
       this.pairs++;
     } else {
       this.map.delete(name); // re-inserted below: least recently failed first
@@ -147,7 +198,7 @@ export class AccountWindows {
     while (this.pairs > this.maxPairs && this.map.size > 1) this.evictOldest();
 
     const wasHot = e.hotUntil >= t;
-    if (count(e.times) >= retry) e.hotUntil = Math.max(e.hotUntil, newest(e.times) + findtime);
+    if (e.count >= retry) e.hotUntil = Math.max(e.hotUntil, e.newest + findtime);
     if (e.hotUntil < t) return NOTHING;
     if (wasHot) {
       if (mine < minFailures) return NOTHING;
@@ -206,8 +257,9 @@ export class AccountWindows {
     for (const [name, e] of this.hot) if (e.hotUntil < now) this.hot.delete(name);
     const lower = now - this.limits.findtime;
     for (const [name, e] of this.map) {
-      if (newest(e.times) >= lower || e.hotUntil >= now) break;
+      if (e.newest >= lower || e.hotUntil >= now) break;
       this.drop(name, e);
+      if (this.spare.length < SPARE_MAX) this.spare.push(e);
     }
   }
 
@@ -216,11 +268,12 @@ export class AccountWindows {
     if (e.addrs === null) {
       if (e.ip === ip) {
         e.ipTimes = push(e.ipTimes, t, minFailures, findtime);
-        return count(e.ipTimes);
+        return e.ipTl === null ? 1 : e.ipTl.length;
       }
       if (e.ip === null) {
         e.ip = ip;
-        e.ipTimes = t;
+        e.ipT1 = t;
+        e.ipTl = null;
         this.pairs++;
         return 1;
       }
@@ -244,17 +297,19 @@ export class AccountWindows {
 
   // a live iterator, as in failure-windows.ts: a fresh one per eviction would rescan the deleted
   // slots at the front of the map's table each time (quadratic under a spray of new names)
-  private evictIter: IterableIterator<[string, Entry]> | null = null;
+  private evictIter: IterableIterator<Entry> | null = null;
 
-  private evictOldest(): void {
+  /** Drops the least recently failed account; returns its entry for the caller to reuse. */
+  private evictOldest(): Entry | undefined {
     let next = this.evictIter?.next();
     if (next === undefined || next.done === true) {
-      this.evictIter = this.map.entries();
+      this.evictIter = this.map.values();
       next = this.evictIter.next();
     }
-    if (next.done === true) return;
-    this.drop(next.value[0], next.value[1]);
+    if (next.done === true) return undefined;
+    this.drop(next.value.name, next.value);
     this.evictedCount++;
+    return next.value;
   }
 
   private drop(name: string, e: Entry): void {
@@ -280,10 +335,6 @@ function push(v: Times, t: number, max: number, findtime: number): Times {
 
 function count(v: Times): number {
   return typeof v === 'number' ? 1 : v.length;
-}
-
-function newest(v: Times): number {
-  return typeof v === 'number' ? v : v[v.length - 1]!;
 }
 
 function countSince(v: Times, lower: number): number {

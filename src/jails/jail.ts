@@ -15,6 +15,9 @@ import { IgnoreMatcher, type IgnoreReason } from './ignore-matcher.js';
 import type { ProtectedEntry, RegisteredGuard } from './registered-guard.js';
 import type { SubnetBans, SubnetRefusal, SubnetRefused } from './subnet-bans.js';
 
+/** What most failures decide: nothing (one shared array, not a new one per failure). */
+const NO_DECISIONS: readonly Decision[] = Object.freeze([]);
+
 /**
  * Tracked addresses per jail. At ~100 bytes each (bench/jail.bench.ts) that is ~10 MB: an attacker
  * would need over 100,000 other addresses failing between two attempts of one address to push it
@@ -127,26 +130,26 @@ export class Jail {
   }
 
   /** One failure. `f.ip` is canonical (the Failure contract). Returns a ban decision or nothing. */
-  failure(f: Failure, now: number): Decision[] {
+  failure(f: Failure, now: number): readonly Decision[] {
     const ip = f.ip;
     if (this.ignore.match(ip) !== null) {
       this.ignored++;
-      return [];
+      return NO_DECISIONS;
     }
     if (!(f.time >= now - this.maxSkew && f.time <= now + this.maxSkew)) {
       this.clamped++;
-      return [];
+      return NO_DECISIONS;
     }
     const t = Math.min(f.time, now); // a clock slightly ahead counts at now
     this.totalFailed++;
-    if (this.banned.has(ip)) return []; // still arriving while the firewall catches up
-    if (this.registered !== null && this.registered.protects(f, t, now)) return [];
+    if (this.banned.has(ip)) return NO_DECISIONS; // still arriving while the firewall catches up
+    if (this.registered !== null && this.registered.protects(f, t, now)) return NO_DECISIONS;
     const prefix = this.subnets?.prefixOf(ip) ?? null;
-    if (prefix !== null && this.banned.has(prefix)) return []; // its whole prefix is banned
+    if (prefix !== null && this.banned.has(prefix)) return NO_DECISIONS; // its whole prefix is banned
     const count = this.windows.add(ip, t);
     this.changedWindows.add(ip);
     const more = this.guard.failure(f, t);
-    if (count < this.cfg.maxretry && more.length === 0) return [];
+    if (count < this.cfg.maxretry && more.length === 0) return NO_DECISIONS;
     const out: Decision[] = [];
     if (count >= this.cfg.maxretry) {
       this.windows.delete(ip);

@@ -93,7 +93,7 @@ export function runRegistrationScenario(dir: string): RegistrationScenarioResult
   const guard = registeredGuardFor(jc, { readsSecurityEvents: true, takesAmi: false }, book, (f) => attemptClass(f).name === 'bad-credentials');
   const jail = new Jail(jc, guard ? { registered: guard } : {});
   const out: string[] = [];
-  const apply = (ds: Decision[]) => ds.forEach((d) => out.push(fmtDecision(d)));
+  const apply = (ds: readonly Decision[]) => ds.forEach((d) => out.push(fmtDecision(d)));
   for (const line of input) {
     if (line.startsWith('#')) continue;
     const w = line.split(/\s+/);

@@ -116,7 +116,7 @@ export function runScenario(dir: string, dbPath: string): ScenarioResult {
     const i = args.indexOf(key, 3);
     return i > 0 ? args[i + 1] : undefined;
   };
-  const apply = (ds: Decision[]) => {
+  const apply = (ds: readonly Decision[]) => {
     for (const d of ds) {
       out.push(fmtDecision(d));
       if (d.type === 'ban') store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, true);

@@ -30,7 +30,7 @@ function jail(opts: { subnet?: Partial<SubnetSettings>; host?: HostAddresses; re
   return new Jail(cfg, { ...opts.deps, subnets });
 }
 
-const bans = (ds: Decision[]) => ds.filter((d) => d.type === 'ban').map((d) => `${d.ip}:${d.type === 'ban' ? d.reason : ''}`);
+const bans = (ds: readonly Decision[]) => ds.filter((d) => d.type === 'ban').map((d) => `${d.ip}:${d.type === 'ban' ? d.reason : ''}`);
 
 test('three banned addresses of one /24 within the window ban the /24 as one entry, reason subnet, the jail ban time', () => {
   const j = jail();
@@ -111,7 +111,7 @@ test('the subnet ban has its own increments: an earlier ban of the prefix double
   const subnets = new SubnetBans(SUBNET, NO_HOST, NO_REGISTRATIONS);
   const cfg = settings({ maxretry: 1, increment: { enabled: true, factor: 1, multipliers: [], maxtime: null, rndtime: null, overalljails: false } });
   const j = new Jail(cfg, { history, subnets });
-  let last: Decision[] = [];
+  let last: readonly Decision[] = [];
   for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) last = j.failure(failure(ip, T0), T0);
   const s = last.find((d) => d.type === 'ban' && d.reason === 'subnet');
   assert.ok(s && s.type === 'ban');
