@@ -58,7 +58,7 @@ export async function checkAmi(ctx: DoctorContext): Promise<Finding[]> {
       fix: `${SNIPPET}, paste its output into manager.conf, ${RELOAD}`,
     });
   } else {
-    out.push(userFinding(user), privilegeFinding(user), aclFinding(user, ami, general.bindaddr));
+    out.push(userFinding(user), ...signalFindings(user, ctx), privilegeFinding(user), aclFinding(user, ami, general.bindaddr));
   }
   out.push(await loginFinding(ctx, ami));
   return out;
@@ -84,6 +84,32 @@ function userFinding(user: ManagerUser): Finding {
     };
   }
   return { id, status: 'ok', message: `AMI user [${user.name}] reads security events` };
+}
+
+/**
+ * The events beyond the failures that AMI jails' keys read (challengetimeout: ChallengeSent;
+ * protectregistered and the compromise alarm: SuccessfulAuth): a warning per event the eventfilter
+ * drops, since the failures still pass and the jail still bans, but that rule sees nothing over AMI.
+ */
+function signalFindings(user: ManagerUser, ctx: DoctorContext): Finding[] {
+  const needs = new Map<string, string[]>();
+  for (const j of ctx.config.jails) {
+    if (!j.ami || !readsSecurity(user)) continue;
+    for (const s of j.amiSignals ?? []) needs.set(s.event, [...(needs.get(s.event) ?? []), `${j.name} (${s.key})`]);
+  }
+  if (needs.size === 0) return [];
+  const dropped = [...needs].filter(([event]) => eventPasses(user, event) === false);
+  if (dropped.length === 0)
+    return [{ id: 'ami-signals', status: 'ok', message: `the eventfilter of [${user.name}] lets ${[...needs.keys()].join(', ')} through` }];
+  const events = [...DEFAULT_SECURITY_EVENTS, ...needs.keys()];
+  return [
+    {
+      id: 'ami-signals',
+      status: 'warn',
+      message: `the eventfilter of [${user.name}] drops ${dropped.map(([e, jails]) => `${e}, which ${jails.join(', ')} reads`).join('; ')}`,
+      fix: `use "eventfilter = Event: (${[...new Set(events)].join('|')})" in [${user.name}], ${RELOAD}`,
+    },
+  ];
 }
 
 function privilegeFinding(user: ManagerUser): Finding {

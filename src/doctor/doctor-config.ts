@@ -4,6 +4,7 @@
 import type { LoadedConfig } from '../config/load-config.js';
 import type { ActionFacts } from './action-facts.js';
 import type { DoctorConfig, DoctorJail } from './doctor-types.js';
+import type { JailConfig } from '../config/jail-schema.js';
 
 export function doctorConfigFrom(configDir: string, loaded: LoadedConfig, facts: ActionFacts): DoctorConfig {
   const s = loaded.service;
@@ -28,9 +29,19 @@ export function doctorConfigFrom(configDir: string, loaded: LoadedConfig, facts:
         ignoreip: j.ignoreip,
         ignoreself: j.ignoreself,
         ami: j.ami && ami !== null,
+        amiSignals: signalsOf(j),
         firewallTools: f.tools,
         hooks: f.hooks,
       };
     });
   return { configDir, jails, ami, dbfile: s.dbfile === '' ? null : s.dbfile, errors, warnings: loaded.warnings };
+}
+
+/** The AMI events beyond the failures that a jail's keys need (for an AMI jail, auto protection is on). */
+function signalsOf(j: JailConfig): { event: string; key: string }[] {
+  const out: { event: string; key: string }[] = [];
+  if ((j.challengetimeout ?? 0) > 0) out.push({ event: 'ChallengeSent', key: 'challengetimeout' });
+  if (j.protectregistered !== 'no') out.push({ event: 'SuccessfulAuth', key: 'protectregistered' });
+  else if ((j.suspectfailures ?? 0) > 0) out.push({ event: 'SuccessfulAuth', key: 'suspectfailures' });
+  return out;
 }

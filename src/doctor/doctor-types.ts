@@ -25,6 +25,11 @@ export interface DoctorJail {
   readonly ignoreself: boolean;
   /** Takes AMI security events (jail option `ami = yes`). */
   readonly ami: boolean;
+  /**
+   * AMI events beyond the failures that the jail's rules read, with the key that asks for each:
+   * ChallengeSent for challengetimeout, SuccessfulAuth for protectregistered and the alarm.
+   */
+  readonly amiSignals?: readonly { readonly event: string; readonly key: string }[];
   /** Programs its actions run (iptables, ip6tables, ipset, nft…): they must be installed. */
   readonly firewallTools: readonly string[];
   /** How to list the chain each action hooks, and the rule that is its jump (action.d hooklist/hookjump). */

@@ -239,3 +239,39 @@ test('the checklist prints one line per check, the fix indented below, and the c
   });
   assert.match(text, new RegExp(`\\n${r.summary.ok} ok, ${r.summary.warn} warn, ${r.summary.fail} fail, ${r.summary.skip} skipped\\n$`));
 });
+
+test('an AMI jail whose keys read ChallengeSent or SuccessfulAuth: a warning names each event the eventfilter drops, and the jail and key that need it', async () => {
+  const user = (filter: string) =>
+    MANAGER(
+      `[voipguard]\nsecret = ${'C'.repeat(24)}\ndeny = 0.0.0.0/0.0.0.0\npermit = 127.0.0.1/255.255.255.255\nread = security\nwrite =\neventfilter = ${filter}\n`,
+    );
+  const ami = { host: '127.0.0.1', port: 5038, username: 'voipguard', secret: 'C'.repeat(24) };
+  const jail = {
+    ami: true,
+    amiSignals: [
+      { event: 'ChallengeSent', key: 'challengetimeout' },
+      { event: 'SuccessfulAuth', key: 'protectregistered' },
+    ],
+  };
+  const check = async (filter: string, j: Partial<DoctorJail> = jail) =>
+    (await run(config({ ami }, j), { ...fakeEnv({ amiUsers: { voipguard: 'C'.repeat(24) } }), reader: user(filter) }, '/ast'))['ami-signals'];
+
+  const four = await check('Event: (FailedACL|InvalidAccountID|ChallengeResponseFailed|InvalidPassword)');
+  assert.equal(four!.status, 'warn');
+  assert.equal(
+    four!.message,
+    'the eventfilter of [voipguard] drops ChallengeSent, which asterisk (challengetimeout) reads; SuccessfulAuth, which asterisk (protectregistered) reads',
+  );
+  assert.match(four!.fix!, /eventfilter = Event: \(FailedACL\|InvalidAccountID\|ChallengeResponseFailed\|InvalidPassword\|ChallengeSent\|SuccessfulAuth\)/);
+
+  const shipped = await check('Event: (FailedACL|InvalidAccountID|ChallengeResponseFailed|InvalidPassword|SuccessfulAuth)');
+  assert.equal(shipped!.status, 'warn');
+  assert.doesNotMatch(shipped!.message, /SuccessfulAuth/);
+
+  const wide = await check('Event: (FailedACL|InvalidAccountID|ChallengeResponseFailed|InvalidPassword|SuccessfulAuth|ChallengeSent)');
+  assert.equal(wide!.status, 'ok');
+  // no filter at all lets everything through; a jail without such keys, or not on AMI, asks nothing
+  assert.equal((await check('!Event: Nothing'))!.status, 'ok');
+  assert.equal(await check('Event: (FailedACL)', { ami: true, amiSignals: [] }), undefined);
+  assert.equal(await check('Event: (FailedACL)', { ...jail, ami: false }), undefined);
+});

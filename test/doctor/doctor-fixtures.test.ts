@@ -37,6 +37,7 @@ const GOOD: Readonly<Record<string, CheckStatus>> = {
   'ignoreip:asterisk': 'ok',
   'ami-manager': 'ok',
   'ami-user': 'ok',
+  'ami-signals': 'ok',
   'ami-privileges': 'ok',
   'ami-acl': 'ok',
   'ami-login': 'ok',
@@ -59,7 +60,7 @@ test('the good Asterisk config passes every check, in a fixed order, exit 0', as
     Object.keys(GOOD),
   );
   assert.deepEqual(statuses(report), GOOD);
-  assert.deepEqual(report.summary, { ok: 18, warn: 0, fail: 0, skip: 1 });
+  assert.deepEqual(report.summary, { ok: 19, warn: 0, fail: 0, skip: 1 });
   assert.equal(code, 0);
 });
 
@@ -88,7 +89,10 @@ for (const [dir, changed, match, env] of MISTAKES) {
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')}`, async () => {
     const { code, report, byId } = await doctor(dir, env);
-    assert.deepEqual(statuses(report), { ...GOOD, ...changed });
+    const expected: Record<string, CheckStatus> = { ...GOOD, ...changed };
+    // a user that is sent no security events at all: its filter's extra events are not the point
+    if (changed['ami-user'] === 'fail' && dir === 'ami-no-security') delete expected['ami-signals'];
+    assert.deepEqual(statuses(report), expected);
     const first = byId[Object.keys(changed)[0]!]!;
     assert.match(first.message, match);
     for (const id of Object.keys(changed)) assert.ok(byId[id]!.fix, `${id} says how to fix it`);
@@ -100,6 +104,7 @@ test('fixture ami-no-user: the user is missing, so only the login is tried (and 
   const { report } = await doctor('ami-no-user', { amiUsers: { admin: 'c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ' } });
   const expected = { ...GOOD, 'ami-user': 'fail', 'ami-login': 'fail' } as Record<string, CheckStatus>;
   delete expected['ami-privileges'];
+  delete expected['ami-signals'];
   delete expected['ami-acl'];
   assert.deepEqual(statuses(report), expected);
 });
