@@ -75,6 +75,8 @@ class Entry {
   hotUntil = -Infinity;
   since = 0;
   banned = 0;
+  /** Listed in AccountWindows.hot. */
+  inHot = false;
 
   reset(name: string, t: number, ip: string): this {
     this.name = name;
@@ -87,6 +89,7 @@ class Entry {
     this.hotUntil = -Infinity;
     this.since = 0;
     this.banned = 0;
+    this.inHot = false;
     return this;
   }
 
@@ -211,6 +214,7 @@ export class AccountWindows {
     e.since = t;
     this.attacksCount++;
     this.hot.set(name, e);
+    e.inHot = true;
     const lower = t - findtime;
     const ban: string[] = [];
     const all = e.addresses();
@@ -254,7 +258,12 @@ export class AccountWindows {
 
   /** Forgets attacks that ended and accounts whose newest failure left the window (oldest first, until a fresh one). */
   prune(now: number): void {
-    for (const [name, e] of this.hot) if (e.hotUntil < now) this.hot.delete(name);
+    for (const [name, e] of this.hot) {
+      if (e.hotUntil >= now) continue;
+      if (e.inHot) this.hot.delete(name); // most dropped accounts were never attacked: no lookup
+    e.inHot = false;
+      e.inHot = false;
+    }
     const lower = now - this.limits.findtime;
     for (const [name, e] of this.map) {
       if (e.newest >= lower || e.hotUntil >= now) break;
@@ -314,7 +323,8 @@ export class AccountWindows {
 
   private drop(name: string, e: Entry): void {
     this.map.delete(name);
-    this.hot.delete(name);
+    if (e.inHot) this.hot.delete(name); // most dropped accounts were never attacked: no lookup
+    e.inHot = false;
     this.pairs -= e.addressCount;
   }
 }

@@ -157,3 +157,27 @@ test('a runtime change of accountretry takes effect at the next failure; 0 switc
   assert.equal(j.guardStatus(T0 + 2).accountsUnderAttack, 0);
   assert.deepEqual(j.failure(against('800', addr(3), T0 + 2), T0 + 2), []);
 });
+
+test('an evicted account, attacked or not, leaves nothing behind in the entry the next name reuses', () => {
+  const w = new AccountWindows({ retry: 3, findtime: 10 * MIN, minFailures: 2 }, { accounts: 2 });
+  for (let i = 0; i < 3; i++) w.add('1001', `203.0.113.${i}`, T0 + i);
+  assert.ok(w.underAttack('1001', T0 + 3));
+  w.add('1002', '198.51.100.1', T0 + 4);
+  w.add('1003', '198.51.100.2', T0 + 5); // evicts 1001, the least recently failed
+  assert.equal(w.underAttack('1001', T0 + 6), false);
+  assert.equal(w.underAttack('1003', T0 + 6), false);
+  assert.deepEqual(w.attacked(T0 + 6).list, []);
+  const c = w.counts(T0 + 6);
+  assert.deepEqual(
+    c.map((x) => [x.account, x.failures, x.addresses, x.underAttack]),
+    [
+      ['1002', 1, 1, false],
+      ['1003', 1, 1, false],
+    ],
+  );
+  // the reused entry counts from one: two more tries of one address against 1003 do not start an attack at once
+  assert.deepEqual(w.add('1003', '198.51.100.2', T0 + 7).ban, []);
+  assert.equal(w.underAttack('1003', T0 + 7), false);
+  // a third failure does, and bans the address with two
+  assert.deepEqual(w.add('1003', '198.51.100.3', T0 + 8).ban, ['198.51.100.2']);
+});

@@ -91,3 +91,23 @@ test('eviction follows least-recently-seen order exactly, against a reference mo
   assert.equal(w.size, model.length);
   for (const ip of model) assert.ok(w.count(ip) > 0, ip);
 });
+
+test('a deleted or evicted address leaves nothing in the record the next address reuses', () => {
+  const w = new FailureWindows(3, 10 * MIN, 2);
+  w.add('203.0.113.1', T0);
+  w.add('203.0.113.1', T0 + 1);
+  w.delete('203.0.113.1'); // banned: its record goes back for reuse
+  assert.equal(w.add('203.0.113.2', T0 + 2), 1);
+  assert.deepEqual(w.times('203.0.113.2'), [T0 + 2]);
+  w.add('203.0.113.3', T0 + 3);
+  w.add('203.0.113.3', T0 + 4);
+  assert.equal(w.add('203.0.113.4', T0 + 5), 1); // evicts .2
+  assert.deepEqual(w.times('203.0.113.2'), []);
+  assert.deepEqual(w.times('203.0.113.3'), [T0 + 3, T0 + 4]);
+  assert.deepEqual(w.times('203.0.113.4'), [T0 + 5]);
+  assert.equal(w.add('203.0.113.4', T0 + 6), 2);
+  assert.equal(w.prune(T0 + 10 * MIN + 5), 1); // .3 left the window; .4 did not
+  assert.equal(w.count('203.0.113.3'), 0);
+  assert.equal(w.add('203.0.113.5', T0 + 10 * MIN + 6), 1);
+  assert.equal(w.size, 2);
+});
