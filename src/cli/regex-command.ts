@@ -92,10 +92,10 @@ export function regexCommand(argv: string[], io: CliIo, clock: Clock): number {
       // the filter's pre-check on bytes: a line it turns away is the filter's plain miss, counted
       // here without being decoded (not when every missed line is to be listed)
       const screen = opts.printMissed ? null : (filter.byteScreen?.() ?? null);
-      const onSkip = (): void => {
-        n++;
-        run.lines++;
-        run.missed++;
+      const onSkip = (lines: number): void => {
+        n += lines;
+        run.lines += lines;
+        run.missed += lines;
       };
       const st = readLines(fd, MAX_LINE_CHARS * 4, onLine, screen && { screen, onSkip });
       // lines the reader dropped are lines of the log all the same: count them as missed
