@@ -175,6 +175,7 @@ export class CompiledFilter implements LineFilter {
     const rules = this.p.failregex;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!;
+      if (r.lead && !content.startsWith(r.lead)) continue;
       if (r.literals && !r.literals.ignoreCase && !includesAny(content, r.literals.literals)) continue;
       const m = r.re.exec(content);
       if (!m) continue;
