@@ -29,6 +29,8 @@ export interface FilterParts {
   readonly signals?: ReadonlySet<AuthSignalKind>;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const TRANSPORT = /^[A-Z]{2,5}$/;
 const MISS: FilterMatch = Object.freeze({ failure: null, ignored: false, regexIndex: -1, dateFormat: null });
 const ESC = '\x1b';
 const SGR_RE = /\x1b\[[0-9;]*m/g;
@@ -168,7 +170,7 @@ export class CompiledFilter implements LineFilter {
     let prefGroups: Record<string, string | undefined> | undefined;
     if (this.p.prefregex) {
       const m = this.p.prefregex.re.exec(content);
-      if (!m) return dateFormat ? { ...MISS, dateFormat } : MISS;
+      if (!m) return dateFormat ? missWith(dateFormat) : MISS;
       prefGroups = m.groups;
       if (prefGroups?.vg_f_content !== undefined) content = prefGroups.vg_f_content;
     }
@@ -185,7 +187,7 @@ export class CompiledFilter implements LineFilter {
       const groups = this.prefFields ? { ...prefGroups, ...m.groups } : (m.groups ?? {});
       return this.toFailure(r, i, groups, line, date, content);
     }
-    return dateFormat ? { ...MISS, dateFormat } : MISS;
+    return dateFormat ? missWith(dateFormat) : MISS;
   }
 
   private toFailure(r: CompiledRule, i: number, g: Record<string, string | undefined>, line: LogLine, date: DateHit | null, content: string): FilterMatch {
@@ -203,16 +205,12 @@ export class CompiledFilter implements LineFilter {
         signals: this.readSignals,
         line: line.text,
       });
-      const failure = res.failure ? withService(res.failure, r) : null;
-      return {
-        failure,
-        ignored: false,
-        regexIndex: i,
-        dateFormat,
-        ...(parsed.hostile.length ? { hostile: parsed.hostile } : {}),
-        ...(res.reason ? { note: res.reason } : {}),
-        ...(res.signal ? { signal: withService(res.signal, r) } : {}),
-      };
+      // built field by field, in the order the spreads gave: an absent field costs no object
+      const out: Mutable<FilterMatch> = { failure: res.failure ? withService(res.failure, r) : null, ignored: false, regexIndex: i, dateFormat };
+      if (parsed.hostile.length) out.hostile = parsed.hostile;
+      if (res.reason) out.note = res.reason;
+      if (res.signal) out.signal = withService(res.signal, r);
+      return out;
     }
     const at = (n: MatchNote): FilterMatch => ({ failure: null, ignored: false, regexIndex: i, dateFormat, note: n });
     if (g.vg_f_nofail !== undefined) return at('nofail');
@@ -234,18 +232,13 @@ export class CompiledFilter implements LineFilter {
     const account = g.vg_f_user ?? g.vg_f_alt_user;
     const session = g.vg_f_callid ?? g.vg_f_sessionid;
     const transport = g.vg_f_transport?.toUpperCase();
-    const failure: Failure = {
-      ip,
-      time,
-      kind: r.kind ?? this.name,
-      origin,
-      source: line.source,
-      ...(r.service ? { service: r.service } : {}),
-      ...(transport && /^[A-Z]{2,5}$/.test(transport) ? { transport } : {}),
-      ...(account !== undefined ? { account } : {}),
-      ...(session !== undefined ? { sessionId: session } : {}),
-      line: line.text,
-    };
+    // field by field, in the order the spreads gave: an absent field costs no object
+    const failure: Mutable<Failure> = { ip, time, kind: r.kind ?? this.name, origin, source: line.source };
+    if (r.service) failure.service = r.service;
+    if (transport && TRANSPORT.test(transport)) failure.transport = transport;
+    if (account !== undefined) failure.account = account;
+    if (session !== undefined) failure.sessionId = session;
+    failure.line = line.text;
     return { failure, ignored: false, regexIndex: i, dateFormat };
   }
 }
@@ -317,6 +310,11 @@ export function afterGlue(text: string): string | null {
   let cut = -1;
   // tried at each '[' only (a line has few): far cheaper than a regex search along the line
   for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) {
+    // the date field ends at the first ']' after the '[', 5 to 64 characters on: elsewhere the
+    // regex cannot match here (a thread id `[1234]` is too short), and no ']' at all ends the search
+    const close = text.indexOf(']', i + 1);
+    if (close < 0) break;
+    if (close - i - 1 < 5 || close - i - 1 > 64) continue;
     PREFIX_RE.lastIndex = i;
     if (!PREFIX_RE.test(text)) continue;
     if (first < 0) first = i;
@@ -354,4 +352,9 @@ function note(dateFormat: string | null, n: MatchNote): FilterMatch {
 /** A SecurityEvent's kind is its event name; a <service=…> label only fills a missing service. */
 function withService<T extends { readonly service?: string }>(f: T, r: CompiledRule): T {
   return f.service === undefined && r.service ? { ...f, service: r.service } : f;
+}
+
+/** The plain miss with the date format that was read (a literal: a spread of MISS copies by the slow path). */
+function missWith(dateFormat: string): FilterMatch {
+  return { failure: null, ignored: false, regexIndex: -1, dateFormat };
 }
