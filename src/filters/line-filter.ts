@@ -218,15 +218,19 @@ export class CompiledFilter implements LineFilter {
     const at = (n: MatchNote): FilterMatch => ({ failure: null, ignored: false, regexIndex: i, dateFormat, note: n });
     if (g.vg_f_nofail !== undefined) return at('nofail');
     let ip: string | null = null;
+    let hostText = '';
     for (const h of r.hosts) {
       const text = g[h.group];
       if (text === undefined) continue;
       const hp = parseHostPort(text);
-      if (hp !== null && (h.family === null || (h.family === 4) === !hp.ip.includes(':'))) ip = hp.ip;
+      if (hp !== null && (h.family === null || (h.family === 4) === !hp.ip.includes(':'))) {
+        ip = hp.ip;
+        hostText = text;
+      }
       break; // the first address the regex captured is the one it means; never try a second
     }
     if (ip === null) return at('bad-host');
-    if (r.split !== null && otherReading(r.split, content, ip)) {
+    if (r.split !== null && otherReading(r.split, content, ip, hostText)) {
       return { ...at('ambiguous'), hostile: ['ambiguous-address'] };
     }
     // a journal line without a date of its own: journald's receive time if the source gives it
@@ -255,14 +259,15 @@ const MAX_CUES = 64;
  * sides (a From display name before, a Call-ID after) can otherwise hold Asterisk's own words
  * around a second address, and which one the regex engine picks is an accident of greediness.
  */
-function otherReading(split: AddressSplit, content: string, ip: string): boolean {
+function otherReading(split: AddressSplit, content: string, ip: string, hostText: string): boolean {
   let seen = 0;
   for (let p = content.indexOf(split.cue); p >= 0; p = content.indexOf(split.cue, p + 1)) {
     if (++seen > MAX_CUES) return true;
     const q = p + split.cue.length;
     split.right.lastIndex = q;
     const text = split.right.exec(content)?.groups?.[split.group];
-    if (text === undefined) continue;
+    // the very text the address was read from reads as that address again: not parsed twice
+    if (text === undefined || text === hostText) continue;
     const hp = parseHostPort(text);
     // the left part is looked at only where another address would be read
     if (hp !== null && hp.ip !== ip && split.left.test(content.slice(0, q))) return true;
