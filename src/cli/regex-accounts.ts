@@ -7,7 +7,7 @@
 import type { Failure } from '../core/types.js';
 import type { JailConfig } from '../config/jail-schema.js';
 import { NO_INCREMENT } from '../jails/ban-policy.js';
-import { Jail, type JailSettings } from '../jails/jail.js';
+import type { Jail, JailSettings } from '../jails/jail.js';
 import { ACCOUNT_NAME_MAX } from '../jails/account-windows.js';
 
 /** Accounts tallied; more are counted together as `other`. */
@@ -31,20 +31,26 @@ export interface AccountReport {
   readonly wouldBan: readonly { readonly ip: string; readonly account: string; readonly time: number }[];
 }
 
+/** What the replay uses of a Jail. */
+export type AccountJail = Pick<Jail, 'failure' | 'takeNotices'>;
+
 export class AccountReplay {
   private readonly tally = new Map<string, { failures: number; ips: Set<string> }>();
   private other = 0;
-  private readonly jail: Jail | null;
+  private readonly jail: AccountJail | null;
   private readonly bans: { ip: string; account: string; time: number }[] = [];
 
   constructor(
     readonly rules: AccountRules,
     jail: JailConfig | null,
+    /** The daemon's Jail (loaded by regex-extras.ts only when per-account counting is on). */
+    makeJail: ((s: JailSettings) => AccountJail) | null = null,
   ) {
     if (rules.accountretry <= 0) {
       this.jail = null;
       return;
     }
+    if (makeJail === null) throw new Error('per-account counting needs the Jail: pass loadRegexExtras().jail');
     const base: JailSettings = jail ?? {
       name: 'regex',
       maxretry: 5,
@@ -55,7 +61,7 @@ export class AccountReplay {
       ignoreself: false,
     };
     // only the per-account rules: the compromise alarm and the challenge table need signals the tester does not replay
-    this.jail = new Jail({ ...base, ...rules, challengetimeout: 0, suspectfailures: 0 });
+    this.jail = makeJail({ ...base, ...rules, challengetimeout: 0, suspectfailures: 0 });
   }
 
   /** A failure the correlator counted (one per attempt), in the file's order. */

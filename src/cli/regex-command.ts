@@ -6,13 +6,12 @@ import { dirname, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../core/clock.js';
 import { VoipguardError } from '../core/errors.js';
 import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
-import type { JailConfig } from '../config/jail-schema.js';
-import { loadConfig } from '../config/load-config.js';
 import { MAX_LINE_CHARS, type LineFilter } from '../filters/filter.js';
 import { compileRegexFilter, filterExists, loadFilter } from '../filters/load-filter.js';
 import { scanArgs, type ArgOptions } from './args.js';
 import type { CliIo } from './io.js';
 import { AccountReplay, accountRules } from './regex-accounts.js';
+import { loadRegexExtras, type RegexExtras } from './regex-extras.js';
 import { readLines } from './regex-input.js';
 import { count, newRun, record, renderJson, renderOut, renderText, type RegexRun } from './regex-report.js';
 
@@ -52,11 +51,23 @@ interface RegexOptions {
 }
 
 export async function runRegex(argv: string[], io: CliIo): Promise<number> {
-  return regexCommand(argv, io, new SystemClock());
+  // the config loader and the Jail are loaded only for the options that use them (startup is part
+  // of every run's time: docs/flood.md)
+  const opts = parseRegexArgs(argv);
+  const extras = opts !== 'help' && needsExtras(opts) ? await loadRegexExtras() : null;
+  return regexCommand(argv, io, new SystemClock(), extras);
 }
 
-/** The command with its clock injected (readAt of every line; year inference). */
-export function regexCommand(argv: string[], io: CliIo, clock: Clock): number {
+/** --jail reads the config (and may turn per-account counting on); --accountretry N > 0 replays a Jail. */
+function needsExtras(o: RegexOptions): boolean {
+  return o.jail !== null || (o.accountretry ?? 0) > 0;
+}
+
+/**
+ * The command with its clock injected (readAt of every line; year inference). `extras` (the config
+ * loader and the Jail, regex-extras.ts) is needed with --jail or --accountretry N > 0.
+ */
+export function regexCommand(argv: string[], io: CliIo, clock: Clock, extras: RegexExtras | null = null): number {
   const opts = parseRegexArgs(argv);
   if (opts === 'help') {
     io.out(USAGE);
@@ -64,11 +75,12 @@ export function regexCommand(argv: string[], io: CliIo, clock: Clock): number {
   }
   if (opts.positional.length !== 2) throw new VoipguardError('VG_USAGE', `regex needs <LOG|LINE> and <FILTER|REGEX>\n${USAGE}`);
   const [inputArg, filterArg] = opts.positional as [string, string];
-  const jail = opts.jail === null ? null : jailSettings(opts.jail, opts.configDir);
+  if (needsExtras(opts) && extras === null) throw new Error('regexCommand: --jail and --accountretry need loadRegexExtras()');
+  const jail = opts.jail === null ? null : extras!.jailSettings(opts.jail, opts.configDir);
   if (jail?.timezone && opts.timezone === undefined) opts.timezone = jail.timezone;
   const { filter, kind, basedir } = resolveFilter(filterArg, opts);
   const input = resolveInput(inputArg, io.cwd);
-  const accounts = new AccountReplay(accountRules(jail, opts.accountretry), jail);
+  const accounts = new AccountReplay(accountRules(jail, opts.accountretry), jail, extras?.jail ?? null);
   const run = newRun(input, filter, kind, { matched: opts.printMatched, missed: opts.printMissed }, jail?.correlate ?? {}, accounts);
   const out: string[] = [];
   const readAt = clock.now();
@@ -92,10 +104,10 @@ export function regexCommand(argv: string[], io: CliIo, clock: Clock): number {
       // the filter's pre-check on bytes: a line it turns away is the filter's plain miss, counted
       // here without being decoded (not when every missed line is to be listed)
       const screen = opts.printMissed ? null : (filter.byteScreen?.() ?? null);
-      const onSkip = (): void => {
-        n++;
-        run.lines++;
-        run.missed++;
+      const onSkip = (lines: number): void => {
+        n += lines;
+        run.lines += lines;
+        run.missed += lines;
       };
       const st = readLines(fd, MAX_LINE_CHARS * 4, onLine, screen && { screen, onSkip });
       // lines the reader dropped are lines of the log all the same: count them as missed
@@ -171,16 +183,6 @@ function parseRegexArgs(argv: string[]): RegexOptions | 'help' {
   }
   if (o.out !== null && o.out.trim() === '') o.out = '<ip> <msg>';
   return o;
-}
-
-/** The jail's settings as the daemon would load them; a jail with errors is refused with its first error. */
-function jailSettings(name: string, dir: string): JailConfig {
-  const loaded = loadConfig(dir);
-  const jail = loaded.jails.find((j) => j.name === name);
-  if (jail !== undefined) return jail;
-  const own = loaded.errors.find((e) => e.place?.section === name);
-  if (own !== undefined) throw own;
-  throw new VoipguardError('VG_USAGE', `--jail ${name}: no such jail in ${dir}`);
 }
 
 function resolveFilter(arg: string, o: RegexOptions): { filter: LineFilter; kind: 'file' | 'regex'; basedir: string } {

@@ -20,8 +20,8 @@ export interface InputStats {
 
 export interface LineScreen {
   readonly screen: ByteScreen;
-  /** A line the screen turned away, in its place among the lines. */
-  readonly onSkip: () => void;
+  /** `lines` lines the screen turned away (one run of them), in their place among the lines. */
+  readonly onSkip: (lines: number) => void;
 }
 
 // 64 KiB: the screen views each chunk as a one-byte string, and V8 makes one of up to about 128 KiB
@@ -45,7 +45,7 @@ export function readLines(fd: number, maxLineBytes: number, onLine: (text: strin
     stats.lines++;
     if (screen !== null && !screen.screen.mayMatch(start, end)) {
       if (!ascii && hasReplacement(buf, start, end)) stats.invalidUtf8++;
-      screen.onSkip();
+      screen.onSkip(1);
       return;
     }
     // same text either way for ASCII, and latin1 decodes faster
@@ -97,22 +97,34 @@ export function readLines(fd: number, maxLineBytes: number, onLine: (text: strin
       }
     } else {
       // the lines before the next place a literal of the first set or a trigger ends are turned
-      // away without asking the screen about each (the same answer mayMatch would give)
+      // away without asking the screen about each (the same answer mayMatch would give), counted
+      // as one run; newlines are found on the screen's one-byte view of the chunk (a string
+      // search, far cheaper per line than a call into Buffer.indexOf)
       const s = screen.screen;
+      const view = s.view;
       const cap = Math.min(s.maxBytes, maxLineBytes);
       let busy = s.busy();
       let next = s.nextEnd(start);
-      for (let nl = data.indexOf(NL, start); nl >= 0; start = nl + 1, nl = data.indexOf(NL, start)) {
+      let run = 0;
+      for (let nl = view.indexOf('\n', start); nl >= 0; start = nl + 1, nl = view.indexOf('\n', start)) {
         if (next > nl && nl - start <= cap && !busy) {
-          stats.lines++;
+          run++;
           if (!ascii && hasReplacement(data, start, nl)) stats.invalidUtf8++;
-          screen.onSkip();
           continue;
+        }
+        if (run > 0) {
+          stats.lines += run;
+          screen.onSkip(run);
+          run = 0;
         }
         if (nl - start > maxLineBytes) stats.tooLong++;
         else line(data, start, nl, ascii);
         busy = s.busy();
         next = s.nextEnd(nl + 1);
+      }
+      if (run > 0) {
+        stats.lines += run;
+        screen.onSkip(run);
       }
     }
     if (last + 1 < n) {

@@ -4,7 +4,7 @@
 import { isAbsolute } from 'node:path';
 import { parseCidr } from '../core/ip.js';
 import { ACCOUNT_FIELDS } from './account-schema.js';
-import { DEFAULT_SECURITY_EVENTS } from './ami-events.js';
+import { DEFAULT_SECURITY_EVENTS, FAILURE_EVENTS } from './ami-events.js';
 import { parseTimeZone } from '../core/time-zone.js';
 import { parseJournalMatch } from './journal-match.js';
 import {
@@ -27,22 +27,8 @@ import { KERNEL_FIELDS } from './kernel-fields.js';
 
 export type Backend = 'auto' | 'polling' | 'inotify' | 'systemd';
 
-/** Security events that report a failure (docs/asterisk-facts.md §1.1); ChallengeSent/SuccessfulAuth never do. */
-export const FAILURE_EVENTS: readonly string[] = Object.freeze([
-  'FailedACL',
-  'InvalidAccountID',
-  'SessionLimit',
-  'MemoryLimit',
-  'LoadAverageLimit',
-  'RequestNotSupported',
-  'RequestNotAllowed',
-  'AuthMethodNotAllowed',
-  'RequestBadFormat',
-  'UnexpectedAddress',
-  'ChallengeResponseFailed',
-  'InvalidPassword',
-  'InvalidTransport',
-]);
+// the list lives beside DEFAULT_SECURITY_EVENTS, so the correlator can use it without the schema
+export { FAILURE_EVENTS };
 
 function parseLogpath(raw: string, ctx: FieldContext): string[] {
   const out: string[] = [];

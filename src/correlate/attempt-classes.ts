@@ -7,7 +7,7 @@
 // containing a reason, because the filter already anchored these lines the same way.
 
 import type { Failure } from '../core/types.js';
-import { FAILURE_EVENTS } from '../config/jail-schema.js';
+import { FAILURE_EVENTS } from '../config/ami-events.js';
 
 export type AttemptClassName = 'unknown-account' | 'bad-credentials' | 'acl' | 'login-failed';
 

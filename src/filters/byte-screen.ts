@@ -53,6 +53,11 @@ export class ByteScreen {
     this.ends = new Int32Array(this.triggers.length + this.sets.length);
   }
 
+  /** The chunk begun last, one character per byte (latin1): a reader may search it for newlines. */
+  get view(): string {
+    return this.text;
+  }
+
   /** Screens the lines of `chunk` from now on (positions are offsets into it). */
   begin(chunk: Buffer): void {
     this.text = chunk.toString('latin1');

@@ -6,6 +6,7 @@ import { VoipguardError, type ErrorPlace } from '../core/errors.js';
 import { translatePythonRegex, RegexTranslateError } from './python-regex.js';
 import { expandTags, substituteOptions, PLAIN_HOST_GROUPS, type HostGroup } from './regex-tags.js';
 import { requiredLiterals, type RequiredLiterals } from './regex-literals.js';
+import { leadingLiteral } from './leading-literal.js';
 
 export type RuleRole = 'failregex' | 'ignoreregex' | 'prefregex';
 
@@ -18,6 +19,8 @@ export interface CompiledRule {
   readonly text: string;
   readonly re: RegExp;
   readonly literals: RequiredLiterals | null;
+  /** What every match starts with at the content's start (leading-literal.ts); '' when unknown. */
+  readonly lead?: string;
   readonly hosts: readonly HostGroup[];
   readonly fields: Readonly<Record<string, string>>;
   readonly kind?: string;
@@ -79,6 +82,7 @@ export function compileRule(line: RegexLine, role: RuleRole, option: (name: stri
     text: line.text,
     re,
     literals: requiredLiterals(source, flags),
+    lead: leadingLiteral(source, flags),
     hosts,
     fields: expanded.fields,
     ...(expanded.kind !== undefined ? { kind: expanded.kind } : {}),

@@ -57,7 +57,8 @@ export function securityEventToFailure(pairs: ReadonlyArray<readonly [string, st
   let account: string | undefined;
   let session: string | undefined;
   let usingPassword: string | undefined;
-  const seen = ctx.uniqueKeys === true ? null : new Set<string>();
+  // one pair cannot repeat a key (the high-volume ChallengeSent lines come as their name alone)
+  const seen = ctx.uniqueKeys === true || pairs.length < 2 ? null : new Set<string>();
   let dups: string[] | null = null;
   for (const [k, v] of pairs) {
     const key = k.toLowerCase();

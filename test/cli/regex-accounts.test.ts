@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { regexCommand } from '../../src/cli/regex-command.js';
+import { loadRegexExtras } from '../../src/cli/regex-extras.js';
 import { memoryIo } from '../../src/cli/io.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { packageRoot } from '../../src/core/paths.js';
@@ -14,6 +15,7 @@ import { packageRoot } from '../../src/core/paths.js';
 const dir = mkdtempSync(join(tmpdir(), 'vg-regex-acct-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const clock = new ManualClock(Date.UTC(2026, 2, 2));
+const extras = await loadRegexExtras();
 const conf = packageRoot();
 
 function line(sec: number, ip: string, account: string, session: string): string {
@@ -42,7 +44,7 @@ writeFileSync(log, lines.join('\n') + '\n');
 
 test('--accountretry: counts per account, and every address with two tries against the attacked account would be banned', () => {
   const io = memoryIo();
-  assert.equal(regexCommand([log, 'asterisk', '-c', conf, '--timezone', 'UTC', '--accountretry', '10', '--json'], io, clock), 0);
+  assert.equal(regexCommand([log, 'asterisk', '-c', conf, '--timezone', 'UTC', '--accountretry', '10', '--json'], io, clock, extras), 0);
   const j = JSON.parse(io.stdout) as {
     accounts: {
       rules: { accountretry: number };
@@ -60,7 +62,7 @@ test('--accountretry: counts per account, and every address with two tries again
   assert.ok(j.accounts.wouldBan.every((b) => b.account === '1001'));
 
   const text = memoryIo();
-  regexCommand([log, 'asterisk', '-c', conf, '--timezone', 'UTC', '--accountretry', '10'], text, clock);
+  regexCommand([log, 'asterisk', '-c', conf, '--timezone', 'UTC', '--accountretry', '10'], text, clock, extras);
   const out = text.stdout;
   assert.match(out, /Accounts: 2 named by counted failures/);
   assert.match(out, /\[60 from 30\] "1001"/);

@@ -55,9 +55,11 @@ test('with the byte screen, regex reads the same lines, counts the same, and ski
           seen.push(t);
           results.push(filter.match({ source: path, text: t, readAt: 0 }));
         };
-        const onSkip = (): void => {
-          seen.push(null);
-          results.push(null);
+        const onSkip = (lines: number): void => {
+          for (let i = 0; i < lines; i++) {
+            seen.push(null);
+            results.push(null);
+          }
         };
         const stats = readLines(fd, CAP, onLine, screen && { screen, onSkip });
         return { stats, seen, results };

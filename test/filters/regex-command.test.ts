@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { regexCommand } from '../../src/cli/regex-command.js';
+import { loadRegexExtras } from '../../src/cli/regex-extras.js';
 import { memoryIo } from '../../src/cli/io.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { VoipguardError } from '../../src/core/errors.js';
@@ -13,6 +14,7 @@ import { loadFilter } from '../../src/filters/load-filter.js';
 const dir = mkdtempSync(join(tmpdir(), 'vg-regex-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const clock = new ManualClock(Date.UTC(2026, 2, 2));
+const extras = await loadRegexExtras();
 const conf = packageRoot();
 
 const LOG = [
@@ -235,7 +237,7 @@ test("--jail NAME replays with that jail's correlate settings: correlate = no co
   const log = file('jail.log', [ev('000', 'c-1'), ev('050', 'c-1')].join('\n') + '\n');
   const withJail = (name: string, ...more: string[]) => {
     const io = memoryIo();
-    const code = regexCommand([log, 'asterisk', '--timezone', 'UTC', '-c', cfg, '--jail', name, ...more], io, clock);
+    const code = regexCommand([log, 'asterisk', '--timezone', 'UTC', '-c', cfg, '--jail', name, ...more], io, clock, extras);
     return { code, out: io.stdout };
   };
   assert.match(run(log, 'asterisk').out, /^Attempts: 2 signals seen, 1 attempts counted \(one attempt counts once/m);
