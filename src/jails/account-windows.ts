@@ -261,7 +261,7 @@ export class AccountWindows {
     for (const [name, e] of this.hot) {
       if (e.hotUntil >= now) continue;
       if (e.inHot) this.hot.delete(name); // most dropped accounts were never attacked: no lookup
-    e.inHot = false;
+      e.inHot = false;
       e.inHot = false;
     }
     const lower = now - this.limits.findtime;
