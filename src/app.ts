@@ -8,6 +8,7 @@ import { loadConfig, type JailConfig, type LoadedConfig } from './config/load-co
 import { loadJailActions, type FirewallMaker } from './actions/jail-actions.js';
 import type { CommandRunner } from './exec/command-runner.js';
 import { ExecaRunner } from './exec/execa-runner.js';
+import { SpawnRunner } from './exec/spawn-runner.js';
 import { CommandFirewall } from './firewall/command-firewall.js';
 import { ConntrackPurger } from './firewall/conntrack.js';
 import { MemoryFirewall } from './firewall/memory-firewall.js';
@@ -103,7 +104,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   const metricsEndpoint = new MetricsEndpoint(metrics, log.child({ component: 'metrics' }));
   await metricsEndpoint.apply(s.metrics.listen);
   closeLast.push(metricsEndpoint, store, logTarget);
-  const runner = new ExecaRunner();
+  // commands on node:child_process; execa only for journalctl's stream, loaded when one starts (docs/flood.md)
+  const runner = new SpawnRunner();
   // who holds a live registration, for protectregistered: one book, fed by every jail (docs/registrations.md)
   const registrations = new RegistrationBook();
   // the host's own addresses: never banned by a subnet ban, a feed or another node
@@ -119,7 +121,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     metrics,
     firewalls: firewallMaker(runner, opts.dryRun),
     senders: notifySenders(runner),
-    journal: journalRunner(runner),
+    journal: journalRunner(new ExecaRunner()),
   });
   const feeds = new FeedService({
     log: log.child({ component: 'feeds' }),
