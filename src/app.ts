@@ -10,6 +10,7 @@ import type { CommandRunner } from './exec/command-runner.js';
 import { ExecaRunner } from './exec/execa-runner.js';
 import { SpawnRunner } from './exec/spawn-runner.js';
 import { CommandFirewall } from './firewall/command-firewall.js';
+import { BatchJoiner } from './firewall/batch-joiner.js';
 import { ConntrackPurger } from './firewall/conntrack.js';
 import { MemoryFirewall } from './firewall/memory-firewall.js';
 import { nodeHttpPoster } from './notify/http-poster.js';
@@ -173,8 +174,11 @@ function withPaths(config: LoadedConfig, opts: Pick<DaemonOptions, 'socket' | 'p
 
 /** The firewalls of a jail's actions: commands through the runner, or the memory firewall (dry run, firewall = memory). */
 export function firewallMaker(runner: CommandRunner, dryRun: boolean): FirewallMaker {
+  // batchjoin actions: the scripts sent in the same turn (a jail's chains, one decision) go in one run
+  const joiner = new BatchJoiner(runner);
   return {
-    firewall: (def, log) => (def.kind === 'memory' || dryRun ? new MemoryFirewall(`${def.action}[${def.name}]`, log) : new CommandFirewall(def, runner, log)),
+    firewall: (def, log) =>
+      def.kind === 'memory' || dryRun ? new MemoryFirewall(`${def.action}[${def.name}]`, log) : new CommandFirewall(def, runner, log, joiner),
     conntrack: (log) => (dryRun ? null : new ConntrackPurger(runner, log)),
   };
 }

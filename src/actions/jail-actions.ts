@@ -16,6 +16,7 @@ import { familyOf, type Firewall, type FirewallBan } from '../firewall/firewall.
 import { loadActionDefinition, type ActionDefinition } from '../firewall/action-definition.js';
 import { ActionInstance, FIREWALL_BACKOFF, type InstanceStats } from './action-instance.js';
 import { SLICE, Slicer, turn } from '../core/slices.js';
+import { ListingRound } from '../firewall/listing-round.js';
 import { dropsAt, hasDropForm } from './verdict.js';
 
 export interface JailActionContext {
@@ -148,7 +149,9 @@ class JailActionsImpl implements JailActions {
   start(): Promise<void> {
     return this.serial('start', async () => {
       // start takes no clock: a failed start is retried by the first check()
-      await Promise.all(this.instances.map((i) => i.start(0)));
+      // one round: the actions' shared listings (the whole table per family) run once
+      const round = new ListingRound();
+      await Promise.all(this.instances.map((i) => i.start(0, round)));
       await this.conntrack?.detect();
     });
   }
@@ -207,7 +210,9 @@ class JailActionsImpl implements JailActions {
     // does not wait for them (it did: up to 12 commands, the IPv6 ban of issue 15 took 340 ms)
     // bans sent meanwhile do not make a probe stale: check() leaves their addresses out (in the
     // queue, a fresh probe held every ban behind about 16 commands, 0.3-0.8 s under load)
-    const probes = await Promise.all(this.instances.map((i) => i.probe()));
+    // one listing per family answers every action's structure check and audit (docs/flood.md)
+    const round = new ListingRound();
+    const probes = await Promise.all(this.instances.map((i) => i.probe(round)));
     return this.serial('check', async () => {
       try {
         await Promise.all(this.instances.map((i, k) => i.check(now, probes[k] ?? null)));
@@ -263,7 +268,8 @@ class JailActionsImpl implements JailActions {
         desired.set(ip, { ip, family: familyOf(ip), time: b.start, until: b.until, banCount: b.banCount, failures: 0, ...(drop ? { drop } : {}) });
         stored.set(ip, b.applied);
       }
-      const first = await Promise.all(this.instances.map((i) => i.reconcile(desired, now)));
+      const round = new ListingRound();
+      const first = await Promise.all(this.instances.map((i) => i.reconcile(desired, now, round)));
       // the store hears about each ban when its slice has gone (or a new decision replaced it)
       for (const [ip, applied] of stored) this.told.set(ip, applied);
       await this.settle(new Set(first.flat()));
