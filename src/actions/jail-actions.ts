@@ -53,7 +53,8 @@ export interface ActionStatus extends InstanceStats {
 }
 
 export interface JailActions {
-  start(): Promise<void>;
+  /** Queues the structure (actionstart); with `after`, its commands wait for it (ready first). */
+  start(after?: Promise<void>): Promise<void>;
   stop(opts?: { keepRules?: boolean }): Promise<void>;
   /** Never rejects. Decisions of other jails and invalid addresses are logged and skipped. */
   apply(decisions: readonly Decision[], now: number): Promise<void>;
@@ -146,8 +147,10 @@ class JailActionsImpl implements JailActions {
   private draining: Promise<void> | null = null;
   private stopping = false;
 
-  start(): Promise<void> {
+  start(after?: Promise<void>): Promise<void> {
     return this.serial('start', async () => {
+      // first in the queue at once (bans decided meanwhile wait behind it), its commands later
+      await after;
       // start takes no clock: a failed start is retried by the first check()
       // one round: the actions' shared listings (the whole table per family) run once
       const round = new ListingRound();
