@@ -82,6 +82,8 @@ export interface DaemonOptions {
   /** `daemon -s` / `-p`: over the config's socket and pidfile, at start and on every reload. */
   readonly socket?: string;
   readonly pidfile?: string;
+  /** Once ready (daemon-run.ts). */
+  readonly onReady?: () => void;
 }
 
 /** Runs the daemon in the foreground until it is stopped; returns the exit code. */
@@ -156,7 +158,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     log.child({ component: 'control' }),
   );
   const { code } = await runDaemon(
-    { service, config, control, socket: s.socket, pidfile: s.pidfile || null, log, reopenLog: () => logTarget.reopen(), closeLast, stop },
+    {
+      service,
+      config,
+      control,
+      socket: s.socket,
+      pidfile: s.pidfile || null,
+      log,
+      reopenLog: () => logTarget.reopen(),
+      closeLast,
+      stop,
+      ...(opts.onReady ? { onReady: opts.onReady } : {}),
+    },
     process,
   );
   return code;
