@@ -314,6 +314,15 @@ export class ActionInstance {
   pendingBans(): string[] {
     return [...this.pendingBan.keys(), ...this.backlog.keys()];
   }
+  /** pendingBans().length, without the list (an address is in one of the two maps at most). */
+  pendingBanCount(): number {
+    let n = this.pendingBan.size;
+    for (const ip of this.backlog.keys()) if (!this.pendingBan.has(ip)) n++;
+    return n;
+  }
+  pendingUnbanCount(): number {
+    return this.pendingUnban.size;
+  }
   pendingUnbans(): string[] {
     return [...this.pendingUnban.keys()];
   }

@@ -64,6 +64,8 @@ export interface JailActions {
   reconcile(active: readonly ActiveBan[], now: number): Promise<void>;
   /** Addresses whose ban or unban has not reached every action yet. */
   pending(): readonly string[];
+  /** How many addresses pending() would list, without building the sorted list (`status --short`). */
+  pendingCount(): number;
   /** True when the ban of `ip` has not reached every action yet (pending() without the list). */
   awaiting(ip: string): boolean;
   /** The actions that cannot hold a CIDR range (no `banranges = yes` in their action.d file). */
@@ -287,6 +289,19 @@ class JailActionsImpl implements JailActions {
       for (const ip of i.pendingUnbans()) s.add(ip);
     }
     return [...s].sort();
+  }
+
+  pendingCount(): number {
+    if (this.instances.length === 1) {
+      const i = this.instances[0]!;
+      return i.pendingBanCount() + i.pendingUnbanCount();
+    }
+    const s = new Set<string>();
+    for (const i of this.instances) {
+      for (const ip of i.pendingBans()) s.add(ip);
+      for (const ip of i.pendingUnbans()) s.add(ip);
+    }
+    return s.size;
   }
 
   awaiting(ip: string): boolean {

@@ -128,6 +128,11 @@ export class JailRuntime {
     return this.parts.actions.pending();
   }
 
+  /** pending().length without building the list. */
+  pendingCount(): number {
+    return this.parts.actions.pendingCount?.() ?? this.parts.actions.pending().length;
+  }
+
   /**
    * Start, ready first: the store's bans back in the jail (memory only, fast), the sources followed;
    * the firewall structure is made and the kernel refilled in the background (restoring), so the
