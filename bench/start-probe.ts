@@ -6,7 +6,6 @@
 // strace -p), KEEP=1 (keep the config directory).
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createNetnsPair } from '../test/helpers/netns.js';
 import { CLI, makeConfig, removeConfig, ROOT } from '../test/e2e/daemon-harness.js';
 import { cpuSeconds } from './daemon-proc.js';
