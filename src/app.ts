@@ -44,7 +44,8 @@ import { requireRanges, SubnetBans, subnetSettingsOf } from './jails/subnet-bans
 import { OsHostAddresses } from './daemon/host-addresses.js';
 import { createLogger, type Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
-import { PromMetrics } from './metrics/prom-metrics.js';
+import type { PromMetrics } from './metrics/prom-metrics.js';
+import { DeferredMetrics } from './metrics/deferred-metrics.js';
 import { MetricsEndpoint } from './metrics/metrics-server.js';
 import { loadJailNotifiers, withNotifiers } from './actions/jail-notifiers.js';
 import { AmiClient } from './sources/ami-client.js';
@@ -68,7 +69,7 @@ import { DEFAULT_QUEUE_LIMIT } from './cluster/publisher.js';
 import { DEFAULT_STREAM_MAXLEN, readPasswordFile, RedisBus } from './cluster/redis-bus.js';
 import { describeTarget, type ClusterConfig } from './config/cluster-schema.js';
 import { DEFAULT_BACKOFF } from './core/backoff.js';
-import { PromClusterMetrics } from './metrics/cluster-metrics.js';
+import type { PromClusterMetrics } from './metrics/cluster-metrics.js';
 
 export interface DaemonOptions {
   readonly configDir: string;
@@ -102,8 +103,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   const clock = new SystemClock();
   const store = SqliteStore.open(s.dbfile);
   const closeLast: Closable[] = [];
-  // always collected, so that a [metrics] section added by `reload` serves the figures since start
-  const metrics = new PromMetrics({ processMetrics: true, version: voipguardVersion() });
+  // always collected, so that a [metrics] section added by `reload` serves the figures since start;
+  // prom-client itself is loaded once the daemon is ready unless a listener or [cluster] needs it
+  // now: the calls made before are kept and replayed (metrics/deferred-metrics.ts, docs/flood.md)
+  const metrics = new DeferredMetrics();
+  const loadProm = async (): Promise<PromMetrics> => {
+    const { PromMetrics } = await import('./metrics/prom-metrics.js');
+    const m = new PromMetrics({ processMetrics: true, version: voipguardVersion() });
+    metrics.attach(m);
+    return m;
+  };
+  const early = s.metrics.listen !== null || s.cluster.enabled ? await loadProm() : null;
+  const clusterMetrics = s.cluster.enabled ? new (await import('./metrics/cluster-metrics.js')).PromClusterMetrics(early!.registry) : null;
   const metricsEndpoint = new MetricsEndpoint(metrics, log.child({ component: 'metrics' }));
   await metricsEndpoint.apply(s.metrics.listen);
   closeLast.push(metricsEndpoint, store, logTarget);
@@ -150,7 +161,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     dryRun: opts.dryRun,
     keepRules: opts.keepRules,
     metricsEndpoint,
-    cluster: makeCluster(s.cluster, { store, clock, log, metrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS) }),
+    cluster:
+      clusterMetrics &&
+      makeCluster(s.cluster, { store, clock, log, metrics: clusterMetrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS) }),
   });
   const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
   const control = new ControlServer(
@@ -168,7 +181,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
       reopenLog: () => logTarget.reopen(),
       closeLast,
       stop,
-      ...(opts.onReady ? { onReady: opts.onReady } : {}),
+      onReady: () => {
+        opts.onReady?.();
+        if (!early) loadProm().catch((e: unknown) => log.error({ event: 'metrics-load-failed', err: e as Error }));
+      },
     },
     process,
   );
@@ -356,7 +372,7 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
 /** [cluster]: this node in the fleet, on Redis through ioredis (docs/cluster.md); null when off. */
 function makeCluster(
   cfg: ClusterConfig,
-  ctx: { store: Store; clock: Clock; log: Logger; metrics: PromMetrics; host: HostAddresses; registrations: LiveRegistrations },
+  ctx: { store: Store; clock: Clock; log: Logger; metrics: PromClusterMetrics; host: HostAddresses; registrations: LiveRegistrations },
 ): ClusterNode | null {
   if (!cfg.enabled) return null;
   const log = ctx.log.child({ component: 'cluster' });
@@ -385,7 +401,7 @@ function makeCluster(
     clock: ctx.clock,
     timers: systemTimers,
     log,
-    metrics: new PromClusterMetrics(ctx.metrics.registry),
+    metrics: ctx.metrics,
     host: ctx.host,
     registrations: ctx.registrations,
     backoff: DEFAULT_BACKOFF,
