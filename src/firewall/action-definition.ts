@@ -8,7 +8,7 @@
 // (the DROP form of a ban, for droprepeat: docs/firewall.md), checkmatch (patterns actioncheck's
 // output must show), hooklist + hookjump (the chain we hook, for the ESTABLISHED warning),
 // tablelist + tablecheck (one listing of the whole table, shared by the jail's actions, that answers
-// both the structure check and the listing of bans: docs/flood.md), batchjoin (scripts of several
+// both the structure check and the listing of bans, unless tablebans = no: docs/flood.md), batchjoin (scripts of several
 // actions for the same batch command go in one run), firewall = memory (the dummy action).
 
 import type { ConfigFileReader } from '../config/config-set.js';
@@ -66,6 +66,8 @@ export interface FamilyPlan {
   readonly tableList: readonly (readonly string[])[];
   /** tablecheck: patterns tablelist's output shows when the structure is whole (empty: no tablelist use). */
   readonly tableCheck: readonly RegExp[];
+  /** tablebans (default yes): listban reads tablelist's output; no: the bans come from actionlist (sets). */
+  readonly tableBans: boolean;
 }
 
 export interface ActionDefinition {
@@ -126,6 +128,7 @@ function emptyPlan(family: Family): FamilyPlan {
     hookJump: null,
     tableList: [],
     tableCheck: [],
+    tableBans: false,
   };
 }
 
@@ -188,6 +191,7 @@ function compileFamily(src: ActionSource, family: Family): FamilyPlan {
     hookJump: c.pattern('hookjump'),
     tableList,
     tableCheck,
+    tableBans: tableCheck.length > 0 && !/^(0|no|false|off)$/i.test((commandValue(src, 'tablebans') ?? '').trim()),
   };
 }
 

@@ -41,6 +41,7 @@ export const COMMAND_KEYS = new Set([
   'hookjump',
   'tablelist',
   'tablecheck',
+  'tablebans',
   'batchjoin',
   'firewall',
   'notify',

@@ -157,7 +157,7 @@ export class CommandFirewall implements Firewall {
       if (!p.listBan) throw new Error(`${this.id} cannot list bans`);
       let text = '';
       // the table listing holds our chain's rules too: the same answer serves every action of the round
-      if (p.tableCheck.length > 0) {
+      if (p.tableBans) {
         for (const argv of p.tableList) {
           const r = await this.shared(argv, round);
           if (r.exitCode !== 0) throw new FirewallCommandError(argv, r.exitCode, r.stderr);
@@ -167,7 +167,7 @@ export class CommandFirewall implements Firewall {
       for (const ip of matchAll(text, p.listBan, f)) out.add(ip);
       if (!p.listBanDrop) continue;
       let dropText = text;
-      if (p.listDrop !== p.list && p.tableCheck.length === 0) {
+      if (p.listDrop !== p.list && !p.tableBans) {
         dropText = '';
         for (const argv of p.listDrop) dropText += (await this.must(argv)).stdout + '\n';
       }

@@ -194,3 +194,45 @@ test('the joiner: scripts of one turn go in one run under one head and tail; a l
   assert.equal(runner.calls.at(-1)!.input, '*filter\n-I a 1 -s 192.0.2.2 -j REJECT\nCOMMIT\n');
   assert.equal(joiner.runs, 2);
 });
+
+test('iptables-ipset: the structure from one listing of the table and of the set names; the bans from each set', async () => {
+  const runner = new MemoryRunner();
+  const chains = ['f2b-asterisk-tcp', 'f2b-asterisk-udp'];
+  const table = (v6: boolean) =>
+    [
+      '-P INPUT ACCEPT',
+      ...chains.map((c) => `-N ${c}`),
+      ...chains.map((c) => `-A INPUT -p ${c.slice(-3)} -m multiport --dports 5060,5061 -j ${c}`),
+      ...chains.flatMap((c) => [
+        `-A ${c} -m set --match-set ${c}${v6 ? '6' : ''}-drop src -p ${c.slice(-3)} -j DROP`,
+        `-A ${c} -m set --match-set ${c}${v6 ? '6' : ''} src -p ${c.slice(-3)} -j REJECT`,
+        `-A ${c} -j RETURN`,
+      ]),
+      '',
+    ].join('\n');
+  runner.on((argv) => {
+    const cmd = argv.join(' ');
+    if (cmd === 'iptables -w -S' || cmd === 'ip6tables -w -S') return { exitCode: 0, stderr: '', stdout: table(cmd.startsWith('ip6')) };
+    if (cmd === 'ipset list -n') return { exitCode: 0, stderr: '', stdout: chains.flatMap((c) => [c, `${c}-drop`, `${c}6`, `${c}6-drop`]).join('\n') + '\n' };
+    if (cmd === 'ipset save f2b-asterisk-udp')
+      return { exitCode: 0, stderr: '', stdout: 'create f2b-asterisk-udp hash:net family inet\nadd f2b-asterisk-udp 203.0.113.5 timeout 300\n' };
+    return undefined;
+  });
+  const { log, records } = memoryLogger();
+  const ctx: JailActionContext = {
+    ...PAIR,
+    actions: PAIR.actions.map((a) => ({ ...a, name: 'iptables-ipset' })),
+  };
+  const actions = loadJailActions(ctx, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store: new TinyStore(), log });
+  await actions.start();
+  const atStart = runner.lines().filter((l) => !l.startsWith('conntrack') && !/ -S INPUT$/.test(l));
+  assert.deepEqual(atStart.sort(), ['ip6tables -w -S', 'ipset list -n', 'iptables -w -S'], 'a whole structure: three listings for two actions in two families');
+  const before = runner.calls.length;
+  await actions.check(T0);
+  const ran = runner.lines().slice(before);
+  assert.equal(ran.filter((l) => l === 'ipset list -n').length, 1);
+  assert.ok(!ran.some((l) => / -C /.test(l)), ran.join('\n'));
+  assert.equal(ran.filter((l) => l.startsWith('ipset save ')).length, 8, 'the bans: each set its own listing');
+  // the set's member nobody asked for is found (and queued for removal) from its own listing
+  assert.ok(records.some((r) => r['event'] === 'firewall-unknown-bans' && r['action'] === 'iptables-ipset[asterisk-udp]'));
+});
