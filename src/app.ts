@@ -8,7 +8,9 @@ import { loadConfig, type JailConfig, type LoadedConfig } from './config/load-co
 import { loadJailActions, type FirewallMaker } from './actions/jail-actions.js';
 import type { CommandRunner } from './exec/command-runner.js';
 import { ExecaRunner } from './exec/execa-runner.js';
+import { SpawnRunner } from './exec/spawn-runner.js';
 import { CommandFirewall } from './firewall/command-firewall.js';
+import { BatchJoiner } from './firewall/batch-joiner.js';
 import { ConntrackPurger } from './firewall/conntrack.js';
 import { MemoryFirewall } from './firewall/memory-firewall.js';
 import { nodeHttpPoster } from './notify/http-poster.js';
@@ -42,7 +44,8 @@ import { requireRanges, SubnetBans, subnetSettingsOf } from './jails/subnet-bans
 import { OsHostAddresses } from './daemon/host-addresses.js';
 import { createLogger, type Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
-import { PromMetrics } from './metrics/prom-metrics.js';
+import type { PromMetrics } from './metrics/prom-metrics.js';
+import { DeferredMetrics } from './metrics/deferred-metrics.js';
 import { MetricsEndpoint } from './metrics/metrics-server.js';
 import { loadJailNotifiers, withNotifiers } from './actions/jail-notifiers.js';
 import { AmiClient } from './sources/ami-client.js';
@@ -66,7 +69,7 @@ import { DEFAULT_QUEUE_LIMIT } from './cluster/publisher.js';
 import { DEFAULT_STREAM_MAXLEN, readPasswordFile, RedisBus } from './cluster/redis-bus.js';
 import { describeTarget, type ClusterConfig } from './config/cluster-schema.js';
 import { DEFAULT_BACKOFF } from './core/backoff.js';
-import { PromClusterMetrics } from './metrics/cluster-metrics.js';
+import type { PromClusterMetrics } from './metrics/cluster-metrics.js';
 
 export interface DaemonOptions {
   readonly configDir: string;
@@ -80,6 +83,8 @@ export interface DaemonOptions {
   /** `daemon -s` / `-p`: over the config's socket and pidfile, at start and on every reload. */
   readonly socket?: string;
   readonly pidfile?: string;
+  /** Once ready (daemon-run.ts). */
+  readonly onReady?: () => void;
 }
 
 /** Runs the daemon in the foreground until it is stopped; returns the exit code. */
@@ -98,12 +103,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   const clock = new SystemClock();
   const store = SqliteStore.open(s.dbfile);
   const closeLast: Closable[] = [];
-  // always collected, so that a [metrics] section added by `reload` serves the figures since start
-  const metrics = new PromMetrics({ processMetrics: true, version: voipguardVersion() });
+  // always collected, so that a [metrics] section added by `reload` serves the figures since start;
+  // prom-client itself is loaded once the daemon is ready unless a listener or [cluster] needs it
+  // now: the calls made before are kept and replayed (metrics/deferred-metrics.ts, docs/flood.md)
+  const metrics = new DeferredMetrics();
+  const loadProm = async (): Promise<PromMetrics> => {
+    const { PromMetrics } = await import('./metrics/prom-metrics.js');
+    const m = new PromMetrics({ processMetrics: true, version: voipguardVersion() });
+    metrics.attach(m);
+    return m;
+  };
+  const early = s.metrics.listen !== null || s.cluster.enabled ? await loadProm() : null;
+  const clusterMetrics = s.cluster.enabled ? new (await import('./metrics/cluster-metrics.js')).PromClusterMetrics(early!.registry) : null;
   const metricsEndpoint = new MetricsEndpoint(metrics, log.child({ component: 'metrics' }));
   await metricsEndpoint.apply(s.metrics.listen);
   closeLast.push(metricsEndpoint, store, logTarget);
-  const runner = new ExecaRunner();
+  // commands on node:child_process; execa only for journalctl's stream, loaded when one starts (docs/flood.md)
+  const runner = new SpawnRunner();
   // who holds a live registration, for protectregistered: one book, fed by every jail (docs/registrations.md)
   const registrations = new RegistrationBook();
   // the host's own addresses: never banned by a subnet ban, a feed or another node
@@ -119,7 +135,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     metrics,
     firewalls: firewallMaker(runner, opts.dryRun),
     senders: notifySenders(runner),
-    journal: journalRunner(runner),
+    journal: journalRunner(new ExecaRunner()),
   });
   const feeds = new FeedService({
     log: log.child({ component: 'feeds' }),
@@ -145,7 +161,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     dryRun: opts.dryRun,
     keepRules: opts.keepRules,
     metricsEndpoint,
-    cluster: makeCluster(s.cluster, { store, clock, log, metrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS) }),
+    cluster:
+      clusterMetrics &&
+      makeCluster(s.cluster, { store, clock, log, metrics: clusterMetrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS) }),
   });
   const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
   const control = new ControlServer(
@@ -153,7 +171,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     log.child({ component: 'control' }),
   );
   const { code } = await runDaemon(
-    { service, config, control, socket: s.socket, pidfile: s.pidfile || null, log, reopenLog: () => logTarget.reopen(), closeLast, stop },
+    {
+      service,
+      config,
+      control,
+      socket: s.socket,
+      pidfile: s.pidfile || null,
+      log,
+      reopenLog: () => logTarget.reopen(),
+      closeLast,
+      stop,
+      onReady: () => {
+        opts.onReady?.();
+        if (!early) loadProm().catch((e: unknown) => log.error({ event: 'metrics-load-failed', err: e as Error }));
+      },
+    },
     process,
   );
   return code;
@@ -171,8 +203,11 @@ function withPaths(config: LoadedConfig, opts: Pick<DaemonOptions, 'socket' | 'p
 
 /** The firewalls of a jail's actions: commands through the runner, or the memory firewall (dry run, firewall = memory). */
 export function firewallMaker(runner: CommandRunner, dryRun: boolean): FirewallMaker {
+  // batchjoin actions: the scripts sent in the same turn (a jail's chains, one decision) go in one run
+  const joiner = new BatchJoiner(runner);
   return {
-    firewall: (def, log) => (def.kind === 'memory' || dryRun ? new MemoryFirewall(`${def.action}[${def.name}]`, log) : new CommandFirewall(def, runner, log)),
+    firewall: (def, log) =>
+      def.kind === 'memory' || dryRun ? new MemoryFirewall(`${def.action}[${def.name}]`, log) : new CommandFirewall(def, runner, log, joiner),
     conntrack: (log) => (dryRun ? null : new ConntrackPurger(runner, log)),
   };
 }
@@ -337,7 +372,7 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
 /** [cluster]: this node in the fleet, on Redis through ioredis (docs/cluster.md); null when off. */
 function makeCluster(
   cfg: ClusterConfig,
-  ctx: { store: Store; clock: Clock; log: Logger; metrics: PromMetrics; host: HostAddresses; registrations: LiveRegistrations },
+  ctx: { store: Store; clock: Clock; log: Logger; metrics: PromClusterMetrics; host: HostAddresses; registrations: LiveRegistrations },
 ): ClusterNode | null {
   if (!cfg.enabled) return null;
   const log = ctx.log.child({ component: 'cluster' });
@@ -366,7 +401,7 @@ function makeCluster(
     clock: ctx.clock,
     timers: systemTimers,
     log,
-    metrics: new PromClusterMetrics(ctx.metrics.registry),
+    metrics: ctx.metrics,
     host: ctx.host,
     registrations: ctx.registrations,
     backoff: DEFAULT_BACKOFF,

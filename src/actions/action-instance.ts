@@ -10,6 +10,7 @@ import { NoopMetrics } from '../metrics/noop-metrics.js';
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
 import { FirewallCommandError, Listing, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 import { Slicer, turn } from '../core/slices.js';
+import type { ListingRound } from '../firewall/listing-round.js';
 import { compareListing, MAX_TOUCHED, placeholder, type CheckProbe } from './kernel-audit.js';
 
 export type { CheckProbe } from './kernel-audit.js';
@@ -69,9 +70,9 @@ export class ActionInstance {
     return this.firewall.id;
   }
 
-  async start(now: number): Promise<boolean> {
+  async start(now: number, round?: ListingRound): Promise<boolean> {
     try {
-      await this.counted('start', () => this.changing(() => this.firewall.start()));
+      await this.counted('start', () => this.changing(() => this.firewall.start(round)));
       this.started = true;
       this.retryAt = null;
       this.attempt = 0;
@@ -80,6 +81,7 @@ export class ActionInstance {
       return false;
     }
     try {
+      // its own listing, taken after this action's start (a shared one could predate our jump)
       for (const w of await this.firewall.hookWarnings()) this.log.warn({ event: 'firewall-hook-order', action: this.id }, w);
     } catch (e) {
       this.log.warn({ event: 'firewall-hook-check-failed', action: this.id, err: describe(e) });
@@ -228,13 +230,13 @@ export class ActionInstance {
    * now, in one transaction per batch command; the rest wait in the backlog (restoreSlice()).
    * Returns the addresses of the first slice.
    */
-  async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number): Promise<string[]> {
+  async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number, round?: ListingRound): Promise<string[]> {
     if (!this.started && !(await this.start(now))) {
       this.replacePending(desired, []);
       return [];
     }
     if (this.firewall.listable) {
-      if (!(await this.relist(now))) {
+      if (!(await this.relist(now, round))) {
         this.replacePending(desired, []);
         return [];
       }
@@ -257,21 +259,21 @@ export class ActionInstance {
   }
 
   /** The read-only half of check(), safe to run beside apply(); null when not started. */
-  async probe(): Promise<CheckProbe | null> {
+  async probe(round?: ListingRound): Promise<CheckProbe | null> {
     if (!this.started) return null;
     const generation = this.generation;
     const touched = new Set<string>();
     this.probing.add(touched);
     let intact: boolean;
     try {
-      intact = await this.firewall.intact();
+      intact = await this.firewall.intact(round);
     } catch {
       intact = false;
     }
     let listed: CheckProbe['listed'] = null;
     if (intact && this.firewall.listable) {
       try {
-        listed = await this.firewall.list();
+        listed = await this.firewall.list(round);
       } catch (e) {
         listed = { error: e };
       }
@@ -311,6 +313,15 @@ export class ActionInstance {
 
   pendingBans(): string[] {
     return [...this.pendingBan.keys(), ...this.backlog.keys()];
+  }
+  /** pendingBans().length, without the list (an address is in one of the two maps at most). */
+  pendingBanCount(): number {
+    let n = this.pendingBan.size;
+    for (const ip of this.backlog.keys()) if (!this.pendingBan.has(ip)) n++;
+    return n;
+  }
+  pendingUnbanCount(): number {
+    return this.pendingUnban.size;
   }
   pendingUnbans(): string[] {
     return [...this.pendingUnban.keys()];
@@ -366,9 +377,9 @@ export class ActionInstance {
   }
 
   /** Reloads inKernel from the kernel; keeps what we know about addresses still there. */
-  private async relist(now: number): Promise<boolean> {
+  private async relist(now: number, round?: ListingRound): Promise<boolean> {
     try {
-      const listed = await this.counted('reconcile', () => this.changing(() => this.firewall.list()));
+      const listed = await this.counted('reconcile', () => this.changing(() => this.firewall.list(round)));
       const known = new Map(this.inKernel);
       this.inKernel.clear();
       for (const ip of listed) {

@@ -16,6 +16,7 @@ import { familyOf, type Firewall, type FirewallBan } from '../firewall/firewall.
 import { loadActionDefinition, type ActionDefinition } from '../firewall/action-definition.js';
 import { ActionInstance, FIREWALL_BACKOFF, type InstanceStats } from './action-instance.js';
 import { SLICE, Slicer, turn } from '../core/slices.js';
+import { ListingRound } from '../firewall/listing-round.js';
 import { dropsAt, hasDropForm } from './verdict.js';
 
 export interface JailActionContext {
@@ -52,7 +53,8 @@ export interface ActionStatus extends InstanceStats {
 }
 
 export interface JailActions {
-  start(): Promise<void>;
+  /** Queues the structure (actionstart); with `after`, its commands wait for it (ready first). */
+  start(after?: Promise<void>): Promise<void>;
   stop(opts?: { keepRules?: boolean }): Promise<void>;
   /** Never rejects. Decisions of other jails and invalid addresses are logged and skipped. */
   apply(decisions: readonly Decision[], now: number): Promise<void>;
@@ -62,6 +64,8 @@ export interface JailActions {
   reconcile(active: readonly ActiveBan[], now: number): Promise<void>;
   /** Addresses whose ban or unban has not reached every action yet. */
   pending(): readonly string[];
+  /** How many addresses pending() would list, without building the sorted list (`status --short`). */
+  pendingCount(): number;
   /** True when the ban of `ip` has not reached every action yet (pending() without the list). */
   awaiting(ip: string): boolean;
   /** The actions that cannot hold a CIDR range (no `banranges = yes` in their action.d file). */
@@ -145,10 +149,14 @@ class JailActionsImpl implements JailActions {
   private draining: Promise<void> | null = null;
   private stopping = false;
 
-  start(): Promise<void> {
+  start(after?: Promise<void>): Promise<void> {
     return this.serial('start', async () => {
+      // first in the queue at once (bans decided meanwhile wait behind it), its commands later
+      await after;
       // start takes no clock: a failed start is retried by the first check()
-      await Promise.all(this.instances.map((i) => i.start(0)));
+      // one round: the actions' shared listings (the whole table per family) run once
+      const round = new ListingRound();
+      await Promise.all(this.instances.map((i) => i.start(0, round)));
       await this.conntrack?.detect();
     });
   }
@@ -207,7 +215,9 @@ class JailActionsImpl implements JailActions {
     // does not wait for them (it did: up to 12 commands, the IPv6 ban of issue 15 took 340 ms)
     // bans sent meanwhile do not make a probe stale: check() leaves their addresses out (in the
     // queue, a fresh probe held every ban behind about 16 commands, 0.3-0.8 s under load)
-    const probes = await Promise.all(this.instances.map((i) => i.probe()));
+    // one listing per family answers every action's structure check and audit (docs/flood.md)
+    const round = new ListingRound();
+    const probes = await Promise.all(this.instances.map((i) => i.probe(round)));
     return this.serial('check', async () => {
       try {
         await Promise.all(this.instances.map((i, k) => i.check(now, probes[k] ?? null)));
@@ -263,7 +273,8 @@ class JailActionsImpl implements JailActions {
         desired.set(ip, { ip, family: familyOf(ip), time: b.start, until: b.until, banCount: b.banCount, failures: 0, ...(drop ? { drop } : {}) });
         stored.set(ip, b.applied);
       }
-      const first = await Promise.all(this.instances.map((i) => i.reconcile(desired, now)));
+      const round = new ListingRound();
+      const first = await Promise.all(this.instances.map((i) => i.reconcile(desired, now, round)));
       // the store hears about each ban when its slice has gone (or a new decision replaced it)
       for (const [ip, applied] of stored) this.told.set(ip, applied);
       await this.settle(new Set(first.flat()));
@@ -278,6 +289,19 @@ class JailActionsImpl implements JailActions {
       for (const ip of i.pendingUnbans()) s.add(ip);
     }
     return [...s].sort();
+  }
+
+  pendingCount(): number {
+    if (this.instances.length === 1) {
+      const i = this.instances[0]!;
+      return i.pendingBanCount() + i.pendingUnbanCount();
+    }
+    const s = new Set<string>();
+    for (const i of this.instances) {
+      for (const ip of i.pendingBans()) s.add(ip);
+      for (const ip of i.pendingUnbans()) s.add(ip);
+    }
+    return s.size;
   }
 
   awaiting(ip: string): boolean {

@@ -74,13 +74,14 @@ export async function runDaemon(argv: string[], io: CliIo): Promise<number> {
     io.out(DAEMON_HELP);
     return 0;
   }
-  // V8's memory-saving heap policy: under a 1,000,000-address spread the daemon peaked at 470 MiB
-  // with the default one and 189 MiB with this, at the same throughput (docs/resources.md). The
-  // heap-growing decision reads the flag at each collection, so setting it here, before the daemon
-  // builds anything, takes effect.
-  setFlagsFromString('--optimize-for-size');
   const { startDaemon } = await import('../app.js');
   return startDaemon({
+    // V8's memory-saving heap policy: under a 1,000,000-address spread the daemon peaked at 470 MiB
+    // with the default one and 189 MiB with this, at the same throughput (docs/resources.md). The
+    // heap-growing decision reads the flag at each collection, so set once the daemon is ready it
+    // takes effect for all the growth that matters; set before the modules load, its extra
+    // collections were about a tenth of the CPU before ready (docs/flood.md).
+    onReady: () => setFlagsFromString('--optimize-for-size'),
     configDir: args.configDir,
     dryRun: args.dryRun,
     keepRules: args.keepRules,

@@ -52,7 +52,8 @@ export function renderJailStatus(j: JailStatus, short: boolean): string {
     { label: 'Currently banned', value: String(j.actions.currentlyBanned) },
     { label: 'Total banned', value: String(j.actions.totalBanned) },
   ];
-  if (j.actions.pending.length) actions.push({ label: 'Pending bans', value: j.actions.pending.join(' ') });
+  const pendingCount = j.actions.pendingCount ?? j.actions.pending.length;
+  if (pendingCount) actions.push({ label: 'Pending bans', value: short ? String(pendingCount) : j.actions.pending.join(' ') });
   if (!short) actions.push({ label: 'Banned IP list', value: j.actions.bannedIps.join(' ') });
   if (j.accounts) actions.push({ label: 'Accounts under attack', value: describeAccounts(j.accounts) });
   if (j.actions.dropped && !short) actions.push({ label: 'Dropped (repeat offenders)', value: j.actions.dropped.join(' ') });

@@ -9,7 +9,8 @@
 // `<p>:nodes` (sorted set: node scored by its last heartbeat).
 
 import { readFileSync } from 'node:fs';
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/cluster-schema.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../core/backoff.js';
 import type { BusState, ClusterBus, PublishItem, RawStreamEntry, Snapshot } from './bus.js';
@@ -29,6 +30,16 @@ export interface RedisBusOptions {
 
 export const DEFAULT_STREAM_MAXLEN = 200_000;
 
+let RedisClass: typeof Redis | null = null;
+
+/**
+ * ioredis, loaded when a bus is made rather than with the daemon: its modules were the largest part
+ * of the start of a daemon without [cluster] (docs/flood.md).
+ */
+function loadRedis(): typeof Redis {
+  return (RedisClass ??= (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis);
+}
+
 export class RedisBus implements ClusterBus {
   private readonly cmd: Redis;
   private readonly reader: Redis;
@@ -38,6 +49,7 @@ export class RedisBus implements ClusterBus {
   constructor(private readonly opts: RedisBusOptions) {
     const p = opts.prefix;
     this.keys = { stream: `${p}:stream`, bans: `${p}:bans`, ends: `${p}:ends`, nodes: `${p}:nodes` };
+    const Redis = loadRedis();
     this.cmd = new Redis(clientOptions(opts, opts.commandTimeoutMs));
     // the blocking read waits up to its BLOCK time on top of the usual answer time
     this.reader = new Redis(clientOptions(opts, opts.commandTimeoutMs + 5_000));

@@ -45,7 +45,9 @@ export interface JailStatus {
     readonly currentlyBanned: number;
     readonly totalBanned: number;
     readonly bannedIps: readonly string[]; // empty with `short`
-    readonly pending: readonly string[]; // decided, not yet confirmed by the firewall
+    readonly pending: readonly string[]; // decided, not yet confirmed by the firewall (empty with `short`)
+    /** How many are pending (also with `short`); absent from a daemon older than this field. */
+    readonly pendingCount?: number;
     /** With droprepeat on: the banned addresses applied with DROP (empty with `short`). */
     readonly dropped?: readonly string[];
     /** With subnetmaxbans on: the newest prefixes not banned because they hold a protected address. */

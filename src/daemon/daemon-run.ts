@@ -29,6 +29,8 @@ export interface DaemonParts {
   readonly closeLast: readonly Closable[];
   readonly tickMs?: number;
   readonly stop: StopSwitch;
+  /** Called once the daemon is ready (socket answering, logs followed): work that may wait until then. */
+  readonly onReady?: () => void;
 }
 
 /** One way to ask for a stop, shared by the signals and the control socket's `stop`. */
@@ -68,6 +70,7 @@ export async function runDaemon(parts: DaemonParts, proc: Pick<NodeJS.Process, '
     (e) => log.error({ event: 'tick-failed', err: (e as Error).message }),
   );
   log.info({ event: 'ready', socket: parts.socket, pid: proc.pid });
+  parts.onReady?.();
 
   const why = await parts.stop.requested;
   log.info({ event: 'stopping', reason: why });

@@ -128,6 +128,11 @@ export class JailRuntime {
     return this.parts.actions.pending();
   }
 
+  /** pending().length without building the list. */
+  pendingCount(): number {
+    return this.parts.actions.pendingCount?.() ?? this.parts.actions.pending().length;
+  }
+
   /**
    * Start, ready first: the store's bans back in the jail (memory only, fast), the sources followed;
    * the firewall structure is made and the kernel refilled in the background (restoring), so the
@@ -139,11 +144,17 @@ export class JailRuntime {
     return this.structure;
   }
 
-  async start(): Promise<void> {
+  /**
+   * `ready`: the structure's commands also wait for it (the service's jails all followed). A
+   * command's spawn holds the main thread: run before, they held the start (docs/flood.md).
+   */
+  async start(ready?: Promise<void>): Promise<void> {
     const now = this.deps.clock.now();
     // the firewall's structure commands (actionstart) run first in the actions' queue, in the
-    // background: bans decided before they are done wait behind them there
-    this.structure = this.parts.actions.start();
+    // background, once the sources are followed: bans decided before they are done wait behind them
+    let followed = (): void => undefined;
+    const gate = new Promise<void>((r) => (followed = r));
+    this.structure = this.parts.actions.start(ready ? Promise.all([gate, ready]).then(() => undefined) : gate);
     const active = this.deps.store.activeBans(this.name);
     const restored = this.parts.engine.restore(active, now);
     // queued now, right behind the structure, before any line is read: a reconcile after a new
@@ -153,7 +164,11 @@ export class JailRuntime {
     this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
     const engine = this.parts.engine;
     this.deps.metrics.jailStarted(this.name, () => engine.trackedCount);
-    for (const s of this.parts.sources) await s.start();
+    try {
+      for (const s of this.parts.sources) await s.start();
+    } finally {
+      followed();
+    }
     this.log.info({ event: 'jail-started', restored: active.length, windows: tracked, sources: this.parts.sources.length });
     this.restoring = refilling.finally(() => (this.restoring = null));
   }

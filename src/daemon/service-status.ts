@@ -103,7 +103,8 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
       currentlyBanned: st.currentlyBanned,
       totalBanned: st.totalBanned,
       bannedIps: short ? [] : st.banned.map((b) => b.ip),
-      pending: r.pending(),
+      // the short form carries the count only: a flood's pending list is large (docs/flood.md)
+      ...(short ? { pending: [], pendingCount: r.pendingCount() } : pendingOf(r.pending())),
       ...kernelDefence(r, st.banned),
     },
     ami: r.takesAmi
@@ -118,6 +119,10 @@ export function jailStatus(svc: Service, r: JailRuntime, now: number, short: boo
     ...(r.settings.accountretry > 0 ? { accounts: accountsOf(r.engine.guardStatus(now)) } : {}),
     protectedRegistered: st.protectedRegistered.map((p) => ({ ip: p.ip, failures: p.failures, accounts: p.accounts })),
   };
+}
+
+function pendingOf(pending: readonly string[]): { pending: readonly string[]; pendingCount: number } {
+  return { pending, pendingCount: pending.length };
 }
 
 /** droprepeat's DROPped addresses and subnetmaxbans' refusals, when the jail has them on. */

@@ -81,6 +81,9 @@ export class Service {
   private lastCheck = -Infinity;
   private lastPurge = -Infinity;
   private ticking: Promise<void> | null = null;
+  /** Settles once start() has followed every jail's logs; jails started later find it settled. */
+  private jailsFollowed: () => void = () => undefined;
+  private readonly jailsUp = new Promise<void>((r) => (this.jailsFollowed = r));
   private reloading = false;
   private stopping: Promise<void> | null = null;
   private readonly markStarted: () => void;
@@ -110,7 +113,11 @@ export class Service {
     this.config = config;
     this.report(config);
     this.startAmi(config.service.ami);
-    for (const cfg of config.jails) if (cfg.enabled) await this.startJail(cfg, config.service.ami.enabled);
+    try {
+      for (const cfg of config.jails) if (cfg.enabled) await this.startJail(cfg, config.service.ami.enabled);
+    } finally {
+      this.jailsFollowed(); // the jails' firewall commands may run now (ready first: docs/flood.md)
+    }
     await this.deps.feeds?.start(config, this.deps.clock.now());
     // the jails hook their chains in the background (ready first): the feeds' jumps go back in front after
     const feeds = this.deps.feeds;
@@ -267,7 +274,7 @@ export class Service {
       const tap = cluster ? { onDecided: (ds: readonly Decision[]) => cluster.decided(ds) } : {};
       const deps = { store: this.deps.store, clock: this.deps.clock, log: this.deps.log, metrics: this.deps.metrics, ...tap };
       rt = new JailRuntime(cfg, deps, (sink) => this.deps.factory.make(cfg, sink, amiEnabled));
-      await rt.start();
+      await rt.start(this.jailsUp);
     } catch (e) {
       const error = e instanceof VoipguardError ? e.describe() : e instanceof VoipguardErrors ? e.errors.map((x) => x.describe()).join('; ') : String(e);
       this.broken.push({ jail: cfg.name, error });

@@ -7,7 +7,9 @@
 // holds), actionbandrop/actionunbandrop/batchbandrop/batchunbandrop + listbandrop/actionlistdrop
 // (the DROP form of a ban, for droprepeat: docs/firewall.md), checkmatch (patterns actioncheck's
 // output must show), hooklist + hookjump (the chain we hook, for the ESTABLISHED warning),
-// firewall = memory (the dummy action).
+// tablelist + tablecheck (one listing of the whole table, shared by the jail's actions, that answers
+// both the structure check and the listing of bans, unless tablebans = no: docs/flood.md), batchjoin (scripts of several
+// actions for the same batch command go in one run), firewall = memory (the dummy action).
 
 import type { ConfigFileReader } from '../config/config-set.js';
 import { VoipguardError, type ErrorPlace } from '../core/errors.js';
@@ -34,6 +36,8 @@ export interface BatchPlan {
   readonly banDrop: readonly ScriptTemplate[];
   readonly unbanDrop: readonly ScriptTemplate[];
   readonly end: readonly string[];
+  /** batchjoin = yes: scripts of the jail's actions for this command, sent in the same turn, go in one run. */
+  readonly join: boolean;
 }
 
 export interface FamilyPlan {
@@ -58,6 +62,12 @@ export interface FamilyPlan {
   readonly listBanDrop: RegExp | null;
   readonly hookList: readonly (readonly string[])[];
   readonly hookJump: RegExp | null;
+  /** tablelist: commands listing the whole table (shared by the jail's actions within one round). */
+  readonly tableList: readonly (readonly string[])[];
+  /** tablecheck: patterns tablelist's output shows when the structure is whole (empty: no tablelist use). */
+  readonly tableCheck: readonly RegExp[];
+  /** tablebans (default yes): listban reads tablelist's output; no: the bans come from actionlist (sets). */
+  readonly tableBans: boolean;
 }
 
 export interface ActionDefinition {
@@ -116,6 +126,9 @@ function emptyPlan(family: Family): FamilyPlan {
     listBanDrop: null,
     hookList: [],
     hookJump: null,
+    tableList: [],
+    tableCheck: [],
+    tableBans: false,
   };
 }
 
@@ -137,6 +150,7 @@ function compileFamily(src: ActionSource, family: Family): FamilyPlan {
       banDrop: c.script('batchbandrop', BAN_TAGS),
       unbanDrop: c.script('batchunbandrop', UNBAN_TAGS),
       end: c.staticScript('batchend'),
+      join: /^(1|yes|true|on)$/i.test((commandValue(src, 'batchjoin') ?? '').trim()),
     };
   }
   const ban = c.commands('actionban', BAN_TAGS);
@@ -153,6 +167,9 @@ function compileFamily(src: ActionSource, family: Family): FamilyPlan {
   const listBanDrop = c.pattern('listbandrop');
   if (listBanDrop && !/\(\?<ip>/.test(listBanDrop.source)) throw c.missing('listbandrop', 'listbandrop needs a named group (?<ip>…)');
   const listDrop = c.staticCommands('actionlistdrop');
+  const tableList = c.staticCommands('tablelist');
+  const tableCheck = c.patterns('tablecheck');
+  if (tableCheck.length > 0 && tableList.length === 0) throw c.missing('tablelist', 'tablecheck needs the tablelist command whose output it reads');
   return {
     family,
     start: c.staticCommands('actionstart'),
@@ -172,6 +189,9 @@ function compileFamily(src: ActionSource, family: Family): FamilyPlan {
     listBanDrop: list.length ? listBanDrop : null,
     hookList: c.staticCommands('hooklist'),
     hookJump: c.pattern('hookjump'),
+    tableList,
+    tableCheck,
+    tableBans: tableCheck.length > 0 && !/^(0|no|false|off)$/i.test((commandValue(src, 'tablebans') ?? '').trim()),
   };
 }
 

@@ -12,6 +12,8 @@ import { banTagValues, tagsUsed } from './ban-tags.js';
 import { familyOf, FirewallCommandError, Listing, type ApplyResult, type Firewall, type FirewallChange } from './firewall.js';
 import { establishedBeforeJump } from './hook-check.js';
 import { SLICE, turn } from '../core/slices.js';
+import type { ListingRound } from './listing-round.js';
+import type { BatchJoiner } from './batch-joiner.js';
 
 type Argv = readonly string[];
 
@@ -34,6 +36,8 @@ export class CommandFirewall implements Firewall {
     private readonly def: ActionDefinition,
     private readonly runner: CommandRunner,
     private readonly log: Logger,
+    /** Joins the batch scripts of actions with `batchjoin = yes` (one per daemon: app.ts). */
+    private readonly joiner: BatchJoiner | null = null,
   ) {
     this.id = `${def.action}[${def.name}]`;
     const plans = FAMILIES.map((f) => def.families[f]);
@@ -46,9 +50,20 @@ export class CommandFirewall implements Firewall {
   }
 
   // families are independent (iptables and ip6tables, one ipset each): their commands run side by side
-  async start(): Promise<void> {
+  async start(round?: ListingRound): Promise<void> {
     await Promise.all(
       this.structure.map(async (g) => {
+        const seen = await this.tableState(g, round);
+        if (seen === 'whole') return;
+        if (seen === 'absent') {
+          // the listing shows nothing of ours: no half-made structure to clear first (the stop
+          // commands would all fail); should start fail all the same, the full path below runs
+          try {
+            return await this.runAll(g.plan.start, false);
+          } catch (e) {
+            if (!(e instanceof FirewallCommandError)) throw e;
+          }
+        }
         if (g.plan.check.length > 0) {
           if (await this.groupIntact(g)) return;
           // a half-made structure (chain without its hook…) would make start fail: clear it first
@@ -72,9 +87,51 @@ export class CommandFirewall implements Firewall {
     if (first) throw first;
   }
 
-  async intact(): Promise<boolean> {
-    for (const g of this.structure) if (!(await this.groupIntact(g))) return false;
+  async intact(round?: ListingRound): Promise<boolean> {
+    for (const g of this.structure) {
+      // the shared listing says whole: trusted. Anything else is confirmed by actioncheck, so a
+      // listing pattern that does not fit a changed rule costs commands, never a needless repair
+      if ((await this.tableState(g, round)) === 'whole') continue;
+      if (!(await this.groupIntact(g))) return false;
+    }
     return true;
+  }
+
+  /**
+   * What the table listing (tablelist, once per round) shows of the group's structure: every
+   * tablecheck pattern ('whole'), none ('absent'), some ('partial'); 'unknown' without tablelist or
+   * when the listing fails.
+   */
+  private async tableState(g: StructureGroup, round?: ListingRound): Promise<'whole' | 'absent' | 'partial' | 'unknown'> {
+    let found = 0;
+    let total = 0;
+    for (const f of g.families) {
+      const p = this.def.families[f];
+      if (p.tableCheck.length === 0) return 'unknown';
+      const text = await this.tableText(p.tableList, round);
+      if (text === null) return 'unknown';
+      total += p.tableCheck.length;
+      found += p.tableCheck.filter((re) => new RegExp(re.source, 'm').test(text)).length;
+    }
+    return found === total ? 'whole' : found === 0 ? 'absent' : 'partial';
+  }
+
+  /** tablelist's output, run once per round; null when a command fails. */
+  private async tableText(argvs: readonly Argv[], round?: ListingRound): Promise<string | null> {
+    let text = '';
+    for (const argv of argvs) {
+      const r = await this.shared(argv, round);
+      if (r.exitCode !== 0) {
+        this.log.debug({ event: 'firewall-list-failed', action: this.id, argv, exitCode: r.exitCode, stderr: r.stderr.slice(0, 500) });
+        return null;
+      }
+      text += r.stdout + '\n';
+    }
+    return text;
+  }
+
+  private shared(argv: Argv, round?: ListingRound) {
+    return round ? round.once(argv, () => this.runner.run(argv)) : this.runner.run(argv);
   }
 
   async repair(): Promise<void> {
@@ -93,17 +150,24 @@ export class CommandFirewall implements Firewall {
     for (const g of this.structure) await this.runAll(g.plan.flush, false);
   }
 
-  async list(): Promise<Set<string>> {
+  async list(round?: ListingRound): Promise<Set<string>> {
     const out = new Listing();
     for (const f of FAMILIES) {
       const p = this.def.families[f];
       if (!p.listBan) throw new Error(`${this.id} cannot list bans`);
       let text = '';
-      for (const argv of p.list) text += (await this.must(argv)).stdout + '\n';
+      // the table listing holds our chain's rules too: the same answer serves every action of the round
+      if (p.tableBans) {
+        for (const argv of p.tableList) {
+          const r = await this.shared(argv, round);
+          if (r.exitCode !== 0) throw new FirewallCommandError(argv, r.exitCode, r.stderr);
+          text += r.stdout + '\n';
+        }
+      } else for (const argv of p.list) text += (await this.must(argv)).stdout + '\n';
       for (const ip of matchAll(text, p.listBan, f)) out.add(ip);
       if (!p.listBanDrop) continue;
       let dropText = text;
-      if (p.listDrop !== p.list) {
+      if (p.listDrop !== p.list && !p.tableBans) {
         dropText = '';
         for (const argv of p.listDrop) dropText += (await this.must(argv)).stdout + '\n';
       }
@@ -112,13 +176,13 @@ export class CommandFirewall implements Firewall {
     return out;
   }
 
-  async hookWarnings(): Promise<string[]> {
+  async hookWarnings(round?: ListingRound): Promise<string[]> {
     const warnings: string[] = [];
     for (const f of FAMILIES) {
       const p = this.def.families[f];
       if (!p.hookJump || p.hookList.length === 0) continue;
       for (const argv of p.hookList) {
-        const r = await this.runner.run(argv);
+        const r = await this.shared(argv, round);
         if (r.exitCode !== 0) continue;
         const rule = establishedBeforeJump(r.stdout, p.hookJump);
         if (rule) warnings.push(`${argv.join(' ')}: "${rule}" accepts established flows before the jump to ${this.id}; banned addresses keep their open flows`);
@@ -170,8 +234,11 @@ export class CommandFirewall implements Firewall {
       }
       if (ips.length === 0) return;
       const argv = this.def.families[fams[0]!].batch!.command;
-      const script = [...head, ...lines, ...tail, ''].join('\n');
-      const r = await this.runner.run(argv, { input: script });
+      const plan = this.def.families[fams[0]!].batch!;
+      const r =
+        plan.join && this.joiner
+          ? await this.joiner.run(argv, { head: [...head], lines, tail: [...tail] })
+          : await this.runner.run(argv, { input: [...head, ...lines, ...tail, ''].join('\n') });
       if (r.exitCode === 0) done.push(...ips);
       else {
         const error = new FirewallCommandError(argv, r.exitCode, r.stderr, lines.length);

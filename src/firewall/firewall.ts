@@ -5,6 +5,7 @@
 
 import { VoipguardError } from '../core/errors.js';
 import type { Family } from './action-file.js';
+import type { ListingRound } from './listing-round.js';
 
 /** A ban as an action sees it. `ip` is canonical (core/ip.ts). */
 export interface FirewallBan {
@@ -37,6 +38,10 @@ export interface ApplyResult {
   readonly failed: readonly { readonly ip: string; readonly error: FirewallCommandError }[];
 }
 
+/**
+ * Read-only calls take an optional ListingRound: the actions of one jail asking the same listing
+ * in one start, check or restore share one run of it (firewall/listing-round.ts).
+ */
 export interface Firewall {
   /** `action[name]`, for logs: iptables[asterisk-tcp]. */
   readonly id: string;
@@ -45,20 +50,20 @@ export interface Firewall {
   /** list() can say which addresses the kernel holds. */
   readonly listable: boolean;
   /** Creates what is missing (chains, sets, hooks); keeps what is intact. Throws FirewallCommandError. */
-  start(): Promise<void>;
+  start(round?: ListingRound): Promise<void>;
   /** Removes what start created. With `tolerant`, failing commands are skipped. */
   stop(tolerant?: boolean): Promise<void>;
   apply(change: FirewallChange, now: number): Promise<ApplyResult>;
   /** The banned addresses the kernel holds (a Listing also says which are DROPped). Throws when not listable or when listing fails. */
-  list(): Promise<Set<string>>;
+  list(round?: ListingRound): Promise<Set<string>>;
   /** true when chains, sets and hooks are all there (actioncheck, checkmatch). */
-  intact(): Promise<boolean>;
+  intact(round?: ListingRound): Promise<boolean>;
   /** Rebuilds a broken structure; bans must be re-sent afterwards. */
   repair(): Promise<void>;
   /** Removes every ban (actionflush); used when the kernel cannot be listed. */
   flush(): Promise<void>;
   /** Warnings about the chain we hook (an ESTABLISHED,RELATED ACCEPT before our jump). */
-  hookWarnings(): Promise<string[]>;
+  hookWarnings(round?: ListingRound): Promise<string[]>;
 }
 
 /** A command that failed: argv, exit code and stderr, for the log. */

@@ -16,7 +16,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import Manager, { type Manager as ManagerInstance, type ManagerMessage } from 'asterisk-manager';
+import { createRequire } from 'node:module';
+import type ManagerFactory from 'asterisk-manager';
+import type { Manager as ManagerInstance, ManagerMessage } from 'asterisk-manager';
 import { VoipguardError, type ErrorCode } from '../core/errors.js';
 import type { Timers, TimerHandle } from '../core/timers.js';
 import { shapeEvent, type AmiBlock, type ShapedEvent } from './ami-event-shape.js';
@@ -86,6 +88,16 @@ interface Pending {
   reply: ManagerMessage | null;
 }
 
+let managerFactory: typeof ManagerFactory | null = null;
+
+/**
+ * The package, loaded at the first session rather than at start: a daemon without AMI never pays
+ * for its modules, and one with AMI pays after the control socket answers (docs/flood.md).
+ */
+function loadManager(): typeof ManagerFactory {
+  return (managerFactory ??= createRequire(import.meta.url)('asterisk-manager') as typeof ManagerFactory);
+}
+
 /** The package's Manager connected to host:port, and the socket it created for that. */
 function open(mgr: ManagerInstance, host: string, port: number, watch: (s: Socket) => void): Socket {
   let socket: Socket | null = null;
@@ -131,7 +143,7 @@ export class AmiSession {
       if (/[\r\n]/.test(v)) throw new VoipguardError('VG_AMI_PROTOCOL', `AMI action field ${k} contains a line break`);
     }
     // port undefined: the factory neither connects nor logs in by itself
-    this.mgr = Manager(undefined, opts.host, opts.username, opts.secret, false);
+    this.mgr = loadManager()(undefined, opts.host, opts.username, opts.secret, false);
     // our listener first: the package's own rawevent listener rewrites a repeated `event` key in place
     const pkg = this.mgr.listeners('rawevent');
     for (const l of pkg) this.mgr.removeListener('rawevent', l);

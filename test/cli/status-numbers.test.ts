@@ -106,7 +106,7 @@ test("status <jail>: every figure matches a replay with known counts, and the AM
         { state: 'connected', eventsReceived: 4, signalsSeen: 3, attemptsCounted: 3, lastEventAt: null },
         'AMI: its 4 events, the 3 failures they made, the 3 attempts they counted',
       );
-      assert.deepEqual(st.actions, { currentlyBanned: 1, totalBanned: 1, bannedIps: [ATTACKER], pending: [] });
+      assert.deepEqual(st.actions, { currentlyBanned: 1, totalBanned: 1, bannedIps: [ATTACKER], pending: [], pendingCount: 0 });
       assert.equal(
         renderJailStatus(st, false),
         'Status for the jail: asterisk\n' +
