@@ -8,7 +8,8 @@
 // Run once, as root; report the figures with the load average it prints.
 // Options: --quick (smaller sizes), --only=1,2,3 (the sections to run), --seed=N (section 2's size),
 // --prof=DIR (the daemons write V8 CPU profiles there when they stop: `node --cpu-prof`), --logs=DIR
-// (the daemons log at DEBUG, and each node's log is kept there as <node>.log; INFO otherwise).
+// (the daemons log at DEBUG, and each node's log is kept there as <node>.log, with <node>.seen.json:
+// when each address appeared in its set; INFO otherwise).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -188,6 +189,12 @@ async function main(): Promise<void> {
       }
       n.monitor?.kill('SIGKILL');
       if (logsDir && existsSync(n.cfg.daemonLog)) copyFileSync(n.cfg.daemonLog, join(logsDir, `${n.name}.log`));
+      // when each address appeared in the node's set, in epoch ms (to set beside the daemon's log)
+      if (logsDir)
+        writeFileSync(
+          join(logsDir, `${n.name}.seen.json`),
+          JSON.stringify(Object.fromEntries([...n.seen].map(([ip, t]) => [ip, Math.round(performance.timeOrigin + t)]))),
+        );
       await n.pair.destroy();
       removeConfig(n.cfg);
     }

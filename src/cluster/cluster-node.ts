@@ -15,7 +15,7 @@ import { VoipguardError } from '../core/errors.js';
 import type { TimerHandle } from '../core/timers.js';
 import type { Decision } from '../core/types.js';
 import type { BusState, PublishItem, RawStreamEntry } from './bus.js';
-import { checkEntry, type CheckContext } from './entry-check.js';
+import { checkEntry, ParsedProtection, type CheckContext } from './entry-check.js';
 import type { ClusterJails, ClusterNodeDeps, ClusterReport } from './ports.js';
 import { Publisher } from './publisher.js';
 import { banKey, compareIds, decodeEntry, encodeEntry, idTime, parseJson, type ClusterEntry } from './wire.js';
@@ -259,19 +259,24 @@ export class ClusterNode {
     const running = jails.running().filter((j) => this.shares(j));
     const ignore = new Map<string, readonly string[]>();
     let hostList: readonly string[] | undefined;
-    const ctx: CheckContext = {
-      self: this.node,
-      jails: new Set(running),
-      accept: new Set(this.deps.settings.accept),
-      maxBanTime: this.deps.settings.maxBanTime,
-      ignoreip: (j) => {
+    const lists = {
+      ignoreip: (j: string) => {
         let l = ignore.get(j);
         if (!l) ignore.set(j, (l = jails.ignoreip(j)));
         return l;
       },
       // read once per batch: a snapshot of 100,000 entries must not list the interfaces 100,000 times
       host: { addresses: () => (hostList ??= this.deps.host.addresses()) },
+    };
+    const ctx: CheckContext = {
+      self: this.node,
+      jails: new Set(running),
+      accept: new Set(this.deps.settings.accept),
+      maxBanTime: this.deps.settings.maxBanTime,
+      ...lists,
       registrations: this.deps.registrations,
+      // and parsed once per batch, not once per entry
+      parsed: new ParsedProtection(lists),
     };
     const byJail = new Map<string, Decision[]>();
     let made = 0;
