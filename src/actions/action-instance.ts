@@ -10,6 +10,7 @@ import { NoopMetrics } from '../metrics/noop-metrics.js';
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
 import { FirewallCommandError, Listing, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 import { Slicer, turn } from '../core/slices.js';
+import { AuditPace } from './audit-pace.js';
 import { compareListing, MAX_TOUCHED, placeholder, type CheckProbe } from './kernel-audit.js';
 
 export type { CheckProbe } from './kernel-audit.js';
@@ -49,6 +50,7 @@ export class ActionInstance {
   private generation = 0;
   /** The `touched` sets of the probes in flight (and not yet used by check()). */
   private readonly probing = new Set<Set<string>>();
+  private readonly auditPace = new AuditPace();
 
   private readonly backoff: BackoffOptions;
   private readonly metrics: Metrics;
@@ -269,7 +271,8 @@ export class ActionInstance {
       intact = false;
     }
     let listed: CheckProbe['listed'] = null;
-    if (intact && this.firewall.listable) {
+    // a listing costs in proportion to the bans held: paced (audit-pace.ts)
+    if (intact && this.firewall.listable && this.auditPace.due(this.inKernel.size)) {
       try {
         listed = await this.firewall.list();
       } catch (e) {
