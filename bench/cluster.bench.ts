@@ -170,11 +170,15 @@ async function main(): Promise<void> {
       const tl = performance.now() - t0;
       const inSet = new Set(listed.stdout.match(/\d+\.\d+\.\d+\.\d+/g) ?? []);
       const inKernel = ips.filter((ip) => inSet.has(ip)).length;
-      await waitFor('every seeded ban in D', () => ips.every((ip) => d.seen.has(ip)), 300_000);
-      const last = Math.max(...ips.map((ip) => d.seen.get(ip)!)) - t0;
       console.log(
-        `2. new node D, ${SEED} active shared bans: answers ${(ready / 1000).toFixed(1)} s after spawn; its kernel listed ${inKernel} of them ${(tl / 1000).toFixed(1)} s after spawn; the last one seen by nft monitor ${(last / 1000).toFixed(1)} s after spawn (target ≤ 5 s)`,
+        `2. new node D, ${SEED} active shared bans: answers ${(ready / 1000).toFixed(1)} s after spawn; its kernel listed ${inKernel} of them ${(tl / 1000).toFixed(1)} s after spawn (target: all ≤ 5 s)`,
       );
+      const seenAll = await waitFor('every seeded ban in D', () => ips.every((ip) => d.seen.has(ip)), 300_000).then(
+        () => true,
+        () => false,
+      );
+      const last = Math.max(...ips.map((ip) => d.seen.get(ip) ?? NaN)) - t0;
+      console.log(`   the last one seen by nft monitor: ${seenAll ? `${(last / 1000).toFixed(1)} s after spawn` : 'not all within 300 s (the monitor lags)'}`);
     }
 
     // 3. Redis down during a burst on A
