@@ -11,6 +11,7 @@ import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
 import { FirewallCommandError, Listing, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 import { Slicer, turn } from '../core/slices.js';
 import type { ListingRound } from '../firewall/listing-round.js';
+import { AuditPace } from './audit-pace.js';
 import { compareListing, MAX_TOUCHED, placeholder, type CheckProbe } from './kernel-audit.js';
 
 export type { CheckProbe } from './kernel-audit.js';
@@ -50,6 +51,7 @@ export class ActionInstance {
   private generation = 0;
   /** The `touched` sets of the probes in flight (and not yet used by check()). */
   private readonly probing = new Set<Set<string>>();
+  private readonly auditPace = new AuditPace();
 
   private readonly backoff: BackoffOptions;
   private readonly metrics: Metrics;
@@ -271,7 +273,8 @@ export class ActionInstance {
       intact = false;
     }
     let listed: CheckProbe['listed'] = null;
-    if (intact && this.firewall.listable) {
+    // a listing costs in proportion to the bans held: paced (audit-pace.ts)
+    if (intact && this.firewall.listable && this.auditPace.due(this.inKernel.size)) {
       try {
         listed = await this.firewall.list(round);
       } catch (e) {

@@ -21,6 +21,8 @@ export interface CheckContext {
   readonly ignoreip: (jail: string) => readonly string[];
   readonly host: HostAddresses;
   readonly registrations: LiveRegistrations;
+  /** The host's addresses and ignoreip parsed once for the batch (made from this context when absent). */
+  readonly parsed?: ParsedProtection;
 }
 
 export type CheckResult =
@@ -49,17 +51,49 @@ export function checkEntry(e: ClusterEntry, ctx: CheckContext, now: number): Che
   return { ok: true, ip: target.text };
 }
 
+const LOOPBACK_V4 = parseCidr('127.0.0.0/8')!;
+const LOOPBACK_V6 = parseCidr('::1')!;
+
+/**
+ * The protected lists parsed once for a batch: a snapshot of 100,000 entries checked against the
+ * host's addresses and ignoreip parsed 100,000 times spent most of its check there. The lists are
+ * read at their first use in the batch, as before.
+ */
+export class ParsedProtection {
+  private host: readonly Cidr[] | null = null;
+  private readonly ignore = new Map<string, readonly Cidr[]>();
+
+  constructor(private readonly ctx: Pick<CheckContext, 'host' | 'ignoreip'>) {}
+
+  hostRanges(): readonly Cidr[] {
+    return (this.host ??= parseAll(this.ctx.host.addresses()));
+  }
+
+  ignoreRanges(jail: string): readonly Cidr[] {
+    let l = this.ignore.get(jail);
+    if (!l) this.ignore.set(jail, (l = parseAll(this.ctx.ignoreip(jail))));
+    return l;
+  }
+}
+
+function parseAll(texts: readonly string[]): Cidr[] {
+  const out: Cidr[] = [];
+  for (const t of texts) {
+    const c = parseCidr(t);
+    if (c !== null) out.push(c);
+  }
+  return out;
+}
+
 /** What makes `target` never banned here, or null. */
 function protectedBy(target: Cidr, jail: string, ctx: CheckContext, now: number): string | null {
-  const covers = (text: string): boolean => {
-    const c = parseCidr(text);
-    return c !== null && cidrOverlaps(target, c);
-  };
-  if (target.family === 4 ? cidrOverlaps(target, parseCidr('127.0.0.0/8')!) : covers('::1')) return 'loopback';
+  const parsed = ctx.parsed ?? new ParsedProtection(ctx);
+  const covers = (c: Cidr): boolean => cidrOverlaps(target, c);
+  if (covers(target.family === 4 ? LOOPBACK_V4 : LOOPBACK_V6)) return 'loopback';
   const single = target.prefix === (target.family === 4 ? 32 : 128);
   if (single && isLoopback(target.text)) return 'loopback';
-  if (ctx.host.addresses().some(covers)) return "one of this host's own addresses";
-  if (ctx.ignoreip(jail).some(covers)) return 'in ignoreip';
+  if (parsed.hostRanges().some(covers)) return "one of this host's own addresses";
+  if (parsed.ignoreRanges(jail).some(covers)) return 'in ignoreip';
   if (single ? ctx.registrations.isRegistered(target.text, now) : ctx.registrations.addresses(now).some((a) => inside(target, a))) return 'a live registration';
   return null;
 }

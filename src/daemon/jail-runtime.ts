@@ -24,7 +24,7 @@ export interface JailRuntimeDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
-  /** Hears every decision once it went to the firewall (the fleet publishes from here: docs/cluster.md). */
+  /** Hears every decision once its kernel command has started (the fleet publishes from here: docs/cluster.md). */
   readonly onDecided?: (decisions: readonly Decision[]) => void;
 }
 
@@ -335,8 +335,13 @@ export class JailRuntime {
       }
     }
     if (!decisions.length) return;
-    await this.toFirewall(decisions);
-    this.deps.onDecided?.(decisions);
+    const sent = this.toFirewall(decisions);
+    // the fleet hears the decisions once their kernel command has started (the path to the spawn
+    // is microtasks; a macrotask runs after it), not after it ended: the other nodes' kernels no
+    // longer wait for this node's commands to finish (docs/cluster.md, "Benchmark")
+    const tap = this.deps.onDecided;
+    if (tap) setImmediate(() => tap(decisions));
+    await sent;
     this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
   }
 
