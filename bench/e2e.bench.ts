@@ -15,7 +15,7 @@
 //
 // Options (after `--`): --quick (50 single addresses, bursts of 1,000, restart 1,000, regex on
 // 200,000 lines), --sections start,single,burst,restart,status,regex,feed, --actions iptables,ipset,
-// --sizes 1000,10000,100000, --timeout <s> per burst or restore (default 300), --single <n>,
+// --sizes 1000,10000,100000, --timeout <s> per burst or restore (default 300), --prof <dir>, --single <n>,
 // --family 4,6 (the single-address measure per address family: IPv4 attackers in 198.18.0.0/15,
 // IPv6 attackers in the attacker namespace's /64, fd00:213::/64; the rules come from iptables and
 // ip6tables respectively, and the v4 and v6 samples alternate so both see the same load).
@@ -38,6 +38,7 @@ const { values: opt } = parseArgs({
     actions: { type: 'string' },
     sizes: { type: 'string' },
     timeout: { type: 'string' },
+    prof: { type: 'string' },
     single: { type: 'string' },
     family: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
@@ -215,7 +216,8 @@ let ClientClass: new (path: string, timeoutMs?: number) => Client;
 
 async function startDaemon(pair: NetnsPair, cfg: E2eConfig): Promise<{ d: Daemon; t0: number; ready: number }> {
   const t0 = now();
-  const d = new Daemon(pair.defender, cfg);
+  // --prof DIR: each daemon writes a V8 CPU profile there when it stops (--cpu-prof is refused in NODE_OPTIONS)
+  const d = new Daemon(pair.defender, cfg, opt.prof ? ['--cpu-prof', `--cpu-prof-dir=${opt.prof}`, CLI] : [CLI]);
   cleanups.push(() => stopDaemon(d));
   const client = new ClientClass(cfg.socket, 2000);
   const end = t0 + 60_000;
