@@ -198,6 +198,16 @@ export class SqliteStore implements Store, FeedStore {
   }
 }
 
+/**
+ * fn as one transaction, or inside the caller's when one is open: better-sqlite3 makes a nested
+ * transaction a SAVEPOINT and a RELEASE around every call, two more statements per ban inside a
+ * flush's batch. Atomic either way: a throw rolls back the caller's whole transaction.
+ */
+function atomic<A extends unknown[], R>(db: Db, fn: (...a: A) => R): (...a: A) => R {
+  const tx = db.transaction(fn);
+  return (...a: A) => (db.inTransaction ? fn(...a) : tx(...a));
+}
+
 function prepare(db: Db) {
   const insertBan = db.prepare(
     'INSERT OR REPLACE INTO bans (jail, ip, start, until, ban_count, reason, applied) VALUES (@jail, @ip, @start, @until, @ban_count, @reason, @applied)',
@@ -213,7 +223,7 @@ function prepare(db: Db) {
     'DELETE FROM failure_windows WHERE jail = @jail AND ip IN (SELECT ip FROM failure_windows WHERE jail = @jail ORDER BY newest DESC, ip LIMIT -1 OFFSET @keep)',
   );
   return {
-    addBan: db.transaction((row: Record<string, unknown>) => {
+    addBan: atomic(db, (row: Record<string, unknown>) => {
       insertBan.run(row);
       const { applied: _, ...hist } = row;
       insertHistory.run(hist);
@@ -232,14 +242,14 @@ function prepare(db: Db) {
     getCursor: db.prepare('SELECT last_id FROM cluster_cursor WHERE prefix = ?'),
     setCursor: db.prepare('INSERT OR REPLACE INTO cluster_cursor (prefix, last_id) VALUES (?, ?)'),
     // one transaction per burst of failures: the hot path never pays a commit per line
-    saveWindows: db.transaction((jail: string, rows: readonly FailureWindowRow[]) => {
+    saveWindows: atomic(db, (jail: string, rows: readonly FailureWindowRow[]) => {
       for (const r of rows) {
         if (r.times.length === 0) dropWindow.run(jail, r.ip);
         else putWindow.run(jail, r.ip, JSON.stringify(r.times), r.times[r.times.length - 1]);
       }
     }),
     loadWindows: db.prepare('SELECT ip, times FROM failure_windows WHERE jail = ? AND newest >= ? ORDER BY newest, ip'),
-    pruneWindows: db.transaction((jail: string, before: number, keep: number) => staleWindows.run(jail, before).changes + overCap.run({ jail, keep }).changes),
+    pruneWindows: atomic(db, (jail: string, before: number, keep: number) => staleWindows.run(jail, before).changes + overCap.run({ jail, keep }).changes),
   };
 }
 
