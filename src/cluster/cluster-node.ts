@@ -162,7 +162,7 @@ export class ClusterNode {
     this.deps.log.info({ event: 'cluster-state', state: s, redis: this.deps.settings.redis, ...(err ? { err } : {}) });
     if (s === 'connected') {
       this.wake();
-      this.publisher.kick();
+      this.publisher.reconnected();
     } else {
       this.needCatchUp = true;
     }

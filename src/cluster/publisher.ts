@@ -56,7 +56,20 @@ export class Publisher {
     this.kick();
   }
 
-  /** Called when the bus (re)connects: whatever waits goes now. */
+  /**
+   * The bus connected again: a retry still waiting out its backoff was for the outage that just
+   * ended, so the queue goes now (after a long outage that wait could reach the backoff's cap).
+   */
+  reconnected(): void {
+    if (this.retry !== null) {
+      this.deps.timers.clearTimeout(this.retry);
+      this.retry = null;
+    }
+    this.attempt = 0;
+    this.kick();
+  }
+
+  /** Whatever waits goes now, unless a flush runs or a retry waits out its backoff. */
   kick(): void {
     if (this.flushing || this.retry !== null || this.stopped) return;
     if (this.deps.bus.state() !== 'connected') return;

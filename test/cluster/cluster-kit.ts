@@ -2,6 +2,7 @@
 // decisions committed, in order), for the unit tests of the fleet logic.
 
 import { Jail } from '../../src/jails/jail.js';
+import type { BackoffOptions } from '../../src/core/backoff.js';
 import { ClusterNode, type ClusterJails } from '../../src/cluster/cluster-node.js';
 import { NO_REGISTRATIONS, type HostAddresses, type LiveRegistrations } from '../../src/core/protection.js';
 import { NO_CLUSTER_METRICS } from '../../src/metrics/cluster-metrics.js';
@@ -87,6 +88,7 @@ export interface NodeOptions {
   readonly queueLimit?: number;
   readonly store?: MemoryStore;
   readonly startWaitMs?: number;
+  readonly backoff?: BackoffOptions;
 }
 
 export function makeNode(redis: MemoryRedis, name: string, o: NodeOptions = {}): TestNode {
@@ -111,7 +113,7 @@ export function makeNode(redis: MemoryRedis, name: string, o: NodeOptions = {}):
     metrics: NO_CLUSTER_METRICS,
     host: o.host ?? { addresses: () => [] },
     registrations: o.registrations ?? NO_REGISTRATIONS,
-    backoff: { firstMs: 5, baseMs: 10, factor: 2, capMs: 50, jitter: 0 },
+    backoff: o.backoff ?? { firstMs: 5, baseMs: 10, factor: 2, capMs: 50, jitter: 0 },
     random: () => 0,
     queueLimit: o.queueLimit ?? 1_000,
     startWaitMs: o.startWaitMs ?? 1_000,

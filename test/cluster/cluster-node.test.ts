@@ -221,3 +221,20 @@ test('compromise bans stay local; account-attack bans are applied only where acc
   assert.equal(b.jails.kernel.get('asterisk')!.size, 0);
   await stopAll(a, b, c);
 });
+
+test('a publish that failed just before Redis dropped goes as soon as it is back, not after its backoff', async () => {
+  const redis = new MemoryRedis();
+  // a retry would wait a minute: the news must not
+  const slow = { firstMs: 60_000, baseMs: 60_000, factor: 2, capMs: 60_000, jitter: 0 };
+  const a = makeNode(redis, 'a', { backoff: slow });
+  const b = makeNode(redis, 'b');
+  for (const n of [a, b]) await n.node.start(n.jails);
+  redis.up = false; // Redis died; the client has not noticed yet: the publish fails, a retry is set
+  await a.jails.localBan('asterisk', '198.18.0.7', Date.now());
+  await waitFor(() => a.bus.publishCalls > 0 && a.node.report().queue === 1, { what: 'the failed publish' });
+  redis.down();
+  redis.restore();
+  await waitFor(() => b.jails.kernel.get('asterisk')!.has('198.18.0.7'), { what: 'B has the ban', timeoutMs: 5_000 });
+  assert.equal(a.node.report().queue, 0);
+  await stopAll(a, b);
+});

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { RedisBus } from '../../src/cluster/redis-bus.js';
+import { reconnectDelay, REDIS_RECONNECT_CAP_MS, RedisBus } from '../../src/cluster/redis-bus.js';
 import type { BusState } from '../../src/cluster/bus.js';
 import type { RedisTarget } from '../../src/config/cluster-schema.js';
 import { decodeEntry, encodeEntry } from '../../src/cluster/wire.js';
@@ -112,4 +112,16 @@ test('rediss:// with a self-signed certificate: trusted through redis.cafile, re
   await waitFor(() => untrusted.states.includes('disconnected'), { what: 'the certificate refused' });
   assert.notEqual(untrusted.bus.state(), 'connected');
   await untrusted.bus.stop();
+});
+
+test('reconnect attempts start at once and stay at most 2 s apart however long Redis is away (the fleet converges within 5 s of its return)', () => {
+  const worst = () => 0; // no jitter: the longest waits
+  assert.equal(reconnectDelay(1, worst), 200);
+  const waits = Array.from({ length: 100 }, (_, i) => reconnectDelay(i + 1, worst));
+  assert.equal(Math.max(...waits), REDIS_RECONNECT_CAP_MS);
+  assert.equal(REDIS_RECONNECT_CAP_MS, 2_000);
+  assert.ok(
+    waits.every((w, i) => i === 0 || w >= waits[i - 1]!),
+    'never shorter than the one before',
+  );
 });
