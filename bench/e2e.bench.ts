@@ -415,6 +415,9 @@ async function runAction(pair: NetnsPair, action: 'iptables' | 'ipset'): Promise
         let back: string;
         try {
           const first1 = watch.count(1, TIMEOUT_MS);
+          // awaited below; should `all` time out first, its rejection must not go unhandled (an
+          // unhandled one ended the bench before its cleanups, leaving the daemons running)
+          first1.catch(() => undefined);
           const all = await watch.count(n, TIMEOUT_MS);
           back = `ready ${ms(s.ready)}  first back ${ms((await first1) - s.t0)}  all back ${ms(all - s.t0)}`;
         } catch (e) {
