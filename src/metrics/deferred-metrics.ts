@@ -32,6 +32,7 @@ export class DeferredMetrics implements Metrics, Scrapable {
     return (await this.ready).scrape();
   }
 
+  /** Keeps a call made before attach() (after it, each method calls the target directly: no closure per count). */
   private call(f: (m: Metrics) => void): void {
     if (this.target) return f(this.target);
     if (this.queue.length < MAX_DEFERRED_CALLS) this.queue.push(f);
@@ -39,60 +40,79 @@ export class DeferredMetrics implements Metrics, Scrapable {
   }
 
   linesRead(source: string, count?: number): void {
-    this.call((m) => m.linesRead(source, count));
+    if (this.target) this.target.linesRead(source, count);
+    else this.call((m) => m.linesRead(source, count));
   }
   candidateLines(source: string, count?: number): void {
-    this.call((m) => m.candidateLines(source, count));
+    if (this.target) this.target.candidateLines(source, count);
+    else this.call((m) => m.candidateLines(source, count));
   }
   failure(f: FailureFacts): void {
-    this.call((m) => m.failure(f));
+    if (this.target) this.target.failure(f);
+    else this.call((m) => m.failure(f));
   }
   signalSeen(jail: string): void {
-    this.call((m) => m.signalSeen(jail));
+    if (this.target) this.target.signalSeen(jail);
+    else this.call((m) => m.signalSeen(jail));
   }
   attemptCounted(jail: string): void {
-    this.call((m) => m.attemptCounted(jail));
+    if (this.target) this.target.attemptCounted(jail);
+    else this.call((m) => m.attemptCounted(jail));
   }
   ban(jail: string, reason: BanReason): void {
-    this.call((m) => m.ban(jail, reason));
+    if (this.target) this.target.ban(jail, reason);
+    else this.call((m) => m.ban(jail, reason));
   }
   unban(jail: string, reason: UnbanReason): void {
-    this.call((m) => m.unban(jail, reason));
+    if (this.target) this.target.unban(jail, reason);
+    else this.call((m) => m.unban(jail, reason));
   }
   activeBans(jail: string, count: number): void {
-    this.call((m) => m.activeBans(jail, count));
+    if (this.target) this.target.activeBans(jail, count);
+    else this.call((m) => m.activeBans(jail, count));
   }
   firewallCommand(action: string, op: FirewallOp, ok: boolean): void {
-    this.call((m) => m.firewallCommand(action, op, ok));
+    if (this.target) this.target.firewallCommand(action, op, ok);
+    else this.call((m) => m.firewallCommand(action, op, ok));
   }
   pendingBans(count: number): void {
-    this.call((m) => m.pendingBans(count));
+    if (this.target) this.target.pendingBans(count);
+    else this.call((m) => m.pendingBans(count));
   }
   amiState(state: AmiState): void {
-    this.call((m) => m.amiState(state));
+    if (this.target) this.target.amiState(state);
+    else this.call((m) => m.amiState(state));
   }
   amiInUse(used: boolean): void {
-    this.call((m) => m.amiInUse(used));
+    if (this.target) this.target.amiInUse(used);
+    else this.call((m) => m.amiInUse(used));
   }
   jailStarted(jail: string, currentlyFailed: () => number): void {
-    this.call((m) => m.jailStarted(jail, currentlyFailed));
+    if (this.target) this.target.jailStarted(jail, currentlyFailed);
+    else this.call((m) => m.jailStarted(jail, currentlyFailed));
   }
   jailStopped(jail: string): void {
-    this.call((m) => m.jailStopped(jail));
+    if (this.target) this.target.jailStopped(jail);
+    else this.call((m) => m.jailStopped(jail));
   }
   amiReconnect(): void {
-    this.call((m) => m.amiReconnect());
+    if (this.target) this.target.amiReconnect();
+    else this.call((m) => m.amiReconnect());
   }
   guardNotice(jail: string, event: 'account-attack' | 'compromise-suspected'): void {
-    this.call((m) => m.guardNotice(jail, event));
+    if (this.target) this.target.guardNotice(jail, event);
+    else this.call((m) => m.guardNotice(jail, event));
   }
   timestampClamped(source: string): void {
-    this.call((m) => m.timestampClamped(source));
+    if (this.target) this.target.timestampClamped(source);
+    else this.call((m) => m.timestampClamped(source));
   }
   banInKernel(jail: string, attackTime: number, confirmedAt: number): void {
-    this.call((m) => m.banInKernel(jail, attackTime, confirmedAt));
+    if (this.target) this.target.banInKernel(jail, attackTime, confirmedAt);
+    else this.call((m) => m.banInKernel(jail, attackTime, confirmedAt));
   }
   notification(channel: string, outcome: NotifyOutcome, count?: number): void {
-    this.call((m) => m.notification(channel, outcome, count));
+    if (this.target) this.target.notification(channel, outcome, count);
+    else this.call((m) => m.notification(channel, outcome, count));
   }
 }
