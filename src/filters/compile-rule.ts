@@ -6,6 +6,7 @@ import { VoipguardError, type ErrorPlace } from '../core/errors.js';
 import { translatePythonRegex, RegexTranslateError } from './python-regex.js';
 import { expandTags, substituteOptions, PLAIN_HOST_GROUPS, type HostGroup } from './regex-tags.js';
 import { requiredLiterals, type RequiredLiterals } from './regex-literals.js';
+import { hasTopLevelBar, opensNested } from './regex-source.js';
 import { leadingLiteral } from './leading-literal.js';
 
 export type RuleRole = 'failregex' | 'ignoreregex' | 'prefregex';
@@ -96,26 +97,7 @@ export function compileRule(line: RegexLine, role: RuleRole, option: (name: stri
 export function splitAtAddress(source: string, flags: string, group: string): AddressSplit | null {
   const open = `(?<${group}>`;
   const start = source.indexOf(open);
-  if (start < 0) return null;
-  let depth = 0;
-  let inClass = false;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') {
-      if (i === start && depth !== 0) return null;
-      depth++;
-    } else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) return null;
-  }
+  if (start < 0 || opensNested(source, start) || hasTopLevelBar(source)) return null;
   const left = source.slice(0, start);
   const cue = trailingLiteral(left);
   if (cue === '') return null;

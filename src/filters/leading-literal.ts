@@ -7,6 +7,8 @@
 // escaped punctuation up to the first construct of any other kind; a character a quantifier
 // follows is left out. Anything else gives '' (no test), never a wrong one.
 
+import { hasTopLevelBar } from './regex-source.js';
+
 /** Characters that end the literal run when not escaped. */
 const SPECIAL = new Set(['.', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|', '^', '$', '\\']);
 /** Quantifiers that make the character before them optional or repeated. */
@@ -36,26 +38,4 @@ export function leadingLiteral(source: string, flags: string): string {
     i += width;
   }
   return out;
-}
-
-/** A `|` outside every group and class: `^a|b` is anchored on one side only. */
-function hasTopLevelBar(source: string): boolean {
-  let depth = 0;
-  let inClass = false;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) return true;
-  }
-  return false;
 }
