@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/cluster-schema.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../core/backoff.js';
+import { GuardedConnector } from './redis-connector.js';
 import type { BusState, ClusterBus, PublishItem, RawStreamEntry, Snapshot } from './bus.js';
 
 export interface RedisBusOptions {
@@ -171,6 +172,7 @@ function clientOptions(opts: RedisBusOptions, commandTimeout: number): RedisOpti
   const password = opts.password ?? t.password ?? undefined;
   const common: RedisOptions = {
     lazyConnect: true,
+    Connector: GuardedConnector,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 5_000,
