@@ -9,6 +9,7 @@ import { loadJailActions, type FirewallMaker } from './actions/jail-actions.js';
 import type { CommandRunner } from './exec/command-runner.js';
 import { ExecaRunner } from './exec/execa-runner.js';
 import { SpawnRunner } from './exec/spawn-runner.js';
+import { ThreadRunner } from './exec/thread-runner.js';
 import { CommandFirewall } from './firewall/command-firewall.js';
 import { BatchJoiner } from './firewall/batch-joiner.js';
 import { ConntrackPurger } from './firewall/conntrack.js';
@@ -118,8 +119,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   const metricsEndpoint = new MetricsEndpoint(metrics, log.child({ component: 'metrics' }));
   await metricsEndpoint.apply(s.metrics.listen);
   closeLast.push(metricsEndpoint, store, logTarget);
-  // commands on node:child_process; execa only for journalctl's stream, loaded when one starts (docs/flood.md)
-  const runner = new SpawnRunner();
+  // commands on node:child_process, started from a worker thread so that no spawn holds the main
+  // thread; execa only for journalctl's stream, loaded when one starts (docs/flood.md)
+  const runner = new ThreadRunner(new SpawnRunner(), log.child({ component: 'exec' }));
+  closeLast.push(runner);
   // who holds a live registration, for protectregistered: one book, fed by every jail (docs/registrations.md)
   const registrations = new RegistrationBook();
   // the host's own addresses: never banned by a subnet ban, a feed or another node
