@@ -10,6 +10,7 @@ import type { CommandRunner } from './exec/command-runner.js';
 import { ExecaRunner } from './exec/execa-runner.js';
 import { SpawnRunner } from './exec/spawn-runner.js';
 import { ThreadRunner } from './exec/thread-runner.js';
+import { BudgetPace, type TurnPace } from './core/slices.js';
 import { CommandFirewall } from './firewall/command-firewall.js';
 import { BatchJoiner } from './firewall/batch-joiner.js';
 import { ConntrackPurger } from './firewall/conntrack.js';
@@ -139,6 +140,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     firewalls: firewallMaker(runner, opts.dryRun),
     senders: notifySenders(runner),
     journal: journalRunner(new ExecaRunner()),
+    // a large read gives the event loop a turn every 10 ms of lines (docs/flood.md)
+    pace: new BudgetPace(LINE_BUDGET_MS, () => performance.now()),
   });
   const feeds = new FeedService({
     log: log.child({ component: 'feeds' }),
@@ -245,7 +248,11 @@ interface FactoryContext {
   readonly journal: JournalRunner;
   readonly registrations: RegistrationBook;
   readonly host: HostAddresses;
+  readonly pace: TurnPace;
 }
+
+/** How long the lines of one read may hold the event loop before it gets a turn (ms). */
+const LINE_BUDGET_MS = 10;
 
 /** Feeds and other nodes' bans are not a jail's: they use registeredttl's default (config/jail-schema.ts). */
 const SHARED_REGISTERED_TTL_MS = 3_600_000;
@@ -311,7 +318,7 @@ function jailFactory(ctx: FactoryContext): JailFactory {
 }
 
 function makeSources(cfg: JailConfig, sink: LineSink, ctx: FactoryContext, log: Logger, filter: LineFilter | null): SourcePort[] {
-  const deps = { store: ctx.store, clock: ctx.clock, log: log.child({ component: 'source' }), onLine: sink };
+  const deps = { store: ctx.store, clock: ctx.clock, log: log.child({ component: 'source' }), onLine: sink, pace: ctx.pace };
   if (cfg.backend === 'systemd') {
     // the jail's journalmatch, else its filter's [Init] one; none is VG_JOURNAL_MATCH (jail skipped)
     const matches = jailJournalMatch(cfg, ctx.configDir);

@@ -13,6 +13,7 @@
 // object, only counted. A line held across two reads is always decoded (rare; never screened out).
 
 import type { FileHandle } from 'node:fs/promises';
+import { turn, type TurnPace } from '../core/slices.js';
 
 const CHUNK = 64 * 1024;
 const NL = 0x0a;
@@ -91,9 +92,11 @@ export class FileLineReader {
   /**
    * Reads to end of file (or, given `until`, until that offset has been read: the size the caller
    * just saw, which saves the read that finds the end), calling onLine (which must not throw) for
-   * each complete line.
+   * each complete line. With a pace, the event loop gets a turn between two lines whenever the
+   * lines handled since the last turn have held it for the pace's budget: a read of 64 KB in which
+   * every line bans an address is far more work than the control socket may wait for.
    */
-  async drain(onLine: (text: string) => void, screen: LineScreen | null = null, until = Infinity): Promise<DrainResult> {
+  async drain(onLine: (text: string) => void, screen: LineScreen | null = null, until = Infinity, pace: TurnPace | null = null): Promise<DrainResult> {
     let lines = 0;
     let oversized = 0;
     let bytes = 0;
@@ -102,6 +105,7 @@ export class FileLineReader {
     try {
       while (this.readTo < until) {
         const { bytesRead } = await this.handle.read(buf, 0, CHUNK, this.readTo);
+        pace?.turned();
         if (bytesRead === 0) break;
         bytes += bytesRead;
         const chunk = buf.subarray(0, bytesRead);
@@ -130,6 +134,14 @@ export class FileLineReader {
           this.held = [];
           this.heldLen = 0;
           start = nl + 1;
+          if (pace?.due()) {
+            // the state is whole here (committed past this line, nothing held); the tail's reads
+            // are serialised, so nothing else reads this file meanwhile. The screen is begun again:
+            // another file of the filter may have used it during the turn.
+            await turn();
+            pace.turned();
+            screen?.begin(chunk);
+          }
         }
         if (start < bytesRead && !this.dropping) {
           const rest = chunk.subarray(start);

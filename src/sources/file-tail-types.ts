@@ -2,6 +2,7 @@
 // parked or draining file. Moved out of file-tail.ts as they were.
 
 import type { Clock } from '../core/clock.js';
+import type { TurnPace } from '../core/slices.js';
 import type { LogLine } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
@@ -35,6 +36,8 @@ export interface FileTailDeps {
    */
   readonly screen?: () => LineScreen | null;
   readonly onSkip?: (source: string, lines: number) => void;
+  /** When a long read lets the event loop turn between lines (one pace for the whole daemon). */
+  readonly pace?: TurnPace;
 }
 
 export type TailState = 'waiting' | 'reading' | 'error';

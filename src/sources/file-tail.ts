@@ -332,7 +332,7 @@ export class FileTail {
 
   private async read(reader: FileLineReader, until?: number): Promise<number> {
     try {
-      const r = await reader.drain((text) => this.emit(text), this.screen, until);
+      const r = await reader.drain((text) => this.emit(text), this.screen, until, this.deps.pace ?? null);
       this.stats.lines += r.lines;
       if (r.skipped > 0) this.deps.onSkip!(this.path, r.skipped);
       if (r.oversized) {
