@@ -303,7 +303,7 @@ export class ActionInstance {
         // a broken structure is a failed check command (actioncheck exits non-zero)
         this.metrics.firewallCommand(this.action, 'check', p.intact);
         if (!p.intact) await this.repair(now);
-        else if (p.listed !== null) this.audit(now, p.listed, p.touched);
+        else if (p.listed !== null) await this.audit(now, p.listed, p.touched);
       }
     }
     await this.flush(now);
@@ -354,14 +354,14 @@ export class ActionInstance {
     }
   }
 
-  private audit(now: number, result: Set<string> | { readonly error: unknown }, touched: ReadonlySet<string>): void {
+  private async audit(now: number, result: Set<string> | { readonly error: unknown }, touched: ReadonlySet<string>): Promise<void> {
     const ok = result instanceof Set;
     this.metrics.firewallCommand(this.action, 'check', ok);
     if (!ok) {
       this.log.warn({ event: 'firewall-list-failed', action: this.id, ...fieldsOf(result.error) });
       return;
     }
-    const { lost, unknown } = compareListing(
+    const { lost, unknown } = await compareListing(
       { inKernel: this.inKernel, pendingBan: this.pendingBan, pendingUnban: this.pendingUnban, backlog: this.backlog },
       result,
       touched,

@@ -164,14 +164,14 @@ export class CommandFirewall implements Firewall {
           text += r.stdout + '\n';
         }
       } else for (const argv of p.list) text += (await this.must(argv)).stdout + '\n';
-      for (const ip of matchAll(text, p.listBan, f)) out.add(ip);
+      for (const ip of await matchAll(text, p.listBan, f)) out.add(ip);
       if (!p.listBanDrop) continue;
       let dropText = text;
       if (p.listDrop !== p.list && !p.tableBans) {
         dropText = '';
         for (const argv of p.listDrop) dropText += (await this.must(argv)).stdout + '\n';
       }
-      for (const ip of matchAll(dropText, p.listBanDrop, f)) if (out.has(ip)) out.dropped.add(ip);
+      for (const ip of await matchAll(dropText, p.listBanDrop, f)) if (out.has(ip)) out.dropped.add(ip);
     }
     return out;
   }
@@ -315,10 +315,12 @@ export class CommandFirewall implements Firewall {
 
 const NONE: ReadonlySet<string> = new Set();
 
-/** The addresses (or ranges) of family `f` a listing pattern finds, canonical. */
-function matchAll(text: string, pattern: RegExp, f: Family): string[] {
+/** The addresses (or ranges) of family `f` a listing pattern finds, canonical; a turn every SLICE. */
+async function matchAll(text: string, pattern: RegExp, f: Family): Promise<string[]> {
   const out: string[] = [];
+  let n = 0;
   for (const m of text.matchAll(new RegExp(pattern.source, 'gm'))) {
+    if (++n % SLICE === 0) await turn();
     // an address, or a range (banranges = yes); a full-length prefix (-s 192.0.2.1/32) is the address
     const ip = parseCidr(m.groups?.['ip'] ?? '');
     if (ip !== null && familyOf(ip.text) === f) out.push(ip.text);
