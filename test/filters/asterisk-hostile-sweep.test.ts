@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { packageRoot } from '../../src/core/paths.js';
 import { loadFilter } from '../../src/filters/load-filter.js';
-import { termStrip } from '../../src/filters/line-filter.js';
+import { termStrip } from '../../src/filters/asterisk-line-text.js';
 
 const REAL = '203.0.113.5';
 const D = '[2026-03-01 10:15:30]';
