@@ -14,7 +14,6 @@
 //   never completes.
 
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import type ManagerFactory from 'asterisk-manager';
@@ -22,6 +21,9 @@ import type { Manager as ManagerInstance, ManagerMessage } from 'asterisk-manage
 import { VoipguardError, type ErrorCode } from '../core/errors.js';
 import type { Timers, TimerHandle } from '../core/timers.js';
 import { shapeEvent, type AmiBlock, type ShapedEvent } from './ami-event-shape.js';
+import { AmiActions, printable, type AmiReply } from './ami-actions.js';
+
+export type { AmiReply } from './ami-actions.js';
 
 export interface AmiSessionOptions {
   readonly host: string;
@@ -49,18 +51,10 @@ export interface AmiSessionHandlers {
   closed(reason: VoipguardError | null): void;
 }
 
-/** A reply to action(): the reply block, and for a list action (`EventList: start`) its items. */
-export interface AmiReply {
-  readonly reply: ManagerMessage;
-  readonly items: readonly ManagerMessage[];
-}
-
 /** No Asterisk writes a line this long (a SIP packet is at most 64 KiB): the peer is not Asterisk. */
 export const MAX_UNTERMINATED = 1 << 20;
 
 const BANNER = 'Asterisk Call Manager';
-const MAX_PENDING = 8;
-const MAX_LIST_ITEMS = 10_000;
 const MAX_HELD_BLOCKS = 16;
 const SECURITY_EVENTS = new Set([
   'failedacl',
@@ -79,14 +73,6 @@ const SECURITY_EVENTS = new Set([
   'challengesent',
   'invalidtransport',
 ]);
-
-interface Pending {
-  readonly resolve: (r: AmiReply) => void;
-  readonly reject: (e: VoipguardError) => void;
-  readonly timer: TimerHandle;
-  items: ManagerMessage[] | null; // set while a list action's items arrive
-  reply: ManagerMessage | null;
-}
 
 let managerFactory: typeof ManagerFactory | null = null;
 
@@ -120,7 +106,7 @@ function open(mgr: ManagerInstance, host: string, port: number, watch: (s: Socke
 export class AmiSession {
   private readonly mgr: ManagerInstance;
   private readonly socket: Socket;
-  private readonly pending = new Map<string, Pending>();
+  private readonly actions: AmiActions;
   /** The package's own rawevent listener(s), taken off after the login (dropDispatcher()). */
   private dispatcher: Array<(...args: unknown[]) => void> = [];
   private phase: 'connecting' | 'banner' | 'login' | 'subscribe' | 'ready' | 'closed' = 'connecting';
@@ -144,6 +130,7 @@ export class AmiSession {
     }
     // port undefined: the factory neither connects nor logs in by itself
     this.mgr = loadManager()(undefined, opts.host, opts.username, opts.secret, false);
+    this.actions = new AmiActions(this.mgr, timers, (code, message) => this.close(code, message));
     // our listener first: the package's own rawevent listener rewrites a repeated `event` key in place
     const pkg = this.mgr.listeners('rawevent');
     for (const l of pkg) this.mgr.removeListener('rawevent', l);
@@ -231,15 +218,13 @@ export class AmiSession {
         if (b.response.toLowerCase() === 'error') this.refused(b);
         return;
       }
-      const p = typeof b.actionid === 'string' ? this.pending.get(b.actionid) : undefined;
-      if (p !== undefined) {
+      if (this.actions.awaits(b.actionid)) {
         this.release();
-        return this.answer(b.actionid as string, p, b);
+        return this.actions.answer(b);
       }
     }
     // a list action's item (e.g. ContactList): its ActionID is ours, which no attacker can guess
-    const listed = isEvent && typeof b.actionid === 'string' ? this.pending.get(b.actionid) : undefined;
-    if (listed?.items) return this.listItem(b.actionid as string, listed, b);
+    if (isEvent && this.actions.listing(b.actionid)) return this.actions.listItem(b);
     // an event Asterisk wrote starts with Event: then Privilege:; anything else right after a
     // security event that lacked its address is the rest of that event, cut by a planted blank line
     if (this.held !== null && (!isEvent || !Object.hasOwn(b, 'privilege'))) {
@@ -269,31 +254,6 @@ export class AmiSession {
     this.on.event(shapeEvent(h.blocks));
   }
 
-  private answer(id: string, p: Pending, b: ManagerMessage): void {
-    if (typeof b.eventlist === 'string' && b.eventlist.toLowerCase() === 'start' && String(b.response).toLowerCase() === 'success') {
-      p.items = [];
-      p.reply = b;
-      return;
-    }
-    this.pending.delete(id);
-    this.forget(id);
-    this.timers.clearTimeout(p.timer);
-    p.resolve({ reply: b, items: [] });
-  }
-
-  private listItem(id: string, p: Pending, b: ManagerMessage): void {
-    const items = p.items!;
-    if (typeof b.eventlist === 'string' && b.eventlist.toLowerCase() === 'complete') {
-      this.pending.delete(id);
-      this.forget(id);
-      this.timers.clearTimeout(p.timer);
-      p.resolve({ reply: p.reply ?? b, items });
-      return;
-    }
-    if (items.length >= MAX_LIST_ITEMS) return this.close('VG_AMI_PROTOCOL', `an AMI list longer than ${MAX_LIST_ITEMS} items`);
-    items.push(b);
-  }
-
   private refused(reply: ManagerMessage): void {
     const msg = typeof reply.message === 'string' ? printable(reply.message) : 'no message';
     this.close('VG_AMI_AUTH', `Asterisk refused the login of "${printable(this.opts.username)}": ${msg}`);
@@ -311,11 +271,6 @@ export class AmiSession {
   private dropDispatcher(): void {
     for (const l of this.dispatcher) this.mgr.removeListener('rawevent', l);
     this.dispatcher = [];
-  }
-
-  /** The package's one-shot reply listener for our ActionID `id` (a no-op callback): gone with the reply. */
-  private forget(id: string): void {
-    this.mgr.removeAllListeners(id);
   }
 
   private subscribe(): void {
@@ -362,24 +317,7 @@ export class AmiSession {
     reject: (e: VoipguardError) => void = () => undefined,
   ): void {
     if (this.phase === 'closed') return reject(new VoipguardError('VG_AMI_CONNECT', 'the AMI session is closed'));
-    if (this.pending.size >= MAX_PENDING) return this.close('VG_AMI_TIMEOUT', `${MAX_PENDING} AMI actions without an answer`);
-    const action: Record<string, string> = {};
-    for (const [k, v] of Object.entries(fields)) {
-      // the package writes keys and values as given: a CR/LF would inject headers
-      if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(k) || /[\r\n]/.test(v)) {
-        return reject(new VoipguardError('VG_AMI_PROTOCOL', `AMI action field "${printable(k).slice(0, 40)}" is not a header line`));
-      }
-      if (k.toLowerCase() !== 'actionid') action[k] = v;
-    }
-    const id = `vg-${randomBytes(12).toString('hex')}`;
-    action.actionid = id;
-    const timer = this.timers.setTimeout(() => {
-      this.pending.delete(id);
-      this.forget(id);
-      this.close('VG_AMI_TIMEOUT', `no answer to ${what} within ${timeoutMs} ms`);
-    }, timeoutMs);
-    this.pending.set(id, { resolve, reject, timer, items: null, reply: null });
-    this.mgr.action(action); // its own callback is a no-op: the reply comes through onBlock
+    this.actions.send(fields, timeoutMs, what, resolve, reject);
   }
 
   private close(code: ErrorCode, message: string): void {
@@ -392,11 +330,7 @@ export class AmiSession {
     this.phase = 'closed';
     this.clearTimer();
     const gone = reason ?? new VoipguardError('VG_AMI_CONNECT', 'the AMI session was stopped');
-    for (const p of this.pending.values()) {
-      this.timers.clearTimeout(p.timer);
-      p.reject(gone);
-    }
-    this.pending.clear();
+    this.actions.rejectAll(gone);
     // destroy, not the package's disconnect(): end() would wait on a half-open peer forever
     this.socket?.destroy();
     this.mgr.removeAllListeners();
@@ -408,9 +342,4 @@ export class AmiSession {
     if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
   }
-}
-
-/** Peer text going into a log line or error: control characters out, length capped. */
-export function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 200);
 }
