@@ -14,7 +14,7 @@
 // (bench/jail.bench.ts measures it).
 //
 // Changes for the store (the addresses whose window changed since the last takeChanges()) are a
-// flag on the record and one list, in the order they first changed: no Set operation per failure.
+// place in one list kept on the record, in the order they first changed: no Set operation per failure.
 // A changed record that is evicted, deleted or pruned before it is taken leaves its address in the
 // list, reported with no times (the store drops it), as any untracked address is.
 
@@ -26,10 +26,9 @@ class Window {
   /** Neighbours in least-recently-seen order (prev: seen earlier). */
   prev: Window | null = null;
   next: Window | null = null;
-  /** Listed in FailureWindows.changes (as this record) since the last takeChanges(). */
-  changed = false;
-  /** Its index there, to leave the address in its place when the record goes. */
-  at = 0;
+  /** Its index in FailureWindows.changes while listed there (changed since the last takeChanges()), else -1:
+   *  the record's place, which its address takes when the record goes. */
+  at = -1;
 }
 
 /** Records kept for reuse after a delete (evictions reuse theirs at once). */
@@ -99,7 +98,7 @@ export class FailureWindows {
       this.unlink(w);
       this.link(w);
     }
-    if (changed && !w.changed) this.markRecord(w);
+    if (changed && w.at < 0) this.markRecord(w);
     const times = w.many ?? [w.one];
     // insert in order: events from two sources (log, AMI) may arrive slightly out of order
     let i = times.length;
@@ -128,7 +127,7 @@ export class FailureWindows {
   markChanged(ip: string): void {
     const w = this.map.get(ip);
     if (w === undefined) this.markAddress(ip);
-    else if (!w.changed) this.markRecord(w);
+    else if (w.at < 0) this.markRecord(w);
   }
 
   /** The windows changed since the last call, each once, in the order they first changed (what the store saves). */
@@ -139,7 +138,7 @@ export class FailureWindows {
     const out: WindowChange[] = [];
     if (!this.changesHaveAddresses) {
       for (const x of list as Window[]) {
-        x.changed = false;
+        x.at = -1;
         out.push({ ip: x.key, times: timesOf(x) });
       }
       return out;
@@ -149,7 +148,7 @@ export class FailureWindows {
     const seen = new Set<string>();
     for (const x of list) {
       const ip = typeof x === 'string' ? x : x.key;
-      if (typeof x !== 'string') x.changed = false;
+      if (typeof x !== 'string') x.at = -1;
       if (seen.has(ip)) continue;
       seen.add(ip);
       out.push({ ip, times: this.times(ip) });
@@ -204,7 +203,6 @@ export class FailureWindows {
   }
 
   private markRecord(w: Window): void {
-    w.changed = true;
     w.at = this.changes.length;
     this.changes.push(w);
   }
@@ -218,10 +216,10 @@ export class FailureWindows {
   private remove(w: Window): void {
     this.map.delete(w.key);
     this.unlink(w);
-    if (w.changed) {
+    if (w.at >= 0) {
       this.changes[w.at] = w.key;
       this.changesHaveAddresses = true;
-      w.changed = false;
+      w.at = -1;
     }
   }
 

@@ -140,7 +140,7 @@ export class Jail {
     }
     const t = Math.min(f.time, now); // a clock slightly ahead counts at now
     this.totalFailed++;
-    if (this.banned.has(ip)) return NO_DECISIONS; // still arriving while the firewall catches up
+    if (this.banned.size !== 0 && this.banned.has(ip)) return NO_DECISIONS; // still arriving while the firewall catches up (no lookup while none is banned)
     if (this.registered !== null && this.registered.protects(f, t, now)) return NO_DECISIONS;
     const prefix = this.subnets?.prefixOf(ip) ?? null;
     if (prefix !== null && this.banned.has(prefix)) return NO_DECISIONS; // its whole prefix is banned
