@@ -19,8 +19,9 @@ export interface GuardCaps extends AccountCaps {
   readonly alarms?: number;
 }
 
-/** AccountIDs that name no account: Asterisk's placeholder for an unknown user, and nothing. */
-const NO_ACCOUNT = new Set(['', '<unknown>']);
+/** AccountIDs that name no account: Asterisk's placeholder for an unknown user, and nothing (two
+ *  compares: a Set lookup would hash every account name, up to 128 characters, once more per failure). */
+const UNKNOWN_ACCOUNT = '<unknown>';
 const DEFAULT_SUSPECT = 3;
 const NO_ADDRESSES: readonly string[] = Object.freeze([]);
 const DEFAULT_MAX_ALARMS = 10_000;
@@ -73,7 +74,7 @@ export class AccountGuard {
       this.challenges.answer(f.ip, f.sessionId, t);
     }
     const account = f.account;
-    if (this.accounts === null || account === undefined || NO_ACCOUNT.has(account)) return NO_ADDRESSES;
+    if (this.accounts === null || account === undefined || account.length === 0 || account === UNKNOWN_ACCOUNT) return NO_ADDRESSES;
     const r = this.accounts.add(account, f.ip, t);
     if (r.started !== null) {
       this.notice({

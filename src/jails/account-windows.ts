@@ -11,7 +11,10 @@
 // key, and never leaves this file except for the jail's status and log facts (never a metric label).
 // Memory is bounded three ways: tracked accounts (least recently failed evicted first), addresses
 // per account, and (account, address) pairs in all (past it, the least recently failed account
-// goes). Per failure: a few Map operations and arrays no longer than retry and minFailures.
+// goes). The least-recently-failed order lives in the entries (a doubly linked list, oldest at the
+// head), so a failure against a tracked account is one Map lookup, and one against a new account a
+// lookup, a set and (at the cap) the delete of the evicted one; plus arrays no longer than retry
+// and minFailures.
 
 export const ACCOUNT_NAME_MAX = 128;
 export const DEFAULT_MAX_ACCOUNTS = 50_000;
@@ -77,6 +80,9 @@ class Entry {
   banned = 0;
   /** Listed in AccountWindows.hot. */
   inHot = false;
+  /** Neighbours in least-recently-failed order (prev: failed earlier). */
+  prev: Entry | null = null;
+  next: Entry | null = null;
 
   reset(name: string, t: number, ip: string): this {
     this.name = name;
@@ -143,6 +149,9 @@ const SPARE_MAX = 1024;
 
 export class AccountWindows {
   private readonly map = new Map<string, Entry>();
+  /** Least recently failed first. */
+  private head: Entry | null = null;
+  private tail: Entry | null = null;
   /** Accounts under attack (a subset of map), for status and the tick. */
   private readonly hot = new Map<string, Entry>();
   private readonly spare: Entry[] = [];
@@ -192,12 +201,16 @@ export class AccountWindows {
       const reused = this.map.size >= this.maxAccounts ? this.evictOldest() : this.spare.pop();
       e = (reused ?? new Entry()).reset(name, t, ip);
       this.pairs++;
+      this.map.set(name, e);
+      this.link(e);
     } else {
-      this.map.delete(name); // re-inserted below: least recently failed first
+      if (e !== this.tail) {
+        this.unlink(e); // now the most recently failed
+        this.link(e);
+      }
       e.times = push(e.times, t, retry, findtime);
       mine = this.addAddress(e, ip, t, minFailures, findtime);
     }
-    this.map.set(name, e);
     while (this.pairs > this.maxPairs && this.map.size > 1) this.evictOldest();
 
     const wasHot = e.hotUntil >= t;
@@ -250,8 +263,8 @@ export class AccountWindows {
   counts(now: number): { account: string; failures: number; addresses: number; underAttack: boolean }[] {
     const lower = now - this.limits.findtime;
     const out: { account: string; failures: number; addresses: number; underAttack: boolean }[] = [];
-    for (const [account, e] of this.map) {
-      out.push({ account, failures: countSince(e.times, lower), addresses: e.addressCount + e.banned, underAttack: e.hotUntil >= now });
+    for (let e = this.head; e !== null; e = e.next) {
+      out.push({ account: e.name, failures: countSince(e.times, lower), addresses: e.addressCount + e.banned, underAttack: e.hotUntil >= now });
     }
     return out;
   }
@@ -262,12 +275,10 @@ export class AccountWindows {
       if (e.hotUntil >= now) continue;
       if (e.inHot) this.hot.delete(name); // most dropped accounts were never attacked: no lookup
       e.inHot = false;
-      e.inHot = false;
     }
     const lower = now - this.limits.findtime;
-    for (const [name, e] of this.map) {
-      if (e.newest >= lower || e.hotUntil >= now) break;
-      this.drop(name, e);
+    for (let e = this.head; e !== null && e.newest < lower && e.hotUntil < now; e = this.head) {
+      this.drop(e);
       if (this.spare.length < SPARE_MAX) this.spare.push(e);
     }
   }
@@ -304,28 +315,39 @@ export class AccountWindows {
     return count(next);
   }
 
-  // a live iterator, as in failure-windows.ts: a fresh one per eviction would rescan the deleted
-  // slots at the front of the map's table each time (quadratic under a spray of new names)
-  private evictIter: IterableIterator<Entry> | null = null;
-
   /** Drops the least recently failed account; returns its entry for the caller to reuse. */
   private evictOldest(): Entry | undefined {
-    let next = this.evictIter?.next();
-    if (next === undefined || next.done === true) {
-      this.evictIter = this.map.values();
-      next = this.evictIter.next();
-    }
-    if (next.done === true) return undefined;
-    this.drop(next.value.name, next.value);
+    const e = this.head;
+    if (e === null) return undefined;
+    this.drop(e);
     this.evictedCount++;
-    return next.value;
+    return e;
   }
 
-  private drop(name: string, e: Entry): void {
-    this.map.delete(name);
-    if (e.inHot) this.hot.delete(name); // most dropped accounts were never attacked: no lookup
+  private drop(e: Entry): void {
+    this.map.delete(e.name);
+    this.unlink(e);
+    if (e.inHot) this.hot.delete(e.name); // most dropped accounts were never attacked: no lookup
     e.inHot = false;
     this.pairs -= e.addressCount;
+  }
+
+  /** Appends e as the most recently failed. */
+  private link(e: Entry): void {
+    e.prev = this.tail;
+    e.next = null;
+    if (this.tail === null) this.head = e;
+    else this.tail.next = e;
+    this.tail = e;
+  }
+
+  private unlink(e: Entry): void {
+    if (e.prev === null) this.head = e.next;
+    else e.prev.next = e.next;
+    if (e.next === null) this.tail = e.prev;
+    else e.next.prev = e.prev;
+    e.prev = null;
+    e.next = null;
   }
 }
 

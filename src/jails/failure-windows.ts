@@ -4,29 +4,52 @@
 // exactly findtime old), never on failures spread wider: each address keeps the times of its newest
 // failures (at most maxretry of them, sorted), not fail2ban's first/last/count.
 //
-// Memory: one Map entry per tracked address, in least-recently-seen order (a hit is delete + set,
-// which moves it to the end); past `cap` entries the oldest is evicted. Each entry is a small
-// record holding its first time as a double field and, only once the address has failed twice, an
-// array of times. Records are reused: the one evicted (or deleted) takes the next new address, so a
-// botnet spray allocates nothing per failure in the steady state (a bare number as a Map value
-// would be a fresh heap number each time, and each record a short-lived old-space object: the
-// garbage collector's work was a third of the spray's time). About 100 bytes per tracked address
-// in all, key string included (bench/jail.bench.ts measures it).
+// Memory: one Map entry per tracked address; past `cap` entries the least recently seen is evicted.
+// The order lives in the records themselves (a doubly linked list, least recently seen at the head):
+// a failure of a tracked address is one Map lookup and a few pointer moves, not the delete + set a
+// Map's insertion order would need to move it to the end. Each record holds its first time as a
+// double field and, only once the address has failed twice, an array of times. Records are reused:
+// the one evicted (or deleted) takes the next new address, so a botnet spray allocates nothing per
+// failure in the steady state. About 100 bytes per tracked address in all, key string included
+// (bench/jail.bench.ts measures it).
+//
+// Changes for the store (the addresses whose window changed since the last takeChanges()) are a
+// place in one list kept on the record, in the order they first changed: no Set operation per failure.
+// A changed record that is evicted, deleted or pruned before it is taken leaves its address in the
+// list, reported with no times (the store drops it), as any untracked address is.
 
 /** One tracked address: its failure times (oldest first), `one` while there is only one. */
 class Window {
   key = '';
   one = 0;
   many: number[] | null = null;
+  /** Neighbours in least-recently-seen order (prev: seen earlier). */
+  prev: Window | null = null;
+  next: Window | null = null;
+  /** Its index in FailureWindows.changes while listed there (changed since the last takeChanges()), else -1:
+   *  the record's place, which its address takes when the record goes. */
+  at = -1;
 }
 
 /** Records kept for reuse after a delete (evictions reuse theirs at once). */
 const SPARE_MAX = 1024;
 
+/** A window changed since the last takeChanges() (no times: no longer tracked). */
+export interface WindowChange {
+  readonly ip: string;
+  readonly times: number[];
+}
+
 export class FailureWindows {
   private readonly map = new Map<string, Window>();
+  /** Least recently seen first. */
+  private head: Window | null = null;
+  private tail: Window | null = null;
   private readonly spare: Window[] = [];
   private evictedCount = 0;
+  /** Changed since the last takeChanges(), in the order of their first change: a tracked record, or the address of one that went. */
+  private changes: (Window | string)[] = [];
+  private changesHaveAddresses = false;
 
   constructor(
     private maxretry: number,
@@ -53,25 +76,35 @@ export class FailureWindows {
   /**
    * Records a failure of `ip` at event time `t`. Returns the failures of ip now inside the window
    * ending at its newest failure; when that reaches maxretry the caller bans and calls delete().
+   * `changed` (default): report ip at the next takeChanges(); restoring from the store does not.
    */
-  add(ip: string, t: number): number {
+  add(ip: string, t: number, changed = true): number {
     const w = this.map.get(ip);
     if (w === undefined) {
-      if (this.maxretry <= 1) return 1;
+      if (this.maxretry <= 1) {
+        if (changed) this.markAddress(ip);
+        return 1;
+      }
       const fresh = this.map.size >= this.cap ? this.evictOldest() : (this.spare.pop() ?? new Window());
       fresh.key = ip;
       fresh.one = t;
       fresh.many = null;
       this.map.set(ip, fresh);
+      this.link(fresh);
+      if (changed) this.markRecord(fresh);
       return 1;
     }
-    this.map.delete(ip);
-    this.map.set(ip, w);
+    if (w !== this.tail) {
+      this.unlink(w);
+      this.link(w);
+    }
+    if (changed && w.at < 0) this.markRecord(w);
     const times = w.many ?? [w.one];
     // insert in order: events from two sources (log, AMI) may arrive slightly out of order
     let i = times.length;
     while (i > 0 && times[i - 1]! > t) i--;
-    times.splice(i, 0, t);
+    if (i === times.length) times.push(t);
+    else times.splice(i, 0, t);
     const lower = times[times.length - 1]! - this.findtime;
     let drop = 0;
     while (drop < times.length && (times[drop]! < lower || times.length - drop > this.maxretry)) drop++;
@@ -86,14 +119,47 @@ export class FailureWindows {
   delete(ip: string): void {
     const w = this.map.get(ip);
     if (w === undefined) return;
-    this.map.delete(ip);
+    this.remove(w);
     this.release(w);
+  }
+
+  /** Reports ip at the next takeChanges() (a ban ended its window, a stored row was dropped). */
+  markChanged(ip: string): void {
+    const w = this.map.get(ip);
+    if (w === undefined) this.markAddress(ip);
+    else if (w.at < 0) this.markRecord(w);
+  }
+
+  /** The windows changed since the last call, each once, in the order they first changed (what the store saves). */
+  takeChanges(): WindowChange[] {
+    const list = this.changes;
+    if (list.length === 0) return [];
+    this.changes = [];
+    const out: WindowChange[] = [];
+    if (!this.changesHaveAddresses) {
+      for (const x of list as Window[]) {
+        x.at = -1;
+        out.push({ ip: x.key, times: timesOf(x) });
+      }
+      return out;
+    }
+    // an address may be listed more than once (changed, evicted, back again): its first place counts
+    this.changesHaveAddresses = false;
+    const seen = new Set<string>();
+    for (const x of list) {
+      const ip = typeof x === 'string' ? x : x.key;
+      if (typeof x !== 'string') x.at = -1;
+      if (seen.has(ip)) continue;
+      seen.add(ip);
+      out.push({ ip, times: this.times(ip) });
+    }
+    return out;
   }
 
   /** The failure times of ip, oldest first (empty when untracked): what the store keeps. */
   times(ip: string): number[] {
     const w = this.map.get(ip);
-    return w === undefined ? [] : w.many === null ? [w.one] : w.many.slice();
+    return w === undefined ? [] : timesOf(w);
   }
 
   /** Failures of ip inside its window (0 when untracked). */
@@ -120,9 +186,8 @@ export class FailureWindows {
   prune(now: number): number {
     const lower = now - this.findtime;
     let n = 0;
-    for (const w of this.map.values()) {
-      if (newest(w) >= lower) break;
-      this.map.delete(w.key);
+    for (let w = this.head; w !== null && newest(w) < lower; w = this.head) {
+      this.remove(w);
       this.release(w);
       n++;
     }
@@ -133,8 +198,29 @@ export class FailureWindows {
   currentlyFailed(now: number): number {
     const lower = now - this.findtime;
     let n = 0;
-    for (const w of this.map.values()) if (newest(w) >= lower) n++;
+    for (let w = this.head; w !== null; w = w.next) if (newest(w) >= lower) n++;
     return n;
+  }
+
+  private markRecord(w: Window): void {
+    w.at = this.changes.length;
+    this.changes.push(w);
+  }
+
+  private markAddress(ip: string): void {
+    this.changes.push(ip);
+    this.changesHaveAddresses = true;
+  }
+
+  /** Out of the map and the order; a changed record leaves its address in its place in the changes. */
+  private remove(w: Window): void {
+    this.map.delete(w.key);
+    this.unlink(w);
+    if (w.at >= 0) {
+      this.changes[w.at] = w.key;
+      this.changesHaveAddresses = true;
+      w.at = -1;
+    }
   }
 
   private release(w: Window): void {
@@ -143,28 +229,39 @@ export class FailureWindows {
     if (this.spare.length < SPARE_MAX) this.spare.push(w);
   }
 
-  // One live iterator walks the map from its oldest entry on. A fresh map.values().next() per
-  // eviction would rescan every deleted slot at the front of V8's ordered table (quadratic: 15,000
-  // failures/s at the default cap); a live iterator resumes where it stopped, sees entries moved to
-  // the end by delete + set again later (their new place in the order), and never visits deleted ones.
-  private evictIter: IterableIterator<Window> | null = null;
-
   /** Drops the least recently seen address; returns its record for the caller to reuse. */
   private evictOldest(): Window {
-    let next = this.evictIter?.next();
-    if (next === undefined || next.done === true) {
-      this.evictIter = this.map.values();
-      next = this.evictIter.next();
-    }
-    if (next.done === true) return new Window(); // cap ≥ 1 and the map is full: not reached
-    const w = next.value;
-    this.map.delete(w.key);
+    const w = this.head;
+    if (w === null) return new Window(); // cap ≥ 1 and the map is full: not reached
+    this.remove(w);
     this.evictedCount++;
     w.many = null;
     return w;
+  }
+
+  /** Appends w as the most recently seen. */
+  private link(w: Window): void {
+    w.prev = this.tail;
+    w.next = null;
+    if (this.tail === null) this.head = w;
+    else this.tail.next = w;
+    this.tail = w;
+  }
+
+  private unlink(w: Window): void {
+    if (w.prev === null) this.head = w.next;
+    else w.prev.next = w.next;
+    if (w.next === null) this.tail = w.prev;
+    else w.next.prev = w.prev;
+    w.prev = null;
+    w.next = null;
   }
 }
 
 function newest(w: Window): number {
   return w.many === null ? w.one : w.many[w.many.length - 1]!;
+}
+
+function timesOf(w: Window): number[] {
+  return w.many === null ? [w.one] : w.many.slice();
 }

@@ -87,8 +87,6 @@ export class Jail {
   /** protectregistered (registered-guard.ts); null when off. */
   private readonly registered: RegisteredGuard | null;
   private readonly subnets: SubnetBans | null;
-  /** Addresses whose window changed since the last takeWindowChanges() (the runtime saves them). */
-  private readonly changedWindows = new Set<string>();
   /** Per-account counting, unanswered challenges, the compromise alarm (account-guard.ts). */
   private readonly guard: AccountGuard;
 
@@ -142,12 +140,11 @@ export class Jail {
     }
     const t = Math.min(f.time, now); // a clock slightly ahead counts at now
     this.totalFailed++;
-    if (this.banned.has(ip)) return NO_DECISIONS; // still arriving while the firewall catches up
+    if (this.banned.size !== 0 && this.banned.has(ip)) return NO_DECISIONS; // still arriving while the firewall catches up (no lookup while none is banned)
     if (this.registered !== null && this.registered.protects(f, t, now)) return NO_DECISIONS;
     const prefix = this.subnets?.prefixOf(ip) ?? null;
     if (prefix !== null && this.banned.has(prefix)) return NO_DECISIONS; // its whole prefix is banned
-    const count = this.windows.add(ip, t);
-    this.changedWindows.add(ip);
+    const count = this.windows.add(ip, t); // also reported at the next takeWindowChanges()
     const more = this.guard.failure(f, t);
     if (count < this.cfg.maxretry && more.length === 0) return NO_DECISIONS;
     const out: Decision[] = [];
@@ -254,7 +251,7 @@ export class Jail {
     }
     if (this.banned.has(ip)) return [];
     this.windows.delete(ip);
-    this.changedWindows.add(ip);
+    this.windows.markChanged(ip);
     return [this.startBan(ip, now, opts.reason ?? 'manual', 0, opts.duration)];
   }
 
@@ -303,13 +300,13 @@ export class Jail {
       const ip = normalizeIp(r.ip);
       if (ip === null) continue;
       if (ip !== r.ip || this.banned.has(ip) || this.ignore.match(ip) !== null) {
-        this.changedWindows.add(r.ip);
+        this.windows.markChanged(r.ip);
         continue;
       }
       // a time in the future (clock stepped back) counts at now, as failure() would have counted it
       const times = r.times.filter((t) => t >= lower).map((t) => Math.min(t, now + this.maxSkew));
       if (times.length === 0) continue;
-      for (const t of times) this.windows.add(ip, t);
+      for (const t of times) this.windows.add(ip, t, false);
       if (this.windows.count(ip) > 0) n++;
     }
     return n;
@@ -321,11 +318,7 @@ export class Jail {
    * prunes those on its own (Store.pruneWindows with findtime and the tracked-address cap).
    */
   takeWindowChanges(): FailureWindowRow[] {
-    if (this.changedWindows.size === 0) return [];
-    const out: FailureWindowRow[] = [];
-    for (const ip of this.changedWindows) out.push({ ip, times: this.windows.times(ip) });
-    this.changedWindows.clear();
-    return out;
+    return this.windows.takeChanges();
   }
 
   /** The tracked-address cap (the store keeps no more windows than this). */
@@ -393,7 +386,7 @@ export class Jail {
   /** A ban decided by a rule beyond the address's own count: its window goes with it. */
   private banFor(ip: string, now: number, reason: BanReason, failures: number): BanDecision {
     this.windows.delete(ip);
-    this.changedWindows.add(ip);
+    this.windows.markChanged(ip);
     return this.startBan(ip, now, reason, failures, undefined);
   }
 

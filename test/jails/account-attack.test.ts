@@ -181,3 +181,31 @@ test('an evicted account, attacked or not, leaves nothing behind in the entry th
   // a third failure does, and bans the address with two
   assert.deepEqual(w.add('1003', '198.51.100.3', T0 + 8).ban, ['198.51.100.2']);
 });
+
+test('accounts are evicted in least-recently-failed order exactly, against a model, and counts() lists them in that order', () => {
+  const cap = 40;
+  const w = new AccountWindows({ retry: 1000, findtime: 10 * MIN, minFailures: 2 }, { accounts: cap });
+  const model: string[] = []; // least recently failed first
+  let seed = 11;
+  const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * n);
+  for (let i = 0; i < 20_000; i++) {
+    const name = `acct${rnd(100)}`;
+    const at = model.indexOf(name);
+    if (at >= 0) model.splice(at, 1);
+    else if (model.length >= cap) model.shift();
+    model.push(name);
+    w.add(name, addr(rnd(5)), T0 + i);
+  }
+  assert.equal(w.size, cap);
+  assert.deepEqual(
+    w.counts(T0 + 20_000).map((c) => c.account),
+    model,
+  );
+  // prune forgets from the least recently failed on, until a fresh one
+  w.prune(T0 + 10 * MIN + 20_000 - 1 - 5);
+  assert.ok(w.size > 0 && w.size < cap, String(w.size));
+  assert.deepEqual(
+    w.counts(T0 + 20_000).map((c) => c.account),
+    model.slice(-w.size),
+  );
+});

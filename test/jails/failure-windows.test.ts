@@ -111,3 +111,69 @@ test('a deleted or evicted address leaves nothing in the record the next address
   assert.equal(w.add('203.0.113.5', T0 + 10 * MIN + 6), 1);
   assert.equal(w.size, 2);
 });
+
+test('changed windows: each address once, in the order of its first change, against a Set model, through evictions, deletes and prunes', () => {
+  const cap = 8;
+  const w = new FailureWindows(4, 10 * MIN, cap);
+  const changed = new Set<string>(); // the model: what a Set of changed addresses would report
+  let seed = 7;
+  const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * n);
+  let t = T0;
+  for (let i = 0; i < 20_000; i++) {
+    const ip = `198.51.100.${rnd(20)}`;
+    const op = rnd(100);
+    t += rnd(3) * MIN;
+    if (op < 70) {
+      w.add(ip, t);
+      changed.add(ip);
+    } else if (op < 80) {
+      w.delete(ip); // a ban: the jail reports the address as well
+      w.markChanged(ip);
+      changed.add(ip);
+    } else if (op < 85) {
+      w.add(ip, t, false); // restored from the store: not a change
+    } else if (op < 90) {
+      w.prune(t);
+    } else {
+      const got = w.takeChanges();
+      assert.deepEqual(
+        got.map((r) => r.ip),
+        [...changed],
+        `take at step ${i}`,
+      );
+      for (const r of got) assert.deepEqual(r.times, w.times(r.ip), r.ip);
+      changed.clear();
+    }
+  }
+});
+
+test('a changed address evicted, deleted or pruned before the store takes it is reported with no times; one back again with its times, in its first place', () => {
+  const w = new FailureWindows(5, 10 * MIN, 2);
+  w.add('203.0.113.1', T0);
+  w.add('203.0.113.2', T0 + 1);
+  w.add('203.0.113.3', T0 + 2); // evicts .1
+  w.delete('203.0.113.2');
+  assert.deepEqual(w.takeChanges(), [
+    { ip: '203.0.113.1', times: [] },
+    { ip: '203.0.113.2', times: [] },
+    { ip: '203.0.113.3', times: [T0 + 2] },
+  ]);
+  assert.deepEqual(w.takeChanges(), []);
+  w.add('203.0.113.4', T0 + 3);
+  w.add('203.0.113.5', T0 + 4); // evicts .3 (not changed since the last take: not reported)
+  w.add('203.0.113.6', T0 + 5); // evicts .4
+  w.add('203.0.113.4', T0 + 6); // .4 again, evicting .5
+  assert.equal(w.prune(T0 + 10 * MIN + 6), 1); // .6 left the window
+  assert.deepEqual(w.takeChanges(), [
+    { ip: '203.0.113.4', times: [T0 + 6] },
+    { ip: '203.0.113.5', times: [] },
+    { ip: '203.0.113.6', times: [] },
+  ]);
+});
+
+test('maxretry 1: nothing is tracked, and the address is still reported as changed (no times)', () => {
+  const w = new FailureWindows(1, 10 * MIN, 100);
+  w.add('203.0.113.9', T0);
+  w.add('203.0.113.9', T0 + 1, false);
+  assert.deepEqual(w.takeChanges(), [{ ip: '203.0.113.9', times: [] }]);
+});
