@@ -36,6 +36,13 @@ type Db = Database.Database;
 export class SqliteStore implements Store, FeedStore {
   private closed = false;
   private readonly st: ReturnType<typeof prepare>;
+  /**
+   * Every address with a row in ban_history, read at the first banCount() and kept by addBan():
+   * an address outside it has no earlier ban, answered without a query (a flood of new attackers
+   * asked SQLite once per ban). A superset: a purge or a rolled-back ban leaves an address in it,
+   * which only costs the query again. This process is the database's only writer while it runs.
+   */
+  private historyIps: Set<string> | null = null;
 
   private constructor(
     private readonly db: Db,
@@ -85,6 +92,7 @@ export class SqliteStore implements Store, FeedStore {
   }
 
   addBan(ban: BanRecord, applied: boolean): void {
+    this.historyIps?.add(ban.ip);
     this.write(() => this.st.addBan({ ...rowOf(ban), applied: applied ? 1 : 0 }));
   }
 
@@ -110,6 +118,8 @@ export class SqliteStore implements Store, FeedStore {
   }
 
   banCount(ip: string, jail: string | null, since: number): number {
+    this.historyIps ??= new Set(this.st.historyIps.pluck().all() as string[]);
+    if (!this.historyIps.has(ip)) return 0;
     const row = (jail === null ? this.st.countAll.get(ip, since) : this.st.countJail.get(ip, since, jail)) as { n: number };
     return row.n;
   }
@@ -234,6 +244,7 @@ function prepare(db: Db) {
     jailBans: db.prepare(`SELECT ${cols} FROM bans WHERE jail = ? ORDER BY start, ip`),
     countAll: db.prepare('SELECT COUNT(*) AS n FROM ban_history WHERE ip = ? AND start >= ?'),
     countJail: db.prepare('SELECT COUNT(*) AS n FROM ban_history WHERE ip = ? AND start >= ? AND jail = ?'),
+    historyIps: db.prepare('SELECT DISTINCT ip FROM ban_history'),
     purge: db.prepare('DELETE FROM ban_history WHERE start < ?'),
     getPosition: db.prepare('SELECT path, inode, offset, first_line_hash FROM positions WHERE path = ?'),
     setPosition: db.prepare('INSERT OR REPLACE INTO positions (path, inode, offset, first_line_hash) VALUES (?, ?, ?, ?)'),
