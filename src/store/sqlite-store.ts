@@ -93,7 +93,7 @@ export class SqliteStore implements Store, FeedStore {
 
   addBan(ban: BanRecord, applied: boolean): void {
     this.historyIps?.add(ban.ip);
-    this.write(() => this.st.addBan({ ...rowOf(ban), applied: applied ? 1 : 0 }));
+    this.write(() => this.st.addBan(ban, applied ? 1 : 0));
   }
 
   setApplied(jail: string, ip: string, applied: boolean): void {
@@ -219,12 +219,9 @@ function atomic<A extends unknown[], R>(db: Db, fn: (...a: A) => R): (...a: A) =
 }
 
 function prepare(db: Db) {
-  const insertBan = db.prepare(
-    'INSERT OR REPLACE INTO bans (jail, ip, start, until, ban_count, reason, applied) VALUES (@jail, @ip, @start, @until, @ban_count, @reason, @applied)',
-  );
-  const insertHistory = db.prepare(
-    'INSERT INTO ban_history (jail, ip, start, until, ban_count, reason) VALUES (@jail, @ip, @start, @until, @ban_count, @reason)',
-  );
+  // positional parameters: a named one costs a lookup per name, and the row object a copy per ban
+  const insertBan = db.prepare('INSERT OR REPLACE INTO bans (jail, ip, start, until, ban_count, reason, applied) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertHistory = db.prepare('INSERT INTO ban_history (jail, ip, start, until, ban_count, reason) VALUES (?, ?, ?, ?, ?, ?)');
   const cols = 'jail, ip, start, until, ban_count, reason, applied';
   const putWindow = db.prepare('INSERT OR REPLACE INTO failure_windows (jail, ip, times, newest) VALUES (?, ?, ?, ?)');
   const dropWindow = db.prepare('DELETE FROM failure_windows WHERE jail = ? AND ip = ?');
@@ -233,10 +230,9 @@ function prepare(db: Db) {
     'DELETE FROM failure_windows WHERE jail = @jail AND ip IN (SELECT ip FROM failure_windows WHERE jail = @jail ORDER BY newest DESC, ip LIMIT -1 OFFSET @keep)',
   );
   return {
-    addBan: atomic(db, (row: Record<string, unknown>) => {
-      insertBan.run(row);
-      const { applied: _, ...hist } = row;
-      insertHistory.run(hist);
+    addBan: atomic(db, (b: BanRecord, applied: number) => {
+      insertBan.run(b.jail, b.ip, b.start, b.until, b.banCount, b.reason, applied);
+      insertHistory.run(b.jail, b.ip, b.start, b.until, b.banCount, b.reason);
     }),
     setApplied: db.prepare('UPDATE bans SET applied = ? WHERE jail = ? AND ip = ?'),
     removeBan: db.prepare('DELETE FROM bans WHERE jail = ? AND ip = ?'),
@@ -273,10 +269,6 @@ function parseTimes(text: string): number[] {
     /* a damaged row: treated as empty, overwritten at the next failure */
   }
   return [];
-}
-
-function rowOf(b: BanRecord): Record<string, unknown> {
-  return { jail: b.jail, ip: b.ip, start: b.start, until: b.until, ban_count: b.banCount, reason: b.reason };
 }
 
 function migrate(db: Db, path: string): void {
