@@ -51,6 +51,8 @@ export class ActionInstance {
   private generation = 0;
   /** The `touched` sets of the probes in flight (and not yet used by check()). */
   private readonly probing = new Set<Set<string>>();
+  /** The change apply() is sending now: a probe begun meanwhile may list the kernel before it lands. */
+  private sending: { readonly ban: readonly FirewallBan[]; readonly unban: readonly string[] } | null = null;
   private readonly auditPace = new AuditPace();
 
   private readonly backoff: BackoffOptions;
@@ -199,12 +201,15 @@ export class ActionInstance {
       for (const ip of unban) t.add(ip);
     }
     let result;
+    this.sending = { ban, unban };
     try {
       result = await this.firewall.apply({ ban, unban, ...(dropped.size ? { dropped } : {}) }, now);
     } catch (e) {
       this.metrics.firewallCommand(this.action, op, false);
       this.failed(e, now, 'apply', ban.length + unban.length);
       return;
+    } finally {
+      this.sending = null;
     }
     this.metrics.firewallCommand(this.action, op, result.failed.length === 0);
     for (const ip of result.done) {
@@ -265,6 +270,13 @@ export class ActionInstance {
     if (!this.started) return null;
     const generation = this.generation;
     const touched = new Set<string>();
+    // a change already on its way counts as sent during the probe: the listing may predate it
+    // (else its bans were taken for lost and sent twice, a second rule each: the 10,000 burst)
+    const sending = this.sending;
+    if (sending && sending.ban.length + sending.unban.length <= MAX_TOUCHED) {
+      for (const b of sending.ban) touched.add(b.ip);
+      for (const ip of sending.unban) touched.add(ip);
+    }
     this.probing.add(touched);
     let intact: boolean;
     try {

@@ -241,7 +241,7 @@ export class JailRuntime {
     const now = this.deps.clock.now();
     const decisions = this.parts.engine.signal(s, now);
     if (this.parts.engine.hasNotices) this.notices();
-    if (decisions.length) void this.decide(decisions, now);
+    if (decisions.length) void this.send(decisions);
   }
 
   private notices(): void {
@@ -260,14 +260,15 @@ export class JailRuntime {
     if (f.origin === 'ami') this.counters.amiSignals++;
     this.deps.metrics.signalSeen(this.name);
     if (!settled && this.parts.gate && !this.parts.gate.accept(f, now)) {
-      this.log.debug({ event: 'failure-merged', ip: f.ip, kind: f.kind, source: f.source, sessionId: f.sessionId });
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ event: 'failure-merged', ip: f.ip, kind: f.kind, source: f.source, sessionId: f.sessionId });
       return;
     }
     this.counters.attempts++;
     if (f.origin === 'ami') this.counters.amiAttempts++;
     this.deps.metrics.attemptCounted(this.name);
     this.deps.metrics.failure({ jail: this.name, source: f.source, kind: f.kind, ...(f.service ? { service: f.service } : {}) });
-    this.log.debug({ event: 'failure', ip: f.ip, kind: f.kind, source: f.source, at: f.time, account: f.account });
+    // the object is made only when it is written: a flood logs at info, 5 failures per ban
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ event: 'failure', ip: f.ip, kind: f.kind, source: f.source, at: f.time, account: f.account });
     const engine = this.parts.engine;
     const clamped = engine.clampedTotal;
     const decisions = engine.failure(f, now);
@@ -278,7 +279,7 @@ export class JailRuntime {
     }
     if (engine.hasNotices) this.notices();
     for (const d of decisions) if (d.type === 'ban') this.awaitingKernel.set(d.ip, f.time);
-    if (decisions.length) void this.decide(decisions, now);
+    if (decisions.length) void this.send(decisions);
     else this.writer.scheduleWindows();
   }
 
@@ -321,9 +322,17 @@ export class JailRuntime {
    * one transaction, and it never waits for the firewall.
    */
   async decide(decisions: readonly Decision[], _now: number): Promise<void> {
+    if (decisions.length === 0) this.writer.scheduleWindows();
+    else await this.send(decisions);
+  }
+
+  /**
+   * decide() for the line path, without an async frame of its own: a burst's failures made a
+   * promise per ban for nothing but to wait for the shared flush. Resolves with that flush.
+   */
+  private send(decisions: readonly Decision[]): Promise<void> {
     // a ban ends its address's window: the windows are saved in the bans' transaction (persist)
-    if (decisions.length) this.writer.toStore(decisions);
-    else this.writer.scheduleWindows();
+    this.writer.toStore(decisions);
     for (const d of decisions) {
       if (d.type === 'ban') {
         this.log.info({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
@@ -334,15 +343,13 @@ export class JailRuntime {
         this.deps.metrics.unban(this.name, d.reason);
       }
     }
-    if (!decisions.length) return;
     const sent = this.toFirewall(decisions);
     // the fleet hears the decisions once their kernel command has started (the path to the spawn
     // is microtasks; a macrotask runs after it), not after it ended: the other nodes' kernels no
     // longer wait for this node's commands to finish (docs/cluster.md, "Benchmark")
     const tap = this.deps.onDecided;
     if (tap) setImmediate(() => tap(decisions));
-    await sent;
-    this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
+    return sent;
   }
 
   /**
@@ -359,6 +366,8 @@ export class JailRuntime {
         this.batch = [];
         await this.parts.actions.apply(next, this.deps.clock.now());
         this.confirmKernel(this.deps.clock.now());
+        // once per flush, not once per decision waiting for it
+        this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
       }
       this.flushing = null;
     })();

@@ -39,6 +39,9 @@ export class JailStoreWriter {
 
   private readonly saveWindowsTask = (): void => {
     this.windowsScheduled = false;
+    // decisions of the same read are queued behind: their transaction saves the windows too (one
+    // commit for the read, not two); it runs in this same turn, before any position is saved
+    if (this.storeQueued) return;
     this.saveWindows();
   };
 

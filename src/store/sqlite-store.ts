@@ -36,6 +36,13 @@ type Db = Database.Database;
 export class SqliteStore implements Store, FeedStore {
   private closed = false;
   private readonly st: ReturnType<typeof prepare>;
+  /**
+   * Every address with a row in ban_history, read at the first banCount() and kept by addBan():
+   * an address outside it has no earlier ban, answered without a query (a flood of new attackers
+   * asked SQLite once per ban). A superset: a purge or a rolled-back ban leaves an address in it,
+   * which only costs the query again. This process is the database's only writer while it runs.
+   */
+  private historyIps: Set<string> | null = null;
 
   private constructor(
     private readonly db: Db,
@@ -85,7 +92,8 @@ export class SqliteStore implements Store, FeedStore {
   }
 
   addBan(ban: BanRecord, applied: boolean): void {
-    this.write(() => this.st.addBan({ ...rowOf(ban), applied: applied ? 1 : 0 }));
+    this.historyIps?.add(ban.ip);
+    this.write(() => this.st.addBan(ban, applied ? 1 : 0));
   }
 
   setApplied(jail: string, ip: string, applied: boolean): void {
@@ -110,6 +118,8 @@ export class SqliteStore implements Store, FeedStore {
   }
 
   banCount(ip: string, jail: string | null, since: number): number {
+    this.historyIps ??= new Set(this.st.historyIps.pluck().all() as string[]);
+    if (!this.historyIps.has(ip)) return 0;
     const row = (jail === null ? this.st.countAll.get(ip, since) : this.st.countJail.get(ip, since, jail)) as { n: number };
     return row.n;
   }
@@ -209,12 +219,9 @@ function atomic<A extends unknown[], R>(db: Db, fn: (...a: A) => R): (...a: A) =
 }
 
 function prepare(db: Db) {
-  const insertBan = db.prepare(
-    'INSERT OR REPLACE INTO bans (jail, ip, start, until, ban_count, reason, applied) VALUES (@jail, @ip, @start, @until, @ban_count, @reason, @applied)',
-  );
-  const insertHistory = db.prepare(
-    'INSERT INTO ban_history (jail, ip, start, until, ban_count, reason) VALUES (@jail, @ip, @start, @until, @ban_count, @reason)',
-  );
+  // positional parameters: a named one costs a lookup per name, and the row object a copy per ban
+  const insertBan = db.prepare('INSERT OR REPLACE INTO bans (jail, ip, start, until, ban_count, reason, applied) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertHistory = db.prepare('INSERT INTO ban_history (jail, ip, start, until, ban_count, reason) VALUES (?, ?, ?, ?, ?, ?)');
   const cols = 'jail, ip, start, until, ban_count, reason, applied';
   const putWindow = db.prepare('INSERT OR REPLACE INTO failure_windows (jail, ip, times, newest) VALUES (?, ?, ?, ?)');
   const dropWindow = db.prepare('DELETE FROM failure_windows WHERE jail = ? AND ip = ?');
@@ -223,10 +230,9 @@ function prepare(db: Db) {
     'DELETE FROM failure_windows WHERE jail = @jail AND ip IN (SELECT ip FROM failure_windows WHERE jail = @jail ORDER BY newest DESC, ip LIMIT -1 OFFSET @keep)',
   );
   return {
-    addBan: atomic(db, (row: Record<string, unknown>) => {
-      insertBan.run(row);
-      const { applied: _, ...hist } = row;
-      insertHistory.run(hist);
+    addBan: atomic(db, (b: BanRecord, applied: number) => {
+      insertBan.run(b.jail, b.ip, b.start, b.until, b.banCount, b.reason, applied);
+      insertHistory.run(b.jail, b.ip, b.start, b.until, b.banCount, b.reason);
     }),
     setApplied: db.prepare('UPDATE bans SET applied = ? WHERE jail = ? AND ip = ?'),
     removeBan: db.prepare('DELETE FROM bans WHERE jail = ? AND ip = ?'),
@@ -234,6 +240,7 @@ function prepare(db: Db) {
     jailBans: db.prepare(`SELECT ${cols} FROM bans WHERE jail = ? ORDER BY start, ip`),
     countAll: db.prepare('SELECT COUNT(*) AS n FROM ban_history WHERE ip = ? AND start >= ?'),
     countJail: db.prepare('SELECT COUNT(*) AS n FROM ban_history WHERE ip = ? AND start >= ? AND jail = ?'),
+    historyIps: db.prepare('SELECT DISTINCT ip FROM ban_history'),
     purge: db.prepare('DELETE FROM ban_history WHERE start < ?'),
     getPosition: db.prepare('SELECT path, inode, offset, first_line_hash FROM positions WHERE path = ?'),
     setPosition: db.prepare('INSERT OR REPLACE INTO positions (path, inode, offset, first_line_hash) VALUES (?, ?, ?, ?)'),
@@ -262,10 +269,6 @@ function parseTimes(text: string): number[] {
     /* a damaged row: treated as empty, overwritten at the next failure */
   }
   return [];
-}
-
-function rowOf(b: BanRecord): Record<string, unknown> {
-  return { jail: b.jail, ip: b.ip, start: b.start, until: b.until, ban_count: b.banCount, reason: b.reason };
 }
 
 function migrate(db: Db, path: string): void {

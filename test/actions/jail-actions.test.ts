@@ -468,3 +468,40 @@ test('a check whose listing was overtaken by a relisting (the start-up restore) 
   );
   assert.deepEqual(actions.pending(), []);
 });
+
+test('a ban whose restore is still running when the periodic check lists the chains is not taken for lost (no second rule)', async () => {
+  const inner = new MemoryRunner();
+  const chains = fakeIptables(inner);
+  let hold: Promise<void> | null = null;
+  let release = () => {};
+  let held = 0;
+  const runner: CommandRunner = {
+    async run(argv, opts) {
+      // the restore is held before it reaches the kernel: a listing taken meanwhile does not hold its ban
+      if (hold && opts?.input !== undefined) {
+        held++;
+        await hold;
+      }
+      return inner.run(argv, opts);
+    },
+  };
+  const { log, records } = memoryLogger();
+  const actions = loadJailActions(UDP, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store: new TinyStore(), log });
+  await actions.start();
+  await actions.reconcile([], T0);
+  hold = new Promise<void>((r) => (release = r));
+  const banning = actions.apply([ban('203.0.113.9')], T0);
+  while (held === 0) await new Promise((r) => setImmediate(r));
+  // the check's probe lists the kernel now, while the restore of 203.0.113.9 is in flight
+  const checking = actions.check(T0 + 1000);
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  hold = null;
+  release();
+  await Promise.all([banning, checking]);
+  const adds = inner.calls.filter((c) => c.input?.includes('-I f2b-asterisk-udp 1 -s 203.0.113.9 '));
+  assert.equal(adds.length, 1, 'the ban in flight during the listing was not sent again');
+  assert.equal(actions.status()[0]!.repairs, 0);
+  assert.equal(records.filter((r) => r['event'] === 'firewall-repair').length, 0);
+  assert.deepEqual([...chains.get('f2b-asterisk-udp')!], ['203.0.113.9']);
+  assert.deepEqual(actions.pending(), []);
+});

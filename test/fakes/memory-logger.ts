@@ -1,7 +1,7 @@
 // A logger that keeps its records in memory, for tests that check what was logged.
 
 import pino, { type DestinationStream } from 'pino';
-import { REDACT_PATHS, type Logger } from '../../src/log/logger.js';
+import { LOG_FORMATTERS, LOG_REDACT, type Logger } from '../../src/log/logger.js';
 
 /** A logger that keeps its records in memory, for tests that check what was logged. */
 export function memoryLogger(level = 'trace'): { log: Logger; records: Record<string, unknown>[] } {
@@ -11,6 +11,6 @@ export function memoryLogger(level = 'trace'): { log: Logger; records: Record<st
       for (const line of s.split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
     },
   };
-  const log = pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, formatters: { level: (l: string) => ({ level: l }) } }, stream);
+  const log = pino({ level, redact: LOG_REDACT, formatters: LOG_FORMATTERS }, stream);
   return { log, records };
 }

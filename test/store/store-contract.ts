@@ -84,6 +84,17 @@ export function storeContract(name: string, maker: StoreMaker): void {
     assert.equal(s.banCount('203.0.113.5', 'other', 0), 0);
   });
 
+  withStore('an address counted before its first ban counts that ban afterwards, in its jail and across jails', (s) => {
+    assert.equal(s.banCount('203.0.113.5', 'asterisk', 0), 0);
+    assert.equal(s.banCount('192.0.2.1', null, 0), 0);
+    s.addBan(ban({ start: T0 }), true);
+    s.batch(() => s.addBan(ban({ ip: '192.0.2.1', start: T0 + 5 }), true));
+    assert.equal(s.banCount('203.0.113.5', 'asterisk', 0), 1);
+    assert.equal(s.banCount('203.0.113.5', null, 0), 1);
+    assert.equal(s.banCount('192.0.2.1', null, 0), 1);
+    assert.equal(s.banCount('192.0.2.1', 'asterisk', T0 + 6), 0);
+  });
+
   withStore('purging history drops only older entries and never an active ban', (s) => {
     s.addBan(ban({ start: T0 }), true);
     s.addBan(ban({ ip: '192.0.2.1', start: T0 + 100 }), true);
