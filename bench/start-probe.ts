@@ -57,7 +57,10 @@ try {
     await new Promise((r) => setTimeout(r, Number(process.env.HOLD ?? 1500)));
     p.kill('SIGTERM');
     await new Promise((r) => p.once('exit', r));
-    console.log(`ready ${ready.toFixed(0)} ms, daemon cpu ${cpu.toFixed(0)} ms`);
+    const own = readFileSync(cfg.daemonLog, 'utf8')
+      .match(/"event":"ready".*"cpuMs":(\d+)/g)
+      ?.at(-1);
+    console.log(`ready ${ready.toFixed(0)} ms, daemon cpu ${cpu.toFixed(0)} ms (its own at ready: ${own?.replace(/.*"cpuMs":/, '') ?? '?'} ms)`);
   }
   const lines = readFileSync(cfg.daemonLog, 'utf8')
     .trim()
