@@ -4,7 +4,8 @@
 //   node --import tsx bench/start-probe.ts [iptables|ipset] [N] [cpu-profile-dir]
 // Env: HOLD=ms (how long each daemon runs, default 1500), PIDFILE=path (the daemon's pid, for
 // strace -p), KEEP=1 (keep the config directory), SEED=n (the database holds n active bans of the
-// jail before the first start: start to ready whatever the bans held), DRY=1 (daemon --dry-run).
+// jail before the first start: start to ready whatever the bans held), DRY=1 (daemon --dry-run),
+// ENTRY=path (another build of the CLI, for an A/B in one sitting).
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createNetnsPair } from '../test/helpers/netns.js';
@@ -34,7 +35,7 @@ if (seed > 0) {
 try {
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const args = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), CLI, 'daemon', '-c', cfg.dir, ...(process.env.DRY ? ['--dry-run'] : [])];
+    const args = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), process.env.ENTRY ?? CLI, 'daemon', '-c', cfg.dir, ...(process.env.DRY ? ['--dry-run'] : [])];
     const p = spawn('ip', ['netns', 'exec', pair.defender, process.execPath, ...args], {
       stdio: ['ignore', 'ignore', 'inherit'],
       cwd: ROOT,
