@@ -66,9 +66,7 @@ import { MemoryFeedSet, type FeedSet, type FeedSetSpec } from './firewall/feed-s
 import { IpsetFeedSet } from './firewall/feed-set-ipset.js';
 import { NftFeedSet } from './firewall/feed-set-nft.js';
 import { NodeFeedFetcher } from './sources/feed-fetch.js';
-import { ClusterNode } from './cluster/cluster-node.js';
-import { DEFAULT_QUEUE_LIMIT } from './cluster/publisher.js';
-import { DEFAULT_STREAM_MAXLEN, readPasswordFile, RedisBus } from './cluster/redis-bus.js';
+import type { ClusterNode } from './cluster/cluster-node.js';
 import { describeTarget, type ClusterConfig } from './config/cluster-schema.js';
 import { DEFAULT_BACKOFF } from './core/backoff.js';
 import type { PromClusterMetrics } from './metrics/cluster-metrics.js';
@@ -169,7 +167,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     metricsEndpoint,
     cluster:
       clusterMetrics &&
-      makeCluster(s.cluster, { store, clock, log, metrics: clusterMetrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS) }),
+      (await makeCluster(s.cluster, { store, clock, log, metrics: clusterMetrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS) })),
   });
   const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
   const control = new ControlServer(
@@ -379,12 +377,21 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
   };
 }
 
-/** [cluster]: this node in the fleet, on Redis through ioredis (docs/cluster.md); null when off. */
-function makeCluster(
+/**
+ * [cluster]: this node in the fleet, on Redis through ioredis (docs/cluster.md); null when off.
+ * Its modules, ioredis with them, are loaded only then: ioredis alone was about 150 ms of CPU at
+ * every start (docs/flood.md).
+ */
+async function makeCluster(
   cfg: ClusterConfig,
   ctx: { store: Store; clock: Clock; log: Logger; metrics: PromClusterMetrics; host: HostAddresses; registrations: LiveRegistrations },
-): ClusterNode | null {
+): Promise<ClusterNode | null> {
   if (!cfg.enabled) return null;
+  const [{ ClusterNode }, { DEFAULT_QUEUE_LIMIT }, { DEFAULT_STREAM_MAXLEN, readPasswordFile, RedisBus }] = await Promise.all([
+    import('./cluster/cluster-node.js'),
+    import('./cluster/publisher.js'),
+    import('./cluster/redis-bus.js'),
+  ]);
   const log = ctx.log.child({ component: 'cluster' });
   let password = cfg.password;
   let ca: string | null = null;

@@ -60,8 +60,12 @@ export interface JailActions {
   apply(decisions: readonly Decision[], now: number): Promise<void>;
   /** Due retries, repairs of flushed/deleted chains and sets. Call every few seconds. */
   check(now: number): Promise<void>;
-  /** Start-up: the kernel is made to match the store's active bans of this jail. */
-  reconcile(active: readonly ActiveBan[], now: number): Promise<void>;
+  /**
+   * Start-up: the kernel is made to match the store's active bans of this jail. A promise takes
+   * its turn in the queue now and is awaited there (the bans are read back after ready:
+   * daemon/jail-restore.ts); null leaves the kernel as it is (the store could not be read).
+   */
+  reconcile(active: readonly ActiveBan[] | PromiseLike<readonly ActiveBan[] | null>, now: number): Promise<void>;
   /** Addresses whose ban or unban has not reached every action yet. */
   pending(): readonly string[];
   /** How many addresses pending() would list, without building the sorted list (`status --short`). */
@@ -238,7 +242,7 @@ class JailActionsImpl implements JailActions {
    * (RESTORE_SLICE per transaction), each its own turn in the queue: an apply() called meanwhile
    * runs between two slices instead of after the whole restore. Resolves when all are sent.
    */
-  async reconcile(active: readonly ActiveBan[], now: number): Promise<void> {
+  async reconcile(active: readonly ActiveBan[] | PromiseLike<readonly ActiveBan[] | null>, now: number): Promise<void> {
     await this.reconcileStart(active, now);
     await this.drainBacklog(now);
   }
@@ -258,8 +262,10 @@ class JailActionsImpl implements JailActions {
     return this.draining;
   }
 
-  private reconcileStart(active: readonly ActiveBan[], now: number): Promise<void> {
+  private reconcileStart(bans: readonly ActiveBan[] | PromiseLike<readonly ActiveBan[] | null>, now: number): Promise<void> {
     return this.serial('reconcile', async () => {
+      const active = typeof (bans as PromiseLike<unknown>).then === 'function' ? await bans : (bans as readonly ActiveBan[]);
+      if (active === null) return;
       const desired = new Map<string, FirewallBan>();
       const stored = new Map<string, boolean>();
       for (const b of active) {

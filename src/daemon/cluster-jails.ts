@@ -23,11 +23,14 @@ export class RuntimeClusterJails implements ClusterJails {
 
   ban(jail: string, ip: string, now: number, durationMs: number): readonly Decision[] {
     const r = this.runtimes.get(jail);
+    r?.readBackFor(ip); // a stored ban not read back yet counts (ready first: jail-restore.ts)
     return r ? r.engine.ban(ip, now, { duration: durationMs, reason: 'cluster' }) : [];
   }
 
   unban(jail: string, ip: string, now: number): readonly Decision[] {
-    return this.runtimes.get(jail)?.engine.unban(ip, now) ?? [];
+    const r = this.runtimes.get(jail);
+    r?.readBackFor(ip);
+    return r?.engine.unban(ip, now) ?? [];
   }
 
   commit(jail: string, decisions: readonly Decision[]): Promise<void> {

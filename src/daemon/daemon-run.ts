@@ -47,7 +47,10 @@ export class StopSwitch {
 }
 
 /** Runs until parts.stop is requested; resolves with the exit code. */
-export async function runDaemon(parts: DaemonParts, proc: Pick<NodeJS.Process, 'on' | 'off' | 'pid'>): Promise<{ code: number }> {
+export async function runDaemon(
+  parts: DaemonParts,
+  proc: Pick<NodeJS.Process, 'on' | 'off' | 'pid'> & Partial<Pick<NodeJS.Process, 'cpuUsage'>>,
+): Promise<{ code: number }> {
   const { service, log } = parts;
 
   await parts.control.listen(parts.socket);
@@ -69,7 +72,9 @@ export async function runDaemon(parts: DaemonParts, proc: Pick<NodeJS.Process, '
     parts.tickMs ?? 1000,
     (e) => log.error({ event: 'tick-failed', err: (e as Error).message }),
   );
-  log.info({ event: 'ready', socket: parts.socket, pid: proc.pid });
+  // the process's CPU until now (user + system, ms): what the start cost, whatever the load (bench/start-probe.ts)
+  const cpu = proc.cpuUsage?.();
+  log.info({ event: 'ready', socket: parts.socket, pid: proc.pid, ...(cpu ? { cpuMs: Math.round((cpu.user + cpu.system) / 1000) } : {}) });
   parts.onReady?.();
 
   const why = await parts.stop.requested;

@@ -12,11 +12,13 @@ import type { AmiEvent, BanDecision, Decision, Failure, LogLine } from '../core/
 import { runtimeValue, withRuntimeSetting, type RuntimeKey, type RuntimeValue } from '../config/runtime-settings.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ActiveBan, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { AuthSignal } from '../core/auth-signal.js';
 import { reportNotices } from './guard-notices.js';
 import { LineTally } from './line-tally.js';
 import { JailStoreWriter } from './jail-store-writer.js';
+import { JailRestore, type RestoredBans } from './jail-restore.js';
+import { readBackKeys } from './read-back-keys.js';
 import type { JailParts, LineSink } from './ports.js';
 
 export interface JailRuntimeDeps {
@@ -68,6 +70,9 @@ export class JailRuntime {
   private readonly writer: JailStoreWriter;
   private flushing: Promise<void> | null = null;
   private restoring: Promise<void> | null = null;
+  /** The stored bans being read back (ready first); null once all are. */
+  private readBack: JailRestore | null = null;
+  private readBackDoneP: Promise<void> = Promise.resolve();
   /** The settings in effect: the file's (`config`) with the `set <jail> KEY VALUE` changes on top. */
   private current: JailConfig;
 
@@ -154,12 +159,26 @@ export class JailRuntime {
     // background, once the sources are followed: bans decided before they are done wait behind them
     let followed = (): void => undefined;
     const gate = new Promise<void>((r) => (followed = r));
-    this.structure = this.parts.actions.start(ready ? Promise.all([gate, ready]).then(() => undefined) : gate);
-    const active = this.deps.store.activeBans(this.name);
-    const restored = this.parts.engine.restore(active, now);
+    const up = ready ? Promise.all([gate, ready]).then(() => undefined) : gate;
+    this.structure = this.parts.actions.start(up);
+    // the stored bans: the first page now (an unreadable store fails the start), the rest page by
+    // page once the jails follow their logs (jail-restore.ts)
+    const readBack = new JailRestore(this.name, this.deps.store, this.parts.engine, (e) =>
+      this.log.error({ event: 'store-failed', step: 'restore', err: e as Error }),
+    );
+    readBack.readPage(now);
+    this.readBack = readBack;
+    const loaded = up.then(() =>
+      readBack.rest(
+        () => this.deps.clock.now(),
+        () => new Promise<void>((r) => setImmediate(r)),
+        () => this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount),
+      ),
+    );
+    void loaded.then(() => (this.readBack = null));
     // queued now, right behind the structure, before any line is read: a reconcile after a new
     // ban would take it for a stale rule and remove it
-    const refilling = this.refill(active, restored, now);
+    const refilling = this.refill(loaded, now);
     const tracked = this.writer.restoreWindows(now);
     this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
     const engine = this.parts.engine;
@@ -169,7 +188,7 @@ export class JailRuntime {
     } finally {
       followed();
     }
-    this.log.info({ event: 'jail-started', restored: active.length, windows: tracked, sources: this.parts.sources.length });
+    this.log.info({ event: 'jail-started', restored: readBack.count, reading: !readBack.done, windows: tracked, sources: this.parts.sources.length });
     this.restoring = refilling.finally(() => (this.restoring = null));
   }
 
@@ -178,13 +197,31 @@ export class JailRuntime {
     return this.restoring ?? Promise.resolve();
   }
 
-  private async refill(active: readonly ActiveBan[], restored: readonly Decision[], now: number): Promise<void> {
+  /** Resolves once the stored bans are all back in the jail's memory (the kernel may still be refilling). */
+  readBackDone(): Promise<void> {
+    return this.readBackDoneP;
+  }
+  /**
+   * Before the jail hears about `ip` (a failure, a signal, a manual or fleet decision): while the
+   * stored bans are read back, the stored ban of ip, or of the prefix it may be banned under, is
+   * read now (never banned twice). Free once they are all read.
+   */
+  readBackFor(ip: string): void {
+    const r = this.readBack;
+    if (r !== null) r.ensure(readBackKeys(ip, this.current), this.deps.clock.now());
+  }
+
+  private async refill(loaded: Promise<RestoredBans | null>, now: number): Promise<void> {
     const t0 = this.deps.clock.now();
-    await this.parts.actions.reconcile(active, now);
+    this.readBackDoneP = loaded.then(() => undefined);
+    await this.parts.actions.reconcile(
+      loaded.then((r) => r && r.active),
+      now,
+    );
+    const r = await loaded;
     // restore() says which stored bans the current config no longer wants (ignoreip changed)
-    const unbans = restored.filter((d) => d.type === 'unban');
-    if (unbans.length) await this.decide(unbans, now);
-    this.log.info({ event: 'restore-done', bans: active.length, ms: this.deps.clock.now() - t0 });
+    if (r?.unbans.length) await this.decide(r.unbans, now);
+    this.log.info({ event: 'restore-done', bans: r?.active.length ?? 0, ms: this.deps.clock.now() - t0 });
   }
 
   async stop(keepRules: boolean): Promise<void> {
@@ -239,6 +276,7 @@ export class JailRuntime {
   /** A ChallengeSent or SuccessfulAuth (docs/beyond-one-address.md): never a failure; may ban (bansuspected). */
   private signal(s: AuthSignal): void {
     const now = this.deps.clock.now();
+    this.readBackFor(s.ip);
     const decisions = this.parts.engine.signal(s, now);
     if (this.parts.engine.hasNotices) this.notices();
     if (decisions.length) void this.send(decisions);
@@ -270,6 +308,7 @@ export class JailRuntime {
     // the object is made only when it is written: a flood logs at info, 5 failures per ban
     if (this.log.isLevelEnabled('debug')) this.log.debug({ event: 'failure', ip: f.ip, kind: f.kind, source: f.source, at: f.time, account: f.account });
     const engine = this.parts.engine;
+    this.readBackFor(f.ip);
     const clamped = engine.clampedTotal;
     const decisions = engine.failure(f, now);
     // the jail stays pure: it counts the clamp, the runtime reports it with the failure's source
@@ -305,11 +344,14 @@ export class JailRuntime {
         `${ip}: ${which} hold${refusing.length > 1 ? '' : 's'} single addresses only (no banranges = yes); ban addresses`,
       );
     }
+    this.readBackFor(ip);
     const decisions = this.parts.engine.ban(ip, now).filter((d): d is BanDecision => d.type === 'ban');
     return this.decide(decisions, now).then(() => decisions);
   }
 
   async manualUnban(ips: readonly string[] | 'all', now: number): Promise<number> {
+    if (ips === 'all') await this.readBackDoneP;
+    else for (const ip of ips) this.readBackFor(ip);
     const list = ips === 'all' ? this.parts.engine.status(now).banned.map((b) => b.ip) : ips;
     const decisions = list.flatMap((ip) => this.parts.engine.unban(ip, now));
     await this.decide(decisions, now);
@@ -333,6 +375,8 @@ export class JailRuntime {
   private send(decisions: readonly Decision[]): Promise<void> {
     // a ban ends its address's window: the windows are saved in the bans' transaction (persist)
     this.writer.toStore(decisions);
+    const readBack = this.readBack;
+    if (readBack !== null) for (const d of decisions) readBack.decided(d.ip);
     for (const d of decisions) {
       if (d.type === 'ban') {
         this.log.info({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });

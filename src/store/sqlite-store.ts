@@ -106,15 +106,17 @@ export class SqliteStore implements Store, FeedStore {
 
   activeBans(jail?: string): ActiveBan[] {
     const rows = (jail === undefined ? this.st.allBans.all() : this.st.jailBans.all(jail)) as BanRow[];
-    return rows.map((r) => ({
-      jail: r.jail,
-      ip: r.ip,
-      start: r.start,
-      until: r.until,
-      banCount: r.ban_count,
-      reason: r.reason as BanReason,
-      applied: r.applied === 1,
-    }));
+    return rows.map(activeOf);
+  }
+
+  activeBansPage(jail: string, after: string | null, limit: number): ActiveBan[] {
+    // the primary key's order (jail, ip): a range read, no sort, whatever the table holds
+    return (this.st.banPage.all(jail, after ?? '', limit) as BanRow[]).map(activeOf);
+  }
+
+  activeBan(jail: string, ip: string): ActiveBan | undefined {
+    const r = this.st.oneBan.get(jail, ip) as BanRow | undefined;
+    return r && activeOf(r);
   }
 
   banCount(ip: string, jail: string | null, since: number): number {
@@ -238,6 +240,8 @@ function prepare(db: Db) {
     removeBan: db.prepare('DELETE FROM bans WHERE jail = ? AND ip = ?'),
     allBans: db.prepare(`SELECT ${cols} FROM bans ORDER BY start, jail, ip`),
     jailBans: db.prepare(`SELECT ${cols} FROM bans WHERE jail = ? ORDER BY start, ip`),
+    banPage: db.prepare(`SELECT ${cols} FROM bans WHERE jail = ? AND ip > ? ORDER BY ip LIMIT ?`),
+    oneBan: db.prepare(`SELECT ${cols} FROM bans WHERE jail = ? AND ip = ?`),
     countAll: db.prepare('SELECT COUNT(*) AS n FROM ban_history WHERE ip = ? AND start >= ?'),
     countJail: db.prepare('SELECT COUNT(*) AS n FROM ban_history WHERE ip = ? AND start >= ? AND jail = ?'),
     historyIps: db.prepare('SELECT DISTINCT ip FROM ban_history'),
@@ -258,6 +262,10 @@ function prepare(db: Db) {
     loadWindows: db.prepare('SELECT ip, times FROM failure_windows WHERE jail = ? AND newest >= ? ORDER BY newest, ip'),
     pruneWindows: atomic(db, (jail: string, before: number, keep: number) => staleWindows.run(jail, before).changes + overCap.run({ jail, keep }).changes),
   };
+}
+
+function activeOf(r: BanRow): ActiveBan {
+  return { jail: r.jail, ip: r.ip, start: r.start, until: r.until, banCount: r.ban_count, reason: r.reason as BanReason, applied: r.applied === 1 };
 }
 
 /** A stored times list; anything that is not a list of finite numbers counts as no failures. */

@@ -33,6 +33,13 @@ export interface Store {
   setApplied(jail: string, ip: string, applied: boolean): void;
   removeBan(jail: string, ip: string): void;
   activeBans(jail?: string): ActiveBan[];
+  /**
+   * The active bans of `jail` whose address sorts after `after` (null: from the first), in address
+   * order, at most `limit`: the start reads them back page by page (daemon/jail-restore.ts).
+   */
+  activeBansPage(jail: string, after: string | null, limit: number): ActiveBan[];
+  /** The active ban of (jail, ip), if any: one row, read by key. */
+  activeBan(jail: string, ip: string): ActiveBan | undefined;
   /** Number of earlier bans of ip (in jail, or in every jail when jail is null) since `since`. */
   banCount(ip: string, jail: string | null, since: number): number;
   /** Drops history older than `before` (dbpurgeage). */

@@ -46,8 +46,11 @@ export class RecordingActions implements ActionsPort {
   }
   /** Set to hold reconcile() (the start's kernel refill) until the test releases it. */
   reconcileGate: Promise<void> | null = null;
-  async reconcile(active: readonly ActiveBan[]) {
-    this.reconciled.push([...active]);
+  /** Records the call at once (its turn in the queue); the bans once the read-back hands them over. */
+  async reconcile(active: readonly ActiveBan[] | PromiseLike<readonly ActiveBan[] | null>) {
+    const got: ActiveBan[] = [];
+    this.reconciled.push(got);
+    got.push(...((await active) ?? []));
     await this.reconcileGate;
   }
   pending() {

@@ -51,6 +51,8 @@ test(
     try {
       await waitFor('the daemon ready', () => output.includes('"event":"ready"') || daemon.exitCode !== null, 20_000);
       assert.equal(daemon.exitCode, null, `the daemon exited:\n${output}`);
+      // the start's own CPU, in the ready fact (what bench/start-probe.ts reads, whatever the load)
+      assert.match(output, /"event":"ready"[^\n]*"cpuMs":[1-9]\d*/);
 
       // the README's command, in the clone (--no: never reach for the registry)
       const status = spawnSync('npx', ['--no', 'voipguard', 'status', '-s', socket], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });

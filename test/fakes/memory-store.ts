@@ -33,6 +33,17 @@ export class MemoryStore implements Store {
       .sort((a, b) => a.start - b.start || cmp(a.jail, b.jail) || cmp(a.ip, b.ip));
   }
 
+  activeBansPage(jail: string, after: string | null, limit: number): ActiveBan[] {
+    return [...this.bans.values()]
+      .filter((b) => b.jail === jail && (after === null || b.ip > after))
+      .sort((a, b) => cmp(a.ip, b.ip))
+      .slice(0, limit);
+  }
+
+  activeBan(jail: string, ip: string): ActiveBan | undefined {
+    return this.bans.get(key(jail, ip));
+  }
+
   banCount(ip: string, jail: string | null, since: number): number {
     let n = 0;
     for (const h of this.history) if (h.ip === ip && h.start >= since && (jail === null || h.jail === jail)) n++;

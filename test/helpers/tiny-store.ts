@@ -25,6 +25,15 @@ export class TinyStore implements Store {
   activeBans(jail?: string): ActiveBan[] {
     return [...this.bans.values()].filter((b) => jail === undefined || b.jail === jail);
   }
+  activeBansPage(jail: string, after: string | null, limit: number): ActiveBan[] {
+    return this.activeBans(jail)
+      .filter((b) => after === null || b.ip > after)
+      .sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0))
+      .slice(0, limit);
+  }
+  activeBan(jail: string, ip: string): ActiveBan | undefined {
+    return this.bans.get(`${jail}\u0000${ip}`);
+  }
   banCount(): number {
     return 0;
   }

@@ -67,6 +67,26 @@ export function storeContract(name: string, maker: StoreMaker): void {
     assert.deepEqual(s.activeBans('nope'), []);
   });
 
+  withStore("a jail's active bans page by page in address order, and one ban by its key", (s) => {
+    const ips = ['203.0.113.9', '192.0.2.1', '2001:db8::1', '198.51.100.7', '192.0.2.10'];
+    ips.forEach((ip, i) => s.addBan(ban({ ip, start: T0 + 10 - i }), i % 2 === 0));
+    s.addBan(ban({ jail: 'blacklist', ip: '192.0.2.5' }), true);
+    const pages: string[][] = [];
+    for (let after: string | null = null; ;) {
+      const page = s.activeBansPage('asterisk', after, 2);
+      if (page.length === 0) break;
+      pages.push(page.map((b) => b.ip));
+      after = page[page.length - 1]!.ip;
+    }
+    assert.deepEqual(pages, [['192.0.2.1', '192.0.2.10'], ['198.51.100.7', '2001:db8::1'], ['203.0.113.9']]);
+    assert.deepEqual(s.activeBansPage('asterisk', null, 1)[0], { ...ban({ ip: '192.0.2.1', start: T0 + 9 }), applied: false });
+    assert.deepEqual(s.activeBansPage('nope', null, 10), []);
+    assert.deepEqual(s.activeBan('asterisk', '2001:db8::1'), { ...ban({ ip: '2001:db8::1', start: T0 + 8 }), applied: true });
+    assert.equal(s.activeBan('asterisk', '192.0.2.5'), undefined, "another jail's ban");
+    s.removeBan('asterisk', '2001:db8::1');
+    assert.equal(s.activeBan('asterisk', '2001:db8::1'), undefined);
+  });
+
   withStore('setApplied and removeBan of an unknown ban change nothing', (s) => {
     s.setApplied('asterisk', '192.0.2.9', true);
     s.removeBan('asterisk', '192.0.2.9');
