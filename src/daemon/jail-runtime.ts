@@ -320,17 +320,19 @@ export class JailRuntime {
    * write waits one microtask, so that every decision of one read (a whole chunk of lines) goes in
    * one transaction, and it never waits for the firewall.
    */
-  async decide(decisions: readonly Decision[], _now: number): Promise<void> {
+  async decide(decisions: readonly Decision[], _now: number, bulk = false): Promise<void> {
     // a ban ends its address's window: the windows are saved in the bans' transaction (persist)
     if (decisions.length) this.writer.toStore(decisions);
     else this.writer.scheduleWindows();
+    // bulk (the fleet's snapshot or catch-up): its caller logs one summary, each ban is at debug
+    const note = bulk ? this.log.debug.bind(this.log) : this.log.info.bind(this.log);
     for (const d of decisions) {
       if (d.type === 'ban') {
-        this.log.info({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
+        note({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
         this.deps.metrics.ban(this.name, d.reason);
       } else {
         this.awaitingKernel.delete(d.ip);
-        this.log.info({ event: 'unban', ip: d.ip, reason: d.reason });
+        note({ event: 'unban', ip: d.ip, reason: d.reason });
         this.deps.metrics.unban(this.name, d.reason);
       }
     }
