@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const ready = await start(d);
       // the kernel listed once the node answers: `nft monitor` lags far behind a transaction of
-      // 100,000 elements (6 events each: two actions, add/delete/add), the listing does not
+      // 100,000 elements (an event per element and action), the listing does not
       const listed = spawnSync('ip', ['netns', 'exec', d.pair.defender, 'nft', 'list', 'set', 'inet', 'f2b-asterisk-tcp', 'addr4'], {
         encoding: 'utf8',
         maxBuffer: 1 << 28,

@@ -166,6 +166,8 @@ export class ActionInstance {
     const banned = new Map<string, FirewallBan>();
     const unban: string[] = [];
     const dropped = new Set<string>();
+    // addresses held in neither form: an action may send them a shorter script (batchbannew)
+    const fresh = new Set<string>();
     for (const b of this.pendingBan.values()) {
       if (slicer.due()) await turn();
       const have = this.inKernel.get(b.ip);
@@ -180,6 +182,7 @@ export class ActionInstance {
       // (`refresh`: at start, every kernel timer is set again from the store)
       else if (have && (!this.firewall.kernelTimeouts || (have.until === b.until && !refresh))) this.pendingBan.delete(b.ip);
       else {
+        if (!have) fresh.add(b.ip);
         ban.push(b);
         banned.set(b.ip, b);
       }
@@ -203,7 +206,7 @@ export class ActionInstance {
     let result;
     this.sending = { ban, unban };
     try {
-      result = await this.firewall.apply({ ban, unban, ...(dropped.size ? { dropped } : {}) }, now);
+      result = await this.firewall.apply({ ban, unban, ...(dropped.size ? { dropped } : {}), ...(fresh.size ? { fresh } : {}) }, now);
     } catch (e) {
       this.metrics.firewallCommand(this.action, op, false);
       this.failed(e, now, 'apply', ban.length + unban.length);

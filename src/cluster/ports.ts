@@ -20,8 +20,11 @@ export interface ClusterJails {
   /** A ban with reason 'cluster' in the jail (not yet committed); [] when already banned. Throws VG_IGNORED_IP / VG_BAD_IP. */
   ban(jail: string, ip: string, now: number, durationMs: number): readonly Decision[];
   unban(jail: string, ip: string, now: number): readonly Decision[];
-  /** The decisions through the jail's door: store, log, metrics, firewall. */
-  commit(jail: string, decisions: readonly Decision[]): Promise<void>;
+  /**
+   * The decisions through the jail's door: store (one transaction), log, metrics, firewall (one
+   * transaction per action). `bulk`: each decision is logged at debug (the caller logs a summary).
+   */
+  commit(jail: string, decisions: readonly Decision[], bulk?: boolean): Promise<void>;
   /** Every active ban kept by the store. */
   activeBans(): readonly BanRecord[];
 }

@@ -56,7 +56,8 @@ const MAX_TEXT = 128;
 /** Reads the flat field list Redis gave back ([k, v, k, v…] or a record); never throws. */
 export function decodeEntry(raw: readonly string[] | Readonly<Record<string, string>>): Decoded {
   const f = Array.isArray(raw) ? toRecord(raw as readonly string[]) : (raw as Readonly<Record<string, string>>);
-  if (f === null) return bad('odd or oversized field list');
+  // an active-set value (a record) is held to the same bound as a stream entry's field list
+  if (f === null || Object.keys(f).length > MAX_FIELDS) return bad('odd or oversized field list');
   const str = (k: string): string | null => {
     const v = Object.prototype.hasOwnProperty.call(f, k) ? f[k] : undefined;
     return typeof v === 'string' && v.length <= MAX_TEXT ? v : null;

@@ -33,9 +33,9 @@ export class RuntimeClusterJails implements ClusterJails {
     return r?.engine.unban(ip, now) ?? [];
   }
 
-  commit(jail: string, decisions: readonly Decision[]): Promise<void> {
+  commit(jail: string, decisions: readonly Decision[], bulk = false): Promise<void> {
     const r = this.runtimes.get(jail);
-    return r ? r.decide(decisions, decisions[0]?.time ?? 0) : Promise.resolve();
+    return r ? r.decide(decisions, decisions[0]?.time ?? 0, bulk) : Promise.resolve();
   }
 
   activeBans(): readonly BanRecord[] {

@@ -363,27 +363,32 @@ export class JailRuntime {
    * write waits one microtask, so that every decision of one read (a whole chunk of lines) goes in
    * one transaction, and it never waits for the firewall.
    */
-  async decide(decisions: readonly Decision[], _now: number): Promise<void> {
+  async decide(decisions: readonly Decision[], _now: number, bulk = false): Promise<void> {
     if (decisions.length === 0) this.writer.scheduleWindows();
-    else await this.send(decisions);
+    else await this.send(decisions, bulk);
   }
 
   /**
    * decide() for the line path, without an async frame of its own: a burst's failures made a
    * promise per ban for nothing but to wait for the shared flush. Resolves with that flush.
+   * `bulk` (the fleet's snapshot or catch-up): its caller logs one summary, each ban is at debug.
    */
-  private send(decisions: readonly Decision[]): Promise<void> {
+  private send(decisions: readonly Decision[], bulk = false): Promise<void> {
     // a ban ends its address's window: the windows are saved in the bans' transaction (persist)
     this.writer.toStore(decisions);
     const readBack = this.readBack;
     if (readBack !== null) for (const d of decisions) readBack.decided(d.ip);
     for (const d of decisions) {
       if (d.type === 'ban') {
-        this.log.info({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
+        const fact = { event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures };
+        if (bulk) this.log.debug(fact);
+        else this.log.info(fact);
         this.deps.metrics.ban(this.name, d.reason);
       } else {
         this.awaitingKernel.delete(d.ip);
-        this.log.info({ event: 'unban', ip: d.ip, reason: d.reason });
+        const fact = { event: 'unban', ip: d.ip, reason: d.reason };
+        if (bulk) this.log.debug(fact);
+        else this.log.info(fact);
         this.deps.metrics.unban(this.name, d.reason);
       }
     }

@@ -7,7 +7,8 @@
 // holds), actionbandrop/actionunbandrop/batchbandrop/batchunbandrop + listbandrop/actionlistdrop
 // (the DROP form of a ban, for droprepeat: docs/firewall.md), checkmatch (patterns actioncheck's
 // output must show), hooklist + hookjump (the chain we hook, for the ESTABLISHED warning),
-// tablelist + tablecheck (one listing of the whole table, shared by the jail's actions, that answers
+// batchbannew/batchbandropnew (the lines of a ban of an address the action does not hold), batchmerge
+// (runs of element lines joined into one statement), tablelist + tablecheck (one listing of the whole table, shared by the jail's actions, that answers
 // both the structure check and the listing of bans, unless tablebans = no: docs/flood.md), batchjoin (scripts of several
 // actions for the same batch command go in one run), firewall = memory (the dummy action).
 
@@ -35,6 +36,11 @@ export interface BatchPlan {
   /** batchbandrop / batchunbandrop: a DROP ban (droprepeat); empty: the action has no DROP form. */
   readonly banDrop: readonly ScriptTemplate[];
   readonly unbanDrop: readonly ScriptTemplate[];
+  /** batchbannew / batchbandropnew: the lines of a ban whose address the action does not hold (empty: ban / banDrop). */
+  readonly banNew: readonly ScriptTemplate[];
+  readonly banDropNew: readonly ScriptTemplate[];
+  /** batchmerge = yes: runs of `<head> { <element> }` lines go as one statement (script-merge.ts). */
+  readonly merge: boolean;
   readonly end: readonly string[];
   /** batchjoin = yes: scripts of the jail's actions for this command, sent in the same turn, go in one run. */
   readonly join: boolean;
@@ -149,6 +155,9 @@ function compileFamily(src: ActionSource, family: Family): FamilyPlan {
       unban: batchUnban,
       banDrop: c.script('batchbandrop', BAN_TAGS),
       unbanDrop: c.script('batchunbandrop', UNBAN_TAGS),
+      banNew: c.script('batchbannew', BAN_TAGS),
+      banDropNew: c.script('batchbandropnew', BAN_TAGS),
+      merge: /^(1|yes|true|on)$/i.test((commandValue(src, 'batchmerge') ?? '').trim()),
       end: c.staticScript('batchend'),
       join: /^(1|yes|true|on)$/i.test((commandValue(src, 'batchjoin') ?? '').trim()),
     };

@@ -6,8 +6,9 @@ import type { Logger } from '../log/logger.js';
 import { parseCidr, parseIp } from '../core/ip.js';
 import { VoipguardError } from '../core/errors.js';
 import type { CommandRunner } from '../exec/command-runner.js';
-import { FAMILIES, type ActionDefinition, type Family, type FamilyPlan } from './action-definition.js';
-import { renderCommand, renderScriptLine, type Slot } from './command-template.js';
+import { FAMILIES, type ActionDefinition, type BatchPlan, type Family, type FamilyPlan } from './action-definition.js';
+import { renderCommand, renderScriptLine, type ScriptTemplate, type Slot } from './command-template.js';
+import { mergeElementLines } from './script-merge.js';
 import { banTagValues, tagsUsed } from './ban-tags.js';
 import { familyOf, FirewallCommandError, Listing, type ApplyResult, type Firewall, type FirewallChange } from './firewall.js';
 import { establishedBeforeJump } from './hook-check.js';
@@ -203,6 +204,7 @@ export class CommandFirewall implements Firewall {
     }
     const bans = splitByFamily(change.ban, (b) => b.family);
     const dropped = change.dropped ?? NONE;
+    const fresh = change.fresh ?? NONE;
     const unbans = splitByFamily(change.unban, familyOf);
     const done: string[] = [];
     const failed: { ip: string; error: FirewallCommandError }[] = [];
@@ -211,13 +213,13 @@ export class CommandFirewall implements Firewall {
     // side: an IPv6 ban never waits for the IPv4 batch of the same transaction (bench/ban-family.bench.ts)
     const batches = groupBy(batchFamilies, (f) => JSON.stringify(this.def.families[f].batch!.command)).map(async (fams) => {
       const ips: string[] = [];
-      const lines: string[] = [];
+      let lines: string[] = [];
       const head = new Set<string>();
       const tail = new Set<string>();
       let rendered = 0;
       for (const f of fams) {
         const b = this.def.families[f].batch!;
-        const needed = tagsUsed([...b.ban, ...b.banDrop].map((t) => t.pieces));
+        const needed = tagsUsed([...b.ban, ...b.banDrop, ...b.banNew, ...b.banDropNew].map((t) => t.pieces));
         b.begin.forEach((l) => head.add(l));
         b.end.forEach((l) => tail.add(l));
         for (const ip of unbans.get(f) ?? []) {
@@ -228,13 +230,14 @@ export class CommandFirewall implements Firewall {
         for (const ban of bans.get(f) ?? []) {
           if (++rendered % SLICE === 0) await turn();
           const values = banTagValues(ban, now, needed);
-          for (const t of ban.drop && b.banDrop.length ? b.banDrop : b.ban) lines.push(renderScriptLine(t, values));
+          for (const t of banLines(b, ban.drop === true, fresh.has(ban.ip))) lines.push(renderScriptLine(t, values));
           ips.push(ban.ip);
         }
       }
       if (ips.length === 0) return;
       const argv = this.def.families[fams[0]!].batch!.command;
       const plan = this.def.families[fams[0]!].batch!;
+      if (plan.merge) lines = mergeElementLines(lines);
       const r =
         plan.join && this.joiner
           ? await this.joiner.run(argv, { head: [...head], lines, tail: [...tail] })
@@ -314,6 +317,12 @@ export class CommandFirewall implements Firewall {
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+/** A ban's script lines: its DROP form for droprepeat, and the short form for an address the action does not hold. */
+function banLines(b: BatchPlan, drop: boolean, fresh: boolean): readonly ScriptTemplate[] {
+  if (drop && b.banDrop.length) return fresh && b.banDropNew.length ? b.banDropNew : b.banDrop;
+  return fresh && b.banNew.length ? b.banNew : b.ban;
+}
 
 /** The addresses (or ranges) of family `f` a listing pattern finds, canonical; a turn every SLICE. */
 async function matchAll(text: string, pattern: RegExp, f: Family): Promise<string[]> {

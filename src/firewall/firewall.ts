@@ -25,6 +25,8 @@ export interface FirewallChange {
   readonly unban: readonly string[];
   /** Unbans whose kernel entry carries DROP (an action with a separate drop rule removes that one). */
   readonly dropped?: ReadonlySet<string>;
+  /** Bans of addresses the action holds in neither form: an action with batchbannew sends those lines. */
+  readonly fresh?: ReadonlySet<string>;
 }
 
 /** What list() found: every banned address or range, and which of them the kernel DROPs. */

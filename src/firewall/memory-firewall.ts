@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { Listing, type ApplyResult, type Firewall, type FirewallChange } from './firewall.js';
 
 export class MemoryFirewall implements Firewall {
-  readonly kernelTimeouts = false;
+  readonly kernelTimeouts: boolean = false;
   readonly listable = true;
   readonly banned = new Set<string>();
   /** The bans a real firewall would DROP (droprepeat), a subset of `banned`. */

@@ -50,7 +50,10 @@ export class MemoryJails implements ClusterJails {
     const ds = this.engines.get(jail)!.ban(ip, now, { reason });
     await this.commit(jail, ds);
   }
-  async commit(jail: string, decisions: readonly Decision[]): Promise<void> {
+  /** Each commit: its jail, its size, and whether it came by the bulk path. */
+  readonly commits: { jail: string; n: number; bulk: boolean }[] = [];
+  async commit(jail: string, decisions: readonly Decision[], bulk = false): Promise<void> {
+    this.commits.push({ jail, n: decisions.length, bulk });
     await null;
     const k = this.kernel.get(jail)!;
     for (const d of decisions) {

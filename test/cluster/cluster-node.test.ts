@@ -238,3 +238,99 @@ test('a publish that failed just before Redis dropped goes as soon as it is back
   assert.equal(a.node.report().queue, 0);
   await stopAll(a, b);
 });
+
+/** The forged entries of the first test, and the refusals they must earn on any path. */
+function forgedEntries(): string[][] {
+  return [
+    ban({ ip: '999.1.1.1' }),
+    ban({ ip: '203.0.113.9; rm -rf /' }),
+    ban({ until: Date.now() + 365 * 24 * HOUR }),
+    ban({ until: null }),
+    ban({ jail: 'no-such-jail' }),
+    ban({ reason: 'account-attack' }),
+    ban({ ip: '10.0.0.0/8', reason: 'subnet' }),
+    ban({ ip: '203.0.113.0/24' }),
+    ban({ ip: '198.51.100.7' }),
+    ban({ ip: '192.0.2.10' }),
+    ban({ ip: '192.0.2.77' }),
+    ban({ ip: '127.0.0.1' }),
+    ['v', '1', 'op', 'ban'],
+    ['garbage'],
+    ['v', '2', 'op', 'ban', 'node', 'x', 'jail', 'asterisk', 'ip', '203.0.113.9'],
+    ban({ node: 'a b c' }),
+    [...ban(), ...Array.from({ length: 40 }, (_, i) => String(i))],
+  ];
+}
+const FORGED_REFUSALS = { address: 4, bantime: 2, jail: 1, reason: 1, protected: 4, malformed: 5 };
+const guarded = {
+  jails: ['asterisk'],
+  ignoreip: ['198.51.100.0/24'],
+  host: { addresses: () => ['192.0.2.10'] },
+  registrations: { isRegistered: (ip: string) => ip === '192.0.2.77', isRegisteredFor: () => false, addresses: () => ['192.0.2.77'] },
+};
+const good = (i: number): string[] => ban({ node: 'a', ip: `100.64.${i >> 8}.${i & 255}` });
+
+test('bulk path, snapshot: forged active-set values are refused and counted as on the single path; the good ones go in one commit', async () => {
+  const redis = new MemoryRedis();
+  for (let i = 0; i < 500; i++) redis.bans.set(`asterisk g${i}`, JSON.stringify(Object.fromEntries(pairs(good(i)))));
+  forgedEntries().forEach((f, i) => redis.bans.set(`forged ${i}`, f.length % 2 ? JSON.stringify(f) : JSON.stringify(Object.fromEntries(pairs(f)))));
+  redis.bans.set('forged json', '{"v":"1","op":'); // not JSON
+  redis.bans.set('forged array', '["v","1"]'); // not an object
+  const d = makeNode(redis, 'd', guarded);
+  await d.node.start(d.jails);
+  assert.deepEqual(d.node.report().refused, { ...FORGED_REFUSALS, malformed: FORGED_REFUSALS.malformed + 2 });
+  assert.equal(d.jails.kernel.get('asterisk')!.size, 500);
+  assert.deepEqual(d.jails.commits, [{ jail: 'asterisk', n: 500, bulk: true }]);
+  const snap = d.records.find((r) => r.event === 'cluster-snapshot')!;
+  assert.equal(snap.applied, 500);
+  assert.deepEqual(snap.refused, { ...FORGED_REFUSALS, malformed: FORGED_REFUSALS.malformed + 2 });
+  // each ban at debug, none at info
+  assert.equal(d.records.filter((r) => r.event === 'cluster-ban' && r.level === 'info').length, 0);
+  await stopAll(d);
+});
+
+test('bulk path, catch-up: a large read with forged entries refuses and counts them as one at a time would, and sums up in one line', async () => {
+  const redis = new MemoryRedis();
+  const b = makeNode(redis, 'b', guarded);
+  await b.node.start(b.jails);
+  redis.inject(good(999)); // B has a position in the stream: it resumes from there
+  await waitFor(() => b.jails.kernel.get('asterisk')!.size === 1, { what: 'the first one' });
+  redis.down();
+  for (let i = 0; i < 300; i++) redis.inject(good(i));
+  for (const f of forgedEntries()) redis.inject(f);
+  redis.restore();
+  await waitFor(() => b.jails.kernel.get('asterisk')!.size === 301 && b.node.report().refused.malformed === FORGED_REFUSALS.malformed, {
+    what: 'the catch-up applied',
+  });
+  assert.deepEqual(b.node.report().refused, FORGED_REFUSALS);
+  assert.deepEqual(
+    b.jails.commits.slice(1).map((c) => c.bulk),
+    b.jails.commits.slice(1).map(() => true),
+  );
+  const sums = b.records.filter((r) => r.event === 'cluster-applied');
+  assert.equal(
+    sums.reduce((n, r) => n + (r.applied as number), 0),
+    300,
+  );
+  // the one of the first, single read only
+  assert.equal(b.records.filter((r) => r.event === 'cluster-ban' && r.level === 'info').length, 1);
+  await stopAll(b);
+});
+
+test('a small read stays on the single path: each ban logged at info, no summary', async () => {
+  const redis = new MemoryRedis();
+  const b = makeNode(redis, 'b');
+  await b.node.start(b.jails);
+  for (let i = 0; i < 3; i++) redis.inject(good(i));
+  await waitFor(() => b.jails.kernel.get('asterisk')!.size === 3, { what: 'applied' });
+  assert.equal(b.records.filter((r) => r.event === 'cluster-ban' && r.level === 'info').length, 3);
+  assert.equal(b.records.filter((r) => r.event === 'cluster-applied').length, 0);
+  assert.ok(b.jails.commits.every((c) => !c.bulk));
+  await stopAll(b);
+});
+
+function pairs(list: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) out.push([list[i]!, list[i + 1]!]);
+  return out;
+}
