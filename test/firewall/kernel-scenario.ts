@@ -77,8 +77,12 @@ export function unban(ip: string): Decision {
   return { type: 'unban', jail: 'asterisk', ip, time: T0 + 1, reason: 'manual' };
 }
 
-/** What the attacker sees on UDP and TCP to one port, for both families. */
-export async function seen(pair: NetnsPair, port = 5060, timeoutMs = 1500): Promise<Record<string, string>> {
+/**
+ * What the attacker sees on UDP and TCP to one port, for both families. A rejection answers in
+ * milliseconds; the timeout only decides 'timeout', and 1.5 s was too short for a probe process
+ * to start on a loaded machine (once, at load 20: a banned address read as 'timeout').
+ */
+export async function seen(pair: NetnsPair, port = 5060, timeoutMs = 4000): Promise<Record<string, string>> {
   const [u4, t4, u6, t6] = await Promise.all([
     pair.probe('udp', pair.defender4, port, timeoutMs),
     pair.probe('tcp', pair.defender4, port, timeoutMs),
