@@ -228,6 +228,10 @@ function prepare(db: Db) {
   const putWindow = db.prepare('INSERT OR REPLACE INTO failure_windows (jail, ip, times, newest) VALUES (?, ?, ?, ?)');
   const dropWindow = db.prepare('DELETE FROM failure_windows WHERE jail = ? AND ip = ?');
   const staleWindows = db.prepare('DELETE FROM failure_windows WHERE jail = ? AND newest < ?');
+  // whether the jail holds more than `keep` windows, read along the (jail, newest) index: the
+  // exact cut below sorts every window by address for its ties (140 ms at 100,000 windows, every
+  // action check), and is run only when there is something past the cap to cut
+  const pastCap = db.prepare('SELECT 1 FROM failure_windows WHERE jail = @jail ORDER BY newest DESC LIMIT 1 OFFSET @keep').pluck();
   const overCap = db.prepare(
     'DELETE FROM failure_windows WHERE jail = @jail AND ip IN (SELECT ip FROM failure_windows WHERE jail = @jail ORDER BY newest DESC, ip LIMIT -1 OFFSET @keep)',
   );
@@ -260,7 +264,10 @@ function prepare(db: Db) {
       }
     }),
     loadWindows: db.prepare('SELECT ip, times FROM failure_windows WHERE jail = ? AND newest >= ? ORDER BY newest, ip'),
-    pruneWindows: atomic(db, (jail: string, before: number, keep: number) => staleWindows.run(jail, before).changes + overCap.run({ jail, keep }).changes),
+    pruneWindows: atomic(db, (jail: string, before: number, keep: number) => {
+      const stale = staleWindows.run(jail, before).changes;
+      return pastCap.get({ jail, keep }) === undefined ? stale : stale + overCap.run({ jail, keep }).changes;
+    }),
   };
 }
 
