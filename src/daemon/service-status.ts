@@ -146,7 +146,7 @@ export function statsRows(svc: Service, now: number): StatsRow[] {
       totalFailed: st.totalFailed,
       currentlyBanned: st.currentlyBanned,
       totalBanned: st.totalBanned,
-      pending: r.pending().length,
+      pending: r.pendingCount(),
     };
   });
 }

@@ -143,7 +143,7 @@ export class Service {
     let pending = 0;
     for (const r of this.runtimes.values()) {
       await r.tick(now, check);
-      pending += r.pending().length;
+      pending += r.pendingCount(); // the count, not the sorted list (100,000 addresses in a flood)
     }
     this.deps.metrics.pendingBans(pending);
     this.deps.feeds?.tick(now);

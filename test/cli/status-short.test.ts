@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jailStatus } from '../../src/daemon/service-status.js';
+import { jailStatus, statsRows } from '../../src/daemon/service-status.js';
 import { renderJailStatus } from '../../src/cli/render-status.js';
 import { files, JAIL, kit, T0 } from './daemon-kit.js';
 
@@ -38,5 +38,24 @@ test('without pendingCount in the actions, the count comes from the list (a shor
   k.latest('asterisk').actions.pendingIps = ['203.0.113.5', '203.0.113.6'];
   const short = jailStatus(k.svc, k.svc.jail('asterisk'), T0, true);
   assert.deepEqual([short.actions.pending, short.actions.pendingCount], [[], 2]);
+  await k.svc.stop();
+});
+
+test('the periodic tick (the pending-bans gauge) and `voipguard stats` count the pending bans without listing them', async () => {
+  const k = kit(files(JAIL));
+  await k.svc.start(k.load());
+  const { actions } = k.latest('asterisk');
+  actions.pendingIps = Array.from({ length: 3_000 }, (_, i) => `198.18.${i >>> 8}.${i & 255}`);
+  let listed = 0;
+  const pending = actions.pending.bind(actions);
+  actions.pending = () => {
+    listed++;
+    return pending();
+  };
+  Object.assign(actions, { pendingCount: () => actions.pendingIps.length });
+  await k.svc.tick();
+  const rows = statsRows(k.svc, T0);
+  assert.equal(rows.find((r) => r.jail === 'asterisk')?.pending, 3_000);
+  assert.equal(listed, 0, 'no sorted list of every pending address per tick or per stats call');
   await k.svc.stop();
 });
