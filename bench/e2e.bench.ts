@@ -8,6 +8,9 @@
 //     event arrives (not polled);
 //   - ipset: ipset sends no events, so `ipset list -t` is polled every POLL_MS (the figures carry
 //     that resolution).
+// The status section asks `status` over the control socket, runs `voipguard status` as a process,
+// and GETs /metrics (the daemon then listens on its namespace's loopback; the scrape is timed by a
+// process inside the namespace) during the largest burst.
 // With iptables-ipset, the restart section also kills the daemon with -9 (the sets keep every ban)
 // and times the next start's reconcile with the database (one `ipset restore`).
 // Every wait is bounded; the namespaces, processes and files are removed on exit, also on error
@@ -251,10 +254,11 @@ function jailLocal(action: 'iptables' | 'ipset'): string {
   return `${action === 'ipset' ? '[DEFAULT]\nbanaction = iptables-ipset\n\n' : ''}[asterisk]\nenabled = true\nlogpath = $LOG\n`;
 }
 
-function freshConfig(action: 'iptables' | 'ipset'): E2eConfig {
+function freshConfig(action: 'iptables' | 'ipset', metrics = false): E2eConfig {
   const cfg = makeConfig(jailLocal(action));
   // info, not the harness's debug: a flood logs every failure at debug level
-  writeFileSync(join(cfg.dir, 'voipguard.local'), readFileSync(join(cfg.dir, 'voipguard.local'), 'utf8').replace('loglevel = DEBUG', 'loglevel = INFO'));
+  const local = readFileSync(join(cfg.dir, 'voipguard.local'), 'utf8').replace('loglevel = DEBUG', 'loglevel = INFO');
+  writeFileSync(join(cfg.dir, 'voipguard.local'), local + (metrics ? `\n[metrics]\nlisten = 127.0.0.1:${METRICS_PORT}\n` : ''));
   writeFileSync(cfg.log, '');
   cleanups.push(() => removeConfig(cfg));
   return cfg;
@@ -357,7 +361,8 @@ async function runAction(pair: NetnsPair, action: 'iptables' | 'ipset'): Promise
   if (SECTIONS.has('burst') || SECTIONS.has('restart') || SECTIONS.has('status')) {
     const largest = Math.max(...SIZES);
     for (const n of SIZES) {
-      const cfg = freshConfig(action);
+      // the status run also serves /metrics, probed from inside the namespace (metricsProbe)
+      const cfg = freshConfig(action, SECTIONS.has('status') && n === largest);
       const { d } = await startDaemon(pair, cfg);
       await chainsUp(pair);
       await sleep(300);
@@ -369,6 +374,7 @@ async function runAction(pair: NetnsPair, action: 'iptables' | 'ipset'): Promise
       const cliTimes: number[] = [];
       let probing = SECTIONS.has('status') && n === largest;
       const probes = probing ? statusProbes(cfg, statusTimes, cliTimes, () => probing) : Promise.resolve();
+      const metricsTimes = probing ? metricsProbe(pair) : null;
       const t0 = now();
       appendFileSync(cfg.log, text);
       const first = watch.count(1, TIMEOUT_MS);
@@ -382,6 +388,7 @@ async function runAction(pair: NetnsPair, action: 'iptables' | 'ipset'): Promise
       }
       probing = false;
       await probes;
+      const scrapes = metricsTimes ? await metricsTimes.stop() : [];
       const after = procStats(d.proc.pid!);
       if (SECTIONS.has('burst')) {
         row(label, `burst of ${n.toLocaleString('en-US')} addresses × ${maxretry} lines, in the kernel`, result);
@@ -397,6 +404,13 @@ async function runAction(pair: NetnsPair, action: 'iptables' | 'ipset'): Promise
           `during the ${n.toLocaleString('en-US')} burst: status over the socket, n=${statusTimes.length}`,
           `p50 ${ms(pct(statusTimes, 50))}  max ${ms(Math.max(...statusTimes))}`,
         );
+        if (scrapes.length) {
+          row(
+            label,
+            `during the ${n.toLocaleString('en-US')} burst: GET /metrics, n=${scrapes.length}`,
+            `p50 ${ms(pct(scrapes, 50))}  max ${ms(Math.max(...scrapes))}`,
+          );
+        }
         row(
           label,
           `during the ${n.toLocaleString('en-US')} burst: \`voipguard status\` process, n=${cliTimes.length}`,
@@ -503,6 +517,45 @@ async function killedRestart(pair: NetnsPair, cfg: E2eConfig, d: Daemon, n: numb
       : `ready ${ms(s.ready)}  NOT reconciled within ${ms(TIMEOUT_MS)}`,
   );
   await stopDaemon(s.d);
+}
+
+const METRICS_PORT = 9469;
+
+/**
+ * GET /metrics every 50 ms from inside the defender's namespace (the daemon listens on its
+ * loopback), timed there, by one process started before the burst: no process start per sample.
+ * stop() closes its stdin; it prints the times and exits.
+ */
+function metricsProbe(pair: NetnsPair): { stop(): Promise<number[]> } {
+  const script = `
+    const http = require('node:http');
+    const times = []; let on = true;
+    process.stdin.on('end', () => { on = false; }).resume();
+    const one = () => new Promise((r) => {
+      const t = performance.now();
+      const req = http.get({ host: '127.0.0.1', port: ${METRICS_PORT}, path: '/metrics', timeout: 30000 }, (res) => {
+        res.resume(); res.on('end', () => { if (res.statusCode === 200) times.push(performance.now() - t); r(); });
+      });
+      req.on('error', () => r()); req.on('timeout', () => { req.destroy(); r(); });
+    });
+    (async () => { while (on) { await one(); await new Promise((r) => setTimeout(r, 50)); } process.stdout.write(JSON.stringify(times)); })();
+  `;
+  const child = spawn('ip', ['netns', 'exec', pair.defender, process.execPath, '-e', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  cleanups.push(() => void child.kill('SIGKILL'));
+  return {
+    async stop() {
+      child.stdin!.end();
+      await done;
+      try {
+        return JSON.parse(out || '[]') as number[];
+      } catch {
+        return [];
+      }
+    },
+  };
 }
 
 async function statusProbes(cfg: E2eConfig, socketTimes: number[], cliTimes: number[], go: () => boolean): Promise<void> {
