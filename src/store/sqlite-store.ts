@@ -149,7 +149,13 @@ export class SqliteStore implements Store, FeedStore {
   }
 
   purgeHistory(before: number): number {
-    return this.write(() => this.st.purge.run(before).changes);
+    const n = this.write(() => this.st.purge.run(before).changes);
+    // the addresses are read again from what is left: the set stays the size of the history
+    if (n > 0) {
+      this.historyIps = null;
+      this.historyLoad = null;
+    }
+    return n;
   }
 
   getPosition(path: string): FilePosition | undefined {
