@@ -135,3 +135,27 @@ test('a full disk makes writes fail with VG_STORE_WRITE; after space returns the
     fs.cleanup();
   }
 });
+
+test('ban counts after a restart are right while the history addresses are read a slice per count, and once they are all known', () => {
+  const path = join(dir, 'history-slices.sqlite3');
+  const a = SqliteStore.open(path);
+  for (let i = 1; i <= 7; i++) a.addBan(ban(i), false);
+  a.addBan({ ...ban(3), start: T0 + 100 }, false);
+  a.close();
+  const b = SqliteStore.open(path, { historySlice: 2 });
+  const count = (i: number) => b.banCount(ban(i).ip, 'asterisk', 0);
+  // 7 addresses, 2 per count: the first four counts read slices (queried meanwhile), then the set is whole
+  assert.equal(count(7), 1);
+  assert.equal(count(3), 2);
+  // banned while the slices are still being read, below the slices' cursor: counted all the same
+  b.addBan({ ...ban(1), start: T0 + 200 }, false);
+  b.addBan(ban(0), false);
+  assert.equal(count(1), 2);
+  assert.equal(count(200), 0, 'an address with no history');
+  for (let i = 1; i <= 7; i++) assert.equal(count(i), i === 1 || i === 3 ? 2 : 1, `address ${i}`);
+  assert.equal(count(0), 1, 'the new address banned during the reading is in the set');
+  b.addBan(ban(300), false);
+  assert.equal(count(300), 1, 'a ban after the set is whole is counted');
+  assert.equal(count(301), 0);
+  b.close();
+});
