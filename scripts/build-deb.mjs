@@ -36,7 +36,8 @@ for (const f of ['package.json', 'package-lock.json', 'jail.conf', 'voipguard.co
 for (const d of ['filter.d', 'action.d', 'asterisk', 'grafana', 'systemd', 'logrotate']) {
   if (existsSync(join(root, d))) cpSync(join(root, d), join(lib, d), { recursive: true, filter: (src) => !src.endsWith('.local') });
 }
-cpSync(join(root, 'dist', 'src'), join(lib, 'dist', 'src'), { recursive: true });
+// timestamps kept: the built CLI uses the bundle only when it is not older than itself
+cpSync(join(root, 'dist', 'src'), join(lib, 'dist', 'src'), { recursive: true, preserveTimestamps: true });
 
 say('npm ci --omit=dev (production dependencies)');
 run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: lib, stdio: ['ignore', 'inherit', 'inherit'] });

@@ -2,6 +2,9 @@
 // `voipguard` entry: the first word picks a subcommand; each lives in its own file and is loaded
 // only when used, so `voipguard regex` does not pay for SQLite or AMI.
 
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { VoipguardError, VoipguardErrors, EXIT_CODES } from '../core/errors.js';
 import { scanArgs, type ArgOptions } from './args.js';
 import { realIo, type CliIo } from './io.js';
@@ -42,7 +45,13 @@ export async function main(argv: string[], io: CliIo = realIo()): Promise<number
 }
 
 const invokedDirectly = process.argv[1] !== undefined && /voipguard(\.[jt]s)?$/.test(process.argv[1]);
-if (invokedDirectly) {
+// `npm run build` bundles this file and every module it reaches into ../bundle/ (scripts/bundle.mjs):
+// the built entry hands over to that copy, which runs main() itself (one file to load instead of
+// about 150: docs/flood.md). Only a bundle at least as new as this file is used: a tsc run alone
+// leaves an older one behind.
+const bundled = invokedDirectly && !(globalThis as { VOIPGUARD_BUNDLED?: boolean }).VOIPGUARD_BUNDLED ? freshBundle() : null;
+if (bundled !== null) await import(bundled);
+else if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
@@ -52,4 +61,12 @@ if (invokedDirectly) {
       process.exitCode = 70;
     },
   );
+}
+
+function freshBundle(): string | null {
+  const self = fileURLToPath(import.meta.url);
+  if (!self.endsWith('.js')) return null; // the sources, under tsx
+  const bundle = join(dirname(self), '..', 'bundle', 'voipguard.js');
+  const st = statSync(bundle, { throwIfNoEntry: false });
+  return st !== undefined && st.mtimeMs >= statSync(self).mtimeMs ? pathToFileURL(bundle).href : null;
 }

@@ -42,7 +42,7 @@ const BUILD_LOCK = join(ROOT, '.e2e-build.lock');
 const BUILD_LOCK_STALE_MS = 180_000;
 
 /**
- * `npm run build`'s compiler, once per change of src/: several e2e files run at once (two at a time)
+ * `npm run build` (the compiler, then the bundler), once per change of src/: several e2e files run at once (two at a time)
  * and each asks for a build, so the first one compiles under a lock (a directory, made atomically)
  * and the others, waiting on the lock, find dist/ fresh and leave it alone. Rewriting dist/ under a
  * daemon that another file is starting would make it read half-written modules. Other files' type
@@ -72,6 +72,9 @@ export function build(): void {
       cwd: ROOT,
     });
     if (!(existsSync(CLI) && statSync(app).mtimeMs >= started - 2000)) throw new Error(`build failed:\n${r.stdout}\n${r.stderr}`);
+    // npm run build's second step: the bundle the built CLI hands over to (scripts/bundle.mjs)
+    const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs')], { encoding: 'utf8', cwd: ROOT });
+    if (b.status !== 0) throw new Error(`bundle failed:\n${b.stdout}\n${b.stderr}`);
     chmodSync(CLI, 0o755);
   } finally {
     rmSync(BUILD_LOCK, { recursive: true, force: true });

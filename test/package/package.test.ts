@@ -59,6 +59,7 @@ test('the .deb installs a working voipguard with a verified unit, and dpkg -P le
     for (const f of [
       '/usr/bin/voipguard',
       '/usr/lib/voipguard/dist/src/cli/voipguard.js',
+      '/usr/lib/voipguard/dist/src/bundle/voipguard.js',
       '/usr/lib/voipguard/node_modules/better-sqlite3/build/Release/better_sqlite3.node',
       '/lib/systemd/system/voipguard.service',
       '/etc/logrotate.d/voipguard',
