@@ -11,14 +11,14 @@
 
 import { ACCEPTABLE_REASONS } from '../config/cluster-schema.js';
 import { backoffDelay } from '../core/backoff.js';
-import { VoipguardError } from '../core/errors.js';
 import type { TimerHandle } from '../core/timers.js';
 import type { Decision } from '../core/types.js';
 import type { BusState, PublishItem, RawStreamEntry } from './bus.js';
-import { checkEntry, ParsedProtection, type CheckContext } from './entry-check.js';
 import type { ClusterJails, ClusterNodeDeps, ClusterReport } from './ports.js';
+import { decideBatch, type RawEntry } from './entry-batch.js';
 import { Publisher } from './publisher.js';
-import { banKey, compareIds, decodeEntry, encodeEntry, idTime, parseJson, type ClusterEntry } from './wire.js';
+import { Refusals } from './refusals.js';
+import { banKey, compareIds, encodeEntry, idTime, parseJson, type ClusterEntry } from './wire.js';
 
 export type { ClusterJails, ClusterNodeDeps, ClusterReport, ClusterSettings } from './ports.js';
 
@@ -33,7 +33,6 @@ const READ_BLOCK_MS = 1_000;
 const MAX_UNCOMMITTED = 4;
 const HEARTBEAT_MS = 10_000;
 const SEEN_MS = 60_000;
-const REFUSAL_LOGS_PER_MINUTE = 20;
 /**
  * A read of this many entries (and every snapshot) takes the bulk path: the same checks, one
  * commit per jail, but each ban logged at debug and the batch summed up in one line
@@ -60,10 +59,10 @@ export class ClusterNode {
   private lastApplied: ClusterReport['lastApplied'] = null;
   private lagMs: number | null = null;
   private applied = 0;
-  private readonly refused: Record<string, number> = {};
-  private refusalLogs = { window: 0, n: 0 };
+  private readonly refusals: Refusals;
 
   constructor(private readonly deps: ClusterNodeDeps) {
+    this.refusals = new Refusals(deps.log, deps.metrics);
     this.publisher = new Publisher({
       bus: deps.bus,
       timers: deps.timers,
@@ -150,7 +149,7 @@ export class ClusterNode {
       queue: this.publisher.length,
       published: this.publisher.published,
       applied: this.applied,
-      refused: { ...this.refused },
+      refused: this.refusals.total(),
       dropped: this.publisher.dropped,
       lagMs: this.lagMs,
       cursor: this.cursor,
@@ -328,88 +327,27 @@ export class ClusterNode {
   private check(entries: readonly RawEntry[], now: number, bulk: boolean): CheckResult {
     const jails = this.jails;
     if (!jails) return { made: 0, unbans: 0, refused: {}, committed: Promise.resolve() };
-    const refusedBefore = { ...this.refused };
-    let unbans = 0;
-    const running = jails.running().filter((j) => this.shares(j));
-    const ignore = new Map<string, readonly string[]>();
-    let hostList: readonly string[] | undefined;
-    const lists = {
-      ignoreip: (j: string) => {
-        let l = ignore.get(j);
-        if (!l) ignore.set(j, (l = jails.ignoreip(j)));
-        return l;
+    const refusedBefore = this.refusals.total();
+    const d = decideBatch(
+      {
+        jails,
+        shared: jails.running().filter((j) => this.shares(j)),
+        settings: this.deps.settings,
+        host: this.deps.host,
+        registrations: this.deps.registrations,
+        origins: this.origins,
+        refusals: this.refusals,
+        log: this.deps.log,
       },
-      // read once per batch: a snapshot of 100,000 entries must not list the interfaces 100,000 times
-      host: { addresses: () => (hostList ??= this.deps.host.addresses()) },
-    };
-    const ctx: CheckContext = {
-      self: this.node,
-      jails: new Set(running),
-      accept: new Set(this.deps.settings.accept),
-      maxBanTime: this.deps.settings.maxBanTime,
-      ...lists,
-      registrations: this.deps.registrations,
-      // and parsed once per batch, not once per entry
-      parsed: new ParsedProtection(lists),
-    };
-    const byJail = new Map<string, Decision[]>();
-    let made = 0;
-    for (const raw of entries) {
-      const decoded = raw.fields === null ? ({ refused: 'malformed', why: 'not JSON' } as const) : decodeEntry(raw.fields);
-      if ('refused' in decoded) {
-        this.refuse('malformed', decoded.why, raw.id, null);
-        continue;
-      }
-      const e = decoded.entry;
-      const c = checkEntry(e, ctx, now);
-      if (!c.ok) {
-        if ('refused' in c) this.refuse(c.refused, c.why, raw.id, e);
-        continue;
-      }
-      const key = banKey(e.jail, c.ip);
-      let ds: readonly Decision[] = [];
-      if (e.op === 'unban') {
-        // another node lifts only what the fleet put here, never this node's own bans
-        if (this.origins.has(key)) ds = jails.unban(e.jail, c.ip, now);
-        if (ds.length) unbans++;
-      } else {
-        try {
-          ds = jails.ban(e.jail, c.ip, now, e.until! - now);
-        } catch (err) {
-          if (err instanceof VoipguardError) {
-            this.refuse('protected', err.message, raw.id, e);
-            continue;
-          }
-          throw err;
-        }
-        if (ds.length) {
-          this.origins.set(key, e.node);
-          made++;
-          this.lastApplied = { id: raw.id, at: now, node: e.node, jail: e.jail, ip: c.ip };
-          const log = bulk ? this.deps.log.debug.bind(this.deps.log) : this.deps.log.info.bind(this.deps.log);
-          log({ event: 'cluster-ban', jail: e.jail, ip: c.ip, origin: e.node, originReason: e.reason, until: e.until, id: raw.id });
-        }
-      }
-      if (ds.length) {
-        let list = byJail.get(e.jail);
-        if (!list) byJail.set(e.jail, (list = []));
-        list.push(...ds);
-      }
-    }
-    this.applied += made;
-    if (made) this.deps.metrics.applied(made);
-    const refused: Record<string, number> = {};
-    for (const [k, v] of Object.entries(this.refused)) if (v !== (refusedBefore[k] ?? 0)) refused[k] = v - (refusedBefore[k] ?? 0);
-    return { made, unbans, refused, committed: Promise.all([...byJail].map(([j, ds]) => jails.commit(j, ds, bulk))) };
-  }
-
-  private refuse(reason: string, why: string, id: string | null, e: ClusterEntry | null): void {
-    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
-    this.deps.metrics.refused(reason);
-    const now = this.deps.clock.now();
-    if (now - this.refusalLogs.window >= 60_000) this.refusalLogs = { window: now, n: 0 };
-    if (this.refusalLogs.n++ >= REFUSAL_LOGS_PER_MINUTE) return;
-    this.deps.log.warn({ event: 'cluster-refused', reason, why, id, ...(e ? { origin: e.node, jail: e.jail, ip: e.ip } : {}) });
+      entries,
+      now,
+      bulk,
+    );
+    if (d.lastApplied) this.lastApplied = d.lastApplied;
+    this.applied += d.made;
+    if (d.made) this.deps.metrics.applied(d.made);
+    const committed = Promise.all([...d.byJail].map(([j, ds]) => jails.commit(j, ds, bulk)));
+    return { made: d.made, unbans: d.unbans, refused: this.refusals.since(refusedBefore), committed };
   }
 
   private resyncItems(): PublishItem[] {
@@ -444,8 +382,6 @@ interface CheckResult {
   readonly refused: Readonly<Record<string, number>>;
   readonly committed: Promise<unknown>;
 }
-
-type RawEntry = { readonly id: string | null; readonly fields: readonly string[] | Record<string, string> | null };
 
 function toItem(e: ClusterEntry): PublishItem {
   return { fields: encodeEntry(e), key: banKey(e.jail, e.ip), until: e.op === 'ban' ? e.until : null, op: e.op };
