@@ -15,7 +15,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'src', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { voipguard: join(root, 'dist', 'src', 'cli', 'voipguard.js') },
+  // the command thread's script (src/exec/thread-runner.ts) beside the chunks, where the bundled
+  // thread-runner looks for it: a worker is started from a file, not from a module already loaded
+  entryPoints: { voipguard: join(root, 'dist', 'src', 'cli', 'voipguard.js'), 'spawn-thread': join(root, 'dist', 'src', 'exec', 'spawn-thread.js') },
   outdir,
   bundle: true,
   splitting: true,

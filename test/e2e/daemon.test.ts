@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns.js';
@@ -88,6 +88,9 @@ test(
     assert.equal(await tcp(), 'refused');
     const json = JSON.parse(cli(cfg, ['--json', 'status', 'asterisk']).out);
     assert.deepEqual(json.actions.bannedIps, [a]);
+    // the firewall commands ran from the command thread (src/exec/thread-runner.ts), which the
+    // bundle must carry: a worker that cannot start falls back to the main thread, and says so
+    assert.doesNotMatch(readFileSync(cfg.daemonLog, 'utf8'), /command-thread-failed/);
   },
 );
 
