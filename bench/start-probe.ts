@@ -35,7 +35,14 @@ if (seed > 0) {
 try {
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const args = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), process.env.ENTRY ?? CLI, 'daemon', '-c', cfg.dir, ...(process.env.DRY ? ['--dry-run'] : [])];
+    const args = [
+      ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+      process.env.ENTRY ?? CLI,
+      'daemon',
+      '-c',
+      cfg.dir,
+      ...(process.env.DRY ? ['--dry-run'] : []),
+    ];
     const p = spawn('ip', ['netns', 'exec', pair.defender, process.execPath, ...args], {
       stdio: ['ignore', 'ignore', 'inherit'],
       cwd: ROOT,
