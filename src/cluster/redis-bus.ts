@@ -88,17 +88,26 @@ export class RedisBus implements ClusterBus {
   async publish(items: readonly PublishItem[]): Promise<void> {
     const k = this.keys;
     const m = this.cmd.multi();
+    // the stream gets every entry, in order; the active set only each key's last state in the
+    // batch, in one HSET and one ZADD (and one HDEL, ZREM): a catch-up of 10,000 news was 30,000
+    // commands, now about 10,000
+    const last = new Map<string, PublishItem>();
     for (const it of items) {
-      const flat = Object.entries(it.fields).flat();
-      m.call('XADD', k.stream, 'MAXLEN', '~', String(this.opts.maxLen), '*', ...flat);
-      if (it.op === 'ban') {
-        m.call('HSET', k.bans, it.key, JSON.stringify(it.fields));
-        m.call('ZADD', k.ends, it.until === null ? '+inf' : String(it.until), it.key);
-      } else {
-        m.call('HDEL', k.bans, it.key);
-        m.call('ZREM', k.ends, it.key);
-      }
+      m.call('XADD', k.stream, 'MAXLEN', '~', String(this.opts.maxLen), '*', ...Object.entries(it.fields).flat());
+      last.delete(it.key);
+      last.set(it.key, it);
     }
+    const set: string[] = [];
+    const ends: string[] = [];
+    const gone: string[] = [];
+    for (const [key, it] of last) {
+      if (it.op === 'ban') {
+        set.push(key, JSON.stringify(it.fields));
+        ends.push(it.until === null ? '+inf' : String(it.until), key);
+      } else gone.push(key);
+    }
+    if (gone.length) m.call('HDEL', k.bans, ...gone).call('ZREM', k.ends, ...gone);
+    if (set.length) m.call('HSET', k.bans, ...set).call('ZADD', k.ends, ...ends);
     const res = await m.exec();
     const failed = res?.find(([e]) => e !== null);
     if (res === null) throw new Error('the transaction was aborted');
