@@ -117,6 +117,31 @@ test('one publish of several news for one address: the stream keeps each, the ac
   await b.stop();
 });
 
+test('a snapshot larger than one HSCAN page returns every active ban once, and the last stream ID', { skip }, async () => {
+  const { bus: b } = bus(unix(), redis.password);
+  await waitFor(() => b.state() === 'connected', { what: 'connected' });
+  const now = Date.now();
+  const before = (await b.snapshot(now)).bans.length;
+  const N = 12_000;
+  for (let i = 0; i < N; i += 2_000) {
+    await b.publish(
+      Array.from({ length: 2_000 }, (_, j) => {
+        const ip = `100.70.${((i + j) >> 8) & 255}.${(i + j) & 255}`;
+        const e = { op: 'ban' as const, node: 'a', jail: 'paged', ip, reason: 'detected', banCount: 1, start: now, until: now + 60_000 };
+        return { fields: encodeEntry(e), key: `paged ${ip}`, until: e.until, op: 'ban' as const };
+      }),
+    );
+  }
+  const snap = await b.snapshot(now);
+  const paged = snap.bans.filter((t) => t.includes('"jail":"paged"'));
+  assert.equal(paged.length, N);
+  assert.equal(new Set(paged).size, N);
+  assert.equal(snap.bans.length, before + N);
+  const tail = await b.read(snap.lastId, 10, 50);
+  assert.deepEqual(tail, [], "lastId is the stream's last entry");
+  await b.stop();
+});
+
 test('garbage written to the stream comes back as raw fields, refused by the decoder', { skip }, async () => {
   const { bus: b } = bus(unix(), redis.password);
   await waitFor(() => b.state() === 'connected', { what: 'connected' });
