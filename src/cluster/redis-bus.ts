@@ -30,6 +30,8 @@ export interface RedisBusOptions {
 }
 
 export const DEFAULT_STREAM_MAXLEN = 200_000;
+/** Active-set entries per HSCAN page of a snapshot. */
+const SNAPSHOT_PAGE = 5_000;
 
 let RedisClass: typeof Redis | null = null;
 
@@ -88,17 +90,26 @@ export class RedisBus implements ClusterBus {
   async publish(items: readonly PublishItem[]): Promise<void> {
     const k = this.keys;
     const m = this.cmd.multi();
+    // the stream gets every entry, in order; the active set only each key's last state in the
+    // batch, in one HSET and one ZADD (and one HDEL, ZREM): a catch-up of 10,000 news was 30,000
+    // commands, now about 10,000
+    const last = new Map<string, PublishItem>();
     for (const it of items) {
-      const flat = Object.entries(it.fields).flat();
-      m.call('XADD', k.stream, 'MAXLEN', '~', String(this.opts.maxLen), '*', ...flat);
-      if (it.op === 'ban') {
-        m.call('HSET', k.bans, it.key, JSON.stringify(it.fields));
-        m.call('ZADD', k.ends, it.until === null ? '+inf' : String(it.until), it.key);
-      } else {
-        m.call('HDEL', k.bans, it.key);
-        m.call('ZREM', k.ends, it.key);
-      }
+      m.call('XADD', k.stream, 'MAXLEN', '~', String(this.opts.maxLen), '*', ...Object.entries(it.fields).flat());
+      last.delete(it.key);
+      last.set(it.key, it);
     }
+    const set: string[] = [];
+    const ends: string[] = [];
+    const gone: string[] = [];
+    for (const [key, it] of last) {
+      if (it.op === 'ban') {
+        set.push(key, JSON.stringify(it.fields));
+        ends.push(it.until === null ? '+inf' : String(it.until), key);
+      } else gone.push(key);
+    }
+    if (gone.length) m.call('HDEL', k.bans, ...gone).call('ZREM', k.ends, ...gone);
+    if (set.length) m.call('HSET', k.bans, ...set).call('ZADD', k.ends, ...ends);
     const res = await m.exec();
     const failed = res?.find(([e]) => e !== null);
     if (res === null) throw new Error('the transaction was aborted');
@@ -127,14 +138,26 @@ export class RedisBus implements ClusterBus {
         .call('ZREM', k.ends, ...names)
         .exec();
     }
-    const res = await this.cmd.multi().call('XREVRANGE', k.stream, '+', '-', 'COUNT', '1').call('HVALS', k.bans).exec();
-    if (res === null) throw new Error('the snapshot transaction was aborted');
-    const [[e1, last], [e2, vals]] = res as [[Error | null, unknown], [Error | null, unknown]];
-    if (e1) throw e1;
-    if (e2) throw e2;
+    // the stream's last ID first, then the set in HSCAN pages: one HVALS of 100,000 bans outlasted
+    // the command timeout on a Redis busy with the other nodes' reads (bench:cluster), and the
+    // node started without them. A ban or unban published during the scan is after lastId: the
+    // stream replays it (a ban already made is no new decision), so the pages need not be atomic
+    const last = await this.cmd.call('XREVRANGE', k.stream, '+', '-', 'COUNT', '1');
     const lastId = streamEntries([[k.stream, last]])[0]?.id ?? '0-0';
-    const bans = Array.isArray(vals) ? vals.filter((x): x is string => typeof x === 'string') : [];
-    return { lastId, bans };
+    const bans = new Map<string, string>(); // HSCAN may return a field twice
+    let cursor = '0';
+    do {
+      const page = await this.cmd.call('HSCAN', k.bans, cursor, 'COUNT', String(SNAPSHOT_PAGE));
+      if (!Array.isArray(page) || typeof page[0] !== 'string' || !Array.isArray(page[1])) throw new Error('HSCAN answered an unexpected shape');
+      cursor = page[0];
+      const flat = page[1] as unknown[];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const f = flat[i];
+        const v = flat[i + 1];
+        if (typeof f === 'string' && typeof v === 'string') bans.set(f, v);
+      }
+    } while (cursor !== '0');
+    return { lastId, bans: [...bans.values()] };
   }
 
   async heartbeat(node: string, now: number, since: number): Promise<string[]> {

@@ -87,6 +87,61 @@ test('publish, read after an ID, snapshot of the active set, heartbeat', { skip 
   await b.stop();
 });
 
+test('one publish of several news for one address: the stream keeps each, the active set the last state', { skip }, async () => {
+  const { bus: b } = bus(unix(), redis.password);
+  await waitFor(() => b.state() === 'connected', { what: 'connected' });
+  const now = Date.now();
+  const ban = (ip: string, until: number) => ({ op: 'ban' as const, node: 'a', jail: 'asterisk', ip, reason: 'detected', banCount: 1, start: now, until });
+  const unban = (ip: string) => ({ op: 'unban' as const, node: 'a', jail: 'asterisk', ip, time: now });
+  const item = (e: ReturnType<typeof ban> | ReturnType<typeof unban>) => ({
+    fields: encodeEntry(e),
+    key: `asterisk ${e.ip}`,
+    until: e.op === 'ban' ? e.until : null,
+    op: e.op,
+  });
+  await b.publish([
+    item(ban('203.0.113.21', now + 60_000)),
+    item(unban('203.0.113.21')), // banned then lifted: gone from the set
+    item(ban('203.0.113.22', now + 60_000)),
+    item(unban('203.0.113.22')),
+    item(ban('203.0.113.22', now + 120_000)), // lifted then banned again: in the set, with the last end
+    item(ban('203.0.113.23', now + 60_000)),
+  ]);
+  assert.equal((await b.read('0-0', 100, 100)).length >= 6, true);
+  const snap = (await b.snapshot(now)).bans.map((t) => decodeEntry(JSON.parse(t) as Record<string, string>));
+  const mine = snap.flatMap((d) => ('entry' in d && d.entry.ip.startsWith('203.0.113.2') ? [d.entry] : []));
+  assert.deepEqual(mine.map((e) => [e.ip, e.op === 'ban' ? e.until : null]).sort(), [
+    ['203.0.113.22', now + 120_000],
+    ['203.0.113.23', now + 60_000],
+  ]);
+  await b.stop();
+});
+
+test('a snapshot larger than one HSCAN page returns every active ban once, and the last stream ID', { skip }, async () => {
+  const { bus: b } = bus(unix(), redis.password);
+  await waitFor(() => b.state() === 'connected', { what: 'connected' });
+  const now = Date.now();
+  const before = (await b.snapshot(now)).bans.length;
+  const N = 12_000;
+  for (let i = 0; i < N; i += 2_000) {
+    await b.publish(
+      Array.from({ length: 2_000 }, (_, j) => {
+        const ip = `100.70.${((i + j) >> 8) & 255}.${(i + j) & 255}`;
+        const e = { op: 'ban' as const, node: 'a', jail: 'paged', ip, reason: 'detected', banCount: 1, start: now, until: now + 60_000 };
+        return { fields: encodeEntry(e), key: `paged ${ip}`, until: e.until, op: 'ban' as const };
+      }),
+    );
+  }
+  const snap = await b.snapshot(now);
+  const paged = snap.bans.filter((t) => t.includes('"jail":"paged"'));
+  assert.equal(paged.length, N);
+  assert.equal(new Set(paged).size, N);
+  assert.equal(snap.bans.length, before + N);
+  const tail = await b.read(snap.lastId, 10, 50);
+  assert.deepEqual(tail, [], "lastId is the stream's last entry");
+  await b.stop();
+});
+
 test('garbage written to the stream comes back as raw fields, refused by the decoder', { skip }, async () => {
   const { bus: b } = bus(unix(), redis.password);
   await waitFor(() => b.state() === 'connected', { what: 'connected' });
