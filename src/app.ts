@@ -138,7 +138,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     firewalls: firewallMaker(runner, opts.dryRun),
     senders: notifySenders(runner),
     journal: journalRunner(new ExecaRunner()),
-    // a large read gives the event loop a turn every 10 ms of lines (docs/flood.md)
+    // a large read gives the event loop a turn every 50 ms of lines (docs/flood.md)
     pace: new BudgetPace(LINE_BUDGET_MS, () => performance.now()),
   });
   const feeds = new FeedService({
@@ -250,7 +250,7 @@ interface FactoryContext {
 }
 
 /** How long the lines of one read may hold the event loop before it gets a turn (ms). */
-const LINE_BUDGET_MS = 10;
+const LINE_BUDGET_MS = 50;
 
 /** Feeds and other nodes' bans are not a jail's: they use registeredttl's default (config/jail-schema.ts). */
 const SHARED_REGISTERED_TTL_MS = 3_600_000;
