@@ -16,6 +16,8 @@
 // lookup, a set and (at the cap) the delete of the evicted one; plus arrays no longer than retry
 // and minFailures.
 
+import { RecencyList } from './recency-list.js';
+
 export const ACCOUNT_NAME_MAX = 128;
 export const DEFAULT_MAX_ACCOUNTS = 50_000;
 export const DEFAULT_MAX_ADDRESSES_PER_ACCOUNT = 4096;
@@ -150,8 +152,7 @@ const SPARE_MAX = 1024;
 export class AccountWindows {
   private readonly map = new Map<string, Entry>();
   /** Least recently failed first. */
-  private head: Entry | null = null;
-  private tail: Entry | null = null;
+  private readonly order = new RecencyList<Entry>();
   /** Accounts under attack (a subset of map), for status and the tick. */
   private readonly hot = new Map<string, Entry>();
   private readonly spare: Entry[] = [];
@@ -202,11 +203,11 @@ export class AccountWindows {
       e = (reused ?? new Entry()).reset(name, t, ip);
       this.pairs++;
       this.map.set(name, e);
-      this.link(e);
+      this.order.push(e);
     } else {
-      if (e !== this.tail) {
-        this.unlink(e); // now the most recently failed
-        this.link(e);
+      if (e !== this.order.tail) {
+        this.order.remove(e); // now the most recently failed
+        this.order.push(e);
       }
       e.times = push(e.times, t, retry, findtime);
       mine = this.addAddress(e, ip, t, minFailures, findtime);
@@ -263,7 +264,7 @@ export class AccountWindows {
   counts(now: number): { account: string; failures: number; addresses: number; underAttack: boolean }[] {
     const lower = now - this.limits.findtime;
     const out: { account: string; failures: number; addresses: number; underAttack: boolean }[] = [];
-    for (let e = this.head; e !== null; e = e.next) {
+    for (let e = this.order.head; e !== null; e = e.next) {
       out.push({ account: e.name, failures: countSince(e.times, lower), addresses: e.addressCount + e.banned, underAttack: e.hotUntil >= now });
     }
     return out;
@@ -277,7 +278,7 @@ export class AccountWindows {
       e.inHot = false;
     }
     const lower = now - this.limits.findtime;
-    for (let e = this.head; e !== null && e.newest < lower && e.hotUntil < now; e = this.head) {
+    for (let e = this.order.head; e !== null && e.newest < lower && e.hotUntil < now; e = this.order.head) {
       this.drop(e);
       if (this.spare.length < SPARE_MAX) this.spare.push(e);
     }
@@ -317,7 +318,7 @@ export class AccountWindows {
 
   /** Drops the least recently failed account; returns its entry for the caller to reuse. */
   private evictOldest(): Entry | undefined {
-    const e = this.head;
+    const e = this.order.head;
     if (e === null) return undefined;
     this.drop(e);
     this.evictedCount++;
@@ -326,28 +327,10 @@ export class AccountWindows {
 
   private drop(e: Entry): void {
     this.map.delete(e.name);
-    this.unlink(e);
+    this.order.remove(e);
     if (e.inHot) this.hot.delete(e.name); // most dropped accounts were never attacked: no lookup
     e.inHot = false;
     this.pairs -= e.addressCount;
-  }
-
-  /** Appends e as the most recently failed. */
-  private link(e: Entry): void {
-    e.prev = this.tail;
-    e.next = null;
-    if (this.tail === null) this.head = e;
-    else this.tail.next = e;
-    this.tail = e;
-  }
-
-  private unlink(e: Entry): void {
-    if (e.prev === null) this.head = e.next;
-    else e.prev.next = e.next;
-    if (e.next === null) this.tail = e.prev;
-    else e.next.prev = e.prev;
-    e.prev = null;
-    e.next = null;
   }
 }
 

@@ -18,6 +18,8 @@
 // A changed record that is evicted, deleted or pruned before it is taken leaves its address in the
 // list, reported with no times (the store drops it), as any untracked address is.
 
+import { RecencyList } from './recency-list.js';
+
 /** One tracked address: its failure times (oldest first), `one` while there is only one. */
 class Window {
   key = '';
@@ -43,8 +45,7 @@ export interface WindowChange {
 export class FailureWindows {
   private readonly map = new Map<string, Window>();
   /** Least recently seen first. */
-  private head: Window | null = null;
-  private tail: Window | null = null;
+  private readonly order = new RecencyList<Window>();
   private readonly spare: Window[] = [];
   private evictedCount = 0;
   /** Changed since the last takeChanges(), in the order of their first change: a tracked record, or the address of one that went. */
@@ -90,13 +91,13 @@ export class FailureWindows {
       fresh.one = t;
       fresh.many = null;
       this.map.set(ip, fresh);
-      this.link(fresh);
+      this.order.push(fresh);
       if (changed) this.markRecord(fresh);
       return 1;
     }
-    if (w !== this.tail) {
-      this.unlink(w);
-      this.link(w);
+    if (w !== this.order.tail) {
+      this.order.remove(w);
+      this.order.push(w);
     }
     if (changed && w.at < 0) this.markRecord(w);
     const times = w.many ?? [w.one];
@@ -186,7 +187,7 @@ export class FailureWindows {
   prune(now: number): number {
     const lower = now - this.findtime;
     let n = 0;
-    for (let w = this.head; w !== null && newest(w) < lower; w = this.head) {
+    for (let w = this.order.head; w !== null && newest(w) < lower; w = this.order.head) {
       this.remove(w);
       this.release(w);
       n++;
@@ -198,7 +199,7 @@ export class FailureWindows {
   currentlyFailed(now: number): number {
     const lower = now - this.findtime;
     let n = 0;
-    for (let w = this.head; w !== null; w = w.next) if (newest(w) >= lower) n++;
+    for (let w = this.order.head; w !== null; w = w.next) if (newest(w) >= lower) n++;
     return n;
   }
 
@@ -215,7 +216,7 @@ export class FailureWindows {
   /** Out of the map and the order; a changed record leaves its address in its place in the changes. */
   private remove(w: Window): void {
     this.map.delete(w.key);
-    this.unlink(w);
+    this.order.remove(w);
     if (w.at >= 0) {
       this.changes[w.at] = w.key;
       this.changesHaveAddresses = true;
@@ -231,30 +232,12 @@ export class FailureWindows {
 
   /** Drops the least recently seen address; returns its record for the caller to reuse. */
   private evictOldest(): Window {
-    const w = this.head;
+    const w = this.order.head;
     if (w === null) return new Window(); // cap ≥ 1 and the map is full: not reached
     this.remove(w);
     this.evictedCount++;
     w.many = null;
     return w;
-  }
-
-  /** Appends w as the most recently seen. */
-  private link(w: Window): void {
-    w.prev = this.tail;
-    w.next = null;
-    if (this.tail === null) this.head = w;
-    else this.tail.next = w;
-    this.tail = w;
-  }
-
-  private unlink(w: Window): void {
-    if (w.prev === null) this.head = w.next;
-    else w.prev.next = w.next;
-    if (w.next === null) this.tail = w.prev;
-    else w.next.prev = w.prev;
-    w.prev = null;
-    w.next = null;
   }
 }
 
