@@ -7,20 +7,26 @@ import { jailStatus, statsRows } from '../../src/daemon/service-status.js';
 import { renderJailStatus } from '../../src/cli/render-status.js';
 import { files, JAIL, kit, T0 } from './daemon-kit.js';
 
-test('the short status carries the number of pending bans, not their list; the long one lists them', async () => {
+/** A started daemon kit whose jail has `n` pending bans, and a count of the calls that listed them. */
+async function pendingKit(n: number) {
   const k = kit(files(JAIL));
   await k.svc.start(k.load());
   const { actions } = k.latest('asterisk');
-  actions.pendingIps = Array.from({ length: 5_000 }, (_, i) => `198.18.${i >>> 8}.${i & 255}`);
-  let listed = 0;
+  actions.pendingIps = Array.from({ length: n }, (_, i) => `198.18.${i >>> 8}.${i & 255}`);
+  let calls = 0;
   const pending = actions.pending.bind(actions);
   actions.pending = () => {
-    listed++;
+    calls++;
     return pending();
   };
   Object.assign(actions, { pendingCount: () => actions.pendingIps.length });
+  return { k, listed: () => calls };
+}
+
+test('the short status carries the number of pending bans, not their list; the long one lists them', async () => {
+  const { k, listed } = await pendingKit(5_000);
   const short = jailStatus(k.svc, k.svc.jail('asterisk'), T0, true);
-  assert.equal(listed, 0, 'the short form never builds the list');
+  assert.equal(listed(), 0, 'the short form never builds the list');
   assert.deepEqual(short.actions.pending, []);
   assert.equal(short.actions.pendingCount, 5_000);
   assert.ok(JSON.stringify(short).length < 2_000, 'a few hundred bytes over the socket, whatever the flood');
@@ -42,20 +48,10 @@ test('without pendingCount in the actions, the count comes from the list (a shor
 });
 
 test('the periodic tick (the pending-bans gauge) and `voipguard stats` count the pending bans without listing them', async () => {
-  const k = kit(files(JAIL));
-  await k.svc.start(k.load());
-  const { actions } = k.latest('asterisk');
-  actions.pendingIps = Array.from({ length: 3_000 }, (_, i) => `198.18.${i >>> 8}.${i & 255}`);
-  let listed = 0;
-  const pending = actions.pending.bind(actions);
-  actions.pending = () => {
-    listed++;
-    return pending();
-  };
-  Object.assign(actions, { pendingCount: () => actions.pendingIps.length });
+  const { k, listed } = await pendingKit(3_000);
   await k.svc.tick();
   const rows = statsRows(k.svc, T0);
   assert.equal(rows.find((r) => r.jail === 'asterisk')?.pending, 3_000);
-  assert.equal(listed, 0, 'no sorted list of every pending address per tick or per stats call');
+  assert.equal(listed(), 0, 'no sorted list of every pending address per tick or per stats call');
   await k.svc.stop();
 });
