@@ -9,6 +9,7 @@
 // banning fe80::1 anywhere) is the zone accepted and dropped, with `allowScope`.
 
 import { isIPv4, isIPv6 } from 'node:net';
+import { detach } from './detach.js';
 
 export type IpFamily = 4 | 6;
 
@@ -21,8 +22,9 @@ export interface Ip {
 
 /** Parses a bare address (brackets allowed around IPv6). Returns the canonical text, or null. */
 export function normalizeIp(input: string, allowScope = false): string | null {
-  // a dotted quad is its own normal form (isIPv4 refuses leading zeros): no bytes to build
-  if (input.length <= 15 && isIPv4(input)) return input;
+  // a dotted quad is its own normal form (isIPv4 refuses leading zeros): no bytes to build; a copy,
+  // not the cut of a log line the caller may have passed (detach.ts)
+  if (input.length <= 15 && isIPv4(input)) return detach(input);
   const ip = parseIp(input, allowScope);
   return ip === null ? null : ip.text;
 }
@@ -39,7 +41,7 @@ export function parseIp(input: string, allowScope = false): Ip | null {
     if (s.charCodeAt(s.length - 1) !== 93) return null;
     s = s.slice(1, -1);
   }
-  if (isIPv4(s)) return { family: 4, text: s, bytes: v4Bytes(s) };
+  if (isIPv4(s)) return { family: 4, text: detach(s), bytes: v4Bytes(s) };
   const pct = s.indexOf('%');
   if (pct >= 0) {
     // a zone index names a local interface: refused, unless the caller wants the wider match

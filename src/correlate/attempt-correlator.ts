@@ -20,6 +20,7 @@
 //  an id Asterisk gave them, and a source never adds more than its per-class room to one attempt,
 //  which bounds how far an attacker who reuses a Call-ID can lower his count.
 
+import { detach } from '../core/detach.js';
 import type { Failure } from '../core/types.js';
 import { attemptClass, type AttemptClass } from './attempt-classes.js';
 
@@ -57,9 +58,13 @@ interface Attempt {
   tMax: number;
   readonly expiresAt: number;
   readonly signals: Signal[];
-  readonly ids: string[];
+  /** The ids its signals carried; null until one did (most flood lines carry none). */
+  ids: string[] | null;
   dead: boolean;
 }
+
+/** What a queue slot holds once the expiry head has passed it: the attempt itself can be collected. */
+const GONE: Attempt = Object.freeze({ ip: '', tMin: 0, tMax: 0, expiresAt: 0, signals: [], ids: null, dead: true }) as Attempt;
 
 /** Room per source and class in one attempt, for signals joined by an id (facts §3, §9.4, §9.11). */
 const ROOM: Readonly<Record<string, number>> = { 'unknown-account': 2, acl: 3, 'bad-credentials': 1 };
@@ -69,7 +74,8 @@ const LOGIN_FAILED = 'AMI:login-failed';
 
 export class AttemptCorrelator {
   private readonly o: Required<CorrelatorOptions>;
-  private readonly byIp = new Map<string, Attempt[]>();
+  /** An address's attempts, oldest first: the attempt itself while it is the only one (no array per address). */
+  private readonly byIp = new Map<string, Attempt | Attempt[]>();
   private readonly byId = new Map<string, Attempt>();
   private queue: Attempt[] = []; // creation order = expiry order; evicted ones stay until compacted
   private head = 0;
@@ -134,24 +140,32 @@ export class AttemptCorrelator {
         }
       }
     }
-    const list = this.byIp.get(ip);
-    if (list === undefined) return 'new';
-    const w = this.o.crossWindowMs;
-    for (const a of list) {
-      if (s.time < a.tMin - w || s.time > a.tMax + w || !idsAgree(a, s)) continue;
-      const mine = a.signals.filter((x) => x.channel === s.channel);
-      if (mine.length < a.signals.length && a.signals.some((x) => fits(x.cls, s.cls)) && this.roomFor(a, s)) {
-        this.addIds(a, s);
-        join(a, s);
-        return 'cross-source';
-      }
-      if (mine.length === 1 && isLoginPair(mine[0]!.cls.key, s.cls.key)) {
-        this.addIds(a, s);
-        join(a, s);
-        return 'login-pair';
-      }
+    const held = this.byIp.get(ip);
+    if (held === undefined) return 'new';
+    if (!Array.isArray(held)) return this.joinSameAddress(held, s) ?? 'new';
+    for (const a of held) {
+      const rule = this.joinSameAddress(a, s);
+      if (rule !== null) return rule;
     }
     return 'new';
+  }
+
+  /** Rules 3 and 4: `s` joins attempt `a` of the same address, or null. */
+  private joinSameAddress(a: Attempt, s: Signal): 'cross-source' | 'login-pair' | null {
+    const w = this.o.crossWindowMs;
+    if (s.time < a.tMin - w || s.time > a.tMax + w || !idsAgree(a, s)) return null;
+    const mine = a.signals.filter((x) => x.channel === s.channel);
+    if (mine.length < a.signals.length && a.signals.some((x) => fits(x.cls, s.cls)) && this.roomFor(a, s)) {
+      this.addIds(a, s);
+      join(a, s);
+      return 'cross-source';
+    }
+    if (mine.length === 1 && isLoginPair(mine[0]!.cls.key, s.cls.key)) {
+      this.addIds(a, s);
+      join(a, s);
+      return 'login-pair';
+    }
+    return null;
   }
 
   private roomFor(a: Attempt, s: Signal): boolean {
@@ -163,17 +177,24 @@ export class AttemptCorrelator {
   private create(ip: string, s: Signal, now: number): void {
     this.n.attempts++;
     const old = this.byIp.get(ip);
-    if (old !== undefined && old.length >= this.o.maxPerIp) this.evict(old[0]!);
-    if (this.live >= this.o.maxAttempts) {
-      while (this.queue[this.head]?.dead) this.head++;
-      const oldest = this.queue[this.head];
-      if (oldest !== undefined) this.evict(oldest);
+    if (old !== undefined) {
+      const n = Array.isArray(old) ? old.length : 1;
+      if (n >= this.o.maxPerIp) this.evict(Array.isArray(old) ? old[0]! : old);
     }
-    const a: Attempt = { ip, tMin: s.time, tMax: s.time, expiresAt: now + this.o.retainMs, signals: [s], ids: [], dead: false };
+    if (this.live >= this.o.maxAttempts) {
+      this.skipDead();
+      const oldest = this.queue[this.head];
+      if (oldest !== undefined) {
+        this.evict(oldest);
+        this.release();
+      }
+    }
+    const a: Attempt = { ip, tMin: s.time, tMax: s.time, expiresAt: now + this.o.retainMs, signals: [s], ids: null, dead: false };
     this.addIds(a, s);
     const list = this.byIp.get(ip);
-    if (list === undefined) this.byIp.set(ip, [a]);
-    else list.push(a);
+    if (list === undefined) this.byIp.set(ip, a);
+    else if (Array.isArray(list)) list.push(a);
+    else this.byIp.set(ip, [list, a]);
     this.queue.push(a);
     this.live++;
     // evicted attempts are dead but still queued; under a spread faster than retainMs they would
@@ -189,9 +210,16 @@ export class AttemptCorrelator {
     return this.queue.length - this.head;
   }
 
+  /** Attempt records the correlator still references, dead ones included (for tests: the memory bound). */
+  get held(): number {
+    let n = 0;
+    for (const a of this.queue) if (a !== GONE) n++;
+    return n;
+  }
+
   private toSignal(f: Failure): Signal {
     const cls = intern(this.classes, attemptClass(f));
-    const id = f.sessionId !== undefined && f.sessionId !== '' ? f.sessionId : null;
+    const id = f.sessionId !== undefined && f.sessionId !== '' ? detach(f.sessionId) : null; // kept: not the line it was cut from
     return { channel: this.channelOf(f, cls.securityEvent), cls, id, pointer: id !== null && POINTER.test(id), time: f.time };
   }
 
@@ -213,8 +241,10 @@ export class AttemptCorrelator {
   }
 
   private addIds(a: Attempt, s: Signal): void {
-    if (s.id === null || a.ids.includes(s.id)) return;
-    a.ids.push(s.id);
+    if (s.id === null) return;
+    if (a.ids === null) a.ids = [s.id];
+    else if (a.ids.includes(s.id)) return;
+    else a.ids.push(s.id);
     this.byId.set(idKey(a.ip, s.id), a);
   }
 
@@ -228,20 +258,35 @@ export class AttemptCorrelator {
     a.dead = true;
     this.live--;
     const list = this.byIp.get(a.ip);
-    if (list !== undefined) {
+    if (list === a) this.byIp.delete(a.ip);
+    else if (Array.isArray(list)) {
       const i = list[0] === a ? 0 : list.indexOf(a);
       if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.byIp.delete(a.ip);
+      if (list.length === 1) this.byIp.set(a.ip, list[0]!);
     }
-    for (const id of a.ids) {
+    for (const id of a.ids ?? []) {
       const k = idKey(a.ip, id);
       if (this.byId.get(k) === a) this.byId.delete(k);
     }
   }
 
+  /** Passes the head over attempts already dead (evicted), releasing their slots. */
+  private skipDead(): void {
+    while (this.head < this.queue.length && this.queue[this.head]!.dead) this.release();
+  }
+
+  /** The head attempt leaves the queue: its slot no longer holds it, so an evicted attempt is garbage at once
+   *  (a spray past maxAttempts used to keep up to twice the cap of them, and every line their addresses were cut from). */
+  private release(): void {
+    this.queue[this.head++] = GONE;
+  }
+
   private prune(now: number): void {
     const q = this.queue;
-    while (this.head < q.length && (q[this.head]!.dead || q[this.head]!.expiresAt <= now)) this.remove(q[this.head++]!);
+    while (this.head < q.length && (q[this.head]!.dead || q[this.head]!.expiresAt <= now)) {
+      this.remove(q[this.head]!);
+      this.release();
+    }
     // the slots before head still hold their attempts: released soon, or the young ones that die
     // here survive every collection, and V8 then allocates all attempts in the old space
     // (pretenuring), which cost more than the correlation itself in `voipguard regex`'s profile
@@ -277,7 +322,7 @@ function join(a: Attempt, s: Signal): void {
 
 /** Ids that contradict (two different Call-IDs, or pointers) mean two different attempts. */
 function idsAgree(a: Attempt, s: Signal): boolean {
-  return s.id === null || a.ids.length === 0 || a.ids.includes(s.id);
+  return s.id === null || a.ids === null || a.ids.includes(s.id);
 }
 
 /** Equivalent classes; manager.c's `failed to authenticate as` follows every failed AMI login. */

@@ -193,6 +193,18 @@ test('memory is bounded: attempts expire by wall time, and per-address and total
   assert.equal(c.accept(secLine('InvalidPassword', '0x0', T0, 'AMI', '10.0.0.0'), T0 + 30_011), true);
 });
 
+test('a spray of new addresses past maxAttempts keeps no evicted attempt (nor the line its address was cut from)', () => {
+  const c = new AttemptCorrelator({ maxAttempts: 1000 });
+  for (let i = 0; i < 5000; i++) {
+    const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    c.accept(secLine('InvalidPassword', undefined, T0 + i, 'PJSIP', ip), T0 + 1);
+  }
+  assert.equal(c.stats().tracked, 1000);
+  assert.equal(c.stats().evicted, 4000);
+  // every evicted attempt is out of the queue's slots: only the live ones are still referenced
+  assert.equal(c.held, 1000);
+});
+
 test('attempts evicted behind a live one (one address past maxPerIp) do not pile up in memory', () => {
   const c = new AttemptCorrelator({ maxAttempts: 1000, maxPerIp: 10 });
   // the oldest attempt stays live, so evicted ones behind it are never passed by the expiry head
