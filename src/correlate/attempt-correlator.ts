@@ -23,6 +23,7 @@
 import { detach } from '../core/detach.js';
 import type { Failure } from '../core/types.js';
 import { attemptClass, type AttemptClass } from './attempt-classes.js';
+import { countOf, GONE, idsAgree, join, signalAt, someSignal, type Attempt, type Signal } from './attempt.js';
 
 export interface CorrelatorOptions {
   readonly enabled?: boolean; // false: every signal counts (stats still kept)
@@ -43,28 +44,6 @@ export interface CorrelatorStats {
   readonly tracked: number;
   readonly evicted: number;
 }
-
-interface Signal {
-  readonly channel: string;
-  readonly cls: AttemptClass;
-  readonly id: string | null;
-  readonly pointer: boolean;
-  readonly time: number;
-}
-
-interface Attempt {
-  readonly ip: string;
-  tMin: number;
-  tMax: number;
-  readonly expiresAt: number;
-  readonly signals: Signal[];
-  /** The ids its signals carried; null until one did (most flood lines carry none). */
-  ids: string[] | null;
-  dead: boolean;
-}
-
-/** What a queue slot holds once the expiry head has passed it: the attempt itself can be collected. */
-const GONE: Attempt = Object.freeze({ ip: '', tMin: 0, tMax: 0, expiresAt: 0, signals: [], ids: null, dead: true }) as Attempt;
 
 /** Room per source and class in one attempt, for signals joined by an id (facts §3, §9.4, §9.11). */
 const ROOM: Readonly<Record<string, number>> = { 'unknown-account': 2, acl: 3, 'bad-credentials': 1 };
@@ -132,7 +111,7 @@ export class AttemptCorrelator {
       if (a !== undefined && !a.dead && this.roomFor(a, s)) {
         // a pointer is compared with the signals that carried it, not with the attempt's other times
         const near = s.pointer
-          ? a.signals.some((x) => x.id === s.id && Math.abs(x.time - s.time) <= this.o.pointerWindowMs)
+          ? someSignal(a, (x) => x.id === s.id && Math.abs(x.time - s.time) <= this.o.pointerWindowMs)
           : Math.abs(s.time - a.tMin) <= this.o.idWindowMs;
         if (near) {
           join(a, s);
@@ -154,13 +133,21 @@ export class AttemptCorrelator {
   private joinSameAddress(a: Attempt, s: Signal): 'cross-source' | 'login-pair' | null {
     const w = this.o.crossWindowMs;
     if (s.time < a.tMin - w || s.time > a.tMax + w || !idsAgree(a, s)) return null;
-    const mine = a.signals.filter((x) => x.channel === s.channel);
-    if (mine.length < a.signals.length && a.signals.some((x) => fits(x.cls, s.cls)) && this.roomFor(a, s)) {
+    let mine = 0;
+    let mineFirst: Signal | null = null;
+    const n = countOf(a);
+    for (let i = 0; i < n; i++) {
+      const x = signalAt(a, i);
+      if (x.channel !== s.channel) continue;
+      mine++;
+      mineFirst ??= x;
+    }
+    if (mine < n && someSignal(a, (x) => fits(x.cls, s.cls)) && this.roomFor(a, s)) {
       this.addIds(a, s);
       join(a, s);
       return 'cross-source';
     }
-    if (mine.length === 1 && isLoginPair(mine[0]!.cls.key, s.cls.key)) {
+    if (mine === 1 && isLoginPair(mineFirst!.cls.key, s.cls.key)) {
       this.addIds(a, s);
       join(a, s);
       return 'login-pair';
@@ -170,7 +157,11 @@ export class AttemptCorrelator {
 
   private roomFor(a: Attempt, s: Signal): boolean {
     let used = 0;
-    for (const x of a.signals) if (x.channel === s.channel && x.cls.key === s.cls.key) used++;
+    const n = countOf(a);
+    for (let i = 0; i < n; i++) {
+      const x = signalAt(a, i);
+      if (x.channel === s.channel && x.cls.key === s.cls.key) used++;
+    }
     return used < (ROOM[s.cls.name] ?? 1);
   }
 
@@ -189,7 +180,7 @@ export class AttemptCorrelator {
         this.release();
       }
     }
-    const a: Attempt = { ip, tMin: s.time, tMax: s.time, expiresAt: now + this.o.retainMs, signals: [s], ids: null, dead: false };
+    const a: Attempt = { ip, tMin: s.time, tMax: s.time, expiresAt: now + this.o.retainMs, signals: s, ids: null, dead: false };
     this.addIds(a, s);
     const list = this.byIp.get(ip);
     if (list === undefined) this.byIp.set(ip, a);
@@ -312,17 +303,6 @@ function intern(table: Map<string, AttemptClass>, c: AttemptClass): AttemptClass
 
 function idKey(ip: string, id: string): string {
   return `${ip}\u0000${id}`;
-}
-
-function join(a: Attempt, s: Signal): void {
-  a.signals.push(s);
-  if (s.time < a.tMin) a.tMin = s.time;
-  if (s.time > a.tMax) a.tMax = s.time;
-}
-
-/** Ids that contradict (two different Call-IDs, or pointers) mean two different attempts. */
-function idsAgree(a: Attempt, s: Signal): boolean {
-  return s.id === null || a.ids === null || a.ids.includes(s.id);
 }
 
 /** Equivalent classes; manager.c's `failed to authenticate as` follows every failed AMI login. */
