@@ -32,6 +32,7 @@ import { parseArgs, promisify } from 'node:util';
 import { createNetnsPair, type NetnsPair } from '../test/helpers/netns.js';
 import { attackLine, build, CLI, Daemon, makeConfig, removeConfig, ROOT, type E2eConfig } from '../test/e2e/daemon-harness.js';
 import { writeAsteriskLog } from './gen-asterisk-log.js';
+import { childCpuSeconds } from './child-cpu.js';
 import { runFeedBench } from './feed-section.js';
 
 const { values: opt } = parseArgs({
@@ -586,7 +587,9 @@ function runRegex(): void {
   const path = join(dir, 'messages');
   const gen = writeAsteriskLog(path, REGEX_LINES);
   const rates: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < 3; i++) {
+    const c0 = childCpuSeconds();
     const t0 = now();
     const r = spawnSync(process.execPath, [CLI, 'regex', path, 'asterisk', '-c', ROOT, '--timezone', 'UTC', '--json'], {
       encoding: 'utf8',
@@ -598,9 +601,14 @@ function runRegex(): void {
     if (res.lines.total !== REGEX_LINES || res.lines.matched !== gen.failures)
       throw new Error(`wrong result ${JSON.stringify(res.lines)}, expected ${gen.failures}`);
     rates.push(REGEX_LINES / (dt / 1000));
+    const c1 = childCpuSeconds();
+    if (c0 !== null && c1 !== null) cpu.push(c1 - c0);
   }
   const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
   row('regex', `voipguard regex lines/s, whole process (median of 3)`, `${fmt(pct(rates, 50))} (${rates.map(fmt).join(', ')})`);
+  // CPU, user + system: what the run costs whatever else the machine is doing
+  if (cpu.length === 3)
+    row('regex', 'voipguard regex CPU s, whole process (median of 3)', `${pct(cpu, 50).toFixed(2)} (${cpu.map((c) => c.toFixed(2)).join(', ')})`);
   const f2b = spawnSync('fail2ban-regex', ['--version'], { encoding: 'utf8' });
   if (f2b.error) row('regex', 'fail2ban-regex', 'not installed here: not compared');
   else {

@@ -27,7 +27,8 @@ export interface LineScreen {
 // 64 KiB: the screen views each chunk as a one-byte string, and V8 makes one of up to about 128 KiB
 // in a few microseconds but takes milliseconds for a larger one (measured: 5 ms against 200 ms per
 // 32 MB of log)
-const CHUNK = 1 << 16;
+export const READ_BYTES = 1 << 16;
+const CHUNK = READ_BYTES;
 const NL = 0x0a;
 const CR = 0x0d;
 const REPLACEMENT = Buffer.from('\uFFFD', 'utf8');
