@@ -7,7 +7,8 @@
 // `npm run bench:jail -- accounts`: the same with per-account counting on (accountretry 20,
 // accountminfailures 2): 1,000,000 failures naming 1,000,000 distinct accounts of 128 characters
 // (the length cap) from 1,000,000 addresses, then 1,000,000 failures from 20,000 addresses against
-// 50 accounts (attacks start, bans happen); then the heap of a jail fed 1,000,000 distinct accounts,
+// 50 accounts (attacks start, bans happen); then 1,000,000 addresses against 9,000 extension
+// numbers (the shape of a real scan: the names repeat); then the heap of a jail fed 1,000,000 distinct accounts,
 // which the account cap bounds.
 
 import { loadavg } from 'node:os';
@@ -56,6 +57,12 @@ function accountOf(i: number): string {
   const id = String(i);
   const field = `AccountID="${'x'.repeat(ACCOUNT_NAME_MAX - id.length)}${id}",SessionID="s"`;
   return field.slice(11, 11 + ACCOUNT_NAME_MAX);
+}
+
+/** An extension number cut out of a line as the filter does: a fresh string, its hash not yet computed. */
+function extensionOf(n: number): string {
+  const id = String(n);
+  return `AccountID="${id}",SessionID="s"`.slice(11, 11 + id.length);
 }
 
 /**
@@ -171,6 +178,11 @@ const distinct = (b: number) => Array.from({ length: BLOCK }, (_, k) => ipOf(b *
 const few = Array.from({ length: 20_000 }, (_, i) => ipOf(i));
 if (ACCOUNTS) {
   run('1M distinct accounts (128 chars), 1M addresses', distinct, N, (b) => Array.from({ length: BLOCK }, (_, k) => accountOf(b * BLOCK + k)));
+  // what scanners send (sipvicious-style): every address new, the account an extension number out
+  // of a dial plan's range; names repeat, so the account table's work is a lookup, not an insert
+  run('1M distinct addresses against 9,000 extensions (100-9099)', distinct, N, (b) =>
+    Array.from({ length: BLOCK }, (_, k) => extensionOf(100 + ((b * BLOCK + k) % 9000))),
+  );
   const fifty = Array.from({ length: 50 }, (_, i) => String(1000 + i));
   run(
     '1M failures from 20k addresses against 50 accounts',

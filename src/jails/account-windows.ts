@@ -16,7 +16,6 @@
 // lookup, a set and (at the cap) the delete of the evicted one; plus arrays no longer than retry
 // and minFailures.
 
-import { detach } from '../core/detach.js';
 import { RecencyList } from './recency-list.js';
 
 export const ACCOUNT_NAME_MAX = 128;
@@ -201,7 +200,7 @@ export class AccountWindows {
     let mine = 1;
     if (e === undefined) {
       const reused = this.map.size >= this.maxAccounts ? this.evictOldest() : this.spare.pop();
-      e = (reused ?? new Entry()).reset(detach(name), t, ip); // kept: not the line it was cut from
+      e = (reused ?? new Entry()).reset(name, t, ip);
       this.pairs++;
       this.map.set(name, e);
       this.order.push(e);
