@@ -332,6 +332,15 @@ export class ActionInstance {
   pendingBans(): string[] {
     return [...this.pendingBan.keys(), ...this.backlog.keys()];
   }
+  /** Every address with a ban or unban still to send (each once: the three maps are disjoint). */
+  *pendingAddresses(): IterableIterator<string> {
+    yield* this.pendingBan.keys();
+    yield* this.backlog.keys();
+    yield* this.pendingUnban;
+  }
+  isPending(ip: string): boolean {
+    return this.pendingBan.has(ip) || this.backlog.has(ip) || this.pendingUnban.has(ip);
+  }
   /** The bans waiting to be sent, apart from a restore's backlog. */
   queuedBans(): IterableIterator<string> {
     return this.pendingBan.keys();

@@ -312,16 +312,23 @@ class JailActionsImpl implements JailActions {
   }
 
   pendingCount(): number {
-    if (this.instances.length === 1) {
-      const i = this.instances[0]!;
-      return i.pendingBanCount() + i.pendingUnbanCount();
+    // every instance's own count, less the addresses an earlier instance already counted: no Set
+    // of them all (asked every tick; 200,000 inserts a second during a two-action restore)
+    const is = this.instances;
+    let n = 0;
+    for (let k = 0; k < is.length; k++) {
+      const i = is[k]!;
+      if (k === 0) {
+        n += i.pendingBanCount() + i.pendingUnbanCount();
+        continue;
+      }
+      for (const ip of i.pendingAddresses()) {
+        let counted = false;
+        for (let j = 0; j < k && !counted; j++) counted = is[j]!.isPending(ip);
+        if (!counted) n++;
+      }
     }
-    const s = new Set<string>();
-    for (const i of this.instances) {
-      for (const ip of i.pendingBans()) s.add(ip);
-      for (const ip of i.pendingUnbans()) s.add(ip);
-    }
-    return s.size;
+    return n;
   }
 
   awaiting(ip: string): boolean {

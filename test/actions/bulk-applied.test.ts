@@ -88,3 +88,34 @@ test('a check during a restore writes no flag for the bans its slices have not s
   );
   assert.deepEqual(actions.pending(), []);
 });
+
+test('the pending count of two actions counts each address once, as pending() lists them', async () => {
+  const runner = new MemoryRunner();
+  fakeIptables(runner);
+  const store = new TinyStore();
+  const { log } = memoryLogger();
+  const ctx: JailActionContext = {
+    jail: 'asterisk',
+    actions: [
+      { name: 'iptables', args: { name: 'asterisk-udp', protocol: 'udp' } },
+      { name: 'iptables', args: { name: 'asterisk-tcp', protocol: 'tcp' } },
+    ],
+    params: { port: '5060,5061' },
+  };
+  const actions = loadJailActions(ctx, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store, log });
+  await actions.start();
+  // the tcp chain refuses every change: its bans stay pending while the udp chain takes them
+  let tcpDown = true;
+  runner.on((argv, input) =>
+    tcpDown && argv[0] === 'iptables-restore' && input?.includes('f2b-asterisk-tcp') ? { exitCode: 4, stdout: '', stderr: 'locked\n' } : undefined,
+  );
+  await actions.apply(['203.0.113.1', '203.0.113.2'].map(ban), T0);
+  assert.equal(actions.pendingCount(), 2);
+  assert.equal(actions.pendingCount(), actions.pending().length);
+  // an unban the tcp chain must still hear of, and a ban both wait for
+  tcpDown = false;
+  runner.on((argv) => (argv[0] === 'iptables-restore' ? { exitCode: 4, stdout: '', stderr: 'locked\n' } : undefined));
+  await actions.apply([{ type: 'unban', jail: 'asterisk', ip: '203.0.113.1', time: T0, reason: 'manual' }, ban('203.0.113.3')], T0 + 10);
+  assert.deepEqual(actions.pending(), ['203.0.113.1', '203.0.113.2', '203.0.113.3']);
+  assert.equal(actions.pendingCount(), 3);
+});
