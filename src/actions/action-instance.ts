@@ -332,11 +332,26 @@ export class ActionInstance {
   pendingBans(): string[] {
     return [...this.pendingBan.keys(), ...this.backlog.keys()];
   }
-  /** pendingBans().length, without the list (an address is in one of the two maps at most). */
+  /** Every address with a ban or unban still to send (each once: the three maps are disjoint). */
+  *pendingAddresses(): IterableIterator<string> {
+    yield* this.pendingBan.keys();
+    yield* this.backlog.keys();
+    yield* this.pendingUnban;
+  }
+  isPending(ip: string): boolean {
+    return this.pendingBan.has(ip) || this.backlog.has(ip) || this.pendingUnban.has(ip);
+  }
+  /** The bans waiting to be sent, apart from a restore's backlog. */
+  queuedBans(): IterableIterator<string> {
+    return this.pendingBan.keys();
+  }
+  /**
+   * pendingBans().length, without the list: an address is in one of the two maps at most (every
+   * move into pendingBan takes it out of the backlog), so the sizes add up. Asked every tick: it
+   * counted the backlog address by address, 100,000 lookups a second during a restore.
+   */
   pendingBanCount(): number {
-    let n = this.pendingBan.size;
-    for (const ip of this.backlog.keys()) if (!this.pendingBan.has(ip)) n++;
-    return n;
+    return this.pendingBan.size + this.backlog.size;
   }
   pendingUnbanCount(): number {
     return this.pendingUnban.size;
@@ -356,7 +371,11 @@ export class ActionInstance {
     this.repairs++;
     this.log.warn({ event: 'firewall-repair', action: this.id, bans: this.inKernel.size, repairs: this.repairs });
     // whatever the structure held is gone: every ban we believed in is sent again
-    for (const b of this.inKernel.values()) if (!this.pendingBan.has(b.ip)) this.pendingBan.set(b.ip, b);
+    for (const b of this.inKernel.values()) {
+      if (this.pendingBan.has(b.ip)) continue;
+      this.backlog.delete(b.ip); // sent now rather than with its slice: never in both maps
+      this.pendingBan.set(b.ip, b);
+    }
     this.inKernel.clear();
     try {
       await this.counted('repair', () => this.changing(() => this.firewall.repair()));

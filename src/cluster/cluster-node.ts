@@ -11,6 +11,7 @@
 
 import { ACCEPTABLE_REASONS } from '../config/cluster-schema.js';
 import { backoffDelay } from '../core/backoff.js';
+import { turn } from '../core/slices.js';
 import type { TimerHandle } from '../core/timers.js';
 import type { Decision } from '../core/types.js';
 import type { BusState, PublishItem, RawStreamEntry } from './bus.js';
@@ -39,6 +40,8 @@ const SEEN_MS = 60_000;
  * (cluster-applied, cluster-snapshot): a catch-up of 10,000 bans wrote 20,000 lines at info.
  */
 export const BULK_ENTRIES = 100;
+/** A snapshot (first start) is checked and committed this many entries at a time, a turn between. */
+export const SNAPSHOT_PIECE = 20_000;
 
 export class ClusterNode {
   private jails: ClusterJails | null = null;
@@ -257,9 +260,20 @@ export class ClusterNode {
     }
     const now = this.deps.clock.now();
     const snap = await this.deps.bus.snapshot(now);
-    const entries = snap.bans.map((text) => ({ id: null, fields: parseJson(text) }));
-    const r = this.check(entries, now, true);
-    await r.committed;
+    // in pieces: a piece's kernel command (a process, on the other core) runs while the next piece
+    // is decoded and checked; its bans join the jail's next firewall batch (one script per flush)
+    const before = this.refusals.total();
+    const commits: Promise<unknown>[] = [];
+    let made = 0;
+    for (let at = 0; at < snap.bans.length; at += SNAPSHOT_PIECE) {
+      if (at > 0) await turn();
+      const entries = snap.bans.slice(at, at + SNAPSHOT_PIECE).map((text) => ({ id: null, fields: parseJson(text) }));
+      const r = this.check(entries, now, true);
+      made += r.made;
+      commits.push(r.committed);
+    }
+    await Promise.all(commits);
+    const r = { made, refused: this.refusals.since(before) };
     if (cursor === null || compareIds(snap.lastId, cursor) > 0) this.saveCursor(snap.lastId);
     this.needCatchUp = false;
     this.deps.log.info({

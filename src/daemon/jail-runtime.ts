@@ -374,21 +374,23 @@ export class JailRuntime {
    * `bulk` (the fleet's snapshot or catch-up): its caller logs one summary, each ban is at debug.
    */
   private send(decisions: readonly Decision[], bulk = false): Promise<void> {
-    // a ban ends its address's window: the windows are saved in the bans' transaction (persist)
-    this.writer.toStore(decisions);
+    // a ban ends its address's window: the windows are saved in the bans' transaction (persist).
+    // bulk: the bans are written as applied, the actions write the flag only when the kernel refuses
+    const presume = bulk ? this.parts.actions.presume : undefined;
+    if (presume) presume.call(this.parts.actions, bulkBanIps(decisions));
+    this.writer.toStore(decisions, presume !== undefined);
     const readBack = this.readBack;
     if (readBack !== null) for (const d of decisions) readBack.decided(d.ip);
+    const debugging = bulk && this.log.isLevelEnabled('debug');
     for (const d of decisions) {
       if (d.type === 'ban') {
-        const fact = { event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures };
-        if (bulk) this.log.debug(fact);
-        else this.log.info(fact);
+        if (!bulk) this.log.info({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
+        else if (debugging) this.log.debug({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
         this.deps.metrics.ban(this.name, d.reason);
       } else {
         this.awaitingKernel.delete(d.ip);
-        const fact = { event: 'unban', ip: d.ip, reason: d.reason };
-        if (bulk) this.log.debug(fact);
-        else this.log.info(fact);
+        if (!bulk) this.log.info({ event: 'unban', ip: d.ip, reason: d.reason });
+        else if (debugging) this.log.debug({ event: 'unban', ip: d.ip, reason: d.reason });
         this.deps.metrics.unban(this.name, d.reason);
       }
     }
@@ -435,4 +437,8 @@ export class JailRuntime {
       this.deps.metrics.banInKernel(this.name, attackTime, now);
     }
   }
+}
+
+function* bulkBanIps(decisions: readonly Decision[]): Generator<string> {
+  for (const d of decisions) if (d.type === 'ban') yield d.ip;
 }

@@ -12,6 +12,8 @@ import type { JailEngine } from './ports.js';
 
 export class JailStoreWriter {
   private storeQueue: Decision[] = [];
+  /** Bans written as applied already (the fleet's bulk door: actions told by JailActions.presume). */
+  private readonly presumed = new Set<Decision>();
   private storeQueued = false;
   private windowsScheduled = false;
 
@@ -95,8 +97,16 @@ export class JailStoreWriter {
     }
   }
 
-  toStore(decisions: readonly Decision[]): void {
-    for (const d of decisions) this.storeQueue.push(d);
+  /**
+   * `presumeApplied`: the bans are written with applied = 1, and the actions only write the flag
+   * again for those the kernel refused (the bulk door: 100,000 bans, then 100,000 UPDATEs in 50
+   * transactions cost more than the inserts).
+   */
+  toStore(decisions: readonly Decision[], presumeApplied = false): void {
+    for (const d of decisions) {
+      this.storeQueue.push(d);
+      if (presumeApplied && d.type === 'ban') this.presumed.add(d);
+    }
     if (this.storeQueued) return;
     this.storeQueued = true;
     queueMicrotask(() => {
@@ -110,6 +120,7 @@ export class JailStoreWriter {
   /** One transaction for the queued decisions; a failing write is logged and never stops the kernel write. */
   private persist(decisions: readonly Decision[]): void {
     const store = this.store;
+    const presumed = this.presumed;
     let failed = 0;
     let first: unknown = null;
     try {
@@ -117,7 +128,8 @@ export class JailStoreWriter {
         this.saveWindows();
         for (const d of decisions) {
           try {
-            if (d.type === 'ban') store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, false);
+            if (d.type === 'ban')
+              store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, presumed.has(d));
             else store.removeBan(d.jail, d.ip);
           } catch (e) {
             failed++;
@@ -130,6 +142,7 @@ export class JailStoreWriter {
       failed = decisions.length;
       first = e;
     }
+    presumed.clear();
     if (failed === 0) return;
     // the bans still go to the firewall: a full disk must not let the attacker in
     this.counters.storeErrors += failed;

@@ -63,7 +63,7 @@ export interface RegistrationPort {
 
 /** actions/jail-actions.ts. None of these reject. */
 export type ActionsPort = Pick<JailActions, 'start' | 'stop' | 'apply' | 'check' | 'reconcile' | 'pending'> &
-  Partial<Pick<JailActions, 'rangesRefusedBy' | 'awaiting' | 'pendingCount'>>;
+  Partial<Pick<JailActions, 'rangesRefusedBy' | 'awaiting' | 'pendingCount' | 'presume'>>;
 
 export interface SourceStatus {
   readonly kind: 'file' | 'journal';

@@ -3,7 +3,7 @@
 // Families whose structure commands are identical (nftables' inet table) share them: they run once.
 
 import type { Logger } from '../log/logger.js';
-import { parseCidr, parseIp } from '../core/ip.js';
+import { normalizeIp, parseCidr, parseIp } from '../core/ip.js';
 import { VoipguardError } from '../core/errors.js';
 import type { CommandRunner } from '../exec/command-runner.js';
 import { FAMILIES, type ActionDefinition, type BatchPlan, type Family, type FamilyPlan } from './action-definition.js';
@@ -330,9 +330,11 @@ async function matchAll(text: string, pattern: RegExp, f: Family): Promise<strin
   let n = 0;
   for (const m of text.matchAll(new RegExp(pattern.source, 'gm'))) {
     if (++n % SLICE === 0) await turn();
-    // an address, or a range (banranges = yes); a full-length prefix (-s 192.0.2.1/32) is the address
-    const ip = parseCidr(m.groups?.['ip'] ?? '');
-    if (ip !== null && familyOf(ip.text) === f) out.push(ip.text);
+    // an address, or a range (banranges = yes); a full-length prefix (-s 192.0.2.1/32) is the address.
+    // A bare address needs no bytes: normalizeIp (a listing of 100,000 parsed each one into a range)
+    const raw = m.groups?.['ip'] ?? '';
+    const ip = raw.includes('/') ? (parseCidr(raw)?.text ?? null) : normalizeIp(raw);
+    if (ip !== null && familyOf(ip) === f) out.push(ip);
   }
   return out;
 }

@@ -15,6 +15,14 @@ import { MemoryStore } from '../fakes/memory-store.js';
 import { CONFIG_DIR, fixtureReader } from '../config/config-kit.js';
 import { fakeFilter, PushSource, RecordingActions, T0 } from '../cli/daemon-kit.js';
 
+/** The recording twin with JailActions.presume: what the door said it wrote as applied. */
+class PresumingActions extends RecordingActions {
+  readonly presumed: string[] = [];
+  presume(ips: Iterable<string>): void {
+    this.presumed.push(...ips);
+  }
+}
+
 async function door() {
   const c = loadConfig(CONFIG_DIR, { reader: fixtureReader(null, { 'jail.local': '[asterisk]\nenabled = true\nlogpath = /var/log/asterisk/security\n' }) });
   assert.deepEqual(c.errors, []);
@@ -22,7 +30,7 @@ async function door() {
   const clock = new ManualClock(T0);
   const { log, records } = memoryLogger('debug');
   const store = new MemoryStore();
-  const actions = new RecordingActions();
+  const actions = new PresumingActions();
   const runtime = new JailRuntime(cfg, { store, clock, log, metrics: new NoopMetrics() }, (sink) => ({
     engine: new Jail(cfg),
     filter: fakeFilter('log'),
@@ -49,5 +57,23 @@ test('bulk commit: every ban reaches the store and the firewall in one call, eac
   // and the single path still logs each at info
   await d.jails.commit('asterisk', d.jails.ban('asterisk', '203.0.113.4', T0, 3_600_000));
   assert.equal(d.records.filter((r) => r.event === 'ban' && r.level === 'info').length, 1);
+  await d.runtime.stop(true);
+});
+
+test('bulk commit: the bans are stored as applied and the actions told so (no second write per ban); the single path stores them not applied until the kernel has them', async () => {
+  const d = await door();
+  const ds = ['203.0.113.1', '203.0.113.2'].flatMap((ip) => d.jails.ban('asterisk', ip, T0, 3_600_000));
+  await d.jails.commit('asterisk', ds, true);
+  assert.deepEqual(d.actions.presumed, ['203.0.113.1', '203.0.113.2']);
+  assert.deepEqual(
+    d.store.activeBans().map((b) => [b.ip, b.applied]),
+    [
+      ['203.0.113.1', true],
+      ['203.0.113.2', true],
+    ],
+  );
+  await d.jails.commit('asterisk', d.jails.ban('asterisk', '203.0.113.3', T0, 3_600_000));
+  assert.deepEqual(d.actions.presumed, ['203.0.113.1', '203.0.113.2'], 'the single path presumes nothing');
+  assert.equal(d.store.activeBans().find((b) => b.ip === '203.0.113.3')!.applied, false);
   await d.runtime.stop(true);
 });

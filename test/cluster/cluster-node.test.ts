@@ -7,6 +7,7 @@ import { MemoryRedis } from '../fakes/memory-bus.js';
 import { MemoryStore } from '../fakes/memory-store.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { encodeEntry, type ClusterEntry } from '../../src/cluster/wire.js';
+import { SNAPSHOT_PIECE } from '../../src/cluster/cluster-node.js';
 import { makeNode, type TestNode } from './cluster-kit.js';
 
 const HOUR = 3_600_000;
@@ -334,3 +335,38 @@ function pairs(list: readonly string[]): [string, string][] {
   for (let i = 0; i + 1 < list.length; i += 2) out.push([list[i]!, list[i + 1]!]);
   return out;
 }
+
+test('a large snapshot is checked and committed in pieces (a piece goes to the kernel while the next is checked), all in before start() resolves', async (t) => {
+  const redis = new MemoryRedis();
+  const n = SNAPSHOT_PIECE * 2 + 500;
+  const now = Date.now();
+  for (let i = 0; i < n; i++) {
+    const ip = `100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+    const e: ClusterEntry = { op: 'ban', node: 'a', jail: 'asterisk', ip, reason: 'detected', banCount: 1, start: now, until: now + HOUR };
+    redis.bans.set(`asterisk ${ip}`, JSON.stringify(encodeEntry(e)));
+  }
+  const d = makeNode(redis, 'd');
+  // how many bans the jail had decided when each piece was committed
+  const decidedAtCommit: number[] = [];
+  const commit = d.jails.commit.bind(d.jails);
+  d.jails.commit = (jail, ds, bulk) => {
+    decidedAtCommit.push(d.jails.engines.get(jail)!.bannedCount);
+    return commit(jail, ds, bulk);
+  };
+  await d.node.start(d.jails);
+  // stopped whatever the assertions say: a node left running holds the test file open
+  t.after(() => stopAll(d));
+  assert.deepEqual(
+    d.jails.commits.map((c) => [c.n, c.bulk]),
+    [
+      [SNAPSHOT_PIECE, true],
+      [SNAPSHOT_PIECE, true],
+      [500, true],
+    ],
+  );
+  assert.deepEqual(decidedAtCommit, [SNAPSHOT_PIECE, SNAPSHOT_PIECE * 2, n]);
+  assert.equal(d.jails.kernel.get('asterisk')!.size, n, 'every ban in the kernel once start() resolved');
+  const snap = d.records.find((r) => r.event === 'cluster-snapshot')!;
+  assert.equal(snap.applied, n);
+  assert.deepEqual(snap.refused, {});
+});
