@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isScopedIp, normalizeIp, parseHostPort, parseCidr, IpRangeList, isLoopback } from '../../src/core/ip.js';
+import { isIPv4, isIPv6 } from 'node:net';
+import { isScopedIp, normalizeIp, parseHostPort, parseCidr, parseIp, IpRangeList, isLoopback } from '../../src/core/ip.js';
 
 test('IPv4 is kept, leading zeros and junk are refused', () => {
   assert.equal(normalizeIp('203.0.113.5'), '203.0.113.5');
@@ -71,4 +72,56 @@ test('loopback is recognised for v4 and v6', () => {
   assert.ok(isLoopback('::1'));
   assert.ok(isLoopback('::ffff:127.0.0.1'));
   assert.ok(!isLoopback('128.0.0.1'));
+});
+
+test('IPv6 syntax: parseIp accepts exactly what node:net isIPv6 accepts (its own parser, no regex compiled at start)', () => {
+  // mulberry32: the same strings every run
+  let seed = 0x5eed;
+  const rnd = (): number => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = (s: string): string => s[Math.floor(rnd() * s.length)]!;
+  const valid = [
+    '::',
+    '::1',
+    '1::',
+    '2001:db8::1',
+    '1:2:3:4:5:6:7:8',
+    '::ffff:1.2.3.4',
+    '1:2:3:4:5:6:1.2.3.4',
+    'fe80::',
+    'A:b:C:d:E:f:0:1',
+    '::1.2.3.4',
+    '1::2:3.4.5.6',
+  ];
+  const cases: string[] = [...valid];
+  for (const v of valid) {
+    // every single-character edit of the valid forms: a deletion, a replacement, an insertion
+    for (let i = 0; i <= v.length; i++) {
+      cases.push(v.slice(0, i) + v.slice(i + 1));
+      for (const c of ':.0fgG1 ') {
+        cases.push(v.slice(0, i) + c + v.slice(i + 1));
+        cases.push(v.slice(0, i) + c + v.slice(i));
+      }
+    }
+  }
+  for (let n = 0; n < 20_000; n++) {
+    let s = '';
+    const len = Math.floor(rnd() * 42);
+    for (let i = 0; i < len; i++) s += pick('0123456789abcdefABCDEF::::::..gx');
+    cases.push(s);
+  }
+  let v6 = 0;
+  for (const s of cases) {
+    if (s.length > 64 || s.includes('%') || s.startsWith('[')) continue;
+    const ours = parseIp(s);
+    const want = isIPv6(s) || isIPv4(s);
+    assert.equal(ours !== null, want, `"${s}": parseIp ${ours === null ? 'refused' : 'accepted'} it, node:net ${want ? 'accepts' : 'refuses'} it`);
+    if (want && isIPv6(s)) v6++;
+  }
+  assert.ok(v6 > 200, `the corpus holds ${v6} valid IPv6 forms`);
 });
