@@ -13,6 +13,8 @@ export interface ActionFactsResult {
   readonly hooks: readonly FirewallHook[];
   /** Actions that do not load (the daemon would refuse the jail for the same reason). */
   readonly errors: readonly string[];
+  /** Some action writes a firewall rule per ban (its ban runs iptables or ip6tables, no set). */
+  readonly perRuleBans: boolean;
 }
 
 export type ActionFacts = (jail: JailConfig) => ActionFactsResult;
@@ -22,6 +24,7 @@ export function actionFactsFor(configDir: string, reader?: ConfigFileReader): Ac
     const tools = new Set<string>();
     const hooks: FirewallHook[] = [];
     const errors: string[] = [];
+    let perRuleBans = false;
     for (const a of jail.actions) {
       try {
         const def = loadActionDefinition(a.name, a.args, { jail: jail.name, configDir, params: jail.raw, ...(reader ? { reader } : {}) });
@@ -31,6 +34,7 @@ export function actionFactsFor(configDir: string, reader?: ConfigFileReader): Ac
           const commands = [...p.start, ...p.stop, ...p.check, ...p.flush, ...p.list, ...p.hookList, ...(p.batch ? [p.batch.command] : [])];
           for (const argv of commands) if (argv[0] !== undefined) tools.add(argv[0]);
           for (const t of [...p.ban, ...p.unban]) if (typeof t.slots[0] === 'string') tools.add(t.slots[0]);
+          for (const t of p.ban) if (t.slots[0] === 'iptables' || t.slots[0] === 'ip6tables') perRuleBans = true;
           if (p.hookJump !== null) for (const list of p.hookList) hooks.push({ action: `${def.action}[${def.name}]`, family: f, list, jump: p.hookJump });
         }
       } catch (e) {
@@ -38,6 +42,6 @@ export function actionFactsFor(configDir: string, reader?: ConfigFileReader): Ac
         errors.push(`jail ${jail.name}, action ${a.name}: ${e.describe()}`);
       }
     }
-    return { tools: [...tools].sort(), hooks, errors };
+    return { tools: [...tools].sort(), hooks, errors, perRuleBans };
   };
 }

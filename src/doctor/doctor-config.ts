@@ -32,6 +32,7 @@ export function doctorConfigFrom(configDir: string, loaded: LoadedConfig, facts:
         amiSignals: signalsOf(j),
         firewallTools: f.tools,
         hooks: f.hooks,
+        perRuleBans: f.perRuleBans,
       };
     });
   return { configDir, jails, ami, dbfile: s.dbfile === '' ? null : s.dbfile, errors, warnings: loaded.warnings };

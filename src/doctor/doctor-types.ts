@@ -34,7 +34,11 @@ export interface DoctorJail {
   readonly firewallTools: readonly string[];
   /** How to list the chain each action hooks, and the rule that is its jump (action.d hooklist/hookjump). */
   readonly hooks: readonly FirewallHook[];
+  /** An action writes a rule per ban (the `iptables` actions): fine for hundreds, slow for a flood. */
+  readonly perRuleBans?: boolean;
 }
+
+export type DatabaseProbe = { readonly ok: true; readonly bans?: Readonly<Record<string, number>> } | { readonly ok: false; readonly message: string };
 
 export interface FirewallHook {
   /** `iptables[asterisk-udp]`, for messages. */
@@ -89,8 +93,9 @@ export interface DoctorEnv {
   hostname(): string;
   now(): number;
   amiLogin(req: AmiLoginRequest): Promise<AmiLoginOutcome>;
-  /** Whether voipguard could write its database (without creating it). */
-  probeDatabase(path: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }>;
+  /** Whether voipguard could write its database (without creating it); an existing one also says
+   *  how many bans each jail holds (absent when it has no ban table yet). */
+  probeDatabase(path: string): Promise<DatabaseProbe>;
 }
 
 /**

@@ -62,6 +62,29 @@ export async function checkDatabase(ctx: DoctorContext): Promise<Finding[]> {
     ];
   }
   const r = await ctx.env.probeDatabase(db);
-  if (r.ok) return [{ id, status: 'ok', message: `database ${db} is writable` }];
+  if (r.ok) return [{ id, status: 'ok', message: `database ${db} is writable` }, ...banScale(ctx, r.bans ?? {})];
   return [{ id, status: 'fail', message: `database ${db} is not writable: ${r.message}`, fix: "check the path, its directory's mode and free space" }];
+}
+
+/** Past this many bans, a jail whose action writes a rule per ban is told to use a set action. */
+export const PER_RULE_BANS_MAX = 10_000;
+
+/**
+ * A rule per ban is fine for hundreds; at a flood's size every packet walks the list, and after a
+ * reboot the bans come back one slowing `iptables-restore` after another (100,000 stored bans:
+ * 58,700 back in the kernel after 300 s on the development machine, docs/benchmarks.md).
+ */
+function banScale(ctx: DoctorContext, bans: Readonly<Record<string, number>>): Finding[] {
+  const out: Finding[] = [];
+  for (const j of ctx.config.jails) {
+    const n = bans[j.name] ?? 0;
+    if (j.perRuleBans !== true || n < PER_RULE_BANS_MAX) continue;
+    out.push({
+      id: 'ban-scale',
+      status: 'warn',
+      message: `jail ${j.name} holds ${n.toLocaleString('en-US')} bans with a firewall rule for each: every packet to it walks them, and after a reboot they come back slowly (100,000 took over 5 minutes in our benchmark)`,
+      fix: `set banaction = iptables-ipset (or nftables) in [${j.name}] of jail.local, then systemctl restart voipguard (docs/firewall.md)`,
+    });
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ import { diskReader } from '../config/config-set.js';
 import type { Clock } from '../core/clock.js';
 import { probeAmiLogin } from './ami-login-probe.js';
 import { ExecaRunner } from '../exec/execa-runner.js';
-import type { DoctorEnv, FileAccess } from './doctor-types.js';
+import type { DatabaseProbe, DoctorEnv, FileAccess } from './doctor-types.js';
 import { readsWithCaps } from './unit-caps.js';
 
 export function systemDoctorEnv(clock: Clock): DoctorEnv {
@@ -41,7 +41,7 @@ export function fileAccess(path: string): FileAccess {
  * Opens an existing database and takes (then drops) a write lock. For a new one, checks that the
  * nearest existing directory on its path is writable (voipguard or systemd creates the rest).
  */
-export function probeDatabase(path: string): { ok: true } | { ok: false; message: string } {
+export function probeDatabase(path: string): DatabaseProbe {
   try {
     if (!existsSync(path)) {
       let dir = dirname(path);
@@ -51,13 +51,19 @@ export function probeDatabase(path: string): { ok: true } | { ok: false; message
       return { ok: true };
     }
     const db = new Database(path, { fileMustExist: true, timeout: 2000 });
+    let bans: Record<string, number> | undefined;
     try {
       db.exec('BEGIN IMMEDIATE');
       db.exec('ROLLBACK');
+      const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bans'").get();
+      if (table !== undefined) {
+        bans = {};
+        for (const r of db.prepare('SELECT jail, COUNT(*) AS n FROM bans GROUP BY jail').all() as { jail: string; n: number }[]) bans[r.jail] = r.n;
+      }
     } finally {
       db.close();
     }
-    return { ok: true };
+    return bans === undefined ? { ok: true } : { ok: true, bans };
   } catch (e) {
     return { ok: false, message: (e as Error).message };
   }

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,12 @@ import { memoryReader } from '../../src/config/config-set.js';
 import { runDoctorChecks } from '../../src/doctor/run-doctor.js';
 import { renderChecklist } from '../../src/doctor/render-checklist.js';
 import { probeDatabase } from '../../src/doctor/system-env.js';
+import { actionFactsFor } from '../../src/doctor/action-facts.js';
+import { doctorConfigFrom } from '../../src/doctor/doctor-config.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { CONFIG_DIR, shippedFiles } from '../config/config-kit.js';
+import { packageRoot } from '../../src/core/paths.js';
 import { renderManagerSnippet } from '../../src/asterisk/snippets.js';
 import { probeAmiLogin } from '../../src/doctor/ami-login-probe.js';
 import type { DoctorConfig, DoctorEnv, DoctorJail, Finding } from '../../src/doctor/doctor-types.js';
@@ -181,6 +187,57 @@ test('database: writable ok, a failing probe fails, :memory: warns', async () =>
   assert.equal(ro['database']!.status, 'fail');
   assert.match(ro['database']!.message, /readonly/);
   assert.equal((await run(config({ dbfile: ':memory:' })))['database']!.status, 'warn');
+});
+
+test('a jail with a rule per ban is told to use a set action once it holds 10,000 bans', async () => {
+  const many = fakeEnv({ database: { ok: true, bans: { asterisk: 12_345, other: 50_000 } } });
+  const f = await run(config({}, { perRuleBans: true }), many);
+  assert.equal(f['database']!.status, 'ok');
+  assert.equal(f['ban-scale']!.status, 'warn');
+  assert.match(f['ban-scale']!.message, /jail asterisk holds 12,345 bans with a firewall rule for each/);
+  assert.match(f['ban-scale']!.fix!, /banaction = iptables-ipset .*\[asterisk\] of jail\.local/);
+  // below the line, with a set action, or with no count: nothing to say
+  assert.equal((await run(config({}, { perRuleBans: true }), fakeEnv({ database: { ok: true, bans: { asterisk: 9_999 } } })))['ban-scale'], undefined);
+  assert.equal((await run(config({}, { perRuleBans: false }), many))['ban-scale'], undefined);
+  assert.equal((await run(config({}, { perRuleBans: true }), fakeEnv({ database: { ok: true } })))['ban-scale'], undefined);
+});
+
+/** action.d as the package ships it, where the config loader looks for it beside /etc/voipguard's. */
+function shippedActions(): Record<string, string> {
+  const dir = join(packageRoot(), 'action.d');
+  return Object.fromEntries(readdirSync(dir).map((f) => [join(dir, f), readFileSync(join(dir, f), 'utf8')]));
+}
+
+test('the shipped actions: iptables, -multiport and -allports write a rule per ban; iptables-ipset and nftables do not', () => {
+  for (const [banaction, perRule] of [
+    ['iptables', true],
+    ['iptables-multiport', true],
+    ['iptables-allports', true],
+    ['iptables-ipset', false],
+    ['nftables', false],
+  ] as const) {
+    const jailLocal = `[DEFAULT]\nbanaction = ${banaction}\n\n[asterisk]\nenabled = true\nlogpath = /var/log/asterisk/messages\n`;
+    const reader = memoryReader({ ...shippedFiles(), ...shippedActions(), [join(CONFIG_DIR, 'jail.local')]: jailLocal });
+    const cfg = doctorConfigFrom(CONFIG_DIR, loadConfig(CONFIG_DIR, { reader }), actionFactsFor(CONFIG_DIR, reader));
+    assert.deepEqual(cfg.errors, [], banaction);
+    assert.equal(cfg.jails.find((j) => j.name === 'asterisk')?.perRuleBans, perRule, banaction);
+  }
+});
+
+test('the real database probe counts the bans each jail holds', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vg-db-'));
+  try {
+    const path = join(dir, 'v.sqlite3');
+    const store = SqliteStore.open(path);
+    store.batch(() => {
+      for (let i = 0; i < 3; i++) store.addBan({ jail: 'asterisk', ip: `192.0.2.${i + 1}`, start: 1, until: null, banCount: 1, reason: 'detected' }, true);
+      store.addBan({ jail: 'asterisk-ami', ip: '198.51.100.1', start: 1, until: null, banCount: 1, reason: 'manual' }, true);
+    });
+    store.close();
+    assert.deepEqual(probeDatabase(path), { ok: true, bans: { asterisk: 3, 'asterisk-ami': 1 } });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the real database probe takes a write lock on an existing file and checks the directory of a new one', () => {

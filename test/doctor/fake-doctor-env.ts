@@ -5,7 +5,7 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 import { diskReader, type ConfigFileReader } from '../../src/config/config-set.js';
 import { MemoryRunner } from '../fakes/memory-runner.js';
-import type { AmiLoginOutcome, AmiLoginRequest, DoctorEnv, FileAccess } from '../../src/doctor/doctor-types.js';
+import type { AmiLoginOutcome, AmiLoginRequest, DatabaseProbe, DoctorEnv, FileAccess } from '../../src/doctor/doctor-types.js';
 
 export const NOW = new Date(2026, 2, 1, 10, 15, 30, 123).getTime(); // local time, as Asterisk logs
 
@@ -37,7 +37,7 @@ export interface FakeEnvOptions {
   readonly files?: Readonly<Record<string, string>>;
   readonly amiUsers?: Readonly<Record<string, string>>;
   readonly amiOutcome?: AmiLoginOutcome;
-  readonly database?: { ok: true } | { ok: false; message: string };
+  readonly database?: DatabaseProbe;
   readonly interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
 
