@@ -2,79 +2,32 @@
 // of earlier bans and the random source are passed in. Detected bans, manual bans and restored bans
 // all come out as the same Decision records, so actions and the store have one path to follow.
 
-import type { JailConfig } from '../config/jail-schema.js';
 import { VoipguardError } from '../core/errors.js';
 import { cidrOverlaps, normalizeIp, parseBanTarget, parseCidr, type Cidr } from '../core/ip.js';
 import type { BanDecision, BanReason, BanRecord, Decision, Failure, UnbanDecision } from '../core/types.js';
 import type { FailureWindowRow } from '../store/store.js';
 import type { AuthSignal, GuardNotice } from '../core/auth-signal.js';
-import { AccountGuard, type GuardCaps, type GuardSettings, type GuardStatus } from './account-guard.js';
+import { AccountGuard, type GuardStatus } from './account-guard.js';
 import { banDuration } from './ban-policy.js';
+import { BanTable, type BannedEntry } from './ban-table.js';
+import { banTarget, describeIgnore, ignoreRange } from './ban-target.js';
+import { DEFAULT_MAX_SKEW, DEFAULT_MAX_TRACKED, type JailDeps, type JailSettings, type JailStatus } from './jail-types.js';
 import { FailureWindows } from './failure-windows.js';
-import { IgnoreMatcher, type IgnoreReason } from './ignore-matcher.js';
-import type { ProtectedEntry, RegisteredGuard } from './registered-guard.js';
+import { IgnoreMatcher } from './ignore-matcher.js';
+import type { RegisteredGuard } from './registered-guard.js';
 import type { SubnetBans, SubnetRefusal, SubnetRefused } from './subnet-bans.js';
 
 /** What most failures decide: nothing (one shared array, not a new one per failure). */
 const NO_DECISIONS: readonly Decision[] = Object.freeze([]);
 
-/**
- * Tracked addresses per jail. At ~100 bytes each (bench/jail.bench.ts) that is ~10 MB: an attacker
- * would need over 100,000 other addresses failing between two attempts of one address to push it
- * out, and 2,000 new addresses a second for a findtime of a minute. Raise it with memory to spare.
- */
-export const DEFAULT_MAX_TRACKED = 100_000;
-/** Event times further than this from `now` (the jail key maxskew) are refused: a line dated far
- *  away is old, replayed or forged (docs/security.md, "Forged lines"), never counted at `now`. */
-export const DEFAULT_MAX_SKEW = 10 * 60_000;
-
-export type JailSettings = Pick<JailConfig, 'name' | 'maxretry' | 'findtime' | 'bantime' | 'increment' | 'ignoreip' | 'ignoreself'> &
-  Partial<Pick<JailConfig, 'maxskew'>> &
-  GuardSettings;
-
-export interface JailDeps {
-  /** Earlier bans of `ip` in `jail` (every jail when null), e.g. from Store.banCount. Default: none. */
-  readonly history?: (ip: string, jail: string | null, now: number) => number;
-  /** The host's own addresses (ignoreself). */
-  readonly selfAddresses?: readonly string[];
-  /** [0, 1), for bantime.rndtime. */
-  readonly random?: () => number;
-  readonly maxTracked?: number;
-  readonly maxSkew?: number;
-  /** Bounds of the per-account, challenge and alarm tables (docs/beyond-one-address.md). */
-  readonly guardCaps?: GuardCaps;
-  /** protectregistered: failures against an address's own registered account never ban it. */
-  readonly registered?: RegisteredGuard;
-  /** Subnet bans (subnetmaxbans > 0): app.ts makes it with the host's addresses and the registrations. */
-  readonly subnets?: SubnetBans;
-}
-
-export interface BannedEntry {
-  readonly ip: string;
-  readonly start: number;
-  readonly until: number | null;
-  readonly banCount: number;
-  readonly reason: BanReason;
-}
-
-export interface JailStatus {
-  readonly currentlyFailed: number;
-  readonly totalFailed: number;
-  readonly currentlyBanned: number;
-  readonly totalBanned: number;
-  readonly banned: readonly BannedEntry[];
-  /** Failures dated further than maxskew from now (refused), addresses evicted by the cap, ignored failures. */
-  readonly counters: { readonly clamped: number; readonly evicted: number; readonly ignored: number; readonly tracked: number };
-  /** Registered addresses whose failures against their own account were counted, not toward a ban (docs/registrations.md). */
-  readonly protectedRegistered: readonly ProtectedEntry[];
-}
+export { DEFAULT_MAX_SKEW, DEFAULT_MAX_TRACKED, type JailDeps, type JailSettings, type JailStatus } from './jail-types.js';
+export type { BannedEntry } from './ban-table.js';
 
 export class Jail {
   readonly name: string;
   private readonly windows: FailureWindows;
   private readonly ignore: IgnoreMatcher;
-  private readonly banned = new Map<string, BannedEntry>();
-  private nextExpiry = Infinity;
+  private readonly banned = new BanTable();
   private totalFailed = 0;
   private totalBanned = 0;
   private clamped = 0;
@@ -140,7 +93,7 @@ export class Jail {
     }
     const t = Math.min(f.time, now); // a clock slightly ahead counts at now
     this.totalFailed++;
-    if (this.banned.size !== 0 && this.banned.has(ip)) return NO_DECISIONS; // still arriving while the firewall catches up (no lookup while none is banned)
+    if (this.banned.has(ip)) return NO_DECISIONS; // still arriving while the firewall catches up (no lookup while none is banned)
     if (this.registered !== null && this.registered.protects(f, t, now)) return NO_DECISIONS;
     const prefix = this.subnets?.prefixOf(ip) ?? null;
     if (prefix !== null && this.banned.has(prefix)) return NO_DECISIONS; // its whole prefix is banned
@@ -222,18 +175,7 @@ export class Jail {
   tick(now: number): UnbanDecision[] {
     this.windows.prune(now);
     this.guard.prune(now);
-    if (now < this.nextExpiry) return [];
-    const out: UnbanDecision[] = [];
-    let next = Infinity;
-    for (const [ip, b] of this.banned) {
-      if (b.until === null) continue;
-      if (b.until <= now) {
-        this.banned.delete(ip);
-        out.push({ type: 'unban', jail: this.name, ip, time: now, reason: 'expired' });
-      } else if (b.until < next) next = b.until;
-    }
-    this.nextExpiry = next;
-    return out;
+    return this.banned.expire(now).map((ip) => ({ type: 'unban', jail: this.name, ip, time: now, reason: 'expired' }));
   }
 
   /**
@@ -241,7 +183,7 @@ export class Jail {
    * the jail's policy; `reason` says who asked when it is not the operator ('cluster': another node). Returns [] when already banned; throws VG_BAD_IP or VG_IGNORED_IP.
    */
   ban(ipText: string, now: number, opts: { readonly duration?: number; readonly reason?: BanReason } = {}): BanDecision[] {
-    const ip = this.checkTarget(ipText);
+    const ip = banTarget(ipText);
     const range = ip.includes('/') ? parseCidr(ip)! : null;
     // a range is refused when any address in it is never banned: loopback, the host, ignoreip
     const why = range ? this.ignore.overlap(range) : this.ignore.match(ip);
@@ -257,7 +199,7 @@ export class Jail {
 
   /** A manual unban. Returns [] when the address is not banned here. */
   unban(ipText: string, now: number): UnbanDecision[] {
-    const ip = this.checkTarget(ipText);
+    const ip = banTarget(ipText);
     if (!this.banned.delete(ip)) return [];
     return [{ type: 'unban', jail: this.name, ip, time: now, reason: 'manual' }];
   }
@@ -327,11 +269,11 @@ export class Jail {
   }
 
   addIgnore(entry: string): boolean {
-    return this.ignore.add(this.checkRange(entry));
+    return this.ignore.add(ignoreRange(entry));
   }
 
   delIgnore(entry: string): boolean {
-    return this.ignore.remove(this.checkRange(entry));
+    return this.ignore.remove(ignoreRange(entry));
   }
 
   ignoreList(): string[] {
@@ -361,7 +303,7 @@ export class Jail {
    * requests that show the list ask for it; counts alone cost nothing per ban.
    */
   status(now: number, withList = true): JailStatus {
-    const banned = withList ? [...this.banned.values()].sort((a, b) => a.start - b.start || (a.ip < b.ip ? -1 : 1)) : [];
+    const banned = withList ? this.banned.sorted() : [];
     return {
       currentlyFailed: this.windows.currentlyFailed(now),
       totalFailed: this.totalFailed,
@@ -391,25 +333,6 @@ export class Jail {
   }
 
   private setBanned(b: BannedEntry): void {
-    this.banned.set(b.ip, b);
-    if (b.until !== null && b.until < this.nextExpiry) this.nextExpiry = b.until;
+    this.banned.set(b);
   }
-
-  /** An address, or a range (`net/prefix`, canonical) for manual bans: docs/service.md, "Runtime settings and range bans". */
-  private checkTarget(text: string): string {
-    const t = parseBanTarget(text.trim());
-    if (t === null) throw new VoipguardError('VG_BAD_IP', `"${text}" is not an IP address or CIDR range`);
-    if ('refused' in t) throw new VoipguardError('VG_BAN_RANGE', t.refused);
-    return t.target.text;
-  }
-
-  private checkRange(text: string): string {
-    const c = parseCidr(text.trim());
-    if (c === null) throw new VoipguardError('VG_BAD_IP', `"${text}" is not an IP address or CIDR range`);
-    return c.text;
-  }
-}
-
-function describeIgnore(why: IgnoreReason): string {
-  return why === 'loopback' ? 'loopback' : why === 'self' ? "one of this host's own addresses" : 'in ignoreip';
 }
