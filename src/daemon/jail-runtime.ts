@@ -381,16 +381,16 @@ export class JailRuntime {
     this.writer.toStore(decisions, presume !== undefined);
     const readBack = this.readBack;
     if (readBack !== null) for (const d of decisions) readBack.decided(d.ip);
-    const debugging = bulk && this.log.isLevelEnabled('debug');
+    // bulk: each decision at debug, and its fact made only when debug is on
+    const log = this.log;
+    const note = !bulk ? log.info.bind(log) : log.isLevelEnabled('debug') ? log.debug.bind(log) : null;
     for (const d of decisions) {
       if (d.type === 'ban') {
-        if (!bulk) this.log.info({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
-        else if (debugging) this.log.debug({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
+        note?.({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
         this.deps.metrics.ban(this.name, d.reason);
       } else {
         this.awaitingKernel.delete(d.ip);
-        if (!bulk) this.log.info({ event: 'unban', ip: d.ip, reason: d.reason });
-        else if (debugging) this.log.debug({ event: 'unban', ip: d.ip, reason: d.reason });
+        note?.({ event: 'unban', ip: d.ip, reason: d.reason });
         this.deps.metrics.unban(this.name, d.reason);
       }
     }

@@ -13,26 +13,10 @@ import { READ_BYTES, readLines } from '../../src/cli/regex-input.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { MAX_LINE_CHARS } from '../../src/filters/filter.js';
 import { loadFilter } from '../../src/filters/load-filter.js';
+import { failureLine, logWith as logAt } from '../helpers/boundary-log.js';
 
 const CAP = MAX_LINE_CHARS * 4;
-const NOISE = '[2026-03-01 10:00:00] VERBOSE[1234] pbx.c: Executing [s@default:1] NoOp("SIP/100", "") in new stack\n';
-
-function failure(user: string, ip: string, eol = '\n'): string {
-  return `[2026-03-01 10:00:01] NOTICE[2211] chan_sip.c: Registration from '"${user}" <sip:${user}@10.0.0.1>' failed for '${ip}:5060' - Wrong password${eol}`;
-}
-
-/** Noise lines up to `at` bytes, then `line` (bytes), then noise again; `at` fixes where the line starts. */
-function logWith(line: Buffer, at: number): Buffer {
-  const head: Buffer[] = [];
-  let len = 0;
-  while (len + NOISE.length <= at - 40) {
-    head.push(Buffer.from(NOISE));
-    len += NOISE.length;
-  }
-  const pad = at - len - 1; // one filler line to reach `at` exactly
-  head.push(Buffer.from('x'.repeat(pad) + '\n'));
-  return Buffer.concat([...head, line, Buffer.from(NOISE.repeat(50))]);
-}
+const logWith = (line: Buffer, at: number): Buffer => logAt(line, at, 50);
 
 function readBoth(bytes: Buffer): { plain: ReturnType<typeof readOnce>; screened: ReturnType<typeof readOnce> } {
   const dir = mkdtempSync(join(tmpdir(), 'vg-regex-edges-'));
@@ -79,19 +63,19 @@ function assertSame(bytes: Buffer, ip: string): void {
 }
 
 test('a literal cut by the end of a read is still found (every cut of "failed for")', () => {
-  const line = Buffer.from(failure('100', '192.0.2.10'));
+  const line = Buffer.from(failureLine('100', '192.0.2.10'));
   const lit = line.indexOf("failed for '");
   for (let cut = 1; cut < 12; cut++) assertSame(logWith(line, READ_BYTES - lit - cut), '192.0.2.10');
 });
 
 test('a multi-byte character cut by the end of a read, before and inside the literal part', () => {
-  const line = Buffer.from(failure('caf\u00e9\u20ac\u{1F600}', '192.0.2.11'));
+  const line = Buffer.from(failureLine('caf\u00e9\u20ac\u{1F600}', '192.0.2.11'));
   const euro = line.indexOf(Buffer.from('\u20ac'));
   for (let cut = 1; cut <= 6; cut++) assertSame(logWith(line, READ_BYTES - euro - cut), '192.0.2.11');
 });
 
 test('a CRLF line whose CR ends one read and LF starts the next', () => {
-  const line = Buffer.from(failure('101', '192.0.2.12', '\r\n'));
+  const line = Buffer.from(failureLine('101', '192.0.2.12', '\r\n'));
   assertSame(logWith(line, READ_BYTES - line.length + 1), '192.0.2.12');
   // and whose newline alone starts the next read
   assertSame(logWith(line, READ_BYTES - line.length + 2), '192.0.2.12');
@@ -100,14 +84,14 @@ test('a CRLF line whose CR ends one read and LF starts the next', () => {
 test('a failure line longer than a read (multi-byte, under the filter cap in characters)', () => {
   // 30,000 characters of three bytes: about 90 KB, more than one read, fewer than MAX_LINE_CHARS characters
   const user = '\u20ac'.repeat(30_000);
-  const line = Buffer.from(failure(user, '192.0.2.13'));
+  const line = Buffer.from(failureLine(user, '192.0.2.13'));
   assert.ok(line.length > READ_BYTES && line.toString().length < MAX_LINE_CHARS);
   assertSame(logWith(line, 1000), '192.0.2.13');
   assertSame(logWith(line, READ_BYTES - 10), '192.0.2.13');
 });
 
 test('invalid UTF-8 cut by a read boundary right before the literal', () => {
-  const line = Buffer.concat([Buffer.from(failure('a', '192.0.2.14').replace('chan_sip.c:', 'chan_sip.c: \u00ff')), Buffer.alloc(0)]);
+  const line = Buffer.concat([Buffer.from(failureLine('a', '192.0.2.14').replace('chan_sip.c:', 'chan_sip.c: \u00ff')), Buffer.alloc(0)]);
   const raw = Buffer.from(line);
   const at = raw.indexOf(Buffer.from('\u00ff'));
   raw[at] = 0xc3;

@@ -12,25 +12,10 @@ import { join } from 'node:path';
 import { FileLineReader } from '../../src/sources/file-line-reader.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { loadFilter } from '../../src/filters/load-filter.js';
+import { failureLine, logWith as logAt } from '../helpers/boundary-log.js';
 
 const READ = 64 * 1024; // the reader's read size
-const NOISE = '[2026-03-01 10:00:00] VERBOSE[1234] pbx.c: Executing [s@default:1] NoOp("SIP/100", "") in new stack\n';
-
-function failure(user: string, ip: string, eol = '\n'): string {
-  return `[2026-03-01 10:00:01] NOTICE[2211] chan_sip.c: Registration from '"${user}" <sip:${user}@10.0.0.1>' failed for '${ip}:5060' - Wrong password${eol}`;
-}
-
-/** Noise up to byte `at`, then `line`, then more noise. */
-function logWith(line: Buffer, at: number): Buffer {
-  const head: Buffer[] = [];
-  let len = 0;
-  while (len + NOISE.length <= at - 40) {
-    head.push(Buffer.from(NOISE));
-    len += NOISE.length;
-  }
-  head.push(Buffer.from('x'.repeat(at - len - 1) + '\n'));
-  return Buffer.concat([...head, line, Buffer.from(NOISE.repeat(20))]);
-}
+const logWith = (line: Buffer, at: number): Buffer => logAt(line, at, 20);
 
 async function failures(path: string, screened: boolean): Promise<{ ips: string[]; lines: number }> {
   const filter = loadFilter('asterisk', { configDir: packageRoot(), timezone: 'UTC' });
@@ -66,25 +51,25 @@ async function assertFound(bytes: Buffer, ip: string): Promise<void> {
 }
 
 test('a literal cut by the end of a read (every cut of "failed for")', async () => {
-  const line = Buffer.from(failure('100', '192.0.2.20'));
+  const line = Buffer.from(failureLine('100', '192.0.2.20'));
   const lit = line.indexOf("failed for '");
   for (let cut = 1; cut < 12; cut++) await assertFound(logWith(line, READ - lit - cut), '192.0.2.20');
 });
 
 test('a multi-byte character cut by the end of a read', async () => {
-  const line = Buffer.from(failure('caf\u00e9\u20ac\u{1F600}', '192.0.2.21'));
+  const line = Buffer.from(failureLine('caf\u00e9\u20ac\u{1F600}', '192.0.2.21'));
   const euro = line.indexOf(Buffer.from('\u20ac'));
   for (let cut = 1; cut <= 6; cut++) await assertFound(logWith(line, READ - euro - cut), '192.0.2.21');
 });
 
 test('CRLF with the CR at the end of one read and the LF at the start of the next', async () => {
-  const line = Buffer.from(failure('101', '192.0.2.22', '\r\n'));
+  const line = Buffer.from(failureLine('101', '192.0.2.22', '\r\n'));
   await assertFound(logWith(line, READ - line.length + 1), '192.0.2.22');
   await assertFound(logWith(line, READ - line.length + 2), '192.0.2.22');
 });
 
 test('a failure line longer than a read', async () => {
-  const line = Buffer.from(failure('\u20ac'.repeat(30_000), '192.0.2.23'));
+  const line = Buffer.from(failureLine('\u20ac'.repeat(30_000), '192.0.2.23'));
   assert.ok(line.length > READ);
   await assertFound(logWith(line, 1000), '192.0.2.23');
   await assertFound(logWith(line, READ - 10), '192.0.2.23');
