@@ -487,7 +487,6 @@ async function restoreDone(cfg: E2eConfig, offset: number): Promise<{ ms?: numbe
   return null;
 }
 
-/** Every 50 ms a status request on the socket; beside it, `voipguard status` as a whole process. */
 /**
  * Kernel timers (docs/firewall.md, "Kernel expiry and restart"): the daemon dies by kill -9, the
  * sets keep every ban; the next start reconciles them with the database in one `ipset restore`
@@ -559,6 +558,7 @@ function metricsProbe(pair: NetnsPair): { stop(): Promise<number[]> } {
   };
 }
 
+/** Every 50 ms a status request on the socket; beside it, `voipguard status` as a whole process. */
 async function statusProbes(cfg: E2eConfig, socketTimes: number[], cliTimes: number[], go: () => boolean): Promise<void> {
   const client = new ClientClass(cfg.socket, 30_000);
   const viaSocket = (async () => {

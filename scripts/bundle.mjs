@@ -15,9 +15,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'src', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  // the command thread's script (src/exec/thread-runner.ts) beside the chunks, where the bundled
-  // thread-runner looks for it: a worker is started from a file, not from a module already loaded
-  entryPoints: { voipguard: join(root, 'dist', 'src', 'cli', 'voipguard.js'), 'spawn-thread': join(root, 'dist', 'src', 'exec', 'spawn-thread.js') },
+  // the threads' scripts (the command thread's, src/exec/thread-runner.ts; the control socket's,
+  // src/control/threaded-control.ts) beside the chunks, where the bundled code looks for them: a worker is started from a file, not from a module already loaded
+  entryPoints: {
+    voipguard: join(root, 'dist', 'src', 'cli', 'voipguard.js'),
+    'spawn-thread': join(root, 'dist', 'src', 'exec', 'spawn-thread.js'),
+    'control-thread': join(root, 'dist', 'src', 'control', 'control-thread.js'),
+  },
   outdir,
   bundle: true,
   splitting: true,

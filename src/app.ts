@@ -24,7 +24,7 @@ import { SystemClock, type Clock } from './core/clock.js';
 import { VoipguardError } from './core/errors.js';
 import type { AuthSignal } from './core/auth-signal.js';
 import type { AmiEvent } from './core/types.js';
-import { ControlServer } from './control/control-server.js';
+import { ThreadedControl } from './control/threaded-control.js';
 import { AttemptCorrelator } from './correlate/attempt-correlator.js';
 import { attemptClass } from './correlate/attempt-classes.js';
 import { voipguardVersion } from './control/version.js';
@@ -100,6 +100,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   const logTarget = new LogTarget(s.logtarget, opts.tty && s.logtarget === 'stdout');
   const log = createLogger({ level: s.loglevel, target: logTarget });
   logTarget.bind(log);
+  // the control socket: served from this thread at the start, from a thread of its own once ready (docs/flood.md)
+  const control = new ThreadedControl(log.child({ component: 'control' }));
   const clock = new SystemClock();
   const store = SqliteStore.open(s.dbfile);
   const closeLast: Closable[] = [];
@@ -115,7 +117,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
   };
   const early = s.metrics.listen !== null || s.cluster.enabled ? await loadProm() : null;
   const clusterMetrics = s.cluster.enabled ? new (await import('./metrics/cluster-metrics.js')).PromClusterMetrics(early!.registry) : null;
-  const metricsEndpoint = new MetricsEndpoint(metrics, log.child({ component: 'metrics' }));
+  const metricsEndpoint = new MetricsEndpoint(metrics, log.child({ component: 'metrics' }), control.startMetrics);
   await metricsEndpoint.apply(s.metrics.listen);
   closeLast.push(metricsEndpoint, store, logTarget);
   // commands on node:child_process, started from a worker thread so that no spawn holds the main
@@ -170,10 +172,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
       (await makeCluster(s.cluster, { store, clock, log, metrics: clusterMetrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS) })),
   });
   const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
-  const control = new ControlServer(
-    new ServiceControl(service, { version: voipguardVersion(), pid: process.pid, requestStop: () => stop.request('control stop') }),
-    log.child({ component: 'control' }),
-  );
+  control.serve(new ServiceControl(service, { version: voipguardVersion(), pid: process.pid, requestStop: () => stop.request('control stop') }));
   const { code } = await runDaemon(
     {
       service,
@@ -187,6 +186,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
       stop,
       onReady: () => {
         opts.onReady?.();
+        void control.startThread();
         if (!early) loadProm().catch((e: unknown) => log.error({ event: 'metrics-load-failed', err: e as Error }));
       },
     },

@@ -15,6 +15,9 @@ import type { Logger } from '../log/logger.js';
 import { decodeRequest, errorReply, MAX_REQUEST_BYTES, type ControlRequest, type WireReply } from './protocol.js';
 import { prepareSocketPath, restrictSocket } from './socket-file.js';
 
+/** What the server logs with: the daemon's logger, or the control thread's relay of it. */
+export type ControlLog = Pick<Logger, 'info' | 'warn' | 'error'>;
+
 /** What the daemon plugs in; tests use a fake. Throw VoipguardError for an error reply. */
 export interface ControlHandler {
   handle(req: ControlRequest): Promise<unknown>;
@@ -24,6 +27,13 @@ export interface ControlServerOptions {
   /** Time to send a complete request, from connect or from the last reply (default 2 s). */
   readonly idleTimeoutMs?: number;
   readonly maxConnections?: number;
+  /**
+   * Holds a tight umask (0177) while the socket is bound (default true). A worker thread cannot set
+   * the umask: there the main thread holds it around the bind (threaded-control.ts).
+   */
+  readonly holdUmask?: boolean;
+  /** Clears a stale socket file and checks its directory first (default true; the main thread did it). */
+  readonly prepare?: boolean;
 }
 
 interface Conn {
@@ -41,15 +51,15 @@ export class ControlServer {
 
   constructor(
     private readonly handler: ControlHandler,
-    private readonly log: Logger,
+    private readonly log: ControlLog,
     private readonly opts: ControlServerOptions = {},
   ) {}
 
   async listen(path: string): Promise<void> {
-    await prepareSocketPath(path);
+    if (this.opts.prepare !== false) await prepareSocketPath(path);
     const server = createServer((s) => this.accept(s));
     // the socket is created by bind(): a tight umask keeps it private before restrictSocket runs
-    const umask = process.umask(0o177);
+    const umask = this.opts.holdUmask === false ? null : process.umask(0o177);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -59,7 +69,7 @@ export class ControlServer {
         });
       });
     } finally {
-      process.umask(umask);
+      if (umask !== null) process.umask(umask);
     }
     restrictSocket(path);
     server.on('error', (e) => this.log.error({ event: 'control-error', err: e }));

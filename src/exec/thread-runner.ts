@@ -9,13 +9,14 @@
 // failed command already: a batch is retried as a batch) and every later command runs on the
 // fallback runner, on the main thread, with a warning in the log: the guard keeps banning.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log/logger.js';
 import type { CommandRunner, RunOptions, RunResult } from './command-runner.js';
 import type { SpawnRunnerOptions } from './spawn-runner.js';
 import type { ThreadReply, ThreadRequest } from './spawn-thread.js';
+import { startWorker } from './worker-script.js';
 
 /** The exit code of a command lost with its worker (a failed command to its caller). */
 export const EXIT_WORKER_LOST = 125;
@@ -67,7 +68,7 @@ export class ThreadRunner implements CommandRunner {
   private startWorker(): Worker | null {
     let w: Worker;
     try {
-      w = this.script.pathname.endsWith('.ts') ? tsWorker(this.script, this.options) : new Worker(this.script, { workerData: this.options });
+      w = startWorker(this.script, this.options);
     } catch (e) {
       this.giveUp(`cannot start: ${(e as Error).message}`);
       return null;
@@ -103,14 +104,4 @@ export class ThreadRunner implements CommandRunner {
     for (const done of this.waiting.values()) done({ exitCode: EXIT_WORKER_LOST, stdout: '', stderr: why });
     this.waiting.clear();
   }
-}
-
-/**
- * Under tsx (tests, benches run from source) a worker does not inherit the main thread's loader on
- * Node 20: the worker registers tsx's own, then loads the script. The built daemon never comes here.
- */
-function tsWorker(script: URL, options: SpawnRunnerOptions): Worker {
-  const api = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(api)}).then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });`;
-  return new Worker(code, { eval: true, workerData: options });
 }

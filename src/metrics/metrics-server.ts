@@ -17,7 +17,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(listen: MetricsListen, source: Scrapable, log: Logger): Promise<MetricsServer> {
+export async function startMetricsServer(listen: MetricsListen, source: Scrapable, log: Pick<Logger, 'info' | 'error'>): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/metrics') {
@@ -45,16 +45,7 @@ export async function startMetricsServer(listen: MetricsListen, source: Scrapabl
   server.requestTimeout = 10000;
 
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      reject(
-        new VoipguardError(
-          'VG_METRICS_BIND',
-          `cannot listen on ${fmt(listen)}: ${err.code ?? err.message}`,
-          { section: 'metrics', key: 'listen' },
-          { cause: err },
-        ),
-      );
-    };
+    const onError = (err: NodeJS.ErrnoException): void => reject(metricsBindError(listen, err.code ?? err.message, err));
     server.once('error', onError);
     server.listen(listen.port, listen.host, () => {
       server.off('error', onError);
@@ -76,6 +67,14 @@ export async function startMetricsServer(listen: MetricsListen, source: Scrapabl
   };
 }
 
+/** The error of a listen that cannot bind, naming the config key (also for a bind made in the control thread). */
+export function metricsBindError(listen: MetricsListen, why: string, cause?: unknown): VoipguardError {
+  return new VoipguardError('VG_METRICS_BIND', `cannot listen on ${fmt(listen)}: ${why}`, { section: 'metrics', key: 'listen' }, { cause });
+}
+
+/** Starts a metrics server: on this thread (startMetricsServer), or in the control thread. */
+export type MetricsStarter = (listen: MetricsListen, source: Scrapable, log: Logger) => Promise<MetricsServer>;
+
 function fmt(l: MetricsListen): string {
   return l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
 }
@@ -92,6 +91,7 @@ export class MetricsEndpoint {
   constructor(
     private readonly source: Scrapable,
     private readonly log: Logger,
+    private readonly start: MetricsStarter = startMetricsServer,
   ) {}
 
   /** The bound address, or null when off. */
@@ -110,11 +110,11 @@ export class MetricsEndpoint {
     }
     if (!listen) return;
     try {
-      this.server = await startMetricsServer(listen, this.source, this.log);
+      this.server = await this.start(listen, this.source, this.log);
       this.listen = listen;
     } catch (e) {
       if (old) {
-        this.server = await startMetricsServer(old, this.source, this.log).catch(() => null);
+        this.server = await this.start(old, this.source, this.log).catch(() => null);
         this.listen = this.server ? old : null;
       }
       throw e;
