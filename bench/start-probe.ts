@@ -5,7 +5,8 @@
 // Env: HOLD=ms (how long each daemon runs, default 1500), PIDFILE=path (the daemon's pid, for
 // strace -p), KEEP=1 (keep the config directory), SEED=n (the database holds n active bans of the
 // jail before the first start: start to ready whatever the bans held), DRY=1 (daemon --dry-run),
-// ENTRY=path (another build of the CLI, for an A/B in one sitting).
+// ENTRY=path (another build of the CLI, for an A/B in one sitting), ENV=inherit (keep the shell's
+// NODE_EXTRA_CA_CERTS; by default it is unset, as under the systemd unit: bench/e2e.bench.ts --env).
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createNetnsPair } from '../test/helpers/netns.js';
@@ -14,6 +15,7 @@ import { cpuSeconds } from './daemon-proc.js';
 import { ControlClient } from '../src/control/control-client.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 
+if (process.env.ENV !== 'inherit') delete process.env.NODE_EXTRA_CA_CERTS;
 const action = process.argv[2] ?? 'iptables';
 const n = Number(process.argv[3] ?? 3);
 const prof = process.argv[4]; // dir for --cpu-prof
