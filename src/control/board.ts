@@ -4,6 +4,7 @@
 // and every request that changes something always wait for the main thread.
 
 import type { ControlRequest } from './protocol.js';
+import type { ControlReplies, JailStatus, ServiceStatus } from './replies.js';
 
 /** How long the control thread waits for the main thread before it answers from the board (ms). */
 export const BOARD_WAIT_MS = 40;
@@ -29,7 +30,7 @@ export function boardKey(req: ControlRequest): string | null {
   }
 }
 
-/** Every request whose answer is on the board, for the running jails (the `status` answer's `jails`). */
+/** Every request whose answer is on the board, for the running jails (the `status` answer's `jails`); `status --all short` is made from them (statusAllOf). */
 export function boardRequests(jails: readonly string[]): ControlRequest[] {
   return [
     { cmd: 'ping' },
@@ -40,7 +41,17 @@ export function boardRequests(jails: readonly string[]): ControlRequest[] {
     { cmd: 'feed-status' },
     { cmd: 'get-loglevel' },
     { cmd: 'get-logtarget' },
-    { cmd: 'status-all', short: true },
     ...jails.map((jail): ControlRequest => ({ cmd: 'jail-status', jail, short: true })),
   ];
+}
+
+/**
+ * `status --all short` made from the board's own answers (the service's status and each jail's
+ * short status) instead of being asked again: the same data, each jail's status computed once.
+ */
+export function statusAllOf(board: ReadonlyMap<string, unknown>, jails: readonly string[]): ControlReplies['status-all'] | null {
+  const service = board.get('status') as ServiceStatus | undefined;
+  const parts = jails.map((j) => board.get(`jail-status ${j}`) as JailStatus | undefined);
+  if (service === undefined || parts.some((p) => p === undefined)) return null;
+  return { service, jails: parts as JailStatus[] };
 }

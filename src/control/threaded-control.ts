@@ -25,7 +25,7 @@ import { startWorker } from '../exec/worker-script.js';
 import type { Logger } from '../log/logger.js';
 import type { MetricsListen } from '../config/metrics-listen.js';
 import { metricsBindError, startMetricsServer, type MetricsServer, type MetricsStarter, type Scrapable } from '../metrics/metrics-server.js';
-import { BOARD_WAIT_MS, boardKey, boardRequests } from './board.js';
+import { BOARD_WAIT_MS, boardKey, boardRequests, statusAllOf } from './board.js';
 import { ControlServer, type ControlHandler, type ControlServerOptions } from './control-server.js';
 import type { ControlRequest } from './protocol.js';
 import type { ServiceStatus } from './replies.js';
@@ -286,16 +286,18 @@ export class ThreadedControl {
     let json: string;
     try {
       const status = (await h.handle({ cmd: 'status' })) as ServiceStatus;
-      const entries: [string, unknown][] = [];
+      const board = new Map<string, unknown>();
       for (const req of boardRequests(status.jails)) {
-        if (req.cmd === 'status') entries.push(['status', status]);
+        if (req.cmd === 'status') board.set('status', status);
         else
           await h.handle(req).then(
-            (data) => entries.push([boardKey(req)!, data]),
+            (data) => board.set(boardKey(req)!, data),
             () => undefined, // a jail gone with a reload: off the board, the main thread answers for it
           );
       }
-      json = JSON.stringify(entries);
+      const all = statusAllOf(board, status.jails);
+      if (all) board.set('status-all', all);
+      json = JSON.stringify([...board]);
     } catch (e) {
       this.log.warn({ event: 'control-board-failed', err: (e as Error).message });
       return;

@@ -47,6 +47,8 @@ export class FailureWindows {
   /** Least recently seen first. */
   private readonly order = new RecencyList<Window>();
   private readonly spare: Window[] = [];
+  /** True while the order (least recently seen first) is also the order of the newest failures: then the stale windows are all at the head. */
+  private inTimeOrder = true;
   private evictedCount = 0;
   /** Changed since the last takeChanges(), in the order of their first change: a tracked record, or the address of one that went. */
   private changes: (Window | string)[] = [];
@@ -94,6 +96,7 @@ export class FailureWindows {
       fresh.many = null;
       this.map.set(ip, fresh);
       this.order.push(fresh);
+      this.checkOrder(fresh);
       if (changed) this.markRecord(fresh);
       return 1;
     }
@@ -121,7 +124,13 @@ export class FailureWindows {
       w.many = null;
     } else w.many = times.slice(drop, n);
     n -= drop;
+    this.checkOrder(w);
     return n;
+  }
+
+  /** Notes when `w`, just put at the tail, fails before the one ahead of it: the order is no longer the newest failures' order. */
+  private checkOrder(w: Window): void {
+    if (this.inTimeOrder && w.prev !== null && newest(w.prev) > newest(w)) this.inTimeOrder = false;
   }
 
   delete(ip: string): void {
@@ -205,8 +214,19 @@ export class FailureWindows {
   /** Addresses with at least one failure inside findtime of `now` (fail2ban's "Currently failed"). */
   currentlyFailed(now: number): number {
     const lower = now - this.findtime;
+    if (this.inTimeOrder) {
+      // the stale ones are all at the head: count them, not the whole table (status during a flood)
+      let stale = 0;
+      for (let w = this.order.head; w !== null && newest(w) < lower; w = w.next) stale++;
+      return this.map.size - stale;
+    }
     let n = 0;
-    for (let w = this.order.head; w !== null; w = w.next) if (newest(w) >= lower) n++;
+    let ordered = true;
+    for (let w = this.order.head; w !== null; w = w.next) {
+      if (newest(w) >= lower) n++;
+      if (w.prev !== null && newest(w.prev) > newest(w)) ordered = false;
+    }
+    this.inTimeOrder = ordered; // in order again once the out-of-order ones have moved on or gone
     return n;
   }
 
