@@ -29,6 +29,12 @@ export interface InstanceStats {
  * waits for one slice at most, not for the whole restore (one script per slice and per tool).
  */
 export const RESTORE_SLICE = 10_000;
+/**
+ * Changes sent in one kernel transaction at most; more pending go in the next ones, at once. A
+ * burst of 100,000 otherwise went as one or two scripts of megabytes, held several times over
+ * (the script, the thread's copy, the child's stdin) at the daemon's peak memory (docs/resources.md).
+ */
+export const FLUSH_MAX = 10_000;
 
 export interface InstanceOptions {
   readonly backoff?: BackoffOptions;
@@ -152,16 +158,25 @@ export class ActionInstance {
     return slice;
   }
 
-  /** Sends what is pending, unless a retry is scheduled later than `now` (then `force` overrides). */
+  /**
+   * Sends what is pending, unless a retry is scheduled later than `now` (then `force` overrides):
+   * one transaction per FLUSH_MAX changes, one after the other, until nothing is left or one fails.
+   */
   async flush(now: number, force = false, refresh = false): Promise<void> {
     if (!force && this.retryAt !== null && now < this.retryAt) return;
     if (!this.started && !(await this.start(now))) return;
     if (this.resync && this.firewall.listable) {
       if (!(await this.relist(now))) return;
     }
+    while (await this.flushSome(now, refresh));
+  }
+
+  /** One transaction of at most FLUSH_MAX changes; true when it was sent whole and more are pending. */
+  private async flushSome(now: number, refresh: boolean): Promise<boolean> {
     // a flush of 100,000 bans gives the event loop a turn every slice (core/slices.ts); the
     // queue is the jail's own and serialised, so nothing else changes the pending maps meanwhile
     const slicer = new Slicer();
+    let more = false;
     const ban: FirewallBan[] = [];
     const banned = new Map<string, FirewallBan>();
     const unban: string[] = [];
@@ -170,6 +185,10 @@ export class ActionInstance {
     const fresh = new Set<string>();
     for (const b of this.pendingBan.values()) {
       if (slicer.due()) await turn();
+      if (ban.length >= FLUSH_MAX) {
+        more = true;
+        break;
+      }
       const have = this.inKernel.get(b.ip);
       if (have && Boolean(have.drop) !== Boolean(b.drop)) {
         // the verdict changes (droprepeat): the old entry goes, the new one comes, in one transaction
@@ -189,13 +208,17 @@ export class ActionInstance {
     }
     for (const ip of this.pendingUnban) {
       if (slicer.due()) await turn();
+      if (ban.length + unban.length >= FLUSH_MAX) {
+        more = true;
+        break;
+      }
       const have = this.inKernel.get(ip);
       if (have) {
         unban.push(ip);
         if (have.drop) dropped.add(ip);
       } else this.pendingUnban.delete(ip);
     }
-    if (ban.length === 0 && unban.length === 0) return;
+    if (ban.length === 0 && unban.length === 0) return false;
     // one transaction: bans, unbans, or a batch of both
     const op: FirewallOp = unban.length === 0 ? 'ban' : ban.length === 0 ? 'unban' : 'batch';
     for (const t of this.probing) {
@@ -210,7 +233,7 @@ export class ActionInstance {
     } catch (e) {
       this.metrics.firewallCommand(this.action, op, false);
       this.failed(e, now, 'apply', ban.length + unban.length);
-      return;
+      return false;
     } finally {
       this.sending = null;
     }
@@ -226,11 +249,13 @@ export class ActionInstance {
         this.pendingUnban.delete(ip);
       }
     }
-    if (result.failed.length > 0) this.failed(result.failed[0]!.error, now, 'apply', result.failed.length);
-    else {
-      this.attempt = 0;
-      this.retryAt = null;
+    if (result.failed.length > 0) {
+      this.failed(result.failed[0]!.error, now, 'apply', result.failed.length);
+      return false;
     }
+    this.attempt = 0;
+    this.retryAt = null;
+    return more;
   }
 
   /**

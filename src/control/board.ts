@@ -7,7 +7,7 @@ import type { ControlRequest } from './protocol.js';
 import type { ControlReplies, JailStatus, ServiceStatus } from './replies.js';
 
 /** How long the control thread waits for the main thread before it answers from the board (ms). */
-export const BOARD_WAIT_MS = 40;
+export const BOARD_WAIT_MS = 20;
 
 /** The board's key for a request it may answer, or null when only the main thread answers it. */
 export function boardKey(req: ControlRequest): string | null {

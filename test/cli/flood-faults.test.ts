@@ -21,7 +21,7 @@ import { storeHistory, type Store } from '../../src/store/store.js';
 import { loadJailActions } from '../../src/actions/jail-actions.js';
 import { JailRuntime } from '../../src/daemon/jail-runtime.js';
 import { packageRoot } from '../../src/core/paths.js';
-import { FIREWALL_BACKOFF, RESTORE_SLICE } from '../../src/actions/action-instance.js';
+import { FIREWALL_BACKOFF, FLUSH_MAX, RESTORE_SLICE } from '../../src/actions/action-instance.js';
 import { FlakyFirewall } from '../fakes/flaky-firewall.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fakeFilter, PushSource, T0 } from './daemon-kit.js';
@@ -107,7 +107,7 @@ test('a flush of 100,000 bans leaves the event loop turns all along: at most a s
   });
   await k.runtime.start();
   const n = 100_000;
-  // the firewall is busy while the flood is read: all of it goes in one flush
+  // the firewall is busy while the flood is read: all of it goes in one flush, of FLUSH_MAX bans per transaction
   const decisions = Array.from({ length: n }, (_, i) => ({
     type: 'ban' as const,
     jail: 'asterisk',
@@ -122,12 +122,21 @@ test('a flush of 100,000 bans leaves the event loop turns all along: at most a s
   await k.actions.apply(decisions, T0);
   const after = turns.now();
   turns.stop();
-  const call = k.fw().calls.find((c) => c.ban === n);
-  assert.ok(call, 'one transaction for the whole flush');
-  // before the kernel write: the decisions read and the pending bans gathered, a turn every slice
-  assert.ok(call.turn - before >= 2 * (n / SLICE) - 2, `${call.turn - before} turns before the kernel write for ${n} bans`);
-  // after it: what the kernel now holds recorded, the store told, still a turn every slice
-  assert.ok(after - call.turn >= 2 * (n / SLICE) - 2, `${after - call.turn} turns after the kernel write`);
+  // one transaction per FLUSH_MAX bans, one after the other (never a single script of every ban)
+  const calls = k.fw().calls.filter((c) => c.ban > 0);
+  assert.deepEqual(
+    calls.map((c) => c.ban),
+    Array.from({ length: n / FLUSH_MAX }, () => FLUSH_MAX),
+    'the flush went as transactions of FLUSH_MAX bans',
+  );
+  const first = calls[0]!;
+  const last = calls[calls.length - 1]!;
+  // before the first kernel write: the decisions read and its pending bans gathered, a turn every slice
+  assert.ok(first.turn - before >= n / SLICE + FLUSH_MAX / SLICE - 2, `${first.turn - before} turns before the first kernel write for ${n} bans`);
+  // between two writes, and after the last: what the kernel now holds recorded, the next gathered, the store told, a turn every slice
+  for (let i = 1; i < calls.length; i++)
+    assert.ok(calls[i]!.turn - calls[i - 1]!.turn >= 2 * (FLUSH_MAX / SLICE) - 2, `turns between writes ${i - 1} and ${i}`);
+  assert.ok(after - last.turn >= n / SLICE - 2, `${after - last.turn} turns after the last kernel write`);
   assert.equal(
     [...perTurn.values()].reduce((a, b) => a + b, 0),
     n,
