@@ -11,10 +11,9 @@
 // the stop, so a connection it accepted just before finishes there; closing it is what removes the
 // path at the stop (Node unlinks the path a server bound, whatever it leads to by then).
 //
-// The board is published by the main thread: at once after any request that may change something,
-// then every BOARD_MS while it changes (every BOARD_QUIET_MS once it has not for a while), and
-// posted only when its JSON differs. Should the thread fail to start, or die, the socket and
-// /metrics are served from the main thread again, with a warning: the CLI keeps its daemon.
+// The board is published by the main thread (board-publisher.ts). Should the thread fail to start,
+// or die, the socket and /metrics are served from the main thread again, with a warning: the CLI
+// keeps its daemon.
 
 import { renameSync, rmSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -25,16 +24,12 @@ import { startWorker } from '../exec/worker-script.js';
 import type { Logger } from '../log/logger.js';
 import type { MetricsListen } from '../config/metrics-listen.js';
 import { metricsBindError, startMetricsServer, type MetricsServer, type MetricsStarter, type Scrapable } from '../metrics/metrics-server.js';
-import { BOARD_WAIT_MS, boardKey, boardRequests, statusAllOf } from './board.js';
+import { BOARD_WAIT_MS, boardKey } from './board.js';
+import { BoardPublisher } from './board-publisher.js';
 import { ControlServer, type ControlHandler, type ControlServerOptions } from './control-server.js';
 import type { ControlRequest } from './protocol.js';
-import type { ServiceStatus } from './replies.js';
 import type { ControlThreadData, FromControlThread, ToControlThread } from './thread-messages.js';
 
-/** How often the board is published while it changes, and once it has not for BOARD_QUIET_TURNS. */
-const BOARD_MS = 100;
-const BOARD_QUIET_MS = 1000;
-const BOARD_QUIET_TURNS = 10;
 /** While the board changes, the metrics are rendered for the control thread at most this often. */
 const METRICS_BODY_MS = 1000;
 
@@ -64,17 +59,12 @@ export class ThreadedControl {
   private handler: ControlHandler | null = null;
   private path: string | null = null;
   private closing = false;
-  private lastBoard = '';
-  private quiet = 0;
-  private boardTimer: NodeJS.Timeout | null = null;
-  private publishing: Promise<void> | null = null;
+  private board: BoardPublisher | null = null;
   private metrics: MetricsPlace | null = null;
   private booting: Promise<boolean> | null = null;
   private lastBodyAt = -Infinity;
   /** Answers awaited from the thread (boot, listen, metrics, close): each message goes to the first that takes it. */
   private readonly awaiting = new Set<(m: FromControlThread | null) => boolean>();
-  /** Boards posted to the control thread so far. */
-  boardsPosted = 0;
 
   constructor(
     private readonly log: Logger,
@@ -85,6 +75,11 @@ export class ThreadedControl {
   serve(handler: ControlHandler): this {
     this.handler = handler;
     return this;
+  }
+
+  /** Boards posted to the control thread so far. */
+  get boardsPosted(): number {
+    return this.board?.posted ?? 0;
   }
 
   /** True while the socket's path leads to the control thread. */
@@ -128,10 +123,15 @@ export class ThreadedControl {
       if (bound?.type === 'listen-failed') this.giveUp(`cannot listen on ${beside}: ${bound.errno ?? bound.message}`);
       return false;
     }
-    await this.publish(); // the board is there before the first client
+    this.board = new BoardPublisher(
+      this.handler!,
+      (json) => this.post({ type: 'board', json }),
+      this.log,
+      () => this.pushMetrics(),
+    );
+    await this.board.start(); // the board is there before the first client
     renameSync(beside, path);
     this.threadServes = true;
-    this.scheduleBoard(BOARD_MS);
     this.log.info({ event: 'control-thread', socket: path });
     return true;
   }
@@ -180,8 +180,7 @@ export class ThreadedControl {
 
   async close(): Promise<void> {
     this.closing = true;
-    if (this.boardTimer) clearTimeout(this.boardTimer);
-    this.boardTimer = null;
+    this.board?.stop();
     if (this.metrics) await this.closeMetrics(this.metrics);
     const w = this.worker;
     if (w && this.threadServes) {
@@ -250,7 +249,7 @@ export class ThreadedControl {
     this.handler!.handle(req).then(
       async (data) => {
         // whatever may have changed is on the board before the answer leaves
-        if (boardKey(req) === null) await this.publish();
+        if (boardKey(req) === null) await this.board?.publish();
         this.post({ type: 'reply', id, ok: true, data });
       },
       (e: unknown) => {
@@ -274,45 +273,6 @@ export class ThreadedControl {
     );
   }
 
-  /** The board's answers, posted when they differ from the last ones posted. */
-  private publish(): Promise<void> {
-    this.publishing ??= this.makeBoard().finally(() => (this.publishing = null));
-    return this.publishing;
-  }
-
-  private async makeBoard(): Promise<void> {
-    const h = this.handler;
-    if (!h || !this.worker || this.closing) return;
-    let json: string;
-    try {
-      const status = (await h.handle({ cmd: 'status' })) as ServiceStatus;
-      const board = new Map<string, unknown>();
-      for (const req of boardRequests(status.jails)) {
-        if (req.cmd === 'status') board.set('status', status);
-        else
-          await h.handle(req).then(
-            (data) => board.set(boardKey(req)!, data),
-            () => undefined, // a jail gone with a reload: off the board, the main thread answers for it
-          );
-      }
-      const all = statusAllOf(board, status.jails);
-      if (all) board.set('status-all', all);
-      json = JSON.stringify([...board]);
-    } catch (e) {
-      this.log.warn({ event: 'control-board-failed', err: (e as Error).message });
-      return;
-    }
-    if (json === this.lastBoard) {
-      this.quiet++;
-      return;
-    }
-    this.quiet = 0;
-    this.lastBoard = json;
-    this.post({ type: 'board', json });
-    this.boardsPosted++;
-    await this.pushMetrics();
-  }
-
   /** While the daemon is busy, a rendering for the scrapes that find this thread held. */
   private async pushMetrics(): Promise<void> {
     const place = this.metrics;
@@ -323,14 +283,6 @@ export class ThreadedControl {
       ({ contentType, body }) => this.post({ type: 'metrics-body', contentType, body }),
       () => undefined, // a failing rendering is logged when a scrape meets it
     );
-  }
-
-  private scheduleBoard(ms: number): void {
-    if (this.closing || !this.threadServes) return;
-    this.boardTimer = setTimeout(() => {
-      void this.publish().then(() => this.scheduleBoard(this.quiet >= BOARD_QUIET_TURNS ? BOARD_QUIET_MS : BOARD_MS));
-    }, ms);
-    this.boardTimer.unref();
   }
 
   private giveUp(why: string): void {
@@ -346,7 +298,7 @@ export class ThreadedControl {
     this.worker = null;
     this.threadServes = false;
     this.booting = Promise.resolve(false);
-    if (this.boardTimer) clearTimeout(this.boardTimer);
+    this.board?.stop();
     this.log.warn({ event: 'control-thread-failed', err: why }, 'the control socket is served from the main thread');
     for (const take of [...this.awaiting]) take(null);
     if (served) this.serveOnMain().catch((e: unknown) => this.log.error({ event: 'control-error', err: e as Error }));

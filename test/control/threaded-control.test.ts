@@ -61,13 +61,17 @@ async function start(t: { after(fn: () => unknown): void }) {
   return { dir, path, control, handler, records };
 }
 
-/** Asks from another process; the answer line is written to `out` (when the main thread is held, only the control thread can answer). */
+/**
+ * Asks from another process; the answer line is written to `out`, whole (written beside, then
+ * renamed: the file appears complete or not at all). When the main thread is held, only the
+ * control thread can answer.
+ */
 function askFromChild(path: string, req: ControlRequest, out: string): void {
   const code = `
     const s = require('node:net').connect(${JSON.stringify(path)});
     let buf = '';
     s.setEncoding('utf8');
-    s.on('data', (c) => { buf += c; const nl = buf.indexOf('\\n'); if (nl >= 0) { require('node:fs').writeFileSync(${JSON.stringify(out)}, buf.slice(0, nl)); s.destroy(); } });
+    s.on('data', (c) => { buf += c; const nl = buf.indexOf('\\n'); if (nl >= 0) { const fs = require('node:fs'); fs.writeFileSync(${JSON.stringify(out + '.part')}, buf.slice(0, nl)); fs.renameSync(${JSON.stringify(out + '.part')}, ${JSON.stringify(out)}); s.destroy(); } });
     s.write(JSON.stringify({ id: 7, req: ${JSON.stringify(req)} }) + '\\n');`;
   spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
 }
@@ -190,7 +194,7 @@ test('/metrics from the control thread: rendered by the main thread; while it is
   assert.equal(await (await fetch(url)).text(), 'voipguard_test 1\n');
 
   const out = join(dir, 'scrape.txt');
-  const code = `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((b) => require('node:fs').writeFileSync(${JSON.stringify(out)}, b));`;
+  const code = `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((b) => { const fs = require('node:fs'); fs.writeFileSync(${JSON.stringify(out + '.part')}, b); fs.renameSync(${JSON.stringify(out + '.part')}, ${JSON.stringify(out)}); });`;
   spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
   assert.equal(
     holdUntil(() => existsSync(out)),
