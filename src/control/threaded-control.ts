@@ -248,8 +248,9 @@ export class ThreadedControl {
   private relay(id: number, req: ControlRequest): void {
     this.handler!.handle(req).then(
       async (data) => {
-        // whatever may have changed is on the board before the answer leaves
-        if (boardKey(req) === null) await this.board?.publish();
+        // whatever may have changed is on the board before the answer leaves; not for `stop`, whose
+        // answer must leave before the stop closes the thread (a publish may take a turn: a scrape)
+        if (boardKey(req) === null && req.cmd !== 'stop') await this.board?.publish();
         this.post({ type: 'reply', id, ok: true, data });
       },
       (e: unknown) => {

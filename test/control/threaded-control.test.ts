@@ -270,3 +270,28 @@ test('a control thread that dies after the hand-over: the main thread serves the
     die: true,
   });
 });
+
+test('`stop` through the thread is answered before the stop closes it, even when making the board takes a while', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vg-thr-'));
+  const path = join(dir, 'run', 'voipguard.sock');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  let slow = false;
+  const handler = new (class extends CountingHandler {
+    override async handle(req: ControlRequest): Promise<unknown> {
+      if (req.cmd === 'stop') {
+        // as the daemon's handler does: the stop runs once the answer is on its way
+        setImmediate(() => void control.close());
+        return { stopping: true };
+      }
+      // a board that takes more than one turn to make (a scrape that waits on something)
+      if (slow && req.cmd === 'status') await new Promise((r) => setTimeout(r, 50));
+      return super.handle(req);
+    }
+  })();
+  const control = new ThreadedControl(memoryLogger().log).serve(handler);
+  await control.listen(path);
+  assert.equal(await control.startThread(), true);
+  slow = true;
+  assert.deepEqual(await new ControlClient(path).request({ cmd: 'stop' }), { stopping: true });
+  await waitFor(() => !existsSync(path), { what: 'the socket removed by the stop' });
+});
