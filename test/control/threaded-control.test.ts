@@ -16,6 +16,7 @@ import { ControlClient } from '../../src/control/control-client.js';
 import type { ControlHandler } from '../../src/control/control-server.js';
 import type { ControlRequest } from '../../src/control/protocol.js';
 import { RelayHandler } from '../../src/control/relay-handler.js';
+import { ScrapeRelay } from '../../src/control/scrape-relay.js';
 import { ThreadedControl } from '../../src/control/threaded-control.js';
 import type { FromControlThread } from '../../src/control/thread-messages.js';
 import { memoryLogger } from '../fakes/memory-logger.js';
@@ -86,36 +87,71 @@ function holdUntil(done: () => boolean): boolean {
 const reply = (file: string): any => JSON.parse(readFileSync(file, 'utf8'));
 
 test('relay: the main thread answers when in time; when it is late, only a board request is answered from the board', async () => {
+  // the relay's wait is fired by hand: "late" is a fact of the test, not a sleep
+  const due: (() => void)[] = [];
+  const fireAll = () => due.splice(0).forEach((fn) => fn());
+  const timer = (fn: () => void) => {
+    due.push(fn);
+    return {
+      cancel: () => {
+        const k = due.indexOf(fn);
+        if (k >= 0) due.splice(k, 1);
+      },
+    };
+  };
   const posted: FromControlThread[] = [];
-  const relay = new RelayHandler((m) => posted.push(m), 5);
+  const relay = new RelayHandler((m) => posted.push(m), 20, timer);
   relay.setBoard(JSON.stringify([['status', { from: 'board' }]]));
+  const idOf = (k: number) => (posted[k] as Extract<FromControlThread, { type: 'request' }>).id;
 
-  // in time: the main thread's answer
+  // in time: the main thread's answer, and its wait is cancelled
   const inTime = relay.handle({ cmd: 'status' });
-  const first = posted[0] as Extract<FromControlThread, { type: 'request' }>;
-  relay.reply({ type: 'reply', id: first.id, ok: true, data: { from: 'main' } });
+  relay.reply({ type: 'reply', id: idOf(0), ok: true, data: { from: 'main' } });
   assert.deepEqual(await inTime, { from: 'main' });
+  assert.equal(due.length, 0);
 
   // late: the board's; the main thread's answer that follows is dropped
-  const late = await relay.handle({ cmd: 'status' });
-  assert.deepEqual(late, { from: 'board' });
-  relay.reply({ type: 'reply', id: (posted[1] as { id: number }).id, ok: true, data: { from: 'main' } });
+  const late = relay.handle({ cmd: 'status' });
+  fireAll();
+  assert.deepEqual(await late, { from: 'board' });
+  relay.reply({ type: 'reply', id: idOf(1), ok: true, data: { from: 'main' } });
   assert.equal(relay.served, 1);
 
-  // a change never comes from the board, however late
+  // a change never comes from the board, however late: it is not even given a wait
   let settled = false;
   const ban = relay.handle({ cmd: 'banip', jail: 'asterisk', ips: ['192.0.2.1'] }).then((v) => ((settled = true), v));
-  await waitFor(() => posted.length === 3, { what: 'the banip relayed' });
-  await new Promise((r) => setTimeout(r, 20)); // four times the wait: the board would have answered by now
+  assert.equal(due.length, 0);
+  await Promise.resolve();
   assert.equal(settled, false);
-  relay.reply({ type: 'reply', id: (posted[2] as { id: number }).id, ok: true, data: { banned: ['192.0.2.1'] } });
+  relay.reply({ type: 'reply', id: idOf(2), ok: true, data: { banned: ['192.0.2.1'] } });
   assert.deepEqual(await ban, { banned: ['192.0.2.1'] });
 
-  // a board request whose answer is not on the board yet waits for the main thread
+  // a board request whose answer is not on the board yet keeps waiting for the main thread
   const js = relay.handle({ cmd: 'jail-status', jail: 'asterisk', short: true });
-  await new Promise((r) => setTimeout(r, 20));
-  relay.reply({ type: 'reply', id: (posted[3] as { id: number }).id, ok: false, code: 'VG_NO_SUCH_JAIL', message: 'no jail', place: { section: 'asterisk' } });
+  fireAll();
+  relay.reply({ type: 'reply', id: idOf(3), ok: false, code: 'VG_NO_SUCH_JAIL', message: 'no jail', place: { section: 'asterisk' } });
   await assert.rejects(js, (e: unknown) => e instanceof VoipguardError && e.code === 'VG_NO_SUCH_JAIL' && e.place.section === 'asterisk');
+  assert.equal(relay.served, 1);
+});
+
+test('scrape relay: the main thread renders; late, the last body; before any body, it waits', async () => {
+  const due: (() => void)[] = [];
+  const timer = (fn: () => void) => (due.push(fn), { cancel: () => void 0 });
+  const posted: FromControlThread[] = [];
+  const scrapes = new ScrapeRelay((m) => posted.push(m), 20, timer);
+  const idOf = (k: number) => (posted[k] as Extract<FromControlThread, { type: 'scrape' }>).id;
+  const first = scrapes.scrape();
+  due.splice(0).forEach((fn) => fn()); // late, but no body yet: it waits
+  scrapes.scraped({ type: 'scraped', id: idOf(0), ok: true, contentType: 'text/plain', body: 'a 1\n' });
+  assert.deepEqual(await first, { contentType: 'text/plain', body: 'a 1\n' });
+  const second = scrapes.scrape();
+  due.splice(0).forEach((fn) => fn());
+  assert.deepEqual(await second, { contentType: 'text/plain', body: 'a 1\n' });
+  assert.equal(scrapes.served, 1);
+  scrapes.setBody('text/plain', 'a 2\n');
+  const third = scrapes.scrape();
+  scrapes.scraped({ type: 'scraped', id: idOf(2), ok: false, message: 'render failed' });
+  await assert.rejects(third, /render failed/);
 });
 
 test('status is answered while the main thread is held; a ban waits for it; after the ban, the board says so', async (t) => {
