@@ -9,6 +9,7 @@ import type { JailConfig } from '../config/jail-schema.js';
 import type { Failure } from '../core/types.js';
 import { ACCOUNT_NAME_MAX, AccountWindows, type AccountAttack, type AccountCaps, type AccountLimits } from './account-windows.js';
 import { ChallengeTable } from './challenge-table.js';
+import { randomSeed, StringHasher } from './string-hasher.js';
 
 export type GuardSettings = Pick<JailConfig, 'name' | 'findtime'> &
   Partial<Pick<JailConfig, 'accountretry' | 'accountfindtime' | 'accountminfailures' | 'challengetimeout' | 'suspectfailures' | 'bansuspected'>>;
@@ -45,6 +46,7 @@ export class AccountGuard {
   constructor(
     cfg: GuardSettings,
     private readonly caps: GuardCaps = {},
+    private readonly hasher: StringHasher = new StringHasher(randomSeed()),
   ) {
     this.setSettings(cfg);
   }
@@ -56,7 +58,7 @@ export class AccountGuard {
     if (retry > 0) {
       const limits: AccountLimits = { retry, findtime: cfg.accountfindtime || cfg.findtime, minFailures: cfg.accountminfailures ?? 2 };
       if (this.accounts) this.accounts.setLimits(limits);
-      else this.accounts = new AccountWindows(limits, this.caps);
+      else this.accounts = new AccountWindows(limits, this.caps, this.hasher);
     } else this.accounts = null;
     const timeout = cfg.challengetimeout ?? 0;
     if (timeout > 0) {

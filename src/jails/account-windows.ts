@@ -13,10 +13,13 @@
 // per account, and (account, address) pairs in all (past it, the least recently failed account
 // goes). The least-recently-failed order lives in the entries (a doubly linked list, oldest at the
 // head), so a failure against a tracked account is one Map lookup, and one against a new account a
-// lookup, a set and (at the cap) the delete of the evicted one; plus arrays no longer than retry
+// lookup, a set and (at the cap) the delete of the evicted one (in the jail's own hash table,
+// string-table.ts, keyed by its seed: the names are the attacker's); plus arrays no longer than retry
 // and minFailures.
 
 import { RecencyList } from './recency-list.js';
+import { randomSeed, StringHasher } from './string-hasher.js';
+import { StringTable } from './string-table.js';
 
 export const ACCOUNT_NAME_MAX = 128;
 export const DEFAULT_MAX_ACCOUNTS = 50_000;
@@ -66,6 +69,8 @@ type Times = number | number[];
  */
 class Entry {
   name = '';
+  /** The name's hash in AccountWindows.map. */
+  hash = 0;
   /** The newest failure against the account while it is the only one in the window. */
   t1 = 0;
   /** The newest failures against the account, oldest first, at most `retry`, once there are two. */
@@ -86,8 +91,9 @@ class Entry {
   prev: Entry | null = null;
   next: Entry | null = null;
 
-  reset(name: string, t: number, ip: string): this {
+  reset(name: string, hash: number, t: number, ip: string): this {
     this.name = name;
+    this.hash = hash;
     this.t1 = t;
     this.tl = null;
     this.ip = ip;
@@ -150,7 +156,7 @@ class Entry {
 const SPARE_MAX = 1024;
 
 export class AccountWindows {
-  private readonly map = new Map<string, Entry>();
+  private readonly map: StringTable<Entry>;
   /** Least recently failed first. */
   private readonly order = new RecencyList<Entry>();
   /** Accounts under attack (a subset of map), for status and the tick. */
@@ -166,7 +172,9 @@ export class AccountWindows {
   constructor(
     private limits: AccountLimits,
     caps: AccountCaps = {},
+    hasher: StringHasher = new StringHasher(randomSeed()),
   ) {
+    this.map = new StringTable(hasher);
     this.maxAccounts = caps.accounts ?? DEFAULT_MAX_ACCOUNTS;
     this.maxPerAccount = caps.addressesPerAccount ?? DEFAULT_MAX_ADDRESSES_PER_ACCOUNT;
     this.maxPairs = caps.pairs ?? DEFAULT_MAX_PAIRS;
@@ -196,13 +204,14 @@ export class AccountWindows {
   add(account: string, ip: string, t: number): AccountOutcome {
     const name = account.length > ACCOUNT_NAME_MAX ? account.slice(0, ACCOUNT_NAME_MAX) : account;
     const { retry, findtime, minFailures } = this.limits;
-    let e = this.map.get(name);
+    const h = this.map.hash(name);
+    let e = this.map.get(name, h);
     let mine = 1;
     if (e === undefined) {
       const reused = this.map.size >= this.maxAccounts ? this.evictOldest() : this.spare.pop();
-      e = (reused ?? new Entry()).reset(name, t, ip);
+      e = (reused ?? new Entry()).reset(name, h, t, ip);
       this.pairs++;
-      this.map.set(name, e);
+      this.map.set(name, h, e);
       this.order.push(e);
     } else {
       if (e !== this.order.tail) {
@@ -326,7 +335,7 @@ export class AccountWindows {
   }
 
   private drop(e: Entry): void {
-    this.map.delete(e.name);
+    this.map.delete(e.name, e.hash);
     this.order.remove(e);
     if (e.inHot) this.hot.delete(e.name); // most dropped accounts were never attacked: no lookup
     e.inHot = false;

@@ -4,10 +4,11 @@
 // exactly findtime old), never on failures spread wider: each address keeps the times of its newest
 // failures (at most maxretry of them, sorted), not fail2ban's first/last/count.
 //
-// Memory: one Map entry per tracked address; past `cap` entries the least recently seen is evicted.
-// The order lives in the records themselves (a doubly linked list, least recently seen at the head):
-// a failure of a tracked address is one Map lookup and a few pointer moves, not the delete + set a
-// Map's insertion order would need to move it to the end. Each record holds its first time as a
+// Memory: one table entry per tracked address (string-table.ts: the jail's own hash table, keyed by
+// its seed); past `cap` entries the least recently seen is evicted. The order lives in the records
+// themselves (a doubly linked list, least recently seen at the head): a failure of a tracked address
+// is one lookup and a few pointer moves. A record keeps its address's hash, so the evicted one
+// leaves the table without hashing its address again. Each record holds its first time as a
 // double field and, only once the address has failed twice, an array of times. Records are reused:
 // the one evicted (or deleted) takes the next new address, so a botnet spray allocates nothing per
 // failure in the steady state. About 100 bytes per tracked address in all, key string included
@@ -19,10 +20,14 @@
 // list, reported with no times (the store drops it), as any untracked address is.
 
 import { RecencyList } from './recency-list.js';
+import { randomSeed, StringHasher } from './string-hasher.js';
+import { StringTable } from './string-table.js';
 
 /** One tracked address: its failure times (oldest first), `one` while there is only one. */
 class Window {
   key = '';
+  /** The key's hash in FailureWindows.map. */
+  hash = 0;
   one = 0;
   many: number[] | null = null;
   /** Neighbours in least-recently-seen order (prev: seen earlier). */
@@ -43,7 +48,7 @@ export interface WindowChange {
 }
 
 export class FailureWindows {
-  private readonly map = new Map<string, Window>();
+  private readonly map: StringTable<Window>;
   /** Least recently seen first. */
   private readonly order = new RecencyList<Window>();
   private readonly spare: Window[] = [];
@@ -60,8 +65,10 @@ export class FailureWindows {
     private maxretry: number,
     private findtime: number,
     private readonly cap: number,
+    hasher: StringHasher = new StringHasher(randomSeed()),
   ) {
     if (!(cap >= 1)) throw new RangeError('cap must be at least 1');
+    this.map = new StringTable(hasher);
   }
 
   /** New limits (`set <jail> maxretry|findtime` at runtime): the next add() counts with them. */
@@ -84,7 +91,8 @@ export class FailureWindows {
    * `changed` (default): report ip at the next takeChanges(); restoring from the store does not.
    */
   add(ip: string, t: number, changed = true): number {
-    const w = this.map.get(ip);
+    const h = this.map.hash(ip);
+    const w = this.map.get(ip, h);
     if (w === undefined) {
       if (this.maxretry <= 1) {
         if (changed) this.markAddress(ip);
@@ -92,9 +100,10 @@ export class FailureWindows {
       }
       const fresh = this.map.size >= this.cap ? this.evictOldest() : (this.spare.pop() ?? new Window());
       fresh.key = ip;
+      fresh.hash = h;
       fresh.one = t;
       fresh.many = null;
-      this.map.set(ip, fresh);
+      this.map.set(ip, h, fresh);
       this.order.push(fresh);
       this.checkOrder(fresh);
       if (changed) this.markRecord(fresh);
@@ -134,7 +143,7 @@ export class FailureWindows {
   }
 
   delete(ip: string): void {
-    const w = this.map.get(ip);
+    const w = this.find(ip);
     if (w === undefined) return;
     this.remove(w);
     this.release(w);
@@ -142,7 +151,7 @@ export class FailureWindows {
 
   /** Reports ip at the next takeChanges() (a ban ended its window, a stored row was dropped). */
   markChanged(ip: string): void {
-    const w = this.map.get(ip);
+    const w = this.find(ip);
     if (w === undefined) this.markAddress(ip);
     else if (w.at < 0) this.markRecord(w);
   }
@@ -175,19 +184,19 @@ export class FailureWindows {
 
   /** The failure times of ip, oldest first (empty when untracked): what the store keeps. */
   times(ip: string): number[] {
-    const w = this.map.get(ip);
+    const w = this.find(ip);
     return w === undefined ? [] : timesOf(w);
   }
 
   /** Failures of ip inside its window (0 when untracked). */
   count(ip: string): number {
-    const w = this.map.get(ip);
+    const w = this.find(ip);
     return w === undefined ? 0 : w.many === null ? 1 : w.many.length;
   }
 
   /** Failures of ip at or after `lower` (a login's look back: the compromise alarm). */
   countSince(ip: string, lower: number): number {
-    const w = this.map.get(ip);
+    const w = this.find(ip);
     if (w === undefined) return 0;
     if (w.many === null) return w.one >= lower ? 1 : 0;
     let n = 0;
@@ -230,6 +239,10 @@ export class FailureWindows {
     return n;
   }
 
+  private find(ip: string): Window | undefined {
+    return this.map.get(ip, this.map.hash(ip));
+  }
+
   private markRecord(w: Window): void {
     w.at = this.changes.length;
     this.changes.push(w);
@@ -242,7 +255,7 @@ export class FailureWindows {
 
   /** Out of the map and the order; a changed record leaves its address in its place in the changes. */
   private remove(w: Window): void {
-    this.map.delete(w.key);
+    this.map.delete(w.key, w.hash);
     this.order.remove(w);
     if (w.at >= 0) {
       this.changes[w.at] = w.key;

@@ -28,6 +28,8 @@ export interface JailDeps {
   readonly selfAddresses?: readonly string[];
   /** [0, 1), for bantime.rndtime. */
   readonly random?: () => number;
+  /** Seeds the keyed hash of the jail's address and account tables (string-hasher.ts). Default: a random one. */
+  readonly hashSeed?: number;
   readonly maxTracked?: number;
   readonly maxSkew?: number;
   /** Bounds of the per-account, challenge and alarm tables (docs/beyond-one-address.md). */

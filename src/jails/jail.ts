@@ -14,6 +14,7 @@ import { banTarget, describeIgnore, ignoreRange } from './ban-target.js';
 import { DEFAULT_MAX_SKEW, DEFAULT_MAX_TRACKED, type JailDeps, type JailSettings, type JailStatus } from './jail-types.js';
 import { FailureWindows } from './failure-windows.js';
 import { IgnoreMatcher } from './ignore-matcher.js';
+import { randomSeed, StringHasher } from './string-hasher.js';
 import type { RegisteredGuard } from './registered-guard.js';
 import type { SubnetBans, SubnetRefusal, SubnetRefused } from './subnet-bans.js';
 
@@ -49,13 +50,15 @@ export class Jail {
   ) {
     this.name = cfg.name;
     this.trackedCap = deps.maxTracked ?? DEFAULT_MAX_TRACKED;
-    this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, this.trackedCap);
+    // one keyed hash for the jail's address and account tables (string-hasher.ts)
+    const hasher = new StringHasher(deps.hashSeed ?? randomSeed());
+    this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, this.trackedCap, hasher);
     this.ignore = new IgnoreMatcher(cfg.ignoreip, cfg.ignoreself ? (deps.selfAddresses ?? []) : []);
     this.fixedSkew = deps.maxSkew;
     this.maxSkew = deps.maxSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
     this.history = deps.history ?? (() => 0);
     this.random = deps.random ?? Math.random;
-    this.guard = new AccountGuard(cfg, deps.guardCaps);
+    this.guard = new AccountGuard(cfg, deps.guardCaps, hasher);
     this.registered = deps.registered ?? null;
     this.subnets = deps.subnets?.enabled ? deps.subnets : null;
   }

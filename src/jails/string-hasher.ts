@@ -1,0 +1,103 @@
+// A keyed hash of short strings (addresses, account names) for the jails' own tables
+// (string-table.ts). The string's UTF-8 bytes, taken as 16-bit words, go through NH (the hash
+// family of UMAC: the sum of ((w[2i] + k[2i]) mod 2^16) × ((w[2i+1] + k[2i+1]) mod 2^16), mod 2^32)
+// twice, the second time with the keys shifted by two (as UMAC widens its output), the length
+// added under keys of its own; each sum is mixed by a random odd multiplier. The keys come from a
+// seed the jail is given (a random one by default): for two different strings, the chance over
+// the keys that both sums collide is about 2^-32 (one sum alone: 2^-16, measured by
+// test/jails/string-table.test.ts), so an attacker who chooses the account names or addresses a
+// jail sees cannot make them pile up in one place of a table without knowing the seed
+// (docs/beyond-one-address.md, "The jails' tables").
+//
+// Why not Map's own hash: a Map does the job safely, but the jail's spray path (every failure a new
+// address and a new account name, one evicted from each table) is bound by Map's insert and delete;
+// and why bytes: one native copy of the string (TextEncoder.encodeInto) and a loop over a typed
+// array cost a third of a loop of charCodeAt over a sliced string (docs/benchmarks.md, tenth session).
+// A short string (an address), one that is not well formed (a lone surrogate would become U+FFFD,
+// the same bytes as any other) or one longer than the buffer is hashed by its UTF-16 units instead.
+
+/** Bytes hashed through the buffer; a string of up to a third of that many units always fits. */
+const MAX_BYTES = 4096;
+const MAX_UNITS = MAX_BYTES / 3;
+/** Up to this many units (an address), the loop over the units is cheaper than the copy (40 vs 60 ns for an IPv4 address). */
+const SHORT = 32;
+/** 16-bit words in the buffer, and where the length's keys start. */
+const WORDS = MAX_BYTES / 2;
+const LEN = WORDS + 2;
+
+interface MaybeWellFormed {
+  isWellFormed(): boolean;
+}
+
+export class StringHasher {
+  /** 16-bit keys: one per word position (and two more: the second sum takes them shifted by two),
+   *  then two for the length and two that set the units' sums apart. */
+  private readonly keys = new Int32Array(WORDS + 2 + 4);
+  private readonly mult: number;
+  private readonly mult2: number;
+  private readonly bytes = new Uint8Array(MAX_BYTES + 2);
+  private readonly words = new Uint16Array(this.bytes.buffer);
+  private readonly encoder = new TextEncoder();
+
+  /** `seed`: any 32-bit number; the keys are drawn from it (splitmix32), never from a clock. */
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const next = (): number => {
+      s = (s + 0x9e3779b9) | 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return z ^ (z >>> 16);
+    };
+    for (let i = 0; i < this.keys.length; i++) this.keys[i] = next() & 0xffff;
+    this.mult = next() | 1;
+    this.mult2 = next() | 1;
+  }
+
+  hash(s: string): number {
+    const k = this.keys;
+    let a: number;
+    let b: number;
+    if (s.length > SHORT && s.length <= MAX_UNITS && (s as string & MaybeWellFormed).isWellFormed()) {
+      const n = this.encoder.encodeInto(s, this.bytes).written;
+      // zeros after the string: an odd last byte pairs with one, and an odd last word with a zero word
+      this.bytes[n] = 0;
+      this.bytes[n + 1] = 0;
+      this.bytes[n + 2] = 0;
+      const w = this.words;
+      const count = (n + 1) >>> 1;
+      a = Math.imul(n, k[LEN]!);
+      b = Math.imul(n, k[LEN + 1]!);
+      for (let i = 0; i < count; i += 2) {
+        const x = w[i]!;
+        const y = w[i + 1]!;
+        a = (a + Math.imul((x + k[i]!) & 0xffff, (y + k[i + 1]!) & 0xffff)) | 0;
+        b = (b + Math.imul((x + k[i + 2]!) & 0xffff, (y + k[i + 3]!) & 0xffff)) | 0;
+      }
+    } else {
+      // the units themselves, set apart from the bytes' sums by keys of their own
+      const m = WORDS - 1;
+      a = Math.imul(s.length, k[LEN]!) ^ k[LEN + 2]!;
+      b = Math.imul(s.length, k[LEN + 1]!) ^ k[LEN + 3]!;
+      for (let i = 0; i < s.length; i += 2) {
+        const x = s.charCodeAt(i);
+        const y = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+        a = (a + Math.imul((x + k[i & m]!) & 0xffff, (y + k[(i + 1) & m]!) & 0xffff)) | 0;
+        b = (b + Math.imul((x + k[(i + 2) & m]!) & 0xffff, (y + k[(i + 3) & m]!) & 0xffff)) | 0;
+      }
+    }
+    // the two sums mixed into one, then scrambled (the finalizer of MurmurHash3): NH's sums of
+    // near-equal strings (addresses one apart) lie close together, and linear probing needs the
+    // top bits spread, not only collisions rare
+    let h = Math.imul(a ^ (a >>> 16), this.mult) ^ Math.imul(b ^ (b >>> 15), this.mult2);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    // 30 bits: a small integer to V8 (a record's field and the table's compare never box it)
+    return (h ^ (h >>> 16)) >>> 2;
+  }
+}
+
+/** A seed for a StringHasher from the platform's random source (the default of a jail). */
+export function randomSeed(): number {
+  return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!;
+}
