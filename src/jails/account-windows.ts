@@ -343,18 +343,22 @@ export class AccountWindows {
   }
 }
 
-/** Inserts t in order, keeping at most `max` times within `findtime` of the newest. */
+/** Inserts t in order, keeping at most `max` times within `findtime` of the newest (in place: no array made but the first). */
 function push(v: Times, t: number, max: number, findtime: number): Times {
   if (max <= 1) return Math.max(typeof v === 'number' ? v : v[v.length - 1]!, t);
-  const times = typeof v === 'number' ? [v] : v;
-  let i = times.length;
-  while (i > 0 && times[i - 1]! > t) i--;
-  times.splice(i, 0, t);
-  const lower = times[times.length - 1]! - findtime;
-  let drop = 0;
-  while (drop < times.length && (times[drop]! < lower || times.length - drop > max)) drop++;
-  if (drop > 0) times.splice(0, drop);
-  return times.length === 1 ? times[0]! : times;
+  if (typeof v === 'number') {
+    const older = Math.min(v, t);
+    const newer = Math.max(v, t);
+    return older < newer - findtime ? newer : [older, newer];
+  }
+  let i = v.length;
+  v.push(t);
+  for (; i > 0 && v[i - 1]! > t; i--) v[i] = v[i - 1]!;
+  v[i] = t;
+  const lower = v[v.length - 1]! - findtime;
+  // the oldest go from the front (the newest is never below lower: v keeps one at least)
+  while (v.length > max || v[0]! < lower) v.shift();
+  return v.length === 1 ? v[0]! : v;
 }
 
 function count(v: Times): number {
