@@ -7,6 +7,8 @@
 //      ban while Redis is away, and B converges after Redis returns.
 // Run once, as root; report the figures with the load average it prints.
 // Options: --quick (smaller sizes), --only=1,2,3 (the sections to run), --seed=N (section 2's size),
+// --alone (section 2 only, D started with no other node running: its own start, apart from the
+// machine's other daemons taking the same bans in),
 // --prof=DIR (the daemons write V8 CPU profiles there when they stop: `node --cpu-prof`), --logs=DIR
 // (the daemons log at DEBUG, and each node's log is kept there as <node>.log, with <node>.seen.json:
 // when each address appeared in its set; INFO otherwise).
@@ -24,7 +26,8 @@ import { load } from './daemon-proc.js';
 
 const quick = process.argv.includes('--quick');
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const only = new Set((arg('only') ?? '1,2,3').split(','));
+const alone = process.argv.includes('--alone');
+const only = new Set(alone ? ['2'] : (arg('only') ?? '1,2,3').split(','));
 const profDir = arg('prof');
 const logsDir = arg('logs');
 const logLevel = logsDir ? 'DEBUG' : 'INFO';
@@ -119,8 +122,8 @@ async function main(): Promise<void> {
   await redis.start();
   console.log(`bench:cluster${quick ? ' --quick' : ''}, ${load()}`);
   try {
-    const [a, b, c] = [await makeNode('a'), await makeNode('b'), await makeNode('c')];
-    for (const n of [a!, b!, c!]) await start(n);
+    const [a, b, c] = alone ? [] : [await makeNode('a'), await makeNode('b'), await makeNode('c')];
+    for (const n of alone ? [] : [a!, b!, c!]) await start(n);
 
     // 1. one ban on A, in B's and C's kernels
     if (only.has('1')) {
@@ -164,12 +167,14 @@ async function main(): Promise<void> {
       // the fleet already holds them (the running nodes read the stream) before the new node comes:
       // D's start is measured alone, not beside three daemons taking the same bans in
       // (bounded: at 100,000 the running nodes took over 10 minutes, see docs/cluster.md; D then starts beside them)
-      const held = () => [a!, b!, c!].map((n) => ips.filter((ip) => n.seen.has(ip)).length);
-      const t1 = performance.now();
-      await waitFor('the seeded bans in A, B and C', () => ips.every((ip) => a!.seen.has(ip) && b!.seen.has(ip) && c!.seen.has(ip)), 180_000).catch(
-        () => undefined,
-      );
-      console.log(`   A, B and C hold ${held().join(', ')} of the ${SEED} seeded bans ${((performance.now() - t1) / 1000).toFixed(0)} s after the seeding`);
+      if (!alone) {
+        const held = () => [a!, b!, c!].map((n) => ips.filter((ip) => n.seen.has(ip)).length);
+        const t1 = performance.now();
+        await waitFor('the seeded bans in A, B and C', () => ips.every((ip) => a!.seen.has(ip) && b!.seen.has(ip) && c!.seen.has(ip)), 180_000).catch(
+          () => undefined,
+        );
+        console.log(`   A, B and C hold ${held().join(', ')} of the ${SEED} seeded bans ${((performance.now() - t1) / 1000).toFixed(0)} s after the seeding`);
+      }
       const d = await makeNode('d');
       const t0 = performance.now();
       const ready = await start(d);

@@ -79,3 +79,50 @@ test("a read's changed windows and its ban go in one transaction, and the store 
   assert.equal(sqlite.loadWindows('asterisk', 0).length, 2);
   sqlite.close();
 });
+
+test('a bulk commit with one ban the store refuses keeps every other ban, in order around the unbans, and counts the one', async () => {
+  const cfg = loadConfig('/cfg', { reader: memoryReader(files(JAIL)) }).jails.find((j) => j.name === 'asterisk')!;
+  const sqlite = SqliteStore.open(':memory:');
+  const refused = '192.0.2.77';
+  // the store refuses one address (a disk error on its row, say): addBans throws, addBan throws for it alone
+  const store = new Proxy(sqlite, {
+    get(target, prop) {
+      if (prop === 'addBan')
+        return (b: Parameters<Store['addBan']>[0], applied: boolean) => {
+          if (b.ip === refused) throw new Error('disk I/O error');
+          target.addBan(b, applied);
+        };
+      if (prop === 'addBans')
+        return (bans: Parameters<Store['addBans']>[0], applied: Parameters<Store['addBans']>[1]) => {
+          if (bans.some((b) => b.ip === refused)) throw new Error('disk I/O error');
+          target.addBans(bans, applied);
+        };
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const jail = new Jail(cfg, { random: () => 0 });
+  const { log, records } = memoryLogger('error');
+  const counters = { storeErrors: 0 };
+  const writer = new JailStoreWriter('asterisk', store, jail, log, counters, () => cfg.findtime);
+  const banOf = (ip: string) => jail.ban(ip, T0)[0]!;
+  // ban, ban (refused), ban, unban of the first, ban again of the first: the order decides what stays
+  const a = banOf('192.0.2.1');
+  const b = banOf(refused);
+  const c = banOf('192.0.2.3');
+  const un = jail.unban('192.0.2.1', T0 + 1);
+  const again = jail.ban('192.0.2.1', T0 + 2);
+  writer.toStore([a, b, c, ...un, ...again], true);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    sqlite
+      .activeBans('asterisk')
+      .map((x) => x.ip)
+      .sort(),
+    ['192.0.2.1', '192.0.2.3'],
+  );
+  assert.equal(sqlite.activeBans('asterisk').find((x) => x.ip === '192.0.2.1')!.start, T0 + 2);
+  assert.equal(counters.storeErrors, 1);
+  assert.ok(records.some((e) => e.event === 'store-failed'));
+  sqlite.close();
+});

@@ -159,3 +159,40 @@ test('ban counts after a restart are right while the history addresses are read 
   assert.equal(count(301), 0);
   b.close();
 });
+
+test('addBans is all or nothing: a row that cannot be written in the second statement leaves none of them, inside a batch or not', () => {
+  const s = SqliteStore.open(join(dir, 'bulk.sqlite3'));
+  const bans = Array.from({ length: 150 }, (_, i) => ban(i));
+  // reason NOT NULL: the 130th row fails in the second statement of 100, after the first was written
+  const bad: BanRecord[] = bans.map((b, i) => (i === 129 ? ({ ...b, reason: null } as unknown as BanRecord) : b));
+  assert.throws(
+    () =>
+      s.addBans(
+        bad,
+        bad.map(() => true),
+      ),
+    isCode('VG_STORE_WRITE'),
+  );
+  assert.deepEqual(s.activeBans(), []);
+  assert.equal(s.banCount(bans[0]!.ip, null, 0), 0);
+  // inside the caller's transaction: the caller goes on, and what it writes after is kept
+  s.batch(() => {
+    assert.throws(() =>
+      s.addBans(
+        bad,
+        bad.map(() => true),
+      ),
+    );
+    s.addBan(ban(500), true);
+  });
+  assert.deepEqual(
+    s.activeBans().map((b) => b.ip),
+    [ban(500).ip],
+  );
+  s.addBans(
+    bans,
+    bans.map(() => false),
+  );
+  assert.equal(s.activeBans().length, 151);
+  s.close();
+});
