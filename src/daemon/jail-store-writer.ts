@@ -5,7 +5,7 @@
 // Split out of jail-runtime.ts as it was; the runtime owns one and calls it.
 
 import { VoipguardError } from '../core/errors.js';
-import type { BanRecord, Decision } from '../core/types.js';
+import type { Decision } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import type { JailEngine } from './ports.js';
@@ -126,42 +126,16 @@ export class JailStoreWriter {
     try {
       store.batch(() => {
         this.saveWindows();
-        // bans in a row are written together (a bulk commit: thousands); an unban between them keeps its place
-        let bans: BanRecord[] = [];
-        let applied: boolean[] = [];
-        const writeBans = (): void => {
-          if (bans.length === 0) return;
-          try {
-            store.addBans(bans, applied);
-          } catch {
-            // none of them was kept: one by one, to keep those that can be
-            bans.forEach((b, i) => {
-              try {
-                store.addBan(b, applied[i]!);
-              } catch (e) {
-                failed++;
-                first ??= e;
-              }
-            });
-          }
-          bans = [];
-          applied = [];
-        };
         for (const d of decisions) {
-          if (d.type === 'ban') {
-            bans.push({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason });
-            applied.push(presumed.has(d));
-            continue;
-          }
-          writeBans();
           try {
-            store.removeBan(d.jail, d.ip);
+            if (d.type === 'ban')
+              store.addBan({ jail: d.jail, ip: d.ip, start: d.time, until: d.until, banCount: d.banCount, reason: d.reason }, presumed.has(d));
+            else store.removeBan(d.jail, d.ip);
           } catch (e) {
             failed++;
             first ??= e;
           }
         }
-        writeBans();
       });
     } catch (e) {
       // the commit itself failed: nothing of the batch is kept

@@ -106,13 +106,6 @@ export class SqliteStore implements Store, FeedStore {
     this.write(() => this.st.addBan(ban, applied ? 1 : 0));
   }
 
-  addBans(bans: readonly BanRecord[], applied: readonly boolean[]): void {
-    if (bans.length === 0) return;
-    const ips = this.historyIps ?? this.historyLoad?.ips;
-    if (ips) for (const b of bans) ips.add(b.ip);
-    this.write(() => this.st.addBans(bans, applied));
-  }
-
   setApplied(jail: string, ip: string, applied: boolean): void {
     this.write(() => this.st.setApplied.run(applied ? 1 : 0, jail, ip));
   }
@@ -257,23 +250,10 @@ function atomic<A extends unknown[], R>(db: Db, fn: (...a: A) => R): (...a: A) =
   return (...a: A) => (db.inTransaction ? fn(...a) : tx(...a));
 }
 
-/** Bans a statement of the bulk door. */
-const ROWS = 100;
-
 function prepare(db: Db) {
   // positional parameters: a named one costs a lookup per name, and the row object a copy per ban
   const insertBan = db.prepare('INSERT OR REPLACE INTO bans (jail, ip, start, until, ban_count, reason, applied) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const insertHistory = db.prepare('INSERT INTO ban_history (jail, ip, start, until, ban_count, reason) VALUES (?, ?, ?, ?, ?, ?)');
-  // the bulk door: ROWS bans a statement (700 parameters), a statement run costing about as much as
-  // a row (docs/cluster.md, tenth session)
-  const insertBans = db.prepare(
-    `INSERT OR REPLACE INTO bans (jail, ip, start, until, ban_count, reason, applied) VALUES ${Array<string>(ROWS).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-  );
-  const insertHistories = db.prepare(
-    `INSERT INTO ban_history (jail, ip, start, until, ban_count, reason) VALUES ${Array<string>(ROWS).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`,
-  );
-  const banArgs: unknown[] = [];
-  const historyArgs: unknown[] = [];
   const cols = 'jail, ip, start, until, ban_count, reason, applied';
   const putWindow = db.prepare('INSERT OR REPLACE INTO failure_windows (jail, ip, times, newest) VALUES (?, ?, ?, ?)');
   const dropWindow = db.prepare('DELETE FROM failure_windows WHERE jail = ? AND ip = ?');
@@ -289,26 +269,6 @@ function prepare(db: Db) {
     addBan: atomic(db, (b: BanRecord, applied: number) => {
       insertBan.run(b.jail, b.ip, b.start, b.until, b.banCount, b.reason, applied);
       insertHistory.run(b.jail, b.ip, b.start, b.until, b.banCount, b.reason);
-    }),
-    // its own transaction, a SAVEPOINT inside the caller's: all or nothing, whatever the caller does after a throw
-    addBans: db.transaction((bans: readonly BanRecord[], applied: readonly boolean[]) => {
-      let i = 0;
-      for (; i + ROWS <= bans.length; i += ROWS) {
-        banArgs.length = 0;
-        historyArgs.length = 0;
-        for (let k = i; k < i + ROWS; k++) {
-          const b = bans[k]!;
-          banArgs.push(b.jail, b.ip, b.start, b.until, b.banCount, b.reason, applied[k] ? 1 : 0);
-          historyArgs.push(b.jail, b.ip, b.start, b.until, b.banCount, b.reason);
-        }
-        insertBans.run(banArgs);
-        insertHistories.run(historyArgs);
-      }
-      for (; i < bans.length; i++) {
-        const b = bans[i]!;
-        insertBan.run(b.jail, b.ip, b.start, b.until, b.banCount, b.reason, applied[i] ? 1 : 0);
-        insertHistory.run(b.jail, b.ip, b.start, b.until, b.banCount, b.reason);
-      }
     }),
     setApplied: db.prepare('UPDATE bans SET applied = ? WHERE jail = ? AND ip = ?'),
     removeBan: db.prepare('DELETE FROM bans WHERE jail = ? AND ip = ?'),

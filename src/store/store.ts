@@ -30,11 +30,6 @@ export interface FailureWindowRow {
 export interface Store {
   /** Inserts or replaces the active ban of (jail, ip) and appends it to the ban history. */
   addBan(ban: BanRecord, applied: boolean): void;
-  /**
-   * addBan() for each of `bans` in order (applied[i] for bans[i]), written together: the bulk door
-   * (a new fleet node, a snapshot, a restore). All or nothing: after a throw none of them is kept.
-   */
-  addBans(bans: readonly BanRecord[], applied: readonly boolean[]): void;
   setApplied(jail: string, ip: string, applied: boolean): void;
   removeBan(jail: string, ip: string): void;
   activeBans(jail?: string): ActiveBan[];

@@ -18,10 +18,6 @@ export class MemoryStore implements Store {
     this.history.push(Object.freeze(record));
   }
 
-  addBans(bans: readonly BanRecord[], applied: readonly boolean[]): void {
-    bans.forEach((b, i) => this.addBan(b, applied[i] === true));
-  }
-
   setApplied(jail: string, ip: string, applied: boolean): void {
     const b = this.bans.get(key(jail, ip));
     if (b) this.bans.set(key(jail, ip), Object.freeze({ ...b, applied }));

@@ -13,9 +13,6 @@ export class TinyStore implements Store {
   addBan(ban: BanRecord, applied: boolean): void {
     this.bans.set(`${ban.jail}\u0000${ban.ip}`, { ...ban, applied });
   }
-  addBans(bans: readonly BanRecord[], applied: readonly boolean[]): void {
-    bans.forEach((b, i) => this.addBan(b, applied[i] === true));
-  }
   setApplied(jail: string, ip: string, applied: boolean): void {
     this.appliedCalls.push({ jail, ip, applied });
     const k = `${jail}\u0000${ip}`;

@@ -51,33 +51,6 @@ export function storeContract(name: string, maker: StoreMaker): void {
     assert.equal(s.banCount('203.0.113.5', 'asterisk', 0), 2);
   });
 
-  withStore(
-    'addBans writes what addBan would, bans one after the other: 250 rows (more than a statement holds), the same address twice, each its flag',
-    (s) => {
-      const bans = Array.from({ length: 250 }, (_, i) => ban({ ip: `198.51.${i >> 8}.${i & 255}`, start: T0 + i, banCount: 1 + (i % 3) }));
-      bans.push(ban({ ip: '198.51.0.7', start: T0 + 999, until: null, banCount: 4, reason: 'cluster' })); // replaces the 8th
-      s.addBans(
-        bans,
-        bans.map((_, i) => i % 2 === 0),
-      );
-      const active = s.activeBans('asterisk');
-      assert.equal(active.length, 250);
-      assert.deepEqual(
-        active.find((b) => b.ip === '198.51.0.7'),
-        { ...ban({ ip: '198.51.0.7', start: T0 + 999, until: null, banCount: 4, reason: 'cluster' }), applied: true },
-      );
-      assert.deepEqual(
-        active.find((b) => b.ip === '198.51.0.200'),
-        { ...ban({ ip: '198.51.0.200', start: T0 + 200, banCount: 1 + (200 % 3) }), applied: true },
-      );
-      assert.equal(active.find((b) => b.ip === '198.51.0.201')!.applied, false);
-      assert.equal(s.banCount('198.51.0.7', 'asterisk', 0), 2, 'both bans of the address are in the history');
-      assert.equal(s.banCount('198.51.0.249', null, 0), 1);
-      s.addBans([], []);
-      assert.equal(s.activeBans().length, 250);
-    },
-  );
-
   withStore('active bans by jail, oldest first; permanent bans keep until = null', (s) => {
     s.addBan(ban({ ip: '2001:db8::1', start: T0 + 2 }), true);
     s.addBan(ban({ jail: 'blacklist', ip: '198.51.100.1', start: T0 + 1, until: null, reason: 'manual' }), true);
