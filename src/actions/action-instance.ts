@@ -1,5 +1,6 @@
-// One action of a jail (iptables[name=asterisk-tcp]) and what it believes the kernel holds.
-// Decisions queue up as pending; flush() sends everything pending as one change; a failure keeps
+// One action of a jail (iptables[name=asterisk-tcp]) and its conversation with the kernel; what it
+// believes the kernel holds and what is pending is its ledger (kernel-ledger.ts). Decisions queue
+// up as pending; flush() sends everything pending, FLUSH_MAX changes a transaction; a failure keeps
 // it pending and schedules a retry on the caller's clock (exponential backoff). check() finds a
 // structure someone flushed or deleted, rebuilds it and re-sends the bans: each time is a repair.
 // Nothing here throws to the caller. Every call to the firewall is counted in Metrics, ok or failed.
@@ -8,13 +9,14 @@ import type { Logger } from '../log/logger.js';
 import type { FirewallOp, Metrics } from '../metrics/metrics.js';
 import { NoopMetrics } from '../metrics/noop-metrics.js';
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
-import { FirewallCommandError, Listing, type Firewall, type FirewallBan } from '../firewall/firewall.js';
-import { Slicer, turn } from '../core/slices.js';
+import { FirewallCommandError, type Firewall, type FirewallBan } from '../firewall/firewall.js';
 import type { ListingRound } from '../firewall/listing-round.js';
 import { AuditPace } from './audit-pace.js';
-import { compareListing, MAX_TOUCHED, placeholder, type CheckProbe } from './kernel-audit.js';
+import { compareListing, MAX_TOUCHED, type CheckProbe } from './kernel-audit.js';
+import { KernelLedger } from './kernel-ledger.js';
 
 export type { CheckProbe } from './kernel-audit.js';
+export { FLUSH_MAX, RESTORE_SLICE } from './kernel-ledger.js';
 
 export const FIREWALL_BACKOFF: BackoffOptions = Object.freeze({ firstMs: 1000, baseMs: 2000, factor: 2, capMs: 60_000, jitter: 0 });
 
@@ -24,18 +26,6 @@ export interface InstanceStats {
   readonly retryAt: number | null;
 }
 
-/**
- * The bans of a restore go to the kernel this many per transaction, so a new ban decided meanwhile
- * waits for one slice at most, not for the whole restore (one script per slice and per tool).
- */
-export const RESTORE_SLICE = 10_000;
-/**
- * Changes sent in one kernel transaction at most; more pending go in the next ones, at once. A
- * burst of 100,000 otherwise went as one or two scripts of megabytes, held several times over
- * (the script, the thread's copy, the child's stdin) at the daemon's peak memory (docs/resources.md).
- */
-export const FLUSH_MAX = 10_000;
-
 export interface InstanceOptions {
   readonly backoff?: BackoffOptions;
   readonly metrics?: Metrics;
@@ -43,11 +33,7 @@ export interface InstanceOptions {
 
 export class ActionInstance {
   private started = false;
-  private readonly inKernel = new Map<string, FirewallBan>();
-  private readonly pendingBan = new Map<string, FirewallBan>();
-  private readonly pendingUnban = new Set<string>();
-  /** Bans of a restore (reconcile) not sent yet: a slice at a time, new decisions go first. */
-  private readonly backlog = new Map<string, FirewallBan>();
+  private readonly ledger = new KernelLedger();
   private attempt = 0;
   private retryAt: number | null = null;
   private resync = false;
@@ -108,27 +94,17 @@ export class ActionInstance {
       this.log.warn({ event: 'firewall-stop-failed', action: this.id, err: describe(e) });
     }
     this.started = false;
-    this.inKernel.clear();
-    this.backlog.clear();
+    this.ledger.emptied();
   }
 
   /** Queues bans and unbans; a later decision for the same address replaces an earlier one. */
   queue(bans: readonly FirewallBan[], unbans: readonly string[]): void {
-    for (const ip of unbans) {
-      this.pendingBan.delete(ip);
-      this.backlog.delete(ip);
-      this.pendingUnban.add(ip);
-    }
-    for (const b of bans) {
-      this.pendingUnban.delete(b.ip);
-      this.backlog.delete(b.ip);
-      this.pendingBan.set(b.ip, b);
-    }
+    this.ledger.queue(bans, unbans);
   }
 
   /** Restore bans still to send. */
   get backlogSize(): number {
-    return this.backlog.size;
+    return this.ledger.backlog.size;
   }
 
   /** True while a failed change waits for its retry (due at or after `now`). */
@@ -141,20 +117,8 @@ export class ActionInstance {
    * the slice, for the store; a failure keeps them pending, retried as one batch like any other.
    */
   async restoreSlice(now: number): Promise<string[]> {
-    const slice = this.takeSlice();
+    const slice = this.ledger.takeSlice();
     await this.flush(now);
-    return slice;
-  }
-
-  /** Moves the next RESTORE_SLICE bans of the backlog to the pending ones. */
-  private takeSlice(): string[] {
-    const slice: string[] = [];
-    for (const [ip, b] of this.backlog) {
-      if (slice.length >= RESTORE_SLICE) break;
-      this.backlog.delete(ip);
-      if (!this.pendingUnban.has(ip) && !this.pendingBan.has(ip)) this.pendingBan.set(ip, b);
-      slice.push(ip);
-    }
     return slice;
   }
 
@@ -173,52 +137,9 @@ export class ActionInstance {
 
   /** One transaction of at most FLUSH_MAX changes; true when it was sent whole and more are pending. */
   private async flushSome(now: number, refresh: boolean): Promise<boolean> {
-    // a flush of 100,000 bans gives the event loop a turn every slice (core/slices.ts); the
-    // queue is the jail's own and serialised, so nothing else changes the pending maps meanwhile
-    const slicer = new Slicer();
-    let more = false;
-    const ban: FirewallBan[] = [];
-    const banned = new Map<string, FirewallBan>();
-    const unban: string[] = [];
-    const dropped = new Set<string>();
-    // addresses held in neither form: an action may send them a shorter script (batchbannew)
-    const fresh = new Set<string>();
-    for (const b of this.pendingBan.values()) {
-      if (slicer.due()) await turn();
-      if (ban.length >= FLUSH_MAX) {
-        more = true;
-        break;
-      }
-      const have = this.inKernel.get(b.ip);
-      if (have && Boolean(have.drop) !== Boolean(b.drop)) {
-        // the verdict changes (droprepeat): the old entry goes, the new one comes, in one transaction
-        unban.push(b.ip);
-        if (have.drop) dropped.add(b.ip);
-        ban.push(b);
-        banned.set(b.ip, b);
-      }
-      // present already: a re-add would duplicate a rule, unless the kernel keeps a timer to update
-      // (`refresh`: at start, every kernel timer is set again from the store)
-      else if (have && (!this.firewall.kernelTimeouts || (have.until === b.until && !refresh))) this.pendingBan.delete(b.ip);
-      else {
-        if (!have) fresh.add(b.ip);
-        ban.push(b);
-        banned.set(b.ip, b);
-      }
-    }
-    for (const ip of this.pendingUnban) {
-      if (slicer.due()) await turn();
-      if (ban.length + unban.length >= FLUSH_MAX) {
-        more = true;
-        break;
-      }
-      const have = this.inKernel.get(ip);
-      if (have) {
-        unban.push(ip);
-        if (have.drop) dropped.add(ip);
-      } else this.pendingUnban.delete(ip);
-    }
-    if (ban.length === 0 && unban.length === 0) return false;
+    const batch = await this.ledger.take(this.firewall.kernelTimeouts, refresh);
+    if (batch === null) return false;
+    const { ban, unban, dropped, fresh } = batch;
     // one transaction: bans, unbans, or a batch of both
     const op: FirewallOp = unban.length === 0 ? 'ban' : ban.length === 0 ? 'unban' : 'batch';
     for (const t of this.probing) {
@@ -238,24 +159,14 @@ export class ActionInstance {
       this.sending = null;
     }
     this.metrics.firewallCommand(this.action, op, result.failed.length === 0);
-    for (const ip of result.done) {
-      if (slicer.due()) await turn();
-      const b = banned.get(ip);
-      if (b) {
-        this.inKernel.set(ip, b);
-        if (this.pendingBan.get(ip) === b) this.pendingBan.delete(ip);
-      } else {
-        this.inKernel.delete(ip);
-        this.pendingUnban.delete(ip);
-      }
-    }
+    await this.ledger.landed(result.done, batch);
     if (result.failed.length > 0) {
       this.failed(result.failed[0]!.error, now, 'apply', result.failed.length);
       return false;
     }
     this.attempt = 0;
     this.retryAt = null;
-    return more;
+    return batch.more;
   }
 
   /**
@@ -266,13 +177,14 @@ export class ActionInstance {
    * Returns the addresses of the first slice.
    */
   async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number, round?: ListingRound): Promise<string[]> {
+    const ledger = this.ledger;
     if (!this.started && !(await this.start(now))) {
-      this.replacePending(desired, []);
+      ledger.replace(desired, []);
       return [];
     }
     if (this.firewall.listable) {
       if (!(await this.relist(now, round))) {
-        this.replacePending(desired, []);
+        ledger.replace(desired, []);
         return [];
       }
     } else {
@@ -281,14 +193,14 @@ export class ActionInstance {
       } catch (e) {
         this.failed(e, now, 'flush', desired.size);
       }
-      this.inKernel.clear();
+      ledger.inKernel.clear();
     }
-    this.replacePending(
+    ledger.replace(
       desired,
-      [...this.inKernel.keys()].filter((ip) => !desired.has(ip)),
+      [...ledger.inKernel.keys()].filter((ip) => !desired.has(ip)),
     );
     // the rest follows in slices (restoreSlice), with new decisions going between them
-    const slice = this.takeSlice();
+    const slice = ledger.takeSlice();
     await this.flush(now, true, true);
     return slice;
   }
@@ -314,7 +226,7 @@ export class ActionInstance {
     }
     let listed: CheckProbe['listed'] = null;
     // a listing costs in proportion to the bans held: paced (audit-pace.ts)
-    if (intact && this.firewall.listable && this.auditPace.due(this.inKernel.size)) {
+    if (intact && this.firewall.listable && this.auditPace.due(this.ledger.inKernel.size)) {
       try {
         listed = await this.firewall.list(round);
       } catch (e) {
@@ -355,38 +267,32 @@ export class ActionInstance {
   }
 
   pendingBans(): string[] {
-    return [...this.pendingBan.keys(), ...this.backlog.keys()];
+    return this.ledger.pendingBans();
   }
-  /** Every address with a ban or unban still to send (each once: the three maps are disjoint). */
-  *pendingAddresses(): IterableIterator<string> {
-    yield* this.pendingBan.keys();
-    yield* this.backlog.keys();
-    yield* this.pendingUnban;
+  /** Every address with a ban or unban still to send (each once). */
+  pendingAddresses(): IterableIterator<string> {
+    return this.ledger.pendingAddresses();
   }
   isPending(ip: string): boolean {
-    return this.pendingBan.has(ip) || this.backlog.has(ip) || this.pendingUnban.has(ip);
+    return this.ledger.isPending(ip);
   }
   /** The bans waiting to be sent, apart from a restore's backlog. */
   queuedBans(): IterableIterator<string> {
-    return this.pendingBan.keys();
+    return this.ledger.pendingBan.keys();
   }
-  /**
-   * pendingBans().length, without the list: an address is in one of the two maps at most (every
-   * move into pendingBan takes it out of the backlog), so the sizes add up. Asked every tick: it
-   * counted the backlog address by address, 100,000 lookups a second during a restore.
-   */
+  /** pendingBans().length, without the list. */
   pendingBanCount(): number {
-    return this.pendingBan.size + this.backlog.size;
+    return this.ledger.pendingBanCount();
   }
   pendingUnbanCount(): number {
-    return this.pendingUnban.size;
+    return this.ledger.pendingUnban.size;
   }
   pendingUnbans(): string[] {
-    return [...this.pendingUnban.keys()];
+    return [...this.ledger.pendingUnban];
   }
   /** The ban of `ip` has reached the kernel and nothing newer is waiting. */
   holds(ip: string): boolean {
-    return this.inKernel.has(ip) && !this.pendingBan.has(ip) && !this.backlog.has(ip);
+    return this.ledger.holds(ip);
   }
   stats(): InstanceStats {
     return { repairs: this.repairs, failures: this.failures, retryAt: this.retryAt };
@@ -394,14 +300,9 @@ export class ActionInstance {
 
   private async repair(now: number): Promise<void> {
     this.repairs++;
-    this.log.warn({ event: 'firewall-repair', action: this.id, bans: this.inKernel.size, repairs: this.repairs });
+    this.log.warn({ event: 'firewall-repair', action: this.id, bans: this.ledger.inKernel.size, repairs: this.repairs });
     // whatever the structure held is gone: every ban we believed in is sent again
-    for (const b of this.inKernel.values()) {
-      if (this.pendingBan.has(b.ip)) continue;
-      this.backlog.delete(b.ip); // sent now rather than with its slice: never in both maps
-      this.pendingBan.set(b.ip, b);
-    }
-    this.inKernel.clear();
+    this.ledger.resendAll();
     try {
       await this.counted('repair', () => this.changing(() => this.firewall.repair()));
       this.attempt = 0;
@@ -409,7 +310,7 @@ export class ActionInstance {
     } catch (e) {
       // start() runs again when the retry falls due
       this.started = false;
-      this.failed(e, now, 'repair', this.pendingBan.size);
+      this.failed(e, now, 'repair', this.ledger.pendingBan.size);
     }
   }
 
@@ -420,13 +321,7 @@ export class ActionInstance {
       this.log.warn({ event: 'firewall-list-failed', action: this.id, ...fieldsOf(result.error) });
       return;
     }
-    const { lost, unknown } = await compareListing(
-      { inKernel: this.inKernel, pendingBan: this.pendingBan, pendingUnban: this.pendingUnban, backlog: this.backlog },
-      result,
-      touched,
-      now,
-      this.firewall.kernelTimeouts,
-    );
+    const { lost, unknown } = await compareListing(this.ledger, result, touched, now, this.firewall.kernelTimeouts);
     if (lost > 0) {
       this.repairs++;
       this.log.warn({ event: 'firewall-repair', action: this.id, lost, repairs: this.repairs });
@@ -442,17 +337,11 @@ export class ActionInstance {
   private async relist(now: number, round?: ListingRound): Promise<boolean> {
     try {
       const listed = await this.counted('reconcile', () => this.changing(() => this.firewall.list(round)));
-      const known = new Map(this.inKernel);
-      this.inKernel.clear();
-      for (const ip of listed) {
-        const drop = listed instanceof Listing && listed.dropped.has(ip);
-        const k = known.get(ip);
-        this.inKernel.set(ip, k && Boolean(k.drop) === drop ? k : placeholder(ip, drop));
-      }
+      this.ledger.relisted(listed);
       this.resync = false;
       return true;
     } catch (e) {
-      this.failed(e, now, 'list', this.pendingBan.size + this.pendingUnban.size);
+      this.failed(e, now, 'list', this.ledger.pendingBan.size + this.ledger.pendingUnban.size);
       return false;
     }
   }
@@ -475,15 +364,6 @@ export class ActionInstance {
     } finally {
       this.metrics.firewallCommand(this.action, op, ok);
     }
-  }
-
-  /** The restore: `desired` goes to the backlog (sent a slice at a time), `unban` at the next flush. */
-  private replacePending(desired: ReadonlyMap<string, FirewallBan>, unban: readonly string[]): void {
-    this.pendingBan.clear();
-    this.pendingUnban.clear();
-    this.backlog.clear();
-    for (const b of desired.values()) this.backlog.set(b.ip, b);
-    for (const ip of unban) this.pendingUnban.add(ip);
   }
 
   private failed(e: unknown, now: number, step: string, count: number): void {
