@@ -34,3 +34,21 @@ test('entries are added and removed at run time, in canonical form', () => {
   assert.equal(m.match('10.9.9.9'), null);
   assert.throws(() => m.add('10.0.0.0/33'), RangeError);
 });
+
+test('single addresses match by value, a few of them or many, as they are added and removed', () => {
+  for (const n of [1, 8, 9, 40]) {
+    const singles = Array.from({ length: n }, (_, i) => `198.51.100.${i + 1}`);
+    const selves = Array.from({ length: n }, (_, i) => `203.0.113.${i + 1}`);
+    const m = new IgnoreMatcher(singles, selves);
+    // strings made afresh (as a filter cuts them out of a line), not the ones given
+    const fresh = (ip: string) => ` ${ip}`.slice(1);
+    for (const ip of singles) assert.equal(m.match(fresh(ip)), 'ignoreip', `${n}: ${ip}`);
+    for (const ip of selves) assert.equal(m.match(fresh(ip)), 'self', `${n}: ${ip}`);
+    assert.equal(m.match(`198.51.100.${n + 1}`), null);
+    assert.equal(m.match(`203.0.113.${n + 1}`), null);
+    m.remove(singles[0]!);
+    assert.equal(m.match(fresh(singles[0]!)), null, `${n}: removed`);
+    m.add('192.0.2.77');
+    assert.equal(m.match(fresh('192.0.2.77')), 'ignoreip', `${n}: added`);
+  }
+});
