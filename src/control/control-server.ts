@@ -36,6 +36,16 @@ export interface ControlServerOptions {
   readonly prepare?: boolean;
 }
 
+/** The two limits every control server of the daemon takes from its options, the unset ones left out. */
+export type ServerLimits = Pick<ControlServerOptions, 'idleTimeoutMs' | 'maxConnections'>;
+
+export function serverLimits(o: ServerLimits): ServerLimits {
+  return {
+    ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+    ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
+  };
+}
+
 interface Conn {
   readonly socket: Socket;
   /** Requests read and not answered yet. */

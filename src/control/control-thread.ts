@@ -5,7 +5,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { VoipguardError } from '../core/errors.js';
-import { ControlServer, type ControlLog } from './control-server.js';
+import { ControlServer, serverLimits, type ControlLog } from './control-server.js';
 import { RelayHandler } from './relay-handler.js';
 import { ScrapeRelay } from './scrape-relay.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
@@ -25,8 +25,7 @@ if (port) {
   const server = new ControlServer(relay, log, {
     holdUmask: false,
     prepare: false,
-    ...(data.idleTimeoutMs !== undefined ? { idleTimeoutMs: data.idleTimeoutMs } : {}),
-    ...(data.maxConnections !== undefined ? { maxConnections: data.maxConnections } : {}),
+    ...serverLimits(data),
   });
   const scrapes = new ScrapeRelay(post, data.waitMs);
   let metrics: MetricsServer | null = null;

@@ -26,7 +26,7 @@ import type { MetricsListen } from '../config/metrics-listen.js';
 import { metricsBindError, startMetricsServer, type MetricsServer, type MetricsStarter, type Scrapable } from '../metrics/metrics-server.js';
 import { BOARD_WAIT_MS, boardKey } from './board.js';
 import { BoardPublisher } from './board-publisher.js';
-import { ControlServer, type ControlHandler, type ControlServerOptions } from './control-server.js';
+import { ControlServer, serverLimits, type ControlHandler, type ControlServerOptions } from './control-server.js';
 import type { ControlRequest } from './protocol.js';
 import type { ControlThreadData, FromControlThread, ToControlThread } from './thread-messages.js';
 
@@ -141,8 +141,7 @@ export class ThreadedControl {
     const script = this.opts.script ?? new URL(`./control-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
     const data: ControlThreadData = {
       waitMs: this.opts.waitMs ?? BOARD_WAIT_MS,
-      ...(this.opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.opts.idleTimeoutMs } : {}),
-      ...(this.opts.maxConnections !== undefined ? { maxConnections: this.opts.maxConnections } : {}),
+      ...serverLimits(this.opts),
     };
     let w: Worker;
     try {
@@ -197,10 +196,7 @@ export class ThreadedControl {
 
   private async serveOnMain(): Promise<void> {
     if (!this.handler) throw new Error('ThreadedControl: serve() before listen()');
-    const server = new ControlServer(this.handler, this.log, {
-      ...(this.opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.opts.idleTimeoutMs } : {}),
-      ...(this.opts.maxConnections !== undefined ? { maxConnections: this.opts.maxConnections } : {}),
-    });
+    const server = new ControlServer(this.handler, this.log, serverLimits(this.opts));
     await server.listen(this.path!);
     this.mainServers.push(server);
   }

@@ -331,3 +331,37 @@ test('`stop` through the thread is answered before the stop closes it, even when
   assert.deepEqual(await new ControlClient(path).request({ cmd: 'stop' }), { stopping: true });
   await waitFor(() => !existsSync(path), { what: 'the socket removed by the stop' });
 });
+
+test("the thread's server keeps the daemon's connection cap: past maxConnections, the oldest idle connection makes room", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vg-thr-'));
+  const path = join(dir, 'run', 'voipguard.sock');
+  const { log, records } = memoryLogger();
+  // an idle timeout far beyond the test: only the cap closes a connection here
+  const control = new ThreadedControl(log, { idleTimeoutMs: 600_000, maxConnections: 2 }).serve(new CountingHandler());
+  await control.listen(path);
+  assert.equal(await control.startThread(), true);
+  const sockets: ReturnType<typeof connect>[] = [];
+  t.after(async () => {
+    for (const s of sockets) s.destroy();
+    await control.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const closed: boolean[] = [];
+  const open = async (i: number): Promise<void> => {
+    const s = connect(path);
+    sockets.push(s);
+    closed[i] = false;
+    s.on('close', () => (closed[i] = true));
+    s.on('error', () => undefined);
+    await new Promise((r) => s.once('connect', r));
+  };
+  await open(0);
+  await open(1);
+  assert.equal(records.filter((r) => r.event === 'control-idle-closed').length, 0);
+  await open(2);
+  // the thread's server logs it (relayed to this log) and closes one of the two idle ones, not the newcomer
+  await waitFor(() => records.find((r) => r.event === 'control-idle-closed'), { what: 'the cap reached in the thread' });
+  assert.equal(records.find((r) => r.event === 'control-idle-closed')!.reason, 'connection cap');
+  await waitFor(() => closed[0] || closed[1], { what: 'an idle connection closed' });
+  assert.equal(closed[2], false);
+});
