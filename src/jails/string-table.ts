@@ -38,49 +38,33 @@ export class StringTable<V> {
 
   /** The record of `key` (h: its hash), or undefined. */
   get(key: string, h: number): V | undefined {
-    const keys = this.keys;
-    const hashes = this.hashes;
-    const mask = (1 << this.bits) - 1;
-    for (let i = (h >>> (HASH_BITS - this.bits)) & mask; ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === undefined) return undefined;
-      if (hashes[i] === h && k === key) return this.vals[i];
-    }
+    const i = this.slotOf(key, h);
+    return i < 0 ? undefined : this.vals[i];
   }
 
   /** Sets the record of `key` (h: its hash), a new entry or in place of the one there. */
   set(key: string, h: number, v: V): void {
-    const keys = this.keys;
-    const hashes = this.hashes;
-    const mask = (1 << this.bits) - 1;
-    let i = (h >>> (HASH_BITS - this.bits)) & mask;
-    for (; ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === undefined) break;
-      if (hashes[i] === h && k === key) {
-        this.vals[i] = v;
-        return;
-      }
+    const i = this.slotOf(key, h);
+    if (i >= 0) {
+      this.vals[i] = v;
+      return;
     }
-    keys[i] = key;
-    hashes[i] = h;
-    this.vals[i] = v;
-    if (++this.count * 2 > keys.length) this.grow();
+    const free = ~i;
+    this.keys[free] = key;
+    this.hashes[free] = h;
+    this.vals[free] = v;
+    if (++this.count * 2 > this.keys.length) this.grow();
   }
 
   /** Removes `key` (h: its hash); false when it was not there. */
   delete(key: string, h: number): boolean {
+    let i = this.slotOf(key, h);
+    if (i < 0) return false;
     const keys = this.keys;
     const hashes = this.hashes;
     const vals = this.vals;
     const shift = HASH_BITS - this.bits;
     const mask = (1 << this.bits) - 1;
-    let i = (h >>> shift) & mask;
-    for (; ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === undefined) return false;
-      if (hashes[i] === h && k === key) break;
-    }
     // shift back each entry of the run behind that may sit at i (its home is not between i and it)
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const k = keys[j];
@@ -99,11 +83,16 @@ export class StringTable<V> {
     return true;
   }
 
-  /** Empties the table (its room kept). */
-  clear(): void {
-    this.keys.fill(undefined);
-    this.vals.fill(undefined);
-    this.count = 0;
+  /** The slot holding `key`, or ~(the free slot that ends its run, where it would go). */
+  private slotOf(key: string, h: number): number {
+    const keys = this.keys;
+    const hashes = this.hashes;
+    const mask = (1 << this.bits) - 1;
+    for (let i = (h >>> (HASH_BITS - this.bits)) & mask; ; i = (i + 1) & mask) {
+      const k = keys[i];
+      if (k === undefined) return ~i;
+      if (hashes[i] === h && k === key) return i;
+    }
   }
 
   private alloc(bits: number): void {

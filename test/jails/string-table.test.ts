@@ -51,16 +51,6 @@ test('the table agrees with a Map when the hash piles keys into a few runs (dele
   differential({ hash: () => 0 }, 200, 10_000, 3);
 });
 
-test('clear() empties the table and it fills again', () => {
-  const t = new StringTable<string>(new StringHasher(1));
-  for (let i = 0; i < 100; i++) t.set(`a${i}`, t.hash(`a${i}`), `v${i}`);
-  t.clear();
-  assert.equal(t.size, 0);
-  assert.equal(t.get('a5', t.hash('a5')), undefined);
-  t.set('a5', t.hash('a5'), 'again');
-  assert.equal(t.get('a5', t.hash('a5')), 'again');
-});
-
 test('the hash depends on the seed, and only on the seed and the string', () => {
   const a = new StringHasher(1);
   const b = new StringHasher(1);
@@ -113,7 +103,7 @@ test('names an attacker would choose do not pile up: one character apart, a high
   }
 });
 
-test('a table of 50,000 crafted names keeps its runs short (no key takes more than a few dozen probes)', () => {
+test('50,000 crafted names spread over the table: no home slot holds more than 12 of them, and every one is found', () => {
   const h = new StringHasher(0xbeef);
   const t = new StringTable<number>(h);
   const names = Array.from({ length: 50_000 }, (_, i) => `${'\u0100'.repeat(60)}${String.fromCharCode(0x100 + (i % 256), 0x100 + (i >> 8))}`);
