@@ -11,7 +11,7 @@
 // leaves the table without hashing its address again. Each record holds its first time as a
 // double field and, only once the address has failed twice, an array of times. Records are reused:
 // the one evicted (or deleted) takes the next new address, so a botnet spray allocates nothing per
-// failure in the steady state. About 100 bytes per tracked address in all, key string included
+// failure in the steady state. About 180 bytes per tracked address in all, key string included
 // (bench/jail.bench.ts measures it).
 //
 // Changes for the store (the addresses whose window changed since the last takeChanges()) are a

@@ -8,7 +8,7 @@ import type { ProtectedEntry, RegisteredGuard } from './registered-guard.js';
 import type { SubnetBans } from './subnet-bans.js';
 
 /**
- * Tracked addresses per jail. At ~100 bytes each (bench/jail.bench.ts) that is ~10 MB: an attacker
+ * Tracked addresses per jail. At ~180 bytes each (bench/jail.bench.ts) that is ~18 MB: an attacker
  * would need over 100,000 other addresses failing between two attempts of one address to push it
  * out, and 2,000 new addresses a second for a findtime of a minute. Raise it with memory to spare.
  */

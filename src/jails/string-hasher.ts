@@ -4,22 +4,24 @@
 // twice, the second time with the keys shifted by two (as UMAC widens its output), the length
 // added under keys of its own; each sum is mixed by a random odd multiplier. The keys come from a
 // seed the jail is given (a random one by default): for two different strings, the chance over
-// the keys that both sums collide is about 2^-32 (one sum alone: 2^-16, measured by
-// test/jails/string-table.test.ts), so an attacker who chooses the account names or addresses a
-// jail sees cannot make them pile up in one place of a table without knowing the seed
-// (docs/beyond-one-address.md, "The jails' tables").
+// the keys that both sums collide is about 2^-32 (one sum alone is 2^-16: with one, 4,000 short
+// addresses gave 144 collisions, which test/jails/string-table.test.ts would now refuse), so an
+// attacker who chooses the account names or addresses a jail sees cannot make them pile up in one
+// place of a table without knowing the seed (docs/beyond-one-address.md, "The jails' tables").
 //
 // Why not Map's own hash: a Map does the job safely, but the jail's spray path (every failure a new
 // address and a new account name, one evicted from each table) is bound by Map's insert and delete;
 // and why bytes: one native copy of the string (TextEncoder.encodeInto) and a loop over a typed
-// array cost a third of a loop of charCodeAt over a sliced string (docs/benchmarks.md, tenth session).
+// array cost less than a loop of charCodeAt over a sliced string (a 128-character name: 150 to
+// 235 ns against 335 ns, docs/benchmarks.md, tenth session).
 // A short string (an address), one that is not well formed (a lone surrogate would become U+FFFD,
 // the same bytes as any other) or one longer than the buffer is hashed by its UTF-16 units instead.
 
 /** Bytes hashed through the buffer; a string of up to a third of that many units always fits. */
 const MAX_BYTES = 4096;
 const MAX_UNITS = MAX_BYTES / 3;
-/** Up to this many units (an address), the loop over the units is cheaper than the copy (40 vs 60 ns for an IPv4 address). */
+/** Up to this many units (an address), the loop over the units is cheaper than the copy (an IPv4
+ *  address: about 50 ns by its units, about as much for the copy alone). */
 const SHORT = 32;
 /** 16-bit words in the buffer, and where the length's keys start. */
 const WORDS = MAX_BYTES / 2;
