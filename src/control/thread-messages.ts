@@ -2,6 +2,7 @@
 // control-thread.ts). Structured clones: plain data only.
 
 import type { ErrorCode, ErrorPlace } from '../core/errors.js';
+import type { ServerLimits } from './control-server.js';
 import type { ControlRequest } from './protocol.js';
 
 /** Main thread → control thread. */
@@ -41,8 +42,6 @@ export type FromControlThread =
   | { readonly type: 'scrape'; readonly id: number };
 
 /** What the control thread is started with. */
-export interface ControlThreadData {
+export interface ControlThreadData extends ServerLimits {
   readonly waitMs: number;
-  readonly idleTimeoutMs?: number;
-  readonly maxConnections?: number;
 }

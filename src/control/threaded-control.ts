@@ -26,14 +26,14 @@ import type { MetricsListen } from '../config/metrics-listen.js';
 import { metricsBindError, startMetricsServer, type MetricsServer, type MetricsStarter, type Scrapable } from '../metrics/metrics-server.js';
 import { BOARD_WAIT_MS, boardKey } from './board.js';
 import { BoardPublisher } from './board-publisher.js';
-import { ControlServer, serverLimits, type ControlHandler, type ControlServerOptions } from './control-server.js';
+import { ControlServer, serverLimits, type ControlHandler, type ServerLimits } from './control-server.js';
 import type { ControlRequest } from './protocol.js';
 import type { ControlThreadData, FromControlThread, ToControlThread } from './thread-messages.js';
 
 /** While the board changes, the metrics are rendered for the control thread at most this often. */
 const METRICS_BODY_MS = 1000;
 
-export interface ThreadedControlOptions extends Pick<ControlServerOptions, 'idleTimeoutMs' | 'maxConnections'> {
+export interface ThreadedControlOptions extends ServerLimits {
   /** How long the control thread waits for the main thread before it answers from the board. */
   readonly waitMs?: number;
   /** The thread's script (default: control-thread beside this file). */
