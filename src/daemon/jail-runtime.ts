@@ -15,6 +15,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import type { AuthSignal } from '../core/auth-signal.js';
 import { reportNotices } from './guard-notices.js';
+import { FirewallDoor } from './firewall-door.js';
 import { LineTally } from './line-tally.js';
 import { JailStoreWriter } from './jail-store-writer.js';
 import { JailRestore, type RestoredBans } from './jail-restore.js';
@@ -62,13 +63,11 @@ export class JailRuntime {
   private readonly log: Logger;
   private readonly tally: LineTally;
   /** Attack time of the failure behind each ban not yet confirmed in the kernel (time-to-ban). */
-  private readonly awaitingKernel = new Map<string, number>();
   private readonly parts: JailParts;
-  private batch: Decision[] = [];
   /** The firewall's structure (actionstart), made in the background by start(). */
   private structure: Promise<void> = Promise.resolve();
   private readonly writer: JailStoreWriter;
-  private flushing: Promise<void> | null = null;
+  private readonly door: FirewallDoor;
   private restoring: Promise<void> | null = null;
   /** The stored bans being read back (ready first); null once all are. */
   private readBack: JailRestore | null = null;
@@ -88,6 +87,7 @@ export class JailRuntime {
     this.tally = new LineTally(deps.metrics);
     this.parts = makeParts(Object.assign((l: LogLine) => this.line(l), { skipped: this.skipped }));
     this.writer = new JailStoreWriter(config.name, deps.store, this.parts.engine, this.log, this.counters, () => this.current.findtime);
+    this.door = new FirewallDoor(config.name, this.parts, deps.clock, deps.metrics);
   }
 
   /** The settings in effect (config with the runtime changes). */
@@ -227,7 +227,7 @@ export class JailRuntime {
   async stop(keepRules: boolean): Promise<void> {
     for (const s of this.parts.sources) await s.stop();
     await this.restoring;
-    await this.flushing; // decisions already taken still reach the firewall
+    await this.door.idle(); // decisions already taken still reach the firewall
     this.writer.saveWindows();
     await this.parts.actions.stop({ keepRules });
     this.deps.metrics.jailStopped(this.name);
@@ -317,7 +317,7 @@ export class JailRuntime {
       this.log.warn({ event: 'subnet-refused', prefix: r.prefix, why: r.why, address: r.address, addresses: r.addresses });
     }
     if (engine.hasNotices) this.notices();
-    for (const d of decisions) if (d.type === 'ban') this.awaitingKernel.set(d.ip, f.time);
+    for (const d of decisions) if (d.type === 'ban') this.door.timeBan(d.ip, f.time);
     if (decisions.length) void this.send(decisions);
     else this.writer.scheduleWindows();
   }
@@ -330,7 +330,7 @@ export class JailRuntime {
     if (checkActions) {
       this.writer.pruneStoredWindows(now);
       await this.parts.actions.check(now);
-      this.confirmKernel(now);
+      this.door.confirmKernel(now); // a retry may have landed bans awaited since a failed flush
     }
   }
 
@@ -389,53 +389,18 @@ export class JailRuntime {
         note?.({ event: 'ban', ip: d.ip, until: d.until, banCount: d.banCount, reason: d.reason, failures: d.failures });
         this.deps.metrics.ban(this.name, d.reason);
       } else {
-        this.awaitingKernel.delete(d.ip);
+        this.door.untime(d.ip);
         note?.({ event: 'unban', ip: d.ip, reason: d.reason });
         this.deps.metrics.unban(this.name, d.reason);
       }
     }
-    const sent = this.toFirewall(decisions);
+    const sent = this.door.send(decisions);
     // the fleet hears the decisions once their kernel command has started (the path to the spawn
     // is microtasks; a macrotask runs after it), not after it ended: the other nodes' kernels no
     // longer wait for this node's commands to finish (docs/cluster.md, "Benchmark")
     const tap = this.deps.onDecided;
     if (tap) setImmediate(() => tap(decisions));
     return sent;
-  }
-
-  /**
-   * Decisions that arrive while the firewall is busy wait and go together in the next call: one
-   * transaction for a flood instead of one per line. The first flush waits one microtask (after the
-   * store's), so the decisions of every line of one read join it.
-   */
-  private toFirewall(decisions: readonly Decision[]): Promise<void> {
-    for (const d of decisions) this.batch.push(d);
-    this.flushing ??= (async () => {
-      await null;
-      while (this.batch.length) {
-        const next = this.batch;
-        this.batch = [];
-        await this.parts.actions.apply(next, this.deps.clock.now());
-        this.confirmKernel(this.deps.clock.now());
-        // once per flush, not once per decision waiting for it
-        this.deps.metrics.activeBans(this.name, this.parts.engine.bannedCount);
-      }
-      this.flushing = null;
-    })();
-    return this.flushing;
-  }
-
-  /** Time to ban: from the attack line's own time to the ban confirmed by every action. */
-  private confirmKernel(now: number): void {
-    if (!this.awaitingKernel.size) return;
-    // asked address by address: the sorted list of 100,000 pending addresses cost a pause per flush
-    const actions = this.parts.actions;
-    const pending = actions.awaiting ? null : new Set(actions.pending());
-    for (const [ip, attackTime] of this.awaitingKernel) {
-      if (pending ? pending.has(ip) : actions.awaiting!(ip)) continue;
-      this.awaitingKernel.delete(ip);
-      this.deps.metrics.banInKernel(this.name, attackTime, now);
-    }
   }
 }
 

@@ -1,0 +1,72 @@
+// A jail's way to its firewall (jail-runtime.ts): decisions that arrive while the actions are busy
+// wait and go together in the next call, one transaction for a flood instead of one per line; and
+// the time from an attack line to its ban confirmed in the kernel by every action (the
+// ban-in-kernel metric) is taken once per flush, not once per decision.
+
+import type { Clock } from '../core/clock.js';
+import type { Decision } from '../core/types.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { JailParts } from './ports.js';
+
+export class FirewallDoor {
+  private batch: Decision[] = [];
+  private flushing: Promise<void> | null = null;
+  /** Bans detected from a line, by address: the line's time, until every action holds the ban. */
+  private readonly awaitingKernel = new Map<string, number>();
+
+  constructor(
+    private readonly jail: string,
+    private readonly parts: Pick<JailParts, 'actions' | 'engine'>,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** A ban detected from an attack line at `attackTime`: timed until the kernel holds it. */
+  timeBan(ip: string, attackTime: number): void {
+    this.awaitingKernel.set(ip, attackTime);
+  }
+
+  /** An unban: the ban it ends is no longer awaited. */
+  untime(ip: string): void {
+    this.awaitingKernel.delete(ip);
+  }
+
+  /**
+   * Queues `decisions`; resolves with the flush that sends them. The first flush waits one
+   * microtask (after the store's), so the decisions of every line of one read join it.
+   */
+  send(decisions: readonly Decision[]): Promise<void> {
+    for (const d of decisions) this.batch.push(d);
+    this.flushing ??= (async () => {
+      await null;
+      while (this.batch.length) {
+        const next = this.batch;
+        this.batch = [];
+        await this.parts.actions.apply(next, this.clock.now());
+        this.confirmKernel(this.clock.now());
+        // once per flush, not once per decision waiting for it
+        this.metrics.activeBans(this.jail, this.parts.engine.bannedCount);
+      }
+      this.flushing = null;
+    })();
+    return this.flushing;
+  }
+
+  /** Settles when every decision sent so far has been through the actions. */
+  async idle(): Promise<void> {
+    await this.flushing;
+  }
+
+  /** Time to ban: from the attack line's own time to the ban confirmed by every action (after each flush, and after the actions' check). */
+  confirmKernel(now: number): void {
+    if (!this.awaitingKernel.size) return;
+    // asked address by address: the sorted list of 100,000 pending addresses cost a pause per flush
+    const actions = this.parts.actions;
+    const pending = actions.awaiting ? null : new Set(actions.pending());
+    for (const [ip, attackTime] of this.awaitingKernel) {
+      if (pending ? pending.has(ip) : actions.awaiting!(ip)) continue;
+      this.awaitingKernel.delete(ip);
+      this.metrics.banInKernel(this.jail, attackTime, now);
+    }
+  }
+}
