@@ -10,13 +10,16 @@
 // The account name is the attacker's text: it is cut to ACCOUNT_NAME_MAX characters before it is a
 // key, and never leaves this file except for the jail's status and log facts (never a metric label).
 // Memory is bounded three ways: tracked accounts (least recently failed evicted first), addresses
-// per account, and (account, address) pairs in all (past it, the least recently failed account
-// goes). The least-recently-failed order lives in the entries (a doubly linked list, oldest at the
-// head), so a failure against a tracked account is one Map lookup, and one against a new account a
+// per account (its least recently failed goes), and (account, address) pairs past each account's
+// first address, in all (pair-table.ts: the least recently failed pair goes, never a whole account,
+// so an account under attack in a wide scan keeps its count and its attack). The
+// least-recently-failed order of the accounts lives in the entries (a doubly linked list, oldest at
+// the head), so a failure against a tracked account is one lookup, and one against a new account a
 // lookup, a set and (at the cap) the delete of the evicted one (in the jail's own hash table,
 // string-table.ts, keyed by its seed: the names are the attacker's); plus arrays no longer than retry
 // and minFailures.
 
+import { PairTable, type PairOwner } from './pair-table.js';
 import { RecencyList } from './recency-list.js';
 import { randomSeed, StringHasher } from './string-hasher.js';
 import { StringTable } from './string-table.js';
@@ -37,6 +40,7 @@ export interface AccountLimits {
 export interface AccountCaps {
   readonly accounts?: number;
   readonly addressesPerAccount?: number;
+  /** (account, address) pairs past each account's first address, in all. */
   readonly pairs?: number;
 }
 
@@ -67,7 +71,7 @@ type Times = number | number[];
  * number stored where an array may also be is a fresh heap number each time), and entries are
  * reused: the one evicted takes the next new name, so a spray of new names allocates no entry.
  */
-class Entry {
+class Entry implements PairOwner {
   name = '';
   /** The name's hash in AccountWindows.map. */
   hash = 0;
@@ -75,12 +79,15 @@ class Entry {
   t1 = 0;
   /** The newest failures against the account, oldest first, at most `retry`, once there are two. */
   tl: number[] | null = null;
-  /** The one address failing against the account while there is only one (no Map for the common case). */
+  /** The account's first address (no pair in the table for the common case: one address per account)
+   *  and its newest failures against the account, at most `minFailures`. */
   ip: string | null = null;
   ipT1 = 0;
   ipTl: number[] | null = null;
-  /** Per address, once there are two or more: its newest failures against the account, at most `minFailures`. */
-  addrs: Map<string, Times> | null = null;
+  /** Its other addresses: pairs in AccountWindows.pairs (pair-table.ts), oldest first. */
+  pairHead = -1;
+  pairTail = -1;
+  pairCount = 0;
   /** Under attack while an event time is ≤ this. */
   hotUntil = -Infinity;
   since = 0;
@@ -99,7 +106,9 @@ class Entry {
     this.ip = ip;
     this.ipT1 = t;
     this.ipTl = null;
-    this.addrs = null;
+    this.pairHead = -1;
+    this.pairTail = -1;
+    this.pairCount = 0;
     this.hotUntil = -Infinity;
     this.since = 0;
     this.banned = 0;
@@ -138,17 +147,7 @@ class Entry {
   }
 
   get addressCount(): number {
-    return this.addrs !== null ? this.addrs.size : this.ip !== null ? 1 : 0;
-  }
-
-  /** Every address and its times (the rare paths: an attack starting, status). */
-  addresses(): Map<string, Times> {
-    if (this.addrs === null) {
-      this.addrs = new Map();
-      if (this.ip !== null) this.addrs.set(this.ip, this.ipTimes);
-      this.ip = null;
-    }
-    return this.addrs;
+    return this.pairCount + (this.ip !== null ? 1 : 0);
   }
 }
 
@@ -157,28 +156,30 @@ const SPARE_MAX = 1024;
 
 export class AccountWindows {
   private readonly map: StringTable<Entry>;
+  private readonly hasher: StringHasher;
   /** Least recently failed first. */
   private readonly order = new RecencyList<Entry>();
   /** Accounts under attack (a subset of map), for status and the tick. */
   private readonly hot = new Map<string, Entry>();
   private readonly spare: Entry[] = [];
-  private pairs = 0;
+  private readonly pairs: PairTable<Entry>;
   private evictedCount = 0;
   private attacksCount = 0;
   private readonly maxAccounts: number;
   private readonly maxPerAccount: number;
-  private readonly maxPairs: number;
 
   constructor(
     private limits: AccountLimits,
     caps: AccountCaps = {},
     hasher: StringHasher = new StringHasher(randomSeed()),
   ) {
+    this.hasher = hasher;
     this.map = new StringTable(hasher);
     this.maxAccounts = caps.accounts ?? DEFAULT_MAX_ACCOUNTS;
     this.maxPerAccount = caps.addressesPerAccount ?? DEFAULT_MAX_ADDRESSES_PER_ACCOUNT;
-    this.maxPairs = caps.pairs ?? DEFAULT_MAX_PAIRS;
-    if (!(this.maxAccounts >= 1 && this.maxPerAccount >= 1 && this.maxPairs >= 1)) throw new RangeError('caps must be at least 1');
+    const maxPairs = caps.pairs ?? DEFAULT_MAX_PAIRS;
+    if (!(this.maxAccounts >= 1 && this.maxPerAccount >= 1 && maxPairs >= 1)) throw new RangeError('caps must be at least 1');
+    this.pairs = new PairTable(maxPairs);
   }
 
   setLimits(limits: AccountLimits): void {
@@ -193,6 +194,11 @@ export class AccountWindows {
   /** Accounts pushed out by a cap so far. */
   get evicted(): number {
     return this.evictedCount;
+  }
+
+  /** (account, address) pairs pushed out by the pair cap so far (their accounts stay). */
+  get evictedPairs(): number {
+    return this.pairs.evicted;
   }
 
   /** Attacks started so far. */
@@ -210,7 +216,6 @@ export class AccountWindows {
     if (e === undefined) {
       const reused = this.map.size >= this.maxAccounts ? this.evictOldest() : this.spare.pop();
       e = (reused ?? new Entry()).reset(name, h, t, ip);
-      this.pairs++;
       this.map.set(name, h, e);
       this.order.push(e);
     } else {
@@ -221,15 +226,13 @@ export class AccountWindows {
       e.times = push(e.times, t, retry, findtime);
       mine = this.addAddress(e, ip, t, minFailures, findtime);
     }
-    while (this.pairs > this.maxPairs && this.map.size > 1) this.evictOldest();
 
     const wasHot = e.hotUntil >= t;
     if (e.count >= retry) e.hotUntil = Math.max(e.hotUntil, e.newest + findtime);
     if (e.hotUntil < t) return NOTHING;
     if (wasHot) {
       if (mine < minFailures) return NOTHING;
-      e.addresses().delete(ip);
-      this.pairs--;
+      this.forget(e, ip);
       e.banned++;
       return { ban: [ip], started: null };
     }
@@ -240,11 +243,19 @@ export class AccountWindows {
     e.inHot = true;
     const lower = t - findtime;
     const ban: string[] = [];
-    const all = e.addresses();
-    const addresses = all.size;
-    for (const [a, times] of all) if (countSince(times, lower) >= minFailures) ban.push(a);
-    for (const a of ban) all.delete(a);
-    this.pairs -= ban.length;
+    const addresses = e.addressCount;
+    if (e.ip !== null && countSince(e.ipTimes, lower) >= minFailures) {
+      ban.push(e.ip);
+      e.ip = null;
+    }
+    for (let p = e.pairHead; p >= 0;) {
+      const after = this.pairs.after(p);
+      if (countSince(this.pairs.times(p), lower) >= minFailures) {
+        ban.push(this.pairs.ip(p));
+        this.pairs.remove(p);
+      }
+      p = after;
+    }
     e.banned += ban.length;
     return { ban, started: { account: name, since: t, addresses, banned: ban.length } };
   }
@@ -295,34 +306,47 @@ export class AccountWindows {
 
   /** Adds t to the address's window against the account; returns its count there. */
   private addAddress(e: Entry, ip: string, t: number, minFailures: number, findtime: number): number {
-    if (e.addrs === null) {
-      if (e.ip === ip) {
-        e.ipTimes = push(e.ipTimes, t, minFailures, findtime);
-        return e.ipTl === null ? 1 : e.ipTl.length;
-      }
-      if (e.ip === null) {
+    if (e.ip === ip) {
+      e.ipTimes = push(e.ipTimes, t, minFailures, findtime);
+      return e.ipTl === null ? 1 : e.ipTl.length;
+    }
+    const pairs = this.pairs;
+    const ih = e.pairCount === 0 && e.ip === null ? 0 : this.hasher.hash(ip);
+    const p = e.pairCount === 0 ? -1 : pairs.find(e, ip, ih);
+    if (p >= 0) {
+      pairs.touch(p);
+      const next = push(pairs.times(p), t, minFailures, findtime);
+      pairs.setTimes(p, next);
+      return count(next);
+    }
+    if (e.ip === null) {
+      e.ip = ip;
+      e.ipT1 = t;
+      e.ipTl = null;
+      return 1;
+    }
+    // at the cap of addresses per account, the oldest of its other addresses goes (with a cap of one, its first)
+    if (e.addressCount >= this.maxPerAccount) {
+      if (e.pairCount === 0) {
         e.ip = ip;
         e.ipT1 = t;
         e.ipTl = null;
-        this.pairs++;
         return 1;
       }
+      pairs.remove(e.pairHead);
     }
-    const addrs = e.addresses();
-    const v = addrs.get(ip);
-    if (v === undefined) {
-      if (addrs.size >= this.maxPerAccount) {
-        addrs.delete(addrs.keys().next().value!);
-        this.pairs--;
-      }
-      addrs.set(ip, t);
-      this.pairs++;
-      return 1;
+    pairs.add(e, ip, ih, t);
+    return 1;
+  }
+
+  /** Forgets the address's failures against the account (it is banned). */
+  private forget(e: Entry, ip: string): void {
+    if (e.ip === ip) {
+      e.ip = null;
+      return;
     }
-    addrs.delete(ip);
-    const next = push(v, t, minFailures, findtime);
-    addrs.set(ip, next);
-    return count(next);
+    const p = e.pairCount === 0 ? -1 : this.pairs.find(e, ip, this.hasher.hash(ip));
+    if (p >= 0) this.pairs.remove(p);
   }
 
   /** Drops the least recently failed account; returns its entry for the caller to reuse. */
@@ -339,7 +363,8 @@ export class AccountWindows {
     this.order.remove(e);
     if (e.inHot) this.hot.delete(e.name); // most dropped accounts were never attacked: no lookup
     e.inHot = false;
-    this.pairs -= e.addressCount;
+    if (e.pairCount > 0) this.pairs.removeAll(e);
+    e.ip = null;
   }
 }
 

@@ -23,3 +23,14 @@ export function settings(over: Partial<JailSettings> = {}): JailSettings {
 export function failure(ip: string, time: number, kind = 'InvalidPassword'): Failure {
   return { ip, time, kind, origin: 'log', source: '/var/log/asterisk/security' };
 }
+
+/** xorshift32: a fixed sequence of numbers in [0, 1) for each seed (the randomised tests). */
+export function rng(seed: number): () => number {
+  let s = seed | 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}

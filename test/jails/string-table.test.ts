@@ -6,19 +6,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rng } from './jail-kit.js';
 import { StringHasher } from '../../src/jails/string-hasher.js';
 import { StringTable, type KeyHasher } from '../../src/jails/string-table.js';
-
-/** xorshift32: a fixed sequence of operations for each seed. */
-function rng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 function differential(hasher: KeyHasher, keys: number, ops: number, seed: number): void {
   const table = new StringTable<number>(hasher);
