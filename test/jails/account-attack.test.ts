@@ -336,7 +336,7 @@ test('the account windows agree with a plain model of the same rules under rando
     const limits = { retry: 6, findtime: 5 * MIN, minFailures };
     const w = new AccountWindows(limits, caps);
     const m = new ModelWindows(limits.retry, limits.findtime, limits.minFailures, caps);
-    let s = seed;
+    let s: number = seed;
     const rnd = (n: number) => Math.floor(((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * n);
     let t = T0;
     for (let i = 0; i < 30_000; i++) {
