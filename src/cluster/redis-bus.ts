@@ -182,8 +182,14 @@ export class RedisBus implements ClusterBus {
   }
 }
 
-/** The longest wait between two reconnect attempts to Redis. */
-export const REDIS_RECONNECT_CAP_MS = 2_000;
+/**
+ * The longest wait between two reconnect attempts to Redis (350 to 500 ms with the jitter). After
+ * an outage, each node notices Redis is back within this, and the fleet converges only once the
+ * publishing node and the others have reconnected: at 2 s, that wait was about 1 s of the
+ * convergence on average (bench:cluster, section 3; docs/cluster.md, eleventh session). Two connect
+ * attempts a second per node are no load for a Redis, down or coming back.
+ */
+export const REDIS_RECONNECT_CAP_MS = 500;
 
 /** ioredis' retryStrategy: the wait before reconnect attempt `times` (1 = the first). */
 export function reconnectDelay(times: number, rng: () => number): number {
@@ -204,7 +210,7 @@ function clientOptions(opts: RedisBusOptions, commandTimeout: number): RedisOpti
     ...(password !== undefined ? { password } : {}),
     ...(t.username ? { username: t.username } : {}),
     // reconnect attempts at most REDIS_RECONNECT_CAP_MS apart: a node catches up soon after Redis
-    // returns (the fleet's target: converged within 5 s), and one TCP connect every 2 s is no load
+    // returns (the fleet's target: converged within 5 s)
     retryStrategy: (times: number) => reconnectDelay(times, Math.random),
     // AUTH answers that fail (a wrong password) keep being retried: the operator may fix Redis' side
     reconnectOnError: () => false,
