@@ -15,6 +15,7 @@ import type { RedisTarget } from '../config/cluster-schema.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../core/backoff.js';
 import { GuardedConnector } from './redis-connector.js';
 import type { BusState, ClusterBus, PublishItem, RawStreamEntry, Snapshot } from './bus.js';
+import { packEntry } from './wire.js';
 
 export interface RedisBusOptions {
   readonly target: RedisTarget;
@@ -93,18 +94,21 @@ export class RedisBus implements ClusterBus {
     // the stream gets every entry, in order; the active set only each key's last state in the
     // batch, in one HSET and one ZADD (and one HDEL, ZREM): a catch-up of 10,000 news was 30,000
     // commands, now about 10,000
-    const last = new Map<string, PublishItem>();
+    // the entry's record packed as JSON (wire.ts, PACKED_FIELD), the same text as its active-set value
+    const last = new Map<string, { readonly it: PublishItem; readonly json: string }>();
+    const maxLen = String(this.opts.maxLen);
     for (const it of items) {
-      m.call('XADD', k.stream, 'MAXLEN', '~', String(this.opts.maxLen), '*', ...Object.entries(it.fields).flat());
+      const json = JSON.stringify(it.fields);
+      m.call('XADD', k.stream, 'MAXLEN', '~', maxLen, '*', ...packEntry(json));
       last.delete(it.key);
-      last.set(it.key, it);
+      last.set(it.key, { it, json });
     }
     const set: string[] = [];
     const ends: string[] = [];
     const gone: string[] = [];
-    for (const [key, it] of last) {
+    for (const [key, { it, json }] of last) {
       if (it.op === 'ban') {
-        set.push(key, JSON.stringify(it.fields));
+        set.push(key, json);
         ends.push(it.until === null ? '+inf' : String(it.until), key);
       } else gone.push(key);
     }

@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { reconnectDelay, REDIS_RECONNECT_CAP_MS, RedisBus } from '../../src/cluster/redis-bus.js';
 import type { BusState } from '../../src/cluster/bus.js';
 import type { RedisTarget } from '../../src/config/cluster-schema.js';
-import { decodeEntry, encodeEntry } from '../../src/cluster/wire.js';
+import { decodeEntry, encodeEntry, PACKED_FIELD } from '../../src/cluster/wire.js';
 import { HAVE_REDIS, selfSignedCert, TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -76,6 +76,8 @@ test('publish, read after an ID, snapshot of the active set, heartbeat', { skip 
   ]);
   const read = await b.read('0-0', 10, 100);
   assert.equal(read.length, 2);
+  // one field, the record packed as JSON: the same text as its active-set value
+  assert.deepEqual(read[0]!.fields, [PACKED_FIELD, JSON.stringify(encodeEntry(e1))]);
   assert.deepEqual(decodeEntry(read[0]!.fields), { entry: e1 });
   assert.equal(await b.firstId(), read[0]!.id);
   const snap = await b.snapshot(now);
@@ -148,8 +150,10 @@ test('garbage written to the stream comes back as raw fields, refused by the dec
   const key = (b as unknown as { keys: { stream: string } }).keys.stream;
   redis.cli(['XADD', key, '*', 'v', '1', 'op', 'ban', 'ip', "'; DROP TABLE bans; --"]);
   redis.cli(['XADD', key, '*', 'junk', '\u00ff\u0001']);
+  redis.cli(['XADD', key, '*', PACKED_FIELD, '{"v":"1","op":"ban","ip":"10.0.0.1; reboot"']); // cut JSON
+  redis.cli(['XADD', key, '*', PACKED_FIELD, JSON.stringify({ v: '1', op: 'ban', node: 'x', jail: 'asterisk', ip: '10.0.0.1', pad: 'y'.repeat(5000) })]);
   const read = await b.read('0-0', 10, 100);
-  assert.equal(read.length, 2);
+  assert.equal(read.length, 4);
   for (const r of read) assert.ok('refused' in decodeEntry(r.fields));
   await b.stop();
 });

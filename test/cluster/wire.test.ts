@@ -1,0 +1,58 @@
+// The wire's decoder on what another node (or whoever can write to Redis) may put in a stream
+// entry: the record packed as JSON (what this version publishes) against the same record as
+// separate fields (older nodes), and packed texts an attacker would try.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeEntry, encodeEntry, MAX_JSON, packEntry, PACKED_FIELD, type ClusterEntry } from '../../src/cluster/wire.js';
+
+const ban: ClusterEntry = {
+  op: 'ban',
+  node: 'pbx-a',
+  jail: 'asterisk',
+  ip: '203.0.113.7',
+  reason: 'detected',
+  banCount: 2,
+  start: 1_796_300_000_000,
+  until: null,
+};
+const unban: ClusterEntry = { op: 'unban', node: 'pbx-a', jail: 'asterisk', ip: '2001:db8::7', time: 1_796_300_000_000 };
+
+test('a packed entry decodes to the same record as its fields apart (an older node’s entry)', () => {
+  for (const e of [ban, unban]) {
+    const fields = encodeEntry(e);
+    assert.deepEqual(decodeEntry(packEntry(JSON.stringify(fields))), { entry: e });
+    assert.deepEqual(decodeEntry(Object.entries(fields).flat()), { entry: e });
+  }
+});
+
+test('packed texts an attacker would write are refused as malformed, never thrown', () => {
+  const good = encodeEntry(ban);
+  const refused = (list: string[]) => 'refused' in decodeEntry(list) && decodeEntry(list);
+  for (const text of [
+    '{"v":"1","op":"ban"', // cut
+    '[]',
+    'null',
+    '"a string"',
+    '42',
+    JSON.stringify({ ...good, count: 2 }), // a number where a string goes: dropped, so missing
+    JSON.stringify({ ...good, ip: { toString: '203.0.113.7' } }),
+    JSON.stringify({ ...good, pad: 'x'.repeat(MAX_JSON) }), // longer than the bound, whatever it holds
+    JSON.stringify(Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']))), // too many fields
+    JSON.stringify({ ...good, v: '2' }),
+  ]) {
+    assert.ok(refused([PACKED_FIELD, text]), text.slice(0, 60));
+  }
+});
+
+test('a __proto__ key in a packed entry is one more field, not the prototype of anything', () => {
+  const text = JSON.stringify(encodeEntry(ban)).replace('{', '{"__proto__":{"polluted":"yes"},');
+  assert.deepEqual(decodeEntry([PACKED_FIELD, text]), { entry: ban });
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('a list that merely starts with the packed field name is read as fields apart', () => {
+  const fields = Object.entries(encodeEntry(ban)).flat();
+  assert.ok('refused' in decodeEntry([PACKED_FIELD, JSON.stringify(encodeEntry(ban)), 'v', '1']));
+  assert.deepEqual(decodeEntry([...fields, PACKED_FIELD, 'ignored']), { entry: ban });
+});
