@@ -19,7 +19,8 @@
 // string-table.ts, keyed by its seed: the names are the attacker's); plus arrays no longer than retry
 // and minFailures.
 
-import { PairTable, type PairOwner } from './pair-table.js';
+import { Entry, type Times } from './account-entry.js';
+import { PairTable } from './pair-table.js';
 import { RecencyList } from './recency-list.js';
 import { randomSeed, StringHasher } from './string-hasher.js';
 import { StringTable } from './string-table.js';
@@ -63,93 +64,6 @@ export interface AccountOutcome {
 }
 
 const NOTHING: AccountOutcome = Object.freeze({ ban: Object.freeze([]) as readonly string[], started: null });
-
-type Times = number | number[];
-
-/**
- * One tracked account. Times are kept as a double field plus an array only once there are two (a
- * number stored where an array may also be is a fresh heap number each time), and entries are
- * reused: the one evicted takes the next new name, so a spray of new names allocates no entry.
- */
-class Entry implements PairOwner {
-  name = '';
-  /** The name's hash in AccountWindows.map. */
-  hash = 0;
-  /** The newest failure against the account while it is the only one in the window. */
-  t1 = 0;
-  /** The newest failures against the account, oldest first, at most `retry`, once there are two. */
-  tl: number[] | null = null;
-  /** The account's first address (no pair in the table for the common case: one address per account)
-   *  and its newest failures against the account, at most `minFailures`. */
-  ip: string | null = null;
-  ipT1 = 0;
-  ipTl: number[] | null = null;
-  /** Its other addresses: pairs in AccountWindows.pairs (pair-table.ts), oldest first. */
-  pairHead = -1;
-  pairTail = -1;
-  pairCount = 0;
-  /** Under attack while an event time is ≤ this. */
-  hotUntil = -Infinity;
-  since = 0;
-  banned = 0;
-  /** Listed in AccountWindows.hot. */
-  inHot = false;
-  /** Neighbours in least-recently-failed order (prev: failed earlier). */
-  prev: Entry | null = null;
-  next: Entry | null = null;
-
-  reset(name: string, hash: number, t: number, ip: string): this {
-    this.name = name;
-    this.hash = hash;
-    this.t1 = t;
-    this.tl = null;
-    this.ip = ip;
-    this.ipT1 = t;
-    this.ipTl = null;
-    this.pairHead = -1;
-    this.pairTail = -1;
-    this.pairCount = 0;
-    this.hotUntil = -Infinity;
-    this.since = 0;
-    this.banned = 0;
-    this.inHot = false;
-    return this;
-  }
-
-  get times(): Times {
-    return this.tl ?? this.t1;
-  }
-
-  set times(v: Times) {
-    if (typeof v === 'number') {
-      this.t1 = v;
-      this.tl = null;
-    } else this.tl = v;
-  }
-
-  get ipTimes(): Times {
-    return this.ipTl ?? this.ipT1;
-  }
-
-  set ipTimes(v: Times) {
-    if (typeof v === 'number') {
-      this.ipT1 = v;
-      this.ipTl = null;
-    } else this.ipTl = v;
-  }
-
-  get count(): number {
-    return this.tl === null ? 1 : this.tl.length;
-  }
-
-  get newest(): number {
-    return this.tl === null ? this.t1 : this.tl[this.tl.length - 1]!;
-  }
-
-  get addressCount(): number {
-    return this.pairCount + (this.ip !== null ? 1 : 0);
-  }
-}
 
 /** Entries kept for reuse after an attack or a prune dropped them (evictions reuse theirs at once). */
 const SPARE_MAX = 1024;
@@ -319,22 +233,16 @@ export class AccountWindows {
       pairs.setTimes(p, next);
       return count(next);
     }
-    if (e.ip === null) {
+    // the first address is kept in the entry; at the cap of addresses per account, the oldest of
+    // its other addresses goes (with a cap of one, the first is replaced)
+    const full = e.addressCount >= this.maxPerAccount;
+    if (e.ip === null || (full && e.pairCount === 0)) {
       e.ip = ip;
       e.ipT1 = t;
       e.ipTl = null;
       return 1;
     }
-    // at the cap of addresses per account, the oldest of its other addresses goes (with a cap of one, its first)
-    if (e.addressCount >= this.maxPerAccount) {
-      if (e.pairCount === 0) {
-        e.ip = ip;
-        e.ipT1 = t;
-        e.ipTl = null;
-        return 1;
-      }
-      pairs.remove(e.pairHead);
-    }
+    if (full) pairs.remove(e.pairHead);
     pairs.add(e, ip, ih, t);
     return 1;
   }
@@ -364,7 +272,6 @@ export class AccountWindows {
     if (e.inHot) this.hot.delete(e.name); // most dropped accounts were never attacked: no lookup
     e.inHot = false;
     if (e.pairCount > 0) this.pairs.removeAll(e);
-    e.ip = null;
   }
 }
 
