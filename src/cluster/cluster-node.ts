@@ -272,9 +272,13 @@ export class ClusterNode {
       made += r.made;
       commits.push(r.committed);
     }
+    // ready once the kernel holds the bans; the store is written after their kernel commands, and
+    // the cursor only after the store (a node stopped dead before then loads the set again)
     await Promise.all(commits);
     const r = { made, refused: this.refusals.since(before) };
-    if (cursor === null || compareIds(snap.lastId, cursor) > 0) this.saveCursor(snap.lastId);
+    const advance = cursor === null || compareIds(snap.lastId, cursor) > 0;
+    if (advance) this.readPos = snap.lastId;
+    this.chainCommit(this.jails?.stored() ?? Promise.resolve(), advance ? snap.lastId : null);
     this.needCatchUp = false;
     this.deps.log.info({
       event: 'cluster-snapshot',
@@ -307,14 +311,28 @@ export class ClusterNode {
         firstId: entries[0]!.id,
         lastId: last,
       });
+    // the lag is the kernel's (the bans are in force); the cursor waits for the store as well
+    const kernel = committed.then(() => {
+      this.lagMs = Math.max(0, this.deps.clock.now() - idTime(last));
+      this.deps.metrics.lag(this.lagMs / 1000);
+    });
+    this.chainCommit(
+      kernel.then(() => this.jails?.stored()),
+      last,
+    );
+  }
+
+  /**
+   * The cursor moves to `id` once `done` (a read's commits, their store writes included) and every
+   * commit before it have settled; a failure sends the next read back to the saved cursor.
+   */
+  private chainCommit(done: Promise<unknown>, id: string | null): void {
     this.uncommitted++;
-    this.committing = Promise.all([this.committing, committed]).then(
+    this.committing = Promise.all([this.committing, done]).then(
       () => {
         this.uncommitted--;
         if (this.commitFailed) return;
-        this.lagMs = Math.max(0, this.deps.clock.now() - idTime(last));
-        this.deps.metrics.lag(this.lagMs / 1000);
-        this.saveCursor(last);
+        if (id !== null) this.saveCursor(id);
       },
       (e: unknown) => {
         this.uncommitted--;

@@ -22,9 +22,13 @@ export interface ClusterJails {
   unban(jail: string, ip: string, now: number): readonly Decision[];
   /**
    * The decisions through the jail's door: store (one transaction), log, metrics, firewall (one
-   * transaction per action). `bulk`: each decision is logged at debug (the caller logs a summary).
+   * transaction per action); resolves once the firewall has had them. `bulk`: each decision is
+   * logged at debug (the caller logs a summary), and the store is written after the firewall
+   * (stored() tells when).
    */
   commit(jail: string, decisions: readonly Decision[], bulk?: boolean): Promise<void>;
+  /** Settles once every decision committed so far is in the store (a bulk commit's are written after its kernel commands). */
+  stored(): Promise<void>;
   /** Every active ban kept by the store. */
   activeBans(): readonly BanRecord[];
 }

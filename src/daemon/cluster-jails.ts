@@ -38,6 +38,10 @@ export class RuntimeClusterJails implements ClusterJails {
     return r ? r.decide(decisions, decisions[0]?.time ?? 0, bulk) : Promise.resolve();
   }
 
+  async stored(): Promise<void> {
+    await Promise.all([...this.runtimes.values()].map((r) => r.stored()));
+  }
+
   activeBans(): readonly BanRecord[] {
     return this.store.activeBans();
   }

@@ -86,7 +86,15 @@ export class JailRuntime {
     this.log = deps.log.child({ jail: config.name });
     this.tally = new LineTally(deps.metrics);
     this.parts = makeParts(Object.assign((l: LogLine) => this.line(l), { skipped: this.skipped }));
-    this.writer = new JailStoreWriter(config.name, deps.store, this.parts.engine, this.log, this.counters, () => this.current.findtime);
+    this.writer = new JailStoreWriter(
+      config.name,
+      deps.store,
+      this.parts.engine,
+      this.log,
+      this.counters,
+      () => this.current.findtime,
+      (ip) => !(this.parts.actions.awaiting?.(ip) ?? false),
+    );
     this.door = new FirewallDoor(config.name, this.parts, deps.clock, deps.metrics);
   }
 
@@ -228,6 +236,8 @@ export class JailRuntime {
     for (const s of this.parts.sources) await s.stop();
     await this.restoring;
     await this.door.idle(); // decisions already taken still reach the firewall
+    this.writer.flushLater(); // and the store, the fleet's deferred bulk included
+    await this.writer.stored();
     this.writer.saveWindows();
     await this.parts.actions.stop({ keepRules });
     this.deps.metrics.jailStopped(this.name);
@@ -358,6 +368,11 @@ export class JailRuntime {
     return decisions.length;
   }
 
+  /** Settles once every decision sent through the door so far is in the store (the fleet's bulk writes wait for their kernel commands). */
+  stored(): Promise<void> {
+    return this.writer.stored();
+  }
+
   /**
    * The one door for decisions: store, facts in the log, metrics, then the firewall. The store
    * write waits one microtask, so that every decision of one read (a whole chunk of lines) goes in
@@ -375,10 +390,10 @@ export class JailRuntime {
    */
   private send(decisions: readonly Decision[], bulk = false): Promise<void> {
     // a ban ends its address's window: the windows are saved in the bans' transaction (persist).
-    // bulk: the bans are written as applied, the actions write the flag only when the kernel refuses
-    const presume = bulk ? this.parts.actions.presume : undefined;
-    if (presume) presume.call(this.parts.actions, bulkBanIps(decisions));
-    this.writer.toStore(decisions, presume !== undefined);
+    // bulk: the bans are written once the kernel holds them (toStoreAfter, below), as applied, and
+    // the actions write the flag only when the kernel refuses
+    if (bulk) this.parts.actions.presume?.(bulkBanIps(decisions));
+    else this.writer.toStore(decisions);
     const readBack = this.readBack;
     if (readBack !== null) for (const d of decisions) readBack.decided(d.ip);
     // bulk: each decision at debug, and its fact made only when debug is on
@@ -395,6 +410,7 @@ export class JailRuntime {
       }
     }
     const sent = this.door.send(decisions);
+    if (bulk) this.writer.toStoreAfter(decisions, sent);
     // the fleet hears the decisions once their kernel command has started (the path to the spawn
     // is microtasks; a macrotask runs after it), not after it ended: the other nodes' kernels no
     // longer wait for this node's commands to finish (docs/cluster.md, "Benchmark")

@@ -67,6 +67,10 @@ export class MemoryJails implements ClusterJails {
     }
     this.tap(decisions);
   }
+  /** The twin writes its store with the kernel: nothing is ever deferred. */
+  stored(): Promise<void> {
+    return Promise.resolve();
+  }
   activeBans(): readonly BanRecord[] {
     return [...this.bans.values()];
   }

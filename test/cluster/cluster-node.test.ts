@@ -133,6 +133,32 @@ test('a full queue drops the oldest news, never a ban, and resyncs the active ba
   await stopAll(a, b);
 });
 
+test('a new node is ready once its kernel holds the active set; the cursor waits for the store, so a node stopped dead before then loads the set again', async () => {
+  const redis = new MemoryRedis();
+  const a = makeNode(redis, 'a');
+  await a.node.start(a.jails);
+  for (let i = 0; i < 50; i++) await a.jails.localBan('asterisk', `198.18.0.${i + 1}`, Date.now());
+  await waitFor(() => redis.bans.size === 50, { what: 'the active set' });
+  const store = new MemoryStore();
+  const d = makeNode(redis, 'd', { store });
+  // the store writes of the bulk door are still running when the kernel has the bans
+  let release!: () => void;
+  const writing = new Promise<void>((r) => (release = r));
+  d.jails.stored = () => writing;
+  await d.node.start(d.jails);
+  assert.equal(d.jails.kernel.get('asterisk')!.size, 50, 'ready with every ban in the kernel');
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(store.getClusterCursor('vg'), undefined, 'no cursor before the store has them');
+  // killed now: a new process on the same store knows no position and loads the set again
+  const again = makeNode(redis, 'd', { store });
+  await again.node.start(again.jails);
+  assert.equal(again.jails.kernel.get('asterisk')!.size, 50);
+  assert.ok(again.records.some((r) => r.event === 'cluster-snapshot' && r.reason === 'first-start'));
+  release();
+  await waitFor(() => store.getClusterCursor('vg') === redis.stream.at(-1)!.id, { what: 'the cursor, once stored' });
+  await stopAll(a, d, again);
+});
+
 test('a restart resumes after the saved stream ID; a trimmed stream falls back to the active set', async () => {
   const redis = new MemoryRedis();
   const a = makeNode(redis, 'a');
