@@ -17,6 +17,7 @@ import type { Decision } from '../core/types.js';
 import type { BusState, PublishItem, RawStreamEntry } from './bus.js';
 import type { ClusterJails, ClusterNodeDeps, ClusterReport } from './ports.js';
 import { decideBatch, type RawEntry } from './entry-batch.js';
+import { Origins } from './origins.js';
 import { Publisher } from './publisher.js';
 import { Refusals } from './refusals.js';
 import { banKey, compareIds, encodeEntry, idTime, parseJson, type ClusterEntry } from './wire.js';
@@ -52,7 +53,7 @@ export const SNAPSHOT_PIECE = 2_000;
 export class ClusterNode {
   private jails: ClusterJails | null = null;
   private readonly publisher: Publisher;
-  private readonly origins = new Map<string, string>();
+  private readonly origins = new Origins();
   private cursor: string | null = null;
   /** The last entry read, ahead of the cursor while its commit runs (null: read after the cursor). */
   private readPos: string | null = null;
@@ -147,8 +148,6 @@ export class ClusterNode {
   }
 
   report(): ClusterReport {
-    const byOrigin: Record<string, number> = {};
-    for (const o of this.origins.values()) byOrigin[o] = (byOrigin[o] ?? 0) + 1;
     return {
       node: this.node,
       redis: this.deps.settings.redis,
@@ -162,7 +161,7 @@ export class ClusterNode {
       dropped: this.publisher.dropped,
       lagMs: this.lagMs,
       cursor: this.cursor,
-      bansByOrigin: byOrigin,
+      bansByOrigin: this.origins.byOrigin(),
     };
   }
 

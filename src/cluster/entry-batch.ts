@@ -12,6 +12,7 @@ import { checkEntry, ParsedProtection, type CheckContext } from './entry-check.j
 import type { ClusterJails, ClusterReport, ClusterSettings } from './ports.js';
 import type { Refusals } from './refusals.js';
 import { banKey, decodeEntry } from './wire.js';
+import type { Origins } from './origins.js';
 
 export type RawEntry = { readonly id: string | null; readonly fields: readonly string[] | Record<string, string> | null };
 
@@ -23,7 +24,7 @@ export interface BatchContext {
   readonly host: HostAddresses;
   readonly registrations: LiveRegistrations;
   /** `jail ip` → origin node of the bans the fleet made here (updated). */
-  readonly origins: Map<string, string>;
+  readonly origins: Pick<Origins, 'has' | 'set'>;
   readonly refusals: Refusals;
   readonly log: Logger;
 }

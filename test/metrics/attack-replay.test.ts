@@ -151,7 +151,7 @@ test('an attack replayed through the jail runtime shows in /metrics: counters an
 test('a firewall command that fails shows in /metrics as an error of its action and operation', async () => {
   // iptables through a runner whose iptables-restore (the batch form) fails: the xtables lock is held
   const runner = new MemoryRunner().when('iptables-restore', { exitCode: 4, stderr: 'Another app is currently holding the xtables lock.' });
-  const { rt, store, server, read, scrape } = await rig('iptables[name=asterisk, port="5060", protocol=udp]', runner);
+  const { rt, clock, store, server, read, scrape } = await rig('iptables[name=asterisk, port="5060", protocol=udp]', runner);
   try {
     for (const k of [0, 1, 2]) await read(T0 + k * 100, securityLine(T0 + k * 100, 'InvalidPassword', '203.0.113.50'));
     assert.deepEqual(
@@ -165,6 +165,16 @@ test('a firewall command that fails shows in /metrics as an error of its action 
     assert.equal(value(body, 'voipguard_firewall_commands_total{action="iptables",operation="ban"}'), 1);
     assert.equal(value(body, 'voipguard_firewall_errors_total{action="iptables",operation="ban"}'), 1);
     assert.equal(value(body, 'voipguard_time_to_ban_seconds_count{jail="asterisk"}'), undefined, 'not in the kernel');
+    // the lock is released; the check's retry lands the ban, and its time to ban is taken then
+    runner.clearResponders();
+    clock.set(T0 + 60_000);
+    await rt.tick(clock.now(), true);
+    assert.deepEqual(
+      store.activeBans('asterisk').map((b) => [b.ip, b.applied]),
+      [['203.0.113.50', true]],
+    );
+    const after = await scrape();
+    assert.equal(value(after, 'voipguard_time_to_ban_seconds_count{jail="asterisk"}'), 1, 'confirmed after the retry');
   } finally {
     await server.close();
     await rt.stop(false);
