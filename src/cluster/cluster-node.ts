@@ -20,6 +20,7 @@ import { decideBatch, type RawEntry } from './entry-batch.js';
 import { Origins } from './origins.js';
 import { Publisher } from './publisher.js';
 import { Refusals } from './refusals.js';
+import { StreamPosition } from './stream-position.js';
 import { banKey, compareIds, encodeEntry, idTime, parseJson, type ClusterEntry } from './wire.js';
 
 export type { ClusterJails, ClusterNodeDeps, ClusterReport, ClusterSettings } from './ports.js';
@@ -54,12 +55,8 @@ export class ClusterNode {
   private jails: ClusterJails | null = null;
   private readonly publisher: Publisher;
   private readonly origins = new Origins();
-  private cursor: string | null = null;
-  /** The last entry read, ahead of the cursor while its commit runs (null: read after the cursor). */
-  private readPos: string | null = null;
-  private committing: Promise<unknown> = Promise.resolve();
-  private uncommitted = 0;
-  private commitFailed = false;
+  /** Made at start(), when the saved position is read. */
+  private pos: StreamPosition | null = null;
   private needCatchUp = true;
   private stopped = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -101,7 +98,7 @@ export class ClusterNode {
   async start(jails: ClusterJails): Promise<void> {
     this.jails = jails;
     for (const b of jails.activeBans()) if (b.reason === 'cluster') this.origins.set(banKey(b.jail, b.ip), '?');
-    this.cursor = this.deps.store.getClusterCursor(this.deps.settings.prefix) ?? null;
+    this.pos = new StreamPosition(this.deps.store, this.deps.settings.prefix, this.deps.log);
     this.deps.bus.start(this.onState);
     const up = await this.waitConnected(this.deps.startWaitMs);
     if (up) {
@@ -160,7 +157,7 @@ export class ClusterNode {
       refused: this.refusals.total(),
       dropped: this.publisher.dropped,
       lagMs: this.lagMs,
-      cursor: this.cursor,
+      cursor: this.pos?.saved ?? null,
       bansByOrigin: this.origins.byOrigin(),
     };
   }
@@ -216,6 +213,7 @@ export class ClusterNode {
    * a batch's commits are done, in order. At most MAX_UNCOMMITTED reads wait for their commits.
    */
   private async follow(): Promise<void> {
+    const pos = this.pos!;
     let attempt = 0;
     while (!this.stopped) {
       if (this.deps.bus.state() !== 'connected') {
@@ -224,40 +222,32 @@ export class ClusterNode {
       }
       try {
         if (this.needCatchUp) {
-          await this.settled();
+          await pos.settled();
           await this.catchUp();
         }
-        const entries = await this.deps.bus.read(this.readPos ?? this.cursor ?? '0-0', READ_COUNT, READ_BLOCK_MS);
+        const entries = await this.deps.bus.read(pos.next, READ_COUNT, READ_BLOCK_MS);
         if (entries.length) {
-          this.readPos = entries[entries.length - 1]!.id;
+          pos.readTo(entries[entries.length - 1]!.id);
           this.applyStream(entries);
-          if (this.uncommitted >= MAX_UNCOMMITTED) await this.settled();
+          if (pos.inFlight >= MAX_UNCOMMITTED) await pos.settled();
         }
         attempt = 0;
       } catch (e) {
         if (this.stopped) break;
-        await this.settled();
+        await pos.settled();
         const ms = backoffDelay(attempt++, this.deps.backoff, this.deps.random);
         this.deps.log.debug({ event: 'cluster-read-failed', retryMs: ms, err: e as Error });
         await this.sleep(ms);
       }
     }
-    await this.settled();
-  }
-
-  /** Waits for the commits of the reads in flight; after a failed one, the next read starts again at the cursor. */
-  private async settled(): Promise<void> {
-    await this.committing;
-    if (this.commitFailed) {
-      this.commitFailed = false;
-      this.readPos = null;
-    }
+    await pos.settled();
   }
 
   /** Resume after the cursor, or load the active set when there is none or the stream was trimmed past it. */
   private async catchUp(): Promise<void> {
-    this.readPos = null; // every read before has been committed (settled): the cursor is the position
-    const cursor = this.cursor;
+    const pos = this.pos!;
+    pos.rewind(); // every read before has been committed (settled): the cursor is the position
+    const cursor = pos.saved;
     const first = cursor === null ? null : await this.deps.bus.firstId();
     if (cursor !== null && (first === null || compareIds(first, cursor) <= 0)) {
       this.needCatchUp = false;
@@ -282,8 +272,8 @@ export class ClusterNode {
     await Promise.all(commits);
     const r = { made, refused: this.refusals.since(before) };
     const advance = cursor === null || compareIds(snap.lastId, cursor) > 0;
-    if (advance) this.readPos = snap.lastId;
-    this.chainCommit(this.jails?.stored() ?? Promise.resolve(), advance ? snap.lastId : null);
+    if (advance) pos.readTo(snap.lastId);
+    pos.commit(this.jails?.stored() ?? Promise.resolve(), advance ? snap.lastId : null);
     this.needCatchUp = false;
     this.deps.log.info({
       event: 'cluster-snapshot',
@@ -321,39 +311,10 @@ export class ClusterNode {
       this.lagMs = Math.max(0, this.deps.clock.now() - idTime(last));
       this.deps.metrics.lag(this.lagMs / 1000);
     });
-    this.chainCommit(
+    this.pos!.commit(
       kernel.then(() => this.jails?.stored()),
       last,
     );
-  }
-
-  /**
-   * The cursor moves to `id` once `done` (a read's commits, their store writes included) and every
-   * commit before it have settled; a failure sends the next read back to the saved cursor.
-   */
-  private chainCommit(done: Promise<unknown>, id: string | null): void {
-    this.uncommitted++;
-    this.committing = Promise.all([this.committing, done]).then(
-      () => {
-        this.uncommitted--;
-        if (this.commitFailed) return;
-        if (id !== null) this.saveCursor(id);
-      },
-      (e: unknown) => {
-        this.uncommitted--;
-        this.commitFailed = true;
-        this.deps.log.warn({ event: 'cluster-apply-failed', err: e as Error });
-      },
-    );
-  }
-
-  private saveCursor(id: string): void {
-    this.cursor = id;
-    try {
-      this.deps.store.setClusterCursor(this.deps.settings.prefix, id);
-    } catch (e) {
-      this.deps.log.error({ event: 'store-failed', step: 'cluster-cursor', err: e as Error });
-    }
   }
 
   /**
