@@ -13,7 +13,8 @@
 // machine's other daemons taking the same bans in),
 // --prof=DIR (the daemons write V8 CPU profiles there when they stop: `node --cpu-prof`), --logs=DIR
 // (the daemons log at DEBUG, and each node's log is kept there as <node>.log, with <node>.seen.json:
-// when each address appeared in its set; INFO otherwise), --level=info|debug (the daemons' log level).
+// when each address appeared in its set; INFO otherwise), --level=info|debug (the daemons' log level),
+// --idle=S (section 2: D's CPU over S seconds once ready, holding the bans: its periodic checks).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const only = new Set(alone ? ['2'] : (arg('only') ?? '1,2,3').split(','));
 const profDir = arg('prof');
 const logsDir = arg('logs');
 const logLevel = arg('level')?.toUpperCase() ?? (logsDir ? 'DEBUG' : 'INFO');
+const idleS = Number(arg('idle') ?? 0);
 const P99_N = quick ? 30 : 100;
 const SEED = Number(arg('seed') ?? (quick ? 20_000 : 100_000));
 const BURST = quick ? 2_000 : 10_000;
@@ -246,6 +248,17 @@ async function main(): Promise<void> {
       if (inKernel < SEED) throw new Error(`D said ready with ${SEED - inKernel} of the seeded bans missing from its kernel`);
       // the work, apart from the machine's load: CPU seconds of D's daemon and of the commands it ran and reaped (nft)
       if (cpu) console.log(`   D's CPU until it was ready: ${cpu.own.toFixed(2)} s in the daemon, ${cpu.children.toFixed(2)} s in its commands (nft)`);
+      // --idle=S: D left alone S seconds once ready, holding the bans: what its periodic checks
+      // (every 5 s) and audits cost (its store write after ready falls in the window too)
+      if (idleS > 0) {
+        const a = cpuOf(d.daemon.proc.pid);
+        await sleep(idleS * 1000);
+        const b = cpuOf(d.daemon.proc.pid);
+        if (a && b)
+          console.log(
+            `   D idle ${idleS} s holding them: ${(b.own - a.own).toFixed(2)} s of CPU in the daemon, ${(b.children - a.children).toFixed(2)} s in its commands (${(((b.own - a.own + b.children - a.children) / idleS) * 100).toFixed(1)} % of a core)`,
+          );
+      }
     }
 
     // 3. Redis down during a burst on A

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T0, ban, banRejectsThenUnbanPasses, guard, repairs, usePair } from './kernel-scenario.js';
+import { T0, ban, banRejectsThenUnbanPasses, defenderRunner, guard, repairs, usePair } from './kernel-scenario.js';
+import type { CommandRunner } from '../../src/exec/command-runner.js';
 import { KERNEL_SKIP } from '../helpers/privileges.js';
 
 const box = usePair();
@@ -61,3 +62,41 @@ test('nftables: a flushed chain and a deleted table are rebuilt by the next chec
     await g.actions.stop();
   }
 });
+
+test(
+  'nftables: the check of an intact structure reads one terse listing of the ruleset for both actions, never a chain or set listing (they fetch every element)',
+  { skip: KERNEL_SKIP },
+  async () => {
+    const { pair } = box;
+    const real = defenderRunner(pair);
+    const ran: string[] = [];
+    const runner: CommandRunner = { run: (argv, opts) => (ran.push(argv.join(' ')), real.run(argv, opts)) };
+    const g = await guard(pair, 'nftables', { runner });
+    try {
+      await g.actions.apply([ban(pair.attacker4), ban(pair.attacker6)], T0);
+      ran.length = 0;
+      await g.actions.check(T0 + 5000);
+      const structure = ran.filter((c) => c.startsWith('nft ') && !/ list set /.test(c)); // not the audit's own listings of the bans
+      assert.deepEqual(structure, ['nft -t list ruleset'], 'one shared terse listing, no actioncheck');
+      assert.equal(repairs(g), 0);
+      // another table holding the same rules, named like ours, does not vouch for a broken chain of ours
+      await pair.exec(pair.defender, ['nft', 'flush', 'chain', 'inet', 'f2b-asterisk-udp', 'input']);
+      await pair.exec(pair.defender, ['nft', 'add table inet f2b-asterisk-udp-copy; add chain inet f2b-asterisk-udp-copy input']);
+      for (const set of ['addr4', 'addr6', 'addr4drop', 'addr6drop'])
+        await pair.exec(pair.defender, ['nft', `add set inet f2b-asterisk-udp-copy ${set} { type ${set.startsWith('addr4') ? 'ipv4' : 'ipv6'}_addr; }`]);
+      for (const rule of ['ip saddr @addr4drop drop', 'ip6 saddr @addr6drop drop', 'ip saddr @addr4 drop', 'ip6 saddr @addr6 drop'])
+        await pair.exec(pair.defender, ['nft', `add rule inet f2b-asterisk-udp-copy input ${rule}`]);
+      ran.length = 0;
+      await g.actions.check(T0 + 10_000);
+      assert.ok(
+        ran.some((c) => c === 'nft list chain inet f2b-asterisk-udp input'),
+        `the flushed chain is confirmed by actioncheck (${ran.join('; ')})`,
+      );
+      assert.equal(repairs(g), 1);
+      assert.equal(await pair.probe('udp', pair.defender4, 5060), 'refused');
+    } finally {
+      await pair.exec(pair.defender, ['nft', 'delete', 'table', 'inet', 'f2b-asterisk-udp-copy']).catch(() => undefined);
+      await g.actions.stop();
+    }
+  },
+);
