@@ -59,6 +59,8 @@ interface Node {
   monitor: ChildProcess | null;
   /** ip → when it first appeared in the node's nft set. */
   readonly seen: Map<string, number>;
+  /** When the monitor last printed a line (performance.now()). */
+  lastEvent: number;
 }
 
 const nodes: Node[] = [];
@@ -77,14 +79,15 @@ async function makeNode(name: string, watch = true): Promise<Node> {
   // the bench reads the kernel, not the daemon's log: a node logs at its default level (INFO), as in production
   const local = join(cfg.dir, 'voipguard.local');
   writeFileSync(local, readFileSync(local, 'utf8').replace('loglevel = DEBUG', `loglevel = ${logLevel}`));
-  const n: Node = { name, pair, cfg, daemon: null, monitor: null, seen: new Map() };
+  const n: Node = { name, pair, cfg, daemon: null, monitor: null, seen: new Map(), lastEvent: 0 };
   nodes.push(n);
   if (!watch) return n;
   const mon = spawn('ip', ['netns', 'exec', pair.defender, 'nft', 'monitor', 'elements'], { stdio: ['ignore', 'pipe', 'ignore'] });
   n.monitor = mon;
   createInterface({ input: mon.stdout! }).on('line', (line) => {
-    if (!line.startsWith('add element')) return;
     const t = performance.now();
+    n.lastEvent = t;
+    if (!line.startsWith('add element')) return;
     for (const m of line.matchAll(/(\d+\.\d+\.\d+\.\d+)/g)) if (!n.seen.has(m[1]!)) n.seen.set(m[1]!, t);
   });
   return n;
@@ -210,6 +213,8 @@ async function main(): Promise<void> {
           }),
         );
       }
+      // the stream's last entry: a node has stored every seeded ban once its cursor is there
+      const seededTo = alone ? null : (await seed.snapshot(Date.now())).lastId;
       await seed.stop();
       // the fleet already holds them (the running nodes read the stream) before the new node comes:
       // D's start is measured alone, not beside three daemons taking the same bans in
@@ -221,6 +226,21 @@ async function main(): Promise<void> {
           () => undefined,
         );
         console.log(`   A, B and C hold ${held().join(', ')} of the ${SEED} seeded bans ${((performance.now() - t1) / 1000).toFixed(0)} s after the seeding`);
+        // and in their stores: a bulk read's store write follows its kernel commands (about 1.2 s
+        // per 100,000 bans), and the cursor moves only after it
+        const stored = () =>
+          [a!, b!, c!].every((n) => (JSON.parse(cli(n.cfg, ['status', 'cluster', '--json']).out || '{}') as { cursor?: string }).cursor === seededTo);
+        await waitFor('the seeded bans in the stores of A, B and C', stored, 180_000).catch(() => undefined);
+        console.log(
+          `   ... and in their stores (their cursors at the stream's last entry) ${((performance.now() - t1) / 1000).toFixed(0)} s after the seeding`,
+        );
+        // and the bench's own monitors done: each node's monitor prints an event per element and
+        // action (200,000), parsed here, and the second action's events still came after every
+        // address had shown once, on the cores D's start needs
+        await waitFor('the monitors of A, B and C quiet for 1 s', () => [a!, b!, c!].every((n) => performance.now() - n.lastEvent > 1_000), 180_000).catch(
+          () => undefined,
+        );
+        console.log(`   ... and their monitors quiet ${((performance.now() - t1) / 1000).toFixed(0)} s after the seeding`);
       }
       // D is not watched by `nft monitor`: 100,000 elements make 200,000 events (one per element
       // and action), and the monitor's CPU on this two-core machine slowed the very start it timed
