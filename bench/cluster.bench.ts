@@ -251,8 +251,16 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
       d.daemon = new Daemon(d.pair.defender, d.cfg, [...prof, CLI]);
+      const others = alone ? [] : [a!, b!, c!];
+      const othersBefore = others.map((n) => cpuOf(n.daemon!.proc.pid));
       const readyAt = (await waitFor('D ready (its log)', () => readyLine(d), 600_000))!;
       const cpu = cpuOf(d.daemon.proc.pid);
+      // what the running nodes spent meanwhile (their periodic checks and audits share the cores)
+      const othersSpent = others.map((n, i) => {
+        const x = othersBefore[i];
+        const y = cpuOf(n.daemon!.proc.pid);
+        return x && y ? `${n.name} ${(y.own - x.own).toFixed(2)} s + ${(y.children - x.children).toFixed(2)} s` : `${n.name} ?`;
+      });
       const listed = spawnSync('ip', ['netns', 'exec', d.pair.defender, 'nft', 'list', 'set', 'inet', 'f2b-asterisk-tcp', 'addr4'], {
         encoding: 'utf8',
         maxBuffer: 1 << 28,
@@ -268,6 +276,7 @@ async function main(): Promise<void> {
       if (inKernel < SEED) throw new Error(`D said ready with ${SEED - inKernel} of the seeded bans missing from its kernel`);
       // the work, apart from the machine's load: CPU seconds of D's daemon and of the commands it ran and reaped (nft)
       if (cpu) console.log(`   D's CPU until it was ready: ${cpu.own.toFixed(2)} s in the daemon, ${cpu.children.toFixed(2)} s in its commands (nft)`);
+      if (othersSpent.length) console.log(`   the other nodes' CPU meanwhile (daemon + its commands): ${othersSpent.join('; ')}`);
       // --idle=S: D left alone S seconds once ready, holding the bans: what its periodic checks
       // (every 5 s) and audits cost (its store write after ready falls in the window too)
       if (idleS > 0) {
