@@ -75,7 +75,7 @@ export function decodeEntry(raw: readonly string[] | Readonly<Record<string, str
   if (!Array.isArray(raw)) f = raw as Readonly<Record<string, string>>;
   else if (raw.length === 2 && raw[0] === PACKED_FIELD) {
     f = parseJson(String(raw[1]));
-    if (f === null) return bad('packed entry not a JSON object of at most 4,096 characters');
+    if (f === null) return bad(`packed entry not a JSON object of at most ${MAX_JSON} characters`);
   } else f = toRecord(raw as readonly string[]);
   // an active-set value (a record) is held to the same bound as a stream entry's field list
   if (f === null || Object.keys(f).length > MAX_FIELDS) return bad('odd or oversized field list');

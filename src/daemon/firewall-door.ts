@@ -60,32 +60,32 @@ export class FirewallDoor {
     await this.flushing;
   }
 
-  /** confirmKernel() for the bans of `decisions` alone (after their flush). */
+  /** Time to ban: from the attack line's own time to the ban confirmed by every action (after the actions' check; after each flush, its own bans alone). */
+  confirmKernel(now: number): void {
+    this.confirm(this.awaitingKernel.keys(), now);
+  }
+
   private confirmSome(decisions: readonly Decision[], now: number): void {
+    this.confirm(bannedIps(decisions), now);
+  }
+
+  /** Each of `ips` still awaited that every action now holds is confirmed (asked address by address: the sorted list of 100,000 pending addresses cost a pause per flush). */
+  private confirm(ips: Iterable<string>, now: number): void {
     const waiting = this.awaitingKernel;
     if (!waiting.size) return;
     const actions = this.parts.actions;
     const pending = actions.awaiting ? null : new Set(actions.pending());
-    for (const d of decisions) {
-      if (d.type !== 'ban') continue;
-      const attackTime = waiting.get(d.ip);
+    for (const ip of ips) {
+      const attackTime = waiting.get(ip);
       if (attackTime === undefined) continue;
-      if (pending ? pending.has(d.ip) : actions.awaiting!(d.ip)) continue;
-      waiting.delete(d.ip);
-      this.metrics.banInKernel(this.jail, attackTime, now);
-    }
-  }
-
-  /** Time to ban: from the attack line's own time to the ban confirmed by every action (after the actions' check; after each flush, confirmSome). */
-  confirmKernel(now: number): void {
-    if (!this.awaitingKernel.size) return;
-    // asked address by address: the sorted list of 100,000 pending addresses cost a pause per flush
-    const actions = this.parts.actions;
-    const pending = actions.awaiting ? null : new Set(actions.pending());
-    for (const [ip, attackTime] of this.awaitingKernel) {
       if (pending ? pending.has(ip) : actions.awaiting!(ip)) continue;
-      this.awaitingKernel.delete(ip);
+      waiting.delete(ip);
       this.metrics.banInKernel(this.jail, attackTime, now);
     }
   }
+}
+
+/** The addresses the bans among `decisions` name. */
+export function* bannedIps(decisions: readonly Decision[]): Generator<string> {
+  for (const d of decisions) if (d.type === 'ban') yield d.ip;
 }

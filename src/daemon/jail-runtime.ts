@@ -15,7 +15,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import type { AuthSignal } from '../core/auth-signal.js';
 import { reportNotices } from './guard-notices.js';
-import { FirewallDoor } from './firewall-door.js';
+import { bannedIps, FirewallDoor } from './firewall-door.js';
 import { LineTally } from './line-tally.js';
 import { JailStoreWriter } from './jail-store-writer.js';
 import { JailRestore, type RestoredBans } from './jail-restore.js';
@@ -392,7 +392,7 @@ export class JailRuntime {
     // a ban ends its address's window: the windows are saved in the bans' transaction (persist).
     // bulk: the bans are written once the kernel holds them (toStoreAfter, below), as applied, and
     // the actions write the flag only when the kernel refuses
-    if (bulk) this.parts.actions.presume?.(bulkBanIps(decisions));
+    if (bulk) this.parts.actions.presume?.(bannedIps(decisions));
     else this.writer.toStore(decisions);
     const readBack = this.readBack;
     if (readBack !== null) for (const d of decisions) readBack.decided(d.ip);
@@ -418,8 +418,4 @@ export class JailRuntime {
     if (tap) setImmediate(() => tap(decisions));
     return sent;
   }
-}
-
-function* bulkBanIps(decisions: readonly Decision[]): Generator<string> {
-  for (const d of decisions) if (d.type === 'ban') yield d.ip;
 }

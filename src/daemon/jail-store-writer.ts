@@ -22,8 +22,8 @@ export class JailStoreWriter {
    * address) in the order of the decisions.
    */
   private later: Decision[][] = [];
-  private writingLater: Promise<void> | null = null;
-  private laterRuns = 0;
+  /** The deferred writes, chained in the order of their calls. */
+  private writingLater: Promise<void> = Promise.resolve();
   /**
    * The fleet's bulk bans (toStoreAfter): written as applied when the actions hold them, and the
    * actions, told by JailActions.presume, write the flag only for those the kernel refused (100,000
@@ -143,7 +143,6 @@ export class JailStoreWriter {
     for (const d of mine) if (d.type === 'ban') this.presumed.add(d);
     this.later.push(mine);
     const previous = this.writingLater;
-    const token = ++this.laterRuns;
     this.writingLater = (async () => {
       await previous;
       await after.then(
@@ -157,13 +156,16 @@ export class JailStoreWriter {
         if (part.length) this.persist(part);
       }
       this.later = this.later.filter((b) => b.length > 0);
-      if (this.laterRuns === token) this.writingLater = null;
     })();
   }
 
   /** Settles once every decision handed over so far is in the store (the deferred ones included). */
   async stored(): Promise<void> {
-    while (this.writingLater !== null) await this.writingLater;
+    // a write handed over while this one waited is chained behind it: wait for that one too
+    for (let p = this.writingLater; ; p = this.writingLater) {
+      await p;
+      if (p === this.writingLater) return;
+    }
   }
 
   /** Writes whatever is still deferred, now (stop). */
