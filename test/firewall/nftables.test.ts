@@ -100,3 +100,63 @@ test(
     }
   },
 );
+
+test(
+  'nftables: the audit reads the sets as JSON (timed and permanent elements, v4 and v6, the DROP sets), puts back what the kernel lost and takes out what nobody banned',
+  { skip: KERNEL_SKIP },
+  async () => {
+    const { pair } = box;
+    const real = defenderRunner(pair);
+    const ran: string[] = [];
+    const runner: CommandRunner = { run: (argv, opts) => (ran.push(argv.join(' ')), real.run(argv, opts)) };
+    const g = await guard(pair, 'nftables', { runner, dropRepeat: 2 });
+    const list = async (set: string) => (await pair.exec(pair.defender, ['nft', 'list', 'set', 'inet', 'f2b-asterisk-udp', set])).stdout;
+    try {
+      // timed and permanent (no kernel timeout: a bare string in the JSON's elem array), both families,
+      // and a repeat offender in the DROP set
+      await g.actions.apply(
+        [ban('198.51.100.41'), ban('198.51.100.42', null), ban('2001:db8:41::1'), ban('2001:db8:42::1', null), ban('198.51.100.43', T0 + 600_000, 2)],
+        T0,
+      );
+      assert.match(await list('addr4'), /198\.51\.100\.42(?! timeout)/, 'the permanent ban has no kernel timeout');
+      assert.match(await list('addr4drop'), /198\.51\.100\.43 timeout/);
+      // an audit of the intact sets finds every element of every kind where it was put: nothing lost, nothing unknown
+      const audited = () => g.records.filter((r) => r['event'] === 'firewall-repair' || r['event'] === 'firewall-unknown-bans');
+      await g.actions.check(T0 + 1000);
+      assert.deepEqual(audited(), [], 'the listing holds every ban as banned');
+      // the kernel loses one of each kind; someone adds an address nobody banned
+      for (const [set, ip] of [
+        ['addr4', '198.51.100.41'],
+        ['addr4', '198.51.100.42'],
+        ['addr6', '2001:db8:41::1'],
+        ['addr6', '2001:db8:42::1'],
+        ['addr4drop', '198.51.100.43'],
+      ] as const)
+        await pair.exec(pair.defender, ['nft', 'delete', 'element', 'inet', 'f2b-asterisk-udp', set, `{ ${ip} }`]);
+      await pair.exec(pair.defender, ['nft', 'add', 'element', 'inet', 'f2b-asterisk-udp', 'addr4', '{ 198.51.100.99 }']);
+      ran.length = 0;
+      await g.actions.check(T0 + 5000);
+      assert.deepEqual(
+        audited().map((r) => [r['event'], r['action'], r['lost'] ?? r['unknown']]),
+        [
+          ['firewall-repair', 'nftables[asterisk-udp]', 5],
+          ['firewall-unknown-bans', 'nftables[asterisk-udp]', 1],
+        ],
+      );
+      const listings = ran.filter((c) => / list set /.test(c));
+      assert.ok(listings.length > 0 && listings.every((c) => c.startsWith('nft -j list set ')), `the audit lists the sets as JSON (${listings.join('; ')})`);
+      const v4 = await list('addr4');
+      assert.match(v4, /198\.51\.100\.41 timeout/, 'a lost timed ban is back');
+      assert.match(v4, /198\.51\.100\.42/, 'a lost permanent ban is back');
+      assert.doesNotMatch(v4, /198\.51\.100\.99/, 'an address nobody banned is taken out');
+      const v6 = await list('addr6');
+      assert.match(v6, /2001:db8:41::1/);
+      assert.match(v6, /2001:db8:42::1/);
+      assert.match(await list('addr4drop'), /198\.51\.100\.43/, 'a lost DROP ban is back in the DROP set');
+      // the TCP action, untouched, kept its own
+      assert.match((await pair.exec(pair.defender, ['nft', 'list', 'set', 'inet', 'f2b-asterisk-tcp', 'addr4'])).stdout, /198\.51\.100\.42/);
+    } finally {
+      await g.actions.stop();
+    }
+  },
+);
