@@ -3,8 +3,16 @@ import assert from 'node:assert/strict';
 import { T0, ban, banRejectsThenUnbanPasses, defenderRunner, guard, repairs, usePair } from './kernel-scenario.js';
 import type { CommandRunner } from '../../src/exec/command-runner.js';
 import { KERNEL_SKIP } from '../helpers/privileges.js';
+import type { NetnsPair } from '../helpers/netns.js';
 
 const box = usePair();
+
+/** The defender's runner, keeping each command it runs (as one line) in `ran`. */
+function recording(pair: NetnsPair): { readonly ran: string[]; readonly runner: CommandRunner } {
+  const real = defenderRunner(pair);
+  const ran: string[] = [];
+  return { ran, runner: { run: (argv, opts) => (ran.push(argv.join(' ')), real.run(argv, opts)) } };
+}
 
 test('nftables: a banned attacker is rejected on UDP and TCP (v4 and v6); after the unban traffic passes', { skip: KERNEL_SKIP }, async () => {
   const { pair } = box;
@@ -68,9 +76,7 @@ test(
   { skip: KERNEL_SKIP },
   async () => {
     const { pair } = box;
-    const real = defenderRunner(pair);
-    const ran: string[] = [];
-    const runner: CommandRunner = { run: (argv, opts) => (ran.push(argv.join(' ')), real.run(argv, opts)) };
+    const { ran, runner } = recording(pair);
     const g = await guard(pair, 'nftables', { runner });
     try {
       await g.actions.apply([ban(pair.attacker4), ban(pair.attacker6)], T0);
@@ -106,9 +112,7 @@ test(
   { skip: KERNEL_SKIP },
   async () => {
     const { pair } = box;
-    const real = defenderRunner(pair);
-    const ran: string[] = [];
-    const runner: CommandRunner = { run: (argv, opts) => (ran.push(argv.join(' ')), real.run(argv, opts)) };
+    const { ran, runner } = recording(pair);
     const g = await guard(pair, 'nftables', { runner, dropRepeat: 2 });
     const list = async (set: string) => (await pair.exec(pair.defender, ['nft', 'list', 'set', 'inet', 'f2b-asterisk-udp', set])).stdout;
     try {
