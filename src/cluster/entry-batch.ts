@@ -11,7 +11,7 @@ import type { Logger } from '../log/logger.js';
 import { checkEntry, ParsedProtection, type CheckContext } from './entry-check.js';
 import type { ClusterJails, ClusterReport, ClusterSettings } from './ports.js';
 import type { Refusals } from './refusals.js';
-import { banKey, decodeEntry } from './wire.js';
+import { banKey, decodeEntry, ownPrefixes, startsAs } from './wire.js';
 import type { Origins } from './origins.js';
 
 export type RawEntry = { readonly id: string | null; readonly fields: readonly string[] | Record<string, string> | null };
@@ -65,7 +65,10 @@ export function decideBatch(b: BatchContext, entries: readonly RawEntry[], now: 
   let made = 0;
   let unbans = 0;
   let lastApplied: ClusterReport['lastApplied'] = null;
+  // this node's own entries (it reads back all it publishes) are skipped unparsed
+  const own = ownPrefixes(b.settings.node);
   for (const raw of entries) {
+    if (raw.fields !== null && startsAs(raw.fields, own)) continue;
     const decoded = raw.fields === null ? ({ refused: 'malformed', why: 'not JSON' } as const) : decodeEntry(raw.fields);
     if ('refused' in decoded) {
       b.refusals.refuse('malformed', decoded.why, raw.id, null, now);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { MemoryRedis } from '../fakes/memory-bus.js';
 import { MemoryStore } from '../fakes/memory-store.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { encodeEntry, type ClusterEntry } from '../../src/cluster/wire.js';
+import { encodeEntry, packEntry, type ClusterEntry } from '../../src/cluster/wire.js';
 import { SNAPSHOT_PIECE } from '../../src/cluster/cluster-node.js';
 import { makeNode, type TestNode } from './cluster-kit.js';
 
@@ -55,6 +55,47 @@ test('forged entries are refused and counted by reason, and none reaches a jail'
   assert.equal(c.node.report().applied, 0);
   await stopAll(c);
 });
+
+test('packed entries naming this node as their origin are skipped before they are parsed; a node named like it is not', async () => {
+  const redis = new MemoryRedis();
+  const c = makeNode(redis, 'c');
+  await c.node.start(c.jails);
+  try {
+    await ownEntriesSkipped(redis, c);
+  } finally {
+    await stopAll(c);
+  }
+});
+
+async function ownEntriesSkipped(redis: MemoryRedis, c: TestNode): Promise<void> {
+  const packed = (over: Partial<Extract<ClusterEntry, { op: 'ban' }>>): string[] =>
+    packEntry(
+      JSON.stringify(
+        encodeEntry({
+          op: 'ban',
+          node: 'c',
+          jail: 'asterisk',
+          ip: '203.0.113.21',
+          reason: 'detected',
+          banCount: 1,
+          start: Date.now(),
+          until: Date.now() + HOUR,
+          ...over,
+        }),
+      ),
+    );
+  // its own entry as RedisBus publishes it, its own unban, and one that only starts like its own:
+  // read back, none is applied, and the broken one is not even parsed (no malformed refusal)
+  redis.inject(packed({}));
+  redis.inject(packEntry(JSON.stringify(encodeEntry({ op: 'unban', node: 'c', jail: 'asterisk', ip: '203.0.113.21', time: Date.now() }))));
+  redis.inject(packed({}).map((f, i) => (i === 1 ? `${f.slice(0, f.indexOf('"jail"'))}not json` : f)));
+  // a node whose name begins with this one's is another node
+  redis.inject(packed({ node: 'c2', ip: '203.0.113.22' }));
+  await waitFor(() => c.node.report().applied === 1, { what: "c2's ban applied" });
+  await waitFor(() => c.node.report().cursor === redis.stream.at(-1)!.id, { what: 'C read the stream' });
+  assert.deepEqual([...c.jails.kernel.get('asterisk')!.keys()], ['203.0.113.22']);
+  assert.deepEqual(c.node.report().refused, {});
+}
 
 test("a ban on A reaches B and C's kernels with reason cluster and its origin; A hears no echo", async () => {
   const redis = new MemoryRedis();

@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeEntry, encodeEntry, MAX_JSON, packEntry, PACKED_FIELD, type ClusterEntry } from '../../src/cluster/wire.js';
+import { decodeEntry, encodeEntry, MAX_JSON, ownPrefixes, packEntry, PACKED_FIELD, startsAs, type ClusterEntry } from '../../src/cluster/wire.js';
 
 const ban: ClusterEntry = {
   op: 'ban',
@@ -55,4 +55,21 @@ test('a list that merely starts with the packed field name is read as fields apa
   const fields = Object.entries(encodeEntry(ban)).flat();
   assert.ok('refused' in decodeEntry([PACKED_FIELD, JSON.stringify(encodeEntry(ban)), 'v', '1']));
   assert.deepEqual(decodeEntry([...fields, PACKED_FIELD, 'ignored']), { entry: ban });
+});
+
+test('a node knows its own packed entries by their first characters, and only its own', () => {
+  // what this version publishes for a ban and an unban of node pbx-a (redis-bus.ts: JSON.stringify of encodeEntry)
+  const packed = (e: ClusterEntry) => packEntry(JSON.stringify(encodeEntry(e)));
+  const mine = ownPrefixes('pbx-a');
+  assert.equal(startsAs(packed(ban), mine), true);
+  assert.equal(startsAs(packed(unban), mine), true);
+  // another node whose name merely begins like ours, or ends like it
+  for (const node of ['pbx-a2', 'pbx', 'xpbx-a']) {
+    assert.equal(startsAs(packed({ ...ban, node }), mine), false, node);
+    assert.equal(startsAs(packed({ ...unban, node }), mine), false, node);
+  }
+  // an older node's fields apart, and a list that only starts with the packed field name, are decoded as before
+  assert.equal(startsAs(Object.entries(encodeEntry(ban)).flat(), mine), false);
+  assert.equal(startsAs([PACKED_FIELD, JSON.stringify(encodeEntry(ban)), 'x', 'y'], mine), false);
+  assert.equal(startsAs(encodeEntry(ban), mine), false, 'an active-set record');
 });
