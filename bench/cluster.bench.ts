@@ -303,11 +303,13 @@ async function main(): Promise<void> {
       if (rest > 0) await sleep(rest);
       const tr = performance.now();
       await redis.start();
+      // Redis itself: its AOF (every bench entry so far) loaded, it says it accepts connections
+      const redisUp = performance.now() - tr;
       await waitFor('B and C converge', () => burst.every((ip) => b!.seen.has(ip) && c!.seen.has(ip)), 300_000);
       const conv = Math.max(...burst.flatMap((ip) => [b!.seen.get(ip)!, c!.seen.get(ip)!])) - tr;
       await confirmListed([b!, c!], burst);
       console.log(
-        `3. Redis down ${OUTAGE_MS / 1000} s, burst of ${BURST} addresses on A: all in A's kernel ${(localMs / 1000).toFixed(1)} s after the burst (Redis down the whole time); B and C converged ${(conv / 1000).toFixed(1)} s after Redis returned (target ≤ 5 s)`,
+        `3. Redis down ${OUTAGE_MS / 1000} s, burst of ${BURST} addresses on A: all in A's kernel ${(localMs / 1000).toFixed(1)} s after the burst (Redis down the whole time); B and C converged ${(conv / 1000).toFixed(1)} s after Redis returned (target ≤ 5 s; Redis itself ready ${(redisUp / 1000).toFixed(1)} s after its spawn)`,
       );
     }
     console.log(`end, ${load()}`);

@@ -198,7 +198,7 @@ export const REDIS_RECONNECT_CAP_MS = 500;
 /**
  * While Redis loads its data after a restart (the AOF of a fleet holding 100,000 bans: about a
  * second), it takes connections and answers the client's ready check with `loading:1`. ioredis
- * then waits the server's `loading_eta_seconds` (at least 1 s, by default up to 10 s) before asking
+ * then waits the server's `loading_eta_seconds` (1 s when there is none; by default up to 10 s) before asking
  * again: one node of the fleet connected 7.2 s after Redis returned, the others within 0.7 to 3.2 s
  * (docs/cluster.md, thirteenth session). It asks again every this many ms instead.
  */
