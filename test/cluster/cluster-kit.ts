@@ -1,6 +1,7 @@
 // A fleet of ClusterNodes on one MemoryRedis, each with real Jail engines and a "kernel" (the
 // decisions committed, in order), for the unit tests of the fleet logic.
 
+import { afterEach } from 'node:test';
 import { Jail } from '../../src/jails/jail.js';
 import type { BackoffOptions } from '../../src/core/backoff.js';
 import { ClusterNode, type ClusterJails } from '../../src/cluster/cluster-node.js';
@@ -98,6 +99,17 @@ export interface NodeOptions {
   readonly backoff?: BackoffOptions;
 }
 
+/**
+ * The nodes the current test made. A test stops its nodes at its end; one that fails before that
+ * would leave a node's loop running, and the file would then wait for the runner's timeout
+ * (300 s) instead of reporting the failure: whatever is left is stopped after each test.
+ */
+const made = new Set<ClusterNode>();
+afterEach(async () => {
+  for (const n of made) await n.stop();
+  made.clear();
+});
+
 export function makeNode(redis: MemoryRedis, name: string, o: NodeOptions = {}): TestNode {
   const jails = new MemoryJails(o.jails ?? ['asterisk'], o.ignoreip);
   const bus = new MemoryBus(redis);
@@ -126,5 +138,6 @@ export function makeNode(redis: MemoryRedis, name: string, o: NodeOptions = {}):
     startWaitMs: o.startWaitMs ?? 1_000,
   });
   jails.tap = (ds) => node.decided(ds);
+  made.add(node);
   return { node, jails, bus, store, records };
 }
