@@ -1,29 +1,57 @@
 // Who is never banned: loopback always, the host's own addresses (ignoreself), and ignoreip.
-// This runs on every failure, so single addresses are a Set lookup and IPv4 ranges a mask test on
-// the canonical dotted quad; only IPv6 ranges parse the address. Entries that loopback already
-// covers (the default 127.0.0.1/8 ::1) cost nothing.
+// This runs on every failure, so single addresses are compared as strings (a few: one by one, no
+// hash; more: a Set lookup) and IPv4 ranges a mask test on the canonical dotted quad; only IPv6
+// ranges parse the address. Entries that loopback already covers (the default 127.0.0.1/8 ::1)
+// cost nothing.
 
 import { cidrContains, cidrOverlaps, IpRangeList, isLoopback, normalizeIp, parseCidr, parseIp, type Cidr } from '../core/ip.js';
 
 export type IgnoreReason = 'loopback' | 'self' | 'ignoreip';
 
+/** Up to this many single addresses, comparing each costs less than hashing the address once for
+ *  a Set (a compare of two strings of different lengths is one length check). */
+const FEW = 8;
+
+/** Single addresses: a short array compared one by one, or a Set. */
+class AddressSet {
+  private readonly few: readonly string[];
+  private readonly many: ReadonlySet<string> | null;
+
+  constructor(addresses: Iterable<string>) {
+    const all = [...new Set(addresses)];
+    this.few = all.length <= FEW ? all : [];
+    this.many = all.length <= FEW ? null : new Set(all);
+  }
+
+  has(ip: string): boolean {
+    if (this.many !== null) return this.many.has(ip);
+    for (const a of this.few) if (a === ip) return true;
+    return false;
+  }
+
+  values(): readonly string[] {
+    return this.many !== null ? [...this.many] : this.few;
+  }
+}
 const LOOPBACK_V4 = parseCidr('127.0.0.0/8')!;
 const LOOPBACK = [LOOPBACK_V4, parseCidr('::1')!];
 
 export class IgnoreMatcher {
   private readonly list = new IpRangeList();
-  private readonly self = new Set<string>();
-  private exact = new Set<string>();
+  private readonly self: AddressSet;
+  private exact = new AddressSet([]);
   private v4: { net: number; mask: number }[] = [];
   private v6 = new IpRangeList();
   private hasV6 = false;
 
   constructor(ignoreip: readonly string[], selfAddresses: readonly string[]) {
     for (const e of ignoreip) this.add(e);
+    const self: string[] = [];
     for (const a of selfAddresses) {
       const n = normalizeIp(a);
-      if (n !== null) this.self.add(n);
+      if (n !== null && !isLoopback(n)) self.push(n);
     }
+    this.self = new AddressSet(self);
   }
 
   /** Adds an ignoreip entry (IP or CIDR). Returns false when it is already there; throws on bad text. */
@@ -48,8 +76,8 @@ export class IgnoreMatcher {
   /** `ip` must be canonical (what parseIp/normalizeIp give). */
   match(ip: string): IgnoreReason | null {
     if (ip.startsWith('127.') || ip === '::1') return 'loopback';
-    if (this.self.size > 0 && this.self.has(ip)) return 'self';
-    if (this.exact.size > 0 && this.exact.has(ip)) return 'ignoreip';
+    if (this.self.has(ip)) return 'self';
+    if (this.exact.has(ip)) return 'ignoreip';
     if (this.v4.length > 0 && !ip.includes(':')) {
       const n = v4ToInt(ip);
       for (const r of this.v4) if ((n & r.mask) >>> 0 === r.net) return 'ignoreip';
@@ -65,7 +93,7 @@ export class IgnoreMatcher {
    */
   overlap(range: Cidr): IgnoreReason | null {
     if (LOOPBACK.some((l) => cidrOverlaps(l, range))) return 'loopback';
-    for (const a of this.self) {
+    for (const a of this.self.values()) {
       const ip = parseIp(a);
       if (ip !== null && cidrContains(range, ip)) return 'self';
     }
@@ -74,20 +102,22 @@ export class IgnoreMatcher {
   }
 
   private rebuild(): void {
-    const exact = new Set<string>();
+    const exact: string[] = [];
     const v4: { net: number; mask: number }[] = [];
     const v6: Cidr[] = [];
     for (const text of this.list.list()) {
       const c = parseCidr(text)!;
       const full = c.prefix === (c.family === 4 ? 32 : 128);
-      if (full) exact.add(c.text.split('/')[0]!);
-      else if (c.family === 4) {
+      if (full) {
+        const ip = c.text.split('/')[0]!;
+        if (!isLoopback(ip)) exact.push(ip); // match() answers loopback before it looks
+      } else if (c.family === 4) {
         if (c.prefix >= LOOPBACK_V4.prefix && isLoopback([...c.bytes].join('.'))) continue;
         const mask = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0;
         v4.push({ net: bytesToInt(c.bytes), mask });
       } else v6.push(c);
     }
-    this.exact = exact;
+    this.exact = new AddressSet(exact);
     this.v4 = v4;
     this.v6 = new IpRangeList(v6);
     this.hasV6 = v6.length > 0;
