@@ -64,17 +64,17 @@ interface Node {
 }
 
 const nodes: Node[] = [];
-let redis: TestRedis;
+let redis: TestRedis | undefined;
 
 async function makeNode(name: string, watch = true): Promise<Node> {
   const pair = await createNetnsPair();
   const cfg = makeConfig(JAIL);
   writeFileSync(cfg.log, '');
   const pw = join(cfg.dir, 'redis.password');
-  writeFileSync(pw, redis.password, { mode: 0o600 });
+  writeFileSync(pw, redis!.password, { mode: 0o600 });
   appendFileSync(
     join(cfg.dir, 'voipguard.local'),
-    `\n[cluster]\nenabled = yes\nredis = unix:${redis.socket}\nredis.passwordfile = ${pw}\nnode = ${name}\nprefix = ${PREFIX}\nmaxbantime = 1d\n`,
+    `\n[cluster]\nenabled = yes\nredis = unix:${redis!.socket}\nredis.passwordfile = ${pw}\nnode = ${name}\nprefix = ${PREFIX}\nmaxbantime = 1d\n`,
   );
   // the bench reads the kernel, not the daemon's log: a node logs at its default level (INFO), as in production
   const local = join(cfg.dir, 'voipguard.local');
@@ -314,24 +314,44 @@ async function main(): Promise<void> {
     }
     console.log(`end, ${load()}`);
   } finally {
-    for (const n of nodes) {
-      if (n.daemon && n.daemon.proc.exitCode === null) {
-        n.daemon.proc.kill('SIGTERM');
-        await n.daemon.exited;
-      }
-      n.monitor?.kill('SIGKILL');
-      if (logsDir && existsSync(n.cfg.daemonLog)) copyFileSync(n.cfg.daemonLog, join(logsDir, `${n.name}.log`));
-      // when each address appeared in the node's set, in epoch ms (to set beside the daemon's log)
-      if (logsDir)
-        writeFileSync(
-          join(logsDir, `${n.name}.seen.json`),
-          JSON.stringify(Object.fromEntries([...n.seen].map(([ip, t]) => [ip, Math.round(performance.timeOrigin + t)]))),
-        );
-      await n.pair.destroy();
-      removeConfig(n.cfg);
-    }
-    await redis.destroy();
+    await cleanup();
   }
+}
+
+let cleaning: Promise<void> | null = null;
+/** Stops the daemons and Redis and removes the namespaces: once, from the end of main or from a signal. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const n of nodes) {
+      try {
+        if (n.daemon && n.daemon.proc.exitCode === null) {
+          n.daemon.proc.kill('SIGTERM');
+          await n.daemon.exited;
+        }
+        n.monitor?.kill('SIGKILL');
+        if (logsDir && existsSync(n.cfg.daemonLog)) copyFileSync(n.cfg.daemonLog, join(logsDir, `${n.name}.log`));
+        // when each address appeared in the node's set, in epoch ms (to set beside the daemon's log)
+        if (logsDir)
+          writeFileSync(
+            join(logsDir, `${n.name}.seen.json`),
+            JSON.stringify(Object.fromEntries([...n.seen].map(([ip, t]) => [ip, Math.round(performance.timeOrigin + t)]))),
+          );
+        await n.pair.destroy();
+        removeConfig(n.cfg);
+      } catch (e) {
+        console.error(`cleaning up ${n.name}:`, e);
+      }
+    }
+    await redis?.destroy().catch((e: unknown) => console.error('cleaning up redis:', e));
+  })();
+  return cleaning;
+}
+// a signal (Ctrl-C, a timeout's SIGTERM) cleans up too: the finally above never runs then
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    console.error(`\n${sig}: cleaning up`);
+    void cleanup().then(() => process.exit(130));
+  });
 }
 
 main().catch((e: unknown) => {
