@@ -14,7 +14,8 @@
 // --prof=DIR (the daemons write V8 CPU profiles there when they stop: `node --cpu-prof`), --logs=DIR
 // (the daemons log at DEBUG, and each node's log is kept there as <node>.log, with <node>.seen.json:
 // when each address appeared in its set; INFO otherwise), --level=info|debug (the daemons' log level),
-// --idle=S (section 2: D's CPU over S seconds once ready, holding the bans: its periodic checks).
+// --idle=S (section 2: D's CPU over S seconds once ready, holding the bans: its periodic checks),
+// --node-flags='…' (section 2: flags for D's node, space-separated, such as V8's heap flags).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ const profDir = arg('prof');
 const logsDir = arg('logs');
 const logLevel = arg('level')?.toUpperCase() ?? (logsDir ? 'DEBUG' : 'INFO');
 const idleS = Number(arg('idle') ?? 0);
+const nodeFlags = (arg('node-flags') ?? '').split(' ').filter(Boolean);
 const P99_N = quick ? 30 : 100;
 const SEED = Number(arg('seed') ?? (quick ? 20_000 : 100_000));
 const BURST = quick ? 2_000 : 10_000;
@@ -109,13 +111,33 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
-/** CPU seconds of a process (utime + stime) and of its reaped children (cutime + cstime), from /proc. */
-function cpuOf(pid: number | undefined): { own: number; children: number } | null {
+/**
+ * CPU seconds of a process (utime + stime, and the system part apart) and of its reaped children
+ * (cutime + cstime), and its minor page faults, from /proc.
+ */
+function cpuOf(pid: number | undefined): { own: number; system: number; faults: number; children: number } | null {
   if (pid === undefined) return null;
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     const tick = 100; // USER_HZ on Linux
-    return { own: (Number(f[11]) + Number(f[12])) / tick, children: (Number(f[13]) + Number(f[14])) / tick };
+    return {
+      own: (Number(f[11]) + Number(f[12])) / tick,
+      system: Number(f[12]) / tick,
+      faults: Number(f[7]),
+      children: (Number(f[13]) + Number(f[14])) / tick,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** A process's resident set now and at its peak (VmRSS, VmHWM), in MB, from /proc. */
+function rssOf(pid: number | undefined): { now: number; peak: number } | null {
+  if (pid === undefined) return null;
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
+    return { now: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
   } catch {
     return null;
   }
@@ -249,12 +271,13 @@ async function main(): Promise<void> {
       const d = await makeNode('d', false);
       const spawnedAt = Date.now();
       const t0 = performance.now();
-      const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+      const prof = [...nodeFlags, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
       d.daemon = new Daemon(d.pair.defender, d.cfg, [...prof, CLI]);
       const others = alone ? [] : [a!, b!, c!];
       const othersBefore = others.map((n) => cpuOf(n.daemon!.proc.pid));
       const readyAt = (await waitFor('D ready (its log)', () => readyLine(d), 600_000))!;
       const cpu = cpuOf(d.daemon.proc.pid);
+      const rss = rssOf(d.daemon.proc.pid);
       // what the running nodes spent meanwhile (their periodic checks and audits share the cores)
       const othersSpent = others.map((n, i) => {
         const x = othersBefore[i];
@@ -275,7 +298,11 @@ async function main(): Promise<void> {
       );
       if (inKernel < SEED) throw new Error(`D said ready with ${SEED - inKernel} of the seeded bans missing from its kernel`);
       // the work, apart from the machine's load: CPU seconds of D's daemon and of the commands it ran and reaped (nft)
-      if (cpu) console.log(`   D's CPU until it was ready: ${cpu.own.toFixed(2)} s in the daemon, ${cpu.children.toFixed(2)} s in its commands (nft)`);
+      // (the system part and the page faults apart: a fault costs about 14 µs on the development machine, docs/benchmarks.md)
+      if (cpu)
+        console.log(
+          `   D's CPU until it was ready: ${cpu.own.toFixed(2)} s in the daemon (${cpu.system.toFixed(2)} s of it in the kernel; ${cpu.faults.toLocaleString('en')} minor page faults${rss ? `, against a peak resident set of ${rss.peak.toFixed(0)} MB (${Math.round((rss.peak * 256) / 1000)}k pages)` : ''}), ${cpu.children.toFixed(2)} s in its commands (nft)`,
+        );
       if (othersSpent.length) console.log(`   the other nodes' CPU meanwhile (daemon + its commands): ${othersSpent.join('; ')}`);
       // --idle=S: D left alone S seconds once ready, holding the bans: what its periodic checks
       // (every 5 s) and audits cost (its store write after ready falls in the window too)

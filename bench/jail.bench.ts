@@ -84,6 +84,7 @@ function run(label: string, ipsFor: (block: number) => readonly string[], count:
     },
     take,
   );
+  const kernel = { ...spent };
   // the same loop over the same inputs with the jail left out: what the bench itself costs (its
   // Failure records, and the collector copying its blocks of young input strings inside the timed part)
   const own = timed(ipsFor, count, accountsFor, sink, () => []);
@@ -91,7 +92,10 @@ function run(label: string, ipsFor: (block: number) => readonly string[], count:
   console.log(
     `${label}: ${count.toLocaleString('en')} failures in ${secs.toFixed(3)} s = ${Math.round(count / secs).toLocaleString('en')} failures/s; ` +
       `tracked ${s.counters.tracked.toLocaleString('en')}, evicted ${s.counters.evicted.toLocaleString('en')}, bans ${bans.toLocaleString('en')}; ` +
-      `the bench's own loop over the same inputs ${own.toFixed(3)} s (the jail's share: ${Math.round(count / Math.max(secs - own, 1e-9)).toLocaleString('en')} failures/s); ${load()}`,
+      `the bench's own loop over the same inputs ${own.toFixed(3)} s (the jail's share: ${Math.round(count / Math.max(secs - own, 1e-9)).toLocaleString('en')} failures/s); ` +
+      // the process's page faults and its time in the kernel over the jail's run (GC threads
+      // included): a fault costs about 14 µs on the development machine (docs/benchmarks.md)
+      `${kernel.faults.toLocaleString('en')} minor page faults and ${kernel.system.toFixed(2)} s in the kernel; ${load()}`,
   );
 }
 
@@ -100,6 +104,9 @@ let sunk = 0;
 function sink(f: Failure, t: number): void {
   sunk += f.ip.length + (f.account === undefined ? 0 : f.account.length) + (t & 1);
 }
+
+/** Over the last timed(): the process's minor page faults and its CPU seconds in the kernel, in the timed part. */
+const spent = { faults: 0, system: 0 };
 
 /** Seconds spent feeding `count` failures to `feed`, the inputs made outside the timed part. */
 function timed(
@@ -110,9 +117,12 @@ function timed(
   take: () => unknown,
 ): number {
   let ns = 0n;
+  spent.faults = 0;
+  spent.system = 0;
   for (let b = 0; b * BLOCK < count; b++) {
     const ips = ipsFor(b);
     const names = accountsFor?.(b);
+    const r0 = resourceUsage();
     const start = process.hrtime.bigint();
     for (let k = 0; k < BLOCK; k++) {
       const i = b * BLOCK + k;
@@ -124,6 +134,9 @@ function timed(
     }
     take();
     ns += process.hrtime.bigint() - start;
+    const r1 = resourceUsage();
+    spent.faults += r1.minorPageFault - r0.minorPageFault;
+    spent.system += (r1.systemCPUTime - r0.systemCPUTime) / 1e6;
   }
   return Number(ns) / 1e9;
 }
