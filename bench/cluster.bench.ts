@@ -131,6 +131,14 @@ function cpuOf(pid: number | undefined): { own: number; system: number; faults: 
   }
 }
 
+/** Busy and total CPU seconds of the whole machine so far, from /proc/stat (every process, every core). */
+function machineCpu(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  const idle = f[3]! + f[4]!; // idle and iowait
+  return { busy: (total - idle) / 100, total: total / 100 };
+}
+
 /** A process's resident set now and at its peak (VmRSS, VmHWM), in MB, from /proc. */
 function rssOf(pid: number | undefined): { now: number; peak: number } | null {
   if (pid === undefined) return null;
@@ -328,15 +336,36 @@ async function main(): Promise<void> {
       await confirmListed([a!], burst);
       const rest = OUTAGE_MS - (performance.now() - tb);
       if (rest > 0) await sleep(rest);
+      const running = nodes.filter((n) => n.daemon !== null && n.daemon.proc.exitCode === null);
+      const cpu0 = running.map((n) => cpuOf(n.daemon!.proc.pid));
+      const mon0 = running.map((n) => cpuOf(n.monitor?.pid));
+      const m0 = machineCpu();
       const tr = performance.now();
       await redis.start();
       // Redis itself: its AOF (every bench entry so far) loaded, it says it accepts connections
       const redisUp = performance.now() - tr;
       await waitFor('B and C converge', () => burst.every((ip) => b!.seen.has(ip) && c!.seen.has(ip)), 300_000);
       const conv = Math.max(...burst.flatMap((ip) => [b!.seen.get(ip)!, c!.seen.get(ip)!])) - tr;
+      // who had the two cores until then: each daemon (and its nft), the bench's own monitors, Redis
+      const m1 = machineCpu();
+      const redisCpu = cpuOf(redis.pid);
+      const spent = running.map((n, i) => {
+        const x = cpu0[i];
+        const y = cpuOf(n.daemon!.proc.pid);
+        const mx = mon0[i];
+        const my = cpuOf(n.monitor?.pid);
+        const mon = mx && my ? ` (its monitor ${(my.own - mx.own).toFixed(2)} s)` : '';
+        const kernel = x && y ? `, ${(y.system - x.system).toFixed(2)} s of it in the kernel, ${(y.faults - x.faults).toLocaleString('en')} faults` : '';
+        return x && y ? `${n.name} ${(y.own - x.own).toFixed(2)}${kernel} + ${(y.children - x.children).toFixed(2)} s${mon}` : `${n.name} ?`;
+      });
       await confirmListed([b!, c!], burst);
       console.log(
         `3. Redis down ${OUTAGE_MS / 1000} s, burst of ${BURST} addresses on A: all in A's kernel ${(localMs / 1000).toFixed(1)} s after the burst (Redis down the whole time); B and C converged ${(conv / 1000).toFixed(1)} s after Redis returned (target ≤ 5 s; Redis itself ready ${(redisUp / 1000).toFixed(1)} s after its spawn)`,
+      );
+      // (the machine's figure runs to this line, a little past the convergence)
+      console.log(
+        `   CPU from Redis's spawn to the convergence (daemon + its commands): ${spent.join('; ')}; Redis ${redisCpu ? redisCpu.own.toFixed(2) : '?'} s; ` +
+          `the whole machine busy ${(m1.busy - m0.busy).toFixed(1)} of ${(m1.total - m0.total).toFixed(1)} CPU seconds`,
       );
     }
     console.log(`end, ${load()}`);

@@ -25,6 +25,11 @@ export class TestRedis {
 
   constructor(private readonly opts: RedisOptions = {}) {}
 
+  /** The running server's process id (a benchmark reads its CPU from /proc). */
+  get pid(): number | undefined {
+    return this.proc?.pid ?? undefined;
+  }
+
   async start(): Promise<void> {
     const args = [
       '--port',
