@@ -15,7 +15,7 @@
 // (the daemons log at DEBUG, and each node's log is kept there as <node>.log, with <node>.seen.json:
 // when each address appeared in its set; INFO otherwise), --level=info|debug (the daemons' log level),
 // --idle=S (section 2: D's CPU over S seconds once ready, holding the bans: its periodic checks),
-// --node-flags='…' (section 2: flags for D's node, space-separated, such as V8's heap flags).
+// --node-flags='…' (flags for every daemon's node, space-separated, such as V8's heap flags).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -98,7 +98,7 @@ async function makeNode(name: string, watch = true): Promise<Node> {
 async function start(n: Node): Promise<number> {
   const t0 = performance.now();
   // only the daemon is profiled, not the CLI calls that follow (--cpu-prof is refused in NODE_OPTIONS)
-  const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const prof = [...nodeFlags, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
   n.daemon = new Daemon(n.pair.defender, n.cfg, [...prof, CLI]);
   // ping answers before the start; `status` waits for it (the fleet's catch-up included)
   await waitFor(`${n.name} ready`, () => cli(n.cfg, ['status']).code === 0 || n.daemon!.proc.exitCode !== null, 600_000);
