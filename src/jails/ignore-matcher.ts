@@ -18,9 +18,9 @@ class AddressSet {
   private readonly many: ReadonlySet<string> | null;
 
   constructor(addresses: Iterable<string>) {
-    const all = [...new Set(addresses)];
-    this.few = all.length <= FEW ? all : [];
-    this.many = all.length <= FEW ? null : new Set(all);
+    const all = new Set(addresses);
+    this.few = all.size <= FEW ? [...all] : [];
+    this.many = all.size <= FEW ? null : all;
   }
 
   has(ip: string): boolean {

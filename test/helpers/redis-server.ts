@@ -27,7 +27,7 @@ export class TestRedis {
 
   /** The running server's process id (a benchmark reads its CPU from /proc). */
   get pid(): number | undefined {
-    return this.proc?.pid ?? undefined;
+    return this.proc?.pid;
   }
 
   async start(): Promise<void> {
