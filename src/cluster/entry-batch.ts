@@ -11,10 +11,10 @@ import type { Logger } from '../log/logger.js';
 import { checkEntry, ParsedProtection, type CheckContext } from './entry-check.js';
 import type { ClusterJails, ClusterReport, ClusterSettings } from './ports.js';
 import type { Refusals } from './refusals.js';
-import { banKey, decodeEntry, ownPrefixes, startsAs } from './wire.js';
+import { banKey, decodeEntry, ownPrefixes, startsAs, type RawFields } from './wire.js';
 import type { Origins } from './origins.js';
 
-export type RawEntry = { readonly id: string | null; readonly fields: readonly string[] | Record<string, string> | null };
+export type RawEntry = { readonly id: string | null; readonly fields: RawFields | null };
 
 export interface BatchContext {
   readonly jails: ClusterJails;
@@ -75,7 +75,7 @@ export function decideBatch(b: BatchContext, entries: readonly RawEntry[], now: 
       continue;
     }
     const e = decoded.entry;
-    const c = checkEntry(e, ctx, now);
+    const c = checkEntry(e, ctx, now, decoded.target);
     if (!c.ok) {
       if ('refused' in c) b.refusals.refuse(c.refused, c.why, raw.id, e, now);
       continue;

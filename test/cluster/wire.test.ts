@@ -4,7 +4,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeEntry, encodeEntry, MAX_JSON, ownPrefixes, packEntry, PACKED_FIELD, startsAs, type ClusterEntry } from '../../src/cluster/wire.js';
+import { decodeEntry, encodeEntry, MAX_JSON, ownPrefixes, packEntry, PACKED_FIELD, startsAs, type ClusterEntry, type Decoded } from '../../src/cluster/wire.js';
+
+const entryOf = (d: Decoded) => ('entry' in d ? d.entry : d);
 
 const ban: ClusterEntry = {
   op: 'ban',
@@ -21,8 +23,8 @@ const unban: ClusterEntry = { op: 'unban', node: 'pbx-a', jail: 'asterisk', ip: 
 test('a packed entry decodes to the same record as its fields apart (an older node’s entry)', () => {
   for (const e of [ban, unban]) {
     const fields = encodeEntry(e);
-    assert.deepEqual(decodeEntry(packEntry(JSON.stringify(fields))), { entry: e });
-    assert.deepEqual(decodeEntry(Object.entries(fields).flat()), { entry: e });
+    assert.deepEqual(entryOf(decodeEntry(packEntry(JSON.stringify(fields)))), e);
+    assert.deepEqual(entryOf(decodeEntry(Object.entries(fields).flat())), e);
   }
 });
 
@@ -47,14 +49,20 @@ test('packed texts an attacker would write are refused as malformed, never throw
 
 test('a __proto__ key in a packed entry is one more field, not the prototype of anything', () => {
   const text = JSON.stringify(encodeEntry(ban)).replace('{', '{"__proto__":{"polluted":"yes"},');
-  assert.deepEqual(decodeEntry([PACKED_FIELD, text]), { entry: ban });
+  const d = decodeEntry([PACKED_FIELD, text]);
+  assert.deepEqual(entryOf(d), ban);
+  assert.equal(Object.getPrototypeOf('entry' in d ? d.entry : d), Object.prototype);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  // the parsed object is read, not copied: its own __proto__ key is data, and a __proto__ that is
+  // a string is never taken for a field either
+  const sneaky = JSON.stringify(encodeEntry(ban)).replace('"op":"ban"', '"__proto__":"x","op":"ban"');
+  assert.deepEqual(entryOf(decodeEntry([PACKED_FIELD, sneaky])), ban);
 });
 
 test('a list that merely starts with the packed field name is read as fields apart', () => {
   const fields = Object.entries(encodeEntry(ban)).flat();
   assert.ok('refused' in decodeEntry([PACKED_FIELD, JSON.stringify(encodeEntry(ban)), 'v', '1']));
-  assert.deepEqual(decodeEntry([...fields, PACKED_FIELD, 'ignored']), { entry: ban });
+  assert.deepEqual(entryOf(decodeEntry([...fields, PACKED_FIELD, 'ignored'])), ban);
 });
 
 test('a node knows its own packed entries by their first characters, and only its own', () => {
@@ -72,4 +80,24 @@ test('a node knows its own packed entries by their first characters, and only it
   assert.equal(startsAs(Object.entries(encodeEntry(ban)).flat(), mine), false);
   assert.equal(startsAs([PACKED_FIELD, JSON.stringify(encodeEntry(ban)), 'x', 'y'], mine), false);
   assert.equal(startsAs(encodeEntry(ban), mine), false, 'an active-set record');
+});
+
+test('a decoded entry carries its address parsed, in the canonical form of its text', () => {
+  for (const [given, canonical, prefix] of [
+    ['203.0.113.7', '203.0.113.7', 32],
+    ['2001:DB8:0::7', '2001:db8::7', 128],
+    ['::ffff:203.0.113.9', '203.0.113.9', 32],
+    ['198.51.100.0/24', '198.51.100.0/24', 24],
+  ] as const) {
+    const d = decodeEntry(packEntry(JSON.stringify({ ...encodeEntry(ban), ip: given })));
+    assert.ok('entry' in d && d.target, given);
+    assert.equal(d.entry.ip, canonical);
+    assert.equal(d.target.text, canonical);
+    assert.equal(d.target.prefix, prefix);
+  }
+  // an address that does not parse reaches the checks as text, with no target: refused there
+  const d = decodeEntry(packEntry(JSON.stringify({ ...encodeEntry(ban), ip: '203.0.113.256' })));
+  assert.ok('entry' in d);
+  assert.equal(d.entry.ip, '203.0.113.256');
+  assert.equal(d.target, undefined);
 });
