@@ -142,11 +142,13 @@ export class FailureWindows {
     if (this.inTimeOrder && w.prev !== null && newest(w.prev) > newest(w)) this.inTimeOrder = false;
   }
 
-  delete(ip: string): void {
+  /** Forgets ip's window; false when none was tracked. */
+  delete(ip: string): boolean {
     const w = this.find(ip);
-    if (w === undefined) return;
+    if (w === undefined) return false;
     this.remove(w);
     this.release(w);
+    return true;
   }
 
   /** Reports ip at the next takeChanges() (a ban ended its window, a stored row was dropped). */

@@ -195,8 +195,7 @@ export class Jail {
       throw new VoipguardError('VG_IGNORED_IP', `${what} (${describeIgnore(why)})`);
     }
     if (this.banned.has(ip)) return [];
-    this.windows.delete(ip);
-    this.windows.markChanged(ip);
+    this.endWindow(ip);
     return [this.startBan(ip, now, opts.reason ?? 'manual', 0, opts.duration)];
   }
 
@@ -330,9 +329,18 @@ export class Jail {
 
   /** A ban decided by a rule beyond the address's own count: its window goes with it. */
   private banFor(ip: string, now: number, reason: BanReason, failures: number): BanDecision {
-    this.windows.delete(ip);
-    this.windows.markChanged(ip);
+    this.endWindow(ip);
     return this.startBan(ip, now, reason, failures, undefined);
+  }
+
+  /**
+   * A ban ends ip's window, and the store's row with it. An address with no window in memory has
+   * none in the store either (the store keeps what memory tracks: rows are restored at start, after
+   * the stale ones are pruned, and every eviction is reported), so it is not reported: a fleet's
+   * snapshot of 100,000 bans reported 100,000 addresses, each a DELETE in the store.
+   */
+  private endWindow(ip: string): void {
+    if (this.windows.delete(ip)) this.windows.markChanged(ip);
   }
 
   private setBanned(b: BannedEntry): void {

@@ -112,7 +112,41 @@ test('the jail reports each changed window once, and nothing when nothing change
   assert.deepEqual(j.takeWindowChanges(), []);
   j.ban('192.0.2.1', T0 + 3);
   assert.deepEqual(j.takeWindowChanges(), [{ ip: '192.0.2.1', times: [] }], 'a manual ban ends the window');
+  // an address with no window has no row to drop: a fleet's 100,000 bans report nothing
+  j.ban('192.0.2.77', T0 + 4, { reason: 'cluster' });
+  assert.deepEqual(j.takeWindowChanges(), []);
 });
+
+for (const [name, make] of stores) {
+  test(`${name}: the store keeps what memory tracks, so a ban of an untracked address leaves no row behind`, () => {
+    const kit = make();
+    let s = kit.open();
+    try {
+      // cap 2: the first address is evicted by the third, and the store drops it at the next save
+      const j = new Jail(settings(), { maxTracked: 2 });
+      for (const k of [1, 2, 3]) j.failure(failure(`192.0.2.${k}`, T0 + k), T0 + k);
+      save(j, s);
+      assert.deepEqual(
+        s.loadWindows('asterisk', 0).map((r) => r.ip),
+        ['192.0.2.2', '192.0.2.3'],
+      );
+      s = kit.reopen(s);
+      const again = new Jail(settings(), { maxTracked: 2 });
+      again.restoreWindows(s.loadWindows('asterisk', T0 - 10 * MIN), T0 + 10);
+      // 192.0.2.1 is tracked nowhere: its ban reports nothing; 192.0.2.2's ends its row
+      again.ban('192.0.2.1', T0 + 20, { reason: 'cluster' });
+      again.ban('192.0.2.2', T0 + 21, { reason: 'cluster' });
+      save(again, s);
+      assert.deepEqual(
+        s.loadWindows('asterisk', 0).map((r) => r.ip),
+        ['192.0.2.3'],
+      );
+    } finally {
+      s.close();
+      kit.done();
+    }
+  });
+}
 
 test('restored windows respect the tracked-address cap, least recently failed evicted first', () => {
   const s = new MemoryStore();
