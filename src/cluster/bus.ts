@@ -9,23 +9,12 @@ export interface RawStreamEntry {
   readonly fields: readonly string[];
 }
 
-/** The active shared bans and the stream position they are current at. */
+/** The active shared bans and the stream position they are current at, read in one transaction. */
 export interface Snapshot {
-  /** The last entry of the stream before the set was read ('0-0' for an empty stream). */
+  /** The last entry of the stream when the set was read ('0-0' for an empty stream). */
   readonly lastId: string;
-  /**
-   * One raw record per active ban (the wire fields, as JSON text), page by page as Redis hands them
-   * over, each ban once. The next page is asked for before a page is handed over, so Redis reads
-   * it while the caller checks this one. Rejects (at the page it failed on) when Redis goes.
-   */
-  readonly pages: AsyncIterable<readonly string[]>;
-}
-
-/** Every page of a snapshot, in one list (tests, small sets). */
-export async function allBans(s: Snapshot): Promise<string[]> {
-  const out: string[] = [];
-  for await (const page of s.pages) for (const b of page) out.push(b);
-  return out;
+  /** One raw record per active ban (the wire fields, as JSON text). */
+  readonly bans: readonly string[];
 }
 
 export type BusState = 'connecting' | 'connected' | 'disconnected';

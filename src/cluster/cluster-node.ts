@@ -256,21 +256,16 @@ export class ClusterNode {
     const now = this.deps.clock.now();
     const snap = await this.deps.bus.snapshot(now);
     // in pieces: a piece's kernel command (a process, on the other core) runs while the next piece
-    // is decoded and checked; its bans join the jail's next firewall batch (one script per flush).
-    // Redis reads the next page meanwhile (Snapshot.pages)
+    // is decoded and checked; its bans join the jail's next firewall batch (one script per flush)
     const before = this.refusals.total();
     const commits: Promise<unknown>[] = [];
     let made = 0;
-    let read = 0;
-    for await (const page of snap.pages) {
-      for (let at = 0; at < page.length; at += SNAPSHOT_PIECE) {
-        if (read > 0) await turn();
-        const entries = page.slice(at, at + SNAPSHOT_PIECE).map((text) => ({ id: null, fields: parseJson(text) }));
-        read += entries.length;
-        const r = this.check(entries, now, true);
-        made += r.made;
-        commits.push(r.committed);
-      }
+    for (let at = 0; at < snap.bans.length; at += SNAPSHOT_PIECE) {
+      if (at > 0) await turn();
+      const entries = snap.bans.slice(at, at + SNAPSHOT_PIECE).map((text) => ({ id: null, fields: parseJson(text) }));
+      const r = this.check(entries, now, true);
+      made += r.made;
+      commits.push(r.committed);
     }
     // ready once the kernel holds the bans; the store is written after their kernel commands, and
     // the cursor only after the store (a node stopped dead before then loads the set again)
@@ -283,7 +278,7 @@ export class ClusterNode {
     this.deps.log.info({
       event: 'cluster-snapshot',
       reason: cursor === null ? 'first-start' : 'trimmed',
-      bans: read,
+      bans: snap.bans.length,
       applied: r.made,
       refused: r.refused,
       lastId: snap.lastId,

@@ -148,39 +148,20 @@ export class RedisBus implements ClusterBus {
     // stream replays it (a ban already made is no new decision), so the pages need not be atomic
     const last = await this.cmd.call('XREVRANGE', k.stream, '+', '-', 'COUNT', '1');
     const lastId = streamEntries([[k.stream, last]])[0]?.id ?? '0-0';
-    return { lastId, pages: this.scan(k.bans) };
-  }
-
-  /**
-   * The active set, page by page. Page k+1 is asked for before page k is handed over: the caller
-   * checks one page while Redis reads the next (a new node's start read all 100,000 first, then
-   * checked them, its main thread idle through the reads).
-   */
-  private async *scan(key: string): AsyncGenerator<readonly string[]> {
-    const seen = new Set<string>(); // HSCAN may return a field twice
-    const ask = (cursor: string): Promise<unknown> => {
-      const p = this.cmd.call('HSCAN', key, cursor, 'COUNT', String(SNAPSHOT_PAGE));
-      p.catch(() => undefined); // a page asked for ahead and never awaited (the caller stopped) is no unhandled rejection
-      return p;
-    };
-    let next = ask('0');
-    for (;;) {
-      const page = await next;
+    const bans = new Map<string, string>(); // HSCAN may return a field twice
+    let cursor = '0';
+    do {
+      const page = await this.cmd.call('HSCAN', k.bans, cursor, 'COUNT', String(SNAPSHOT_PAGE));
       if (!Array.isArray(page) || typeof page[0] !== 'string' || !Array.isArray(page[1])) throw new Error('HSCAN answered an unexpected shape');
-      const cursor = page[0];
-      if (cursor !== '0') next = ask(cursor);
+      cursor = page[0];
       const flat = page[1] as unknown[];
-      const bans: string[] = [];
       for (let i = 0; i + 1 < flat.length; i += 2) {
         const f = flat[i];
         const v = flat[i + 1];
-        if (typeof f !== 'string' || typeof v !== 'string' || seen.has(f)) continue;
-        seen.add(f);
-        bans.push(v);
+        if (typeof f === 'string' && typeof v === 'string') bans.set(f, v);
       }
-      yield bans;
-      if (cursor === '0') return;
-    }
+    } while (cursor !== '0');
+    return { lastId, bans: [...bans.values()] };
   }
 
   async heartbeat(node: string, now: number, since: number): Promise<string[]> {

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MEMORY_PAGE, MemoryRedis } from '../fakes/memory-bus.js';
+import { MemoryRedis } from '../fakes/memory-bus.js';
 import { MemoryStore } from '../fakes/memory-store.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { encodeEntry, packEntry, type ClusterEntry } from '../../src/cluster/wire.js';
@@ -436,39 +436,4 @@ test('a large snapshot is checked and committed in pieces (a piece goes to the k
   const snap = d.records.find((r) => r.event === 'cluster-snapshot')!;
   assert.equal(snap.applied, n);
   assert.deepEqual(snap.refused, {});
-});
-
-test('Redis gone in the middle of a snapshot: the pages read are banned, the cursor is not saved, and the set is read again when Redis returns', async (t) => {
-  const redis = new MemoryRedis();
-  const n = MEMORY_PAGE + 1_000;
-  const now = Date.now();
-  for (let i = 0; i < n; i++) {
-    const ip = `100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
-    const e: ClusterEntry = { op: 'ban', node: 'a', jail: 'asterisk', ip, reason: 'detected', banCount: 1, start: now, until: now + HOUR };
-    redis.bans.set(`asterisk ${ip}`, JSON.stringify(encodeEntry(e)));
-  }
-  redis.inject(packEntry(JSON.stringify(encodeEntry({ op: 'unban', node: 'a', jail: 'asterisk', ip: '198.18.0.1', time: now }))));
-  const d = makeNode(redis, 'd');
-  // Redis goes once the first piece is committed: the second page is never read
-  const commit = d.jails.commit.bind(d.jails);
-  let downed = false;
-  d.jails.commit = (jail, ds, bulk) => {
-    if (!downed) {
-      downed = true;
-      redis.down();
-    }
-    return commit(jail, ds, bulk);
-  };
-  await d.node.start(d.jails);
-  t.after(() => stopAll(d));
-  assert.ok(d.records.some((r) => r.event === 'cluster-catch-up-failed'));
-  assert.equal(d.jails.kernel.get('asterisk')!.size, MEMORY_PAGE, 'the first page is in the kernel');
-  assert.equal(d.node.report().cursor, null, 'no position saved: the set was not read whole');
-  redis.restore();
-  await waitFor(() => d.jails.kernel.get('asterisk')!.size === n, { what: 'the whole set, read again' });
-  await waitFor(() => d.node.report().cursor === redis.stream.at(-1)!.id, { what: 'the cursor saved' });
-  const snaps = d.records.filter((r) => r.event === 'cluster-snapshot');
-  assert.equal(snaps.length, 1);
-  assert.equal(snaps[0]!.bans, n);
-  assert.equal(snaps[0]!.applied, n - MEMORY_PAGE, 'the bans of the first page are no new decisions');
 });

@@ -3,8 +3,6 @@
 // would; `inject()` writes raw fields to the stream, as anyone with Redis' password could.
 
 import type { BusState, ClusterBus, PublishItem, RawStreamEntry, Snapshot } from '../../src/cluster/bus.js';
-
-export const MEMORY_PAGE = 5_000;
 import { compareIds } from '../../src/cluster/wire.js';
 
 export class MemoryRedis {
@@ -131,17 +129,7 @@ export class MemoryBus implements ClusterBus {
         this.redis.bans.delete(k);
       }
     }
-    const bans = [...this.redis.bans.values()];
-    // pages as RedisBus hands them over (its HSCAN pages are about 5,000); a Redis gone between
-    // two pages fails the next one, as a page read ahead fails there
-    const check = (): void => this.check();
-    async function* pages(): AsyncGenerator<readonly string[]> {
-      for (let at = 0; at < bans.length; at += MEMORY_PAGE) {
-        if (at > 0) check();
-        yield bans.slice(at, at + MEMORY_PAGE);
-      }
-    }
-    return { lastId: this.redis.stream[this.redis.stream.length - 1]?.id ?? '0-0', pages: pages() };
+    return { lastId: this.redis.stream[this.redis.stream.length - 1]?.id ?? '0-0', bans: [...this.redis.bans.values()] };
   }
 
   async heartbeat(node: string, now: number, since: number): Promise<string[]> {
