@@ -18,7 +18,7 @@
 // --node-flags='…' (flags for every daemon's node, space-separated, such as V8's heap flags).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createNetnsPair, type NetnsPair } from '../test/helpers/netns.js';
@@ -34,6 +34,8 @@ const alone = process.argv.includes('--alone');
 const only = new Set(alone ? ['2'] : (arg('only') ?? '1,2,3').split(','));
 const profDir = arg('prof');
 const logsDir = arg('logs');
+// made when missing: the logs are copied there at the end, after minutes of running
+if (logsDir) mkdirSync(logsDir, { recursive: true });
 const logLevel = arg('level')?.toUpperCase() ?? (logsDir ? 'DEBUG' : 'INFO');
 const idleS = Number(arg('idle') ?? 0);
 const nodeFlags = (arg('node-flags') ?? '').split(' ').filter(Boolean);
