@@ -119,7 +119,8 @@ export function decodeEntry(raw: RawFields): Decoded {
   if (node === null || !NAME.test(node)) return bad('node');
   if (jail === null || !NAME.test(jail)) return bad('jail name');
   if (ipText === null) return bad('ip');
-  // the address is checked for shape here only: the applier parses it again and refuses by 'address'
+  // the address is checked for shape here only: the applier refuses by 'address' one that did not
+  // parse (no target: it tries the text again), and takes the parsed target of one that did
   const parsed = parseBanTarget(ipText);
   const target = parsed !== null && 'target' in parsed ? parsed.target : undefined;
   const ip = target ? target.text : ipText;

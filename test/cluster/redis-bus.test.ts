@@ -13,10 +13,10 @@ import { reconnectDelay, REDIS_RECONNECT_CAP_MS, RedisBus } from '../../src/clus
 import type { BusState } from '../../src/cluster/bus.js';
 import type { RedisTarget } from '../../src/config/cluster-schema.js';
 import { decodeEntry, encodeEntry, PACKED_FIELD, type Decoded } from '../../src/cluster/wire.js';
-
-const entryOf = (d: Decoded) => ('entry' in d ? d.entry : d);
 import { HAVE_REDIS, selfSignedCert, TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
+
+const entryOf = (d: Decoded) => ('entry' in d ? d.entry : d);
 
 const skip = !HAVE_REDIS && 'redis-server is not installed (apt-get install redis-server)';
 let redis: TestRedis;

@@ -49,9 +49,7 @@ test('packed texts an attacker would write are refused as malformed, never throw
 
 test('a __proto__ key in a packed entry is one more field, not the prototype of anything', () => {
   const text = JSON.stringify(encodeEntry(ban)).replace('{', '{"__proto__":{"polluted":"yes"},');
-  const d = decodeEntry([PACKED_FIELD, text]);
-  assert.deepEqual(entryOf(d), ban);
-  assert.equal(Object.getPrototypeOf('entry' in d ? d.entry : d), Object.prototype);
+  assert.deepEqual(entryOf(decodeEntry([PACKED_FIELD, text])), ban);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   // the parsed object is read, not copied: its own __proto__ key is data, and a __proto__ that is
   // a string is never taken for a field either
