@@ -55,6 +55,7 @@ import { AmiFailureFilter } from './filters/ami-failures.js';
 import { authSignalsFor } from './config/account-schema.js';
 import type { GuardNotice } from './core/auth-signal.js';
 import { systemTimers } from './core/timers.js';
+import { HeapPolicyState, type HeapPolicy } from './core/heap-policy.js';
 import { checkGlobCaps, FileSource } from './sources/file-source.js';
 import { JournalSource } from './sources/journal-source.js';
 import { jailJournalMatch } from './sources/journal-jail-match.js';
@@ -83,8 +84,8 @@ export interface DaemonOptions {
   /** `daemon -s` / `-p`: over the config's socket and pidfile, at start and on every reload. */
   readonly socket?: string;
   readonly pidfile?: string;
-  /** Once ready (daemon-run.ts). */
-  readonly onReady?: () => void;
+  /** The process's heap policy: memory-saving once ready, relaxed during a fleet catch-up (core/heap-policy.ts). Default: changes nothing. */
+  readonly heap?: HeapPolicy;
 }
 
 /** Runs the daemon in the foreground until it is stopped; returns the exit code. */
@@ -97,6 +98,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     throw new VoipguardError('VG_CONFIG_MISSING', `${opts.configDir} is not a voipguard config directory (no jail.conf); use -c DIR`);
   }
   const s = config.service;
+  const heap = opts.heap ?? new HeapPolicyState();
   const logTarget = new LogTarget(s.logtarget, opts.tty && s.logtarget === 'stdout');
   const log = createLogger({ level: s.loglevel, target: logTarget });
   logTarget.bind(log);
@@ -169,7 +171,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     metricsEndpoint,
     cluster:
       clusterMetrics &&
-      (await makeCluster(s.cluster, { store, clock, log, metrics: clusterMetrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS) })),
+      (await makeCluster(s.cluster, { store, clock, log, metrics: clusterMetrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS), heap })),
   });
   const stop = new StopSwitch((why) => log.warn({ event: 'stop-in-progress', signal: why }));
   control.serve(new ServiceControl(service, { version: voipguardVersion(), pid: process.pid, requestStop: () => stop.request('control stop') }));
@@ -185,7 +187,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
       closeLast,
       stop,
       onReady: () => {
-        opts.onReady?.();
+        heap.saveMemory();
         void control.startThread();
         if (!early) loadProm().catch((e: unknown) => log.error({ event: 'metrics-load-failed', err: e as Error }));
       },
@@ -384,7 +386,7 @@ function makeAmi(settings: AmiSettings, clock: Clock, root: Logger, metrics: Met
  */
 async function makeCluster(
   cfg: ClusterConfig,
-  ctx: { store: Store; clock: Clock; log: Logger; metrics: PromClusterMetrics; host: HostAddresses; registrations: LiveRegistrations },
+  ctx: { store: Store; clock: Clock; log: Logger; metrics: PromClusterMetrics; host: HostAddresses; registrations: LiveRegistrations; heap: HeapPolicy },
 ): Promise<ClusterNode | null> {
   if (!cfg.enabled) return null;
   const [{ ClusterNode }, { DEFAULT_QUEUE_LIMIT }, { DEFAULT_STREAM_MAXLEN, readPasswordFile, RedisBus }] = await Promise.all([
@@ -425,5 +427,6 @@ async function makeCluster(
     random: Math.random,
     queueLimit: DEFAULT_QUEUE_LIMIT,
     startWaitMs: 5_000,
+    heap: ctx.heap,
   });
 }

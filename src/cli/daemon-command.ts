@@ -2,11 +2,11 @@
 // (systemd runs it so; -f is accepted for fail2ban-server's habit). Logs go to the config's
 // logtarget; config errors are printed here first, with file, section and key.
 
-import { setFlagsFromString } from 'node:v8';
 import { VoipguardError } from '../core/errors.js';
 import { DEFAULT_CONFIG_DIR } from '../core/paths.js';
 import { scanArgs, type ArgOptions } from './args.js';
 import type { CliIo } from './io.js';
+import { V8HeapPolicy } from './v8-heap-policy.js';
 
 export const DAEMON_HELP = `Usage: voipguard daemon [-c DIR] [-s SOCKET] [-p PIDFILE] [--dry-run] [--flush] [-f]
 
@@ -76,12 +76,8 @@ export async function runDaemon(argv: string[], io: CliIo): Promise<number> {
   }
   const { startDaemon } = await import('../app.js');
   return startDaemon({
-    // V8's memory-saving heap policy: under a 1,000,000-address spread the daemon peaked at 470 MiB
-    // with the default one and 189 MiB with this, at the same throughput (docs/resources.md). The
-    // heap-growing decision reads the flag at each collection, so set once the daemon is ready it
-    // takes effect for all the growth that matters; set before the modules load, its extra
-    // collections were about a tenth of the CPU before ready (docs/flood.md).
-    onReady: () => setFlagsFromString('--optimize-for-size'),
+    // V8's memory-saving heap policy once ready, relaxed while a fleet catch-up runs (core/heap-policy.ts)
+    heap: new V8HeapPolicy(),
     configDir: args.configDir,
     dryRun: args.dryRun,
     keepRules: args.keepRules,

@@ -11,10 +11,11 @@
 
 import { ACCEPTABLE_REASONS } from '../config/cluster-schema.js';
 import { backoffDelay } from '../core/backoff.js';
+import { HeapPolicyState, type HeapPolicy } from '../core/heap-policy.js';
 import { turn } from '../core/slices.js';
 import type { TimerHandle } from '../core/timers.js';
 import type { Decision } from '../core/types.js';
-import type { BusState, PublishItem, RawStreamEntry } from './bus.js';
+import type { BusState, PublishItem, RawStreamEntry, Snapshot } from './bus.js';
 import type { ClusterJails, ClusterNodeDeps, ClusterReport } from './ports.js';
 import { decideBatch, type RawEntry } from './entry-batch.js';
 import { Origins } from './origins.js';
@@ -67,9 +68,11 @@ export class ClusterNode {
   private lagMs: number | null = null;
   private applied = 0;
   private readonly refusals: Refusals;
+  private readonly heap: HeapPolicy;
 
   constructor(private readonly deps: ClusterNodeDeps) {
     this.refusals = new Refusals(deps.log, deps.metrics);
+    this.heap = deps.heap ?? new HeapPolicyState();
     this.publisher = new Publisher({
       bus: deps.bus,
       timers: deps.timers,
@@ -255,6 +258,17 @@ export class ClusterNode {
     }
     const now = this.deps.clock.now();
     const snap = await this.deps.bus.snapshot(now);
+    const release = this.heap.relax();
+    try {
+      await this.applySnapshot(snap, cursor, now);
+    } finally {
+      this.relaxUntil(this.jails?.stored(), release);
+    }
+  }
+
+  /** Checks and bans a snapshot's entries in pieces; the cursor moves to its last ID once the store has them. */
+  private async applySnapshot(snap: Snapshot, cursor: string | null, now: number): Promise<void> {
+    const pos = this.pos!;
     // in pieces: a piece's kernel command (a process, on the other core) runs while the next piece
     // is decoded and checked; its bans join the jail's next firewall batch (one script per flush)
     const before = this.refusals.total();
@@ -311,10 +325,15 @@ export class ClusterNode {
       this.lagMs = Math.max(0, this.deps.clock.now() - idTime(last));
       this.deps.metrics.lag(this.lagMs / 1000);
     });
-    this.pos!.commit(
-      kernel.then(() => this.jails?.stored()),
-      last,
-    );
+    const stored = kernel.then(() => this.jails?.stored());
+    if (bulk) this.relaxUntil(stored, this.heap.relax());
+    this.pos!.commit(stored, last);
+  }
+
+  /** Holds the heap policy relaxed until `p` settles (a bulk task's kernel commands and store writes). */
+  private relaxUntil(p: Promise<unknown> | undefined, release: () => void): void {
+    if (p) p.then(release, release);
+    else release();
   }
 
   /**

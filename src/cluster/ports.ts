@@ -4,6 +4,7 @@
 
 import type { BackoffOptions } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
+import type { HeapPolicy } from '../core/heap-policy.js';
 import type { HostAddresses, LiveRegistrations } from '../core/protection.js';
 import type { Timers } from '../core/timers.js';
 import type { BanRecord, Decision } from '../core/types.js';
@@ -59,6 +60,8 @@ export interface ClusterNodeDeps {
   readonly queueLimit: number;
   /** How long start() waits for Redis before it lets the daemon be ready without it. */
   readonly startWaitMs: number;
+  /** Relaxed while a catch-up (a snapshot, or a bulk read of the stream) runs; default: changes nothing. */
+  readonly heap?: HeapPolicy;
 }
 
 export interface ClusterReport {
