@@ -404,7 +404,16 @@ async function makeCluster(
     log.error({ event: 'cluster-file-unreadable', err: e as Error });
     return null;
   }
-  const bus = new RedisBus({ target: cfg.redis, password, ca, prefix: cfg.prefix, maxLen: DEFAULT_STREAM_MAXLEN, commandTimeoutMs: 5_000 });
+  const bus = new RedisBus({
+    target: cfg.redis,
+    password,
+    ca,
+    prefix: cfg.prefix,
+    maxLen: DEFAULT_STREAM_MAXLEN,
+    commandTimeoutMs: 5_000,
+    // the ACL lacks EVAL: sharing goes on, at about twice the publishing CPU (docs/cluster.md)
+    onScriptRefused: (err) => log.warn({ event: 'cluster-no-scripting', err }),
+  });
   const settings = {
     node: cfg.node ?? hostname(),
     prefix: cfg.prefix,

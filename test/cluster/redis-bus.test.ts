@@ -1,7 +1,8 @@
 // RedisBus on a real redis-server started by the test: the password is required (a wrong one never
 // connects), publish/read/snapshot/heartbeat do what the memory twin does, garbage written straight
-// to Redis comes back as raw fields (refused later, never a crash), and rediss:// works with a
-// self-signed certificate made by the test.
+// to Redis comes back as raw fields (refused later, never a crash), rediss:// works with a
+// self-signed certificate made by the test, and a batch goes to the stream by one script, or one
+// XADD per entry for an ACL user that may not run scripts.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,9 +54,22 @@ after(async () => {
 
 const unix = (): RedisTarget => ({ kind: 'unix', path: redis.socket, username: null, password: null, db: 0 });
 
-function bus(target: RedisTarget, password: string | null, ca: string | null = null): { bus: RedisBus; states: BusState[] } {
+function bus(
+  target: RedisTarget,
+  password: string | null,
+  ca: string | null = null,
+  more: { onScriptRefused?: (e: Error) => void; prefix?: string } = {},
+): { bus: RedisBus; states: BusState[] } {
   const states: BusState[] = [];
-  const b = new RedisBus({ target, password, ca, prefix: `t${Math.random().toString(36).slice(2, 8)}`, maxLen: 1000, commandTimeoutMs: 2000 });
+  const b = new RedisBus({
+    target,
+    password,
+    ca,
+    prefix: more.prefix ?? `t${Math.random().toString(36).slice(2, 8)}`,
+    maxLen: 1000,
+    commandTimeoutMs: 2000,
+    ...(more.onScriptRefused ? { onScriptRefused: more.onScriptRefused } : {}),
+  });
   made.push(b);
   b.start((s) => states.push(s));
   return { bus: b, states };
@@ -126,6 +140,66 @@ test('one publish of several news for one address: the stream keeps each, the ac
   ]);
   await b.stop();
 });
+
+/** Calls of a command so far, from INFO commandstats (0 before the first). */
+function calls(command: string): number {
+  const m = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(redis.cli(['INFO', 'commandstats']));
+  return m ? Number(m[1]) : 0;
+}
+
+test(
+  'a batch goes to the stream by one script; an ACL user that may not run scripts publishes one XADD per entry, the same entries in the same order',
+  { skip },
+  async () => {
+    const now = Date.now();
+    const items = (base: number) =>
+      Array.from({ length: 5 }, (_, i) => {
+        const e = {
+          op: 'ban' as const,
+          node: 'a',
+          jail: 'asterisk',
+          ip: `203.0.113.${base + i}`,
+          reason: 'detected',
+          banCount: 1,
+          start: now,
+          until: now + 60_000,
+        };
+        return { fields: encodeEntry(e), key: `asterisk ${e.ip}`, until: e.until, op: 'ban' as const };
+      });
+    const ips = (read: { fields: readonly string[] }[]) => read.map((r) => JSON.parse(r.fields[1]!).ip as string);
+
+    // the default user may run scripts: one EVAL for the batch, no XADD from the client
+    const prefix = `s${Math.random().toString(36).slice(2, 8)}`;
+    const scripted = bus(unix(), redis.password, null, { prefix });
+    await waitFor(() => scripted.bus.state() === 'connected', { what: 'connected' });
+    const [eval0, xadd0] = [calls('eval'), calls('xadd')];
+    await scripted.bus.publish(items(40));
+    assert.equal(calls('eval'), eval0 + 1);
+    assert.equal(calls('xadd'), xadd0 + 5, "the script's own XADDs");
+    const one = await scripted.bus.read('0-0', 100, 100);
+    assert.deepEqual(ips(one), ['203.0.113.40', '203.0.113.41', '203.0.113.42', '203.0.113.43', '203.0.113.44']);
+    assert.deepEqual(one[0]!.fields, [PACKED_FIELD, JSON.stringify(items(40)[0]!.fields)]);
+    assert.equal((await scripted.bus.snapshot(now)).bans.length, 5);
+    await scripted.bus.stop();
+
+    // an ACL user with every command but scripting (a user name comes with a redis:// or rediss:// URL)
+    const user = `noscript${process.pid}`;
+    redis.cli(['ACL', 'SETUSER', user, 'on', '>userpw', '~*', '&*', '+@all', '-@scripting']);
+    const refused: Error[] = [];
+    const target: RedisTarget = { kind: 'tcp', tls: true, host: '127.0.0.1', port: tlsPort, username: user, password: null, db: 0 };
+    const plain = bus(target, 'userpw', readFileSync(cert.cert, 'utf8'), { prefix, onScriptRefused: (e) => refused.push(e) });
+    await waitFor(() => plain.bus.state() === 'connected', { what: 'connected as the ACL user' });
+    await plain.bus.publish(items(50));
+    assert.equal(refused.length, 1, 'told once');
+    assert.match(refused[0]!.message + String((refused[0] as { previousErrors?: unknown[] }).previousErrors ?? ''), /NOPERM/);
+    await plain.bus.publish(items(60));
+    assert.equal(refused.length, 1, 'not asked again');
+    const two = await plain.bus.read('0-0', 100, 100);
+    assert.deepEqual(ips(two), [...ips(one), ...['50', '51', '52', '53', '54', '60', '61', '62', '63', '64'].map((x) => `203.0.113.${x}`)]);
+    assert.equal((await plain.bus.snapshot(now)).bans.length, 15, 'each batch once in the active set: the refused transaction left nothing');
+    await plain.bus.stop();
+  },
+);
 
 test('a snapshot larger than one HSCAN page returns every active ban once, and the last stream ID', { skip }, async () => {
   const { bus: b } = bus(unix(), redis.password);
