@@ -11,7 +11,6 @@
 
 import { ACCEPTABLE_REASONS } from '../config/cluster-schema.js';
 import { backoffDelay } from '../core/backoff.js';
-import { HeapPolicyState, type HeapPolicy } from '../core/heap-policy.js';
 import { turn } from '../core/slices.js';
 import type { TimerHandle } from '../core/timers.js';
 import type { Decision } from '../core/types.js';
@@ -68,11 +67,9 @@ export class ClusterNode {
   private lagMs: number | null = null;
   private applied = 0;
   private readonly refusals: Refusals;
-  private readonly heap: HeapPolicy;
 
   constructor(private readonly deps: ClusterNodeDeps) {
     this.refusals = new Refusals(deps.log, deps.metrics);
-    this.heap = deps.heap ?? new HeapPolicyState();
     this.publisher = new Publisher({
       bus: deps.bus,
       timers: deps.timers,
@@ -258,7 +255,7 @@ export class ClusterNode {
     }
     const now = this.deps.clock.now();
     const snap = await this.deps.bus.snapshot(now);
-    const release = this.heap.relax();
+    const release = this.deps.heap.relax();
     try {
       await this.applySnapshot(snap, cursor, now);
     } finally {
@@ -326,7 +323,7 @@ export class ClusterNode {
       this.deps.metrics.lag(this.lagMs / 1000);
     });
     const stored = kernel.then(() => this.jails?.stored());
-    if (bulk) this.relaxUntil(stored, this.heap.relax());
+    if (bulk) this.relaxUntil(stored, this.deps.heap.relax());
     this.pos!.commit(stored, last);
   }
 

@@ -60,8 +60,8 @@ export interface ClusterNodeDeps {
   readonly queueLimit: number;
   /** How long start() waits for Redis before it lets the daemon be ready without it. */
   readonly startWaitMs: number;
-  /** Relaxed while a catch-up (a snapshot, or a bulk read of the stream) runs; default: changes nothing. */
-  readonly heap?: HeapPolicy;
+  /** Relaxed while a catch-up (a snapshot, or a bulk read of the stream) runs. */
+  readonly heap: HeapPolicy;
 }
 
 export interface ClusterReport {

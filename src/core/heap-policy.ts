@@ -18,7 +18,6 @@ export interface HeapPolicy {
 export class HeapPolicyState implements HeapPolicy {
   private saving = false;
   private held = 0;
-  private inForce = false;
 
   /** What the policy asks of the heap now. */
   get favoursMemory(): boolean {
@@ -31,29 +30,25 @@ export class HeapPolicyState implements HeapPolicy {
   }
 
   saveMemory(): void {
-    this.saving = true;
-    this.update();
+    this.change(() => (this.saving = true));
   }
 
   relax(): () => void {
-    this.held++;
-    this.update();
+    this.change(() => this.held++);
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      this.held--;
-      this.update();
+      this.change(() => this.held--);
     };
   }
 
   /** Called on every change of favoursMemory, with its new value. */
   protected apply(_memory: boolean): void {}
 
-  private update(): void {
-    const want = this.favoursMemory;
-    if (want === this.inForce) return;
-    this.inForce = want;
-    this.apply(want);
+  private change(edit: () => unknown): void {
+    const before = this.favoursMemory;
+    edit();
+    if (this.favoursMemory !== before) this.apply(this.favoursMemory);
   }
 }

@@ -4,7 +4,7 @@
 import { afterEach } from 'node:test';
 import { Jail } from '../../src/jails/jail.js';
 import type { BackoffOptions } from '../../src/core/backoff.js';
-import type { HeapPolicy } from '../../src/core/heap-policy.js';
+import { HeapPolicyState, type HeapPolicy } from '../../src/core/heap-policy.js';
 import { ClusterNode, type ClusterJails } from '../../src/cluster/cluster-node.js';
 import { NO_REGISTRATIONS, type HostAddresses, type LiveRegistrations } from '../../src/core/protection.js';
 import { NO_CLUSTER_METRICS } from '../../src/metrics/cluster-metrics.js';
@@ -138,7 +138,7 @@ export function makeNode(redis: MemoryRedis, name: string, o: NodeOptions = {}):
     random: () => 0,
     queueLimit: o.queueLimit ?? 1_000,
     startWaitMs: o.startWaitMs ?? 1_000,
-    ...(o.heap ? { heap: o.heap } : {}),
+    heap: o.heap ?? new HeapPolicyState(),
   });
   jails.tap = (ds) => node.decided(ds);
   made.add(node);
