@@ -10,7 +10,9 @@
 // Each pair sits in two intrusive lists (the recency of all pairs, oldest first; its owner's pairs,
 // oldest first) and in an open-addressing index keyed by its owner and address (the owner's key
 // hash mixed with the address's, both from the jail's keyed StringHasher), compared by owner and
-// address string.
+// address string. A pair's numbers sit side by side in one buffer, its references in one array,
+// and the index keeps each pair's key beside its number: a scan's eviction and insert read a few
+// cache lines, not one per array (docs/benchmarks.md, seventeenth session).
 
 /** What owns pairs: an account entry. Its list of pairs lives in these fields. */
 export interface PairOwner {
@@ -30,29 +32,36 @@ const MIN_CAPACITY = 256;
 /** The hashes are 30-bit (string-hasher.ts); an index slot's home is the top bits of the key. */
 const HASH_BITS = 30;
 const MIX = 0x9e3779b1;
+/** A pair's numbers sit together, 32 bytes from pair × STRIDE in the 32-bit view (its first
+ *  failure time is the double at pair × 4): the lists and the index touch one cache line per pair,
+ *  not one per array. */
+const STRIDE = 8;
+const PREV = 2;
+const NEXT = 3;
+const OPREV = 4;
+const ONEXT = 5;
+const KEY = 6;
+/** A pair's references sit together too: its owner, its address, its times once there are two. */
+const REFS = 3;
 
 export class PairTable<O extends PairOwner> {
   private capacity = 0;
-  private owners: (O | null)[] = [];
-  private ips: (string | null)[] = [];
-  private lists: (number[] | null)[] = [];
-  private keys = new Int32Array(0);
+  /** Per pair: owner at 3p, address at 3p + 1, times (an array, or null) at 3p + 2. */
+  private refs: (O | string | number[] | null)[] = [];
+  private nums = new Int32Array(0);
   private firsts = new Float64Array(0);
-  /** All pairs, least recently failed first. */
-  private prev = new Int32Array(0);
-  private next = new Int32Array(0);
-  /** The owner's pairs, least recently failed first. */
-  private oprev = new Int32Array(0);
-  private onext = new Int32Array(0);
+  /** All pairs, least recently failed first (linked through PREV / NEXT). The owner's pairs,
+   *  least recently failed first, through OPREV / ONEXT. */
   private head = NONE;
   private tail = NONE;
-  /** Free pair numbers, chained through `next`. */
+  /** Free pair numbers, chained through NEXT. */
   private free = NONE;
   /** Pair numbers handed out so far (the free ones below it are on `free`). */
   private top = 0;
   private count = 0;
   private evictedCount = 0;
-  /** The index: pair number + 1, 0 when the slot is free. */
+  /** The index: per slot, pair number + 1 at 2s (0 when the slot is free) and the pair's key at
+   *  2s + 1, so that a probe rejects another pair without reading that pair. */
   private slots = new Int32Array(0);
   private bits = 0;
 
@@ -73,12 +82,15 @@ export class PairTable<O extends PairOwner> {
   /** The pair of (owner, ip), ih the address's hash; -1 when there is none. */
   find(owner: O, ip: string, ih: number): number {
     const key = keyOf(owner.hash, ih);
+    const slots = this.slots;
     const mask = (1 << this.bits) - 1;
     for (let s = (key >>> (HASH_BITS - this.bits)) & mask; ; s = (s + 1) & mask) {
-      const v = this.slots[s]!;
+      const v = slots[2 * s]!;
       if (v === 0) return NONE;
-      const p = v - 1;
-      if (this.keys[p] === key && this.owners[p] === owner && this.ips[p] === ip) return p;
+      if (slots[2 * s + 1] === key) {
+        const p = v - 1;
+        if (this.refs[REFS * p] === owner && this.refs[REFS * p + 1] === ip) return p;
+      }
     }
   }
 
@@ -90,17 +102,17 @@ export class PairTable<O extends PairOwner> {
       this.evictedCount++;
     }
     let p = this.free;
-    if (p !== NONE) this.free = this.next[p]!;
+    if (p !== NONE) this.free = this.nums[STRIDE * p + NEXT]!;
     else {
       if (this.top === this.capacity) this.resize(Math.min(this.capacity * 2, this.max));
       p = this.top++;
     }
     const key = keyOf(owner.hash, ih);
-    this.owners[p] = owner;
-    this.ips[p] = ip;
-    this.keys[p] = key;
-    this.firsts[p] = t;
-    this.lists[p] = null;
+    this.refs[REFS * p] = owner;
+    this.refs[REFS * p + 1] = ip;
+    this.refs[REFS * p + 2] = null;
+    this.nums[STRIDE * p + KEY] = key;
+    this.firsts[(STRIDE / 2) * p] = t;
     this.link(p, owner);
     this.place(p, key);
     this.count++;
@@ -109,7 +121,7 @@ export class PairTable<O extends PairOwner> {
 
   /** The pair failed again: the most recent of all and of its owner's. */
   touch(p: number): void {
-    const owner = this.owners[p]!;
+    const owner = this.refs[REFS * p] as O;
     if (this.tail !== p) {
       this.unlinkAll(p);
       this.linkAll(p);
@@ -121,36 +133,36 @@ export class PairTable<O extends PairOwner> {
   }
 
   times(p: number): PairTimes {
-    return this.lists[p] ?? this.firsts[p]!;
+    return (this.refs[REFS * p + 2] as number[] | null) ?? this.firsts[(STRIDE / 2) * p]!;
   }
 
   setTimes(p: number, v: PairTimes): void {
     if (typeof v === 'number') {
-      this.firsts[p] = v;
-      this.lists[p] = null;
-    } else this.lists[p] = v;
+      this.firsts[(STRIDE / 2) * p] = v;
+      this.refs[REFS * p + 2] = null;
+    } else this.refs[REFS * p + 2] = v;
   }
 
   ip(p: number): string {
-    return this.ips[p]!;
+    return this.refs[REFS * p + 1] as string;
   }
 
   /** The owner's pair after p (-1 at its end): `for (let p = o.pairHead; p >= 0; p = t.after(p))`. */
   after(p: number): number {
-    return this.onext[p]!;
+    return this.nums[STRIDE * p + ONEXT]!;
   }
 
   /** Removes pair p from the lists and the index. */
   remove(p: number): void {
-    const owner = this.owners[p]!;
+    const owner = this.refs[REFS * p] as O;
     this.unlinkAll(p);
     this.unlinkOwner(p, owner);
     owner.pairCount--;
     this.unplace(p);
-    this.owners[p] = null;
-    this.ips[p] = null;
-    this.lists[p] = null;
-    this.next[p] = this.free;
+    this.refs[REFS * p] = null;
+    this.refs[REFS * p + 1] = null;
+    this.refs[REFS * p + 2] = null;
+    this.nums[STRIDE * p + NEXT] = this.free;
     this.free = p;
     this.count--;
   }
@@ -167,92 +179,89 @@ export class PairTable<O extends PairOwner> {
   }
 
   private linkAll(p: number): void {
-    this.prev[p] = this.tail;
-    this.next[p] = NONE;
+    const n = this.nums;
+    n[STRIDE * p + PREV] = this.tail;
+    n[STRIDE * p + NEXT] = NONE;
     if (this.tail === NONE) this.head = p;
-    else this.next[this.tail] = p;
+    else n[STRIDE * this.tail + NEXT] = p;
     this.tail = p;
   }
 
   private unlinkAll(p: number): void {
-    const a = this.prev[p]!;
-    const b = this.next[p]!;
+    const n = this.nums;
+    const a = n[STRIDE * p + PREV]!;
+    const b = n[STRIDE * p + NEXT]!;
     if (a === NONE) this.head = b;
-    else this.next[a] = b;
+    else n[STRIDE * a + NEXT] = b;
     if (b === NONE) this.tail = a;
-    else this.prev[b] = a;
+    else n[STRIDE * b + PREV] = a;
   }
 
   private linkOwner(p: number, owner: O): void {
-    this.oprev[p] = owner.pairTail;
-    this.onext[p] = NONE;
+    const n = this.nums;
+    n[STRIDE * p + OPREV] = owner.pairTail;
+    n[STRIDE * p + ONEXT] = NONE;
     if (owner.pairTail === NONE) owner.pairHead = p;
-    else this.onext[owner.pairTail] = p;
+    else n[STRIDE * owner.pairTail + ONEXT] = p;
     owner.pairTail = p;
   }
 
   private unlinkOwner(p: number, owner: O): void {
-    const a = this.oprev[p]!;
-    const b = this.onext[p]!;
+    const n = this.nums;
+    const a = n[STRIDE * p + OPREV]!;
+    const b = n[STRIDE * p + ONEXT]!;
     if (a === NONE) owner.pairHead = b;
-    else this.onext[a] = b;
+    else n[STRIDE * a + ONEXT] = b;
     if (b === NONE) owner.pairTail = a;
-    else this.oprev[b] = a;
+    else n[STRIDE * b + OPREV] = a;
   }
 
   private place(p: number, key: number): void {
+    const slots = this.slots;
     const mask = (1 << this.bits) - 1;
     let s = (key >>> (HASH_BITS - this.bits)) & mask;
-    while (this.slots[s] !== 0) s = (s + 1) & mask;
-    this.slots[s] = p + 1;
+    while (slots[2 * s] !== 0) s = (s + 1) & mask;
+    slots[2 * s] = p + 1;
+    slots[2 * s + 1] = key;
   }
 
   /** Takes p out of the index, shifting back the entries of its run that may sit in its slot. */
   private unplace(p: number): void {
     const slots = this.slots;
-    const keys = this.keys;
     const mask = (1 << this.bits) - 1;
     const shift = HASH_BITS - this.bits;
-    let i = (keys[p]! >>> shift) & mask;
-    while (slots[i] !== p + 1) i = (i + 1) & mask;
+    let i = (this.nums[STRIDE * p + KEY]! >>> shift) & mask;
+    while (slots[2 * i] !== p + 1) i = (i + 1) & mask;
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const v = slots[j]!;
+      const v = slots[2 * j]!;
       if (v === 0) break;
-      const home = (keys[v - 1]! >>> shift) & mask;
+      const key = slots[2 * j + 1]!;
+      const home = (key >>> shift) & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        slots[i] = v;
+        slots[2 * i] = v;
+        slots[2 * i + 1] = key;
         i = j;
       }
     }
-    slots[i] = 0;
+    slots[2 * i] = 0;
   }
 
   /** Room for `capacity` pairs (an index at most half full); the pairs keep their numbers. */
   private resize(capacity: number): void {
     const old = this.capacity;
-    const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(capacity);
-      b.set(a.subarray(0, old));
-      return b;
-    };
-    this.keys = grow(this.keys, (n) => new Int32Array(n));
-    this.firsts = grow(this.firsts, (n) => new Float64Array(n));
-    this.prev = grow(this.prev, (n) => new Int32Array(n));
-    this.next = grow(this.next, (n) => new Int32Array(n));
-    this.oprev = grow(this.oprev, (n) => new Int32Array(n));
-    this.onext = grow(this.onext, (n) => new Int32Array(n));
-    for (let p = old; p < capacity; p++) {
-      this.owners.push(null);
-      this.ips.push(null);
-      this.lists.push(null);
-    }
+    const buffer = new ArrayBuffer(capacity * STRIDE * 4);
+    const nums = new Int32Array(buffer);
+    nums.set(this.nums);
+    this.nums = nums;
+    this.firsts = new Float64Array(buffer);
+    for (let p = old; p < capacity; p++) this.refs.push(null, null, null);
     this.capacity = capacity;
     let bits = 1;
     while (1 << bits < capacity * 2) bits++;
     if (bits === this.bits) return;
     this.bits = bits;
-    this.slots = new Int32Array(1 << bits);
-    for (let p = 0; p < this.top; p++) if (this.owners[p] !== null) this.place(p, this.keys[p]!);
+    this.slots = new Int32Array(2 << bits);
+    for (let p = 0; p < this.top; p++) if (this.refs[REFS * p] !== null) this.place(p, this.nums[STRIDE * p + KEY]!);
   }
 }
 

@@ -4,7 +4,9 @@
 // (StringHasher, keyed by the jail's seed) and passes the hash to every call, and a record can keep
 // its key's hash to be deleted without hashing it again: a spray of new addresses and account names
 // costs one hash and a few array reads per table, where a Map's insert and the delete of the
-// evicted entry cost several times that (docs/benchmarks.md, tenth session).
+// evicted entry cost several times that (docs/benchmarks.md, tenth session). A slot is a hash mark
+// in one typed array and its key and record side by side in one array: the spray's probes mostly
+// miss, and a miss reads the marks alone (docs/benchmarks.md, seventeenth session).
 
 /** What hashes the keys: a StringHasher (a test may pass a weak one to make runs of collisions). */
 export interface KeyHasher {
@@ -15,13 +17,15 @@ const MIN_BITS = 4;
 /** The hashes are 30-bit (string-hasher.ts); a slot's home is their top bits (masked: any other
  *  number still lands in the table, only less evenly). */
 const HASH_BITS = 30;
+const HASH_MASK = 0x3fffffff;
 
 export class StringTable<V> {
   private bits = MIN_BITS;
-  /** Slots; a free one has keys[i] === undefined. */
-  private keys: (string | undefined)[] = [];
-  private vals: (V | undefined)[] = [];
-  private hashes = new Int32Array(0);
+  /** Per slot, its key's hash + 1, 0 when the slot is free: a probe reads this array alone until a
+   *  hash matches (a miss, the spray's common case, touches one array, not two). */
+  private marks = new Int32Array(0);
+  /** Per slot, its key at 2i and its record at 2i + 1: a hit reads one place, not two arrays. */
+  private cells: (string | V | undefined)[] = [];
   private count = 0;
 
   constructor(private readonly hasher: KeyHasher) {
@@ -39,84 +43,82 @@ export class StringTable<V> {
   /** The record of `key` (h: its hash), or undefined. */
   get(key: string, h: number): V | undefined {
     const i = this.slotOf(key, h);
-    return i < 0 ? undefined : this.vals[i];
+    return i < 0 ? undefined : (this.cells[2 * i + 1] as V);
   }
 
   /** Sets the record of `key` (h: its hash), a new entry or in place of the one there. */
   set(key: string, h: number, v: V): void {
     const i = this.slotOf(key, h);
     if (i >= 0) {
-      this.vals[i] = v;
+      this.cells[2 * i + 1] = v;
       return;
     }
     const free = ~i;
-    this.keys[free] = key;
-    this.hashes[free] = h;
-    this.vals[free] = v;
-    if (++this.count * 2 > this.keys.length) this.grow();
+    this.marks[free] = (h & HASH_MASK) + 1;
+    this.cells[2 * free] = key;
+    this.cells[2 * free + 1] = v;
+    if (++this.count * 2 > this.marks.length) this.grow();
   }
 
   /** Removes `key` (h: its hash); false when it was not there. */
   delete(key: string, h: number): boolean {
     let i = this.slotOf(key, h);
     if (i < 0) return false;
-    const keys = this.keys;
-    const hashes = this.hashes;
-    const vals = this.vals;
+    const marks = this.marks;
+    const cells = this.cells;
     const shift = HASH_BITS - this.bits;
     const mask = (1 << this.bits) - 1;
     // shift back each entry of the run behind that may sit at i (its home is not between i and it)
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const k = keys[j];
-      if (k === undefined) break;
-      const home = (hashes[j]! >>> shift) & mask;
+      const m = marks[j]!;
+      if (m === 0) break;
+      const home = ((m - 1) >>> shift) & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        keys[i] = k;
-        hashes[i] = hashes[j]!;
-        vals[i] = vals[j];
+        marks[i] = m;
+        cells[2 * i] = cells[2 * j];
+        cells[2 * i + 1] = cells[2 * j + 1];
         i = j;
       }
     }
-    keys[i] = undefined;
-    vals[i] = undefined;
+    marks[i] = 0;
+    cells[2 * i] = undefined;
+    cells[2 * i + 1] = undefined;
     this.count--;
     return true;
   }
 
   /** The slot holding `key`, or ~(the free slot that ends its run, where it would go). */
   private slotOf(key: string, h: number): number {
-    const keys = this.keys;
-    const hashes = this.hashes;
+    const marks = this.marks;
+    const mark = (h & HASH_MASK) + 1;
     const mask = (1 << this.bits) - 1;
-    for (let i = (h >>> (HASH_BITS - this.bits)) & mask; ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === undefined) return ~i;
-      if (hashes[i] === h && k === key) return i;
+    for (let i = ((mark - 1) >>> (HASH_BITS - this.bits)) & mask; ; i = (i + 1) & mask) {
+      const m = marks[i]!;
+      if (m === 0) return ~i;
+      if (m === mark && this.cells[2 * i] === key) return i;
     }
   }
 
   private alloc(bits: number): void {
     this.bits = bits;
     const n = 1 << bits;
-    this.keys = new Array<string | undefined>(n).fill(undefined);
-    this.vals = new Array<V | undefined>(n).fill(undefined);
-    this.hashes = new Int32Array(n);
+    this.marks = new Int32Array(n);
+    this.cells = new Array<string | V | undefined>(2 * n).fill(undefined);
   }
 
   private grow(): void {
-    const { keys, vals, hashes } = this;
+    const { marks, cells } = this;
     this.alloc(this.bits + 1);
     const mask = (1 << this.bits) - 1;
     const shift = HASH_BITS - this.bits;
-    for (let j = 0; j < keys.length; j++) {
-      const k = keys[j];
-      if (k === undefined) continue;
-      const h = hashes[j]!;
-      let i = (h >>> shift) & mask;
-      while (this.keys[i] !== undefined) i = (i + 1) & mask;
-      this.keys[i] = k;
-      this.hashes[i] = h;
-      this.vals[i] = vals[j];
+    for (let j = 0; j < marks.length; j++) {
+      const m = marks[j]!;
+      if (m === 0) continue;
+      let i = ((m - 1) >>> shift) & mask;
+      while (this.marks[i] !== 0) i = (i + 1) & mask;
+      this.marks[i] = m;
+      this.cells[2 * i] = cells[2 * j];
+      this.cells[2 * i + 1] = cells[2 * j + 1];
     }
   }
 }
