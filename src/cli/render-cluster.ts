@@ -9,7 +9,8 @@ export function describeCluster(c: ClusterStatus): string {
   const state = c.connected ? 'connected' : 'NOT connected';
   const nodes = `${c.nodesSeen.length} node${c.nodesSeen.length === 1 ? '' : 's'} seen in the last minute`;
   const last = c.lastApplied ? `last applied ${c.lastApplied.ip} from ${c.lastApplied.node} at ${formatLocalTime(c.lastApplied.at)}` : 'nothing applied yet';
-  return `${state} to ${c.redis} as ${c.node}, ${nodes}, ${last}, publish queue ${c.queue}`;
+  const why = !c.connected && c.error ? ` (${c.error})` : '';
+  return `${state} to ${c.redis}${why} as ${c.node}, ${nodes}, ${last}, publish queue ${c.queue}`;
 }
 
 export function renderClusterStatus(c: ClusterStatus | null): string {
@@ -22,7 +23,7 @@ export function renderClusterStatus(c: ClusterStatus | null): string {
     .map(([k, v]) => ({ label: k, value: String(v) }));
   const items: TreeItem[] = [
     { label: 'Node', value: c.node },
-    { label: 'Redis', value: `${c.redis} (${c.connected ? 'connected' : 'NOT connected'})` },
+    { label: 'Redis', value: `${c.redis} (${c.connected ? 'connected' : c.error ? `NOT connected: ${c.error}` : 'NOT connected'})` },
     { label: 'Nodes seen (1 min)', value: c.nodesSeen.join(', ') },
     { label: 'Published', value: String(c.published) },
     { label: 'Publish queue', value: `${c.queue}${c.dropped ? ` (${c.dropped} dropped, resynced)` : ''}` },

@@ -64,6 +64,8 @@ export class ClusterNode {
   private heartbeatTimer: TimerHandle | null = null;
   private nodesSeen: string[] = [];
   private lastApplied: ClusterReport['lastApplied'] = null;
+  /** The last connection error, shown while not connected. */
+  private lastError: string | null = null;
   private lagMs: number | null = null;
   private applied = 0;
   private readonly refusals: Refusals;
@@ -149,6 +151,7 @@ export class ClusterNode {
       node: this.node,
       redis: this.deps.settings.redis,
       connected: this.deps.bus.state() === 'connected',
+      error: this.deps.bus.state() === 'connected' ? null : this.lastError,
       nodesSeen: [...this.nodesSeen].sort(),
       lastApplied: this.lastApplied,
       queue: this.publisher.length,
@@ -168,6 +171,11 @@ export class ClusterNode {
   }
 
   private readonly onState = (s: BusState, err?: Error): void => {
+    // the client's words (a TLS or a Redis error may quote the peer): one line, capped
+    if (err)
+      this.lastError = String(err.message)
+        .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+        .slice(0, 200);
     this.deps.metrics.connected(s === 'connected');
     this.deps.log.info({ event: 'cluster-state', state: s, redis: this.deps.settings.redis, ...(err ? { err } : {}) });
     if (s === 'connected') {

@@ -68,6 +68,8 @@ export interface ClusterReport {
   readonly node: string;
   readonly redis: string;
   readonly connected: boolean;
+  /** Why it is not connected: the last connection error (one line, capped), null while connected. */
+  readonly error: string | null;
   readonly nodesSeen: readonly string[];
   readonly lastApplied: { readonly id: string | null; readonly at: number; readonly node: string; readonly jail: string; readonly ip: string } | null;
   readonly queue: number;

@@ -105,6 +105,7 @@ export interface ClusterStatus {
   readonly node: string;
   readonly redis: string; // the address, never the password
   readonly connected: boolean;
+  readonly error: string | null; // why not connected: the last connection error, null while connected
   readonly nodesSeen: readonly string[]; // heartbeats in the last minute, this node included
   readonly lastApplied: { readonly id: string | null; readonly at: number; readonly node: string; readonly jail: string; readonly ip: string } | null;
   readonly queue: number; // entries waiting to be published

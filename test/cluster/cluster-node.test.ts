@@ -275,6 +275,20 @@ test('a Redis that is down at start lets the node start, and it catches up when 
   await stopAll(a, d);
 });
 
+test('while Redis is away, the report says why (the client error, one line), and nothing once connected again', async () => {
+  const redis = new MemoryRedis();
+  const a = makeNode(redis, 'a');
+  await a.node.start(a.jails);
+  assert.equal(a.node.report().error, null);
+  redis.down(new Error('self-signed certificate\n\u001b[31min chain'));
+  assert.equal(a.node.report().connected, false);
+  assert.equal(a.node.report().error, 'self-signed certificate  [31min chain');
+  redis.restore();
+  await waitFor(() => a.node.report().connected, { what: 'connected again' });
+  assert.equal(a.node.report().error, null);
+  await stopAll(a);
+});
+
 test('compromise bans stay local; account-attack bans are applied only where accepted', async () => {
   const redis = new MemoryRedis();
   const a = makeNode(redis, 'a');

@@ -6,12 +6,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createNetnsPair, type NetnsPair } from '../helpers/netns.js';
+import { createNetnsPair } from '../helpers/netns.js';
 import { HAVE_REDIS, TestRedis } from '../helpers/redis-server.js';
-import { attack, build, cli, Daemon, makeConfig, removeConfig, waitFor as waitForFact, type E2eConfig } from './daemon-harness.js';
-import type { ClusterStatus } from '../../src/control/replies.js';
+import { attack, build, cli, removeConfig, waitFor as waitForFact } from './daemon-harness.js';
+import { clusterStatus, fleetNode, startFleetNode, stopFleetNode, type FleetNode } from './fleet-kit.js';
 
 const JAIL = `
 [asterisk]
@@ -26,12 +24,7 @@ const root = process.getuid?.() === 0;
 const skip = !root ? 'needs root for network namespaces' : !HAVE_REDIS ? 'redis-server is not installed' : false;
 const PREFIX = `vgt${process.pid}`;
 
-interface Node {
-  readonly name: string;
-  readonly pair: NetnsPair;
-  readonly cfg: E2eConfig;
-  daemon: Daemon | null;
-}
+type Node = FleetNode;
 
 let redis: TestRedis;
 const nodes: Node[] = [];
@@ -39,31 +32,14 @@ const nodes: Node[] = [];
 async function makeNode(name: string, ignoreip = ''): Promise<Node> {
   const pair = await createNetnsPair();
   await pair.serve([5060]);
-  const cfg = makeConfig(ignoreip ? JAIL + `ignoreip = 127.0.0.1/8 ::1 ${ignoreip}\n` : JAIL);
-  const pwfile = join(cfg.dir, 'redis.password');
-  writeFileSync(pwfile, `${redis.password}\n`, { mode: 0o600 });
-  appendFileSync(
-    join(cfg.dir, 'voipguard.local'),
-    `\n[cluster]\nenabled = yes\nredis = unix:${redis.socket}\nredis.passwordfile = ${pwfile}\nnode = ${name}\nprefix = ${PREFIX}\n`,
-  );
-  writeFileSync(cfg.log, '');
-  const n: Node = { name, pair, cfg, daemon: null };
+  const jail = ignoreip ? JAIL + `ignoreip = 127.0.0.1/8 ::1 ${ignoreip}\n` : JAIL;
+  const n = fleetNode(name, pair, jail, `redis = unix:${redis.socket}`, redis.password, PREFIX);
   nodes.push(n);
   return n;
 }
 
-async function start(n: Node): Promise<void> {
-  const d = new Daemon(n.pair.defender, n.cfg);
-  n.daemon = d;
-  await waitFor(`${n.name} to answer ping`, () => cli(n.cfg, ['ping']).code === 0 || d.proc.exitCode !== null);
-  assert.equal(d.proc.exitCode, null, `${n.name} died: ${d.stderr}`);
-}
-
-function cluster(n: Node): ClusterStatus {
-  const r = cli(n.cfg, ['status', 'cluster', '--json']);
-  assert.equal(r.code, 0, r.err);
-  return JSON.parse(r.out) as ClusterStatus;
-}
+const start = (n: Node): Promise<void> => startFleetNode(n, 'ping');
+const cluster = clusterStatus;
 
 function banned(n: Node): string[] {
   const r = cli(n.cfg, ['get', 'asterisk', 'banip', '--json']);
@@ -96,10 +72,7 @@ before(async () => {
 
 after(async () => {
   for (const n of nodes) {
-    if (n.daemon && n.daemon.proc.exitCode === null) {
-      n.daemon.proc.kill('SIGTERM');
-      await n.daemon.exited;
-    }
+    await stopFleetNode(n);
     await n.pair.destroy();
     removeConfig(n.cfg);
   }

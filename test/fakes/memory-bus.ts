@@ -33,9 +33,10 @@ export class MemoryRedis {
     this.stream = this.stream.slice(Math.max(0, this.stream.length - keep));
   }
 
-  down(): void {
+  /** `err`: what each bus tells its node, as a real client's error would. */
+  down(err?: Error): void {
     this.up = false;
-    for (const b of this.buses) b.setState('disconnected');
+    for (const b of this.buses) b.setState('disconnected', err);
     for (const w of [...this.waiters]) w();
   }
 
@@ -63,21 +64,21 @@ export class MemoryRedis {
 
 export class MemoryBus implements ClusterBus {
   private current: BusState = 'connecting';
-  private listener: (s: BusState) => void = () => undefined;
+  private listener: (s: BusState, err?: Error) => void = () => undefined;
   publishCalls = 0;
 
   constructor(readonly redis: MemoryRedis) {}
 
-  start(onState: (s: BusState) => void): void {
+  start(onState: (s: BusState, err?: Error) => void): void {
     this.listener = onState;
     this.redis.buses.add(this);
     queueMicrotask(() => this.setState(this.redis.up ? 'connected' : 'disconnected'));
   }
 
-  setState(s: BusState): void {
+  setState(s: BusState, err?: Error): void {
     if (s === this.current) return;
     this.current = s;
-    this.listener(s);
+    this.listener(s, err);
   }
 
   state(): BusState {

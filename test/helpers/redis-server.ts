@@ -12,8 +12,13 @@ import { waitFor } from './wait-for.js';
 export const HAVE_REDIS = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
 
 export interface RedisOptions {
-  /** Also listen with TLS on this loopback port, with this certificate and key (PEM files). */
-  readonly tls?: { readonly port: number; readonly cert: string; readonly key: string };
+  /** Also listen with TLS on this port, with this certificate and key (PEM files), on `bind`
+   *  (default 127.0.0.1). */
+  readonly tls?: { readonly port: number; readonly cert: string; readonly key: string; readonly bind?: string };
+  /** Run it inside this network namespace (one the test made): its TLS port is then reached over
+   *  that namespace's link, as a Redis at another site would be; the unix socket, a file, is
+   *  reached from everywhere still. */
+  readonly netns?: string;
 }
 
 export class TestRedis {
@@ -54,9 +59,12 @@ export class TestRedis {
       '',
     ];
     const t = this.opts.tls;
-    if (t) args.push('--tls-port', String(t.port), '--bind', '127.0.0.1', '--tls-cert-file', t.cert, '--tls-key-file', t.key, '--tls-auth-clients', 'no');
+    if (t)
+      args.push('--tls-port', String(t.port), '--bind', t.bind ?? '127.0.0.1', '--tls-cert-file', t.cert, '--tls-key-file', t.key, '--tls-auth-clients', 'no');
     this.out = '';
-    const p = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // `ip netns exec` execs redis-server itself: the child is the server (its pid, its signals)
+    const argv = this.opts.netns ? (['ip', ['netns', 'exec', this.opts.netns, 'redis-server', ...args]] as const) : (['redis-server', args] as const);
+    const p = spawn(argv[0], argv[1], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
     p.stdout!.on('data', (c: Buffer) => (this.out += c.toString()));
     p.stderr!.on('data', (c: Buffer) => (this.out += c.toString()));
@@ -87,29 +95,13 @@ export class TestRedis {
   }
 }
 
-/** A self-signed certificate for 127.0.0.1 made with openssl; returns the PEM paths. */
-export function selfSignedCert(dir: string): { cert: string; key: string } {
+/** A self-signed certificate for `ip` (default 127.0.0.1) made with openssl; returns the PEM paths. */
+export function selfSignedCert(dir: string, ip = '127.0.0.1'): { cert: string; key: string } {
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
   const r = spawnSync(
     'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${ip}`, '-addext', `subjectAltName=IP:${ip}`],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
