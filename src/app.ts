@@ -389,25 +389,22 @@ async function makeCluster(
   ctx: { store: Store; clock: Clock; log: Logger; metrics: PromClusterMetrics; host: HostAddresses; registrations: LiveRegistrations; heap: HeapPolicy },
 ): Promise<ClusterNode | null> {
   if (!cfg.enabled) return null;
-  const [{ ClusterNode }, { DEFAULT_QUEUE_LIMIT }, { DEFAULT_STREAM_MAXLEN, readPasswordFile, RedisBus }] = await Promise.all([
+  const [{ ClusterNode }, { DEFAULT_QUEUE_LIMIT }, { DEFAULT_STREAM_MAXLEN, readClusterSecrets, RedisBus }] = await Promise.all([
     import('./cluster/cluster-node.js'),
     import('./cluster/publisher.js'),
     import('./cluster/redis-bus.js'),
   ]);
   const log = ctx.log.child({ component: 'cluster' });
-  let password = cfg.password;
-  let ca: string | null = null;
+  let secrets: { readonly password: string | null; readonly ca: string | null };
   try {
-    if (cfg.passwordfile !== null) password = readPasswordFile(cfg.passwordfile);
-    if (cfg.cafile !== null) ca = readFileSync(cfg.cafile, 'utf8');
+    secrets = readClusterSecrets(cfg);
   } catch (e) {
     log.error({ event: 'cluster-file-unreadable', err: e as Error });
     return null;
   }
   const bus = new RedisBus({
     target: cfg.redis,
-    password,
-    ca,
+    ...secrets,
     prefix: cfg.prefix,
     maxLen: DEFAULT_STREAM_MAXLEN,
     commandTimeoutMs: 5_000,

@@ -27,7 +27,7 @@ with a fix; exits 1 when a check fails.
   -c DIR              voipguard's config dir (default ${DEFAULT_CONFIG_DIR})
   --asterisk-dir DIR  Asterisk's config dir (default ${DEFAULT_ASTERISK_DIR})
   --json              print the findings as JSON
-  --timeout SECONDS   for the AMI login attempt (default 5)
+  --timeout SECONDS   for the AMI login and the fleet's Redis (default 5)
 `;
 
 export interface DoctorCommandDeps {
@@ -82,6 +82,6 @@ function readConfig(configDir: string, env: DoctorEnv, facts: ActionFacts): Doct
     return doctorConfigFrom(configDir, loadConfig(configDir, { reader: env.reader }), facts);
   } catch (e) {
     if (!(e instanceof VoipguardError)) throw e;
-    return { configDir, jails: [], ami: null, dbfile: null, errors: [e.describe()], warnings: [] };
+    return { configDir, jails: [], ami: null, dbfile: null, cluster: null, errors: [e.describe()], warnings: [] };
   }
 }

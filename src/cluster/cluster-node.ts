@@ -16,6 +16,7 @@ import type { TimerHandle } from '../core/timers.js';
 import type { Decision } from '../core/types.js';
 import type { BusState, PublishItem, RawStreamEntry, Snapshot } from './bus.js';
 import type { ClusterJails, ClusterNodeDeps, ClusterReport } from './ports.js';
+import { clientError } from './client-error.js';
 import { decideBatch, type RawEntry } from './entry-batch.js';
 import { Origins } from './origins.js';
 import { Publisher } from './publisher.js';
@@ -171,11 +172,7 @@ export class ClusterNode {
   }
 
   private readonly onState = (s: BusState, err?: Error): void => {
-    // the client's words (a TLS or a Redis error may quote the peer): one line, capped
-    if (err)
-      this.lastError = String(err.message)
-        .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
-        .slice(0, 200);
+    if (err) this.lastError = clientError(err);
     this.deps.metrics.connected(s === 'connected');
     this.deps.log.info({ event: 'cluster-state', state: s, redis: this.deps.settings.redis, ...(err ? { err } : {}) });
     if (s === 'connected') {

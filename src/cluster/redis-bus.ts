@@ -205,6 +205,19 @@ export class RedisBus implements ClusterBus {
     return Array.isArray(seen) ? seen.filter((x): x is string => typeof x === 'string') : [];
   }
 
+  /** What the fleet looks like, read only (`voipguard doctor`): the nodes seen since `since`, the
+   *  active shared bans and the stream's length. Writes nothing, not even a heartbeat. */
+  async census(since: number): Promise<{ readonly nodes: string[]; readonly activeBans: number; readonly streamLength: number }> {
+    const k = this.keys;
+    const res = await this.cmd.multi().call('ZRANGEBYSCORE', k.nodes, String(since), '+inf').call('HLEN', k.bans).call('XLEN', k.stream).exec();
+    const seen = res?.[0]?.[1];
+    return {
+      nodes: Array.isArray(seen) ? seen.filter((x): x is string => typeof x === 'string') : [],
+      activeBans: Number(res?.[1]?.[1] ?? 0),
+      streamLength: Number(res?.[2]?.[1] ?? 0),
+    };
+  }
+
   async stop(): Promise<void> {
     this.reader.disconnect();
     try {
@@ -299,4 +312,16 @@ function pairs(flat: readonly unknown[]): unknown[][] {
 /** The password from redis.passwordfile (first line, trimmed). Throws with the path in the message. */
 export function readPasswordFile(path: string): string {
   return readFileSync(path, 'utf8').split('\n')[0]!.trim();
+}
+
+/** The secret and the CA a node uses, from [cluster]: redis.passwordfile read (else redis.password,
+ *  or null: the URL's), redis.cafile read (else null: the system CAs). Throws when a file cannot be read. */
+export function readClusterSecrets(cfg: { readonly password: string | null; readonly passwordfile: string | null; readonly cafile: string | null }): {
+  readonly password: string | null;
+  readonly ca: string | null;
+} {
+  return {
+    password: cfg.passwordfile !== null ? readPasswordFile(cfg.passwordfile) : cfg.password,
+    ca: cfg.cafile !== null ? readFileSync(cfg.cafile, 'utf8') : null,
+  };
 }

@@ -35,7 +35,7 @@ export function doctorConfigFrom(configDir: string, loaded: LoadedConfig, facts:
         perRuleBans: f.perRuleBans,
       };
     });
-  return { configDir, jails, ami, dbfile: s.dbfile === '' ? null : s.dbfile, errors, warnings: loaded.warnings };
+  return { configDir, jails, ami, dbfile: s.dbfile === '' ? null : s.dbfile, cluster: s.cluster.enabled ? s.cluster : null, errors, warnings: loaded.warnings };
 }
 
 /** The AMI events beyond the failures that a jail's keys need (for an AMI jail, auto protection is on). */

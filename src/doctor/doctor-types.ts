@@ -1,6 +1,8 @@
 // The doctor's records and the side effects it needs. Every side effect (files, commands, network
 // interfaces, the AMI login, the database) goes through DoctorEnv so tests run on fixtures and fakes.
 
+import type { ClusterConfig } from '../config/cluster-schema.js';
+import type { ClusterProbeOutcome } from '../cluster/cluster-probe.js';
 import type { NetworkInterfaceInfo } from 'node:os';
 import type { ConfigFileReader } from '../config/config-set.js';
 import type { CommandRunner } from '../exec/command-runner.js';
@@ -63,6 +65,8 @@ export interface DoctorConfig {
   /** null when the [ami] section is absent or not enabled. */
   readonly ami: DoctorAmi | null;
   readonly dbfile: string | null;
+  /** The [cluster] settings when it is enabled, else null. */
+  readonly cluster: ClusterConfig | null;
   readonly errors: readonly string[];
   readonly warnings: readonly string[];
 }
@@ -93,6 +97,8 @@ export interface DoctorEnv {
   hostname(): string;
   now(): number;
   amiLogin(req: AmiLoginRequest): Promise<AmiLoginOutcome>;
+  /** Connects to the fleet's Redis with these settings once, reads who is there, writes nothing. */
+  clusterProbe(cfg: ClusterConfig, timeoutMs: number): Promise<ClusterProbeOutcome>;
   /** Whether voipguard could write its database (without creating it); an existing one also says
    *  how many bans each jail holds (absent when it has no ban table yet). */
   probeDatabase(path: string): Promise<DatabaseProbe>;

@@ -2,6 +2,7 @@
 // others: it becomes a `fail` line naming the check (the doctor must still report the rest).
 
 import { checkAmi } from './ami-checks.js';
+import { checkCluster } from './cluster-checks.js';
 import { loadAsteriskFiles } from './asterisk-files.js';
 import { checkEstablished, checkFirewallTools } from './firewall-checks.js';
 import { checkIgnoreip, checkLogpaths, checkLogpathsAsService } from './jail-checks.js';
@@ -26,6 +27,7 @@ export const CHECKS: readonly (readonly [name: string, check: Check])[] = Object
   ['chan-sip', checkChanSip],
   ['pjsip-identify', checkPjsipIdentify],
   ['database', checkDatabase],
+  ['cluster', checkCluster],
 ]);
 
 export interface DoctorRequest {

@@ -1,5 +1,5 @@
 // The doctor's real side effects: disk, commands (argv through execa, never a shell), the host's
-// network interfaces, one AMI login, and a write probe of the database. Tests use fakes instead.
+// network interfaces, one AMI login, one read of the fleet's Redis, and a write probe of the database. Tests use fakes instead.
 
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { diskReader } from '../config/config-set.js';
 import type { Clock } from '../core/clock.js';
 import { probeAmiLogin } from './ami-login-probe.js';
+import { probeCluster } from '../cluster/cluster-probe.js';
 import { ExecaRunner } from '../exec/execa-runner.js';
 import type { DatabaseProbe, DoctorEnv, FileAccess } from './doctor-types.js';
 import { readsWithCaps } from './unit-caps.js';
@@ -23,6 +24,7 @@ export function systemDoctorEnv(clock: Clock): DoctorEnv {
     hostname: () => hostname(),
     now: () => clock.now(),
     amiLogin: probeAmiLogin,
+    clusterProbe: (cfg, timeoutMs) => probeCluster(cfg, timeoutMs, clock.now()),
     probeDatabase: async (path) => probeDatabase(path),
   };
 }

@@ -33,7 +33,8 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   asterisk: ['core', 'config'],
   control: LEAVES,
   daemon: [...LEAVES, 'sources', 'filters', 'correlate', 'jails', 'actions', 'firewall', 'notify', 'control', 'cluster'],
-  doctor: [...LEAVES, 'sources', 'filters', 'jails', 'actions', 'firewall', 'notify', 'asterisk'],
+  // the doctor probes the fleet's Redis through the cluster's own client (cluster-probe.ts)
+  doctor: [...LEAVES, 'sources', 'filters', 'jails', 'actions', 'firewall', 'notify', 'asterisk', 'cluster'],
   cli: [...LEAVES, 'sources', 'filters', 'correlate', 'jails', 'actions', 'firewall', 'notify', 'asterisk', 'control', 'doctor', 'daemon', 'cluster', 'app'],
   // app.ts, the composition root, sees everything but the command line that starts it
   app: [...LEAVES, 'sources', 'filters', 'correlate', 'jails', 'actions', 'firewall', 'notify', 'asterisk', 'control', 'doctor', 'daemon', 'cluster'],

@@ -16,6 +16,7 @@ import type { RedisTarget } from '../../src/config/cluster-schema.js';
 import { decodeEntry, encodeEntry, PACKED_FIELD, type Decoded } from '../../src/cluster/wire.js';
 import { HAVE_REDIS, selfSignedCert, TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { freePort } from '../helpers/free-port.js';
 
 const entryOf = (d: Decoded) => ('entry' in d ? d.entry : d);
 
@@ -24,14 +25,6 @@ let redis: TestRedis;
 let tlsPort = 0;
 let cert: { cert: string; key: string };
 let certDir = '';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 before(async () => {
   if (skip) return;

@@ -41,7 +41,16 @@ const JAIL: DoctorJail = {
 };
 
 function config(over: Partial<DoctorConfig> = {}, jail: Partial<DoctorJail> = {}): DoctorConfig {
-  return { configDir: '/etc/voipguard', jails: [{ ...JAIL, ...jail }], ami: null, dbfile: '/var/lib/voipguard/db', errors: [], warnings: [], ...over };
+  return {
+    configDir: '/etc/voipguard',
+    jails: [{ ...JAIL, ...jail }],
+    ami: null,
+    dbfile: '/var/lib/voipguard/db',
+    cluster: null,
+    errors: [],
+    warnings: [],
+    ...over,
+  };
 }
 
 // Asterisk's side is not under test here: an empty dir (the logger checks never read a date)

@@ -6,6 +6,8 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { diskReader, type ConfigFileReader } from '../../src/config/config-set.js';
 import { MemoryRunner } from '../fakes/memory-runner.js';
 import type { AmiLoginOutcome, AmiLoginRequest, DatabaseProbe, DoctorEnv, FileAccess } from '../../src/doctor/doctor-types.js';
+import type { ClusterConfig } from '../../src/config/cluster-schema.js';
+import type { ClusterProbeOutcome } from '../../src/cluster/cluster-probe.js';
 
 export const NOW = new Date(2026, 2, 1, 10, 15, 30, 123).getTime(); // local time, as Asterisk logs
 
@@ -38,12 +40,15 @@ export interface FakeEnvOptions {
   readonly amiUsers?: Readonly<Record<string, string>>;
   readonly amiOutcome?: AmiLoginOutcome;
   readonly database?: DatabaseProbe;
+  /** What the fleet's Redis answers (default: two nodes, three bans). */
+  readonly cluster?: ClusterProbeOutcome;
   readonly interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
 
 export interface FakeEnv extends DoctorEnv {
   readonly runner: MemoryRunner;
   readonly amiCalls: AmiLoginRequest[];
+  readonly clusterCalls: { readonly cfg: ClusterConfig; readonly timeoutMs: number }[];
 }
 
 export function fakeEnv(opts: FakeEnvOptions = {}): FakeEnv {
@@ -61,11 +66,13 @@ export function fakeEnv(opts: FakeEnvOptions = {}): FakeEnv {
     .when('iptables -w -S INPUT', { stdout: inputChain('jumps-first') })
     .when('ip6tables -w -S INPUT', { stdout: inputChain('jumps-first') });
   const amiCalls: AmiLoginRequest[] = [];
+  const clusterCalls: { cfg: ClusterConfig; timeoutMs: number }[] = [];
   const users = opts.amiUsers ?? { voipguard: GOOD_SECRET };
   return {
     reader,
     runner,
     amiCalls,
+    clusterCalls,
     fileAccess: (p) => logFiles[p] ?? 'missing',
     networkInterfaces: () => opts.interfaces ?? HOST_INTERFACES,
     hostname: () => 'pbx1',
@@ -76,6 +83,10 @@ export function fakeEnv(opts: FakeEnvOptions = {}): FakeEnv {
       return users[req.username] === req.secret
         ? { ok: true, banner: 'Asterisk Call Manager/11.0.0' }
         : { ok: false, reason: 'refused', message: 'Authentication failed' };
+    },
+    async clusterProbe(cfg, timeoutMs) {
+      clusterCalls.push({ cfg, timeoutMs });
+      return opts.cluster ?? { ok: true, nodes: ['pbx1', 'pbx2'], activeBans: 3, streamLength: 7 };
     },
     probeDatabase: async () => opts.database ?? { ok: true },
   };

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns.js';
 import { HAVE_REDIS, selfSignedCert, TestRedis } from '../helpers/redis-server.js';
-import { attack, build, cli, removeConfig, waitFor as waitForFact } from './daemon-harness.js';
+import { spawnSync } from 'node:child_process';
+import { attack, build, cli, CLI, removeConfig, waitFor as waitForFact } from './daemon-harness.js';
 import { clusterStatus, fleetNode, startFleetNode, stopFleetNode, type FleetNode } from './fleet-kit.js';
 
 const JAIL = `
@@ -56,6 +57,17 @@ const cluster = clusterStatus;
 /** The defender's iptables rules (the kernel, not the daemon's idea of it). */
 async function kernel(n: Node): Promise<string> {
   return (await n.pair.exec(n.pair.defender, ['iptables', '-S'])).stdout;
+}
+
+/** `voipguard doctor` on the node's config, run where the node runs (its namespace): its cluster line and fix. */
+function doctorCluster(n: Node): string {
+  const r = spawnSync('ip', ['netns', 'exec', n.pair.defender, process.execPath, CLI, 'doctor', '-c', n.cfg.dir, '--asterisk-dir', n.cfg.dir], {
+    encoding: 'utf8',
+  });
+  const lines = r.stdout.split('\n');
+  const at = lines.findIndex((l) => /^\S+\s+cluster\s/.test(l));
+  assert.ok(at >= 0, `a cluster line in:\n${r.stdout}${r.stderr}`);
+  return lines.slice(at, at + 2).join('\n');
 }
 
 let t: Node, u: Node;
@@ -101,6 +113,13 @@ test('a node on rediss:// trusting the self-signed certificate through redis.caf
   assert.equal(cli(u.cfg, ['set', 'asterisk', 'banip', '198.51.100.22']).code, 0);
   await waitFor("U's ban in T's kernel", async () => (await kernel(t)).includes('198.51.100.22'));
   assert.equal(cluster(t).lastApplied?.node, 'u');
+  // the doctor, with T's settings, sees the fleet (after both nodes' heartbeats) and writes nothing
+  await waitFor('T sees t and u', () => ['t', 'u'].every((x) => cluster(t).nodesSeen.includes(x)));
+  const addr = site.attacker4.replace(/\./g, '\\.');
+  assert.match(
+    doctorCluster(t),
+    new RegExp(`^ok\\s+cluster\\s+Redis at rediss://${addr}:${TLS_PORT} answers: 2 nodes seen in the last minute \\((?:t, u|u, t)\\), 2 active shared bans, `),
+  );
 });
 
 test('without redis.cafile the certificate is refused: the node never connects, bans alone, and says why', { skip }, async () => {
@@ -113,6 +132,8 @@ test('without redis.cafile the certificate is refused: the node never connects, 
   assert.match(s.error ?? '', /certificate/i, `status cluster says why: ${s.error}`);
   assert.match(cli(v.cfg, ['status']).out, /Cluster:\tNOT connected to rediss:.* \(.*certificate.*\)/i);
   assert.match(readFileSync(v.cfg.daemonLog, 'utf8'), /"event":"cluster-state","state":"disconnected".*certificate/i);
+  // and so does the doctor, with the fix
+  assert.match(doctorCluster(v), /^warn\s+cluster\s+cannot use Redis at rediss:.*certificate.*\n\s+fix: .*redis\.cafile/i);
   // its own bans still reach its kernel
   attack(v.cfg.log, '198.51.100.23', 2);
   await waitFor("the ban in V's kernel", async () => (await kernel(v)).includes('198.51.100.23'));

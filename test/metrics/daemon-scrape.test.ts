@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon } from '../../src/app.js';
@@ -13,6 +12,7 @@ import { ControlClient } from '../../src/control/control-client.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { scrape, value } from './scrape.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { freePort } from '../helpers/free-port.js';
 
 const ATTACKER = '203.0.113.50';
 
@@ -20,16 +20,6 @@ function securityLine(ms: number, session: string, ip = ATTACKER): string {
   const d = new Date(ms).toISOString();
   const tv = d.replace('Z', '+0000');
   return `[${d.slice(0, 10)} ${d.slice(11, 19)}] SECURITY[4711] res_security_log.c: SecurityEvent="InvalidPassword",EventTV="${tv}",Severity="Error",Service="PJSIP",EventVersion="2",AccountID="1001",SessionID="${session}",LocalAddress="IPV4/UDP/198.51.100.10/5060",RemoteAddress="IPV4/UDP/${ip}/5072",Challenge="abc",ReceivedChallenge="abc",ReceivedHash="f00"\n`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 test('the running daemon exports candidate lines, clamped timestamps and firewall commands on /metrics', async () => {
