@@ -68,6 +68,7 @@ import { IpsetFeedSet } from './firewall/feed-set-ipset.js';
 import { NftFeedSet } from './firewall/feed-set-nft.js';
 import { NodeFeedFetcher } from './sources/feed-fetch.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
+import type { ClusterBus } from './cluster/bus.js';
 import { describeTarget, type ClusterConfig } from './config/cluster-schema.js';
 import { DEFAULT_BACKOFF } from './core/backoff.js';
 import type { PromClusterMetrics } from './metrics/cluster-metrics.js';
@@ -389,28 +390,30 @@ async function makeCluster(
   ctx: { store: Store; clock: Clock; log: Logger; metrics: PromClusterMetrics; host: HostAddresses; registrations: LiveRegistrations; heap: HeapPolicy },
 ): Promise<ClusterNode | null> {
   if (!cfg.enabled) return null;
-  const [{ ClusterNode }, { DEFAULT_QUEUE_LIMIT }, { DEFAULT_STREAM_MAXLEN, readClusterSecrets, RedisBus }] = await Promise.all([
+  const [{ ClusterNode }, { DEFAULT_QUEUE_LIMIT }, { DEFAULT_STREAM_MAXLEN, readClusterSecrets, RedisBus }, { UnusableBus }] = await Promise.all([
     import('./cluster/cluster-node.js'),
     import('./cluster/publisher.js'),
     import('./cluster/redis-bus.js'),
+    import('./cluster/unusable-bus.js'),
   ]);
   const log = ctx.log.child({ component: 'cluster' });
-  let secrets: { readonly password: string | null; readonly ca: string | null };
+  let bus: ClusterBus;
   try {
-    secrets = readClusterSecrets(cfg);
+    bus = new RedisBus({
+      target: cfg.redis,
+      ...readClusterSecrets(cfg),
+      prefix: cfg.prefix,
+      maxLen: DEFAULT_STREAM_MAXLEN,
+      commandTimeoutMs: 5_000,
+      // the ACL lacks EVAL: sharing goes on, at about twice the publishing CPU (docs/cluster.md)
+      onScriptRefused: (err) => log.warn({ event: 'cluster-no-scripting', err }),
+    });
   } catch (e) {
+    // a password or CA file that cannot be read: the node runs without the fleet, and says why in
+    // its status until a restart after the fix (docs/cluster.md)
     log.error({ event: 'cluster-file-unreadable', err: e as Error });
-    return null;
+    bus = new UnusableBus(new Error(`${(e as Error).message}; fix it, then restart voipguard`, { cause: e }));
   }
-  const bus = new RedisBus({
-    target: cfg.redis,
-    ...secrets,
-    prefix: cfg.prefix,
-    maxLen: DEFAULT_STREAM_MAXLEN,
-    commandTimeoutMs: 5_000,
-    // the ACL lacks EVAL: sharing goes on, at about twice the publishing CPU (docs/cluster.md)
-    onScriptRefused: (err) => log.warn({ event: 'cluster-no-scripting', err }),
-  });
   const settings = {
     node: cfg.node ?? hostname(),
     prefix: cfg.prefix,
@@ -432,7 +435,8 @@ async function makeCluster(
     backoff: DEFAULT_BACKOFF,
     random: Math.random,
     queueLimit: DEFAULT_QUEUE_LIMIT,
-    startWaitMs: 5_000,
+    // nothing to wait for when the bus cannot connect at all
+    startWaitMs: bus instanceof UnusableBus ? 0 : 5_000,
     heap: ctx.heap,
   });
 }

@@ -4,15 +4,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon } from '../../src/app.js';
 import { ControlClient } from '../../src/control/control-client.js';
-import { packageRoot } from '../../src/core/paths.js';
 import { scrape, value } from './scrape.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { freePort } from '../helpers/free-port.js';
+import { daemonDir } from '../helpers/daemon-dir.js';
 
 const ATTACKER = '203.0.113.50';
 
@@ -23,18 +22,8 @@ function securityLine(ms: number, session: string, ip = ATTACKER): string {
 }
 
 test('the running daemon exports candidate lines, clamped timestamps and firewall commands on /metrics', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vg-metrics-'));
   const port = await freePort();
-  const socket = join(dir, 'run', 'vg.sock');
-  const log = join(dir, 'asterisk', 'security.log');
-  copyFileSync(join(packageRoot(), 'jail.conf'), join(dir, 'jail.conf'));
-  copyFileSync(join(packageRoot(), 'voipguard.conf'), join(dir, 'voipguard.conf'));
-  mkdirSync(join(dir, 'asterisk'));
-  writeFileSync(
-    join(dir, 'voipguard.local'),
-    `[Definition]\nlogtarget = ${join(dir, 'vg.log')}\nsocket = ${socket}\npidfile = ${join(dir, 'run', 'vg.pid')}\ndbfile = ${join(dir, 'vg.sqlite3')}\n\n[metrics]\nlisten = 127.0.0.1:${port}\n`,
-  );
-  writeFileSync(join(dir, 'jail.local'), `[asterisk]\nenabled = true\nmaxretry = 3\nlogpath = ${log}\n`);
+  const { dir, socket, log } = daemonDir('vg-metrics-', `[metrics]\nlisten = 127.0.0.1:${port}\n`);
   const errors: string[] = [];
   const running = startDaemon({ configDir: dir, dryRun: true, keepRules: false, tty: false, err: (s) => errors.push(s) });
   const client = new ControlClient(socket, 5000);
@@ -70,19 +59,11 @@ test('the running daemon exports candidate lines, clamped timestamps and firewal
 });
 
 test('reload follows [metrics]: added starts the exporter, changed moves it, removed stops it; per-jail series from the start', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vg-metrics-reload-'));
   const [port1, port2] = [await freePort(), await freePort()];
-  const socket = join(dir, 'run', 'vg.sock');
-  const log = join(dir, 'asterisk', 'security.log');
-  copyFileSync(join(packageRoot(), 'jail.conf'), join(dir, 'jail.conf'));
-  copyFileSync(join(packageRoot(), 'voipguard.conf'), join(dir, 'voipguard.conf'));
-  mkdirSync(join(dir, 'asterisk'));
-  writeFileSync(log, '');
-  const base = `[Definition]\nlogtarget = ${join(dir, 'vg.log')}\nsocket = ${socket}\npidfile = ${join(dir, 'run', 'vg.pid')}\ndbfile = ${join(dir, 'vg.sqlite3')}\n`;
+  const { dir, socket, log, definition: base } = daemonDir('vg-metrics-reload-', '', 5);
   const withMetrics = (port: number | null): void =>
     writeFileSync(join(dir, 'voipguard.local'), port === null ? base : `${base}\n[metrics]\nlisten = 127.0.0.1:${port}\n`);
   withMetrics(null);
-  writeFileSync(join(dir, 'jail.local'), `[asterisk]\nenabled = true\nmaxretry = 5\nlogpath = ${log}\n`);
   const errors: string[] = [];
   const running = startDaemon({ configDir: dir, dryRun: true, keepRules: false, tty: false, err: (s) => errors.push(s) });
   const client = new ControlClient(socket, 5000);
