@@ -398,6 +398,8 @@ async function makeCluster(
   ]);
   const log = ctx.log.child({ component: 'cluster' });
   let bus: ClusterBus;
+  // how long the start waits for Redis: nothing to wait for when the bus cannot connect at all
+  let startWaitMs = 5_000;
   try {
     bus = new RedisBus({
       target: cfg.redis,
@@ -413,6 +415,7 @@ async function makeCluster(
     // its status until a restart after the fix (docs/cluster.md)
     log.error({ event: 'cluster-file-unreadable', err: e as Error });
     bus = new UnusableBus(new Error(`${(e as Error).message}; fix it, then restart voipguard`, { cause: e }));
+    startWaitMs = 0;
   }
   const settings = {
     node: cfg.node ?? hostname(),
@@ -435,8 +438,7 @@ async function makeCluster(
     backoff: DEFAULT_BACKOFF,
     random: Math.random,
     queueLimit: DEFAULT_QUEUE_LIMIT,
-    // nothing to wait for when the bus cannot connect at all
-    startWaitMs: bus instanceof UnusableBus ? 0 : 5_000,
+    startWaitMs,
     heap: ctx.heap,
   });
 }

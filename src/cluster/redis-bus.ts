@@ -201,8 +201,7 @@ export class RedisBus implements ClusterBus {
       .call('ZREMRANGEBYSCORE', k, '-inf', `(${now - 86_400_000}`)
       .call('ZRANGEBYSCORE', k, String(since), '+inf')
       .exec();
-    const seen = res?.[2]?.[1];
-    return Array.isArray(seen) ? seen.filter((x): x is string => typeof x === 'string') : [];
+    return strings(res?.[2]?.[1]);
   }
 
   /** What the fleet looks like, read only (`voipguard doctor`): the nodes seen since `since`, the
@@ -210,9 +209,8 @@ export class RedisBus implements ClusterBus {
   async census(since: number): Promise<{ readonly nodes: string[]; readonly activeBans: number; readonly streamLength: number }> {
     const k = this.keys;
     const res = await this.cmd.multi().call('ZRANGEBYSCORE', k.nodes, String(since), '+inf').call('HLEN', k.bans).call('XLEN', k.stream).exec();
-    const seen = res?.[0]?.[1];
     return {
-      nodes: Array.isArray(seen) ? seen.filter((x): x is string => typeof x === 'string') : [],
+      nodes: strings(res?.[0]?.[1]),
       activeBans: Number(res?.[1]?.[1] ?? 0),
       streamLength: Number(res?.[2]?.[1] ?? 0),
     };
@@ -296,7 +294,7 @@ function streamEntries(res: unknown): RawStreamEntry[] {
     if (!Array.isArray(items)) continue;
     for (const it of items) {
       if (!Array.isArray(it) || typeof it[0] !== 'string') continue;
-      const fields = Array.isArray(it[1]) ? it[1].filter((x): x is string => typeof x === 'string') : [];
+      const fields = strings(it[1]);
       out.push({ id: it[0], fields });
     }
   }
@@ -310,6 +308,11 @@ function pairs(flat: readonly unknown[]): unknown[][] {
 }
 
 /** The password from redis.passwordfile (first line, trimmed). Throws with the path in the message. */
+/** The strings of a reply that should be a list of them (anything else: none). */
+function strings(reply: unknown): string[] {
+  return Array.isArray(reply) ? reply.filter((x): x is string => typeof x === 'string') : [];
+}
+
 export function readPasswordFile(path: string): string {
   return readFileSync(path, 'utf8').split('\n')[0]!.trim();
 }

@@ -138,5 +138,4 @@ test('without redis.cafile the certificate is refused: the node never connects, 
   attack(v.cfg.log, '198.51.100.23', 2);
   await waitFor("the ban in V's kernel", async () => (await kernel(v)).includes('198.51.100.23'));
   assert.equal(cluster(v).connected, false, 'still not connected');
-  assert.equal((await kernel(u)).includes('198.51.100.23'), false, 'nothing of V reached U');
 });
