@@ -1,6 +1,6 @@
 // One tracked account of the account windows (account-windows.ts): its name and hash, its newest
 // failure times, its first address inline and the head of its other addresses in the pair table
-// (pair-table.ts), its attack, and its neighbours in the least-recently-failed order.
+// (pair-table.ts), its attack, and its number in the account windows' index and order.
 
 import type { PairOwner, PairTimes } from './pair-table.js';
 
@@ -14,7 +14,7 @@ export type Times = PairTimes;
  */
 export class Entry implements PairOwner {
   name = '';
-  /** The name's hash in AccountWindows.map. */
+  /** The name's hash in AccountWindows' index. */
   hash = 0;
   /** The newest failure against the account while it is the only one in the window. */
   t1 = 0;
@@ -35,9 +35,8 @@ export class Entry implements PairOwner {
   banned = 0;
   /** Listed in AccountWindows.hot. */
   inHot = false;
-  /** Neighbours in least-recently-failed order (prev: failed earlier). */
-  prev: Entry | null = null;
-  next: Entry | null = null;
+  /** Its number in AccountWindows' index, order and arrays (fixed: an entry is reused under the same number). */
+  constructor(readonly id: number) {}
 
   reset(name: string, hash: number, t: number, ip: string): this {
     this.name = name;

@@ -13,17 +13,18 @@
 // per account (its least recently failed goes), and (account, address) pairs past each account's
 // first address, in all (pair-table.ts: the least recently failed pair goes, never a whole account,
 // so an account under attack in a wide scan keeps its count and its attack). The
-// least-recently-failed order of the accounts lives in the entries (a doubly linked list, oldest at
-// the head), so a failure against a tracked account is one lookup, and one against a new account a
-// lookup, a set and (at the cap) the delete of the evicted one (in the jail's own hash table,
-// string-table.ts, keyed by its seed: the names are the attacker's); plus arrays no longer than retry
-// and minFailures.
+// accounts are numbered records (an Entry object each, reused); the jail's own index (key-index.ts,
+// keyed by its seed: the names are the attacker's) maps a name to its number, and their
+// least-recently-failed order is a ring of numbers (recency-ring.ts). A failure against a tracked
+// account is one lookup, and one against a new account a lookup, an insert and (at the cap) the
+// removal of the evicted one by its kept hash, its name never read; plus arrays no longer than
+// retry and minFailures.
 
 import { Entry, type Times } from './account-entry.js';
+import { KeyIndex } from './key-index.js';
 import { PairTable } from './pair-table.js';
-import { RecencyList } from './recency-list.js';
+import { RecencyRing } from './recency-ring.js';
 import { randomSeed, StringHasher } from './string-hasher.js';
-import { StringTable } from './string-table.js';
 
 export const ACCOUNT_NAME_MAX = 128;
 export const DEFAULT_MAX_ACCOUNTS = 50_000;
@@ -65,17 +66,24 @@ export interface AccountOutcome {
 
 const NOTHING: AccountOutcome = Object.freeze({ ban: Object.freeze([]) as readonly string[], started: null });
 
-/** Entries kept for reuse after an attack or a prune dropped them (evictions reuse theirs at once). */
+/** Entries kept for reuse after a prune dropped them (evictions reuse theirs at once); past this
+ *  many free numbers, a dropped number lets its entry go. */
 const SPARE_MAX = 1024;
+const NONE = -1;
 
 export class AccountWindows {
-  private readonly map: StringTable<Entry>;
+  private readonly index: KeyIndex;
   private readonly hasher: StringHasher;
+  /** Per account number: its entry (undefined once dropped past SPARE_MAX free ones) and its name
+   *  ('' while free: what the index compares). */
+  private readonly entries: (Entry | undefined)[] = [];
+  private readonly names: string[] = [];
+  /** Numbers free for reuse (below entries.length). */
+  private readonly free: number[] = [];
   /** Least recently failed first. */
-  private readonly order = new RecencyList<Entry>();
-  /** Accounts under attack (a subset of map), for status and the tick. */
+  private readonly order = new RecencyRing();
+  /** Accounts under attack (a subset of the index), for status and the tick. */
   private readonly hot = new Map<string, Entry>();
-  private readonly spare: Entry[] = [];
   private readonly pairs: PairTable<Entry>;
   private evictedCount = 0;
   private attacksCount = 0;
@@ -88,7 +96,7 @@ export class AccountWindows {
     hasher: StringHasher = new StringHasher(randomSeed()),
   ) {
     this.hasher = hasher;
-    this.map = new StringTable(hasher);
+    this.index = new KeyIndex(hasher);
     this.maxAccounts = caps.accounts ?? DEFAULT_MAX_ACCOUNTS;
     this.maxPerAccount = caps.addressesPerAccount ?? DEFAULT_MAX_ADDRESSES_PER_ACCOUNT;
     const maxPairs = caps.pairs ?? DEFAULT_MAX_PAIRS;
@@ -102,7 +110,7 @@ export class AccountWindows {
 
   /** Accounts tracked now. */
   get size(): number {
-    return this.map.size;
+    return this.index.size;
   }
 
   /** Accounts pushed out by a cap so far. */
@@ -124,19 +132,19 @@ export class AccountWindows {
   add(account: string, ip: string, t: number): AccountOutcome {
     const name = account.length > ACCOUNT_NAME_MAX ? account.slice(0, ACCOUNT_NAME_MAX) : account;
     const { retry, findtime, minFailures } = this.limits;
-    const h = this.map.hash(name);
-    let e = this.map.get(name, h);
+    const h = this.index.hash(name);
+    const id = this.index.find(name, h, this.names);
+    let e: Entry;
     let mine = 1;
-    if (e === undefined) {
-      const reused = this.map.size >= this.maxAccounts ? this.evictOldest() : this.spare.pop();
-      e = (reused ?? new Entry()).reset(name, h, t, ip);
-      this.map.set(name, h, e);
-      this.order.push(e);
+    if (id === NONE) {
+      const r = this.index.size >= this.maxAccounts ? this.evictOldest() : this.take();
+      e = (this.entries[r] ??= new Entry(r)).reset(name, h, t, ip);
+      this.names[r] = name;
+      this.index.insert(h, r);
+      this.order.touch(r);
     } else {
-      if (e !== this.order.tail) {
-        this.order.remove(e); // now the most recently failed
-        this.order.push(e);
-      }
+      e = this.entries[id]!;
+      this.order.touch(id); // now the most recently failed
       e.times = push(e.times, t, retry, findtime);
       mine = this.addAddress(e, ip, t, minFailures, findtime);
     }
@@ -198,7 +206,8 @@ export class AccountWindows {
   counts(now: number): { account: string; failures: number; addresses: number; underAttack: boolean }[] {
     const lower = now - this.limits.findtime;
     const out: { account: string; failures: number; addresses: number; underAttack: boolean }[] = [];
-    for (let e = this.order.head; e !== null; e = e.next) {
+    for (const r of this.order.walk()) {
+      const e = this.entries[r]!;
       out.push({ account: e.name, failures: countSince(e.times, lower), addresses: e.addressCount + e.banned, underAttack: e.hotUntil >= now });
     }
     return out;
@@ -212,9 +221,11 @@ export class AccountWindows {
       e.inHot = false;
     }
     const lower = now - this.limits.findtime;
-    for (let e = this.order.head; e !== null && e.newest < lower && e.hotUntil < now; e = this.order.head) {
+    for (let r = this.order.oldest(); r !== NONE; r = this.order.oldest()) {
+      const e = this.entries[r]!;
+      if (e.newest >= lower || e.hotUntil >= now) break;
       this.drop(e);
-      if (this.spare.length < SPARE_MAX) this.spare.push(e);
+      this.release(r);
     }
   }
 
@@ -257,18 +268,34 @@ export class AccountWindows {
     if (p >= 0) this.pairs.remove(p);
   }
 
-  /** Drops the least recently failed account; returns its entry for the caller to reuse. */
-  private evictOldest(): Entry | undefined {
-    const e = this.order.head;
-    if (e === null) return undefined;
-    this.drop(e);
+  /** Drops the least recently failed account; returns its number for the caller to reuse. */
+  private evictOldest(): number {
+    const r = this.order.oldest();
+    if (r === NONE) return this.take();
+    this.drop(this.entries[r]!);
     this.evictedCount++;
-    return e;
+    return r;
+  }
+
+  /** A free account number: a released one, else a new one. */
+  private take(): number {
+    const r = this.free.pop();
+    if (r !== undefined) return r;
+    this.names.push('');
+    this.entries.push(undefined);
+    return this.names.length - 1;
+  }
+
+  /** A dropped account's number back for reuse (its entry kept for the next one while few are free). */
+  private release(r: number): void {
+    if (this.free.length >= SPARE_MAX) this.entries[r] = undefined;
+    this.free.push(r);
   }
 
   private drop(e: Entry): void {
-    this.map.delete(e.name, e.hash);
-    this.order.remove(e);
+    this.index.remove(e.hash, e.id);
+    this.order.remove(e.id);
+    this.names[e.id] = '';
     if (e.inHot) this.hot.delete(e.name); // most dropped accounts were never attacked: no lookup
     e.inHot = false;
     if (e.pairCount > 0) this.pairs.removeAll(e);

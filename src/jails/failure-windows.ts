@@ -4,42 +4,29 @@
 // exactly findtime old), never on failures spread wider: each address keeps the times of its newest
 // failures (at most maxretry of them, sorted), not fail2ban's first/last/count.
 //
-// Memory: one table entry per tracked address (string-table.ts: the jail's own hash table, keyed by
-// its seed); past `cap` entries the least recently seen is evicted. The order lives in the records
-// themselves (a doubly linked list, least recently seen at the head): a failure of a tracked address
-// is one lookup and a few pointer moves. A record keeps its address's hash, so the evicted one
-// leaves the table without hashing its address again. Each record holds its first time as a
-// double field and, only once the address has failed twice, an array of times. Records are reused:
-// the one evicted (or deleted) takes the next new address, so a botnet spray allocates nothing per
-// failure in the steady state. About 180 bytes per tracked address in all, key string included
+// Memory: one numbered record per tracked address, its fields in arrays by record number (the
+// address, its hash, its first time, its other times once it has failed twice, its place in the
+// changes); past `cap` records the least recently seen is evicted and its number goes to the next
+// new address, so a botnet spray allocates nothing per failure in the steady state. The index
+// (key-index.ts: the jail's own hash table, keyed by its seed) maps an address to its number; the
+// order (recency-ring.ts) keeps the numbers least recently seen first. A failure of a new address in
+// a spray is one probe of the index, the removal of the evicted number (by its kept hash, without
+// reading its address) and a few writes in arrays read in order (docs/benchmarks.md, eighteenth
+// session). About 180 bytes per tracked address in all, address string included
 // (bench/jail.bench.ts measures it).
 //
 // Changes for the store (the addresses whose window changed since the last takeChanges()) are a
-// place in one list kept on the record, in the order they first changed: no Set operation per failure.
+// place in one list kept per record, in the order they first changed: no Set operation per failure.
 // A changed record that is evicted, deleted or pruned before it is taken leaves its address in the
 // list, reported with no times (the store drops it), as any untracked address is.
 
-import { RecencyList } from './recency-list.js';
+import { KeyIndex } from './key-index.js';
+import { RecencyRing } from './recency-ring.js';
 import { randomSeed, StringHasher } from './string-hasher.js';
-import { StringTable } from './string-table.js';
 
-/** One tracked address: its failure times (oldest first), `one` while there is only one. */
-class Window {
-  key = '';
-  /** The key's hash in FailureWindows.map. */
-  hash = 0;
-  one = 0;
-  many: number[] | null = null;
-  /** Neighbours in least-recently-seen order (prev: seen earlier). */
-  prev: Window | null = null;
-  next: Window | null = null;
-  /** Its index in FailureWindows.changes while listed there (changed since the last takeChanges()), else -1:
-   *  the record's place, which its address takes when the record goes. */
-  at = -1;
-}
-
-/** Records kept for reuse after a delete (evictions reuse theirs at once). */
-const SPARE_MAX = 1024;
+const NONE = -1;
+/** Records made room for at first; the arrays double up to the cap (and never shrink). */
+const MIN_RECORDS = 64;
 
 /** A window changed since the last takeChanges() (no times: no longer tracked). */
 export interface WindowChange {
@@ -48,15 +35,26 @@ export interface WindowChange {
 }
 
 export class FailureWindows {
-  private readonly map: StringTable<Window>;
+  private readonly index: KeyIndex;
   /** Least recently seen first. */
-  private readonly order = new RecencyList<Window>();
-  private readonly spare: Window[] = [];
+  private readonly order = new RecencyRing();
+  /** Per record: its address ('' when free), its hash, its first time, its times once there are two
+   *  (oldest first), its index in `changes` while listed there (else -1). */
+  private keys: string[] = [];
+  private hashes = new Int32Array(0);
+  private ones = new Float64Array(0);
+  private manys: (number[] | null)[] = [];
+  private ats = new Int32Array(0);
+  /** Record numbers handed out so far; the free ones below it are on `free`. */
+  private top = 0;
+  private readonly free: number[] = [];
   /** True while the order (least recently seen first) is also the order of the newest failures: then the stale windows are all at the head. */
   private inTimeOrder = true;
+  /** The newest failure of the record last made the most recently seen (while inTimeOrder, the latest of all). */
+  private lastNewest = -Infinity;
   private evictedCount = 0;
-  /** Changed since the last takeChanges(), in the order of their first change: a tracked record, or the address of one that went. */
-  private changes: (Window | string)[] = [];
+  /** Changed since the last takeChanges(), in the order of their first change: a tracked record's number, or the address of one that went. */
+  private changes: (number | string)[] = [];
   private changesHaveAddresses = false;
   /** Where add() orders an address's times before they are kept (never kept itself). */
   private readonly scratch: number[] = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
@@ -68,7 +66,8 @@ export class FailureWindows {
     hasher: StringHasher = new StringHasher(randomSeed()),
   ) {
     if (!(cap >= 1)) throw new RangeError('cap must be at least 1');
-    this.map = new StringTable(hasher);
+    this.index = new KeyIndex(hasher);
+    this.resize(Math.min(cap, MIN_RECORDS));
   }
 
   /** New limits (`set <jail> maxretry|findtime` at runtime): the next add() counts with them. */
@@ -78,7 +77,7 @@ export class FailureWindows {
   }
 
   get size(): number {
-    return this.map.size;
+    return this.index.size;
   }
 
   get evicted(): number {
@@ -91,35 +90,33 @@ export class FailureWindows {
    * `changed` (default): report ip at the next takeChanges(); restoring from the store does not.
    */
   add(ip: string, t: number, changed = true): number {
-    const h = this.map.hash(ip);
-    const w = this.map.get(ip, h);
-    if (w === undefined) {
+    const h = this.index.hash(ip);
+    const r = this.index.find(ip, h, this.keys);
+    if (r === NONE) {
       if (this.maxretry <= 1) {
         if (changed) this.markAddress(ip);
         return 1;
       }
-      const fresh = this.map.size >= this.cap ? this.evictOldest() : (this.spare.pop() ?? new Window());
-      fresh.key = ip;
-      fresh.hash = h;
-      fresh.one = t;
-      fresh.many = null;
-      this.map.set(ip, h, fresh);
-      this.order.push(fresh);
-      this.checkOrder(fresh);
+      const fresh = this.index.size >= this.cap ? this.evictOldest() : this.take();
+      this.keys[fresh] = ip;
+      this.hashes[fresh] = h;
+      this.ones[fresh] = t;
+      this.manys[fresh] = null;
+      this.index.insert(h, fresh);
+      this.order.touch(fresh);
+      this.checkOrder(t);
       if (changed) this.markRecord(fresh);
       return 1;
     }
-    if (w !== this.order.tail) {
-      this.order.remove(w);
-      this.order.push(w);
-    }
-    if (changed && w.at < 0) this.markRecord(w);
+    this.order.touch(r);
+    if (changed && this.ats[r]! < 0) this.markRecord(r);
     // the new times are made in a scratch array, then kept in an array of exactly their number: an
     // array grown by push() keeps room for 17 or more (152 bytes for two times, at 100,000 windows 10 MB)
     const times = this.scratch;
     let n = 0;
-    if (w.many === null) times[n++] = w.one;
-    else for (const x of w.many) times[n++] = x;
+    const many = this.manys[r]!;
+    if (many === null) times[n++] = this.ones[r]!;
+    else for (const x of many) times[n++] = x;
     // insert in order: events from two sources (log, AMI) may arrive slightly out of order
     let i = n;
     for (; i > 0 && times[i - 1]! > t; i--) times[i] = times[i - 1]!;
@@ -129,33 +126,36 @@ export class FailureWindows {
     let drop = 0;
     while (drop < n && (times[drop]! < lower || n - drop > this.maxretry)) drop++;
     if (n - drop === 1) {
-      w.one = times[drop]!;
-      w.many = null;
-    } else w.many = times.slice(drop, n);
+      this.ones[r] = times[drop]!;
+      this.manys[r] = null;
+    } else this.manys[r] = times.slice(drop, n);
     n -= drop;
-    this.checkOrder(w);
+    this.checkOrder(this.newest(r));
     return n;
   }
 
-  /** Notes when `w`, just put at the tail, fails before the one ahead of it: the order is no longer the newest failures' order. */
-  private checkOrder(w: Window): void {
-    if (this.inTimeOrder && w.prev !== null && newest(w.prev) > newest(w)) this.inTimeOrder = false;
+  /** Notes when the record just made the most recently seen failed before the one made so ahead of
+   *  it: the order is no longer the newest failures' order (conservative: it may be set after a
+   *  record that has since gone). */
+  private checkOrder(newest: number): void {
+    if (this.inTimeOrder && newest < this.lastNewest) this.inTimeOrder = false;
+    this.lastNewest = newest;
   }
 
   /** Forgets ip's window; false when none was tracked. */
   delete(ip: string): boolean {
-    const w = this.find(ip);
-    if (w === undefined) return false;
-    this.remove(w);
-    this.release(w);
+    const r = this.find(ip);
+    if (r === NONE) return false;
+    this.remove(r);
+    this.release(r);
     return true;
   }
 
   /** Reports ip at the next takeChanges() (a ban ended its window, a stored row was dropped). */
   markChanged(ip: string): void {
-    const w = this.find(ip);
-    if (w === undefined) this.markAddress(ip);
-    else if (w.at < 0) this.markRecord(w);
+    const r = this.find(ip);
+    if (r === NONE) this.markAddress(ip);
+    else if (this.ats[r]! < 0) this.markRecord(r);
   }
 
   /** The windows changed since the last call, each once, in the order they first changed (what the store saves). */
@@ -165,9 +165,9 @@ export class FailureWindows {
     this.changes = [];
     const out: WindowChange[] = [];
     if (!this.changesHaveAddresses) {
-      for (const x of list as Window[]) {
-        x.at = -1;
-        out.push({ ip: x.key, times: timesOf(x) });
+      for (const r of list as number[]) {
+        this.ats[r] = -1;
+        out.push({ ip: this.keys[r]!, times: this.timesOf(r) });
       }
       return out;
     }
@@ -175,8 +175,12 @@ export class FailureWindows {
     this.changesHaveAddresses = false;
     const seen = new Set<string>();
     for (const x of list) {
-      const ip = typeof x === 'string' ? x : x.key;
-      if (typeof x !== 'string') x.at = -1;
+      let ip: string;
+      if (typeof x === 'string') ip = x;
+      else {
+        ip = this.keys[x]!;
+        this.ats[x] = -1;
+      }
       if (seen.has(ip)) continue;
       seen.add(ip);
       out.push({ ip, times: this.times(ip) });
@@ -186,23 +190,26 @@ export class FailureWindows {
 
   /** The failure times of ip, oldest first (empty when untracked): what the store keeps. */
   times(ip: string): number[] {
-    const w = this.find(ip);
-    return w === undefined ? [] : timesOf(w);
+    const r = this.find(ip);
+    return r === NONE ? [] : this.timesOf(r);
   }
 
   /** Failures of ip inside its window (0 when untracked). */
   count(ip: string): number {
-    const w = this.find(ip);
-    return w === undefined ? 0 : w.many === null ? 1 : w.many.length;
+    const r = this.find(ip);
+    if (r === NONE) return 0;
+    const many = this.manys[r]!;
+    return many === null ? 1 : many.length;
   }
 
   /** Failures of ip at or after `lower` (a login's look back: the compromise alarm). */
   countSince(ip: string, lower: number): number {
-    const w = this.find(ip);
-    if (w === undefined) return 0;
-    if (w.many === null) return w.one >= lower ? 1 : 0;
+    const r = this.find(ip);
+    if (r === NONE) return 0;
+    const many = this.manys[r]!;
+    if (many === null) return this.ones[r]! >= lower ? 1 : 0;
     let n = 0;
-    for (const t of w.many) if (t >= lower) n++;
+    for (const t of many) if (t >= lower) n++;
     return n;
   }
 
@@ -214,9 +221,9 @@ export class FailureWindows {
   prune(now: number): number {
     const lower = now - this.findtime;
     let n = 0;
-    for (let w = this.order.head; w !== null && newest(w) < lower; w = this.order.head) {
-      this.remove(w);
-      this.release(w);
+    for (let r = this.order.oldest(); r !== NONE && this.newest(r) < lower; r = this.order.oldest()) {
+      this.remove(r);
+      this.release(r);
       n++;
     }
     return n;
@@ -228,26 +235,44 @@ export class FailureWindows {
     if (this.inTimeOrder) {
       // the stale ones are all at the head: count them, not the whole table (status during a flood)
       let stale = 0;
-      for (let w = this.order.head; w !== null && newest(w) < lower; w = w.next) stale++;
-      return this.map.size - stale;
+      for (const r of this.order.walk()) {
+        if (this.newest(r) >= lower) break;
+        stale++;
+      }
+      return this.index.size - stale;
     }
     let n = 0;
     let ordered = true;
-    for (let w = this.order.head; w !== null; w = w.next) {
-      if (newest(w) >= lower) n++;
-      if (w.prev !== null && newest(w.prev) > newest(w)) ordered = false;
+    let before = -Infinity;
+    for (const r of this.order.walk()) {
+      const t = this.newest(r);
+      if (t >= lower) n++;
+      if (before > t) ordered = false;
+      before = t;
     }
-    this.inTimeOrder = ordered; // in order again once the out-of-order ones have moved on or gone
+    // in order again once the out-of-order ones have moved on or gone
+    this.inTimeOrder = ordered;
+    this.lastNewest = before;
     return n;
   }
 
-  private find(ip: string): Window | undefined {
-    return this.map.get(ip, this.map.hash(ip));
+  private newest(r: number): number {
+    const many = this.manys[r]!;
+    return many === null ? this.ones[r]! : many[many.length - 1]!;
   }
 
-  private markRecord(w: Window): void {
-    w.at = this.changes.length;
-    this.changes.push(w);
+  private timesOf(r: number): number[] {
+    const many = this.manys[r]!;
+    return many === null ? [this.ones[r]!] : many.slice();
+  }
+
+  private find(ip: string): number {
+    return this.index.find(ip, this.index.hash(ip), this.keys);
+  }
+
+  private markRecord(r: number): void {
+    this.ats[r] = this.changes.length;
+    this.changes.push(r);
   }
 
   private markAddress(ip: string): void {
@@ -255,38 +280,56 @@ export class FailureWindows {
     this.changesHaveAddresses = true;
   }
 
-  /** Out of the map and the order; a changed record leaves its address in its place in the changes. */
-  private remove(w: Window): void {
-    this.map.delete(w.key, w.hash);
-    this.order.remove(w);
-    if (w.at >= 0) {
-      this.changes[w.at] = w.key;
+  /** Out of the index and the order; a changed record leaves its address in its place in the changes. */
+  private remove(r: number): void {
+    this.index.remove(this.hashes[r]!, r);
+    this.order.remove(r);
+    const at = this.ats[r]!;
+    if (at >= 0) {
+      this.changes[at] = this.keys[r]!;
       this.changesHaveAddresses = true;
-      w.at = -1;
+      this.ats[r] = -1;
     }
   }
 
-  private release(w: Window): void {
-    w.many = null;
-    w.key = '';
-    if (this.spare.length < SPARE_MAX) this.spare.push(w);
+  /** A removed record's number back for reuse. */
+  private release(r: number): void {
+    this.manys[r] = null;
+    this.keys[r] = '';
+    this.free.push(r);
+  }
+
+  /** A free record number (a released one, else a new one). */
+  private take(): number {
+    const r = this.free.pop();
+    if (r !== undefined) return r;
+    if (this.top === this.hashes.length) this.resize(Math.min(this.cap, this.top * 2));
+    return this.top++;
   }
 
   /** Drops the least recently seen address; returns its record for the caller to reuse. */
-  private evictOldest(): Window {
-    const w = this.order.head;
-    if (w === null) return new Window(); // cap ≥ 1 and the map is full: not reached
-    this.remove(w);
+  private evictOldest(): number {
+    const r = this.order.oldest();
+    if (r === NONE) return this.take(); // cap ≥ 1 and the index is full: not reached
+    this.remove(r);
     this.evictedCount++;
-    w.many = null;
-    return w;
+    return r;
   }
-}
 
-function newest(w: Window): number {
-  return w.many === null ? w.one : w.many[w.many.length - 1]!;
-}
-
-function timesOf(w: Window): number[] {
-  return w.many === null ? [w.one] : w.many.slice();
+  /** Room for `n` records (they keep their numbers). */
+  private resize(n: number): void {
+    const hashes = new Int32Array(n);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+    const ones = new Float64Array(n);
+    ones.set(this.ones);
+    this.ones = ones;
+    const ats = new Int32Array(n).fill(-1);
+    ats.set(this.ats);
+    this.ats = ats;
+    for (let r = this.keys.length; r < n; r++) {
+      this.keys.push('');
+      this.manys.push(null);
+    }
+  }
 }

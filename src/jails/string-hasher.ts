@@ -1,11 +1,11 @@
 // A keyed hash of short strings (addresses, account names) for the jails' own tables
-// (string-table.ts). The string's UTF-8 bytes, taken as 16-bit words, go through NH (the hash
+// (key-index.ts). The string's UTF-8 bytes, taken as 16-bit words, go through NH (the hash
 // family of UMAC: the sum of ((w[2i] + k[2i]) mod 2^16) × ((w[2i+1] + k[2i+1]) mod 2^16), mod 2^32)
 // twice, the second time with the keys shifted by two (as UMAC widens its output), the length
 // added under keys of its own; each sum is mixed by a random odd multiplier. The keys come from a
 // seed the jail is given (a random one by default): for two different strings, the chance over
 // the keys that both sums collide is about 2^-32 (one sum alone is 2^-16: with one, 4,000 short
-// addresses gave 144 collisions, which test/jails/string-table.test.ts would now refuse), so an
+// addresses gave 144 collisions, which test/jails/key-index.test.ts would now refuse), so an
 // attacker who chooses the account names or addresses a jail sees cannot make them pile up in one
 // place of a table without knowing the seed (docs/beyond-one-address.md, "The jails' tables").
 //

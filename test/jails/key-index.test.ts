@@ -1,6 +1,7 @@
-// The jails' own hash table (string-table.ts) and its keyed hash (string-hasher.ts): the table
-// against a Map under random operations, with a hash so weak that every key lands in a few runs
-// (the backward shift of a delete, the wrap at the end, the growth); the hash against the inputs an
+// The jails' own index (key-index.ts) and its keyed hash (string-hasher.ts): the index (with its
+// keys in an array by record number, as the windows keep them) against a Map under random
+// operations, with a hash so weak that every key lands in a few runs (the backward shift of a
+// removal, the wrap at the end, the growth); the hash against the inputs an
 // attacker controls (names that differ only in one character, only in a high byte, lone
 // surrogates, long names); and the seed deciding the hash.
 
@@ -8,32 +9,60 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rng } from './jail-kit.js';
 import { StringHasher } from '../../src/jails/string-hasher.js';
-import { StringTable, type KeyHasher } from '../../src/jails/string-table.js';
+import { KeyIndex, type KeyHasher } from '../../src/jails/key-index.js';
+
+/** A KeyIndex with its keys by record number, as a window table keeps them: numbers reused. */
+class Table {
+  readonly index: KeyIndex;
+  readonly names: string[] = [];
+  private readonly free: number[] = [];
+  constructor(hasher: KeyHasher) {
+    this.index = new KeyIndex(hasher);
+  }
+  get(key: string): number | undefined {
+    const r = this.index.find(key, this.index.hash(key), this.names);
+    return r < 0 ? undefined : r;
+  }
+  /** Adds key (absent) under a free number; returns the number. */
+  add(key: string): number {
+    const r = this.free.pop() ?? this.names.push('') - 1;
+    this.names[r] = key;
+    this.index.insert(this.index.hash(key), r);
+    return r;
+  }
+  delete(key: string): boolean {
+    const r = this.get(key);
+    if (r === undefined) return false;
+    assert.ok(this.index.remove(this.index.hash(key), r));
+    assert.equal(this.index.remove(this.index.hash(key), r), false, 'removed once only');
+    this.names[r] = '';
+    this.free.push(r);
+    return true;
+  }
+}
 
 function differential(hasher: KeyHasher, keys: number, ops: number, seed: number): void {
-  const table = new StringTable<number>(hasher);
+  const table = new Table(hasher);
   const map = new Map<string, number>();
   const r = rng(seed);
   for (let i = 0; i < ops; i++) {
     const key = `k${Math.floor(r() * keys)}`;
-    const h = table.hash(key);
     const op = r();
     if (op < 0.45) {
-      table.set(key, h, i);
-      map.set(key, i);
-    } else if (op < 0.8) assert.equal(table.delete(key, h), map.delete(key), `delete ${key} at op ${i}`);
-    else assert.equal(table.get(key, h), map.get(key), `get ${key} at op ${i}`);
-    assert.equal(table.size, map.size);
+      if (!map.has(key)) map.set(key, table.add(key));
+    } else if (op < 0.8) assert.equal(table.delete(key), map.delete(key), `delete ${key} at op ${i}`);
+    else assert.equal(table.get(key), map.get(key), `get ${key} at op ${i}`);
+    assert.equal(table.index.size, map.size);
   }
-  for (const [k, v] of map) assert.equal(table.get(k, table.hash(k)), v, `${k} kept`);
-  for (let k = 0; k < keys; k++) if (!map.has(`k${k}`)) assert.equal(table.get(`k${k}`, table.hash(`k${k}`)), undefined, `k${k} gone`);
+  for (const [k, v] of map) assert.equal(table.get(k), v, `${k} kept`);
+  for (let k = 0; k < keys; k++) if (!map.has(`k${k}`)) assert.equal(table.get(`k${k}`), undefined, `k${k} gone`);
 }
 
-test('the table agrees with a Map through inserts, replacements, deletes and growth (the keyed hash)', () => {
+test('the index agrees with a Map through inserts, replacements, deletes and growth (the keyed hash)', () => {
   differential(new StringHasher(7), 5000, 60_000, 1);
 });
 
-test('the table agrees with a Map when the hash piles keys into a few runs (deletes shift the run back, runs wrap)', () => {
+test('the index agrees with a Map when the hash piles keys into a few runs (deletes shift the run back, runs wrap)', () => {
   // eight hash values, all near the top of the range: every run crosses the end of the slots
   const weak: KeyHasher = { hash: (k) => 0x3ffffff0 | (k.charCodeAt(k.length - 1) & 7) | 0 };
   differential(weak, 300, 20_000, 2);
@@ -95,9 +124,9 @@ test('names an attacker would choose do not pile up: one character apart, a high
 
 test('50,000 crafted names spread over the table: no home slot holds more than 12 of them, and every one is found', () => {
   const h = new StringHasher(0xbeef);
-  const t = new StringTable<number>(h);
+  const t = new Table(h);
   const names = Array.from({ length: 50_000 }, (_, i) => `${'\u0100'.repeat(60)}${String.fromCharCode(0x100 + (i % 256), 0x100 + (i >> 8))}`);
-  names.forEach((name, i) => t.set(name, h.hash(name), i));
+  names.forEach((name) => t.add(name));
   // the slots' homes: with a load of at most one half, runs of linear probing stay short
   let worst = 0;
   const bits = Math.ceil(Math.log2(names.length * 2));
@@ -108,7 +137,7 @@ test('50,000 crafted names spread over the table: no home slot holds more than 1
   }
   for (const c of homes.values()) worst = Math.max(worst, c);
   assert.ok(worst <= 12, `the fullest home slot holds ${worst} names`);
-  names.forEach((name, i) => assert.equal(t.get(name, h.hash(name)), i));
+  names.forEach((name, i) => assert.equal(t.get(name), i));
 });
 
 test('addresses one apart spread over the slots for every seed (linear probing stays short: about 1.5 probes a key)', () => {
