@@ -69,15 +69,16 @@ export class AccountGuard {
 
   /**
    * A counted failure of an address that is neither ignored nor banned, at event time `t`.
-   * Returns the addresses per-account counting bans now (maybe including f.ip).
+   * Returns the addresses per-account counting bans now (maybe including f.ip). `ipHash`: the
+   * address's hash in the jail's keyed hash, when the jail has it.
    */
-  failure(f: Failure, t: number): readonly string[] {
+  failure(f: Failure, t: number, ipHash = -1): readonly string[] {
     if (this.challenges !== null && (f.kind === 'ChallengeResponseFailed' || f.kind === 'InvalidPassword')) {
       this.challenges.answer(f.ip, f.sessionId, t);
     }
     const account = f.account;
     if (this.accounts === null || account === undefined || account.length === 0 || account === UNKNOWN_ACCOUNT) return NO_ADDRESSES;
-    const r = this.accounts.add(account, f.ip, t);
+    const r = this.accounts.add(account, f.ip, t, ipHash);
     if (r.started !== null) {
       this.notice({
         event: 'account-attack',

@@ -128,8 +128,8 @@ export class AccountWindows {
     return this.attacksCount;
   }
 
-  /** Records a failure of `ip` against `account` at event time `t`. */
-  add(account: string, ip: string, t: number): AccountOutcome {
+  /** Records a failure of `ip` against `account` at event time `t`; `ipHash`: ip's hash, when the caller has it. */
+  add(account: string, ip: string, t: number, ipHash = -1): AccountOutcome {
     const name = account.length > ACCOUNT_NAME_MAX ? account.slice(0, ACCOUNT_NAME_MAX) : account;
     const { retry, findtime, minFailures } = this.limits;
     const h = this.index.hash(name);
@@ -146,7 +146,7 @@ export class AccountWindows {
       e = this.entries[id]!;
       this.order.touch(id); // now the most recently failed
       e.times = push(e.times, t, retry, findtime);
-      mine = this.addAddress(e, ip, t, minFailures, findtime);
+      mine = this.addAddress(e, ip, ipHash, t, minFailures, findtime);
     }
 
     const wasHot = e.hotUntil >= t;
@@ -230,13 +230,13 @@ export class AccountWindows {
   }
 
   /** Adds t to the address's window against the account; returns its count there. */
-  private addAddress(e: Entry, ip: string, t: number, minFailures: number, findtime: number): number {
+  private addAddress(e: Entry, ip: string, ipHash: number, t: number, minFailures: number, findtime: number): number {
     if (e.ip === ip) {
       e.ipTimes = push(e.ipTimes, t, minFailures, findtime);
       return e.ipTl === null ? 1 : e.ipTl.length;
     }
     const pairs = this.pairs;
-    const ih = e.pairCount === 0 && e.ip === null ? 0 : this.hasher.hash(ip);
+    const ih = e.pairCount === 0 && e.ip === null ? 0 : ipHash >= 0 ? ipHash : this.hasher.hash(ip);
     const p = e.pairCount === 0 ? -1 : pairs.find(e, ip, ih);
     if (p >= 0) {
       pairs.touch(p);

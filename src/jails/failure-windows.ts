@@ -88,9 +88,9 @@ export class FailureWindows {
    * Records a failure of `ip` at event time `t`. Returns the failures of ip now inside the window
    * ending at its newest failure; when that reaches maxretry the caller bans and calls delete().
    * `changed` (default): report ip at the next takeChanges(); restoring from the store does not.
+   * `h`: ip's hash, when the caller has it (the jail hashes an address once for all its tables).
    */
-  add(ip: string, t: number, changed = true): number {
-    const h = this.index.hash(ip);
+  add(ip: string, t: number, changed = true, h = this.index.hash(ip)): number {
     const r = this.index.find(ip, h, this.keys);
     if (r === NONE) {
       if (this.maxretry <= 1) {

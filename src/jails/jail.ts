@@ -43,6 +43,8 @@ export class Jail {
   private readonly subnets: SubnetBans | null;
   /** Per-account counting, unanswered challenges, the compromise alarm (account-guard.ts). */
   private readonly guard: AccountGuard;
+  /** The jail's keyed hash, shared by its tables: an address is hashed once per failure. */
+  private readonly hasher: StringHasher;
 
   constructor(
     private cfg: JailSettings,
@@ -52,6 +54,7 @@ export class Jail {
     this.trackedCap = deps.maxTracked ?? DEFAULT_MAX_TRACKED;
     // one keyed hash for the jail's address and account tables (string-hasher.ts)
     const hasher = new StringHasher(deps.hashSeed ?? randomSeed());
+    this.hasher = hasher;
     this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, this.trackedCap, hasher);
     this.ignore = new IgnoreMatcher(cfg.ignoreip, cfg.ignoreself ? (deps.selfAddresses ?? []) : []);
     this.fixedSkew = deps.maxSkew;
@@ -100,8 +103,9 @@ export class Jail {
     if (this.registered !== null && this.registered.protects(f, t, now)) return NO_DECISIONS;
     const prefix = this.subnets?.prefixOf(ip) ?? null;
     if (prefix !== null && this.banned.has(prefix)) return NO_DECISIONS; // its whole prefix is banned
-    const count = this.windows.add(ip, t); // also reported at the next takeWindowChanges()
-    const more = this.guard.failure(f, t);
+    const ih = this.hasher.hash(ip);
+    const count = this.windows.add(ip, t, true, ih); // also reported at the next takeWindowChanges()
+    const more = this.guard.failure(f, t, ih);
     if (count < this.cfg.maxretry && more.length === 0) return NO_DECISIONS;
     const out: Decision[] = [];
     if (count >= this.cfg.maxretry) {

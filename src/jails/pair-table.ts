@@ -187,12 +187,18 @@ export class PairTable<O extends PairOwner> {
     this.tail = p;
   }
 
+  /** The head's PREV is never read (the head is known by this.head): taking the head out writes
+   *  nothing of the pair after it, which a scan's eviction would otherwise load. */
   private unlinkAll(p: number): void {
     const n = this.nums;
-    const a = n[STRIDE * p + PREV]!;
     const b = n[STRIDE * p + NEXT]!;
-    if (a === NONE) this.head = b;
-    else n[STRIDE * a + NEXT] = b;
+    if (p === this.head) {
+      this.head = b;
+      if (b === NONE) this.tail = NONE;
+      return;
+    }
+    const a = n[STRIDE * p + PREV]!;
+    n[STRIDE * a + NEXT] = b;
     if (b === NONE) this.tail = a;
     else n[STRIDE * b + PREV] = a;
   }
@@ -206,12 +212,18 @@ export class PairTable<O extends PairOwner> {
     owner.pairTail = p;
   }
 
+  /** As unlinkAll: the owner's first pair's OPREV is never read. The pair a scan evicts, the least
+   *  recently failed of all, is its owner's first: it leaves without a write to its owner's next. */
   private unlinkOwner(p: number, owner: O): void {
     const n = this.nums;
-    const a = n[STRIDE * p + OPREV]!;
     const b = n[STRIDE * p + ONEXT]!;
-    if (a === NONE) owner.pairHead = b;
-    else n[STRIDE * a + ONEXT] = b;
+    if (p === owner.pairHead) {
+      owner.pairHead = b;
+      if (b === NONE) owner.pairTail = NONE;
+      return;
+    }
+    const a = n[STRIDE * p + OPREV]!;
+    n[STRIDE * a + ONEXT] = b;
     if (b === NONE) owner.pairTail = a;
     else n[STRIDE * b + OPREV] = a;
   }
