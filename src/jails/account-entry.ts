@@ -7,36 +7,86 @@ import type { PairOwner, PairTimes } from './pair-table.js';
 /** Failure times: one number while there is one, else the times oldest first. */
 export type Times = PairTimes;
 
+/** The numbers per entry in the shared Float64Array (AccountWindows makes it, one row per entry). */
+export const ENTRY_NUMBERS = 4;
+const T1 = 0;
+const IP_T1 = 1;
+const HOT_UNTIL = 2;
+const SINCE = 3;
+
 /**
- * One tracked account. Times are kept as a double field plus an array only once there are two (a
+ * One tracked account. Times are kept as a number plus an array only once there are two (a
  * number stored where an array may also be is a fresh heap number each time), and entries are
  * reused: the one evicted takes the next new name, so a spray of new names allocates no entry.
+ * Its four event times sit in a row of one Float64Array shared by all entries, not in fields of
+ * its own: V8 keeps a double field in a box of its own, four more objects per entry for the
+ * collector to mark and four more places to write at each new name (docs/benchmarks.md,
+ * eighteenth session).
  */
 export class Entry implements PairOwner {
   name = '';
   /** The name's hash in AccountWindows' index. */
   hash = 0;
-  /** The newest failure against the account while it is the only one in the window. */
-  t1 = 0;
   /** The newest failures against the account, oldest first, at most `retry`, once there are two. */
   tl: number[] | null = null;
   /** The account's first address (no pair in the table for the common case: one address per account)
    *  and its newest failures against the account, at most `minFailures`. */
   ip: string | null = null;
-  ipT1 = 0;
   ipTl: number[] | null = null;
   /** Its other addresses: pairs in AccountWindows.pairs (pair-table.ts), oldest first. */
   pairHead = -1;
   pairTail = -1;
   pairCount = 0;
-  /** Under attack while an event time is ≤ this. */
-  hotUntil = -Infinity;
-  since = 0;
   banned = 0;
   /** Listed in AccountWindows.hot. */
   inHot = false;
-  /** Its number in AccountWindows' index, order and arrays (fixed: an entry is reused under the same number). */
-  constructor(readonly id: number) {}
+  /** Where its times start in `nums`. */
+  private readonly at: number;
+
+  /** `id`: its number in AccountWindows' index, order and arrays (fixed: an entry is reused under
+   *  the same number); `nums`: the shared times, ENTRY_NUMBERS per number. */
+  constructor(
+    readonly id: number,
+    private readonly nums: Float64Array,
+  ) {
+    this.at = id * ENTRY_NUMBERS;
+  }
+
+  /** The newest failure against the account while it is the only one in the window. */
+  get t1(): number {
+    return this.nums[this.at + T1]!;
+  }
+
+  set t1(t: number) {
+    this.nums[this.at + T1] = t;
+  }
+
+  /** The first address's failure while it has one. */
+  get ipT1(): number {
+    return this.nums[this.at + IP_T1]!;
+  }
+
+  set ipT1(t: number) {
+    this.nums[this.at + IP_T1] = t;
+  }
+
+  /** Under attack while an event time is ≤ this. */
+  get hotUntil(): number {
+    return this.nums[this.at + HOT_UNTIL]!;
+  }
+
+  set hotUntil(t: number) {
+    this.nums[this.at + HOT_UNTIL] = t;
+  }
+
+  /** When its attack started (event time). */
+  get since(): number {
+    return this.nums[this.at + SINCE]!;
+  }
+
+  set since(t: number) {
+    this.nums[this.at + SINCE] = t;
+  }
 
   reset(name: string, hash: number, t: number, ip: string): this {
     this.name = name;

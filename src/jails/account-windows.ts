@@ -20,7 +20,7 @@
 // removal of the evicted one by its kept hash, its name never read; plus arrays no longer than
 // retry and minFailures.
 
-import { Entry, type Times } from './account-entry.js';
+import { Entry, ENTRY_NUMBERS, type Times } from './account-entry.js';
 import { KeyIndex } from './key-index.js';
 import { PairTable } from './pair-table.js';
 import { RecencyRing } from './recency-ring.js';
@@ -78,6 +78,8 @@ export class AccountWindows {
    *  ('' while free: what the index compares). */
   private readonly entries: (Entry | undefined)[] = [];
   private readonly names: string[] = [];
+  /** The entries' event times, ENTRY_NUMBERS per account number (account-entry.ts). */
+  private readonly nums: Float64Array;
   /** Numbers free for reuse (below entries.length). */
   private readonly free: number[] = [];
   /** Least recently failed first. */
@@ -102,6 +104,8 @@ export class AccountWindows {
     const maxPairs = caps.pairs ?? DEFAULT_MAX_PAIRS;
     if (!(this.maxAccounts >= 1 && this.maxPerAccount >= 1 && maxPairs >= 1)) throw new RangeError('caps must be at least 1');
     this.pairs = new PairTable(maxPairs);
+    // numbers never pass the cap: a new one is made only when none is free and the cap is not reached
+    this.nums = new Float64Array(this.maxAccounts * ENTRY_NUMBERS);
   }
 
   setLimits(limits: AccountLimits): void {
@@ -138,7 +142,7 @@ export class AccountWindows {
     let mine = 1;
     if (id === NONE) {
       const r = this.index.size >= this.maxAccounts ? this.evictOldest() : this.take();
-      e = (this.entries[r] ??= new Entry(r)).reset(name, h, t, ip);
+      e = (this.entries[r] ??= new Entry(r, this.nums)).reset(name, h, t, ip);
       this.names[r] = name;
       this.index.insert(h, r);
       this.order.touch(r);
