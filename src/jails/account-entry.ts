@@ -24,6 +24,8 @@ const SINCE = 3;
  * eighteenth session).
  */
 export class Entry implements PairOwner {
+  /** The name as a string of its own, once the account is under attack (its key in
+   *  AccountWindows.hot); '' before. The name itself is kept by AccountWindows (account-names.ts). */
   name = '';
   /** The name's hash in AccountWindows' index. */
   hash = 0;
@@ -88,8 +90,8 @@ export class Entry implements PairOwner {
     this.nums[this.at + SINCE] = t;
   }
 
-  reset(name: string, hash: number, t: number, ip: string): this {
-    this.name = name;
+  reset(hash: number, t: number, ip: string): this {
+    this.name = '';
     this.hash = hash;
     this.t1 = t;
     this.tl = null;

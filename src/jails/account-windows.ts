@@ -8,7 +8,9 @@
 // starts, and each further one as it gets there.
 //
 // The account name is the attacker's text: it is cut to ACCOUNT_NAME_MAX characters before it is a
-// key, and never leaves this file except for the jail's status and log facts (never a metric label).
+// key, kept as its UTF-8 bytes (account-names.ts: never the cut itself, which would keep the line it
+// was cut from), and never leaves this file except for the jail's status and log facts (never a
+// metric label).
 // Memory is bounded three ways: tracked accounts (least recently failed evicted first), addresses
 // per account (its least recently failed goes), and (account, address) pairs past each account's
 // first address, in all (pair-table.ts: the least recently failed pair goes, never a whole account,
@@ -21,6 +23,7 @@
 // retry and minFailures.
 
 import { Entry, ENTRY_NUMBERS, type Times } from './account-entry.js';
+import { AccountNames } from './account-names.js';
 import { KeyIndex } from './key-index.js';
 import { PairTable } from './pair-table.js';
 import { RecencyRing } from './recency-ring.js';
@@ -75,9 +78,9 @@ export class AccountWindows {
   private readonly index: KeyIndex;
   private readonly hasher: StringHasher;
   /** Per account number: its entry (undefined once dropped past SPARE_MAX free ones) and its name
-   *  ('' while free: what the index compares). */
+   *  (what the index compares). */
   private readonly entries: (Entry | undefined)[] = [];
-  private readonly names: string[] = [];
+  private readonly names: AccountNames;
   /** The entries' event times, ENTRY_NUMBERS per account number (account-entry.ts). */
   private readonly nums: Float64Array;
   /** Numbers free for reuse (below entries.length). */
@@ -99,6 +102,7 @@ export class AccountWindows {
   ) {
     this.hasher = hasher;
     this.index = new KeyIndex(hasher);
+    this.names = new AccountNames(hasher, ACCOUNT_NAME_MAX);
     this.maxAccounts = caps.accounts ?? DEFAULT_MAX_ACCOUNTS;
     this.maxPerAccount = caps.addressesPerAccount ?? DEFAULT_MAX_ADDRESSES_PER_ACCOUNT;
     const maxPairs = caps.pairs ?? DEFAULT_MAX_PAIRS;
@@ -136,14 +140,14 @@ export class AccountWindows {
   add(account: string, ip: string, t: number, ipHash = -1): AccountOutcome {
     const name = account.length > ACCOUNT_NAME_MAX ? account.slice(0, ACCOUNT_NAME_MAX) : account;
     const { retry, findtime, minFailures } = this.limits;
-    const h = this.index.hash(name);
-    const id = this.index.find(name, h, this.names);
+    const h = this.names.load(name);
+    const id = this.index.find(h, this.names);
     let e: Entry;
     let mine = 1;
     if (id === NONE) {
       const r = this.index.size >= this.maxAccounts ? this.evictOldest() : this.take();
-      e = (this.entries[r] ??= new Entry(r, this.nums)).reset(name, h, t, ip);
-      this.names[r] = name;
+      e = (this.entries[r] ??= new Entry(r, this.nums)).reset(h, t, ip);
+      this.names.keep(r);
       this.index.insert(h, r);
       this.order.touch(r);
     } else {
@@ -165,7 +169,9 @@ export class AccountWindows {
     // the attack starts: every address already at minFailures within the window goes
     e.since = t;
     this.attacksCount++;
-    this.hot.set(name, e);
+    // a string of its own for the attack (the status, the fact), not the cut of the line
+    e.name = this.names.name(e.id);
+    this.hot.set(e.name, e);
     e.inHot = true;
     const lower = t - findtime;
     const ban: string[] = [];
@@ -183,7 +189,7 @@ export class AccountWindows {
       p = after;
     }
     e.banned += ban.length;
-    return { ban, started: { account: name, since: t, addresses, banned: ban.length } };
+    return { ban, started: { account: e.name, since: t, addresses, banned: ban.length } };
   }
 
   /** True when `account` is under attack at event time `now`. */
@@ -212,7 +218,7 @@ export class AccountWindows {
     const out: { account: string; failures: number; addresses: number; underAttack: boolean }[] = [];
     for (const r of this.order.walk()) {
       const e = this.entries[r]!;
-      out.push({ account: e.name, failures: countSince(e.times, lower), addresses: e.addressCount + e.banned, underAttack: e.hotUntil >= now });
+      out.push({ account: this.names.name(r), failures: countSince(e.times, lower), addresses: e.addressCount + e.banned, underAttack: e.hotUntil >= now });
     }
     return out;
   }
@@ -285,9 +291,8 @@ export class AccountWindows {
   private take(): number {
     const r = this.free.pop();
     if (r !== undefined) return r;
-    this.names.push('');
     this.entries.push(undefined);
-    return this.names.length - 1;
+    return this.entries.length - 1;
   }
 
   /** A dropped account's number back for reuse (its entry kept for the next one while few are free). */
@@ -299,9 +304,10 @@ export class AccountWindows {
   private drop(e: Entry): void {
     this.index.remove(e.hash, e.id);
     this.order.remove(e.id);
-    this.names[e.id] = '';
+    this.names.free(e.id);
     if (e.inHot) this.hot.delete(e.name); // most dropped accounts were never attacked: no lookup
     e.inHot = false;
+    e.name = '';
     if (e.pairCount > 0) this.pairs.removeAll(e);
   }
 }

@@ -20,7 +20,7 @@
 // A changed record that is evicted, deleted or pruned before it is taken leaves its address in the
 // list, reported with no times (the store drops it), as any untracked address is.
 
-import { KeyIndex } from './key-index.js';
+import { KeyIndex, type RecordKeys } from './key-index.js';
 import { RecencyRing } from './recency-ring.js';
 import { randomSeed, StringHasher } from './string-hasher.js';
 
@@ -40,7 +40,12 @@ export class FailureWindows {
   private readonly order = new RecencyRing();
   /** Per record: its address ('' when free), its hash, its first time, its times once there are two
    *  (oldest first), its index in `changes` while listed there (else -1). */
-  private keys: string[] = [];
+  private readonly keys: string[] = [];
+  /** Compares a record's address with the one looked up (the index asks only on a hash match). */
+  private readonly lookup: RecordKeys & { wanted: string } = {
+    wanted: '',
+    same: (r: number): boolean => this.keys[r] === this.lookup.wanted,
+  };
   private hashes = new Int32Array(0);
   private ones = new Float64Array(0);
   private manys: (number[] | null)[] = [];
@@ -91,7 +96,7 @@ export class FailureWindows {
    * `h`: ip's hash, when the caller has it (the jail hashes an address once for all its tables).
    */
   add(ip: string, t: number, changed = true, h = this.index.hash(ip)): number {
-    const r = this.index.find(ip, h, this.keys);
+    const r = this.find(ip, h);
     if (r === NONE) {
       if (this.maxretry <= 1) {
         if (changed) this.markAddress(ip);
@@ -266,8 +271,9 @@ export class FailureWindows {
     return many === null ? [this.ones[r]!] : many.slice();
   }
 
-  private find(ip: string): number {
-    return this.index.find(ip, this.index.hash(ip), this.keys);
+  private find(ip: string, h = this.index.hash(ip)): number {
+    this.lookup.wanted = ip;
+    return this.index.find(h, this.lookup);
   }
 
   private markRecord(r: number): void {

@@ -1,8 +1,8 @@
-// The index of the jails' hot tables (the failure windows, the account windows): from a string key
-// to the number of its record. Open addressing with linear probing in one typed array, a slot being
-// two numbers side by side: its key's hash + 1 (0: the slot is free) and its record's number. The
-// keys themselves stay with the caller, in an array by record number, and are read only when a
-// hash matches. Deletion shifts the entries behind back (no tombstones); the load stays at or under
+// The index of the jails' hot tables (the failure windows, the account windows): from a key to the
+// number of its record. Open addressing with linear probing in one typed array, a slot being two
+// numbers side by side: its key's hash + 1 (0: the slot is free) and its record's number. The keys
+// themselves stay with the caller (address strings in an array by record number, account names as
+// bytes), who compares one only when a hash matches. Deletion shifts the entries behind back (no tombstones); the load stays at or under
 // one half. The caller hashes a key once (StringHasher, keyed by the jail's seed) and passes the
 // hash to every call, and keeps each record's hash, so that a record leaves the index by its hash
 // and number without its key being read at all.
@@ -15,6 +15,11 @@
 /** What hashes the keys: a StringHasher (a test may pass a weak one to make runs of collisions). */
 export interface KeyHasher {
   hash(key: string): number;
+}
+
+/** Keys kept by record number that compare with the one looked for (findWith). */
+export interface RecordKeys {
+  same(r: number): boolean;
 }
 
 const MIN_BITS = 4;
@@ -39,8 +44,9 @@ export class KeyIndex {
     return this.hasher.hash(key) & HASH_MASK;
   }
 
-  /** The record of `key` (h: its hash; keys: the caller's keys by record number), or -1. */
-  find(key: string, h: number, keys: readonly string[]): number {
+  /** The record whose key `keys.same(r)` says is the one looked for (h: its hash), or -1. Only a
+   *  record whose hash matches is asked about. */
+  find(h: number, keys: RecordKeys): number {
     const slots = this.slots;
     const mark = (h & HASH_MASK) + 1;
     const mask = (1 << this.bits) - 1;
@@ -49,7 +55,7 @@ export class KeyIndex {
       if (m === 0) return -1;
       if (m === mark) {
         const r = slots[2 * i + 1]!;
-        if (keys[r] === key) return r;
+        if (keys.same(r)) return r;
       }
     }
   }

@@ -57,37 +57,46 @@ export class StringHasher {
   }
 
   hash(s: string): number {
-    const k = this.keys;
-    let a: number;
-    let b: number;
     if (s.length > SHORT && s.length <= MAX_UNITS && (s as string & MaybeWellFormed).isWellFormed()) {
       const n = this.encoder.encodeInto(s, this.bytes).written;
-      // zeros after the string: an odd last byte pairs with one, and an odd last word with a zero word
-      this.bytes[n] = 0;
-      this.bytes[n + 1] = 0;
-      this.bytes[n + 2] = 0;
-      const w = this.words;
-      const count = (n + 1) >>> 1;
-      a = Math.imul(n, k[LEN]!);
-      b = Math.imul(n, k[LEN + 1]!);
-      for (let i = 0; i < count; i += 2) {
-        const x = w[i]!;
-        const y = w[i + 1]!;
-        a = (a + Math.imul((x + k[i]!) & 0xffff, (y + k[i + 1]!) & 0xffff)) | 0;
-        b = (b + Math.imul((x + k[i + 2]!) & 0xffff, (y + k[i + 3]!) & 0xffff)) | 0;
-      }
-    } else {
-      // the units themselves, set apart from the bytes' sums by keys of their own
-      const m = WORDS - 1;
-      a = Math.imul(s.length, k[LEN]!) ^ k[LEN + 2]!;
-      b = Math.imul(s.length, k[LEN + 1]!) ^ k[LEN + 3]!;
-      for (let i = 0; i < s.length; i += 2) {
-        const x = s.charCodeAt(i);
-        const y = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
-        a = (a + Math.imul((x + k[i & m]!) & 0xffff, (y + k[(i + 1) & m]!) & 0xffff)) | 0;
-        b = (b + Math.imul((x + k[(i + 2) & m]!) & 0xffff, (y + k[(i + 3) & m]!) & 0xffff)) | 0;
-      }
+      padBytes(this.bytes, n);
+      return this.hashWords(this.words, n);
     }
+    // the units themselves, set apart from the bytes' sums by keys of their own
+    const k = this.keys;
+    const m = WORDS - 1;
+    let a = Math.imul(s.length, k[LEN]!) ^ k[LEN + 2]!;
+    let b = Math.imul(s.length, k[LEN + 1]!) ^ k[LEN + 3]!;
+    for (let i = 0; i < s.length; i += 2) {
+      const x = s.charCodeAt(i);
+      const y = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      a = (a + Math.imul((x + k[i & m]!) & 0xffff, (y + k[(i + 1) & m]!) & 0xffff)) | 0;
+      b = (b + Math.imul((x + k[(i + 2) & m]!) & 0xffff, (y + k[(i + 3) & m]!) & 0xffff)) | 0;
+    }
+    return this.finish(a, b);
+  }
+
+  /**
+   * The hash of `n` bytes (a string's UTF-8, say) held in `words`' buffer, read as 16-bit words;
+   * the three bytes after them must be zeros (padBytes). What hash() gives a long well-formed
+   * string is this hash of its UTF-8 bytes.
+   */
+  hashWords(words: Uint16Array, n: number): number {
+    if (!(n >= 0 && n <= MAX_BYTES)) throw new RangeError(`${n} bytes: at most ${MAX_BYTES} are hashed`);
+    const k = this.keys;
+    const count = (n + 1) >>> 1;
+    let a = Math.imul(n, k[LEN]!);
+    let b = Math.imul(n, k[LEN + 1]!);
+    for (let i = 0; i < count; i += 2) {
+      const x = words[i]!;
+      const y = words[i + 1]!;
+      a = (a + Math.imul((x + k[i]!) & 0xffff, (y + k[i + 1]!) & 0xffff)) | 0;
+      b = (b + Math.imul((x + k[i + 2]!) & 0xffff, (y + k[i + 3]!) & 0xffff)) | 0;
+    }
+    return this.finish(a, b);
+  }
+
+  private finish(a: number, b: number): number {
     // the two sums mixed into one, then scrambled (the finalizer of MurmurHash3): NH's sums of
     // near-equal strings (addresses one apart) lie close together, and linear probing needs the
     // top bits spread, not only collisions rare
@@ -97,6 +106,14 @@ export class StringHasher {
     // 30 bits: a small integer to V8 (a record's field and the table's compare never box it)
     return (h ^ (h >>> 16)) >>> 2;
   }
+}
+
+/** Zeros after `n` bytes: an odd last byte pairs with one, and an odd last word with a zero word
+ *  (the buffer holds at least n + 3 bytes). */
+export function padBytes(bytes: Uint8Array, n: number): void {
+  bytes[n] = 0;
+  bytes[n + 1] = 0;
+  bytes[n + 2] = 0;
 }
 
 /** A seed for a StringHasher from the platform's random source (the default of a jail). */

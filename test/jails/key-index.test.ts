@@ -20,7 +20,7 @@ class Table {
     this.index = new KeyIndex(hasher);
   }
   get(key: string): number | undefined {
-    const r = this.index.find(key, this.index.hash(key), this.names);
+    const r = this.index.find(this.index.hash(key), { same: (n) => this.names[n] === key });
     return r < 0 ? undefined : r;
   }
   /** Adds key (absent) under a free number; returns the number. */
