@@ -9,9 +9,13 @@
 //
 // Bounded: at most `cap` sessions; past it the oldest is dropped (counted, never a failure: the
 // table cannot tell whether it would have been answered). The SessionID is the caller's text: it
-// is cut to SESSION_ID_MAX characters for the key.
+// is cut to SESSION_ID_MAX characters for the key. The AccountID too: cut to ACCOUNT_NAME_MAX and
+// copied, so that a pending challenge keeps its account's characters, not the line they were cut
+// from (core/detach.ts; test/jails/account-names.test.ts).
 
+import { detach } from '../core/detach.js';
 import type { Failure, Origin } from '../core/types.js';
+import { ACCOUNT_NAME_MAX } from './account-windows.js';
 
 export const DEFAULT_MAX_CHALLENGES = 100_000;
 export const SESSION_ID_MAX = 256;
@@ -70,7 +74,9 @@ export class ChallengeTable {
       this.map.delete(key);
       if (!s.answered && s.info !== null) this.overdue.push(s.info);
     }
-    this.insert(key, { info: { ...c, sessionId: key.slice(c.ip.length + 1) }, time: c.time, answered: false });
+    const sessionId = key.slice(c.ip.length + 1);
+    const info: ChallengeInfo = c.account === undefined ? { ...c, sessionId } : { ...c, sessionId, account: detach(c.account.slice(0, ACCOUNT_NAME_MAX)) };
+    this.insert(key, { info, time: c.time, answered: false });
   }
 
   /** An answer (ChallengeResponseFailed, InvalidPassword, SuccessfulAuth) from `ip` in `sessionId`. */

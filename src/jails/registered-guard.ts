@@ -8,6 +8,7 @@
 // went stale) and the address is registered for some account. Unknown accounts, ACL refusals and
 // calls to missing extensions from a registered address count as usual.
 
+import { detach } from '../core/detach.js';
 import { MAX_ACCOUNT_CHARS } from '../core/registration.js';
 import type { LiveRegistrations } from '../core/protection.js';
 import type { Failure } from '../core/types.js';
@@ -101,7 +102,7 @@ export class RegisteredGuard {
     if (r.times.length >= 256 || (r.times.length > 0 && r.times[0]! <= lower)) r.times = r.times.filter((x) => x > lower).slice(-255);
     r.times.push(t);
     r.last = Math.max(r.last, t);
-    const name = account === undefined ? '' : account.slice(0, 64);
+    const name = account === undefined ? '' : detach(account.slice(0, 64)); // kept: not the line it was cut from
     if (name !== '' && !r.accounts.includes(name) && r.accounts.length < MAX_ACCOUNTS_SHOWN) r.accounts.push(name);
   }
 }

@@ -11,6 +11,7 @@
 //   it stops at Removed, at Unreachable, at its ExpirationTime, or CONTACT_MAX_AGE after Asterisk
 //   last said anything about it.
 
+import { detach } from '../core/detach.js';
 import { MAX_ACCOUNT_CHARS, type ContactSignal, type RegistrationSignal } from '../core/registration.js';
 import type { LiveRegistrations } from '../core/protection.js';
 
@@ -135,7 +136,7 @@ export class RegistrationBook {
       this.dropPair(this.pairs.keys().next().value!);
       this.evictedPairs++;
     }
-    this.pairs.set(key, { ip, account, lastAuth: time });
+    this.pairs.set(key, { ip, account: detach(account), lastAuth: time }); // kept: not the line it was cut from
     let set = this.byIp.get(ip);
     if (set === undefined) this.byIp.set(ip, (set = new Set()));
     set.add(key);

@@ -10,6 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Failure } from '../../src/core/types.js';
 import { AccountNames } from '../../src/jails/account-names.js';
+import { ChallengeTable } from '../../src/jails/challenge-table.js';
 import { ACCOUNT_NAME_MAX, AccountWindows } from '../../src/jails/account-windows.js';
 import { StringHasher } from '../../src/jails/string-hasher.js';
 import { Jail } from '../../src/jails/jail.js';
@@ -110,4 +111,32 @@ test('names an attacker would choose get distinct hashes in both forms: one char
     const hashes = new Set(list.map((n) => names.load(n)));
     assert.ok(hashes.size >= list.length - 2, `${what}: ${hashes.size} of ${list.length}`);
   }
+});
+
+test('10,000 pending challenges whose AccountIDs are cut out of 20 KB lines keep the names, not the lines', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const settle = (): void => {
+    gc();
+    gc();
+  };
+  const used = (): number => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const n = 10_000;
+  settle();
+  const before = used();
+  const table = new ChallengeTable(10_000);
+  for (let i = 0; i < n; i++) {
+    table.challenge({ ip: `198.18.${i >> 8}.${i & 255}`, time: T0 + i, sessionId: `s${i}`, origin: 'log', source: 's', account: cutFromLine(i, 20_000) });
+  }
+  settle();
+  const perChallenge = (used() - before) / n;
+  assert.equal(table.size, n);
+  assert.ok(perChallenge < 2048, `${Math.round(perChallenge)} bytes per challenge`);
+  // the account comes back whole with the unanswered challenge's failure
+  const failures = table.settle(T0 + n + 10_000);
+  assert.equal(failures.length, n);
+  assert.equal(failures[7]!.account, 'user-00000007');
 });
