@@ -4,6 +4,7 @@
 // for notification, synchronously, before the firewall transaction starts: a notification can never
 // delay a ban, and the firewall's retries never hold back a notification.
 
+import { detach } from '../core/detach.js';
 import { VoipguardError, VoipguardErrors } from '../core/errors.js';
 import type { GuardNotice } from '../core/auth-signal.js';
 import type { Decision, Failure } from '../core/types.js';
@@ -30,6 +31,8 @@ export interface JailNotifierContext {
 
 /** Addresses whose recent lines are kept, and lines per address. */
 const LINE_MEMORY = { ips: 5_000, perIp: 50 };
+/** Characters of a line kept for a mail. */
+const MAX_LINE_KEPT = 2000;
 
 /**
  * Loads the jail's notification actions; the others are left to loadJailActions. Config errors
@@ -84,7 +87,8 @@ class Notifiers implements JailNotifiers {
       list = [];
       if (this.lines.size >= LINE_MEMORY.ips) this.lines.delete(this.lines.keys().next().value!);
     }
-    list.push(f.line.length > 2000 ? f.line.slice(0, 2000) : f.line);
+    // a copy of the cut: the cut itself is a view that keeps the whole line (core/detach.ts)
+    list.push(f.line.length > MAX_LINE_KEPT ? detach(f.line.slice(0, MAX_LINE_KEPT)) : f.line);
     if (list.length > LINE_MEMORY.perIp) list.shift();
     this.lines.set(f.ip, list);
   }

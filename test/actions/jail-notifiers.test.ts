@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseNamedArgsList } from '../../src/config/named-args.js';
 import { VoipguardErrors } from '../../src/core/errors.js';
 import { packageRoot } from '../../src/core/paths.js';
@@ -97,4 +99,21 @@ test('config mistakes of several notification actions are reported together', ()
     () => setup('sendmail[sender="-oQ/tmp"] webhook[format=teams]'),
     (e: unknown) => e instanceof VoipguardErrors && e.errors.length === 2 && e.errors.every((x) => x.place.section === 'asterisk'),
   );
+});
+
+test('lines kept for a mail are cut to 2,000 characters and keep nothing of the rest: 2,000 addresses with a 60 KB line each stay under 8 KB apiece', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const settle = (): void => {
+    gc();
+    gc();
+  };
+  const { n } = setup('sendmail-whois-lines[dest=admin@x.example]');
+  const long = (i: number): string => `Registration from '<sip:${i}@pbx>' failed for '203.0.113.5:5060' - ${'Wrong password '.repeat(4000)}`;
+  settle();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 2000; i++) n.failure(failure(`198.18.${i >> 8}.${i & 255}`, long(i)));
+  settle();
+  const perAddress = (process.memoryUsage().heapUsed - before) / 2000;
+  assert.ok(perAddress < 8192, `${Math.round(perAddress)} bytes per address`);
 });
