@@ -1,8 +1,9 @@
 // This node's place in the fleet (docs/cluster.md). It hears every decision of the shared jails
 // (decided(), called by the jail runtime's door after the ban went to the kernel) and hands local
-// bans and manual unbans to the publisher; it reads the other nodes' entries from the stream, checks
-// them like any input (entry-check.ts) and applies them through the jails' own door with reason
-// 'cluster'. Redis is never on the ban path: nothing here is awaited by a local ban.
+// bans and manual unbans to the publisher; it reads the other nodes' entries from the stream and
+// hands them to the applier (stream-applier.ts: checked like any input, applied through the jails'
+// own door with reason 'cluster'). Redis is never on the ban path: nothing here is awaited by a
+// local ban. It also keeps the heartbeat and the report `status cluster` shows.
 //
 // Start: before the daemon says ready, the node catches up: a node that never read the stream (or
 // whose position was trimmed away) loads the whole active set at once; a node that did resumes
@@ -11,18 +12,17 @@
 
 import { ACCEPTABLE_REASONS } from '../config/cluster-schema.js';
 import { backoffDelay } from '../core/backoff.js';
-import { turn } from '../core/slices.js';
 import type { TimerHandle } from '../core/timers.js';
 import type { Decision } from '../core/types.js';
-import type { BusState, PublishItem, RawStreamEntry, Snapshot } from './bus.js';
+import type { BusState, PublishItem } from './bus.js';
 import type { ClusterJails, ClusterNodeDeps, ClusterReport } from './ports.js';
 import { clientError } from './client-error.js';
-import { decideBatch, type RawEntry } from './entry-batch.js';
 import { Origins } from './origins.js';
 import { Publisher } from './publisher.js';
 import { Refusals } from './refusals.js';
+import { StreamApplier } from './stream-applier.js';
 import { StreamPosition } from './stream-position.js';
-import { banKey, compareIds, encodeEntry, idTime, parseJson, type ClusterEntry } from './wire.js';
+import { banKey, encodeEntry, type ClusterEntry } from './wire.js';
 
 export type { ClusterJails, ClusterNodeDeps, ClusterReport, ClusterSettings } from './ports.js';
 
@@ -37,38 +37,21 @@ const READ_BLOCK_MS = 1_000;
 const MAX_UNCOMMITTED = 4;
 const HEARTBEAT_MS = 10_000;
 const SEEN_MS = 60_000;
-/**
- * A read of this many entries (and every snapshot) takes the bulk path: the same checks, one
- * commit per jail, but each ban logged at debug and the batch summed up in one line
- * (cluster-applied, cluster-snapshot): a catch-up of 10,000 bans wrote 20,000 lines at info.
- */
-export const BULK_ENTRIES = 100;
-/**
- * A snapshot (first start) is checked and committed this many entries at a time, a turn between:
- * as small as the firewall path's own slices (core/slices.ts), so the two take turns and the first
- * kernel commands run (on the other core) while later pieces are decoded. With pieces of 20,000,
- * the firewall path got one slice per piece and its first command waited until nearly all were
- * decoded (bench:cluster --alone, 100,000 bans: ready at 4.9 s, against 4.2 to 4.3 s).
- */
-export const SNAPSHOT_PIECE = 2_000;
-
 export class ClusterNode {
   private jails: ClusterJails | null = null;
   private readonly publisher: Publisher;
   private readonly origins = new Origins();
   /** Made at start(), when the saved position is read. */
   private pos: StreamPosition | null = null;
-  private needCatchUp = true;
+  /** The fleet's entries into the jails; made at start(). */
+  private applier: StreamApplier | null = null;
   private stopped = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wakers: (() => void)[] = [];
   private heartbeatTimer: TimerHandle | null = null;
   private nodesSeen: string[] = [];
-  private lastApplied: ClusterReport['lastApplied'] = null;
   /** The last connection error, shown while not connected. */
   private lastError: string | null = null;
-  private lagMs: number | null = null;
-  private applied = 0;
   private readonly refusals: Refusals;
 
   constructor(private readonly deps: ClusterNodeDeps) {
@@ -102,11 +85,19 @@ export class ClusterNode {
     this.jails = jails;
     for (const b of jails.activeBans()) if (b.reason === 'cluster') this.origins.set(banKey(b.jail, b.ip), '?');
     this.pos = new StreamPosition(this.deps.store, this.deps.settings.prefix, this.deps.log);
+    this.applier = new StreamApplier({
+      ...this.deps,
+      jails,
+      pos: this.pos,
+      origins: this.origins,
+      refusals: this.refusals,
+      shares: (j: string) => this.shares(j),
+    });
     this.deps.bus.start(this.onState);
     const up = await this.waitConnected(this.deps.startWaitMs);
     if (up) {
       try {
-        await this.catchUp();
+        await this.applier.catchUp();
       } catch (e) {
         this.deps.log.warn({ event: 'cluster-catch-up-failed', err: e as Error });
       }
@@ -154,13 +145,13 @@ export class ClusterNode {
       connected: this.deps.bus.state() === 'connected',
       error: this.deps.bus.state() === 'connected' ? null : this.lastError,
       nodesSeen: [...this.nodesSeen].sort(),
-      lastApplied: this.lastApplied,
+      lastApplied: this.applier?.lastApplied ?? null,
       queue: this.publisher.length,
       published: this.publisher.published,
-      applied: this.applied,
+      applied: this.applier?.applied ?? 0,
       refused: this.refusals.total(),
       dropped: this.publisher.dropped,
-      lagMs: this.lagMs,
+      lagMs: this.applier?.lagMs ?? null,
       cursor: this.pos?.saved ?? null,
       bansByOrigin: this.origins.byOrigin(),
     };
@@ -178,8 +169,8 @@ export class ClusterNode {
     if (s === 'connected') {
       this.wake();
       this.publisher.reconnected();
-    } else {
-      this.needCatchUp = true;
+    } else if (this.applier) {
+      this.applier.needCatchUp = true;
     }
   };
 
@@ -219,6 +210,7 @@ export class ClusterNode {
    */
   private async follow(): Promise<void> {
     const pos = this.pos!;
+    const applier = this.applier!;
     let attempt = 0;
     while (!this.stopped) {
       if (this.deps.bus.state() !== 'connected') {
@@ -226,14 +218,14 @@ export class ClusterNode {
         continue;
       }
       try {
-        if (this.needCatchUp) {
+        if (applier.needCatchUp) {
           await pos.settled();
-          await this.catchUp();
+          await applier.catchUp();
         }
         const entries = await this.deps.bus.read(pos.next, READ_COUNT, READ_BLOCK_MS);
         if (entries.length) {
           pos.readTo(entries[entries.length - 1]!.id);
-          this.applyStream(entries);
+          applier.applyStream(entries);
           if (pos.inFlight >= MAX_UNCOMMITTED) await pos.settled();
         }
         attempt = 0;
@@ -246,127 +238,6 @@ export class ClusterNode {
       }
     }
     await pos.settled();
-  }
-
-  /** Resume after the cursor, or load the active set when there is none or the stream was trimmed past it. */
-  private async catchUp(): Promise<void> {
-    const pos = this.pos!;
-    pos.rewind(); // every read before has been committed (settled): the cursor is the position
-    const cursor = pos.saved;
-    const first = cursor === null ? null : await this.deps.bus.firstId();
-    if (cursor !== null && (first === null || compareIds(first, cursor) <= 0)) {
-      this.needCatchUp = false;
-      return; // the stream still holds everything after the cursor (or is empty)
-    }
-    const now = this.deps.clock.now();
-    const snap = await this.deps.bus.snapshot(now);
-    const release = this.deps.heap.relax();
-    try {
-      await this.applySnapshot(snap, cursor, now);
-    } finally {
-      this.relaxUntil(this.jails?.stored(), release);
-    }
-  }
-
-  /** Checks and bans a snapshot's entries in pieces; the cursor moves to its last ID once the store has them. */
-  private async applySnapshot(snap: Snapshot, cursor: string | null, now: number): Promise<void> {
-    const pos = this.pos!;
-    // in pieces: a piece's kernel command (a process, on the other core) runs while the next piece
-    // is decoded and checked; its bans join the jail's next firewall batch (one script per flush)
-    const before = this.refusals.total();
-    const commits: Promise<unknown>[] = [];
-    let made = 0;
-    for (let at = 0; at < snap.bans.length; at += SNAPSHOT_PIECE) {
-      if (at > 0) await turn();
-      const entries = snap.bans.slice(at, at + SNAPSHOT_PIECE).map((text) => ({ id: null, fields: parseJson(text) }));
-      const r = this.check(entries, now, true);
-      made += r.made;
-      commits.push(r.committed);
-    }
-    // ready once the kernel holds the bans; the store is written after their kernel commands, and
-    // the cursor only after the store (a node stopped dead before then loads the set again)
-    await Promise.all(commits);
-    const r = { made, refused: this.refusals.since(before) };
-    const advance = cursor === null || compareIds(snap.lastId, cursor) > 0;
-    if (advance) pos.readTo(snap.lastId);
-    pos.commit(this.jails?.stored() ?? Promise.resolve(), advance ? snap.lastId : null);
-    this.needCatchUp = false;
-    this.deps.log.info({
-      event: 'cluster-snapshot',
-      reason: cursor === null ? 'first-start' : 'trimmed',
-      bans: snap.bans.length,
-      applied: r.made,
-      refused: r.refused,
-      lastId: snap.lastId,
-    });
-  }
-
-  /** Checks and bans now; the commit goes on in the background, and the cursor follows it. */
-  private applyStream(entries: readonly RawStreamEntry[]): void {
-    const now = this.deps.clock.now();
-    const bulk = entries.length >= BULK_ENTRIES;
-    const r = this.check(
-      entries.map((e) => ({ id: e.id, fields: e.fields })),
-      now,
-      bulk,
-    );
-    const { committed } = r;
-    const last = entries[entries.length - 1]!.id;
-    if (bulk)
-      this.deps.log.info({
-        event: 'cluster-applied',
-        entries: entries.length,
-        applied: r.made,
-        unbans: r.unbans,
-        refused: r.refused,
-        firstId: entries[0]!.id,
-        lastId: last,
-      });
-    // the lag is the kernel's (the bans are in force); the cursor waits for the store as well
-    const kernel = committed.then(() => {
-      this.lagMs = Math.max(0, this.deps.clock.now() - idTime(last));
-      this.deps.metrics.lag(this.lagMs / 1000);
-    });
-    const stored = kernel.then(() => this.jails?.stored());
-    if (bulk) this.relaxUntil(stored, this.deps.heap.relax());
-    this.pos!.commit(stored, last);
-  }
-
-  /** Holds the heap policy relaxed until `p` settles (a bulk task's kernel commands and store writes). */
-  private relaxUntil(p: Promise<unknown> | undefined, release: () => void): void {
-    if (p) p.then(release, release);
-    else release();
-  }
-
-  /**
-   * Checks entries in order and makes their bans in the jails now; one commit per jail, returned.
-   * The single path and the bulk path (`bulk`: a snapshot or a large read) run the same checks and
-   * count the same refusals; bulk only moves the per-ban log lines to debug.
-   */
-  private check(entries: readonly RawEntry[], now: number, bulk: boolean): CheckResult {
-    const jails = this.jails;
-    if (!jails) return { made: 0, unbans: 0, refused: {}, committed: Promise.resolve() };
-    const refusedBefore = this.refusals.total();
-    const d = decideBatch(
-      {
-        jails,
-        shared: jails.running().filter((j) => this.shares(j)),
-        settings: this.deps.settings,
-        host: this.deps.host,
-        registrations: this.deps.registrations,
-        origins: this.origins,
-        refusals: this.refusals,
-        log: this.deps.log,
-      },
-      entries,
-      now,
-      bulk,
-    );
-    if (d.lastApplied) this.lastApplied = d.lastApplied;
-    this.applied += d.made;
-    if (d.made) this.deps.metrics.applied(d.made);
-    const committed = Promise.all([...d.byJail].map(([j, ds]) => jails.commit(j, ds, bulk)));
-    return { made: d.made, unbans: d.unbans, refused: this.refusals.since(refusedBefore), committed };
   }
 
   private resyncItems(): PublishItem[] {
@@ -391,15 +262,6 @@ export class ClusterNode {
     }
     this.heartbeatTimer = this.deps.timers.setTimeout(() => this.beat(), HEARTBEAT_MS);
   }
-}
-
-interface CheckResult {
-  /** Bans made. */
-  readonly made: number;
-  readonly unbans: number;
-  /** This batch's refusals, by reason. */
-  readonly refused: Readonly<Record<string, number>>;
-  readonly committed: Promise<unknown>;
 }
 
 function toItem(e: ClusterEntry): PublishItem {

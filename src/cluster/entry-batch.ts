@@ -1,6 +1,6 @@
 // One batch of other nodes' entries (a stream read, or the active set at a first start) checked in
 // order and turned into decisions in the jails. The single path and the bulk path (a snapshot, or a
-// read of BULK_ENTRIES or more) run the same code: the same checks (entry-check.ts), the same
+// read of BULK_ENTRIES or more, stream-applier.ts) run the same code: the same checks (entry-check.ts), the same
 // refusals counted by reason (refusals.ts); bulk only logs each ban at debug, for the caller's
 // summary line. Nothing is committed here: the caller commits the decisions, one call per jail.
 

@@ -7,7 +7,7 @@ import { MemoryRedis } from '../fakes/memory-bus.js';
 import { MemoryStore } from '../fakes/memory-store.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { encodeEntry, packEntry, type ClusterEntry } from '../../src/cluster/wire.js';
-import { SNAPSHOT_PIECE } from '../../src/cluster/cluster-node.js';
+import { SNAPSHOT_PIECE } from '../../src/cluster/stream-applier.js';
 import { makeNode, type TestNode } from './cluster-kit.js';
 
 const HOUR = 3_600_000;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HeapPolicyState } from '../../src/core/heap-policy.js';
-import { BULK_ENTRIES } from '../../src/cluster/cluster-node.js';
+import { BULK_ENTRIES } from '../../src/cluster/stream-applier.js';
 import { encodeEntry, type ClusterEntry } from '../../src/cluster/wire.js';
 import { MemoryRedis } from '../fakes/memory-bus.js';
 import { waitFor } from '../helpers/wait-for.js';
