@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { Decision, Failure } from '../../src/core/types.js';
 import { Jail } from '../../src/jails/jail.js';
 import { ACCOUNT_NAME_MAX, AccountWindows } from '../../src/jails/account-windows.js';
+import { StringHasher } from '../../src/jails/string-hasher.js';
 import { MIN, settings, T0 } from './jail-kit.js';
 
 const SEC = 1000;
@@ -326,22 +327,52 @@ class ModelWindows {
   }
 }
 
+/** A hash that puts everything on one value. */
+class CollidingHasher extends StringHasher {
+  override hash(): number {
+    return 0;
+  }
+
+  override hashWords(): number {
+    return 0;
+  }
+}
+
+/** Account names of every form the windows keep them in (account-names.ts): short ones as units,
+ *  longer ones as UTF-8 in their slot (ASCII and not, the slot full), past the slot a copy. */
+function accountName(i: number): string {
+  switch (i % 5) {
+    case 0:
+      return `ext${i}`;
+    case 1:
+      return `sip-user-${String(i).padStart(24, '0')}`;
+    case 2:
+      return `${'a'.repeat(ACCOUNT_NAME_MAX - 4)}${String(i).padStart(4, '0')}`;
+    case 3:
+      return `${'é'.repeat(50)}${i}`;
+    default:
+      return `${'é'.repeat(100)}${i}`;
+  }
+}
+
 test('the account windows agree with a plain model of the same rules under random failures, with every cap reached', () => {
-  for (const [seed, caps, minFailures] of [
-    [1, { accounts: 30, addressesPerAccount: 8, pairs: 60 }, 2],
-    [2, { accounts: 12, addressesPerAccount: 3, pairs: 500 }, 3],
-    [3, { accounts: 50, addressesPerAccount: 1, pairs: 40 }, 2],
-    [4, { accounts: 1000, addressesPerAccount: 4096, pairs: 100_000 }, 1],
+  for (const [seed, caps, minFailures, hashing] of [
+    [1, { accounts: 30, addressesPerAccount: 8, pairs: 60 }, 2, 'keyed'],
+    [2, { accounts: 12, addressesPerAccount: 3, pairs: 500 }, 3, 'keyed'],
+    [3, { accounts: 50, addressesPerAccount: 1, pairs: 40 }, 2, 'keyed'],
+    [4, { accounts: 1000, addressesPerAccount: 4096, pairs: 100_000 }, 1, 'keyed'],
+    // every name and address on one hash: each lookup compares names and addresses for real
+    [5, { accounts: 40, addressesPerAccount: 6, pairs: 80 }, 2, 'colliding'],
   ] as const) {
     const limits = { retry: 6, findtime: 5 * MIN, minFailures };
-    const w = new AccountWindows(limits, caps);
+    const w = new AccountWindows(limits, caps, hashing === 'colliding' ? new CollidingHasher(1) : undefined);
     const m = new ModelWindows(limits.retry, limits.findtime, limits.minFailures, caps);
     let s: number = seed;
     const rnd = (n: number) => Math.floor(((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * n);
     let t = T0;
     for (let i = 0; i < 30_000; i++) {
       t += rnd(3) * SEC;
-      const account = `ext${rnd(60)}`;
+      const account = accountName(rnd(60));
       const ip = addr(rnd(120));
       const got = w.add(account, ip, t);
       assert.deepEqual({ ban: [...got.ban], started: got.started }, m.add(account, ip, t), `seed ${seed}, failure ${i}`);
