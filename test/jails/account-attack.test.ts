@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import type { Decision, Failure } from '../../src/core/types.js';
 import { Jail } from '../../src/jails/jail.js';
 import { ACCOUNT_NAME_MAX, AccountWindows } from '../../src/jails/account-windows.js';
-import { StringHasher } from '../../src/jails/string-hasher.js';
-import { MIN, settings, T0 } from './jail-kit.js';
+import { CollidingHasher, MIN, settings, T0 } from './jail-kit.js';
 
 const SEC = 1000;
 
@@ -324,17 +323,6 @@ class ModelWindows {
   counts(now: number): [string, number, number, boolean][] {
     const lower = now - this.findtime;
     return [...this.accounts].map(([n, a]) => [n, a.times.filter((x) => x >= lower).length, a.others.size + (a.first ? 1 : 0) + a.banned, a.hotUntil >= now]);
-  }
-}
-
-/** A hash that puts everything on one value. */
-class CollidingHasher extends StringHasher {
-  override hash(): number {
-    return 0;
-  }
-
-  override hashWords(): number {
-    return 0;
   }
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { FailureWindows } from '../../src/jails/failure-windows.js';
-import { MIN, T0 } from './jail-kit.js';
+import { CollidingHasher, MIN, T0 } from './jail-kit.js';
 
 test('the maxretry-th failure inside findtime reaches the threshold; a failure exactly findtime old still counts', () => {
   const w = new FailureWindows(3, 10 * MIN, 100);
@@ -75,23 +75,31 @@ test('maxretry 1 bans on the first failure without tracking anything', () => {
   assert.equal(w.size, 0);
 });
 
-test('eviction follows least-recently-seen order exactly, against a reference model, over many moves', () => {
-  const cap = 50;
-  const w = new FailureWindows(1000, 10 * MIN, cap);
-  const model: string[] = []; // least recently seen first
-  let seed = 42;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  for (let i = 0; i < 20_000; i++) {
-    const ip = `198.51.100.${Math.floor(rnd() * 120)}`;
-    const at = model.indexOf(ip);
-    if (at >= 0) model.splice(at, 1);
-    else if (model.length >= cap) model.shift();
-    model.push(ip);
-    w.add(ip, T0 + i);
-    if (i % 997 === 0) w.delete(model.splice(Math.floor(rnd() * model.length), 1)[0]!);
+test('eviction follows least-recently-seen order exactly, and each address keeps its own count, against a reference model (also with every address on one hash)', () => {
+  for (const hasher of [undefined, new CollidingHasher(1)]) {
+    const cap = 50;
+    const w = new FailureWindows(1000, 10 * MIN, cap, hasher);
+    const model: string[] = []; // least recently seen first
+    const counts = new Map<string, number>();
+    let seed = 42;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let i = 0; i < 20_000; i++) {
+      const ip = `198.51.100.${Math.floor(rnd() * 120)}`;
+      const at = model.indexOf(ip);
+      if (at >= 0) model.splice(at, 1);
+      else if (model.length >= cap) counts.delete(model.shift()!);
+      model.push(ip);
+      counts.set(ip, (counts.get(ip) ?? 0) + 1);
+      assert.equal(w.add(ip, T0 + i), counts.get(ip), `failure ${i}`);
+      if (i % 997 === 0) {
+        const gone = model.splice(Math.floor(rnd() * model.length), 1)[0]!;
+        counts.delete(gone);
+        w.delete(gone);
+      }
+    }
+    assert.equal(w.size, model.length);
+    for (let k = 0; k < 120; k++) assert.equal(w.count(`198.51.100.${k}`), counts.get(`198.51.100.${k}`) ?? 0);
   }
-  assert.equal(w.size, model.length);
-  for (const ip of model) assert.ok(w.count(ip) > 0, ip);
 });
 
 test('a deleted or evicted address leaves nothing in the record the next address reuses', () => {

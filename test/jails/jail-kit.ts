@@ -3,6 +3,7 @@
 import type { JailSettings } from '../../src/jails/jail.js';
 import { NO_INCREMENT } from '../../src/jails/ban-policy.js';
 import type { Failure } from '../../src/core/types.js';
+import { StringHasher } from '../../src/jails/string-hasher.js';
 
 export const MIN = 60_000;
 export const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
@@ -33,4 +34,16 @@ export function rng(seed: number): () => number {
     s ^= s << 5;
     return (s >>> 0) / 2 ** 32;
   };
+}
+
+/** A hash that puts every string (and every account name's bytes) on one value: each lookup then
+ *  compares keys for real, where the keyed hash makes that rare. */
+export class CollidingHasher extends StringHasher {
+  override hash(): number {
+    return 0;
+  }
+
+  override hashWords(): number {
+    return 0;
+  }
 }
