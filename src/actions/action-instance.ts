@@ -13,7 +13,7 @@ import { FirewallCommandError, type Firewall, type FirewallBan } from '../firewa
 import type { ListingRound } from '../firewall/listing-round.js';
 import { AuditPace } from './audit-pace.js';
 import { compareListing, MAX_TOUCHED, type CheckProbe } from './kernel-audit.js';
-import { KernelLedger } from './kernel-ledger.js';
+import { KernelLedger, type PendingProbe } from './kernel-ledger.js';
 
 export type { CheckProbe } from './kernel-audit.js';
 export { FLUSH_MAX, RESTORE_SLICE } from './kernel-ledger.js';
@@ -269,9 +269,9 @@ export class ActionInstance {
   pendingBans(): string[] {
     return this.ledger.pendingBans();
   }
-  /** Every address with a ban or unban still to send (each once). */
-  pendingAddresses(): IterableIterator<string> {
-    return this.ledger.pendingAddresses();
+  /** The addresses with a ban or unban still to send that none of `others` has pending too. */
+  countPendingBesides(others: readonly PendingProbe[]): number {
+    return this.ledger.countPendingBesides(others);
   }
   isPending(ip: string): boolean {
     return this.ledger.isPending(ip);

@@ -318,15 +318,7 @@ class JailActionsImpl implements JailActions {
     let n = 0;
     for (let k = 0; k < is.length; k++) {
       const i = is[k]!;
-      if (k === 0) {
-        n += i.pendingBanCount() + i.pendingUnbanCount();
-        continue;
-      }
-      for (const ip of i.pendingAddresses()) {
-        let counted = false;
-        for (let j = 0; j < k && !counted; j++) counted = is[j]!.isPending(ip);
-        if (!counted) n++;
-      }
+      n += k === 0 ? i.pendingBanCount() + i.pendingUnbanCount() : i.countPendingBesides(is.slice(0, k));
     }
     return n;
   }

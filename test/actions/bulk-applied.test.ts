@@ -119,3 +119,32 @@ test('the pending count of two actions counts each address once, as pending() li
   assert.deepEqual(actions.pending(), ['203.0.113.1', '203.0.113.2', '203.0.113.3']);
   assert.equal(actions.pendingCount(), 3);
 });
+
+test('during a restore of two actions, the pending count is the number of addresses pending() lists (the backlogs counted once)', async () => {
+  const runner = new MemoryRunner();
+  fakeIptables(runner);
+  const { log, records } = memoryLogger();
+  const ctx: JailActionContext = {
+    jail: 'asterisk',
+    actions: [
+      { name: 'iptables', args: { name: 'asterisk-udp', protocol: 'udp' } },
+      { name: 'iptables', args: { name: 'asterisk-tcp', protocol: 'tcp' } },
+    ],
+    params: { port: '5060,5061' },
+  };
+  const actions = loadJailActions(ctx, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store: new TinyStore(), log });
+  await actions.start();
+  const n = RESTORE_SLICE * 3;
+  const active: ActiveBan[] = [];
+  for (let i = 0; i < n; i++) {
+    active.push({ jail: 'asterisk', ip: `10.1.${i >> 8}.${i & 255}`, start: T0, until: T0 + 600_000, banCount: 1, reason: 'detected', applied: true });
+  }
+  const restoring = actions.reconcile(active, T0);
+  await waitFor(() => records.some((r) => r['event'] === 'reconcile-started'), { what: 'the first slice sent' });
+  const during = actions.pendingCount();
+  const listed = actions.pending().length;
+  await restoring;
+  assert.ok(during > 0, `the restore still had bans to send (${during})`);
+  assert.equal(during, listed);
+  assert.equal(actions.pendingCount(), 0);
+});
