@@ -25,13 +25,39 @@ const UDP: JailActionContext = {
   params: { port: '5060,5061' },
 };
 
-function setup() {
+/** The shipped jail's two actions: udp first, tcp second. */
+const TWO: JailActionContext = {
+  jail: 'asterisk',
+  actions: [
+    { name: 'iptables', args: { name: 'asterisk-udp', protocol: 'udp' } },
+    { name: 'iptables', args: { name: 'asterisk-tcp', protocol: 'tcp' } },
+  ],
+  params: { port: '5060,5061' },
+};
+
+function setup(ctx: JailActionContext = UDP) {
   const runner = new MemoryRunner();
   fakeIptables(runner);
   const store = new TinyStore();
   const { log, records } = memoryLogger();
-  const actions = loadJailActions(UDP, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store, log });
+  const actions = loadJailActions(ctx, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store, log });
   return { runner, store, records, actions };
+}
+
+/** A restore of three slices of bans, under way: resolves once its first slice is sent, with the
+ *  restore (in an object: an async function's promise would wait for the one it returns). */
+async function restoreUnderWay(
+  actions: ReturnType<typeof setup>['actions'],
+  records: readonly Record<string, unknown>[],
+): Promise<{ restoring: Promise<void> }> {
+  const n = RESTORE_SLICE * 3;
+  const active: ActiveBan[] = [];
+  for (let i = 0; i < n; i++) {
+    active.push({ jail: 'asterisk', ip: `10.1.${i >> 8}.${i & 255}`, start: T0, until: T0 + 600_000, banCount: 1, reason: 'detected', applied: true });
+  }
+  const restoring = actions.reconcile(active, T0);
+  await waitFor(() => records.some((r) => r['event'] === 'reconcile-started'), { what: 'the first slice sent' });
+  return { restoring };
 }
 
 const ban = (ip: string): Decision => ({ type: 'ban', jail: 'asterisk', ip, time: T0, until: T0 + 600_000, banCount: 1, reason: 'cluster', failures: 0 });
@@ -70,13 +96,7 @@ test('without presume, every ban the kernel takes is written as applied (the det
 test('a check during a restore writes no flag for the bans its slices have not sent yet', async () => {
   const { actions, store, records } = setup();
   await actions.start();
-  const n = RESTORE_SLICE * 3;
-  const active: ActiveBan[] = [];
-  for (let i = 0; i < n; i++) {
-    active.push({ jail: 'asterisk', ip: `10.1.${i >> 8}.${i & 255}`, start: T0, until: T0 + 600_000, banCount: 1, reason: 'detected', applied: true });
-  }
-  const restoring = actions.reconcile(active, T0);
-  await waitFor(() => records.some((r) => r['event'] === 'reconcile-started'), { what: 'the first slice sent' });
+  const { restoring } = await restoreUnderWay(actions, records);
   let backlogAtCheck = -1;
   await actions.check(T0 + 1).then(() => (backlogAtCheck = actions.pendingCount()));
   await restoring;
@@ -90,19 +110,7 @@ test('a check during a restore writes no flag for the bans its slices have not s
 });
 
 test('the pending count of two actions counts each address once, as pending() lists them', async () => {
-  const runner = new MemoryRunner();
-  fakeIptables(runner);
-  const store = new TinyStore();
-  const { log } = memoryLogger();
-  const ctx: JailActionContext = {
-    jail: 'asterisk',
-    actions: [
-      { name: 'iptables', args: { name: 'asterisk-udp', protocol: 'udp' } },
-      { name: 'iptables', args: { name: 'asterisk-tcp', protocol: 'tcp' } },
-    ],
-    params: { port: '5060,5061' },
-  };
-  const actions = loadJailActions(ctx, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store, log });
+  const { actions, runner } = setup(TWO);
   await actions.start();
   // the tcp chain refuses every change: its bans stay pending while the udp chain takes them
   let tcpDown = true;
@@ -121,26 +129,9 @@ test('the pending count of two actions counts each address once, as pending() li
 });
 
 test('during a restore of two actions, the pending count is the number of addresses pending() lists (the backlogs counted once)', async () => {
-  const runner = new MemoryRunner();
-  fakeIptables(runner);
-  const { log, records } = memoryLogger();
-  const ctx: JailActionContext = {
-    jail: 'asterisk',
-    actions: [
-      { name: 'iptables', args: { name: 'asterisk-udp', protocol: 'udp' } },
-      { name: 'iptables', args: { name: 'asterisk-tcp', protocol: 'tcp' } },
-    ],
-    params: { port: '5060,5061' },
-  };
-  const actions = loadJailActions(ctx, { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store: new TinyStore(), log });
+  const { actions, records } = setup(TWO);
   await actions.start();
-  const n = RESTORE_SLICE * 3;
-  const active: ActiveBan[] = [];
-  for (let i = 0; i < n; i++) {
-    active.push({ jail: 'asterisk', ip: `10.1.${i >> 8}.${i & 255}`, start: T0, until: T0 + 600_000, banCount: 1, reason: 'detected', applied: true });
-  }
-  const restoring = actions.reconcile(active, T0);
-  await waitFor(() => records.some((r) => r['event'] === 'reconcile-started'), { what: 'the first slice sent' });
+  const { restoring } = await restoreUnderWay(actions, records);
   const during = actions.pendingCount();
   const listed = actions.pending().length;
   await restoring;

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parseNamedArgsList } from '../../src/config/named-args.js';
 import { VoipguardErrors } from '../../src/core/errors.js';
 import { packageRoot } from '../../src/core/paths.js';
@@ -13,6 +11,7 @@ import { MemoryMailer } from '../fakes/memory-mailer.js';
 import { MemoryPoster } from '../fakes/memory-poster.js';
 import { MemoryWhois } from '../fakes/memory-whois.js';
 import { ManualTimers } from '../../src/core/timers.js';
+import { settledMemory } from '../helpers/settled-memory.js';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
 
@@ -102,18 +101,10 @@ test('config mistakes of several notification actions are reported together', ()
 });
 
 test('lines kept for a mail are cut to 2,000 characters and keep nothing of the rest: 2,000 addresses with a 60 KB line each stay under 8 KB apiece', () => {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  const settle = (): void => {
-    gc();
-    gc();
-  };
   const { n } = setup('sendmail-whois-lines[dest=admin@x.example]');
   const long = (i: number): string => `Registration from '<sip:${i}@pbx>' failed for '203.0.113.5:5060' - ${'Wrong password '.repeat(4000)}`;
-  settle();
-  const before = process.memoryUsage().heapUsed;
+  const before = settledMemory();
   for (let i = 0; i < 2000; i++) n.failure(failure(`198.18.${i >> 8}.${i & 255}`, long(i)));
-  settle();
-  const perAddress = (process.memoryUsage().heapUsed - before) / 2000;
+  const perAddress = (settledMemory() - before) / 2000;
   assert.ok(perAddress < 8192, `${Math.round(perAddress)} bytes per address`);
 });

@@ -6,8 +6,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Failure } from '../../src/core/types.js';
 import { AccountNames } from '../../src/jails/account-names.js';
 import { ChallengeTable } from '../../src/jails/challenge-table.js';
@@ -15,6 +13,7 @@ import { ACCOUNT_NAME_MAX, AccountWindows } from '../../src/jails/account-window
 import { StringHasher } from '../../src/jails/string-hasher.js';
 import { Jail } from '../../src/jails/jail.js';
 import { settings, T0 } from './jail-kit.js';
+import { settledMemory } from '../helpers/settled-memory.js';
 
 const on = { accountretry: 20, accountminfailures: 2 };
 
@@ -27,18 +26,6 @@ function cutFromLine(i: number, pad: number): string {
 }
 
 test('10,000 accounts each cut out of a 20 KB line: the jail keeps the names, not the lines (under 2 KB an account, all in)', () => {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  // V8 frees a typed array's memory on a background thread after a collection, and finishes that
-  // before it starts the next one: two, and what was freed is counted as freed
-  const settle = (): void => {
-    gc();
-    gc();
-  };
-  const used = (): number => {
-    const m = process.memoryUsage();
-    return m.heapUsed + m.arrayBuffers;
-  };
   const n = 10_000;
   const feed = (j: Jail): void => {
     for (let i = 0; i < n; i++) {
@@ -54,12 +41,10 @@ test('10,000 accounts each cut out of a 20 KB line: the jail keeps the names, no
     }
     j.takeWindowChanges();
   };
-  settle();
-  const before = used();
+  const before = settledMemory();
   const j = new Jail(settings({ maxretry: 5, ...on }));
   feed(j);
-  settle();
-  const perAccount = (used() - before) / n;
+  const perAccount = (settledMemory() - before) / n;
   assert.equal(j.guardStatus(T0 + n).trackedAccounts, n);
   // a kept cut held its 20 KB line: about 20,000 bytes an account
   assert.ok(perAccount < 2048, `${Math.round(perAccount)} bytes per account`);
@@ -114,25 +99,13 @@ test('names an attacker would choose get distinct hashes in both forms: one char
 });
 
 test('10,000 pending challenges whose AccountIDs are cut out of 20 KB lines keep the names, not the lines', () => {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  const settle = (): void => {
-    gc();
-    gc();
-  };
-  const used = (): number => {
-    const m = process.memoryUsage();
-    return m.heapUsed + m.arrayBuffers;
-  };
   const n = 10_000;
-  settle();
-  const before = used();
+  const before = settledMemory();
   const table = new ChallengeTable(10_000);
   for (let i = 0; i < n; i++) {
     table.challenge({ ip: `198.18.${i >> 8}.${i & 255}`, time: T0 + i, sessionId: `s${i}`, origin: 'log', source: 's', account: cutFromLine(i, 20_000) });
   }
-  settle();
-  const perChallenge = (used() - before) / n;
+  const perChallenge = (settledMemory() - before) / n;
   assert.equal(table.size, n);
   assert.ok(perChallenge < 2048, `${Math.round(perChallenge)} bytes per challenge`);
   // the account comes back whole with the unanswered challenge's failure

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { FailureWindows } from '../../src/jails/failure-windows.js';
 import { CollidingHasher, MIN, T0 } from './jail-kit.js';
+import { settledMemory } from '../helpers/settled-memory.js';
 
 test('the maxretry-th failure inside findtime reaches the threshold; a failure exactly findtime old still counts', () => {
   const w = new FailureWindows(3, 10 * MIN, 100);
@@ -189,14 +188,6 @@ test('maxretry 1: nothing is tracked, and the address is still reported as chang
 });
 
 test('a window keeps its times in an array of their own size: 100,000 addresses with three failures each stay under 250 bytes apiece, the index and records included', () => {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  // V8 frees a typed array's memory on a background thread after a collection, and finishes that
-  // before it starts the next one: two, and what was freed is counted as freed
-  const settle = (): void => {
-    gc();
-    gc();
-  };
   const ips: string[] = [];
   for (let i = 0; i < 100_000; i++) ips.push(`198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`);
   const fill = (): FailureWindows => {
@@ -207,16 +198,10 @@ test('a window keeps its times in an array of their own size: 100,000 addresses 
   };
   // once before the measure: the keys get hashed (and flattened), and what V8 sets up once is set up
   assert.equal(fill().size, ips.length);
-  settle();
   // the heap and the typed arrays' memory (outside the heap: the records' numbers and the index)
-  const used = (): number => {
-    const m = process.memoryUsage();
-    return m.heapUsed + m.arrayBuffers;
-  };
-  const before = used();
+  const before = settledMemory();
   const w = fill();
-  settle();
-  const perWindow = (used() - before) / ips.length;
+  const perWindow = (settledMemory() - before) / ips.length;
   assert.equal(w.count(ips[7]!), 3);
   // an array grown by push() kept room for 17 times or more: 325 bytes per window here (194 now)
   assert.ok(perWindow < 250, `${Math.round(perWindow)} bytes per window`);
