@@ -28,6 +28,10 @@ export interface PublishItem {
   readonly op: 'ban' | 'unban';
 }
 
+/** A node whose heartbeat (every 10 s) falls within this window counts as seen: in `status` and
+ *  in `voipguard doctor`. */
+export const SEEN_MS = 60_000;
+
 export interface ClusterBus {
   /** Connects (and keeps reconnecting with backoff); `onState` hears every change. */
   start(onState: (s: BusState, err?: Error) => void): void;

@@ -14,7 +14,7 @@ import { ACCEPTABLE_REASONS } from '../config/cluster-schema.js';
 import { backoffDelay } from '../core/backoff.js';
 import type { TimerHandle } from '../core/timers.js';
 import type { Decision } from '../core/types.js';
-import type { BusState, PublishItem } from './bus.js';
+import { SEEN_MS, type BusState, type PublishItem } from './bus.js';
 import type { ClusterJails, ClusterNodeDeps, ClusterReport } from './ports.js';
 import { clientError } from './client-error.js';
 import { Origins } from './origins.js';
@@ -36,7 +36,6 @@ const READ_BLOCK_MS = 1_000;
 /** Reads whose commits may still run while the next read goes on. */
 const MAX_UNCOMMITTED = 4;
 const HEARTBEAT_MS = 10_000;
-const SEEN_MS = 60_000;
 export class ClusterNode {
   private jails: ClusterJails | null = null;
   private readonly publisher: Publisher;

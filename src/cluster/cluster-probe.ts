@@ -4,15 +4,13 @@
 // heartbeat and no entry, so it can run beside the daemon, or before the daemon ever started.
 
 import type { ClusterConfig } from '../config/cluster-schema.js';
+import { SEEN_MS } from './bus.js';
 import { clientError } from './client-error.js';
 import { DEFAULT_STREAM_MAXLEN, readClusterSecrets, RedisBus } from './redis-bus.js';
 
 export type ClusterProbeOutcome =
   | { readonly ok: true; readonly nodes: readonly string[]; readonly activeBans: number; readonly streamLength: number }
   | { readonly ok: false; readonly stage: 'files' | 'connect' | 'read'; readonly message: string };
-
-/** Nodes whose heartbeat (every 10 s) falls in this window count as seen, as in `status`. */
-const SEEN_MS = 60_000;
 
 export async function probeCluster(cfg: ClusterConfig, timeoutMs: number, now: number): Promise<ClusterProbeOutcome> {
   let secrets: ReturnType<typeof readClusterSecrets>;

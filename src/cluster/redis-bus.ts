@@ -307,13 +307,13 @@ function pairs(flat: readonly unknown[]): unknown[][] {
   return out;
 }
 
-/** The password from redis.passwordfile (first line, trimmed). Throws with the path in the message. */
 /** The strings of a reply that should be a list of them (anything else: none). */
 function strings(reply: unknown): string[] {
   return Array.isArray(reply) ? reply.filter((x): x is string => typeof x === 'string') : [];
 }
 
-export function readPasswordFile(path: string): string {
+/** The password from redis.passwordfile (first line, trimmed). Throws with the path in the message. */
+function readPasswordFile(path: string): string {
   return readFileSync(path, 'utf8').split('\n')[0]!.trim();
 }
 

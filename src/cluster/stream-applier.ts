@@ -103,7 +103,7 @@ export class StreamApplier {
     const r = { made, refused: this.deps.refusals.since(before) };
     const advance = cursor === null || compareIds(snap.lastId, cursor) > 0;
     if (advance) pos.readTo(snap.lastId);
-    pos.commit(this.deps.jails.stored() ?? Promise.resolve(), advance ? snap.lastId : null);
+    pos.commit(this.deps.jails.stored(), advance ? snap.lastId : null);
     this.needCatchUp = false;
     this.deps.log.info({
       event: 'cluster-snapshot',
@@ -147,9 +147,8 @@ export class StreamApplier {
   }
 
   /** Holds the heap policy relaxed until `p` settles (a bulk task's kernel commands and store writes). */
-  private relaxUntil(p: Promise<unknown> | undefined, release: () => void): void {
-    if (p) p.then(release, release);
-    else release();
+  private relaxUntil(p: Promise<unknown>, release: () => void): void {
+    p.then(release, release);
   }
 
   /**

@@ -33,7 +33,8 @@ const FREE = -1;
 
 export class AccountNames implements RecordKeys {
   /** Per account number r: its name's bytes at r × NAME_SLOT (as 32-bit words: compared and
-   *  copied four bytes at a time, the bytes after the name zeros), their number in `lengths`. */
+   *  copied four bytes at a time, the bytes after the name zeros); in `lengths`, their number
+   *  (plus UNITS_FORM for a name kept as units; FREE for none). */
   private slab = new Uint32Array(0);
   private lengths = new Int32Array(0);
   /** Names longer than a slot, as strings of their own, by account number. */
@@ -83,7 +84,7 @@ export class AccountNames implements RecordKeys {
     const form = this.loaded;
     if (this.lengths[r] !== form) return false;
     const n = form & (UNITS_FORM - 1);
-    if (form > NAME_SLOT && form < UNITS_FORM) return this.longer.get(r) === this.current;
+    if (keptApart(form)) return this.longer.get(r) === this.current;
     const slab = this.slab;
     const s = this.scratch32;
     const at = r * SLOT_WORDS;
@@ -96,7 +97,7 @@ export class AccountNames implements RecordKeys {
     if (r >= this.lengths.length) this.resize(Math.max(this.lengths.length * 2, r + 1));
     const form = this.loaded;
     this.lengths[r] = form;
-    if (form > NAME_SLOT && form < UNITS_FORM) {
+    if (keptApart(form)) {
       this.longer.set(r, detach(this.current));
       return;
     }
@@ -110,7 +111,7 @@ export class AccountNames implements RecordKeys {
   /** Forgets account number r's name. */
   free(r: number): void {
     const form = this.lengths[r]!;
-    if (form > NAME_SLOT && form < UNITS_FORM) this.longer.delete(r);
+    if (keptApart(form)) this.longer.delete(r);
     this.lengths[r] = FREE;
   }
 
@@ -118,7 +119,7 @@ export class AccountNames implements RecordKeys {
   name(r: number): string {
     const form = r < this.lengths.length ? this.lengths[r]! : FREE;
     if (form === FREE) return '';
-    if (form > NAME_SLOT && form < UNITS_FORM) return this.longer.get(r)!;
+    if (keptApart(form)) return this.longer.get(r)!;
     const at = r * NAME_SLOT;
     if (form < UNITS_FORM) return this.decoder.decode(new Uint8Array(this.slab.buffer, at, form));
     return String.fromCharCode(...new Uint16Array(this.slab.buffer, at, (form - UNITS_FORM) / 2));
@@ -132,4 +133,9 @@ export class AccountNames implements RecordKeys {
     lengths.set(this.lengths);
     this.lengths = lengths;
   }
+}
+
+/** True for a name too long for its slot, kept as a string of its own. */
+function keptApart(form: number): boolean {
+  return form > NAME_SLOT && form < UNITS_FORM;
 }

@@ -41,15 +41,15 @@ export class FailureWindows {
   /** Per record: its address ('' when free), its hash, its first time, its times once there are two
    *  (oldest first), its index in `changes` while listed there (else -1). */
   private readonly keys: string[] = [];
+  private hashes = new Int32Array(0);
+  private ones = new Float64Array(0);
+  private manys: (number[] | null)[] = [];
+  private ats = new Int32Array(0);
   /** Compares a record's address with the one looked up (the index asks only on a hash match). */
   private readonly lookup: RecordKeys & { wanted: string } = {
     wanted: '',
     same: (r: number): boolean => this.keys[r] === this.lookup.wanted,
   };
-  private hashes = new Int32Array(0);
-  private ones = new Float64Array(0);
-  private manys: (number[] | null)[] = [];
-  private ats = new Int32Array(0);
   /** Record numbers handed out so far; the free ones below it are on `free`. */
   private top = 0;
   private readonly free: number[] = [];

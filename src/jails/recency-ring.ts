@@ -42,7 +42,7 @@ export class RecencyRing {
   touch(r: number): void {
     if (r >= this.place.length) this.growPlaces(r);
     const at = this.place[r]!;
-    if (at === this.tailAt - 1 && at >= this.headAt) return; // already the newest
+    if (at !== NONE && at === this.tailAt - 1) return; // already the newest
     if (at === NONE) this.count++;
     if (this.tailAt - this.headAt > this.mask || this.tailAt >= this.maxPlace) this.compact();
     this.ring[this.tailAt & this.mask] = r;
@@ -57,25 +57,12 @@ export class RecencyRing {
     }
   }
 
-  has(r: number): boolean {
-    return r < this.place.length && this.place[r] !== NONE;
-  }
-
   /** The least recently used record, or -1 when the order is empty. */
   oldest(): number {
     const ring = this.ring;
     for (; this.headAt < this.tailAt; this.headAt++) {
       const r = ring[this.headAt & this.mask]!;
       if (this.place[r] === this.headAt) return r;
-    }
-    return NONE;
-  }
-
-  /** The most recently used record, or -1. */
-  newest(): number {
-    for (let p = this.tailAt - 1; p >= this.headAt; p--) {
-      const r = this.ring[p & this.mask]!;
-      if (this.place[r] === p) return r;
     }
     return NONE;
   }
