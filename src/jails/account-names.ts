@@ -43,6 +43,9 @@ export class AccountNames implements RecordKeys {
   private readonly scratch: Uint8Array;
   private readonly scratchWords: Uint16Array;
   private readonly scratch32: Uint32Array;
+  /** The scratch's first k words, for k up to a slot's: a slot is written by one native copy
+   *  (TypedArray.set) of the loaded name's words, not a loop of typed-array writes. */
+  private readonly heads: Uint32Array[];
   private loaded = 0;
   private current = '';
   private readonly encoder = new TextEncoder();
@@ -58,6 +61,7 @@ export class AccountNames implements RecordKeys {
     this.scratch = new Uint8Array(buffer);
     this.scratchWords = new Uint16Array(buffer);
     this.scratch32 = new Uint32Array(buffer);
+    this.heads = Array.from({ length: SLOT_WORDS + 1 }, (_, k) => this.scratch32.subarray(0, k));
     this.resize(MIN_SLOTS);
   }
 
@@ -101,11 +105,7 @@ export class AccountNames implements RecordKeys {
       this.longer.set(r, detach(this.current));
       return;
     }
-    const n = form & (UNITS_FORM - 1);
-    const slab = this.slab;
-    const s = this.scratch32;
-    const at = r * SLOT_WORDS;
-    for (let i = 0, words = (n + 3) >>> 2; i < words; i++) slab[at + i] = s[i]!;
+    this.slab.set(this.heads[((form & (UNITS_FORM - 1)) + 3) >>> 2]!, r * SLOT_WORDS);
   }
 
   /** Forgets account number r's name. */
