@@ -170,6 +170,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<number> {
     dryRun: opts.dryRun,
     keepRules: opts.keepRules,
     metricsEndpoint,
+    heap,
     cluster:
       clusterMetrics &&
       (await makeCluster(s.cluster, { store, clock, log, metrics: clusterMetrics, host, registrations: registrations.view(SHARED_REGISTERED_TTL_MS), heap })),

@@ -7,6 +7,7 @@
 // removed or disabled jail is stopped; a new one is started. A jail that fails to build is reported
 // and skipped, the others run.
 
+import type { HeapPolicy } from '../core/heap-policy.js';
 import type { JailConfig, LoadedConfig } from '../config/load-config.js';
 import type { MetricsListen } from '../config/metrics-listen.js';
 import type { Clock } from '../core/clock.js';
@@ -65,6 +66,8 @@ export interface ServiceDeps {
   readonly feeds?: FeedPort;
   /** This node in the fleet ([cluster], docs/cluster.md); null when [cluster] is off. */
   readonly cluster: ClusterNode | null;
+  /** The process's heap policy: each jail's start-up restore holds it relaxed (jail-runtime.ts). Absent: nothing changes. */
+  readonly heap?: HeapPolicy;
 }
 
 /** Actions are checked (retries, repairs) every this many ms; history is purged every hour. */
@@ -272,7 +275,8 @@ export class Service {
     try {
       const cluster = this.deps.cluster;
       const tap = cluster ? { onDecided: (ds: readonly Decision[]) => cluster.decided(ds) } : {};
-      const deps = { store: this.deps.store, clock: this.deps.clock, log: this.deps.log, metrics: this.deps.metrics, ...tap };
+      const heap = this.deps.heap ? { heap: this.deps.heap } : {};
+      const deps = { store: this.deps.store, clock: this.deps.clock, log: this.deps.log, metrics: this.deps.metrics, ...tap, ...heap };
       rt = new JailRuntime(cfg, deps, (sink) => this.deps.factory.make(cfg, sink, amiEnabled));
       await rt.start(this.jailsUp);
     } catch (e) {
