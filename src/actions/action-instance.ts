@@ -276,6 +276,10 @@ export class ActionInstance {
   isPending(ip: string): boolean {
     return this.ledger.isPending(ip);
   }
+  /** Grows with every change of what is pending (kernel-ledger.ts). */
+  get pendingChanges(): number {
+    return this.ledger.pendingChanges;
+  }
   /** The bans waiting to be sent, apart from a restore's backlog. */
   queuedBans(): IterableIterator<string> {
     return this.ledger.pendingBan.keys();

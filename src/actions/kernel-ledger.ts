@@ -6,6 +6,7 @@
 // same maps in place (KernelView).
 
 import { Slicer, turn } from '../core/slices.js';
+import { CountedMap, CountedSet, type ChangeCounter } from './counted-collections.js';
 import { Listing, type FirewallBan } from '../firewall/firewall.js';
 import { placeholder, type KernelView } from './kernel-audit.js';
 
@@ -38,10 +39,18 @@ export interface PendingBatch {
 
 export class KernelLedger implements KernelView {
   readonly inKernel = new Map<string, FirewallBan>();
-  readonly pendingBan = new Map<string, FirewallBan>();
-  readonly pendingUnban = new Set<string>();
+  /** Changes to the three pending collections below, by any path (pendingChanges). */
+  private readonly counter: ChangeCounter = { changes: 0 };
+  readonly pendingBan: Map<string, FirewallBan> = new CountedMap<string, FirewallBan>(this.counter);
+  readonly pendingUnban: Set<string> = new CountedSet<string>(this.counter);
   /** Bans of a restore (reconcile) not sent yet: a slice at a time, new decisions go first. */
-  readonly backlog = new Map<string, FirewallBan>();
+  readonly backlog: Map<string, FirewallBan> = new CountedMap<string, FirewallBan>(this.counter);
+
+  /** Grows whenever an address enters or leaves pendingBan, pendingUnban or the backlog: while it
+   *  stands still, every count of them stands still. */
+  get pendingChanges(): number {
+    return this.counter.changes;
+  }
 
   /** Queues bans and unbans; a later decision for the same address replaces an earlier one. */
   queue(bans: readonly FirewallBan[], unbans: readonly string[]): void {
