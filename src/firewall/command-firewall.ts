@@ -222,17 +222,25 @@ export class CommandFirewall implements Firewall {
         const needed = tagsUsed([...b.ban, ...b.banDrop, ...b.banNew, ...b.banDropNew].map((t) => t.pieces));
         b.begin.forEach((l) => head.add(l));
         b.end.forEach((l) => tail.add(l));
+        // with batchmerge, the lines of one template go by their place in it (every address's first
+        // line, then every second one…): the runs script-merge.ts joins (ScriptLines)
+        const out = new ScriptLines(b.merge);
         for (const ip of unbans.get(f) ?? []) {
           if (++rendered % SLICE === 0) await turn();
-          for (const t of dropped.has(ip) && b.unbanDrop.length ? b.unbanDrop : b.unban) lines.push(renderScriptLine(t, { ip }));
+          const ts = dropped.has(ip) && b.unbanDrop.length ? b.unbanDrop : b.unban;
+          for (let k = 0; k < ts.length; k++) out.add(ts, k, renderScriptLine(ts[k]!, { ip }));
           ips.push(ip);
         }
+        out.close();
         for (const ban of bans.get(f) ?? []) {
           if (++rendered % SLICE === 0) await turn();
           const values = banTagValues(ban, now, needed);
-          for (const t of banLines(b, ban.drop === true, fresh.has(ban.ip))) lines.push(renderScriptLine(t, values));
+          const ts = banLines(b, ban.drop === true, fresh.has(ban.ip));
+          for (let k = 0; k < ts.length; k++) out.add(ts, k, renderScriptLine(ts[k]!, values));
           ips.push(ban.ip);
         }
+        out.close();
+        for (const l of out.lines) lines.push(l);
       }
       if (ips.length === 0) return;
       const argv = this.def.families[fams[0]!].batch!.command;
@@ -319,6 +327,39 @@ export class CommandFirewall implements Firewall {
 const NONE: ReadonlySet<string> = new Set();
 
 /** A ban's script lines: its DROP form for droprepeat, and the short form for an address the action does not hold. */
+/**
+ * The script lines of one family's unbans or bans. As written (each address's lines together), or,
+ * with batchmerge, grouped by template and place: all first lines of a template, then all second
+ * ones, and so on. nft checks each statement of a script on its own, and a restore's bans go as
+ * `add`, `delete`, `add … timeout` per address (the kernel's timers set again): 30,000 statements
+ * per slice of 10,000, where grouped and merged they are three (docs/benchmarks.md, nineteenth
+ * session). Each address keeps the order of its own lines, and the unbans still go before the bans
+ * (close() between them): the grouping only interleaves different addresses, whose element
+ * operations do not touch each other.
+ */
+class ScriptLines {
+  readonly lines: string[] = [];
+  private groups = new Map<readonly ScriptTemplate[], string[][]>();
+
+  constructor(private readonly grouped: boolean) {}
+
+  add(template: readonly ScriptTemplate[], k: number, line: string): void {
+    if (!this.grouped) {
+      this.lines.push(line);
+      return;
+    }
+    let g = this.groups.get(template);
+    if (g === undefined) this.groups.set(template, (g = template.map(() => [])));
+    g[k]!.push(line);
+  }
+
+  /** Emits the groups so far (in the order their templates first came). */
+  close(): void {
+    for (const g of this.groups.values()) for (const place of g) for (const l of place) this.lines.push(l);
+    this.groups = new Map();
+  }
+}
+
 function banLines(b: BatchPlan, drop: boolean, fresh: boolean): readonly ScriptTemplate[] {
   if (drop && b.banDrop.length) return fresh && b.banDropNew.length ? b.banDropNew : b.banDrop;
   return fresh && b.banNew.length ? b.banNew : b.ban;

@@ -4,8 +4,9 @@
 // 192.0.2.2 timeout 3600s }`. nft parses and checks every statement of a script on its own: a
 // restore of 100,000 bans as 100,000 lines cost it three times the CPU and four times the memory
 // of one statement holding them all (docs/cluster.md, "Benchmark"). Only runs of lines with the
-// same head are joined, in order, so a script whose lines alternate (add, delete, add) is sent as
-// it was written.
+// same head are joined, in order: the firewall hands over each template's lines grouped by their
+// place in it (command-firewall.ts, ScriptLines), so that the add, delete, add of a restore's bans
+// make three runs, not three lines per address.
 
 const ELEMENT_LINE = /^([^{}]*\{)\s*([^{}]*?)\s*\}\s*$/;
 

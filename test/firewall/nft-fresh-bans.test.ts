@@ -1,6 +1,7 @@
 // A ban of an address the action does not hold goes to nftables as one element in one statement
 // (batchbannew, batchmerge), not as add, delete, add: the action knows what it sent (ActionInstance
-// marks such bans fresh). An address it holds still gets the idempotent three lines.
+// marks such bans fresh). An address it holds still gets the idempotent three lines, grouped with
+// the other held addresses' by their place (three statements for a restore's whole slice).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -108,4 +109,31 @@ test('ActionInstance marks fresh only the bans of addresses it holds in neither 
   inst.queue([b('192.0.2.3', T0 + 1000)], []);
   await inst.flush(T0);
   assert.deepEqual([...(fw.changes[3]!.fresh ?? [])], ['192.0.2.3']);
+});
+
+test("nftables: held addresses' add, delete, add go as three statements in all, each address's lines in order; unbans first", async () => {
+  const runner = new MemoryRunner();
+  await nft(runner).apply(
+    {
+      // a restore's slice: every address held already (its timer set again); 192.0.2.9 changes
+      // verdict (out of the drop set, into the reject set: its unban and its ban in one transaction)
+      ban: [b('192.0.2.1', T0 + 90_000), b('192.0.2.2', T0 + 60_000), b('192.0.2.9', T0 + 90_000), b('192.0.2.3', null)],
+      unban: ['192.0.2.9', '192.0.2.8'],
+      dropped: new Set(['192.0.2.9']),
+    },
+    T0,
+  );
+  assert.equal(runner.calls.length, 1);
+  const lines = runner.calls[0]!.input!.trim().split('\n');
+  assert.deepEqual(lines, [
+    // the unbans' add, delete, template by template (the drop set's, then the other's)
+    'add element inet f2b-asterisk-udp addr4drop { 192.0.2.9 }',
+    'delete element inet f2b-asterisk-udp addr4drop { 192.0.2.9 }',
+    'add element inet f2b-asterisk-udp addr4 { 192.0.2.8 }',
+    'delete element inet f2b-asterisk-udp addr4 { 192.0.2.8 }',
+    // then the bans: every first line, every second, every third
+    'add element inet f2b-asterisk-udp addr4 { 192.0.2.1, 192.0.2.2, 192.0.2.9, 192.0.2.3 }',
+    'delete element inet f2b-asterisk-udp addr4 { 192.0.2.1, 192.0.2.2, 192.0.2.9, 192.0.2.3 }',
+    'add element inet f2b-asterisk-udp addr4 { 192.0.2.1 timeout 90s, 192.0.2.2 timeout 60s, 192.0.2.9 timeout 90s, 192.0.2.3 timeout 0s }',
+  ]);
 });

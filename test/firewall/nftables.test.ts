@@ -52,6 +52,38 @@ test('nftables: bans are set elements with timeouts; a re-ban and an unban of an
   }
 });
 
+test(
+  'nftables: held addresses re-banned together (their add, delete, add grouped in three statements) all get the new timer',
+  { skip: KERNEL_SKIP },
+  async () => {
+    const { pair } = box;
+    const { ran, runner } = recording(pair);
+    const g = await guard(pair, 'nftables', { runner });
+    const held = ['198.51.100.51', '198.51.100.52', '198.51.100.53'];
+    try {
+      await g.actions.apply(
+        held.map((ip) => ban(ip, T0 + 600_000)),
+        T0,
+      );
+      ran.length = 0;
+      // the same addresses, a longer ban each: the kernel's timers are set again
+      await g.actions.apply(
+        held.map((ip) => ban(ip, T0 + 1_200_000)),
+        T0 + 1,
+      );
+      assert.deepEqual(g.actions.pending(), []);
+      const set = (await pair.exec(pair.defender, ['nft', 'list', 'set', 'inet', 'f2b-asterisk-udp', 'addr4'])).stdout;
+      for (const ip of held) assert.match(set, new RegExp(`${ip.replaceAll('.', '\\.')} timeout (19m59s|20m)`), `${ip} has its new timer`);
+      assert.ok(
+        ran.some((c) => c === 'nft -f -'),
+        'one transaction per table',
+      );
+    } finally {
+      await g.actions.stop();
+    }
+  },
+);
+
 test('nftables: a flushed chain and a deleted table are rebuilt by the next check', { skip: KERNEL_SKIP }, async () => {
   const { pair } = box;
   const g = await guard(pair, 'nftables');
