@@ -170,24 +170,33 @@ export class ActionInstance {
   }
 
   /**
+   * The first half of the start-up restore, which needs no stored ban: the structure made (when
+   * not yet) and, for a listable action, the kernel listed into the ledger. True when reconcile()
+   * may diff against the listing; false when the start or the listing failed (reconcile() then
+   * leaves everything to the retry). JailActions runs it while the store is still being read: a
+   * listing of 100,000 set elements takes nft a second or more (docs/benchmarks.md, nineteenth session).
+   */
+  async prepare(now: number, round?: ListingRound): Promise<boolean> {
+    if (!this.started && !(await this.start(now))) return false;
+    if (this.firewall.listable) return this.relist(now, round);
+    return true;
+  }
+
+  /**
    * Start-up: the kernel is made to hold exactly `desired`. Listable actions are diffed (missing
    * bans added, unknown ones removed; with kernel timers, every timer is set again from the store's
    * end of ban); others are flushed and refilled. The unbans and the first RESTORE_SLICE bans go
    * now, in one transaction per batch command; the rest wait in the backlog (restoreSlice()).
+   * `prepared`: prepare()'s answer, when the caller took it ahead (else it is taken now).
    * Returns the addresses of the first slice.
    */
-  async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number, round?: ListingRound): Promise<string[]> {
+  async reconcile(desired: ReadonlyMap<string, FirewallBan>, now: number, round?: ListingRound, prepared?: Promise<boolean>): Promise<string[]> {
     const ledger = this.ledger;
-    if (!this.started && !(await this.start(now))) {
+    if (!(await (prepared ?? this.prepare(now, round)))) {
       ledger.replace(desired, []);
       return [];
     }
-    if (this.firewall.listable) {
-      if (!(await this.relist(now, round))) {
-        ledger.replace(desired, []);
-        return [];
-      }
-    } else {
+    if (!this.firewall.listable) {
       try {
         await this.counted('flush', () => this.changing(() => this.firewall.flush()));
       } catch (e) {

@@ -280,8 +280,15 @@ class JailActionsImpl implements JailActions {
 
   private reconcileStart(bans: readonly ActiveBan[] | PromiseLike<readonly ActiveBan[] | null>, now: number): Promise<void> {
     return this.serial('reconcile', async () => {
+      // the kernel is listed while the store is still read (nothing else changes the kernel
+      // meanwhile: the queue is ours), not after it
+      const round = new ListingRound();
+      const prepared = this.instances.map((i) => i.prepare(now, round));
       const active = typeof (bans as PromiseLike<unknown>).then === 'function' ? await bans : (bans as readonly ActiveBan[]);
-      if (active === null) return;
+      if (active === null) {
+        await Promise.all(prepared);
+        return;
+      }
       const desired = new Map<string, FirewallBan>();
       const stored = new Map<string, boolean>();
       for (const b of active) {
@@ -295,8 +302,7 @@ class JailActionsImpl implements JailActions {
         desired.set(ip, { ip, family: familyOf(ip), time: b.start, until: b.until, banCount: b.banCount, failures: 0, ...(drop ? { drop } : {}) });
         stored.set(ip, b.applied);
       }
-      const round = new ListingRound();
-      const first = await Promise.all(this.instances.map((i) => i.reconcile(desired, now, round)));
+      const first = await Promise.all(this.instances.map((i, k) => i.reconcile(desired, now, round, prepared[k])));
       // the store hears about each ban when its slice has gone (or a new decision replaced it)
       for (const [ip, applied] of stored) this.tell(ip, applied);
       await this.settle(new Set(first.flat()));

@@ -3,6 +3,8 @@
 //     only for a ban the kernel refused, not 100,000 UPDATEs after 100,000 INSERTs;
 //   - a periodic check during a restore leaves the bans its slices have not sent yet alone: it
 //     marked every one of them not applied, then each slice marked them applied again.
+// And two more of a restore's costs: the pending count across two actions, and the kernel's
+// listing, taken while the store's bans are still read (docs/benchmarks.md, nineteenth session).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -138,4 +140,25 @@ test('during a restore of two actions, the pending count is the number of addres
   assert.ok(during > 0, `the restore still had bans to send (${during})`);
   assert.equal(during, listed);
   assert.equal(actions.pendingCount(), 0);
+});
+
+test("a restore lists the kernel while the store's bans are still being read, not after", async () => {
+  const { actions, runner, records } = setup(TWO);
+  await actions.start();
+  let handOver = (_: readonly ActiveBan[]) => {};
+  const stored = new Promise<readonly ActiveBan[]>((r) => (handOver = r));
+  const listings = () => runner.lines().filter((c) => /^ip6?tables -w -S$/.test(c)).length;
+  const before = listings();
+  const restoring = actions.reconcile(stored, T0);
+  // the store has handed over nothing yet: the listing of both chains is taken already
+  await waitFor(() => listings() > before, { what: 'the kernel listed before the stored bans arrive' });
+  assert.equal(
+    records.some((r) => r['event'] === 'reconcile-started'),
+    false,
+  );
+  handOver([{ jail: 'asterisk', ip: '203.0.113.9', start: T0, until: T0 + 600_000, banCount: 1, reason: 'detected', applied: true }]);
+  await restoring;
+  assert.equal(listings(), before + 2, 'one listing per family, shared by both chains: the restore did not list again');
+  assert.deepEqual(actions.pending(), []);
+  assert.ok(actions.awaiting('203.0.113.9') === false, 'the stored ban is in the kernel');
 });
