@@ -1,9 +1,10 @@
 // The process's heap policy, behind an interface. Once the daemon is ready it favours memory (V8's
 // memory-saving policy: under a 1,000,000-address spread the daemon peaked at 192 MiB with it and
 // 470 MiB without, docs/resources.md). A bulk task that holds a bounded amount of data for a few
-// seconds (a fleet catch-up of 10,000 bans) relaxes it while it runs: under the policy every
-// collection is a memory-reducing one that also drops compiled code, and a receiver spent more CPU
-// recompiling its catch-up than running it (docs/cluster.md, sixteenth session).
+// seconds relaxes it while it runs (a fleet catch-up of 10,000 bans; a jail's start-up restore):
+// under the policy every collection is a memory-reducing one that also drops compiled code, and a
+// receiver spent more CPU recompiling its catch-up than running it (docs/cluster.md, sixteenth
+// session); a restore of 100,000 bans took half again as long (docs/benchmarks.md, nineteenth).
 //
 // HeapPolicyState keeps the state and changes nothing: the default, and the twin tests read. The
 // command line passes the V8 one (cli/v8-heap-policy.ts); the in-process tests never touch V8's flags.
