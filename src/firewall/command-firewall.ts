@@ -326,7 +326,6 @@ export class CommandFirewall implements Firewall {
 
 const NONE: ReadonlySet<string> = new Set();
 
-/** A ban's script lines: its DROP form for droprepeat, and the short form for an address the action does not hold. */
 /**
  * The script lines of one family's unbans or bans. As written (each address's lines together), or,
  * with batchmerge, grouped by template and place: all first lines of a template, then all second
@@ -360,6 +359,7 @@ class ScriptLines {
   }
 }
 
+/** A ban's script lines: its DROP form for droprepeat, and the short form for an address the action does not hold. */
 function banLines(b: BatchPlan, drop: boolean, fresh: boolean): readonly ScriptTemplate[] {
   if (drop && b.banDrop.length) return fresh && b.banDropNew.length ? b.banDropNew : b.banDrop;
   return fresh && b.banNew.length ? b.banNew : b.ban;
