@@ -8,7 +8,7 @@ import { VoipguardError } from '../core/errors.js';
 import type { CommandRunner } from '../exec/command-runner.js';
 import { FAMILIES, type ActionDefinition, type BatchPlan, type Family, type FamilyPlan } from './action-definition.js';
 import { renderCommand, renderScriptLine, type ScriptTemplate, type Slot } from './command-template.js';
-import { mergeElementLines } from './script-merge.js';
+import { mergeElementLines, ScriptLines } from './script-merge.js';
 import { banTagValues, tagsUsed } from './ban-tags.js';
 import { familyOf, FirewallCommandError, Listing, type ApplyResult, type Firewall, type FirewallChange } from './firewall.js';
 import { establishedBeforeJump } from './hook-check.js';
@@ -224,7 +224,7 @@ export class CommandFirewall implements Firewall {
         b.end.forEach((l) => tail.add(l));
         // with batchmerge, the lines of one template go by their place in it (every address's first
         // line, then every second one…): the runs script-merge.ts joins (ScriptLines)
-        const out = new ScriptLines(b.merge);
+        const out = new ScriptLines(b.merge, lines);
         for (const ip of unbans.get(f) ?? []) {
           if (++rendered % SLICE === 0) await turn();
           const ts = dropped.has(ip) && b.unbanDrop.length ? b.unbanDrop : b.unban;
@@ -240,7 +240,6 @@ export class CommandFirewall implements Firewall {
           ips.push(ban.ip);
         }
         out.close();
-        for (const l of out.lines) lines.push(l);
       }
       if (ips.length === 0) return;
       const argv = this.def.families[fams[0]!].batch!.command;
@@ -325,39 +324,6 @@ export class CommandFirewall implements Firewall {
 }
 
 const NONE: ReadonlySet<string> = new Set();
-
-/**
- * The script lines of one family's unbans or bans. As written (each address's lines together), or,
- * with batchmerge, grouped by template and place: all first lines of a template, then all second
- * ones, and so on. nft checks each statement of a script on its own, and a restore's bans go as
- * `add`, `delete`, `add … timeout` per address (the kernel's timers set again): 30,000 statements
- * per slice of 10,000, where grouped and merged they are three (docs/benchmarks.md, nineteenth
- * session). Each address keeps the order of its own lines, and the unbans still go before the bans
- * (close() between them): the grouping only interleaves different addresses, whose element
- * operations do not touch each other.
- */
-class ScriptLines {
-  readonly lines: string[] = [];
-  private groups = new Map<readonly ScriptTemplate[], string[][]>();
-
-  constructor(private readonly grouped: boolean) {}
-
-  add(template: readonly ScriptTemplate[], k: number, line: string): void {
-    if (!this.grouped) {
-      this.lines.push(line);
-      return;
-    }
-    let g = this.groups.get(template);
-    if (g === undefined) this.groups.set(template, (g = template.map(() => [])));
-    g[k]!.push(line);
-  }
-
-  /** Emits the groups so far (in the order their templates first came). */
-  close(): void {
-    for (const g of this.groups.values()) for (const place of g) for (const l of place) this.lines.push(l);
-    this.groups = new Map();
-  }
-}
 
 /** A ban's script lines: its DROP form for droprepeat, and the short form for an address the action does not hold. */
 function banLines(b: BatchPlan, drop: boolean, fresh: boolean): readonly ScriptTemplate[] {
