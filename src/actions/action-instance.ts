@@ -350,7 +350,7 @@ export class ActionInstance {
   private async relist(now: number, round?: ListingRound): Promise<boolean> {
     try {
       const listed = await this.counted('reconcile', () => this.changing(() => this.firewall.list(round)));
-      this.ledger.relisted(listed);
+      this.ledger.relisted(listed, now);
       this.resync = false;
       return true;
     } catch (e) {

@@ -23,6 +23,13 @@ export const FLUSH_MAX = 10_000;
  */
 export const RESTORE_SLICE = 10_000;
 
+/**
+ * At start, a ban held in the kernel keeps its timer when the listing showed it ending within this
+ * of the store's end: the listing reads whole seconds left, as the action set them (rounded up),
+ * and is taken before the restore compares, a second or so earlier. Past it the timer is set again.
+ */
+export const TIMER_SLACK_MS = 5_000;
+
 /** One transaction's worth of pending changes (take()). */
 export interface PendingBatch {
   readonly ban: FirewallBan[];
@@ -45,6 +52,9 @@ export class KernelLedger implements KernelView {
   readonly pendingUnban: Set<string> = new CountedSet<string>(this.counter);
   /** Bans of a restore (reconcile) not sent yet: a slice at a time, new decisions go first. */
   readonly backlog: Map<string, FirewallBan> = new CountedMap<string, FirewallBan>(this.counter);
+  /** When the kernel's timers end, per address, as the last listing showed them (listban's
+   *  `expires`); read by the restore (or resync) that listing was for, each once. */
+  private readonly listedEnds = new Map<string, number>();
 
   /** Grows whenever an address enters or leaves pendingBan, pendingUnban or the backlog: while it
    *  stands still, every count of them stands still. */
@@ -97,10 +107,12 @@ export class KernelLedger implements KernelView {
     this.inKernel.clear();
   }
 
-  /** The kernel as listed; what we knew about an address still there is kept. */
-  relisted(listed: ReadonlySet<string>): void {
+  /** The kernel as listed at `now`; what we knew about an address still there is kept. */
+  relisted(listed: ReadonlySet<string>, now: number): void {
     const known = new Map(this.inKernel);
     this.inKernel.clear();
+    this.listedEnds.clear();
+    if (listed instanceof Listing) for (const [ip, left] of listed.secondsLeft) this.listedEnds.set(ip, now + left * 1000);
     for (const ip of listed) {
       const drop = listed instanceof Listing && listed.dropped.has(ip);
       const k = known.get(ip);
@@ -112,12 +124,14 @@ export class KernelLedger implements KernelView {
   emptied(): void {
     this.inKernel.clear();
     this.backlog.clear();
+    this.listedEnds.clear();
   }
 
   /**
    * The next transaction: at most FLUSH_MAX pending changes. A ban already in the kernel in the same
-   * form leaves the pending ones unsent, unless the kernel keeps a timer to update (`refresh`: at
-   * start, every timer is set again from the store). A flush of 100,000 gives the event loop a turn
+   * form leaves the pending ones unsent, unless the kernel keeps a timer to update: one the last
+   * listing showed ending elsewhere than the ban (by more than TIMER_SLACK_MS), or not shown at all,
+   * is set again (`refresh`: the restore's first slice, at start). A flush of 100,000 gives the event loop a turn
    * every slice (core/slices.ts); the caller's queue is serialised, so nothing changes the maps meanwhile.
    */
   async take(kernelTimeouts: boolean, refresh: boolean): Promise<PendingBatch | null> {
@@ -143,7 +157,7 @@ export class KernelLedger implements KernelView {
         banned.set(b.ip, b);
       }
       // present already: a re-add would duplicate a rule, unless the kernel keeps a timer to update
-      else if (have && (!kernelTimeouts || (have.until === b.until && !refresh))) this.pendingBan.delete(b.ip);
+      else if (have && (!kernelTimeouts || this.timerHolds(b, have, refresh))) this.pendingBan.delete(b.ip);
       else {
         if (!have) fresh.add(b.ip);
         ban.push(b);
@@ -162,8 +176,20 @@ export class KernelLedger implements KernelView {
         if (have.drop) dropped.add(ip);
       } else this.pendingUnban.delete(ip);
     }
+    // the listed timers serve the restore (or resync) they were listed for
+    if (!more && this.backlog.size === 0) this.listedEnds.clear();
     if (ban.length === 0 && unban.length === 0) return null;
     return { ban, banned, unban, dropped, fresh, more };
+  }
+
+  /** True when the kernel's timer for b (held as `have`) already ends where b ends: the last
+   *  listing showed it so, within TIMER_SLACK_MS (a permanent ban is never known so); else, when
+   *  not at start (`refresh`), when b's end is the one last sent. A listed end is read once. */
+  private timerHolds(b: FirewallBan, have: FirewallBan, refresh: boolean): boolean {
+    const end = this.listedEnds.get(b.ip);
+    if (end === undefined) return have.until === b.until && !refresh;
+    this.listedEnds.delete(b.ip);
+    return b.until !== null && Math.abs(end - b.until) <= TIMER_SLACK_MS;
   }
 
   /** The kernel took these addresses of `batch`: its bans are held, its unbans gone (unless a newer decision waits). */

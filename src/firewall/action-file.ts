@@ -121,9 +121,10 @@ function rawTag(src: ActionSource, family: Family, tag: string): string | undefi
  */
 export function resolveStatic(src: ActionSource, family: Family, text: string, place: ErrorPlace, escape: (s: string) => string = (s) => s): string {
   const walk = (t: string, path: string[]): string =>
-    t.replace(TAG_RE, (whole, rawName: string) => {
+    t.replace(TAG_RE, (whole, rawName: string, at: number, all: string) => {
       const name = rawName.toLowerCase();
-      if (isDynamicTag(name)) return whole;
+      // a pattern's named group, (?<ip>…) or (?<expires>…), is no tag
+      if (isDynamicTag(name) || all.startsWith('(?', at - 2)) return whole;
       if (path.includes(name) || path.length > MAX_DEPTH) {
         throw new VoipguardError('VG_ACTION_TAG', `tag cycle: ${[...path, name].map((p) => `<${p}>`).join(' → ')}`, place);
       }

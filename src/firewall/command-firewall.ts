@@ -165,14 +165,17 @@ export class CommandFirewall implements Firewall {
           text += r.stdout + '\n';
         }
       } else for (const argv of p.list) text += (await this.must(argv)).stdout + '\n';
-      for (const ip of await matchAll(text, p.listBan, f)) out.add(ip);
+      for (const [ip, left] of await matchAll(text, p.listBan, f)) {
+        out.add(ip);
+        if (left !== null) out.secondsLeft.set(ip, left);
+      }
       if (!p.listBanDrop) continue;
       let dropText = text;
       if (p.listDrop !== p.list && !p.tableBans) {
         dropText = '';
         for (const argv of p.listDrop) dropText += (await this.must(argv)).stdout + '\n';
       }
-      for (const ip of await matchAll(dropText, p.listBanDrop, f)) if (out.has(ip)) out.dropped.add(ip);
+      for (const [ip] of await matchAll(dropText, p.listBanDrop, f)) if (out.has(ip)) out.dropped.add(ip);
     }
     return out;
   }
@@ -332,8 +335,10 @@ function banLines(b: BatchPlan, drop: boolean, fresh: boolean): readonly ScriptT
 }
 
 /** The addresses (or ranges) of family `f` a listing pattern finds, canonical; a turn every SLICE. */
-async function matchAll(text: string, pattern: RegExp, f: Family): Promise<string[]> {
-  const out: string[] = [];
+/** The listed addresses of family f, each with the seconds left on its kernel timer when the
+ *  pattern has an `expires` group that matched (else null). */
+async function matchAll(text: string, pattern: RegExp, f: Family): Promise<[string, number | null][]> {
+  const out: [string, number | null][] = [];
   let n = 0;
   for (const m of text.matchAll(new RegExp(pattern.source, 'gm'))) {
     if (++n % SLICE === 0) await turn();
@@ -341,7 +346,8 @@ async function matchAll(text: string, pattern: RegExp, f: Family): Promise<strin
     // A bare address needs no bytes: normalizeIp (a listing of 100,000 parsed each one into a range)
     const raw = m.groups?.['ip'] ?? '';
     const ip = raw.includes('/') ? (parseCidr(raw)?.text ?? null) : normalizeIp(raw);
-    if (ip !== null && familyOf(ip) === f) out.push(ip);
+    const left = m.groups?.['expires'];
+    if (ip !== null && familyOf(ip) === f) out.push([ip, left === undefined ? null : Number(left)]);
   }
   return out;
 }

@@ -29,9 +29,11 @@ export interface FirewallChange {
   readonly fresh?: ReadonlySet<string>;
 }
 
-/** What list() found: every banned address or range, and which of them the kernel DROPs. */
+/** What list() found: every banned address or range, which of them the kernel DROPs, and the
+ *  seconds left on the kernel timers the listing showed (an action whose listban names them). */
 export class Listing extends Set<string> {
   readonly dropped = new Set<string>();
+  readonly secondsLeft = new Map<string, number>();
 }
 
 export interface ApplyResult {

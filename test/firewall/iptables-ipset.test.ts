@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T0, ban, banRejectsThenUnbanPasses, guard, repairs, usePair } from './kernel-scenario.js';
+import { T0, ban, banRejectsThenUnbanPasses, guard, repairs, restartKeepsTimers, usePair } from './kernel-scenario.js';
 import { KERNEL_SKIP } from '../helpers/privileges.js';
 
 const box = usePair();
@@ -63,3 +63,11 @@ test('iptables-ipset: a flushed set and a flushed chain are repaired by the next
     await g.actions.stop();
   }
 });
+
+test(
+  'iptables-ipset: a restart leaves the kernel timer that ends where the store says as it is, and sets the one the store moved again',
+  { skip: KERNEL_SKIP },
+  async () => {
+    await restartKeepsTimers(box.pair, 'iptables-ipset', /^add f2b-asterisk-\w+ 198\.51\.100\.52 timeout 1199$/);
+  },
+);

@@ -9,6 +9,7 @@ import { ExecaRunner } from '../../src/exec/execa-runner.js';
 import { loadJailActions, type JailActions } from '../../src/actions/jail-actions.js';
 import type { CommandRunner } from '../../src/exec/command-runner.js';
 import type { Decision } from '../../src/core/types.js';
+import type { ActiveBan } from '../../src/store/store.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { memoryLogger } from '../fakes/memory-logger.js';
 import { TinyStore } from '../helpers/tiny-store.js';
@@ -47,7 +48,14 @@ export function defenderRunner(pair: NetnsPair): ExecaRunner {
 export async function guard(
   pair: NetnsPair,
   action: string,
-  opts: { params?: Record<string, string>; tcpArgs?: Record<string, string>; runner?: CommandRunner; dropRepeat?: number } = {},
+  opts: {
+    params?: Record<string, string>;
+    tcpArgs?: Record<string, string>;
+    runner?: CommandRunner;
+    dropRepeat?: number;
+    /** The start-up restore: these stored bans at `now` (default: none at T0). */
+    restore?: { readonly bans: readonly ActiveBan[]; readonly now: number };
+  } = {},
 ): Promise<Guard> {
   const runner = opts.runner ?? defenderRunner(pair);
   const store = new TinyStore();
@@ -65,8 +73,37 @@ export async function guard(
     { configDir: packageRoot(), firewalls: firewallMaker(runner, false), store, log },
   );
   await actions.start();
-  await actions.reconcile([], T0);
+  await actions.reconcile(opts.restore?.bans ?? [], opts.restore?.now ?? T0);
   return { actions, store, records, runner };
+}
+
+/**
+ * A restart over bans the kernel kept (a set action): the stored ban whose end the kernel's timer
+ * shows (within TIMER_SLACK_MS) is not sent again; the one whose end the store moved is, with the
+ * timer `movedLine` shows (one of the script's lines).
+ */
+export async function restartKeepsTimers(pair: NetnsPair, action: string, movedLine: RegExp): Promise<void> {
+  const [kept, moved] = ['198.51.100.51', '198.51.100.52'];
+  const first = await guard(pair, action);
+  await first.actions.apply([ban(kept, T0 + 600_000), ban(moved, T0 + 600_000)], T0);
+  await first.actions.stop({ keepRules: true });
+  const real = defenderRunner(pair);
+  const sent: string[] = [];
+  const runner: CommandRunner = { run: (argv, o) => (o?.input !== undefined && sent.push(...o.input.split('\n')), real.run(argv, o)) };
+  const stored = (ip: string, until: number): ActiveBan => ({ jail: 'asterisk', ip, start: T0, until, banCount: 1, reason: 'detected', applied: true });
+  // a second later by the store's clock; the kernel's timers ran meanwhile on their own
+  const second = await guard(pair, action, { runner, restore: { bans: [stored(kept, T0 + 600_000), stored(moved, T0 + 1_200_000)], now: T0 + 1000 } });
+  await second.actions.stop();
+  const lines = sent.filter((l) => l.trim() !== '');
+  assert.ok(lines.length > 0, 'the moved ban was sent');
+  assert.ok(
+    lines.every((l) => !l.includes(kept)),
+    `the kept timer is not touched: ${lines.join(' | ')}`,
+  );
+  assert.ok(
+    lines.some((l) => movedLine.test(l.trim())),
+    `the moved one gets its new timer: ${lines.join(' | ')}`,
+  );
 }
 
 export function ban(ip: string, until: number | null = T0 + 600_000, banCount = 1): Decision {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T0, ban, banRejectsThenUnbanPasses, defenderRunner, guard, repairs, usePair } from './kernel-scenario.js';
+import { T0, ban, banRejectsThenUnbanPasses, defenderRunner, guard, repairs, restartKeepsTimers, usePair } from './kernel-scenario.js';
 import type { CommandRunner } from '../../src/exec/command-runner.js';
 import { KERNEL_SKIP } from '../helpers/privileges.js';
 import type { NetnsPair } from '../helpers/netns.js';
@@ -194,5 +194,13 @@ test(
     } finally {
       await g.actions.stop();
     }
+  },
+);
+
+test(
+  'nftables: a restart leaves the kernel timer that ends where the store says as it is, and sets the one the store moved again',
+  { skip: KERNEL_SKIP },
+  async () => {
+    await restartKeepsTimers(box.pair, 'nftables', /^add element inet f2b-asterisk-\w+ addr4 \{ 198\.51\.100\.52 timeout 1199s \}$/);
   },
 );
