@@ -24,9 +24,10 @@ export const FLUSH_MAX = 10_000;
 export const RESTORE_SLICE = 10_000;
 
 /**
- * At start, a ban held in the kernel keeps its timer when the listing showed it ending within this
- * of the store's end: the listing reads whole seconds left, as the action set them (rounded up),
- * and is taken before the restore compares, a second or so earlier. Past it the timer is set again.
+ * A ban held in the kernel keeps its timer when the last listing showed it ending within this of
+ * the ban's end (at start: the store's). The listing reads whole seconds left, set rounded up, and
+ * its ends are counted from the time it was asked for, a second or so before nft or ipset answered.
+ * Past it, the timer is set again; a listing slower than this sets every timer again.
  */
 export const TIMER_SLACK_MS = 5_000;
 
@@ -130,9 +131,10 @@ export class KernelLedger implements KernelView {
   /**
    * The next transaction: at most FLUSH_MAX pending changes. A ban already in the kernel in the same
    * form leaves the pending ones unsent, unless the kernel keeps a timer to update: one the last
-   * listing showed ending elsewhere than the ban (by more than TIMER_SLACK_MS), or not shown at all,
-   * is set again (`refresh`: the restore's first slice, at start). A flush of 100,000 gives the event loop a turn
-   * every slice (core/slices.ts); the caller's queue is serialised, so nothing changes the maps meanwhile.
+   * listing showed ending elsewhere than the ban (by more than TIMER_SLACK_MS), or did not show, is
+   * set again (`refresh`: the restore's first slice, at start). A flush of 100,000 gives the event
+   * loop a turn every slice (core/slices.ts); the caller's queue is serialised, so nothing changes
+   * the maps meanwhile.
    */
   async take(kernelTimeouts: boolean, refresh: boolean): Promise<PendingBatch | null> {
     const slicer = new Slicer();
