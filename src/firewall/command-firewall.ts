@@ -334,9 +334,9 @@ function banLines(b: BatchPlan, drop: boolean, fresh: boolean): readonly ScriptT
   return fresh && b.banNew.length ? b.banNew : b.ban;
 }
 
-/** The addresses (or ranges) of family `f` a listing pattern finds, canonical; a turn every SLICE. */
-/** The listed addresses of family f, each with the seconds left on its kernel timer when the
- *  pattern has an `expires` group that matched (else null). */
+/** The addresses (or ranges) of family `f` a listing pattern finds, canonical, each with the
+ *  seconds left on its kernel timer when the pattern's `expires` group matched (else null); a turn
+ *  every SLICE. */
 async function matchAll(text: string, pattern: RegExp, f: Family): Promise<[string, number | null][]> {
   const out: [string, number | null][] = [];
   let n = 0;
