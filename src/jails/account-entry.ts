@@ -39,6 +39,8 @@ export class Entry implements PairOwner {
   pairHead = -1;
   pairTail = -1;
   pairCount = 0;
+  /** Addresses whose one failure against the account is kept with the address (single-failures.ts). */
+  singles = 0;
   banned = 0;
   /** Listed in AccountWindows.hot. */
   inHot = false;
@@ -101,6 +103,7 @@ export class Entry implements PairOwner {
     this.pairHead = -1;
     this.pairTail = -1;
     this.pairCount = 0;
+    this.singles = 0;
     this.hotUntil = -Infinity;
     this.since = 0;
     this.banned = 0;
@@ -138,7 +141,14 @@ export class Entry implements PairOwner {
     return this.tl === null ? this.t1 : this.tl[this.tl.length - 1]!;
   }
 
+  /** Addresses seen failing against the account (within the caps). */
   get addressCount(): number {
+    return this.pairCount + (this.ip !== null ? 1 : 0) + this.singles;
+  }
+
+  /** Those the cap of addresses per account bounds: its first and its pairs (a single failure is
+   *  bounded by the failure windows' cap, with its address). */
+  get keptCount(): number {
     return this.pairCount + (this.ip !== null ? 1 : 0);
   }
 }

@@ -56,7 +56,11 @@ export class AccountGuard {
     this.cfg = cfg;
     const retry = cfg.accountretry ?? 0;
     if (retry > 0) {
-      const limits: AccountLimits = { retry, findtime: cfg.accountfindtime || cfg.findtime, minFailures: cfg.accountminfailures ?? 2 };
+      const findtime = cfg.accountfindtime || cfg.findtime;
+      const minFailures = cfg.accountminfailures ?? 2;
+      // an address's single failure is kept with its record in the failure windows, which lives
+      // while the address failed within findtime: not past it, and of no use when one failure bans
+      const limits: AccountLimits = { retry, findtime, minFailures, singles: minFailures >= 2 && findtime <= cfg.findtime };
       if (this.accounts) this.accounts.setLimits(limits);
       else this.accounts = new AccountWindows(limits, this.caps, this.hasher);
     } else this.accounts = null;
@@ -70,15 +74,16 @@ export class AccountGuard {
   /**
    * A counted failure of an address that is neither ignored nor banned, at event time `t`.
    * Returns the addresses per-account counting bans now (maybe including f.ip). `ipHash`: the
-   * address's hash in the jail's keyed hash, when the jail has it.
+   * address's hash in the jail's keyed hash, when the jail has it; `record`: its record number in
+   * the jail's failure windows (-1: none), reported to addressGone() when it goes.
    */
-  failure(f: Failure, t: number, ipHash = -1): readonly string[] {
+  failure(f: Failure, t: number, ipHash = -1, record = -1): readonly string[] {
     if (this.challenges !== null && (f.kind === 'ChallengeResponseFailed' || f.kind === 'InvalidPassword')) {
       this.challenges.answer(f.ip, f.sessionId, t);
     }
     const account = f.account;
     if (this.accounts === null || account === undefined || account.length === 0 || account === UNKNOWN_ACCOUNT) return NO_ADDRESSES;
-    const r = this.accounts.add(account, f.ip, t, ipHash);
+    const r = this.accounts.add(account, f.ip, t, ipHash, record);
     if (r.started !== null) {
       this.notice({
         event: 'account-attack',
@@ -90,6 +95,11 @@ export class AccountGuard {
       });
     }
     return r.ban;
+  }
+
+  /** The jail's failure windows no longer hold `record` (account-windows.ts: its single failure goes). */
+  addressGone(record: number): void {
+    this.accounts?.addressGone(record);
   }
 
   /**

@@ -27,6 +27,7 @@ import { AccountNames } from './account-names.js';
 import { KeyIndex } from './key-index.js';
 import { PairTable } from './pair-table.js';
 import { RecencyRing } from './recency-ring.js';
+import { SingleFailures } from './single-failures.js';
 import { randomSeed, StringHasher } from './string-hasher.js';
 
 export const ACCOUNT_NAME_MAX = 128;
@@ -40,6 +41,10 @@ export interface AccountLimits {
   readonly findtime: number;
   /** Failures of one address against an account under attack that ban the address. */
   readonly minFailures: number;
+  /** Keep an address's one failure against an account with the address's record (single-failures.ts)
+   *  when the caller passes one: only while that record lives at least as long as the failure counts
+   *  (findtime no longer than the address windows') and one failure never bans (minFailures ≥ 2). */
+  readonly singles?: boolean;
 }
 
 export interface AccountCaps {
@@ -90,6 +95,10 @@ export class AccountWindows {
   /** Accounts under attack (a subset of the index), for status and the tick. */
   private readonly hot = new Map<string, Entry>();
   private readonly pairs: PairTable<Entry>;
+  /** Addresses' single failures, by the address's record number in the failure windows. */
+  private readonly single = new SingleFailures();
+  /** Per account number: bumped when its account is dropped (a single failure kept for it is then stale). */
+  private readonly generations: Int32Array;
   private evictedCount = 0;
   private attacksCount = 0;
   private readonly maxAccounts: number;
@@ -110,6 +119,7 @@ export class AccountWindows {
     this.pairs = new PairTable(maxPairs);
     // numbers never pass the cap: a new one is made only when none is free and the cap is not reached
     this.nums = new Float64Array(this.maxAccounts * ENTRY_NUMBERS);
+    this.generations = new Int32Array(this.maxAccounts);
   }
 
   setLimits(limits: AccountLimits): void {
@@ -136,8 +146,12 @@ export class AccountWindows {
     return this.attacksCount;
   }
 
-  /** Records a failure of `ip` against `account` at event time `t`; `ipHash`: ip's hash, when the caller has it. */
-  add(account: string, ip: string, t: number, ipHash = -1): AccountOutcome {
+  /**
+   * Records a failure of `ip` against `account` at event time `t`; `ipHash`: ip's hash, when the
+   * caller has it; `record`: ip's record number in the jail's failure windows (-1: none), which
+   * holds ip's single failure against an account until addressGone(record).
+   */
+  add(account: string, ip: string, t: number, ipHash = -1, record = NONE): AccountOutcome {
     const name = account.length > ACCOUNT_NAME_MAX ? account.slice(0, ACCOUNT_NAME_MAX) : account;
     const { retry, findtime, minFailures } = this.limits;
     const h = this.names.load(name);
@@ -154,7 +168,7 @@ export class AccountWindows {
       e = this.entries[id]!;
       this.order.touch(id); // now the most recently failed
       e.times = push(e.times, t, retry, findtime);
-      mine = this.addAddress(e, ip, ipHash, t, minFailures, findtime);
+      mine = this.addAddress(e, ip, ipHash, t, minFailures, findtime, record);
     }
 
     const wasHot = e.hotUntil >= t;
@@ -239,14 +253,31 @@ export class AccountWindows {
     }
   }
 
-  /** Adds t to the address's window against the account; returns its count there. */
-  private addAddress(e: Entry, ip: string, ipHash: number, t: number, minFailures: number, findtime: number): number {
+  /** Adds t to the address's window against the account; returns its count there. `record`: the
+   *  address's record in the failure windows (-1: none). */
+  private addAddress(e: Entry, ip: string, ipHash: number, t: number, minFailures: number, findtime: number, record: number): number {
     if (e.ip === ip) {
       e.ipTimes = push(e.ipTimes, t, minFailures, findtime);
       return e.ipTl === null ? 1 : e.ipTl.length;
     }
     const pairs = this.pairs;
-    const ih = e.pairCount === 0 && e.ip === null ? 0 : ipHash >= 0 ? ipHash : this.hasher.hash(ip);
+    const ih = ipHash >= 0 ? ipHash : this.hasher.hash(ip);
+    if (record >= 0 && this.single.account(record) !== NONE) {
+      const again = this.takeSingle(record, e, ip, ih);
+      if (again >= 0) {
+        // its second failure against the account: a pair from now on, unless the first left the window
+        const times = push(again, t, minFailures, findtime);
+        if (typeof times === 'number') return this.keepSingle(e, record, times);
+        if (e.ip === null || (e.keptCount >= this.maxPerAccount && e.pairCount === 0)) {
+          e.ip = ip;
+          e.ipTimes = times;
+          return count(times);
+        }
+        const p = this.newPair(e, ip, ih, again);
+        pairs.setTimes(p, times);
+        return count(times);
+      }
+    }
     const p = e.pairCount === 0 ? -1 : pairs.find(e, ip, ih);
     if (p >= 0) {
       pairs.touch(p);
@@ -256,16 +287,55 @@ export class AccountWindows {
     }
     // the first address is kept in the entry; at the cap of addresses per account, the oldest of
     // its other addresses goes (with a cap of one, the first is replaced)
-    const full = e.addressCount >= this.maxPerAccount;
-    if (e.ip === null || (full && e.pairCount === 0)) {
+    if (e.ip === null || (e.keptCount >= this.maxPerAccount && e.pairCount === 0)) {
       e.ip = ip;
       e.ipT1 = t;
       e.ipTl = null;
       return 1;
     }
-    if (full) pairs.remove(e.pairHead);
-    pairs.add(e, ip, ih, t);
+    if (record >= 0 && this.limits.singles === true) return this.keepSingle(e, record, t);
+    this.newPair(e, ip, ih, t);
     return 1;
+  }
+
+  /** Keeps t as the address's single failure against e, in the address's record. */
+  private keepSingle(e: Entry, record: number, t: number): number {
+    this.single.set(record, e.id, this.generations[e.id]!, t);
+    e.singles++;
+    return 1;
+  }
+
+  /**
+   * Takes the single failure out of the address's record. Against e, returns its time (-1 when it
+   * was against another account: that one becomes a pair of the other account, as it would have
+   * been had it never been kept apart, unless that account was dropped since).
+   */
+  private takeSingle(record: number, e: Entry, ip: string, ih: number): number {
+    const single = this.single;
+    const a = single.account(record);
+    const at = single.time(record);
+    const current = single.generation(record) === this.generations[a];
+    single.clear(record);
+    if (!current) return NONE;
+    const owner = this.entries[a]!;
+    owner.singles--;
+    if (owner === e) return at;
+    this.newPair(owner, ip, ih, at);
+    return NONE;
+  }
+
+  /** A new pair of e with one failure at t; at the cap of addresses per account, e's oldest pair goes first. */
+  private newPair(e: Entry, ip: string, ih: number, t: number): number {
+    if (e.keptCount >= this.maxPerAccount && e.pairCount > 0) this.pairs.remove(e.pairHead);
+    return this.pairs.add(e, ip, ih, t);
+  }
+
+  /** The jail's failure windows no longer hold `record`: its single failure goes with it. */
+  addressGone(record: number): void {
+    const a = this.single.account(record);
+    if (a === NONE) return;
+    if (this.single.generation(record) === this.generations[a]) this.entries[a]!.singles--;
+    this.single.clear(record);
   }
 
   /** Forgets the address's failures against the account (it is banned). */
@@ -302,6 +372,7 @@ export class AccountWindows {
   }
 
   private drop(e: Entry): void {
+    this.generations[e.id]!++; // its single failures kept with addresses are stale from now on
     this.index.remove(e.hash, e.id);
     this.order.remove(e.id);
     this.names.free(e.id);

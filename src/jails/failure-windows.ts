@@ -34,6 +34,11 @@ export interface WindowChange {
   readonly times: number[];
 }
 
+/** Told of each record that goes (evicted, deleted, pruned): what the owner keeps by record number goes with it. */
+export interface RecordsGone {
+  gone(record: number): void;
+}
+
 export class FailureWindows {
   private readonly index: KeyIndex;
   /** Least recently seen first. */
@@ -63,12 +68,15 @@ export class FailureWindows {
   private changesHaveAddresses = false;
   /** Where add() orders an address's times before they are kept (never kept itself). */
   private readonly scratch: number[] = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
+  /** The record of the address last added (NONE when it was not tracked: maxretry 1). */
+  private last = NONE;
 
   constructor(
     private maxretry: number,
     private findtime: number,
     private readonly cap: number,
     hasher: StringHasher = new StringHasher(randomSeed()),
+    private readonly listener: RecordsGone | null = null,
   ) {
     if (!(cap >= 1)) throw new RangeError('cap must be at least 1');
     this.index = new KeyIndex(hasher);
@@ -89,6 +97,12 @@ export class FailureWindows {
     return this.evictedCount;
   }
 
+  /** The record number of the address last given to add() while it stays tracked (-1 when it was
+   *  not tracked); the listener hears when that record goes. */
+  get lastRecord(): number {
+    return this.last;
+  }
+
   /**
    * Records a failure of `ip` at event time `t`. Returns the failures of ip now inside the window
    * ending at its newest failure; when that reaches maxretry the caller bans and calls delete().
@@ -100,6 +114,7 @@ export class FailureWindows {
     if (r === NONE) {
       if (this.maxretry <= 1) {
         if (changed) this.markAddress(ip);
+        this.last = NONE;
         return 1;
       }
       const fresh = this.index.size >= this.cap ? this.evictOldest() : this.take();
@@ -109,11 +124,13 @@ export class FailureWindows {
       this.manys[fresh] = null;
       this.index.insert(h, fresh);
       this.order.touch(fresh);
+      this.last = fresh;
       this.checkOrder(t);
       if (changed) this.markRecord(fresh);
       return 1;
     }
     this.order.touch(r);
+    this.last = r;
     if (changed && this.ats[r]! < 0) this.markRecord(r);
     // the new times are made in a scratch array, then kept in an array of exactly their number: an
     // array grown by push() keeps room for 17 or more (152 bytes for two times, at 100,000 windows 10 MB)
@@ -288,6 +305,7 @@ export class FailureWindows {
 
   /** Out of the index and the order; a changed record leaves its address in its place in the changes. */
   private remove(r: number): void {
+    this.listener?.gone(r);
     this.index.remove(this.hashes[r]!, r);
     this.order.remove(r);
     const at = this.ats[r]!;

@@ -55,7 +55,8 @@ export class Jail {
     // one keyed hash for the jail's address and account tables (string-hasher.ts)
     const hasher = new StringHasher(deps.hashSeed ?? randomSeed());
     this.hasher = hasher;
-    this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, this.trackedCap, hasher);
+    // a record that goes takes with it the address's single failure kept for the account windows
+    this.windows = new FailureWindows(cfg.maxretry, cfg.findtime, this.trackedCap, hasher, { gone: (r) => this.guard.addressGone(r) });
     this.ignore = new IgnoreMatcher(cfg.ignoreip, cfg.ignoreself ? (deps.selfAddresses ?? []) : []);
     this.fixedSkew = deps.maxSkew;
     this.maxSkew = deps.maxSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
@@ -105,7 +106,7 @@ export class Jail {
     if (prefix !== null && this.banned.has(prefix)) return NO_DECISIONS; // its whole prefix is banned
     const ih = this.hasher.hash(ip);
     const count = this.windows.add(ip, t, true, ih); // also reported at the next takeWindowChanges()
-    const more = this.guard.failure(f, t, ih);
+    const more = this.guard.failure(f, t, ih, this.windows.lastRecord);
     if (count < this.cfg.maxretry && more.length === 0) return NO_DECISIONS;
     const out: Decision[] = [];
     if (count >= this.cfg.maxretry) {

@@ -1,0 +1,67 @@
+// An address's one failure against an account, kept beside the address's own record in the
+// failure windows (failure-windows.ts) instead of as an (account, address) pair (pair-table.ts).
+//
+// Why: in a scan (sipvicious-style: every address new, each trying one extension once), nearly
+// every failure made a pair that no second failure ever read, and each pair cost an insert and
+// the eviction of the least recently failed one from a table of 200,000: 40 % of the scan's time
+// (docs/benchmarks.md, twenty-first session). Kept here, such a failure costs three writes in
+// arrays indexed by the address's record number, which the jail has just read. It becomes a pair
+// when it matters: when the address fails again, against the same account (then it has two
+// failures there) or another one (an address keeps one single failure here; the earlier one moves
+// to the pair table).
+//
+// It lives as long as the address's record: the failure windows report each record that goes
+// (evicted at their cap, deleted at a ban, pruned once its newest failure is findtime old), and
+// its single failure goes with it. Accounts are numbered records that are reused: each single
+// failure keeps the generation of its account's number, and one whose account was dropped since
+// is no longer read as that account's.
+
+const NONE = -1;
+const MIN_RECORDS = 64;
+
+export class SingleFailures {
+  /** Per address record: the account number (NONE: none), its generation, the failure's time. */
+  private accounts = new Int32Array(0);
+  private generations = new Int32Array(0);
+  private times = new Float64Array(0);
+
+  constructor() {
+    this.resize(MIN_RECORDS);
+  }
+
+  /** The account of record r's single failure (NONE when it has none). */
+  account(r: number): number {
+    return r < this.accounts.length ? this.accounts[r]! : NONE;
+  }
+
+  generation(r: number): number {
+    return this.generations[r]!;
+  }
+
+  time(r: number): number {
+    return this.times[r]!;
+  }
+
+  set(r: number, account: number, generation: number, t: number): void {
+    if (r >= this.accounts.length) this.resize(Math.max(this.accounts.length * 2, r + 1));
+    this.accounts[r] = account;
+    this.generations[r] = generation;
+    this.times[r] = t;
+  }
+
+  clear(r: number): void {
+    if (r < this.accounts.length) this.accounts[r] = NONE;
+  }
+
+  private resize(n: number): void {
+    const accounts = new Int32Array(n).fill(NONE);
+    accounts.set(this.accounts);
+    this.accounts = accounts;
+    const generations = new Int32Array(n);
+    generations.set(this.generations);
+    this.generations = generations;
+    const times = new Float64Array(n);
+    times.set(this.times);
+    this.times = times;
+  }
+}
