@@ -80,7 +80,7 @@ export class AccountNames implements RecordKeys {
     }
     padBytes(this.scratch, n);
     this.scratch[n + 3] = 0; // the last word whole: slots are compared four bytes at a time
-    return this.hasher.hashWords(this.scratchWords, n);
+    return this.hasher.hashWords(this.scratch32, n);
   }
 
   /** True when account number r has the loaded name. */

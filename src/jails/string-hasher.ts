@@ -37,8 +37,8 @@ export class StringHasher {
   private readonly keys = new Int32Array(WORDS + 2 + 4);
   private readonly mult: number;
   private readonly mult2: number;
-  private readonly bytes = new Uint8Array(MAX_BYTES + 2);
-  private readonly words = new Uint16Array(this.bytes.buffer);
+  private readonly bytes = new Uint8Array(MAX_BYTES + 4);
+  private readonly words = new Uint32Array(this.bytes.buffer);
   private readonly encoder = new TextEncoder();
 
   /** `seed`: any 32-bit number; the keys are drawn from it (splitmix32), never from a clock. */
@@ -77,21 +77,29 @@ export class StringHasher {
   }
 
   /**
-   * The hash of `n` bytes (a string's UTF-8, say) held in `words`' buffer, read as 16-bit words;
-   * the three bytes after them must be zeros (padBytes). What hash() gives a long well-formed
-   * string is this hash of its UTF-8 bytes.
+   * The hash of `n` bytes (a string's UTF-8, say) held in `words`' buffer, read as 32-bit words
+   * whose two 16-bit halves NH pairs; the three bytes after them must be zeros (padBytes). What
+   * hash() gives a long well-formed string is this hash of its UTF-8 bytes.
    */
-  hashWords(words: Uint16Array, n: number): number {
+  hashWords(words: Uint32Array, n: number): number {
     if (!(n >= 0 && n <= MAX_BYTES)) throw new RangeError(`${n} bytes: at most ${MAX_BYTES} are hashed`);
     const k = this.keys;
-    const count = (n + 1) >>> 1;
     let a = Math.imul(n, k[LEN]!);
     let b = Math.imul(n, k[LEN + 1]!);
-    for (let i = 0; i < count; i += 2) {
-      const x = words[i]!;
-      const y = words[i + 1]!;
-      a = (a + Math.imul((x + k[i]!) & 0xffff, (y + k[i + 1]!) & 0xffff)) | 0;
-      b = (b + Math.imul((x + k[i + 2]!) & 0xffff, (y + k[i + 3]!) & 0xffff)) | 0;
+    // the second sum's keys are the first's shifted by two: a word's are the next word's first
+    // ones (one read of the keys per word, not two)
+    let k0 = k[0]!;
+    let k1 = k[1]!;
+    for (let j = 0, end = (n + 3) >>> 2; j < end; j++) {
+      const w = words[j]!;
+      const x = w & 0xffff;
+      const y = w >>> 16;
+      const k2 = k[2 * j + 2]!;
+      const k3 = k[2 * j + 3]!;
+      a = (a + Math.imul((x + k0) & 0xffff, (y + k1) & 0xffff)) | 0;
+      b = (b + Math.imul((x + k2) & 0xffff, (y + k3) & 0xffff)) | 0;
+      k0 = k2;
+      k1 = k3;
     }
     return this.finish(a, b);
   }
