@@ -4,6 +4,8 @@
 // Reports failures/s, peak RSS and bytes per tracked address. Targets: ≥ 1,000,000 failures/s,
 // ≤ 300 MB RSS. Run with --expose-gc (the npm script does) for the bytes-per-address figure. The
 // process runs with the daemon's heap policy (V8's memory-saving one); `-- --default-heap` without it.
+// Each row is timed warm: 100,000 failures of its kind go through a jail of their own first, and
+// the row prints what they took (for the first row, the process compiling the jail's code).
 //
 // `npm run bench:jail -- accounts`: the same with per-account counting on (accountretry 20,
 // accountminfailures 2): 1,000,000 failures naming 1,000,000 distinct accounts of 128 characters
@@ -77,7 +79,21 @@ function extensionOf(n: number): string {
  * the bench).
  */
 const BLOCK = 100_000;
+/** Failures of a row's kind fed to a jail of their own before the row is timed (one block). */
+const WARM = BLOCK;
 function run(label: string, ipsFor: (block: number) => readonly string[], count: number, accountsFor?: (block: number) => readonly string[]): void {
+  // first the same kind of failures through a jail of their own, untimed in the row: the row
+  // measures the rate a flood meets once the process has compiled this path (the first row would
+  // otherwise pay the compiling for all of them); what those first ones took is printed with it
+  const warm = new Jail(settings, { selfAddresses: ['192.0.2.1'] });
+  const warmSecs = timed(
+    ipsFor,
+    WARM,
+    accountsFor,
+    (f, t) => void warm.failure(f, t),
+    () => warm.takeWindowChanges(),
+  );
+  if (gc !== undefined) settle(); // that jail gone before the row starts
   const jail = new Jail(settings, { selfAddresses: ['192.0.2.1'] });
   const take = () => jail.takeWindowChanges();
   let bans = 0;
@@ -99,6 +115,7 @@ function run(label: string, ipsFor: (block: number) => readonly string[], count:
     `${label}: ${count.toLocaleString('en')} failures in ${secs.toFixed(3)} s = ${Math.round(count / secs).toLocaleString('en')} failures/s; ` +
       `tracked ${s.counters.tracked.toLocaleString('en')}, evicted ${s.counters.evicted.toLocaleString('en')}, bans ${bans.toLocaleString('en')}; ` +
       `the bench's own loop over the same inputs ${own.toFixed(3)} s (the jail's share: ${Math.round(count / Math.max(secs - own, 1e-9)).toLocaleString('en')} failures/s); ` +
+      `before it, untimed in the row, ${WARM.toLocaleString('en')} of the same kind through another jail in ${(warmSecs * 1000).toFixed(0)} ms; ` +
       // the process's page faults and its time in the kernel over the jail's run (GC threads
       // included): a fault costs about 14 µs on the development machine (docs/benchmarks.md)
       `${kernel.faults.toLocaleString('en')} minor page faults and ${kernel.system.toFixed(2)} s in the kernel; ${load()}`,
