@@ -25,7 +25,8 @@
 // --family 4,6 (the single-address measure per address family: IPv4 attackers in 198.18.0.0/15,
 // IPv6 attackers in the attacker namespace's /64, fd00:213::/64; the rules come from iptables and
 // ip6tables respectively, and the v4 and v6 samples alternate so both see the same load),
-// --env systemd|inherit (below).
+// --env systemd|inherit (below), --lines sip|security and --accountretry N (the attack lines, and
+// per-account counting on in the jail; below).
 
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +52,8 @@ const { values: opt } = parseArgs({
     family: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     env: { type: 'string', default: 'systemd' },
+    accountretry: { type: 'string', default: '0' },
+    lines: { type: 'string', default: 'sip' },
   },
 });
 // --env systemd (the default): the daemon and the CLI processes run without the shell's
@@ -71,6 +74,15 @@ const ACTIONS = (opt.actions ?? 'iptables,ipset').split(',').map((a): Action => 
     throw new Error(`--actions takes iptables, ipset (iptables-ipset) or nftables, not "${a}"`);
   return name;
 });
+// --lines sip (chan_sip's failed registration, the default) or security (the security log's
+// InvalidPassword, naming an account: securityLine below); --accountretry N: the jail counts per
+// account too (docs/beyond-one-address.md), which only the security lines feed
+if (opt.lines !== 'sip' && opt.lines !== 'security') throw new Error(`--lines takes sip or security, not "${opt.lines}"`);
+const SECURITY_LINES = opt.lines === 'security';
+const ACCOUNTRETRY = Number(opt.accountretry);
+if (!(Number.isInteger(ACCOUNTRETRY) && ACCOUNTRETRY >= 0)) throw new Error(`--accountretry takes a whole number, not "${opt.accountretry}"`);
+if (ACCOUNTRETRY > 0 && !SECURITY_LINES)
+  throw new Error('--accountretry needs --lines security: a chan_sip registration line names no account the filter reads');
 const SIZES = (opt.sizes ?? (QUICK ? '1000' : '1000,10000,100000')).split(',').map(Number);
 const TIMEOUT_MS = Number(opt.timeout ?? 300) * 1000;
 const SINGLE = Number(opt.single ?? (QUICK ? 50 : 200));
@@ -362,7 +374,8 @@ async function stopDaemon(d: Daemon): Promise<void> {
 
 function jailLocal(action: Action): string {
   const banaction = action === 'ipset' ? 'iptables-ipset' : action === 'nftables' ? 'nftables' : null;
-  return `${banaction ? `[DEFAULT]\nbanaction = ${banaction}\n\n` : ''}[asterisk]\nenabled = true\nlogpath = $LOG\n`;
+  const accounts = ACCOUNTRETRY > 0 ? `accountretry = ${ACCOUNTRETRY}\n` : '';
+  return `${banaction ? `[DEFAULT]\nbanaction = ${banaction}\n\n` : ''}[asterisk]\nenabled = true\nlogpath = $LOG\n${accounts}`;
 }
 
 function freshConfig(action: Action, metrics = false): E2eConfig {
@@ -409,13 +422,33 @@ function canonical(ip: string): string {
 /** maxretry failures per address, interleaved as a flood arrives, in one string. */
 function burstText(ips: readonly string[]): string {
   const parts: string[] = [];
-  for (let k = 0; k < maxretry; k++) for (const ip of ips) parts.push(attackLine(ip, String(100 + k)));
+  for (let k = 0; k < maxretry; k++) ips.forEach((ip, i) => parts.push(SECURITY_LINES ? securityLine(ip, i, k) : attackLine(ip, String(100 + k))));
   return parts.join('');
+}
+
+/**
+ * With --lines security: the security log's InvalidPassword, its AccountID one of 500 extensions (a
+ * chan_sip registration line names no account the filter reads). Address i's k-th line names
+ * extension 100 + (5i + k) mod 500: each address tries 5 of them once (banned at maxretry, as
+ * without accounts), and each extension is tried by 100 addresses in a burst of 10,000, so every
+ * one of them comes under attack (accountretry 20).
+ */
+function securityLine(ip: string, i: number, k: number): string {
+  const d = new Date();
+  const p = (x: number) => String(x).padStart(2, '0');
+  const local = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  const family = ip.includes(':') ? 'IPV6' : 'IPV4';
+  return (
+    `[${local}] SECURITY[4711] res_security_log.c: SecurityEvent="InvalidPassword",EventTV="${d.toISOString().replace('Z', '+0000')}",Severity="Error",` +
+    `Service="PJSIP",EventVersion="2",AccountID="${100 + ((5 * i + k) % 500)}",SessionID="s-${i}-${k}",LocalAddress="IPV4/UDP/192.0.2.1/5060",` +
+    `RemoteAddress="${family}/UDP/${ip}/5060",Challenge="c",ReceivedChallenge="c",ReceivedHash="h"\n`
+  );
 }
 
 // ---- sections ----
 async function runAction(pair: NetnsPair, action: Action): Promise<void> {
-  const label = action === 'ipset' ? 'iptables-ipset' : action;
+  const label =
+    (action === 'ipset' ? 'iptables-ipset' : action) + (SECURITY_LINES ? ', security lines' : '') + (ACCOUNTRETRY > 0 ? `, accountretry ${ACCOUNTRETRY}` : '');
   const how =
     action === 'iptables'
       ? 'shipped default action, rule events from nft monitor'
@@ -517,6 +550,9 @@ async function runAction(pair: NetnsPair, action: Action): Promise<void> {
       const after = procStats(d.proc.pid!);
       if (SECTIONS.has('burst')) {
         row(label, `burst of ${n.toLocaleString('en-US')} addresses × ${maxretry} lines, in the kernel`, result);
+        // the proof that the accounts were counted: the daemon's account-attack facts (one per account)
+        if (ACCOUNTRETRY > 0)
+          row(label, 'account-attack facts in the daemon log', String(readFileSync(cfg.daemonLog, 'utf8').split('"event":"account-attack"').length - 1));
         row(
           label,
           `  daemon CPU / its commands' CPU / peak RSS`,
