@@ -122,6 +122,43 @@ test('names an attacker would choose do not pile up: one character apart, a high
   }
 });
 
+test('the hash of a short string (an address) and of bytes is NH over its 16-bit words under the keys, computed plainly', () => {
+  // the bytes' loop reads a 32-bit word at a time and each key once: it must give the sums written
+  // out plainly, two units (or two bytes' words) per product, the second sum's keys shifted by two
+  const h = new StringHasher(0xabcdef);
+  const { keys, mult, mult2 } = h as unknown as { keys: Int32Array; mult: number; mult2: number };
+  const LEN = 2048 + 2;
+  const finish = (a: number, b: number): number => {
+    let x = Math.imul(a ^ (a >>> 16), mult) ^ Math.imul(b ^ (b >>> 15), mult2);
+    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+    return (x ^ (x >>> 16)) >>> 2;
+  };
+  const sums = (w: readonly number[], a: number, b: number): number => {
+    for (let i = 0; i < w.length; i += 2) {
+      const x = w[i]!;
+      const y = w[i + 1] ?? 0;
+      a = (a + Math.imul((x + keys[i]!) & 0xffff, (y + keys[i + 1]!) & 0xffff)) | 0;
+      b = (b + Math.imul((x + keys[i + 2]!) & 0xffff, (y + keys[i + 3]!) & 0xffff)) | 0;
+    }
+    return finish(a, b);
+  };
+  const random = rng(5);
+  for (let n = 0; n <= 32; n++) {
+    const s = Array.from({ length: n }, () => String.fromCharCode(Math.floor(random() * 0x10000))).join('');
+    const units = Array.from({ length: n }, (_, i) => s.charCodeAt(i)); // by units, not code points
+    const plain = sums(units, Math.imul(n, keys[LEN]!) ^ keys[LEN + 2]!, Math.imul(n, keys[LEN + 1]!) ^ keys[LEN + 3]!);
+    assert.equal(h.hash(s), plain, `${n} units`);
+  }
+  for (const n of [33, 34, 35, 100, 127, 128, 129, 300, 4096]) {
+    const s = Array.from({ length: n }, (_, i) => String.fromCharCode(0x21 + ((i * 7 + n) % 90))).join('');
+    const bytes = [...new TextEncoder().encode(s)];
+    const words = Array.from({ length: Math.ceil(bytes.length / 2) }, (_, i) => bytes[2 * i]! | ((bytes[2 * i + 1] ?? 0) << 8));
+    const plain = sums(words, Math.imul(bytes.length, keys[LEN]!), Math.imul(bytes.length, keys[LEN + 1]!));
+    if (n <= 1365) assert.equal(h.hash(s), plain, `${n} bytes`);
+  }
+});
+
 test('50,000 crafted names spread over the table: no home slot holds more than 12 of them, and every one is found', () => {
   const h = new StringHasher(0xbeef);
   const t = new Table(h);
