@@ -96,9 +96,7 @@ export class AccountWindows {
   private readonly hot = new Map<string, Entry>();
   private readonly pairs: PairTable<Entry>;
   /** Addresses' single failures, by the address's record number in the failure windows. */
-  private readonly single = new SingleFailures();
-  /** Per account number: bumped when its account is dropped (a single failure kept for it is then stale). */
-  private readonly generations: Int32Array;
+  private readonly single: SingleFailures;
   private evictedCount = 0;
   private attacksCount = 0;
   private readonly maxAccounts: number;
@@ -119,7 +117,7 @@ export class AccountWindows {
     this.pairs = new PairTable(maxPairs);
     // numbers never pass the cap: a new one is made only when none is free and the cap is not reached
     this.nums = new Float64Array(this.maxAccounts * ENTRY_NUMBERS);
-    this.generations = new Int32Array(this.maxAccounts);
+    this.single = new SingleFailures(this.maxAccounts);
   }
 
   setLimits(limits: AccountLimits): void {
@@ -300,7 +298,7 @@ export class AccountWindows {
 
   /** Keeps t as the address's single failure against e, in the address's record. */
   private keepSingle(e: Entry, record: number, t: number): number {
-    this.single.set(record, e.id, this.generations[e.id]!, t);
+    this.single.set(record, e.id, t);
     e.singles++;
     return 1;
   }
@@ -314,9 +312,8 @@ export class AccountWindows {
     const single = this.single;
     const a = single.account(record);
     const at = single.time(record);
-    const current = single.generation(record) === this.generations[a];
     single.clear(record);
-    if (!current) return NONE;
+    if (a === NONE) return NONE;
     const owner = this.entries[a]!;
     owner.singles--;
     if (owner === e) return at;
@@ -333,8 +330,7 @@ export class AccountWindows {
   /** The jail's failure windows no longer hold `record`: its single failure goes with it. */
   addressGone(record: number): void {
     const a = this.single.account(record);
-    if (a === NONE) return;
-    if (this.single.generation(record) === this.generations[a]) this.entries[a]!.singles--;
+    if (a !== NONE) this.entries[a]!.singles--;
     this.single.clear(record);
   }
 
@@ -372,7 +368,7 @@ export class AccountWindows {
   }
 
   private drop(e: Entry): void {
-    this.generations[e.id]!++; // its single failures kept with addresses are stale from now on
+    this.single.dropped(e.id); // its single failures kept with addresses are stale from now on
     this.index.remove(e.hash, e.id);
     this.order.remove(e.id);
     this.names.free(e.id);

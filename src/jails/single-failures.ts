@@ -24,33 +24,42 @@ export class SingleFailures {
   private accounts = new Int32Array(0);
   private generations = new Int32Array(0);
   private times = new Float64Array(0);
+  /** Per account number: bumped when its account is dropped (what was kept for it is then stale). */
+  private readonly current: Int32Array;
 
-  constructor() {
+  /** `accounts`: the account numbers' cap (they run from 0 below it). */
+  constructor(accounts: number) {
+    this.current = new Int32Array(accounts);
     this.resize(MIN_RECORDS);
   }
 
-  /** The account of record r's single failure (NONE when it has none). */
+  /** The account of record r's single failure, NONE when it has none or its account was dropped since. */
   account(r: number): number {
-    return r < this.accounts.length ? this.accounts[r]! : NONE;
+    if (r >= this.accounts.length) return NONE;
+    const a = this.accounts[r]!;
+    return a !== NONE && this.generations[r] === this.current[a] ? a : NONE;
   }
 
-  generation(r: number): number {
-    return this.generations[r]!;
-  }
-
+  /** The time of record r's single failure (read while account(r) is not NONE). */
   time(r: number): number {
     return this.times[r]!;
   }
 
-  set(r: number, account: number, generation: number, t: number): void {
+  /** Keeps a single failure against `account` at t in record r (which holds none). */
+  set(r: number, account: number, t: number): void {
     if (r >= this.accounts.length) this.resize(Math.max(this.accounts.length * 2, r + 1));
     this.accounts[r] = account;
-    this.generations[r] = generation;
+    this.generations[r] = this.current[account]!;
     this.times[r] = t;
   }
 
   clear(r: number): void {
     if (r < this.accounts.length) this.accounts[r] = NONE;
+  }
+
+  /** The account numbered `account` is dropped: the single failures kept for it are stale from now on. */
+  dropped(account: number): void {
+    this.current[account] = (this.current[account]! + 1) | 0;
   }
 
   private resize(n: number): void {
