@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { Decision, Failure } from '../../src/core/types.js';
 import { Jail } from '../../src/jails/jail.js';
 import { ACCOUNT_NAME_MAX, AccountWindows } from '../../src/jails/account-windows.js';
+import { AccountModel } from './account-model.js';
 import { CollidingHasher, MIN, settings, T0 } from './jail-kit.js';
 
 const SEC = 1000;
@@ -227,105 +228,6 @@ test('a wide extension scan past the pair cap starts each account’s attack onc
   assert.deepEqual(w.add(ext, addr(back), T0 + 12_001).ban, [addr(back)]);
 });
 
-/**
- * The account windows, written plainly with Maps (insertion order as recency): accounts evicted least
- * recently failed first, each account's first address kept apart, its other addresses in one cap for
- * all accounts (the least recently failed pair goes) and a cap per account (its oldest other address goes).
- */
-class ModelWindows {
-  private readonly accounts = new Map<
-    string,
-    { times: number[]; first: { ip: string; times: number[] } | null; others: Map<string, number[]>; hotUntil: number; since: number; banned: number }
-  >();
-  private readonly pairs = new Map<string, { name: string; ip: string }>();
-  constructor(
-    private readonly retry: number,
-    private readonly findtime: number,
-    private readonly minFailures: number,
-    private readonly caps: { accounts: number; addressesPerAccount: number; pairs: number },
-  ) {}
-
-  private push(v: number[], t: number, max: number): number[] {
-    const all = [...v, t].sort((a, b) => a - b);
-    const lower = all[all.length - 1]! - this.findtime;
-    return all.filter((x) => x >= lower).slice(-Math.max(max, 1));
-  }
-
-  private dropPair(name: string, ip: string): void {
-    this.pairs.delete(`${name}\n${ip}`);
-    this.accounts.get(name)!.others.delete(ip);
-  }
-
-  add(account: string, ip: string, t: number): { ban: string[]; started: unknown } {
-    const name = account.slice(0, ACCOUNT_NAME_MAX);
-    let a = this.accounts.get(name);
-    let mine = 1;
-    if (a === undefined) {
-      if (this.accounts.size >= this.caps.accounts) {
-        const [old, oa] = this.accounts.entries().next().value!;
-        for (const x of oa.others.keys()) this.pairs.delete(`${old}\n${x}`);
-        this.accounts.delete(old);
-      }
-      a = { times: [t], first: { ip, times: [t] }, others: new Map(), hotUntil: -Infinity, since: 0, banned: 0 };
-      this.accounts.set(name, a);
-    } else {
-      this.accounts.delete(name);
-      this.accounts.set(name, a);
-      a.times = this.push(a.times, t, this.retry);
-      const k = `${name}\n${ip}`;
-      if (a.first?.ip === ip) mine = (a.first.times = this.push(a.first.times, t, this.minFailures)).length;
-      else if (a.others.has(ip)) {
-        const v = this.push(a.others.get(ip)!, t, this.minFailures);
-        a.others.delete(ip);
-        a.others.set(ip, v);
-        this.pairs.delete(k);
-        this.pairs.set(k, { name, ip });
-        mine = v.length;
-      } else if (a.first === null) a.first = { ip, times: [t] };
-      else if (a.others.size + 1 >= this.caps.addressesPerAccount && a.others.size === 0) a.first = { ip, times: [t] };
-      else {
-        if (a.others.size + 1 >= this.caps.addressesPerAccount) this.dropPair(name, a.others.keys().next().value!);
-        if (this.pairs.size >= this.caps.pairs) {
-          const old = this.pairs.values().next().value!;
-          this.dropPair(old.name, old.ip);
-        }
-        a.others.set(ip, [t]);
-        this.pairs.set(k, { name, ip });
-      }
-    }
-    const wasHot = a.hotUntil >= t;
-    if (a.times.length >= this.retry) a.hotUntil = Math.max(a.hotUntil, a.times[a.times.length - 1]! + this.findtime);
-    if (a.hotUntil < t) return { ban: [], started: null };
-    if (wasHot) {
-      if (mine < this.minFailures) return { ban: [], started: null };
-      if (a.first?.ip === ip) a.first = null;
-      else this.dropPair(name, ip);
-      a.banned++;
-      return { ban: [ip], started: null };
-    }
-    a.since = t;
-    const lower = t - this.findtime;
-    const addresses = a.others.size + (a.first ? 1 : 0);
-    const ban: string[] = [];
-    if (a.first && a.first.times.filter((x) => x >= lower).length >= this.minFailures) {
-      ban.push(a.first.ip);
-      a.first = null;
-    }
-    for (const [x, v] of [...a.others]) {
-      if (v.filter((y) => y >= lower).length < this.minFailures) continue;
-      ban.push(x);
-      this.dropPair(name, x);
-    }
-    a.banned += ban.length;
-    return { ban, started: { account: name, since: t, addresses, banned: ban.length } };
-  }
-
-  counts(now: number): [string, number, number, boolean][] {
-    const lower = now - this.findtime;
-    return [...this.accounts].map(([n, a]) => [n, a.times.filter((x) => x >= lower).length, a.others.size + (a.first ? 1 : 0) + a.banned, a.hotUntil >= now]);
-  }
-}
-
 /** Account names of every form the windows keep them in (account-names.ts): short ones as units,
  *  longer ones as UTF-8 in their slot (ASCII and not, the slot full), past the slot a copy. */
 function accountName(i: number): string {
@@ -354,7 +256,7 @@ test('the account windows agree with a plain model of the same rules under rando
   ] as const) {
     const limits = { retry: 6, findtime: 5 * MIN, minFailures };
     const w = new AccountWindows(limits, caps, hashing === 'colliding' ? new CollidingHasher(1) : undefined);
-    const m = new ModelWindows(limits.retry, limits.findtime, limits.minFailures, caps);
+    const m = new AccountModel(limits.retry, limits.findtime, limits.minFailures, caps);
     let s: number = seed;
     const rnd = (n: number) => Math.floor(((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * n);
     let t = T0;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { Decision, Failure } from '../../src/core/types.js';
 import { Jail } from '../../src/jails/jail.js';
 import { AccountWindows } from '../../src/jails/account-windows.js';
+import { AccountModel } from './account-model.js';
 import { MIN, rng, settings, T0 } from './jail-kit.js';
 
 const SEC = 1000;
@@ -115,6 +116,18 @@ test('a second failure against the same account past the window leaves one failu
   assert.deepEqual(w.add('A', addr(1), T0 + 2 * MIN + 3, -1, 1).ban, [addr(1)]);
 });
 
+test('with a cap of one address per account, a new address replaces the first at once, as without single failures', () => {
+  const w = new AccountWindows({ retry: 4, findtime: 10 * MIN, minFailures: 2, singles: true }, { addressesPerAccount: 1 });
+  w.add('A', addr(9), T0, -1, 9); // the first address
+  w.add('A', addr(1), T0 + 1, -1, 1); // replaces it (not kept apart as a single failure)
+  assert.equal(w.counts(T0 + 1)[0]!.addresses, 1);
+  w.add('A', addr(1), T0 + 2, -1, 1);
+  // the fourth failure starts the attack: addr(1), with three, is banned; addr(9) is no longer known
+  assert.deepEqual(w.add('A', addr(1), T0 + 3, -1, 1).ban, [addr(1)]);
+  w.addressGone(1); // nothing kept in addr(1)'s record: the count is unchanged
+  assert.equal(w.counts(T0 + 3)[0]!.addresses, 1); // addr(1), banned
+});
+
 test('the account counts an address kept as a single failure until its record goes', () => {
   const w = new AccountWindows({ retry: 50, findtime: 10 * MIN, minFailures: 2, singles: true });
   for (let i = 0; i < 10; i++) w.add('A', addr(i), T0 + i, -1, i);
@@ -175,5 +188,56 @@ test('while every address stays tracked, single failures change nothing: the sam
     }
     assert.deepEqual(singles.counts(t), pairsOnly.counts(t));
     assert.equal(singles.attacks, pairsOnly.attacks);
+  }
+});
+
+test('with single failures, the account windows agree with a plain model under random failures and records that go, every cap reached', () => {
+  // [seed, caps, accountminfailures, account names]: few names keep accounts long enough to reach
+  // the cap of addresses per account
+  for (const [seed, caps, minFailures, names] of [
+    [11, { accounts: 30, addressesPerAccount: 8, pairs: 60 }, 2, 60],
+    [12, { accounts: 12, addressesPerAccount: 3, pairs: 500 }, 3, 60],
+    [13, { accounts: 50, addressesPerAccount: 1, pairs: 40 }, 2, 60],
+    [14, { accounts: 1000, addressesPerAccount: 4096, pairs: 100_000 }, 2, 60],
+    [15, { accounts: 8, addressesPerAccount: 3, pairs: 200 }, 2, 6],
+    [16, { accounts: 50, addressesPerAccount: 2, pairs: 40 }, 3, 10],
+    [17, { accounts: 8, addressesPerAccount: 1, pairs: 200 }, 2, 6],
+  ] as const) {
+    const limits = { retry: 6, findtime: 5 * MIN, minFailures };
+    const w = new AccountWindows({ ...limits, singles: true }, caps);
+    const m = new AccountModel(limits.retry, limits.findtime, limits.minFailures, caps, true);
+    const random = rng(seed);
+    // each address has a record number while it is tracked; a record that goes is reused
+    const records = new Map<string, number>();
+    const free: number[] = [];
+    let next = 0;
+    let t = T0;
+    for (let i = 0; i < 30_000; i++) {
+      t += Math.floor(random() * 3) * SEC;
+      const ip = addr(Math.floor(random() * 120));
+      if (random() < 0.05) {
+        // the failure windows let an address go (evicted, banned, pruned): its record is reused
+        const r = records.get(ip);
+        if (r !== undefined) {
+          w.addressGone(r);
+          m.gone(ip);
+          records.delete(ip);
+          free.push(r);
+        }
+        continue;
+      }
+      let r = records.get(ip);
+      if (r === undefined) {
+        r = free.pop() ?? next++;
+        records.set(ip, r);
+      }
+      const account = `ext${Math.floor(random() * names)}`;
+      const got = w.add(account, ip, t, -1, r);
+      assert.deepEqual({ ban: [...got.ban], started: got.started }, m.add(account, ip, t), `seed ${seed}, failure ${i}`);
+    }
+    assert.deepEqual(
+      w.counts(t).map((c) => [c.account, c.failures, c.addresses, c.underAttack]),
+      m.counts(t),
+    );
   }
 });
