@@ -5,7 +5,8 @@
 // ≤ 300 MB RSS. Run with --expose-gc (the npm script does) for the bytes-per-address figure. The
 // process runs with the daemon's heap policy (V8's memory-saving one); `-- --default-heap` without it.
 // Each row is timed warm: 100,000 failures of its kind go through a jail of their own first, and
-// the row prints what they took (for the first row, the process compiling the jail's code).
+// the row prints what they took (for the first row, the process compiling the jail's code). Then
+// three runs, each on a fresh jail: the row gives their median and prints all three.
 //
 // `npm run bench:jail -- accounts`: the same with per-account counting on (accountretry 20,
 // accountminfailures 2): 1,000,000 failures naming 1,000,000 distinct accounts of 128 characters
@@ -81,6 +82,8 @@ function extensionOf(n: number): string {
 const BLOCK = 100_000;
 /** Failures of a row's kind fed to a jail of their own before the row is timed (one block). */
 const WARM = BLOCK;
+/** Timed runs per row, each on a fresh jail; the row gives their median. */
+const REPEAT = 3;
 function run(label: string, ipsFor: (block: number) => readonly string[], count: number, accountsFor?: (block: number) => readonly string[]): void {
   // first the same kind of failures through a jail of their own, untimed in the row: the row
   // measures the rate a flood meets once the process has compiled this path (the first row would
@@ -94,31 +97,40 @@ function run(label: string, ipsFor: (block: number) => readonly string[], count:
     () => warm.takeWindowChanges(),
   );
   if (gc !== undefined) settle(); // that jail gone before the row starts
-  const jail = new Jail(settings, { selfAddresses: ['192.0.2.1'] });
-  const take = () => jail.takeWindowChanges();
-  let bans = 0;
-  const secs = timed(
-    ipsFor,
-    count,
-    accountsFor,
-    (f, t) => {
-      if (jail.failure(f, t).length > 0) bans++;
-    },
-    take,
-  );
-  const kernel = { ...spent };
+  // REPEAT runs, each on a jail of its own: the machine's speed drifts by 10 to 25 % within
+  // minutes (docs/benchmarks.md), so the row gives their median and prints every one
+  const runs: { secs: number; bans: number; kernel: typeof spent; tracked: number; evicted: number }[] = [];
+  for (let r = 0; r < REPEAT; r++) {
+    const jail = new Jail(settings, { selfAddresses: ['192.0.2.1'] });
+    const take = () => jail.takeWindowChanges();
+    let bans = 0;
+    const secs = timed(
+      ipsFor,
+      count,
+      accountsFor,
+      (f, t) => {
+        if (jail.failure(f, t).length > 0) bans++;
+      },
+      take,
+    );
+    const c = jail.status(T0 + count).counters;
+    runs.push({ secs, bans, kernel: { ...spent }, tracked: c.tracked, evicted: c.evicted });
+    if (gc !== undefined) settle();
+  }
+  const rate = (x: { secs: number }) => Math.round(count / x.secs);
+  const median = [...runs].sort((a, b) => a.secs - b.secs)[Math.floor(REPEAT / 2)]!;
   // the same loop over the same inputs with the jail left out: what the bench itself costs (its
   // Failure records, and the collector copying its blocks of young input strings inside the timed part)
   const own = timed(ipsFor, count, accountsFor, sink, () => []);
-  const s = jail.status(T0 + count);
   console.log(
-    `${label}: ${count.toLocaleString('en')} failures in ${secs.toFixed(3)} s = ${Math.round(count / secs).toLocaleString('en')} failures/s; ` +
-      `tracked ${s.counters.tracked.toLocaleString('en')}, evicted ${s.counters.evicted.toLocaleString('en')}, bans ${bans.toLocaleString('en')}; ` +
-      `the bench's own loop over the same inputs ${own.toFixed(3)} s (the jail's share: ${Math.round(count / Math.max(secs - own, 1e-9)).toLocaleString('en')} failures/s); ` +
-      `before it, untimed in the row, ${WARM.toLocaleString('en')} of the same kind through another jail in ${(warmSecs * 1000).toFixed(0)} ms; ` +
-      // the process's page faults and its time in the kernel over the jail's run (GC threads
+    `${label}: ${count.toLocaleString('en')} failures in ${median.secs.toFixed(3)} s = ${rate(median).toLocaleString('en')} failures/s, ` +
+      `the median of ${REPEAT} runs (${runs.map((x) => rate(x).toLocaleString('en')).join(', ')} failures/s); ` +
+      `tracked ${median.tracked.toLocaleString('en')}, evicted ${median.evicted.toLocaleString('en')}, bans ${median.bans.toLocaleString('en')}; ` +
+      `the bench's own loop over the same inputs ${own.toFixed(3)} s (the jail's share: ${Math.round(count / Math.max(median.secs - own, 1e-9)).toLocaleString('en')} failures/s); ` +
+      `before them, untimed, ${WARM.toLocaleString('en')} of the same kind through another jail in ${(warmSecs * 1000).toFixed(0)} ms; ` +
+      // the process's page faults and its time in the kernel over the median run (GC threads
       // included): a fault costs about 14 µs on the development machine (docs/benchmarks.md)
-      `${kernel.faults.toLocaleString('en')} minor page faults and ${kernel.system.toFixed(2)} s in the kernel; ${load()}`,
+      `${median.kernel.faults.toLocaleString('en')} minor page faults and ${median.kernel.system.toFixed(2)} s in the kernel; ${load()}`,
   );
 }
 
