@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
 import { createNetnsPair, type NetnsPair } from '../test/helpers/netns.js';
-import { attackLine, build, CLI, Daemon, makeConfig, removeConfig, ROOT, type E2eConfig } from '../test/e2e/daemon-harness.js';
+import { attackLine, build, CLI, Daemon, makeConfig, removeConfig, ROOT, stamp, type E2eConfig } from '../test/e2e/daemon-harness.js';
 import { writeAsteriskLog } from './gen-asterisk-log.js';
 import { childCpuSeconds } from './child-cpu.js';
 import { runFeedBench } from './feed-section.js';
@@ -435,8 +435,7 @@ function burstText(ips: readonly string[]): string {
  */
 function securityLine(ip: string, i: number, k: number): string {
   const d = new Date();
-  const p = (x: number) => String(x).padStart(2, '0');
-  const local = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  const local = stamp(d);
   const family = ip.includes(':') ? 'IPV6' : 'IPV4';
   return (
     `[${local}] SECURITY[4711] res_security_log.c: SecurityEvent="InvalidPassword",EventTV="${d.toISOString().replace('Z', '+0000')}",Severity="Error",` +

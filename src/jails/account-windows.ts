@@ -22,12 +22,13 @@
 // removal of the evicted one by its kept hash, its name never read; plus arrays no longer than
 // retry and minFailures.
 
-import { Entry, ENTRY_NUMBERS, type Times } from './account-entry.js';
+import { Entry, ENTRY_NUMBERS } from './account-entry.js';
 import { AccountNames } from './account-names.js';
 import { KeyIndex } from './key-index.js';
 import { PairTable } from './pair-table.js';
 import { RecencyRing } from './recency-ring.js';
 import { SingleFailures } from './single-failures.js';
+import { count, countSince, push } from './times-window.js';
 import { randomSeed, StringHasher } from './string-hasher.js';
 
 export const ACCOUNT_NAME_MAX = 128;
@@ -266,7 +267,7 @@ export class AccountWindows {
         // its second failure against the account: a pair from now on, unless the first left the window
         const times = push(again, t, minFailures, findtime);
         if (typeof times === 'number') return this.keepSingle(e, record, times);
-        if (e.ip === null || (e.keptCount >= this.maxPerAccount && e.pairCount === 0)) {
+        if (this.takesFirst(e)) {
           e.ip = ip;
           e.ipTimes = times;
           return count(times);
@@ -283,17 +284,21 @@ export class AccountWindows {
       pairs.setTimes(p, next);
       return count(next);
     }
-    // the first address is kept in the entry; at the cap of addresses per account, the oldest of
-    // its other addresses goes (with a cap of one, the first is replaced)
-    if (e.ip === null || (e.keptCount >= this.maxPerAccount && e.pairCount === 0)) {
+    if (this.takesFirst(e)) {
       e.ip = ip;
-      e.ipT1 = t;
-      e.ipTl = null;
+      e.ipTimes = t;
       return 1;
     }
     if (record >= 0 && this.limits.singles === true) return this.keepSingle(e, record, t);
     this.newPair(e, ip, ih, t);
     return 1;
+  }
+
+  /** True when a new address of e goes in its first place: the place is free, or the cap of
+   *  addresses per account is reached with no other address to make room (a cap of one: the first
+   *  is replaced). At the cap otherwise, newPair() lets e's oldest other address go. */
+  private takesFirst(e: Entry): boolean {
+    return e.ip === null || (e.keptCount >= this.maxPerAccount && e.pairCount === 0);
   }
 
   /** Keeps t as the address's single failure against e, in the address's record. */
@@ -377,33 +382,4 @@ export class AccountWindows {
     e.name = '';
     if (e.pairCount > 0) this.pairs.removeAll(e);
   }
-}
-
-/** Inserts t in order, keeping at most `max` times within `findtime` of the newest (in place: no array made but the first). */
-function push(v: Times, t: number, max: number, findtime: number): Times {
-  if (max <= 1) return Math.max(typeof v === 'number' ? v : v[v.length - 1]!, t);
-  if (typeof v === 'number') {
-    const older = Math.min(v, t);
-    const newer = Math.max(v, t);
-    return older < newer - findtime ? newer : [older, newer];
-  }
-  let i = v.length;
-  v.push(t);
-  for (; i > 0 && v[i - 1]! > t; i--) v[i] = v[i - 1]!;
-  v[i] = t;
-  const lower = v[v.length - 1]! - findtime;
-  // the oldest go from the front (the newest is never below lower: v keeps one at least)
-  while (v.length > max || v[0]! < lower) v.shift();
-  return v.length === 1 ? v[0]! : v;
-}
-
-function count(v: Times): number {
-  return typeof v === 'number' ? 1 : v.length;
-}
-
-function countSince(v: Times, lower: number): number {
-  if (typeof v === 'number') return v >= lower ? 1 : 0;
-  let n = 0;
-  for (const t of v) if (t >= lower) n++;
-  return n;
 }

@@ -137,7 +137,8 @@ export function waitFor<T>(what: string, fn: () => T | Promise<T>, deadlineMs = 
   return waitForFact(fn, { what, timeoutMs: deadlineMs, intervalMs: 50 });
 }
 
-function stamp(d = new Date()): string {
+/** Asterisk's log time, local: `2026-12-05 02:13:00`. */
+export function stamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
