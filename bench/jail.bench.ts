@@ -220,7 +220,12 @@ function bytesPerAddress(): void {
   );
 }
 
-/** Heap of a jail fed 1,000,000 distinct accounts of the length cap (each from a new address). */
+/**
+ * Heap of a jail fed 1,000,000 distinct accounts of the length cap (each from a new address): the
+ * names seen once fill their cap. Then 50,000 more names tried twice each: the tracked accounts
+ * fill theirs too, and as many new names once more fill the names seen once again: the most the
+ * account windows hold.
+ */
 function accountsHeap(): void {
   if (gc === undefined) return;
   settle();
@@ -239,9 +244,29 @@ function accountsHeap(): void {
   }
   settle();
   const after = used();
+  const seenOnce = jail.guardStatus(T0 + N).trackedAccounts;
+  // then names tried twice each (the second failure from another address): tracked accounts
+  for (let i = 0; i < DEFAULT_MAX_ACCOUNTS; i++) {
+    const t = T0 + N + i;
+    const name = accountOf(N + i);
+    jail.failure(failureOf(ipOf(N + 2 * i), t, name), t);
+    jail.failure(failureOf(ipOf(N + 2 * i + 1), t, name), t);
+    if ((i & 511) === 511) jail.takeWindowChanges();
+  }
+  // and as many new names once more: their arrivals took places that the promoted left empty
+  for (let i = 0; i < DEFAULT_MAX_ACCOUNTS; i++) {
+    const t = T0 + N + DEFAULT_MAX_ACCOUNTS + i;
+    jail.failure(failureOf(ipOf(N + 2 * DEFAULT_MAX_ACCOUNTS + i), t, accountOf(N + DEFAULT_MAX_ACCOUNTS + i)), t);
+    if ((i & 1023) === 1023) jail.takeWindowChanges();
+  }
+  jail.takeWindowChanges();
+  settle();
+  const full = used();
+  const both = jail.guardStatus(T0 + N + 2 * DEFAULT_MAX_ACCOUNTS).trackedAccounts;
   console.log(
-    `1M distinct accounts of ${ACCOUNT_NAME_MAX} chars: heap and typed arrays +${mb(after - before)} MB with ${DEFAULT_MAX_ACCOUNTS.toLocaleString('en')} accounts (the cap) and ` +
-      `${jail.status(T0 + N).counters.tracked.toLocaleString('en')} addresses tracked`,
+    `1M distinct accounts of ${ACCOUNT_NAME_MAX} chars: heap and typed arrays +${mb(after - before)} MB with ${seenOnce.toLocaleString('en')} names seen once (their cap) and ` +
+      `${jail.status(T0 + N).counters.tracked.toLocaleString('en')} addresses tracked; ` +
+      `then ${DEFAULT_MAX_ACCOUNTS.toLocaleString('en')} names tried twice each and as many once: +${mb(full - before)} MB with ${both.toLocaleString('en')} names (both caps full)`,
   );
 }
 

@@ -11,19 +11,24 @@
 // key, kept as its UTF-8 bytes (account-names.ts: never the cut itself, which would keep the line it
 // was cut from), and never leaves this file except for the jail's status and log facts (never a
 // metric label).
-// Memory is bounded three ways: tracked accounts (least recently failed evicted first), addresses
+// A name that one failure named and no other since is only *seen once* (account-newcomers.ts):
+// its hash, time and address, no entry; a second failure against it makes it a tracked account
+// with both failures. Memory is bounded four ways: names seen once (each lasts until as many newer
+// names arrived after it as the cap), tracked accounts (least recently failed evicted first, and
+// only for another tracked account: a spray of names tried once never pushes one out), addresses
 // per account (its least recently failed goes), and (account, address) pairs past each account's
 // first address, in all (pair-table.ts: the least recently failed pair goes, never a whole account,
 // so an account under attack in a wide scan keeps its count and its attack). The
-// accounts are numbered records (an Entry object each, reused); the jail's own index (key-index.ts,
-// keyed by its seed: the names are the attacker's) maps a name to its number, and their
-// least-recently-failed order is a ring of numbers (recency-ring.ts). A failure against a tracked
-// account is one lookup, and one against a new account a lookup, an insert and (at the cap) the
-// removal of the evicted one by its kept hash, its name never read; plus arrays no longer than
-// retry and minFailures.
+// accounts are numbered records (an Entry object each, reused; the names seen once numbered from
+// the accounts' cap on); the jail's own index (key-index.ts, keyed by its seed: the names are the
+// attacker's) maps a name to its number, and the tracked accounts' least-recently-failed order is
+// a ring of numbers (recency-ring.ts). A failure against a tracked account is one lookup, and one
+// against a new name a lookup, an insert and (at the cap) the removal of the one pushed out by its
+// kept hash, its name never read; plus arrays no longer than retry and minFailures.
 
 import { Entry, ENTRY_NUMBERS } from './account-entry.js';
 import { AccountNames } from './account-names.js';
+import { AccountNewcomers } from './account-newcomers.js';
 import { KeyIndex } from './key-index.js';
 import { PairTable } from './pair-table.js';
 import { RecencyRing } from './recency-ring.js';
@@ -53,6 +58,8 @@ export interface AccountCaps {
   readonly addressesPerAccount?: number;
   /** (account, address) pairs past each account's first address, in all. */
   readonly pairs?: number;
+  /** Names seen once (one failure named each): by default as many as `accounts`. */
+  readonly newcomers?: number;
 }
 
 /** An account under attack, as status shows it. */
@@ -98,6 +105,8 @@ export class AccountWindows {
   private readonly pairs: PairTable<Entry>;
   /** Addresses' single failures, by the address's record number in the failure windows. */
   private readonly single: SingleFailures;
+  /** Names seen once, numbered from maxAccounts on (account-newcomers.ts). */
+  private readonly newcomers: AccountNewcomers;
   private evictedCount = 0;
   private attacksCount = 0;
   private readonly maxAccounts: number;
@@ -119,6 +128,7 @@ export class AccountWindows {
     // numbers never pass the cap: a new one is made only when none is free and the cap is not reached
     this.nums = new Float64Array(this.maxAccounts * ENTRY_NUMBERS);
     this.single = new SingleFailures(this.maxAccounts);
+    this.newcomers = new AccountNewcomers(this.maxAccounts, caps.newcomers ?? this.maxAccounts);
   }
 
   setLimits(limits: AccountLimits): void {
@@ -158,11 +168,21 @@ export class AccountWindows {
     let e: Entry;
     let mine = 1;
     if (id === NONE) {
-      const r = this.index.size >= this.maxAccounts ? this.evictOldest() : this.take();
-      e = (this.entries[r] ??= new Entry(r, this.nums)).reset(h, t, ip);
-      this.names.keep(r);
-      this.index.insert(h, r);
-      this.order.touch(r);
+      // one failure never puts an account under attack unless retry is 1: a name seen once
+      if (retry >= 2) {
+        this.welcome(h, t, ip);
+        return NOTHING;
+      }
+      e = this.track(h, t, ip);
+    } else if (this.newcomers.owns(id)) {
+      // its second failure: a tracked account from its first failure and address on
+      const nc = this.newcomers;
+      const t1 = nc.time(id);
+      const ip1 = nc.ip(id);
+      this.leave(id);
+      e = this.track(h, t1, ip1);
+      e.times = push(e.times, t, retry, findtime);
+      mine = this.addAddress(e, ip, ipHash, t, minFailures, findtime, record);
     } else {
       e = this.entries[id]!;
       this.order.touch(id); // now the most recently failed
@@ -233,6 +253,10 @@ export class AccountWindows {
       const e = this.entries[r]!;
       out.push({ account: this.names.name(r), failures: countSince(e.times, lower), addresses: e.addressCount + e.banned, underAttack: e.hotUntil >= now });
     }
+    // then the names seen once, oldest first
+    for (const r of this.newcomers.walk()) {
+      out.push({ account: this.names.name(r), failures: this.newcomers.time(r) >= lower ? 1 : 0, addresses: 1, underAttack: false });
+    }
     return out;
   }
 
@@ -250,6 +274,40 @@ export class AccountWindows {
       this.drop(e);
       this.release(r);
     }
+    const nc = this.newcomers;
+    for (let r = nc.oldest(); r !== NONE && nc.time(r) < lower; r = nc.oldest()) this.leave(r);
+  }
+
+  /** A name seen once (hash h, the loaded name) at t from ip; it takes the place of the name that
+   *  arrived `newcomers` names before it, if that one is still there. */
+  private welcome(h: number, t: number, ip: string): void {
+    const nc = this.newcomers;
+    const r = nc.next();
+    if (nc.holds(r)) {
+      this.leave(r);
+      this.evictedCount++;
+    }
+    nc.put(r, h, t, ip);
+    this.names.keep(r);
+    this.index.insert(h, r);
+  }
+
+  /** A name seen once leaves: its place, its name, its index entry. */
+  private leave(r: number): void {
+    this.index.remove(this.newcomers.hash(r), r);
+    this.names.free(r);
+    this.newcomers.release(r);
+  }
+
+  /** A new tracked account for the loaded name (hash h), first failed at t from ip; at the cap,
+   *  the least recently failed goes. */
+  private track(h: number, t: number, ip: string): Entry {
+    const r = this.order.size >= this.maxAccounts ? this.evictOldest() : this.take();
+    const e = (this.entries[r] ??= new Entry(r, this.nums)).reset(h, t, ip);
+    this.names.keep(r);
+    this.index.insert(h, r);
+    this.order.touch(r);
+    return e;
   }
 
   /** Adds t to the address's window against the account; returns its count there. `record`: the

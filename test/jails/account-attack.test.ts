@@ -163,51 +163,154 @@ test('an evicted account, attacked or not, leaves nothing behind in the entry th
   const w = new AccountWindows({ retry: 3, findtime: 10 * MIN, minFailures: 2 }, { accounts: 2 });
   for (let i = 0; i < 3; i++) w.add('1001', `203.0.113.${i}`, T0 + i);
   assert.ok(w.underAttack('1001', T0 + 3));
+  // two failures each make tracked accounts (a name tried once is only seen once, and never pushes one out)
   w.add('1002', '198.51.100.1', T0 + 4);
-  w.add('1003', '198.51.100.2', T0 + 5); // evicts 1001, the least recently failed
-  assert.equal(w.underAttack('1001', T0 + 6), false);
-  assert.equal(w.underAttack('1003', T0 + 6), false);
-  assert.deepEqual(w.attacked(T0 + 6).list, []);
-  const c = w.counts(T0 + 6);
+  w.add('1002', '198.51.100.1', T0 + 5);
+  w.add('1003', '198.51.100.2', T0 + 6);
+  w.add('1003', '198.51.100.2', T0 + 7); // evicts 1001, the least recently failed
+  assert.equal(w.underAttack('1001', T0 + 8), false);
+  assert.equal(w.underAttack('1003', T0 + 8), false);
+  assert.deepEqual(w.attacked(T0 + 8).list, []);
+  const c = w.counts(T0 + 8);
   assert.deepEqual(
     c.map((x) => [x.account, x.failures, x.addresses, x.underAttack]),
     [
-      ['1002', 1, 1, false],
-      ['1003', 1, 1, false],
+      ['1002', 2, 1, false],
+      ['1003', 2, 1, false],
     ],
   );
-  // the reused entry counts from one: two more tries of one address against 1003 do not start an attack at once
-  assert.deepEqual(w.add('1003', '198.51.100.2', T0 + 7).ban, []);
-  assert.equal(w.underAttack('1003', T0 + 7), false);
-  // a third failure does, and bans the address with two
-  assert.deepEqual(w.add('1003', '198.51.100.3', T0 + 8).ban, ['198.51.100.2']);
+  // the reused entry counts from two: a third failure against 1003 starts its attack and bans the address with two
+  assert.deepEqual(w.add('1003', '198.51.100.3', T0 + 9).ban, ['198.51.100.2']);
+  // 1001 comes back as a name seen once: one failure, no attack
+  assert.deepEqual(w.add('1001', '203.0.113.0', T0 + 10).ban, []);
+  assert.equal(w.underAttack('1001', T0 + 10), false);
 });
 
-test('accounts are evicted in least-recently-failed order exactly, against a model, and counts() lists them in that order', () => {
+test('a spray of names each tried once never pushes out an account tried twice: the attack on it still counts', () => {
+  const w = new AccountWindows({ retry: 3, findtime: 10 * MIN, minFailures: 2 }, { accounts: 2, newcomers: 4 });
+  w.add('1001', addr(1), T0);
+  w.add('1001', addr(2), T0 + 1);
+  for (let i = 0; i < 10_000; i++) w.add(`spray${i}`, addr(10 + (i % 3000)), T0 + 2 + i);
+  assert.equal(w.size, 1 + 4);
+  assert.equal(w.evicted, 10_000 - 4);
+  // the third failure against 1001 starts its attack: addr(1) has two and goes
+  const r = w.add('1001', addr(1), T0 + 10_002);
+  assert.deepEqual(r.ban, [addr(1)]);
+  assert.equal(r.started?.account, '1001');
+});
+
+test('a name pushed out of the names seen once leaves nothing behind: its next failure counts one, its address none', () => {
+  const w = new AccountWindows({ retry: 2, findtime: 10 * MIN, minFailures: 1 }, { accounts: 10, newcomers: 2 });
+  assert.deepEqual(w.add('A', addr(1), T0).ban, []);
+  w.add('B', addr(2), T0 + 1);
+  w.add('C', addr(3), T0 + 2); // A, the oldest seen once, goes
+  assert.equal(w.evicted, 1);
+  assert.deepEqual(w.add('A', addr(4), T0 + 3).ban, []); // one failure: no attack at retry 2 (B goes)
+  assert.deepEqual([...w.add('C', addr(5), T0 + 4).ban].sort(), [addr(3), addr(5)]); // C's second: both its addresses
+  assert.deepEqual([...w.add('A', addr(6), T0 + 5).ban].sort(), [addr(4), addr(6)]); // never addr(1)
+});
+
+test('with every name on one hash, a place among the names seen once reused by another name hands over nothing', () => {
+  const w = new AccountWindows({ retry: 2, findtime: 10 * MIN, minFailures: 1 }, { accounts: 4, newcomers: 1 }, new CollidingHasher(1));
+  w.add('a', addr(1), T0);
+  w.add('b', addr(2), T0 + 1); // a goes; b takes its place (and its number)
+  assert.deepEqual(w.add('a', addr(3), T0 + 2).ban, []); // a is new again: one failure; b goes
+  assert.deepEqual(w.add('a', addr(3), T0 + 3).ban, [addr(3)]); // a's second: addr(1)'s failure was forgotten
+  assert.deepEqual(w.add('b', addr(2), T0 + 4).ban, []); // b is new again
+  // two names seen once side by side on one hash: each takes its own first failure along
+  const v = new AccountWindows({ retry: 2, findtime: 10 * MIN, minFailures: 1 }, { accounts: 4, newcomers: 4 }, new CollidingHasher(1));
+  v.add('x', addr(7), T0);
+  v.add('y', addr(8), T0 + 1);
+  assert.deepEqual([...v.add('y', addr(9), T0 + 2).ban].sort(), [addr(8), addr(9)]);
+  assert.deepEqual([...v.add('x', addr(10), T0 + 3).ban].sort(), [addr(10), addr(7)].sort());
+});
+
+test('the second failure against a name makes it an account with its first failure and address: the third starts the attack', () => {
+  const w = new AccountWindows({ retry: 3, findtime: 10 * MIN, minFailures: 2 }, {});
+  w.add('A', addr(1), T0); // seen once
+  w.add('A', addr(2), T0 + SEC);
+  const r = w.add('A', addr(1), T0 + 2 * SEC);
+  assert.deepEqual(r.ban, [addr(1)]); // two failures: addr(2) has one
+  assert.deepEqual(r.started, { account: 'A', since: T0 + 2 * SEC, addresses: 2, banned: 1 });
+  // with accountretry 1, a name is an account from its first failure: the attack starts at once
+  const one = new AccountWindows({ retry: 1, findtime: 10 * MIN, minFailures: 1 }, {});
+  assert.deepEqual(one.add('B', addr(3), T0).ban, [addr(3)]);
+});
+
+test('prune forgets names seen once whose failure left the window, oldest first, and keeps the fresh ones', () => {
+  const w = new AccountWindows({ retry: 5, findtime: 10 * MIN, minFailures: 2 }, {});
+  w.add('p', addr(9), T0);
+  w.add('p', addr(9), T0 + 1);
+  for (let i = 0; i < 3; i++) w.add(`n${i}`, addr(i), T0 + i * MIN);
+  assert.equal(w.size, 4);
+  // before the prune, the failures that left the window count nothing
+  assert.deepEqual(
+    w.counts(T0 + 11 * MIN + 1).map((c) => [c.account, c.failures]),
+    [
+      ['p', 0],
+      ['n0', 0],
+      ['n1', 0],
+      ['n2', 1],
+    ],
+  );
+  w.prune(T0 + 11 * MIN + 1); // the window reaches back past n0 and n1 (and p's newest)
+  assert.deepEqual(
+    w.counts(T0 + 11 * MIN + 1).map((c) => [c.account, c.failures]),
+    [['n2', 1]],
+  );
+  assert.equal(w.size, 1);
+  assert.equal(w.evicted, 0); // pruned, not pushed out by a cap
+  w.prune(T0 + 13 * MIN);
+  assert.equal(w.size, 0);
+});
+
+test('accounts are evicted in least-recently-failed order exactly, names seen once oldest first, against a model; counts() lists them in that order', () => {
   const cap = 40;
-  const w = new AccountWindows({ retry: 1000, findtime: 10 * MIN, minFailures: 2 }, { accounts: cap });
-  const model: string[] = []; // least recently failed first
+  const once = 15;
+  const w = new AccountWindows({ retry: 1000, findtime: 10 * MIN, minFailures: 2 }, { accounts: cap, newcomers: once });
+  const tracked: string[] = []; // least recently failed first
+  const seen: string[] = []; // names seen once, oldest first
+  const arrived: string[] = []; // the last `once` names that arrived new (some tracked since)
+  const last = new Map<string, number>();
   let seed = 11;
   const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * n);
   for (let i = 0; i < 20_000; i++) {
-    const name = `acct${rnd(100)}`;
-    const at = model.indexOf(name);
-    if (at >= 0) model.splice(at, 1);
-    else if (model.length >= cap) model.shift();
-    model.push(name);
+    // most names come back; one in four is new and tried once
+    const name = rnd(4) === 0 ? `once${i}` : `acct${rnd(100)}`;
+    const at = tracked.indexOf(name);
+    const first = seen.indexOf(name);
+    if (at >= 0) tracked.splice(at, 1);
+    else if (first >= 0) {
+      seen.splice(first, 1);
+      if (tracked.length >= cap) tracked.shift();
+    }
+    if (at >= 0 || first >= 0) tracked.push(name);
+    else {
+      // a name seen once lasts until `once` more names have arrived after it
+      if (arrived.length >= once) {
+        const gone = seen.indexOf(arrived.shift()!);
+        if (gone >= 0) seen.splice(gone, 1);
+      }
+      arrived.push(name);
+      seen.push(name);
+    }
+    last.set(name, T0 + i);
     w.add(name, addr(rnd(5)), T0 + i);
   }
-  assert.equal(w.size, cap);
+  assert.equal(w.size, cap + seen.length);
+  assert.ok(seen.length > 0 && seen.length < once, String(seen.length)); // holes: names promoted since
   assert.deepEqual(
     w.counts(T0 + 20_000).map((c) => c.account),
-    model,
+    [...tracked, ...seen],
   );
-  // prune forgets from the least recently failed on, until a fresh one
-  w.prune(T0 + 10 * MIN + 20_000 - 1 - 5);
-  assert.ok(w.size > 0 && w.size < cap, String(w.size));
+  // prune forgets from the least recently failed on, until a fresh one, in both
+  const now = T0 + 10 * MIN + 20_000 - 1 - 50;
+  w.prune(now);
+  const fresh = (n: string) => last.get(n)! >= now - 10 * MIN;
+  assert.ok(w.size > 0 && w.size < cap + seen.length, String(w.size));
   assert.deepEqual(
     w.counts(T0 + 20_000).map((c) => c.account),
-    model.slice(-w.size),
+    [...tracked.filter(fresh), ...seen.filter(fresh)],
   );
 });
 
@@ -248,13 +351,17 @@ function accountName(i: number): string {
 test('the account windows agree with a plain model of the same rules under random failures, with every cap reached', () => {
   for (const [seed, caps, minFailures, hashing] of [
     [1, { accounts: 30, addressesPerAccount: 8, pairs: 60 }, 2, 'keyed'],
-    [2, { accounts: 12, addressesPerAccount: 3, pairs: 500 }, 3, 'keyed'],
-    [3, { accounts: 50, addressesPerAccount: 1, pairs: 40 }, 2, 'keyed'],
+    [2, { accounts: 12, addressesPerAccount: 3, pairs: 500, newcomers: 3 }, 3, 'keyed'],
+    [3, { accounts: 50, addressesPerAccount: 1, pairs: 40, newcomers: 1 }, 2, 'keyed'],
     [4, { accounts: 1000, addressesPerAccount: 4096, pairs: 100_000 }, 1, 'keyed'],
     // every name and address on one hash: each lookup compares names and addresses for real
-    [5, { accounts: 40, addressesPerAccount: 6, pairs: 80 }, 2, 'colliding'],
+    [5, { accounts: 40, addressesPerAccount: 6, pairs: 80, newcomers: 10 }, 2, 'colliding'],
+    // accountretry 1 (below): every name an account from its first failure, none seen once
+    [6, { accounts: 20, addressesPerAccount: 4, pairs: 60 }, 1, 'keyed'],
+    // many names (below): the names seen once fill places past their first allocation and come round
+    [7, { accounts: 50, addressesPerAccount: 8, pairs: 200, newcomers: 150 }, 2, 'keyed'],
   ] as const) {
-    const limits = { retry: 6, findtime: 5 * MIN, minFailures };
+    const limits = { retry: seed === 6 ? 1 : 6, findtime: 5 * MIN, minFailures };
     const w = new AccountWindows(limits, caps, hashing === 'colliding' ? new CollidingHasher(1) : undefined);
     const m = new AccountModel(limits.retry, limits.findtime, limits.minFailures, caps);
     let s: number = seed;
@@ -262,7 +369,7 @@ test('the account windows agree with a plain model of the same rules under rando
     let t = T0;
     for (let i = 0; i < 30_000; i++) {
       t += rnd(3) * SEC;
-      const account = accountName(rnd(60));
+      const account = accountName(rnd(seed === 7 ? 400 : 60));
       const ip = addr(rnd(120));
       const got = w.add(account, ip, t);
       assert.deepEqual({ ban: [...got.ban], started: got.started }, m.add(account, ip, t), `seed ${seed}, failure ${i}`);

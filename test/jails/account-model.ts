@@ -4,7 +4,11 @@
 import { ACCOUNT_NAME_MAX } from '../../src/jails/account-windows.js';
 
 /**
- * The account windows, written plainly with Maps (insertion order as recency): accounts evicted
+ * The account windows, written plainly with Maps (insertion order as recency). A name one failure
+ * named is kept as seen once (its time and address) until `caps.newcomers` (by default
+ * `caps.accounts`) more names have arrived after it; a second failure against it makes it a
+ * tracked account that carries the first failure and its address (with `retry` 1, every account
+ * is tracked at once). Tracked accounts are evicted
  * least recently failed first, each account's first address kept apart, its other addresses in one
  * cap for all accounts (the least recently failed pair goes) and a cap per account (its oldest
  * other address goes). With `singles`, an address's single failure against an account is kept
@@ -19,11 +23,14 @@ export class AccountModel {
   >();
   private readonly pairs = new Map<string, { name: string; ip: string }>();
   private readonly single = new Map<string, { name: string; t: number }>();
+  /** Names seen once, oldest first: the failure's time and address, and the name's arrival number. */
+  private readonly newcomers = new Map<string, { t: number; ip: string; n: number }>();
+  private arrivals = 0;
   constructor(
     private readonly retry: number,
     private readonly findtime: number,
     private readonly minFailures: number,
-    private readonly caps: { readonly accounts: number; readonly addressesPerAccount: number; readonly pairs: number },
+    private readonly caps: { readonly accounts: number; readonly addressesPerAccount: number; readonly pairs: number; readonly newcomers?: number },
     private readonly singles = false,
   ) {}
 
@@ -60,16 +67,31 @@ export class AccountModel {
     const name = account.slice(0, ACCOUNT_NAME_MAX);
     let a = this.accounts.get(name);
     let mine = 1;
+    const seen = this.newcomers.get(name);
+    if (a === undefined && seen === undefined && this.retry >= 2) {
+      // the name that arrived `newcomers` names before this one goes, if it is still there
+      const n = this.arrivals++;
+      const [oldest, o] = this.newcomers.entries().next().value ?? ['', { n: Infinity }];
+      if (o.n <= n - (this.caps.newcomers ?? this.caps.accounts)) this.newcomers.delete(oldest);
+      this.newcomers.set(name, { t, ip, n });
+      return { ban: [], started: null };
+    }
+    let fresh = false;
     if (a === undefined) {
+      this.newcomers.delete(name);
+      fresh = seen === undefined;
       if (this.accounts.size >= this.caps.accounts) {
         const [old, oa] = this.accounts.entries().next().value!;
         for (const x of oa.others.keys()) this.pairs.delete(`${old}\n${x}`);
         for (const x of oa.singles) this.single.delete(x);
         this.accounts.delete(old);
       }
-      a = { times: [t], first: { ip, times: [t] }, others: new Map(), singles: new Set(), hotUntil: -Infinity, banned: 0 };
+      // a name seen once is tracked from its first failure and address on
+      const first = seen ?? { t, ip };
+      a = { times: [first.t], first: { ip: first.ip, times: [first.t] }, others: new Map(), singles: new Set(), hotUntil: -Infinity, banned: 0 };
       this.accounts.set(name, a);
-    } else {
+    }
+    if (!fresh) {
       this.accounts.delete(name);
       this.accounts.set(name, a);
       a.times = this.push(a.times, t, this.retry);
@@ -143,11 +165,13 @@ export class AccountModel {
 
   counts(now: number): [string, number, number, boolean][] {
     const lower = now - this.findtime;
-    return [...this.accounts].map(([n, a]) => [
+    const tracked: [string, number, number, boolean][] = [...this.accounts].map(([n, a]) => [
       n,
       a.times.filter((x) => x >= lower).length,
       a.others.size + (a.first ? 1 : 0) + a.singles.size + a.banned,
       a.hotUntil >= now,
     ]);
+    // then the names seen once, oldest first
+    return [...tracked, ...[...this.newcomers].map(([n, s]): [string, number, number, boolean] => [n, s.t >= lower ? 1 : 0, 1, false])];
   }
 }

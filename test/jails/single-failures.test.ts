@@ -196,11 +196,11 @@ test('with single failures, the account windows agree with a plain model under r
   // the cap of addresses per account
   for (const [seed, caps, minFailures, names] of [
     [11, { accounts: 30, addressesPerAccount: 8, pairs: 60 }, 2, 60],
-    [12, { accounts: 12, addressesPerAccount: 3, pairs: 500 }, 3, 60],
+    [12, { accounts: 12, addressesPerAccount: 3, pairs: 500, newcomers: 2 }, 3, 60],
     [13, { accounts: 50, addressesPerAccount: 1, pairs: 40 }, 2, 60],
     [14, { accounts: 1000, addressesPerAccount: 4096, pairs: 100_000 }, 2, 60],
-    [15, { accounts: 8, addressesPerAccount: 3, pairs: 200 }, 2, 6],
-    [16, { accounts: 50, addressesPerAccount: 2, pairs: 40 }, 3, 10],
+    [15, { accounts: 8, addressesPerAccount: 3, pairs: 200, newcomers: 1 }, 2, 6],
+    [16, { accounts: 50, addressesPerAccount: 2, pairs: 40, newcomers: 5 }, 3, 10],
     [17, { accounts: 8, addressesPerAccount: 1, pairs: 200 }, 2, 6],
   ] as const) {
     const limits = { retry: 6, findtime: 5 * MIN, minFailures };
