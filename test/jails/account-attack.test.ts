@@ -199,6 +199,24 @@ test('a spray of names each tried once never pushes out an account tried twice: 
   assert.equal(r.started?.account, '1001');
 });
 
+test('a jail at its default caps: a spray of 60,000 names tried once between the tries of a distributed attack does not hide it', () => {
+  const j = new Jail(settings({ maxretry: 5, ...on }));
+  let t = T0;
+  for (let i = 0; i < 10; i++) assert.deepEqual(j.failure(against('100', addr(i), (t += 100)), t), []);
+  // the attacker floods names each tried once from new addresses, past the 50,000 accounts a jail tracks
+  for (let i = 0; i < 60_000; i++) assert.deepEqual(j.failure(against(`spray-${i}`, `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, (t += 1)), t), []);
+  // the same ten addresses try again: the 20th failure against 100 starts the attack, and every
+  // address with two goes
+  const bans: Decision[] = [];
+  for (let i = 0; i < 10; i++) bans.push(...j.failure(against('100', addr(i), (t += 100)), t));
+  assert.deepEqual(bans.map((d) => d.ip).sort(), Array.from({ length: 10 }, (_, i) => addr(i)).sort());
+  assert.ok(bans.every((d) => d.type === 'ban' && d.reason === 'account-attack'));
+  assert.deepEqual(
+    j.takeNotices().map((n) => n.event === 'account-attack' && [n.account, n.addresses]),
+    [['100', 10]],
+  );
+});
+
 test('a name pushed out of the names seen once leaves nothing behind: its next failure counts one, its address none', () => {
   const w = new AccountWindows({ retry: 2, findtime: 10 * MIN, minFailures: 1 }, { accounts: 10, newcomers: 2 });
   assert.deepEqual(w.add('A', addr(1), T0).ban, []);
