@@ -9,6 +9,7 @@ import type { JailConfig } from '../config/jail-schema.js';
 import type { Failure } from '../core/types.js';
 import { ACCOUNT_NAME_MAX, AccountWindows, type AccountAttack, type AccountCaps, type AccountLimits } from './account-windows.js';
 import { ChallengeTable } from './challenge-table.js';
+import type { RecordAddresses } from './failure-windows.js';
 import { randomSeed, StringHasher } from './string-hasher.js';
 
 export type GuardSettings = Pick<JailConfig, 'name' | 'findtime'> &
@@ -47,6 +48,7 @@ export class AccountGuard {
     cfg: GuardSettings,
     private readonly caps: GuardCaps = {},
     private readonly hasher: StringHasher = new StringHasher(randomSeed()),
+    private readonly records: RecordAddresses | null = null,
   ) {
     this.setSettings(cfg);
   }
@@ -62,7 +64,7 @@ export class AccountGuard {
       // while the address failed within findtime: not past it, and of no use when one failure bans
       const limits: AccountLimits = { retry, findtime, minFailures, singles: minFailures >= 2 && findtime <= cfg.findtime };
       if (this.accounts) this.accounts.setLimits(limits);
-      else this.accounts = new AccountWindows(limits, this.caps, this.hasher);
+      else this.accounts = new AccountWindows(limits, this.caps, this.hasher, this.records);
     } else this.accounts = null;
     const timeout = cfg.challengetimeout ?? 0;
     if (timeout > 0) {

@@ -30,6 +30,7 @@ import { Entry, ENTRY_NUMBERS } from './account-entry.js';
 import { AccountNames } from './account-names.js';
 import { AccountNewcomers } from './account-newcomers.js';
 import { KeyIndex } from './key-index.js';
+import type { RecordAddresses } from './failure-windows.js';
 import { PairTable } from './pair-table.js';
 import { RecencyRing } from './recency-ring.js';
 import { SingleFailures } from './single-failures.js';
@@ -116,6 +117,8 @@ export class AccountWindows {
     private limits: AccountLimits,
     caps: AccountCaps = {},
     hasher: StringHasher = new StringHasher(randomSeed()),
+    /** The addresses of the records single failures are kept in (the jail's failure windows). */
+    private readonly records: RecordAddresses | null = null,
   ) {
     this.hasher = hasher;
     this.index = new KeyIndex(hasher);
@@ -131,8 +134,30 @@ export class AccountWindows {
     this.newcomers = new AccountNewcomers(this.maxAccounts, caps.newcomers ?? this.maxAccounts);
   }
 
+  /** New limits. When single failures stop (accountminfailures set to 1, accountfindtime raised
+   *  past findtime), those kept so far become pairs, as they would have been from the start: kept
+   *  with their addresses, they would go unseen at an attack's start or with the address's record. */
   setLimits(limits: AccountLimits): void {
+    if (this.limits.singles === true && limits.singles !== true) this.flushSingles();
     this.limits = limits;
+  }
+
+  /** Every single failure kept with an address's record becomes the address's pair (or the
+   *  account's first place, when free). Without the records' addresses they are forgotten. */
+  private flushSingles(): void {
+    const single = this.single;
+    for (const r of single.held()) {
+      const e = this.entries[single.account(r)]!;
+      const t = single.time(r);
+      single.clear(r);
+      e.singles--;
+      if (this.records === null) continue;
+      const ip = this.records.addressOf(r);
+      if (this.takesFirst(e)) {
+        e.ip = ip;
+        e.ipTimes = t;
+      } else this.newPair(e, ip, this.records.hashOf(r), t);
+    }
   }
 
   /** Accounts tracked now. */

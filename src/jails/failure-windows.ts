@@ -39,7 +39,14 @@ export interface RecordsGone {
   gone(record: number): void;
 }
 
-export class FailureWindows {
+/** The address a live record holds, and its hash (what an owner keeping things by record number
+ *  needs to turn them into entries of its own). */
+export interface RecordAddresses {
+  addressOf(record: number): string;
+  hashOf(record: number): number;
+}
+
+export class FailureWindows implements RecordAddresses {
   private readonly index: KeyIndex;
   /** Least recently seen first. */
   private readonly order = new RecencyRing();
@@ -101,6 +108,14 @@ export class FailureWindows {
    *  not tracked); the listener hears when that record goes. */
   get lastRecord(): number {
     return this.last;
+  }
+
+  addressOf(record: number): string {
+    return this.keys[record]!;
+  }
+
+  hashOf(record: number): number {
+    return this.hashes[record]!;
   }
 
   /**

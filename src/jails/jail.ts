@@ -62,7 +62,7 @@ export class Jail {
     this.maxSkew = deps.maxSkew ?? cfg.maxskew ?? DEFAULT_MAX_SKEW;
     this.history = deps.history ?? (() => 0);
     this.random = deps.random ?? Math.random;
-    this.guard = new AccountGuard(cfg, deps.guardCaps, hasher);
+    this.guard = new AccountGuard(cfg, deps.guardCaps, hasher, this.windows);
     this.registered = deps.registered ?? null;
     this.subnets = deps.subnets?.enabled ? deps.subnets : null;
   }

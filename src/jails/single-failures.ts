@@ -57,6 +57,13 @@ export class SingleFailures {
     if (r < this.accounts.length) this.accounts[r] = NONE;
   }
 
+  /** The records holding a single failure whose account was not dropped since. */
+  held(): number[] {
+    const out: number[] = [];
+    for (let r = 0; r < this.accounts.length; r++) if (this.account(r) !== NONE) out.push(r);
+    return out;
+  }
+
   /** The account numbered `account` is dropped: the single failures kept for it are stale from now on. */
   dropped(account: number): void {
     this.current[account] = (this.current[account]! + 1) | 0;

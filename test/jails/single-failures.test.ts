@@ -241,3 +241,39 @@ test('with single failures, the account windows agree with a plain model under r
     );
   }
 });
+
+test('accountminfailures set to 1 at runtime: the single failures kept until then count at the attack’s start, as pairs would', () => {
+  const j = new Jail(settings({ maxretry: 10, accountretry: 4, accountminfailures: 2 }));
+  let t = T0;
+  for (const ip of [addr(1), addr(1), addr(2)]) assert.deepEqual(j.failure(against('X', ip, (t += SEC)), t), []);
+  // X tracked, addr(1) its first address, addr(2)'s failure kept with its record
+  j.setSettings(settings({ maxretry: 10, accountretry: 4, accountminfailures: 1 }));
+  // the 4th failure starts the attack: every address with one failure or more goes
+  assert.deepEqual(ips(j.failure(against('X', addr(3), (t += SEC)), t)).sort(), [addr(1), addr(2), addr(3)].sort());
+  const n = j.takeNotices()[0]!;
+  assert.equal(n.event === 'account-attack' && n.addresses, 3); // addr(2) counted once, as a pair now
+});
+
+test('accountfindtime raised above findtime at runtime: a single failure kept until then outlives its address’s record', () => {
+  const cfg = { maxretry: 10, findtime: MIN, accountretry: 4, accountminfailures: 2 };
+  const j = new Jail(settings({ ...cfg, accountfindtime: MIN }));
+  let t = T0;
+  for (const ip of [addr(9), addr(9), addr(1)]) assert.deepEqual(j.failure(against('X', ip, (t += SEC)), t), []);
+  // X tracked, addr(9) its first address, addr(1)'s failure kept with its record
+  j.setSettings(settings({ ...cfg, accountfindtime: 30 * MIN }));
+  t += 5 * MIN;
+  j.tick(t); // addr(1)'s record is pruned: its failure is findtime old
+  // addr(1)'s second failure within accountfindtime: X is under attack (4 failures), addr(1) and addr(9) have two each
+  assert.deepEqual(ips(j.failure(against('X', addr(1), (t += SEC)), t)).sort(), [addr(1), addr(9)].sort());
+});
+
+test('findtime lowered at runtime below accountfindtime (`set <jail> findtime`): the single failures kept until then become pairs and still count', () => {
+  const cfg = { maxretry: 10, accountretry: 4, accountminfailures: 2, accountfindtime: 30 * MIN };
+  const j = new Jail(settings({ ...cfg, findtime: 30 * MIN }));
+  let t = T0;
+  for (const ip of [addr(9), addr(9), addr(1)]) assert.deepEqual(j.failure(against('X', ip, (t += SEC)), t), []);
+  j.setSettings(settings({ ...cfg, findtime: MIN }));
+  t += 5 * MIN;
+  j.tick(t); // the address records are pruned at the new findtime
+  assert.deepEqual(ips(j.failure(against('X', addr(1), (t += SEC)), t)).sort(), [addr(1), addr(9)].sort());
+});
