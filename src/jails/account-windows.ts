@@ -18,7 +18,8 @@
 // only for another tracked account: a spray of names tried once never pushes one out), addresses
 // per account (its least recently failed goes), and (account, address) pairs past each account's
 // first address, in all (pair-table.ts: the least recently failed pair goes, never a whole account,
-// so an account under attack in a wide scan keeps its count and its attack). The
+// so an account under attack in a wide scan keeps its count and its attack); the addresses of an
+// account are account-addresses.ts's. The
 // accounts are numbered records (an Entry object each, reused; the names seen once numbered from
 // the accounts' cap on); the jail's own index (key-index.ts, keyed by its seed: the names are the
 // attacker's) maps a name to its number, and the tracked accounts' least-recently-failed order is
@@ -26,15 +27,14 @@
 // against a new name a lookup, an insert and (at the cap) the removal of the one pushed out by its
 // kept hash, its name never read; plus arrays no longer than retry and minFailures.
 
+import { AccountAddresses } from './account-addresses.js';
 import { Entry, ENTRY_NUMBERS } from './account-entry.js';
 import { AccountNames } from './account-names.js';
 import { AccountNewcomers } from './account-newcomers.js';
 import { KeyIndex } from './key-index.js';
 import type { RecordAddresses } from './failure-windows.js';
-import { PairTable } from './pair-table.js';
 import { RecencyRing } from './recency-ring.js';
-import { SingleFailures } from './single-failures.js';
-import { count, countSince, push } from './times-window.js';
+import { countSince, push } from './times-window.js';
 import { randomSeed, StringHasher } from './string-hasher.js';
 
 export const ACCOUNT_NAME_MAX = 128;
@@ -90,7 +90,6 @@ const NONE = -1;
 
 export class AccountWindows {
   private readonly index: KeyIndex;
-  private readonly hasher: StringHasher;
   /** Per account number: its entry (undefined once dropped past SPARE_MAX free ones) and its name
    *  (what the index compares). */
   private readonly entries: (Entry | undefined)[] = [];
@@ -103,34 +102,30 @@ export class AccountWindows {
   private readonly order = new RecencyRing();
   /** Accounts under attack (a subset of the index), for status and the tick. */
   private readonly hot = new Map<string, Entry>();
-  private readonly pairs: PairTable<Entry>;
-  /** Addresses' single failures, by the address's record number in the failure windows. */
-  private readonly single: SingleFailures;
+  /** The addresses failing against each tracked account: first, single failures, pairs. */
+  private readonly addresses: AccountAddresses;
   /** Names seen once, numbered from maxAccounts on (account-newcomers.ts). */
   private readonly newcomers: AccountNewcomers;
   private evictedCount = 0;
   private attacksCount = 0;
   private readonly maxAccounts: number;
-  private readonly maxPerAccount: number;
 
   constructor(
     private limits: AccountLimits,
     caps: AccountCaps = {},
     hasher: StringHasher = new StringHasher(randomSeed()),
     /** The addresses of the records single failures are kept in (the jail's failure windows). */
-    private readonly records: RecordAddresses | null = null,
+    records: RecordAddresses | null = null,
   ) {
-    this.hasher = hasher;
     this.index = new KeyIndex(hasher);
     this.names = new AccountNames(hasher, ACCOUNT_NAME_MAX);
     this.maxAccounts = caps.accounts ?? DEFAULT_MAX_ACCOUNTS;
-    this.maxPerAccount = caps.addressesPerAccount ?? DEFAULT_MAX_ADDRESSES_PER_ACCOUNT;
+    const maxPerAccount = caps.addressesPerAccount ?? DEFAULT_MAX_ADDRESSES_PER_ACCOUNT;
     const maxPairs = caps.pairs ?? DEFAULT_MAX_PAIRS;
-    if (!(this.maxAccounts >= 1 && this.maxPerAccount >= 1 && maxPairs >= 1)) throw new RangeError('caps must be at least 1');
-    this.pairs = new PairTable(maxPairs);
+    if (!(this.maxAccounts >= 1 && maxPerAccount >= 1 && maxPairs >= 1)) throw new RangeError('caps must be at least 1');
+    this.addresses = new AccountAddresses(this.entries, hasher, records, this.maxAccounts, maxPerAccount, maxPairs);
     // numbers never pass the cap: a new one is made only when none is free and the cap is not reached
     this.nums = new Float64Array(this.maxAccounts * ENTRY_NUMBERS);
-    this.single = new SingleFailures(this.maxAccounts);
     this.newcomers = new AccountNewcomers(this.maxAccounts, caps.newcomers ?? this.maxAccounts);
   }
 
@@ -138,26 +133,8 @@ export class AccountWindows {
    *  past findtime), those kept so far become pairs, as they would have been from the start: kept
    *  with their addresses, they would go unseen at an attack's start or with the address's record. */
   setLimits(limits: AccountLimits): void {
-    if (this.limits.singles === true && limits.singles !== true) this.flushSingles();
+    if (this.limits.singles === true && limits.singles !== true) this.addresses.flush();
     this.limits = limits;
-  }
-
-  /** Every single failure kept with an address's record becomes the address's pair (or the
-   *  account's first place, when free). Without the records' addresses they are forgotten. */
-  private flushSingles(): void {
-    const single = this.single;
-    for (const r of single.held()) {
-      const e = this.entries[single.account(r)]!;
-      const t = single.time(r);
-      single.clear(r);
-      e.singles--;
-      if (this.records === null) continue;
-      const ip = this.records.addressOf(r);
-      if (this.takesFirst(e)) {
-        e.ip = ip;
-        e.ipTimes = t;
-      } else this.newPair(e, ip, this.records.hashOf(r), t);
-    }
   }
 
   /** Accounts tracked now. */
@@ -172,7 +149,7 @@ export class AccountWindows {
 
   /** (account, address) pairs pushed out by the pair cap so far (their accounts stay). */
   get evictedPairs(): number {
-    return this.pairs.evicted;
+    return this.addresses.evictedPairs;
   }
 
   /** Attacks started so far. */
@@ -207,12 +184,12 @@ export class AccountWindows {
       this.leave(id);
       e = this.track(h, t1, ip1);
       e.times = push(e.times, t, retry, findtime);
-      mine = this.addAddress(e, ip, ipHash, t, minFailures, findtime, record);
+      mine = this.addresses.add(e, ip, ipHash, t, minFailures, findtime, record, this.limits.singles === true);
     } else {
       e = this.entries[id]!;
       this.order.touch(id); // now the most recently failed
       e.times = push(e.times, t, retry, findtime);
-      mine = this.addAddress(e, ip, ipHash, t, minFailures, findtime, record);
+      mine = this.addresses.add(e, ip, ipHash, t, minFailures, findtime, record, this.limits.singles === true);
     }
 
     const wasHot = e.hotUntil >= t;
@@ -220,7 +197,7 @@ export class AccountWindows {
     if (e.hotUntil < t) return NOTHING;
     if (wasHot) {
       if (mine < minFailures) return NOTHING;
-      this.forget(e, ip);
+      this.addresses.forget(e, ip);
       e.banned++;
       return { ban: [ip], started: null };
     }
@@ -234,18 +211,7 @@ export class AccountWindows {
     const lower = t - findtime;
     const ban: string[] = [];
     const addresses = e.addressCount;
-    if (e.ip !== null && countSince(e.ipTimes, lower) >= minFailures) {
-      ban.push(e.ip);
-      e.ip = null;
-    }
-    for (let p = e.pairHead; p >= 0;) {
-      const after = this.pairs.after(p);
-      if (countSince(this.pairs.times(p), lower) >= minFailures) {
-        ban.push(this.pairs.ip(p));
-        this.pairs.remove(p);
-      }
-      p = after;
-    }
+    this.addresses.takeAtStart(e, lower, minFailures, ban);
     e.banned += ban.length;
     return { ban, started: { account: e.name, since: t, addresses, banned: ban.length } };
   }
@@ -335,101 +301,9 @@ export class AccountWindows {
     return e;
   }
 
-  /** Adds t to the address's window against the account; returns its count there. `record`: the
-   *  address's record in the failure windows (-1: none). */
-  private addAddress(e: Entry, ip: string, ipHash: number, t: number, minFailures: number, findtime: number, record: number): number {
-    if (e.ip === ip) {
-      e.ipTimes = push(e.ipTimes, t, minFailures, findtime);
-      return e.ipTl === null ? 1 : e.ipTl.length;
-    }
-    const pairs = this.pairs;
-    const ih = ipHash >= 0 ? ipHash : this.hasher.hash(ip);
-    if (record >= 0 && this.single.account(record) !== NONE) {
-      const again = this.takeSingle(record, e, ip, ih);
-      if (again >= 0) {
-        // its second failure against the account: a pair from now on, unless the first left the window
-        const times = push(again, t, minFailures, findtime);
-        if (typeof times === 'number') return this.keepSingle(e, record, times);
-        if (this.takesFirst(e)) {
-          e.ip = ip;
-          e.ipTimes = times;
-          return count(times);
-        }
-        const p = this.newPair(e, ip, ih, again);
-        pairs.setTimes(p, times);
-        return count(times);
-      }
-    }
-    const p = e.pairCount === 0 ? -1 : pairs.find(e, ip, ih);
-    if (p >= 0) {
-      pairs.touch(p);
-      const next = push(pairs.times(p), t, minFailures, findtime);
-      pairs.setTimes(p, next);
-      return count(next);
-    }
-    if (this.takesFirst(e)) {
-      e.ip = ip;
-      e.ipTimes = t;
-      return 1;
-    }
-    if (record >= 0 && this.limits.singles === true) return this.keepSingle(e, record, t);
-    this.newPair(e, ip, ih, t);
-    return 1;
-  }
-
-  /** True when a new address of e goes in its first place: the place is free, or the cap of
-   *  addresses per account is reached with no other address to make room (a cap of one: the first
-   *  is replaced). At the cap otherwise, newPair() lets e's oldest other address go. */
-  private takesFirst(e: Entry): boolean {
-    return e.ip === null || (e.keptCount >= this.maxPerAccount && e.pairCount === 0);
-  }
-
-  /** Keeps t as the address's single failure against e, in the address's record. */
-  private keepSingle(e: Entry, record: number, t: number): number {
-    this.single.set(record, e.id, t);
-    e.singles++;
-    return 1;
-  }
-
-  /**
-   * Takes the single failure out of the address's record. Against e, returns its time (-1 when it
-   * was against another account: that one becomes a pair of the other account, as it would have
-   * been had it never been kept apart, unless that account was dropped since).
-   */
-  private takeSingle(record: number, e: Entry, ip: string, ih: number): number {
-    const single = this.single;
-    const a = single.account(record);
-    const at = single.time(record);
-    single.clear(record);
-    if (a === NONE) return NONE;
-    const owner = this.entries[a]!;
-    owner.singles--;
-    if (owner === e) return at;
-    this.newPair(owner, ip, ih, at);
-    return NONE;
-  }
-
-  /** A new pair of e with one failure at t; at the cap of addresses per account, e's oldest pair goes first. */
-  private newPair(e: Entry, ip: string, ih: number, t: number): number {
-    if (e.keptCount >= this.maxPerAccount && e.pairCount > 0) this.pairs.remove(e.pairHead);
-    return this.pairs.add(e, ip, ih, t);
-  }
-
   /** The jail's failure windows no longer hold `record`: its single failure goes with it. */
   addressGone(record: number): void {
-    const a = this.single.account(record);
-    if (a !== NONE) this.entries[a]!.singles--;
-    this.single.clear(record);
-  }
-
-  /** Forgets the address's failures against the account (it is banned). */
-  private forget(e: Entry, ip: string): void {
-    if (e.ip === ip) {
-      e.ip = null;
-      return;
-    }
-    const p = e.pairCount === 0 ? -1 : this.pairs.find(e, ip, this.hasher.hash(ip));
-    if (p >= 0) this.pairs.remove(p);
+    this.addresses.gone(record);
   }
 
   /** Drops the least recently failed account; returns its number for the caller to reuse. */
@@ -456,13 +330,12 @@ export class AccountWindows {
   }
 
   private drop(e: Entry): void {
-    this.single.dropped(e.id); // its single failures kept with addresses are stale from now on
+    this.addresses.dropped(e); // its pairs; its single failures kept with addresses are stale from now on
     this.index.remove(e.hash, e.id);
     this.order.remove(e.id);
     this.names.free(e.id);
     if (e.inHot) this.hot.delete(e.name); // most dropped accounts were never attacked: no lookup
     e.inHot = false;
     e.name = '';
-    if (e.pairCount > 0) this.pairs.removeAll(e);
   }
 }
