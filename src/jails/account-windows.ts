@@ -137,12 +137,12 @@ export class AccountWindows {
     this.limits = limits;
   }
 
-  /** Accounts tracked now. */
+  /** Names held now: tracked accounts and names seen once. */
   get size(): number {
     return this.index.size;
   }
 
-  /** Accounts pushed out by a cap so far. */
+  /** Tracked accounts and names seen once pushed out by their caps so far (not pruned). */
   get evicted(): number {
     return this.evictedCount;
   }
