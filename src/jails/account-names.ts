@@ -127,11 +127,18 @@ export class AccountNames implements RecordKeys {
 
   private resize(slots: number): void {
     const slab = new Uint32Array(slots * SLOT_WORDS);
-    slab.set(this.slab);
+    // only the slots holding a name: a copy of the whole slab would write the unused ones too (zeros)
+    // and make their memory resident (names seen once are numbered past the accounts' cap, so the
+    // slab grows past tracked slots a spray of such names never uses)
+    const old = this.slab;
+    const lengths = this.lengths;
+    for (let r = 0; r < lengths.length; r++) {
+      if (lengths[r] !== FREE) slab.set(old.subarray(r * SLOT_WORDS, (r + 1) * SLOT_WORDS), r * SLOT_WORDS);
+    }
     this.slab = slab;
-    const lengths = new Int32Array(slots).fill(FREE);
-    lengths.set(this.lengths);
-    this.lengths = lengths;
+    const grown = new Int32Array(slots).fill(FREE);
+    grown.set(lengths);
+    this.lengths = grown;
   }
 }
 
