@@ -18,6 +18,7 @@
 // a copy of its own instead.
 
 import { detach } from '../core/detach.js';
+import { grownInt32 } from './grown.js';
 import type { RecordKeys } from './key-index.js';
 import { padBytes, type StringHasher } from './string-hasher.js';
 
@@ -136,9 +137,7 @@ export class AccountNames implements RecordKeys {
       if (lengths[r] !== FREE) slab.set(old.subarray(r * SLOT_WORDS, (r + 1) * SLOT_WORDS), r * SLOT_WORDS);
     }
     this.slab = slab;
-    const grown = new Int32Array(slots).fill(FREE);
-    grown.set(lengths);
-    this.lengths = grown;
+    this.lengths = grownInt32(lengths, slots, FREE);
   }
 }
 

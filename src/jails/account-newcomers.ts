@@ -17,6 +17,8 @@
 // comes round; in the spray the exact order cost about 7 % more time per failure
 // (docs/benchmarks.md, twenty-second session).
 
+import { grownFloat64, grownInt32 } from './grown.js';
+
 const NONE = -1;
 const MIN_PLACES = 64;
 /** The hash of a free place (hashes are 30-bit, never negative). */
@@ -114,12 +116,8 @@ export class AccountNewcomers {
 
   private grow(p: number): void {
     const n = Math.min(this.cap, Math.max(this.hashes.length * 2, p + 1));
-    const hashes = new Int32Array(n).fill(FREE);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
-    const times = new Float64Array(n);
-    times.set(this.times);
-    this.times = times;
+    this.hashes = grownInt32(this.hashes, n, FREE);
+    this.times = grownFloat64(this.times, n);
   }
 
   /** The names' numbers, oldest first. */

@@ -20,6 +20,7 @@
 // A changed record that is evicted, deleted or pruned before it is taken leaves its address in the
 // list, reported with no times (the store drops it), as any untracked address is.
 
+import { grownFloat64, grownInt32 } from './grown.js';
 import { KeyIndex, type RecordKeys } from './key-index.js';
 import { RecencyRing } from './recency-ring.js';
 import { randomSeed, StringHasher } from './string-hasher.js';
@@ -357,15 +358,9 @@ export class FailureWindows implements RecordAddresses {
 
   /** Room for `n` records (they keep their numbers). */
   private resize(n: number): void {
-    const hashes = new Int32Array(n);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
-    const ones = new Float64Array(n);
-    ones.set(this.ones);
-    this.ones = ones;
-    const ats = new Int32Array(n).fill(-1);
-    ats.set(this.ats);
-    this.ats = ats;
+    this.hashes = grownInt32(this.hashes, n);
+    this.ones = grownFloat64(this.ones, n);
+    this.ats = grownInt32(this.ats, n, -1);
     for (let r = this.keys.length; r < n; r++) {
       this.keys.push('');
       this.manys.push(null);

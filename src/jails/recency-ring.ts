@@ -10,6 +10,8 @@
 // the order they were used: the next ones are already in the cache (docs/benchmarks.md,
 // eighteenth session).
 
+import { grownInt32 } from './grown.js';
+
 const NONE = -1;
 const MIN_LENGTH = 16;
 /** Places are renumbered from 0 before they leave the small integers (a compaction). */
@@ -95,8 +97,6 @@ export class RecencyRing {
   private growPlaces(r: number): void {
     let n = this.place.length * 2;
     while (n <= r) n *= 2;
-    const place = new Int32Array(n).fill(NONE);
-    place.set(this.place);
-    this.place = place;
+    this.place = grownInt32(this.place, n, NONE);
   }
 }

@@ -16,6 +16,8 @@
 // failure keeps the generation of its account's number, and one whose account was dropped since
 // is no longer read as that account's.
 
+import { grownFloat64, grownInt32 } from './grown.js';
+
 const NONE = -1;
 const MIN_RECORDS = 64;
 
@@ -70,14 +72,8 @@ export class SingleFailures {
   }
 
   private resize(n: number): void {
-    const accounts = new Int32Array(n).fill(NONE);
-    accounts.set(this.accounts);
-    this.accounts = accounts;
-    const generations = new Int32Array(n);
-    generations.set(this.generations);
-    this.generations = generations;
-    const times = new Float64Array(n);
-    times.set(this.times);
-    this.times = times;
+    this.accounts = grownInt32(this.accounts, n, NONE);
+    this.generations = grownInt32(this.generations, n);
+    this.times = grownFloat64(this.times, n);
   }
 }
