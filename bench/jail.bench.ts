@@ -29,6 +29,25 @@ const ACCOUNTS = process.argv.includes('accounts');
 const DEFAULT_HEAP = process.argv.includes('--default-heap');
 if (!DEFAULT_HEAP) new V8HeapPolicy().saveMemory();
 
+// `-- --caps ADDRESSES,ACCOUNTS`: the timed rows with other caps (tracked addresses; tracked
+// accounts, and as many names seen once) than the defaults: what the default caps' memory costs
+// (docs/benchmarks.md, twenty-third session). The memory rows keep the defaults.
+const CAPS = capsOf(process.argv);
+const ROW_DEPS = { selfAddresses: ['192.0.2.1'], ...(CAPS === null ? {} : { maxTracked: CAPS.addresses, guardCaps: { accounts: CAPS.accounts } }) };
+
+function capsOf(argv: readonly string[]): { addresses: number; accounts: number } | null {
+  const i = argv.indexOf('--caps');
+  if (i < 0) return null;
+  const m = /^(\d+),(\d+)$/.exec(argv[i + 1] ?? '');
+  const addresses = Number(m?.[1]);
+  const accounts = Number(m?.[2]);
+  if (m === null || !(addresses >= 1 && accounts >= 1)) {
+    console.error(`--caps wants ADDRESSES,ACCOUNTS (two whole numbers, at least 1), not ${JSON.stringify(argv[i + 1] ?? '')}`);
+    process.exit(2);
+  }
+  return { addresses, accounts };
+}
+
 const N = 1_000_000;
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
 const settings: JailSettings = {
@@ -88,7 +107,7 @@ function run(label: string, ipsFor: (block: number) => readonly string[], count:
   // first the same kind of failures through a jail of their own, untimed in the row: the row
   // measures the rate a flood meets once the process has compiled this path (the first row would
   // otherwise pay the compiling for all of them); what those first ones took is printed with it
-  const warm = new Jail(settings, { selfAddresses: ['192.0.2.1'] });
+  const warm = new Jail(settings, ROW_DEPS);
   const warmSecs = timed(
     ipsFor,
     WARM,
@@ -101,7 +120,7 @@ function run(label: string, ipsFor: (block: number) => readonly string[], count:
   // minutes (docs/benchmarks.md), so the row gives their median and prints every one
   const runs: { secs: number; bans: number; kernel: typeof spent; tracked: number; evicted: number }[] = [];
   for (let r = 0; r < REPEAT; r++) {
-    const jail = new Jail(settings, { selfAddresses: ['192.0.2.1'] });
+    const jail = new Jail(settings, ROW_DEPS);
     const take = () => jail.takeWindowChanges();
     let bans = 0;
     const secs = timed(
@@ -272,7 +291,11 @@ function accountsHeap(): void {
 
 const mode = ACCOUNTS ? ', per-account counting on (accountretry 20, accountminfailures 2)' : '';
 const heap = DEFAULT_HEAP ? "V8's default heap policy" : "the daemon's heap policy (V8's memory-saving one)";
-console.log(`node ${process.version}, cap ${DEFAULT_MAX_TRACKED.toLocaleString('en')} tracked addresses, maxretry 5, findtime 10m${mode}; ${heap}`);
+const caps =
+  CAPS === null
+    ? `cap ${DEFAULT_MAX_TRACKED.toLocaleString('en')} tracked addresses`
+    : `caps ${CAPS.addresses.toLocaleString('en')} tracked addresses and ${CAPS.accounts.toLocaleString('en')} accounts in the timed rows (--caps; the memory rows keep the defaults)`;
+console.log(`node ${process.version}, ${caps}, maxretry 5, findtime 10m${mode}; ${heap}`);
 const distinct = (b: number) => Array.from({ length: BLOCK }, (_, k) => ipOf(b * BLOCK + k));
 const few = Array.from({ length: 20_000 }, (_, i) => ipOf(i));
 if (ACCOUNTS) {
