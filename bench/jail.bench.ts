@@ -6,7 +6,8 @@
 // process runs with the daemon's heap policy (V8's memory-saving one); `-- --default-heap` without it.
 // Each row is timed warm: 100,000 failures of its kind go through a jail of their own first, and
 // the row prints what they took (for the first row, the process compiling the jail's code). Then
-// three runs, each on a fresh jail: the row gives their median and prints all three.
+// three runs, each on a fresh jail: the row gives their median and prints all three, with what the
+// median run spent in page faults, in the kernel and in the collector's pauses.
 //
 // `npm run bench:jail -- accounts`: the same with per-account counting on (accountretry 20,
 // accountminfailures 2): 1,000,000 failures naming 1,000,000 distinct accounts of 128 characters
@@ -16,6 +17,7 @@
 // which the account cap bounds.
 
 import { loadavg } from 'node:os';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { resourceUsage } from 'node:process';
 import type { Failure } from '../src/core/types.js';
 import { NO_INCREMENT } from '../src/jails/ban-policy.js';
@@ -103,7 +105,12 @@ const BLOCK = 100_000;
 const WARM = BLOCK;
 /** Timed runs per row, each on a fresh jail; the row gives their median. */
 const REPEAT = 3;
-function run(label: string, ipsFor: (block: number) => readonly string[], count: number, accountsFor?: (block: number) => readonly string[]): void {
+async function run(
+  label: string,
+  ipsFor: (block: number) => readonly string[],
+  count: number,
+  accountsFor?: (block: number) => readonly string[],
+): Promise<void> {
   // first the same kind of failures through a jail of their own, untimed in the row: the row
   // measures the rate a flood meets once the process has compiled this path (the first row would
   // otherwise pay the compiling for all of them); what those first ones took is printed with it
@@ -118,7 +125,7 @@ function run(label: string, ipsFor: (block: number) => readonly string[], count:
   if (gc !== undefined) settle(); // that jail gone before the row starts
   // REPEAT runs, each on a jail of its own: the machine's speed drifts by 10 to 25 % within
   // minutes (docs/benchmarks.md), so the row gives their median and prints every one
-  const runs: { secs: number; bans: number; kernel: typeof spent; tracked: number; evicted: number }[] = [];
+  const runs: { secs: number; bans: number; kernel: typeof spent; tracked: number; evicted: number; timedParts: (readonly [number, number])[] }[] = [];
   for (let r = 0; r < REPEAT; r++) {
     const jail = new Jail(settings, ROW_DEPS);
     const take = () => jail.takeWindowChanges();
@@ -133,7 +140,7 @@ function run(label: string, ipsFor: (block: number) => readonly string[], count:
       take,
     );
     const c = jail.status(T0 + count).counters;
-    runs.push({ secs, bans, kernel: { ...spent }, tracked: c.tracked, evicted: c.evicted });
+    runs.push({ secs, bans, kernel: { ...spent }, tracked: c.tracked, evicted: c.evicted, timedParts: [...timedParts] });
     if (gc !== undefined) settle();
   }
   const rate = (x: { secs: number }) => Math.round(count / x.secs);
@@ -141,6 +148,7 @@ function run(label: string, ipsFor: (block: number) => readonly string[], count:
   // the same loop over the same inputs with the jail left out: what the bench itself costs (its
   // Failure records, and the collector copying its blocks of young input strings inside the timed part)
   const own = timed(ipsFor, count, accountsFor, sink, () => []);
+  const collector = await pausesIn(median.timedParts);
   console.log(
     `${label}: ${count.toLocaleString('en')} failures in ${median.secs.toFixed(3)} s = ${rate(median).toLocaleString('en')} failures/s, ` +
       `the median of ${REPEAT} runs (${runs.map((x) => rate(x).toLocaleString('en')).join(', ')} failures/s); ` +
@@ -149,7 +157,10 @@ function run(label: string, ipsFor: (block: number) => readonly string[], count:
       `before them, untimed, ${WARM.toLocaleString('en')} of the same kind through another jail in ${(warmSecs * 1000).toFixed(0)} ms; ` +
       // the process's page faults and its time in the kernel over the median run (GC threads
       // included): a fault costs about 14 µs on the development machine (docs/benchmarks.md)
-      `${median.kernel.faults.toLocaleString('en')} minor page faults and ${median.kernel.system.toFixed(2)} s in the kernel; ${load()}`,
+      `${median.kernel.faults.toLocaleString('en')} minor page faults and ${median.kernel.system.toFixed(2)} s in the kernel; ` +
+      // the collector's pauses inside the timed part of the median run: much the same on the
+      // machine's fast and slow stretches (docs/benchmarks.md, twenty-fourth session)
+      `${collector.seconds.toFixed(3)} s of it in the collector's pauses (${collector.scavenges} scavenges, ${collector.full} full collections); ${load()}`,
   );
 }
 
@@ -162,6 +173,40 @@ function sink(f: Failure, t: number): void {
 /** Over the last timed(): the process's minor page faults and its CPU seconds in the kernel, in the timed part. */
 const spent = { faults: 0, system: 0 };
 
+/** The last timed()'s timed parts, as [start, end] on performance.now()'s clock. */
+const timedParts: (readonly [number, number])[] = [];
+
+/** The collector's pauses as the process saw them ('gc' performance entries: the observer does
+ *  nothing per failure, unlike v8.GCProfiler, which reads the heap's statistics at every collection). */
+const pauses: { start: number; duration: number; kind: number }[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) pauses.push({ start: e.startTime, duration: e.duration, kind: (e as { detail?: { kind?: number } }).detail?.kind ?? 0 });
+}).observe({ entryTypes: ['gc'] });
+
+/** The pauses that started inside `parts`, once the observer has been handed them (it is, on a
+ *  later turn of the event loop); then forgets every pause seen so far. */
+async function pausesIn(parts: readonly (readonly [number, number])[]): Promise<{ seconds: number; scavenges: number; full: number }> {
+  // Node makes each entry on a turn of the event loop after its collection and hands them over on
+  // another: turns until two in a row bring none
+  for (let seen = -1, quiet = 0; quiet < 2;) {
+    await new Promise((resolve) => setImmediate(resolve));
+    quiet = pauses.length === seen ? quiet + 1 : 0;
+    seen = pauses.length;
+  }
+  let ms = 0;
+  let scavenges = 0;
+  let full = 0;
+  for (const p of pauses) {
+    if (!parts.some(([a, b]) => p.start >= a && p.start <= b)) continue;
+    ms += p.duration;
+    // perf_hooks' kinds: NODE_PERFORMANCE_GC_MINOR 1 (a scavenge), _MAJOR 4 (a full collection)
+    if (p.kind === 1) scavenges++;
+    else if (p.kind === 4) full++;
+  }
+  pauses.length = 0;
+  return { seconds: ms / 1000, scavenges, full };
+}
+
 /** Seconds spent feeding `count` failures to `feed`, the inputs made outside the timed part. */
 function timed(
   ipsFor: (block: number) => readonly string[],
@@ -173,10 +218,12 @@ function timed(
   let ns = 0n;
   spent.faults = 0;
   spent.system = 0;
+  timedParts.length = 0;
   for (let b = 0; b * BLOCK < count; b++) {
     const ips = ipsFor(b);
     const names = accountsFor?.(b);
     const r0 = resourceUsage();
+    const from = performance.now();
     const start = process.hrtime.bigint();
     for (let k = 0; k < BLOCK; k++) {
       const i = b * BLOCK + k;
@@ -188,6 +235,7 @@ function timed(
     }
     take();
     ns += process.hrtime.bigint() - start;
+    timedParts.push([from, performance.now()]);
     const r1 = resourceUsage();
     spent.faults += r1.minorPageFault - r0.minorPageFault;
     spent.system += (r1.systemCPUTime - r0.systemCPUTime) / 1e6;
@@ -299,14 +347,14 @@ console.log(`node ${process.version}, ${caps}, maxretry 5, findtime 10m${mode}; 
 const distinct = (b: number) => Array.from({ length: BLOCK }, (_, k) => ipOf(b * BLOCK + k));
 const few = Array.from({ length: 20_000 }, (_, i) => ipOf(i));
 if (ACCOUNTS) {
-  run('1M distinct accounts (128 chars), 1M addresses', distinct, N, (b) => Array.from({ length: BLOCK }, (_, k) => accountOf(b * BLOCK + k)));
+  await run('1M distinct accounts (128 chars), 1M addresses', distinct, N, (b) => Array.from({ length: BLOCK }, (_, k) => accountOf(b * BLOCK + k)));
   // what scanners send (sipvicious-style): every address new, the account an extension number out
   // of a dial plan's range; names repeat, so the account table's work is a lookup, not an insert
-  run('1M distinct addresses against 9,000 extensions (100-9099)', distinct, N, (b) =>
+  await run('1M distinct addresses against 9,000 extensions (100-9099)', distinct, N, (b) =>
     Array.from({ length: BLOCK }, (_, k) => extensionOf(100 + ((b * BLOCK + k) % 9000))),
   );
   const fifty = Array.from({ length: 50 }, (_, i) => String(1000 + i));
-  run(
+  await run(
     '1M failures from 20k addresses against 50 accounts',
     () => few,
     N,
@@ -314,8 +362,8 @@ if (ACCOUNTS) {
   );
   accountsHeap();
 } else {
-  run('1M distinct addresses', distinct, N);
-  run('1M failures from 20k addresses', () => few, N);
+  await run('1M distinct addresses', distinct, N);
+  await run('1M failures from 20k addresses', () => few, N);
 }
 bytesPerAddress();
 const peak = resourceUsage().maxRSS * 1024;
