@@ -176,18 +176,18 @@ export class AccountWindows {
         return NOTHING;
       }
       e = this.track(h, t, ip);
-    } else if (this.newcomers.owns(id)) {
-      // its second failure: a tracked account from its first failure and address on
-      const nc = this.newcomers;
-      const t1 = nc.time(id);
-      const ip1 = nc.ip(id);
-      this.leave(id);
-      e = this.track(h, t1, ip1);
-      e.times = push(e.times, t, retry, findtime);
-      mine = this.addresses.add(e, ip, ipHash, t, minFailures, findtime, record, this.limits.singles === true);
     } else {
-      e = this.entries[id]!;
-      this.order.touch(id); // now the most recently failed
+      if (this.newcomers.owns(id)) {
+        // its second failure: a tracked account from its first failure and address on
+        const nc = this.newcomers;
+        const t1 = nc.time(id);
+        const ip1 = nc.ip(id);
+        this.leave(id);
+        e = this.track(h, t1, ip1);
+      } else {
+        e = this.entries[id]!;
+        this.order.touch(id); // now the most recently failed
+      }
       e.times = push(e.times, t, retry, findtime);
       mine = this.addresses.add(e, ip, ipHash, t, minFailures, findtime, record, this.limits.singles === true);
     }
