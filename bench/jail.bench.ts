@@ -156,10 +156,11 @@ async function run(
       `the bench's own loop over the same inputs ${own.toFixed(3)} s (the jail's share: ${Math.round(count / Math.max(median.secs - own, 1e-9)).toLocaleString('en')} failures/s); ` +
       `before them, untimed, ${WARM.toLocaleString('en')} of the same kind through another jail in ${(warmSecs * 1000).toFixed(0)} ms; ` +
       // the process's page faults and its time in the kernel over the median run (GC threads
-      // included): a fault costs about 14 µs on the development machine (docs/benchmarks.md)
+      // included): a fault cost about 14 µs on the development machine in the fourteenth session
+      // and 1.8 to 2.7 µs in the twenty-fourth (docs/benchmarks.md)
       `${median.kernel.faults.toLocaleString('en')} minor page faults and ${median.kernel.system.toFixed(2)} s in the kernel; ` +
-      // the collector's pauses inside the timed part of the median run: much the same on the
-      // machine's fast and slow stretches (docs/benchmarks.md, twenty-fourth session)
+      // the collector's pauses inside the timed part of the median run: longer in the machine's
+      // slow stretches, as the rest of the row (docs/benchmarks.md, twenty-fourth session)
       `${collector.seconds.toFixed(3)} s of it in the collector's pauses (${collector.scavenges} scavenges, ${collector.full} full collections); ${load()}`,
   );
 }
